@@ -1,0 +1,87 @@
+CREATE TABLE `api_tokens` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`user_id` integer NOT NULL,
+	`token_hash` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`revoked_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_tokens_hash_uq` ON `api_tokens` (`token_hash`);--> statement-breakpoint
+CREATE INDEX `api_tokens_user_idx` ON `api_tokens` (`user_id`);--> statement-breakpoint
+CREATE TABLE `memberships` (
+	`user_id` integer NOT NULL,
+	`organization_id` integer NOT NULL,
+	`role` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	PRIMARY KEY(`user_id`, `organization_id`),
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `memberships_org_idx` ON `memberships` (`organization_id`);--> statement-breakpoint
+CREATE TABLE `module_versions` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`module_id` integer NOT NULL,
+	`version` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	FOREIGN KEY (`module_id`) REFERENCES `modules`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `module_versions_module_version_uq` ON `module_versions` (`module_id`,`version`);--> statement-breakpoint
+CREATE INDEX `module_versions_version_idx` ON `module_versions` (`version`);--> statement-breakpoint
+CREATE TABLE `modules` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`machine_name` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `modules_machine_name_uq` ON `modules` (`machine_name`);--> statement-breakpoint
+CREATE TABLE `organizations` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`name` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `site_modules` (
+	`site_id` integer NOT NULL,
+	`module_id` integer NOT NULL,
+	`version_id` integer,
+	`enabled` integer NOT NULL,
+	`display_name` text NOT NULL,
+	`module_type` text NOT NULL,
+	`description` text,
+	`project` text,
+	`first_seen_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`site_id`, `module_id`),
+	FOREIGN KEY (`site_id`) REFERENCES `sites`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`module_id`) REFERENCES `modules`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`version_id`) REFERENCES `module_versions`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `site_modules_module_idx` ON `site_modules` (`module_id`);--> statement-breakpoint
+CREATE INDEX `site_modules_version_idx` ON `site_modules` (`version_id`);--> statement-breakpoint
+CREATE TABLE `sites` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`organization_id` integer NOT NULL,
+	`url` text NOT NULL,
+	`normalized_url` text NOT NULL,
+	`name` text NOT NULL,
+	`token_hash` text NOT NULL,
+	`core_version` text,
+	`php_version` text,
+	`ip_address` text,
+	`last_synced_at` integer,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `sites_org_url_uq` ON `sites` (`organization_id`,`normalized_url`);--> statement-breakpoint
+CREATE TABLE `users` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`email` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `users_email_uq` ON `users` (`email`);

@@ -1,0 +1,119 @@
+// Admin CLI: npm run cli -- <command> [options] [--json]
+//   org create --name NAME
+//   user create --email EMAIL --org ORG_ID [--role admin|member]
+//   token create --user USER_ID
+//   token revoke --token TOKEN
+//   site create --org ORG_ID --url URL --name NAME
+// With --json every command prints exactly one JSON object on stdout.
+import { parseArgs } from "node:util";
+import { AccountsService } from "./accounts/service";
+import { ConfigError, loadConfig } from "./config";
+import { ApiError } from "./errors";
+import { SitesService } from "./sites/service";
+import { openStore } from "./store/open";
+import { ConflictError, NotFoundError, type Role, type Store } from "./store/types";
+
+const USAGE = `Usage: npm run cli -- <command> [options] [--json]
+  org create --name NAME
+  user create --email EMAIL --org ORG_ID [--role admin|member]
+  token create --user USER_ID
+  token revoke --token TOKEN
+  site create --org ORG_ID --url URL --name NAME`;
+
+class UsageError extends Error {}
+
+type Options = Record<string, string | undefined>;
+
+function required(options: Options, name: string): string {
+  const value = options[name];
+  if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function id(options: Options, name: string): number {
+  const raw = required(options, name);
+  if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2 ** 31 - 1) throw new UsageError(`--${name} must be a positive integer, got "${raw}"`);
+  return Number(raw);
+}
+
+type Command = (store: Store, options: Options) => Promise<{ result: Record<string, unknown>; text: string }>;
+
+const commands: Record<string, Command> = {
+  "org create": async (store, o) => {
+    const org = await new AccountsService(store).createOrganization(required(o, "name"));
+    return { result: { id: org.id, name: org.name }, text: `Created organization ${org.id} (${org.name})` };
+  },
+  "user create": async (store, o) => {
+    const role = o.role ?? "member";
+    if (role !== "admin" && role !== "member") throw new UsageError(`--role must be admin or member, got "${role}"`);
+    const user = await new AccountsService(store).createUser({ email: required(o, "email"), organizationId: id(o, "org"), role: role as Role });
+    return { result: user, text: `Created user ${user.id} (${user.email})\nAPI token (shown once): ${user.token}` };
+  },
+  "token create": async (store, o) => {
+    const token = await new AccountsService(store).createToken(id(o, "user"));
+    return { result: token, text: `API token (shown once): ${token.token}` };
+  },
+  "token revoke": async (store, o) => {
+    const revoked = await new AccountsService(store).revokeToken(required(o, "token"));
+    if (!revoked) throw new NotFoundError("active token");
+    return { result: { revoked: true }, text: "Token revoked" };
+  },
+  "site create": async (store, o) => {
+    const site = await new SitesService(store).create({ organizationId: id(o, "org"), url: required(o, "url"), name: required(o, "name") });
+    return { result: site, text: `Created site ${site.id} (${site.url})\nSite token (shown once): ${site.token}` };
+  },
+};
+
+function messageOf(err: unknown): string {
+  if (err instanceof ApiError) {
+    const fields = err.extra.errors?.map((e) => e.msg).join("; ");
+    return fields ? `${err.detail}: ${fields}` : err.detail;
+  }
+  if (err instanceof NotFoundError || err instanceof ConflictError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean", default: false },
+        name: { type: "string" }, email: { type: "string" }, org: { type: "string" }, role: { type: "string" },
+        user: { type: "string" }, token: { type: "string" }, url: { type: "string" },
+      },
+    });
+  } catch (err) {
+    console.error(messageOf(err));
+    console.error(USAGE);
+    return 2;
+  }
+  const json = parsed.values.json === true;
+  const fail = (message: string, code: number) => {
+    if (json) console.log(JSON.stringify({ error: message }));
+    console.error(message.split("\n")[0]);
+    return code;
+  };
+  const command = commands[parsed.positionals.join(" ")];
+  if (!command) return fail(`Unknown command "${parsed.positionals.join(" ")}"\n${USAGE}`, 2);
+
+  let store: Store;
+  try {
+    store = await openStore(loadConfig().database);
+  } catch (err) {
+    return fail(err instanceof ConfigError ? err.message : `Cannot open the database: ${messageOf(err)}`, 1);
+  }
+  try {
+    const { result, text } = await command(store, parsed.values as Options);
+    console.log(json ? JSON.stringify(result) : text);
+    return 0;
+  } catch (err) {
+    return fail(messageOf(err), err instanceof UsageError ? 2 : 1);
+  } finally {
+    await store.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,92 @@
+// Environment → typed configuration, validated once at start-up. A bad value
+// stops the process with a message that names the variable.
+
+export type DatabaseTarget =
+  | { dialect: "sqlite"; path: string }
+  | { dialect: "postgres"; url: string };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseTarget;
+  redisUrl: string | null;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+/** Every variable the server reads, with its default and meaning (the README's table mirrors this). */
+export const CONFIG_VARIABLES = {
+  PORT: { default: "3000", meaning: "TCP port to listen on (1-65535)" },
+  HOST: { default: "0.0.0.0", meaning: "Address to bind" },
+  DATABASE_URL: { default: "sqlite:./data/modsync.db", meaning: "sqlite:<path> | sqlite::memory: | postgres://user@host:port/db" },
+  REDIS_URL: { default: "(unset)", meaning: "redis://host:port; when unset, nothing uses Redis" },
+  MAX_BODY_MB: { default: "500", meaning: "Largest accepted request body, in MiB; larger bodies get 413" },
+  LOG_LEVEL: { default: "info", meaning: "debug | info | warn | error" },
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: keyof typeof CONFIG_VARIABLES, min: number, max: number): number {
+  const raw = (env[name] ?? CONFIG_VARIABLES[name].default).trim();
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function parseDatabaseUrl(raw: string, name = "DATABASE_URL"): DatabaseTarget {
+  if (raw.startsWith("sqlite:")) {
+    const path = raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "") throw new ConfigError(name, 'needs a path after "sqlite:" (or sqlite::memory:)');
+    return { dialect: "sqlite", path };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError(name, "is not a valid postgres:// URL");
+    }
+    return { dialect: "postgres", url: raw };
+  }
+  throw new ConfigError(name, `must start with sqlite: or postgres://, got "${raw}"`);
+}
+
+function redisUrl(env: Env): string | null {
+  const raw = env.REDIS_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("REDIS_URL", `is not a valid URL, got "${raw}"`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError("REDIS_URL", `must start with redis:// or rediss://, got "${raw}"`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = (env.HOST ?? CONFIG_VARIABLES.HOST.default).trim();
+  if (host === "") throw new ConfigError("HOST", "must not be empty");
+  const logLevel = (env.LOG_LEVEL ?? CONFIG_VARIABLES.LOG_LEVEL.default).trim();
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError("LOG_LEVEL", `must be one of debug, info, warn, error, got "${logLevel}"`);
+  }
+  return {
+    port: integer(env, "PORT", 1, 65535),
+    host,
+    database: parseDatabaseUrl((env.DATABASE_URL ?? CONFIG_VARIABLES.DATABASE_URL.default).trim()),
+    redisUrl: redisUrl(env),
+    maxBodyBytes: integer(env, "MAX_BODY_MB", 1, 4096) * 1024 * 1024,
+    logLevel: logLevel as LogLevel,
+  };
+}

@@ -1,0 +1,19 @@
+// The dependencies the feature plugins are built from. createApp() assembles
+// them from a store and a config; tests can build exactly the app they need.
+import type { AccountsService } from "./accounts/service";
+import type { Config } from "./config";
+import type { bearerAuth } from "./http/auth";
+import type { Logger } from "./log";
+import type { SitesService } from "./sites/service";
+import type { Store } from "./store/types";
+import type { SyncService } from "./sync/service";
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  accounts: AccountsService;
+  sites: SitesService;
+  sync: SyncService;
+  auth: ReturnType<typeof bearerAuth>;
+}

@@ -1,0 +1,32 @@
+// Liveness and readiness for orchestrators and the container HEALTHCHECK.
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../context";
+
+const Health = t.Object({ status: t.String() }, { title: "Health" });
+const Ready = t.Object({
+  status: t.UnionEnum(["ready", "unavailable"]),
+  checks: t.Record(t.String(), t.String(), { description: "Each dependency: ok, or why it failed" }),
+}, { title: "Readiness" });
+
+export function healthRoutes({ store }: AppContext) {
+  return new Elysia({ name: "health" })
+    .get("/health", () => ({ status: "ok" }), {
+      response: { 200: Health },
+      detail: { summary: "Liveness: 200 while the process is up", tags: ["Operations"] },
+    })
+    .get("/ready", async ({ set }) => {
+      const checks: Record<string, string> = {};
+      try {
+        await store.ping();
+        checks.database = "ok";
+      } catch (err) {
+        checks.database = err instanceof Error ? err.message : "failed";
+      }
+      const ready = Object.values(checks).every((c) => c === "ok");
+      if (!ready) set.status = 503;
+      return { status: ready ? "ready" as const : "unavailable" as const, checks };
+    }, {
+      response: { 200: Ready, 503: Ready },
+      detail: { summary: "Readiness: 200 when the database answers, else 503 naming what failed", tags: ["Operations"] },
+    });
+}

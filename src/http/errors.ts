@@ -1,0 +1,73 @@
+// Cross-cutting: a request id on every answer, and every error mapped to JSON
+// `{"detail": ...}`. Unexpected failures answer 500 with nothing leaked, are
+// logged with their stack and the request id, and the process keeps serving.
+import { Elysia } from "elysia";
+import { ApiError, type FieldError } from "../errors";
+import type { Logger } from "../log";
+
+const requestIds = new WeakMap<Request, string>();
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdOf(request: Request): string | undefined {
+  return requestIds.get(request);
+}
+
+/** Elysia's own validation errors, reduced to `{loc, msg}` pairs. */
+function validationErrors(error: unknown, where: string): FieldError[] {
+  const all = (error as { all?: { path?: string; message?: string; summary?: string }[] }).all ?? [];
+  return all.slice(0, 20).map((e) => ({
+    loc: [where, ...(e.path ?? "").split("/").filter(Boolean)],
+    msg: e.summary ?? e.message ?? "Invalid value",
+  }));
+}
+
+export function errorHandling(logger: Logger) {
+  return new Elysia({ name: "http.errors" })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get("x-request-id");
+      const id = given && CLIENT_ID.test(given) ? given : crypto.randomUUID();
+      requestIds.set(request, id);
+      set.headers["x-request-id"] = id;
+    })
+    .onError({ as: "global" }, ({ code, error, set, request }) => {
+      const id = requestIds.get(request) ?? crypto.randomUUID();
+      set.headers["x-request-id"] = id;
+      if (error instanceof ApiError) {
+        set.status = error.status;
+        if (error.extra.headers) Object.assign(set.headers, error.extra.headers);
+        return error.extra.errors ? { detail: error.detail, errors: error.extra.errors } : { detail: error.detail };
+      }
+      switch (code) {
+        case "NOT_FOUND":
+          set.status = 404;
+          return { detail: "Not found" };
+        case "PARSE":
+          set.status = 400;
+          return { detail: "Request body is not valid JSON" };
+        case "VALIDATION": {
+          set.status = 400;
+          const where = (error as { type?: string }).type ?? "body";
+          return { detail: `Invalid ${where}`, errors: validationErrors(error, where) };
+        }
+        case "INVALID_COOKIE_SIGNATURE":
+        case "INVALID_FILE_TYPE":
+          set.status = 400;
+          return { detail: "Bad request" };
+      }
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === "number" && status >= 400 && status < 500) {
+        // Elysia-raised client errors (e.g. 413 from the body limit): pass the status, not the internals.
+        set.status = status;
+        return { detail: status === 413 ? "Request body too large" : "Bad request" };
+      }
+      logger.error("unhandled error", {
+        request_id: id,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        error: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+      set.status = 500;
+      return { detail: "Internal server error" };
+    });
+}

@@ -1,0 +1,37 @@
+// Response shapes shared by every feature, for validation and OpenAPI.
+import { t, type TSchema } from "elysia";
+import type { OpenAPIV3 } from "openapi-types";
+
+export const ErrorResponse = t.Object({
+  detail: t.String({ description: "What went wrong, for a person to read" }),
+}, { title: "Error" });
+
+export const ValidationErrorResponse = t.Object({
+  detail: t.String(),
+  errors: t.Optional(t.Array(t.Object({
+    loc: t.Array(t.Union([t.String(), t.Integer()]), { description: 'Path to the offending value, e.g. ["body", "site", "url"]' }),
+    msg: t.String(),
+  }))),
+}, { title: "ValidationError" });
+
+/** The 401/403/404 answers every authenticated site route can give. */
+export const authErrors = {
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+} as const;
+
+export type Parameter = OpenAPIV3.ParameterObject;
+
+/** OpenAPI parameters, typed for route `detail`. */
+export const parameters = (...params: Parameter[]): Parameter[] => params;
+
+/**
+ * The OpenAPI request body of a route that reads its own body (`parse: "none"`
+ * drops Elysia's generated one). TypeBox schemas are JSON Schema already.
+ */
+export function documentedBody(schema: TSchema, example?: unknown): OpenAPIV3.RequestBodyObject {
+  const media: OpenAPIV3.MediaTypeObject = { schema: schema as unknown as OpenAPIV3.SchemaObject };
+  if (example !== undefined) media.example = example;
+  return { required: true, content: { "application/json": media } };
+}

@@ -1,0 +1,66 @@
+// TypeBox models of the site routes: validation, handler types and OpenAPI in one place.
+import { t } from "elysia";
+import { parameters, type Parameter } from "../http/model";
+
+export const SiteCreateBody = t.Object({
+  organization_id: t.Integer({ minimum: 1, examples: [1] }),
+  url: t.String({ minLength: 1, maxLength: 2048, examples: ["https://example.drupal.site"] }),
+  name: t.String({ minLength: 1, maxLength: 255, examples: ["Example Drupal Site"] }),
+}, { title: "SiteCreate" });
+
+export const SiteCreated = t.Object({
+  id: t.Integer(),
+  url: t.String(),
+  name: t.String(),
+  token: t.String({ description: "The site token the Drupal module sends as site.token. Shown only once." }),
+}, { title: "SiteCreated" });
+
+const nullableString = t.Union([t.String(), t.Null()]);
+
+export const Site = t.Object({
+  id: t.Integer({ examples: [123] }),
+  organization_id: t.Integer(),
+  url: t.String({ examples: ["https://example.drupal.site"] }),
+  name: t.String(),
+  drupal_info: t.Object({
+    core_version: nullableString,
+    php_version: nullableString,
+    ip_address: nullableString,
+  }),
+  last_synced_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Time of the last successful sync" }),
+  module_count: t.Integer(),
+  created_at: t.String({ format: "date-time" }),
+}, { title: "Site" });
+
+export const SiteList = t.Object({
+  items: t.Array(Site),
+  next_cursor: t.Union([t.String(), t.Null()], { description: "Pass as ?cursor= for the next page; null on the last page" }),
+}, { title: "SiteList" });
+
+export const SiteModule = t.Object({
+  machine_name: t.String({ examples: ["views"] }),
+  display_name: t.String({ examples: ["Views"] }),
+  module_type: t.UnionEnum(["core", "contrib", "custom"]),
+  enabled: t.Boolean(),
+  version: nullableString,
+  description: nullableString,
+  project: nullableString,
+  first_seen_at: t.String({ format: "date-time" }),
+  updated_at: t.String({ format: "date-time" }),
+}, { title: "SiteModule" });
+
+export const SiteModuleList = t.Object({
+  items: t.Array(SiteModule),
+  next_cursor: t.Union([t.String(), t.Null()], { description: "Pass as ?cursor= for the next page; null on the last page" }),
+}, { title: "SiteModuleList" });
+
+/** OpenAPI parameters of the list routes (validated by hand, after authentication). */
+export const pageParameters = parameters(
+  { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "next_cursor of the previous page" },
+);
+export const moduleFilterParameters = parameters(
+  { name: "module_type", in: "query", required: false, schema: { type: "string", enum: ["core", "contrib", "custom"] } },
+  { name: "enabled", in: "query", required: false, schema: { type: "boolean" } },
+);
+export const siteIdParameter: Parameter = { name: "site_id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };

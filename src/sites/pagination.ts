@@ -1,0 +1,66 @@
+// Query parsing for the list routes. Done by hand, after authentication, so
+// a bad query never answers 400 before an unauthenticated request gets 401.
+import { badRequest, type FieldError } from "../errors";
+import type { ModuleType } from "../sync/plan";
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+type Query = Record<string, string | undefined>;
+
+export const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");
+
+function decodeCursor(raw: string, errors: FieldError[]): string | undefined {
+  const key = Buffer.from(raw, "base64url").toString("utf8");
+  if (raw.length > 200 || key === "" || encodeCursor(key) !== raw) {
+    errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
+    return undefined;
+  }
+  return key;
+}
+
+function parseLimit(raw: string | undefined, errors: FieldError[]): number {
+  if (raw === undefined) return DEFAULT_LIMIT;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LIMIT) {
+    errors.push({ loc: ["query", "limit"], msg: `Must be an integer from 1 to ${MAX_LIMIT}` });
+  }
+  return Number(raw);
+}
+
+function fail(errors: FieldError[]): never {
+  throw badRequest("Invalid query parameters", errors);
+}
+
+export function parseSitePage(query: Query): { limit: number; afterId?: number } {
+  const errors: FieldError[] = [];
+  const limit = parseLimit(query.limit, errors);
+  let afterId: number | undefined;
+  if (query.cursor !== undefined) {
+    const key = decodeCursor(query.cursor, errors);
+    if (key !== undefined && !/^[1-9]\d{0,9}$/.test(key)) errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
+    else if (key !== undefined) afterId = Number(key);
+  }
+  if (errors.length) fail(errors);
+  return { limit, afterId };
+}
+
+export function parseModulePage(query: Query): { limit: number; after?: string; moduleType?: ModuleType; enabled?: boolean } {
+  const errors: FieldError[] = [];
+  const limit = parseLimit(query.limit, errors);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, errors);
+  const moduleType = query.module_type;
+  if (moduleType !== undefined && moduleType !== "core" && moduleType !== "contrib" && moduleType !== "custom") {
+    errors.push({ loc: ["query", "module_type"], msg: "Must be one of core, contrib, custom" });
+  }
+  const enabled = query.enabled;
+  if (enabled !== undefined && enabled !== "true" && enabled !== "false") {
+    errors.push({ loc: ["query", "enabled"], msg: "Must be true or false" });
+  }
+  if (errors.length) fail(errors);
+  return {
+    limit,
+    after,
+    moduleType: moduleType as ModuleType | undefined,
+    enabled: enabled === undefined ? undefined : enabled === "true",
+  };
+}

@@ -1,0 +1,111 @@
+// Site registration, access rules and the read side of a site's inventory.
+import { badRequest, conflict, forbidden, notFound } from "../errors";
+import { generateToken, hashToken } from "../security/tokens";
+import { ConflictError, NotFoundError, type SiteRecord, type SiteSummary, type Store } from "../store/types";
+import { encodeCursor, parseModulePage, parseSitePage } from "./pagination";
+import { normalizeSiteUrl } from "./url";
+
+const SITE_ID = /^[1-9]\d{0,9}$/;
+const MAX_SITE_ID = 2 ** 31 - 1;
+
+/** A path's site id, or null when it cannot name a site. */
+export function parseSiteId(raw: string): number | null {
+  if (!SITE_ID.test(raw)) return null;
+  const id = Number(raw);
+  return id <= MAX_SITE_ID ? id : null;
+}
+
+function siteJson(s: SiteSummary) {
+  return {
+    id: s.id,
+    organization_id: s.organizationId,
+    url: s.url,
+    name: s.name,
+    drupal_info: { core_version: s.coreVersion, php_version: s.phpVersion, ip_address: s.ipAddress },
+    last_synced_at: s.lastSyncedAt ? s.lastSyncedAt.toISOString() : null,
+    module_count: s.moduleCount,
+    created_at: s.createdAt.toISOString(),
+  };
+}
+
+export class SitesService {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * The checks every site route shares, in the order the API promises:
+   * the site exists (404), then the user belongs to its organization (403).
+   */
+  async requireAccess(rawSiteId: string, userId: number): Promise<SiteRecord> {
+    const siteId = parseSiteId(rawSiteId);
+    const access = siteId === null ? null : await this.store.getSiteAccess(siteId, userId);
+    if (!access) throw notFound("Site not found");
+    if (!access.isMember) throw forbidden("You do not have access to this site's organization");
+    return access.site;
+  }
+
+  /** Registers a site; the token is returned once and stored only as a hash. */
+  async create(input: { organizationId: number; url: string; name: string }) {
+    const normalizedUrl = normalizeSiteUrl(input.url);
+    if (normalizedUrl === null) {
+      throw badRequest("Invalid site URL", [{ loc: ["body", "url"], msg: "Must be an absolute http(s) URL without credentials" }]);
+    }
+    const name = input.name.trim();
+    if (name === "" || name.length > 255) {
+      throw badRequest("Invalid site name", [{ loc: ["body", "name"], msg: "Must be 1 to 255 characters" }]);
+    }
+    const token = generateToken("site");
+    try {
+      const site = await this.store.createSite({
+        organizationId: input.organizationId, url: input.url.trim(), normalizedUrl, name, tokenHash: hashToken(token),
+      });
+      return { id: site.id, url: site.url, name: site.name, token };
+    } catch (err) {
+      if (err instanceof ConflictError) throw conflict("A site with this URL is already registered in this organization");
+      if (err instanceof NotFoundError) throw notFound("Organization not found");
+      throw err;
+    }
+  }
+
+  async register(userId: number, input: { organizationId: number; url: string; name: string }) {
+    if (!(await this.store.isMember(userId, input.organizationId))) {
+      throw forbidden("You are not a member of this organization");
+    }
+    return this.create(input);
+  }
+
+  async list(userId: number, query: Record<string, string | undefined>) {
+    const page = parseSitePage(query);
+    const sites = await this.store.listSitesForUser(userId, page);
+    const last = sites.at(-1);
+    return {
+      items: sites.map(siteJson),
+      next_cursor: sites.length === page.limit && last ? encodeCursor(String(last.id)) : null,
+    };
+  }
+
+  async get(site: SiteRecord) {
+    const summary = await this.store.getSiteSummary(site.id);
+    if (!summary) throw notFound("Site not found");
+    return siteJson(summary);
+  }
+
+  async listModules(site: SiteRecord, query: Record<string, string | undefined>) {
+    const page = parseModulePage(query);
+    const rows = await this.store.listSiteModules(site.id, page);
+    const last = rows.at(-1);
+    return {
+      items: rows.map((m) => ({
+        machine_name: m.machineName,
+        display_name: m.displayName,
+        module_type: m.moduleType,
+        enabled: m.enabled,
+        version: m.version,
+        description: m.description,
+        project: m.project,
+        first_seen_at: m.firstSeenAt.toISOString(),
+        updated_at: m.updatedAt.toISOString(),
+      })),
+      next_cursor: rows.length === page.limit && last ? encodeCursor(last.machineName) : null,
+    };
+  }
+}

@@ -1,0 +1,82 @@
+// Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const createdAt = () => ts("created_at").notNull().defaultNow();
+
+export const organizations = pgTable("organizations", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable("users", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  email: text("email").notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("users_email_uq").on(t.email)]);
+
+export const memberships = pgTable("memberships", {
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  role: text("role", { enum: ["admin", "member"] }).notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  primaryKey({ columns: [t.userId, t.organizationId] }),
+  index("memberships_org_idx").on(t.organizationId),
+]);
+
+export const apiTokens = pgTable("api_tokens", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  tokenHash: text("token_hash").notNull(),
+  createdAt: createdAt(),
+  revokedAt: ts("revoked_at"),
+}, (t) => [uniqueIndex("api_tokens_hash_uq").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)]);
+
+export const sites = pgTable("sites", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  url: text("url").notNull(),
+  normalizedUrl: text("normalized_url").notNull(),
+  name: text("name").notNull(),
+  tokenHash: text("token_hash").notNull(),
+  coreVersion: text("core_version"),
+  phpVersion: text("php_version"),
+  ipAddress: text("ip_address"),
+  lastSyncedAt: ts("last_synced_at"),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
+
+export const modules = pgTable("modules", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  machineName: text("machine_name").notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("modules_machine_name_uq").on(t.machineName)]);
+
+export const moduleVersions = pgTable("module_versions", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  moduleId: integer("module_id").notNull().references(() => modules.id, { onDelete: "cascade" }),
+  version: text("version").notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex("module_versions_module_version_uq").on(t.moduleId, t.version),
+  index("module_versions_version_idx").on(t.version),
+]);
+
+export const siteModules = pgTable("site_modules", {
+  siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+  moduleId: integer("module_id").notNull().references(() => modules.id),
+  versionId: bigint("version_id", { mode: "number" }).references(() => moduleVersions.id),
+  enabled: boolean("enabled").notNull(),
+  displayName: text("display_name").notNull(),
+  moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  description: text("description"),
+  project: text("project"),
+  firstSeenAt: ts("first_seen_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.siteId, t.moduleId] }),
+  index("site_modules_module_idx").on(t.moduleId),
+  index("site_modules_version_idx").on(t.versionId),
+]);

@@ -1,0 +1,275 @@
+// Postgres adapter through postgres-js. Admin and read paths use drizzle's
+// query builder; the sync hot path uses postgres-js tagged statements (prepared
+// once per connection) with json_to_recordset(), so a batch of rows travels in
+// one parameter: one statement per step, no per-module round trips.
+import postgres from "postgres";
+import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import { planSync, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import {
+  ConflictError, NotFoundError,
+  type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type User,
+} from "../types";
+import { migrationsFolder } from "../migrations";
+import * as schema from "./schema";
+
+/** Any fixed number: instances starting together queue on it to migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_401_133_901;
+
+function pgCode(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+export interface PostgresOptions {
+  /** Schema to live in (tests use one per run); default: the server's search_path. */
+  schemaName?: string;
+  maxConnections?: number;
+}
+
+export class PostgresStore implements Store {
+  readonly dialect = "postgres" as const;
+  private readonly orm: PostgresJsDatabase<typeof schema>;
+
+  private constructor(readonly sql: postgres.Sql, private readonly schemaName?: string) {
+    this.orm = drizzle({ client: sql, schema });
+  }
+
+  static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
+    const sql = postgres(url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+      connect_timeout: 10,
+      connection: options.schemaName ? { search_path: options.schemaName } : {},
+    });
+    const store = new PostgresStore(sql, options.schemaName);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await sql.end({ timeout: 1 });
+      throw err;
+    }
+    return store;
+  }
+
+  /** Applies pending migrations under a session advisory lock: concurrent starters wait, then find nothing to do. */
+  private async migrate(): Promise<void> {
+    const conn = await this.sql.reserve();
+    try {
+      await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      try {
+        if (this.schemaName) await conn`CREATE SCHEMA IF NOT EXISTS ${conn(this.schemaName)}`;
+        await migrate(this.orm, {
+          migrationsFolder: migrationsFolder("postgres"),
+          migrationsSchema: this.schemaName ?? "drizzle",
+        });
+      } finally {
+        await conn`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      }
+    } finally {
+      conn.release();
+    }
+  }
+
+  async createOrganization(name: string): Promise<Organization> {
+    const [org] = await this.orm.insert(schema.organizations).values({ name })
+      .returning({ id: schema.organizations.id, name: schema.organizations.name });
+    return org!;
+  }
+
+  async createUser(input: { email: string; organizationId: number; role: Role }): Promise<User> {
+    try {
+      return await this.orm.transaction(async (tx) => {
+        const [user] = await tx.insert(schema.users).values({ email: input.email })
+          .returning({ id: schema.users.id, email: schema.users.email });
+        await tx.insert(schema.memberships).values({ userId: user!.id, organizationId: input.organizationId, role: input.role });
+        return user!;
+      });
+    } catch (err) {
+      const code = pgCode(err) ?? pgCode((err as { cause?: unknown }).cause);
+      if (code === "23505") throw new ConflictError(`user with email ${input.email}`);
+      if (code === "23503") throw new NotFoundError(`organization ${input.organizationId}`);
+      throw err;
+    }
+  }
+
+  async createApiToken(userId: number, tokenHash: string): Promise<void> {
+    try {
+      await this.orm.insert(schema.apiTokens).values({ userId, tokenHash });
+    } catch (err) {
+      if ((pgCode(err) ?? pgCode((err as { cause?: unknown }).cause)) === "23503") throw new NotFoundError(`user ${userId}`);
+      throw err;
+    }
+  }
+
+  async revokeApiToken(tokenHash: string): Promise<boolean> {
+    const rows = await this.orm.update(schema.apiTokens).set({ revokedAt: new Date() })
+      .where(and(eq(schema.apiTokens.tokenHash, tokenHash), isNull(schema.apiTokens.revokedAt)))
+      .returning({ id: schema.apiTokens.id });
+    return rows.length > 0;
+  }
+
+  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
+    const [row] = await this.sql<{ user_id: number }[]>`
+      SELECT user_id FROM api_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`;
+    return row?.user_id ?? null;
+  }
+
+  async isMember(userId: number, organizationId: number): Promise<boolean> {
+    const [row] = await this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
+      .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId)));
+    return row !== undefined;
+  }
+
+  async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {
+    try {
+      const [row] = await this.orm.insert(schema.sites).values(input).returning();
+      return row!;
+    } catch (err) {
+      const code = pgCode(err) ?? pgCode((err as { cause?: unknown }).cause);
+      if (code === "23505") throw new ConflictError(`site with url ${input.url}`);
+      if (code === "23503") throw new NotFoundError(`organization ${input.organizationId}`);
+      throw err;
+    }
+  }
+
+  async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
+    const [r] = await this.sql`
+      SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
+      FROM sites s WHERE s.id = ${siteId}`;
+    if (!r) return null;
+    return {
+      isMember: r.is_member === true,
+      site: {
+        id: r.id, organizationId: r.organization_id, url: r.url, normalizedUrl: r.normalized_url, name: r.name,
+        tokenHash: r.token_hash, coreVersion: r.core_version, phpVersion: r.php_version, ipAddress: r.ip_address,
+        lastSyncedAt: r.last_synced_at, createdAt: r.created_at,
+      },
+    };
+  }
+
+  private summaries() {
+    const s = schema.sites;
+    const moduleCount = this.orm.$count(schema.siteModules, eq(schema.siteModules.siteId, s.id));
+    return this.orm.select({
+      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
+      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
+      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt, moduleCount,
+    }).from(s);
+  }
+
+  async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
+    const [row] = await this.summaries().where(eq(schema.sites.id, siteId));
+    return row ? { ...row, moduleCount: Number(row.moduleCount) } : null;
+  }
+
+  async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
+    const orgIds = this.orm.select({ id: schema.memberships.organizationId }).from(schema.memberships)
+      .where(eq(schema.memberships.userId, userId));
+    const rows = await this.summaries()
+      .where(and(inArray(schema.sites.organizationId, orgIds), query.afterId ? gt(schema.sites.id, query.afterId) : undefined))
+      .orderBy(asc(schema.sites.id)).limit(query.limit);
+    return rows.map((r) => ({ ...r, moduleCount: Number(r.moduleCount) }));
+  }
+
+  async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
+    const sm = schema.siteModules;
+    return this.orm.select({
+      machineName: schema.modules.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
+      enabled: sm.enabled, version: schema.moduleVersions.version, description: sm.description, project: sm.project,
+      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
+    }).from(sm)
+      .innerJoin(schema.modules, eq(schema.modules.id, sm.moduleId))
+      .leftJoin(schema.moduleVersions, eq(schema.moduleVersions.id, sm.versionId))
+      .where(and(
+        eq(sm.siteId, siteId),
+        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
+        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
+        query.after !== undefined ? gt(schema.modules.machineName, query.after) : undefined,
+      ))
+      .orderBy(asc(schema.modules.machineName)).limit(query.limit);
+  }
+
+  async applySync(cmd: SyncCommand): Promise<SyncCounts> {
+    return this.sql.begin(async (tx) => {
+      // The row lock serialises syncs of one site across connections and instances.
+      const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
+      if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
+
+      const rows = await tx<{ module_id: number; machine_name: string; version: string | null; enabled: boolean; display_name: string; module_type: ModuleType; description: string | null; project: string | null }[]>`
+        SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
+        FROM site_modules sm JOIN modules m ON m.id = sm.module_id
+        LEFT JOIN module_versions v ON v.id = sm.version_id
+        WHERE sm.site_id = ${cmd.siteId}`;
+      const current = new Map<string, CurrentModule>();
+      for (const r of rows) {
+        current.set(r.machine_name, {
+          moduleId: r.module_id, machineName: r.machine_name, version: r.version, enabled: r.enabled,
+          displayName: r.display_name, moduleType: r.module_type, description: r.description, project: r.project,
+        });
+      }
+      const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+
+      if (plan.writes.length > 0) {
+        // Sorted inserts: concurrent syncs adding the same new modules lock them
+        // in one order, so they wait for each other instead of deadlocking.
+        const names = plan.writes.map((w) => w.machineName).sort();
+        await tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json)
+                 ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`;
+        const moduleIds = new Map<string, number>();
+        for (const r of await tx<{ id: number; machine_name: string }[]>`
+          SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json))`) {
+          moduleIds.set(r.machine_name, r.id);
+        }
+
+        const pairs: [number, string][] = [];
+        for (const w of plan.writes) if (w.version !== null) pairs.push([moduleIds.get(w.machineName)!, w.version]);
+        const versionIds = new Map<string, number>();
+        if (pairs.length > 0) {
+          pairs.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+          const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
+          await tx`INSERT INTO module_versions (module_id, version)
+                   SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
+                   ON CONFLICT (module_id, version) DO NOTHING`;
+          for (const r of await tx<{ id: string | number; module_id: number; version: string }[]>`
+            SELECT mv.id, mv.module_id, mv.version FROM json_to_recordset(${json}::json) AS x(m int, v text)
+            JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`) {
+            versionIds.set(`${r.module_id}\0${r.version}`, Number(r.id));
+          }
+        }
+
+        const upserts = plan.writes.map((w) => {
+          const m = moduleIds.get(w.machineName)!;
+          return { m, v: w.version === null ? null : versionIds.get(`${m}\0${w.version}`)!, e: w.enabled,
+            d: w.displayName, t: w.moduleType, s: w.description, p: w.project };
+        });
+        upserts.sort((a, b) => a.m - b.m);
+        await tx`
+          INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
+          SELECT ${cmd.siteId}, m, v, e, d, t, s, p, ${cmd.now}, ${cmd.now}
+          FROM json_to_recordset(${JSON.stringify(upserts)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text)
+          ON CONFLICT (site_id, module_id) DO UPDATE SET
+            version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
+            module_type = excluded.module_type, description = excluded.description, project = excluded.project,
+            updated_at = excluded.updated_at`;
+      }
+      if (plan.removals.length > 0) {
+        await tx`DELETE FROM site_modules WHERE site_id = ${cmd.siteId}
+                 AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(plan.removals)}::json))`;
+      }
+      const info = cmd.drupalInfo;
+      await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
+               ip_address = ${info.ipAddress}, last_synced_at = ${cmd.now} WHERE id = ${cmd.siteId}`;
+      return plan;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.sql`SELECT 1`;
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,83 @@
+// SQLite schema (drizzle). Timestamps are Unix milliseconds in INTEGER columns;
+// booleans are 0/1. Mirrors ../postgres/schema.ts table for table.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () => integer("created_at").notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+export const organizations = sqliteTable("organizations", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = sqliteTable("users", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  email: text("email").notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("users_email_uq").on(t.email)]);
+
+export const memberships = sqliteTable("memberships", {
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  role: text("role", { enum: ["admin", "member"] }).notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  primaryKey({ columns: [t.userId, t.organizationId] }),
+  index("memberships_org_idx").on(t.organizationId),
+]);
+
+export const apiTokens = sqliteTable("api_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  tokenHash: text("token_hash").notNull(),
+  createdAt: createdAt(),
+  revokedAt: integer("revoked_at"),
+}, (t) => [uniqueIndex("api_tokens_hash_uq").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)]);
+
+export const sites = sqliteTable("sites", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  url: text("url").notNull(),
+  normalizedUrl: text("normalized_url").notNull(),
+  name: text("name").notNull(),
+  tokenHash: text("token_hash").notNull(),
+  coreVersion: text("core_version"),
+  phpVersion: text("php_version"),
+  ipAddress: text("ip_address"),
+  lastSyncedAt: integer("last_synced_at"),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
+
+export const modules = sqliteTable("modules", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  machineName: text("machine_name").notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("modules_machine_name_uq").on(t.machineName)]);
+
+export const moduleVersions = sqliteTable("module_versions", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  moduleId: integer("module_id").notNull().references(() => modules.id, { onDelete: "cascade" }),
+  version: text("version").notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex("module_versions_module_version_uq").on(t.moduleId, t.version),
+  index("module_versions_version_idx").on(t.version),
+]);
+
+export const siteModules = sqliteTable("site_modules", {
+  siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+  moduleId: integer("module_id").notNull().references(() => modules.id),
+  versionId: integer("version_id").references(() => moduleVersions.id),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  displayName: text("display_name").notNull(),
+  moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  description: text("description"),
+  project: text("project"),
+  firstSeenAt: integer("first_seen_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.siteId, t.moduleId] }),
+  index("site_modules_module_idx").on(t.moduleId),
+  index("site_modules_version_idx").on(t.versionId),
+]);

@@ -1,0 +1,276 @@
+// bun:sqlite adapter. Admin and read paths use drizzle's query builder; the
+// sync hot path uses prepared statements compiled once, with json_each() so a
+// whole batch of rows travels in one parameter (one statement per step, no
+// per-module round trips, no bound-parameter limit to chunk under).
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
+import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { planSync, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import {
+  ConflictError, NotFoundError,
+  type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type User,
+} from "../types";
+import { migrationsFolder } from "../migrations";
+import * as schema from "./schema";
+
+type Row = Record<string, unknown>;
+const toDate = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)));
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error && /UNIQUE constraint failed/.test(err.message);
+}
+
+function siteFromRow(r: typeof schema.sites.$inferSelect): SiteRecord {
+  return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt) };
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  private readonly orm: BunSQLiteDatabase<typeof schema>;
+  private readonly stmt;
+  private readonly syncTx;
+
+  /** `path` is a file path or ":memory:". Applies pending migrations. */
+  constructor(path: string, readonly raw = SqliteStore.open(path)) {
+    this.orm = drizzle({ client: raw, schema });
+    migrate(this.orm, { migrationsFolder: migrationsFolder("sqlite") });
+    this.stmt = {
+      tokenUser: raw.prepare<{ user_id: number }, [string]>(
+        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
+      siteAccess: raw.prepare<Row, [number, number]>(
+        `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
+         FROM sites s WHERE s.id = ?1`),
+      current: raw.prepare<unknown, [number]>(
+        `SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
+         FROM site_modules sm JOIN modules m ON m.id = sm.module_id
+         LEFT JOIN module_versions v ON v.id = sm.version_id
+         WHERE sm.site_id = ?`),
+      insertModules: raw.prepare<never, [string]>(
+        "INSERT INTO modules (machine_name) SELECT value FROM json_each(?) WHERE true ON CONFLICT (machine_name) DO NOTHING"),
+      moduleIds: raw.prepare<unknown, [string]>(
+        "SELECT m.id, m.machine_name FROM json_each(?) j JOIN modules m ON m.machine_name = j.value"),
+      insertVersions: raw.prepare<never, [string]>(
+        `INSERT INTO module_versions (module_id, version)
+         SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j WHERE true
+         ON CONFLICT (module_id, version) DO NOTHING`),
+      versionIds: raw.prepare<unknown, [string]>(
+        `SELECT v.id, v.module_id, v.version FROM json_each(?) j
+         JOIN module_versions v ON v.module_id = j.value ->> 0 AND v.version = j.value ->> 1`),
+      upsert: raw.prepare<never, [number, number, string]>(
+        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
+         SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?2, ?2
+         FROM json_each(?3) j WHERE true
+         ON CONFLICT (site_id, module_id) DO UPDATE SET
+           version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
+           module_type = excluded.module_type, description = excluded.description, project = excluded.project,
+           updated_at = excluded.updated_at`),
+      remove: raw.prepare<never, [number, string]>(
+        "DELETE FROM site_modules WHERE site_id = ? AND module_id IN (SELECT value FROM json_each(?))"),
+      touchSite: raw.prepare<never, [string, string, string, string, number, number]>(
+        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ? WHERE id = ?"),
+      ping: raw.prepare("SELECT 1"),
+    };
+    // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
+    // another process) never interleave, and no upgrade deadlock can occur.
+    this.syncTx = raw.transaction((cmd: SyncCommand) => this.runSync(cmd)).immediate;
+  }
+
+  static open(path: string): Database {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { create: true, strict: true });
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA foreign_keys = ON");
+    return db;
+  }
+
+  async createOrganization(name: string): Promise<Organization> {
+    const [org] = this.orm.insert(schema.organizations).values({ name })
+      .returning({ id: schema.organizations.id, name: schema.organizations.name }).all();
+    return org!;
+  }
+
+  async createUser(input: { email: string; organizationId: number; role: Role }): Promise<User> {
+    return this.raw.transaction(() => {
+      const org = this.orm.select({ id: schema.organizations.id }).from(schema.organizations)
+        .where(eq(schema.organizations.id, input.organizationId)).get();
+      if (!org) throw new NotFoundError(`organization ${input.organizationId}`);
+      let user: User;
+      try {
+        [user] = this.orm.insert(schema.users).values({ email: input.email })
+          .returning({ id: schema.users.id, email: schema.users.email }).all() as [User];
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError(`user with email ${input.email}`);
+        throw err;
+      }
+      this.orm.insert(schema.memberships)
+        .values({ userId: user.id, organizationId: input.organizationId, role: input.role }).run();
+      return user;
+    }).immediate();
+  }
+
+  async createApiToken(userId: number, tokenHash: string): Promise<void> {
+    const user = this.orm.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.id, userId)).get();
+    if (!user) throw new NotFoundError(`user ${userId}`);
+    this.orm.insert(schema.apiTokens).values({ userId, tokenHash }).run();
+  }
+
+  async revokeApiToken(tokenHash: string): Promise<boolean> {
+    const rows = this.orm.update(schema.apiTokens).set({ revokedAt: Date.now() })
+      .where(and(eq(schema.apiTokens.tokenHash, tokenHash), isNull(schema.apiTokens.revokedAt)))
+      .returning({ id: schema.apiTokens.id }).all();
+    return rows.length > 0;
+  }
+
+  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
+    return this.stmt.tokenUser.get(tokenHash)?.user_id ?? null;
+  }
+
+  async isMember(userId: number, organizationId: number): Promise<boolean> {
+    const row = this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
+      .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId))).get();
+    return row !== undefined;
+  }
+
+  async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {
+    try {
+      const [row] = this.orm.insert(schema.sites).values(input).returning().all();
+      return siteFromRow(row!);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`site with url ${input.url}`);
+      if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
+        throw new NotFoundError(`organization ${input.organizationId}`);
+      }
+      throw err;
+    }
+  }
+
+  async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
+    const r = this.stmt.siteAccess.get(siteId, userId);
+    if (!r) return null;
+    return {
+      isMember: r.is_member === 1,
+      site: {
+        id: r.id as number,
+        organizationId: r.organization_id as number,
+        url: r.url as string,
+        normalizedUrl: r.normalized_url as string,
+        name: r.name as string,
+        tokenHash: r.token_hash as string,
+        coreVersion: r.core_version as string | null,
+        phpVersion: r.php_version as string | null,
+        ipAddress: r.ip_address as string | null,
+        lastSyncedAt: toDate(r.last_synced_at),
+        createdAt: new Date(r.created_at as number),
+      },
+    };
+  }
+
+  private summaries() {
+    const s = schema.sites;
+    const moduleCount = this.orm.$count(schema.siteModules, eq(schema.siteModules.siteId, s.id));
+    return this.orm.select({
+      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
+      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
+      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt, moduleCount,
+    }).from(s);
+  }
+
+  private static summary(r: { lastSyncedAt: number | null; createdAt: number; moduleCount: number } & Omit<SiteSummary, "lastSyncedAt" | "createdAt" | "moduleCount">): SiteSummary {
+    return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt), moduleCount: Number(r.moduleCount) };
+  }
+
+  async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
+    const row = this.summaries().where(eq(schema.sites.id, siteId)).get();
+    return row ? SqliteStore.summary(row) : null;
+  }
+
+  async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
+    const orgIds = this.orm.select({ id: schema.memberships.organizationId }).from(schema.memberships)
+      .where(eq(schema.memberships.userId, userId));
+    const rows = this.summaries()
+      .where(and(inArray(schema.sites.organizationId, orgIds), query.afterId ? gt(schema.sites.id, query.afterId) : undefined))
+      .orderBy(asc(schema.sites.id)).limit(query.limit).all();
+    return rows.map(SqliteStore.summary);
+  }
+
+  async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
+    const sm = schema.siteModules;
+    const rows = this.orm.select({
+      machineName: schema.modules.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
+      enabled: sm.enabled, version: schema.moduleVersions.version, description: sm.description, project: sm.project,
+      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
+    }).from(sm)
+      .innerJoin(schema.modules, eq(schema.modules.id, sm.moduleId))
+      .leftJoin(schema.moduleVersions, eq(schema.moduleVersions.id, sm.versionId))
+      .where(and(
+        eq(sm.siteId, siteId),
+        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
+        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
+        query.after !== undefined ? gt(schema.modules.machineName, query.after) : undefined,
+      ))
+      .orderBy(asc(schema.modules.machineName)).limit(query.limit).all();
+    return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt), updatedAt: new Date(r.updatedAt) }));
+  }
+
+  async applySync(command: SyncCommand): Promise<SyncCounts> {
+    return this.syncTx(command);
+  }
+
+  private runSync(cmd: SyncCommand): SyncCounts {
+    const current = new Map<string, CurrentModule>();
+    type CurrentRow = [number, string, string | null, number, string, ModuleType, string | null, string | null];
+    for (const [moduleId, machineName, version, enabled, displayName, moduleType, description, project] of this.stmt.current.values(cmd.siteId) as CurrentRow[]) {
+      current.set(machineName, { moduleId, machineName, version, enabled: enabled === 1, displayName, moduleType, description, project });
+    }
+    const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+    const now = cmd.now.getTime();
+
+    if (plan.writes.length > 0) {
+      const moduleIds = this.resolveModuleIds(plan.writes.map((w) => w.machineName));
+      const versionIds = this.resolveVersionIds(plan.writes, moduleIds);
+      const rows = plan.writes.map((w) => {
+        const moduleId = moduleIds.get(w.machineName)!;
+        return [moduleId, w.version === null ? null : versionIds.get(`${moduleId}\0${w.version}`)!,
+          w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project];
+      });
+      this.stmt.upsert.run(cmd.siteId, now, JSON.stringify(rows));
+    }
+    if (plan.removals.length > 0) this.stmt.remove.run(cmd.siteId, JSON.stringify(plan.removals));
+    const info = cmd.drupalInfo;
+    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, cmd.siteId);
+    return plan;
+  }
+
+  private resolveModuleIds(names: string[]): Map<string, number> {
+    const json = JSON.stringify(names);
+    this.stmt.insertModules.run(json);
+    const ids = new Map<string, number>();
+    for (const [id, name] of this.stmt.moduleIds.values(json) as [number, string][]) ids.set(name, id);
+    return ids;
+  }
+
+  private resolveVersionIds(writes: readonly { machineName: string; version: string | null }[], moduleIds: Map<string, number>): Map<string, number> {
+    const pairs: [number, string][] = [];
+    for (const w of writes) if (w.version !== null) pairs.push([moduleIds.get(w.machineName)!, w.version]);
+    const ids = new Map<string, number>();
+    if (pairs.length === 0) return ids;
+    const json = JSON.stringify(pairs);
+    this.stmt.insertVersions.run(json);
+    for (const [id, moduleId, version] of this.stmt.versionIds.values(json) as [number, number, string][]) ids.set(`${moduleId}\0${version}`, id);
+    return ids;
+  }
+
+  async ping(): Promise<void> {
+    this.stmt.ping.get();
+  }
+
+  async close(): Promise<void> {
+    this.raw.close();
+  }
+}

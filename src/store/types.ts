@@ -1,0 +1,104 @@
+// The storage port. Routes and services talk only to this interface; the
+// sqlite/ and postgres/ adapters implement it, each with its own schema.
+import type { ModuleType, SiteModuleState, SyncCounts } from "../sync/plan";
+
+export type Role = "admin" | "member";
+
+export interface Organization { id: number; name: string }
+export interface User { id: number; email: string }
+
+export interface SiteRecord {
+  id: number;
+  organizationId: number;
+  url: string;
+  normalizedUrl: string;
+  name: string;
+  tokenHash: string;
+  coreVersion: string | null;
+  phpVersion: string | null;
+  ipAddress: string | null;
+  lastSyncedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface SiteSummary extends Omit<SiteRecord, "tokenHash" | "normalizedUrl"> {
+  moduleCount: number;
+}
+
+/** A site as seen by one user: the row, plus whether the user may act on it. */
+export interface SiteAccess {
+  site: SiteRecord;
+  isMember: boolean;
+}
+
+export interface SiteModuleRow extends SiteModuleState {
+  firstSeenAt: Date;
+  updatedAt: Date;
+}
+
+export interface ModuleListQuery {
+  moduleType?: ModuleType;
+  enabled?: boolean;
+  /** Return modules whose machine_name sorts after this one. */
+  after?: string;
+  limit: number;
+}
+
+export interface SiteListQuery {
+  /** Return sites whose id is greater than this one. */
+  afterId?: number;
+  limit: number;
+}
+
+/** What a validated sync asks the store to apply, in one transaction. */
+export interface SyncCommand {
+  siteId: number;
+  siteName: string;
+  drupalInfo: { coreVersion: string; phpVersion: string; ipAddress: string };
+  entries: SiteModuleState[];
+  fullSync: boolean;
+  /** machine_names whose entries were skipped as invalid: never removed by a full sync. */
+  keep: ReadonlySet<string>;
+  now: Date;
+}
+
+/** Thrown by the store when a unique constraint refuses a row. */
+export class ConflictError extends Error {
+  constructor(readonly what: string) {
+    super(`${what} already exists`);
+  }
+}
+
+/** Thrown by the store when a referenced row does not exist. */
+export class NotFoundError extends Error {
+  constructor(readonly what: string) {
+    super(`${what} not found`);
+  }
+}
+
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+
+  createOrganization(name: string): Promise<Organization>;
+  /** Creates the user and their membership of `organizationId`. */
+  createUser(input: { email: string; organizationId: number; role: Role }): Promise<User>;
+  createApiToken(userId: number, tokenHash: string): Promise<void>;
+  /** Marks the token revoked; false when no live token has that hash. */
+  revokeApiToken(tokenHash: string): Promise<boolean>;
+  /** The user owning a live (unrevoked) token with this hash, or null. */
+  findUserIdByTokenHash(tokenHash: string): Promise<number | null>;
+  isMember(userId: number, organizationId: number): Promise<boolean>;
+
+  createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord>;
+  getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null>;
+  getSiteSummary(siteId: number): Promise<SiteSummary | null>;
+  listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]>;
+  listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]>;
+
+  /** Applies a sync atomically, serialised per site; returns the counts. */
+  applySync(command: SyncCommand): Promise<SyncCounts>;
+
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

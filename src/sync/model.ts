@@ -1,0 +1,94 @@
+// TypeBox models of the sync route: one source for validating the payload,
+// typing the handler and documenting the route (with the spec's examples).
+import { t } from "elysia";
+
+/** Drupal's extension-name rule: a lowercase letter, then lowercase letters, digits, underscores. */
+const machineName = (description: string) =>
+  t.String({ pattern: "^[a-z][a-z0-9_]*$", maxLength: 50, description });
+
+const optionalText = (maxLength: number, description: string) =>
+  t.Optional(t.Union([t.String({ maxLength }), t.Null()], { description }));
+
+export const ModuleEntry = t.Object({
+  machine_name: machineName("Drupal extension name, at most 50 characters"),
+  display_name: t.String({ minLength: 1, maxLength: 255 }),
+  module_type: t.UnionEnum(["core", "contrib", "custom"]),
+  enabled: t.Boolean(),
+  version: optionalText(64, "Installed version; null or absent when the module has none (often custom modules)"),
+  description: optionalText(4096, "The module's description from its .info.yml"),
+  project: t.Optional(t.Union([machineName("drupal.org project the module ships in, e.g. admin_toolbar for admin_toolbar_search"), t.Null()])),
+}, {
+  title: "ModuleEntry",
+  examples: [{
+    machine_name: "views",
+    display_name: "Views",
+    module_type: "core",
+    enabled: true,
+    version: "10.3.8",
+    description: "Create customized lists and queries from your database.",
+  }],
+});
+
+export const SiteInfo = t.Object({
+  url: t.String({ minLength: 1, maxLength: 2048, description: "Must match the registered URL (scheme/host case, default port and trailing slash ignored)" }),
+  name: t.String({ minLength: 1, maxLength: 255 }),
+  token: t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration" }),
+});
+
+export const DrupalInfo = t.Object({
+  core_version: t.String({ minLength: 1, maxLength: 64 }),
+  php_version: t.String({ minLength: 1, maxLength: 64 }),
+  ip_address: t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address" }),
+});
+
+/**
+ * The top level of the payload. Module entries are checked one by one
+ * against ModuleEntry so that one bad entry does not reject the whole sync.
+ */
+export const SyncEnvelope = t.Object({
+  site: SiteInfo,
+  drupal_info: DrupalInfo,
+  modules: t.Array(t.Unknown()),
+  full_sync: t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" })),
+});
+
+const specExample = {
+  site: { url: "https://example.drupal.site", name: "Example Drupal Site", token: "site-auth-token-123" },
+  drupal_info: { core_version: "10.3.8", php_version: "8.3.2", ip_address: "192.168.1.100" },
+  modules: [{
+    machine_name: "views", display_name: "Views", module_type: "core", enabled: true, version: "10.3.8",
+    description: "Create customized lists and queries from your database.",
+  }],
+  full_sync: false,
+};
+
+/** The documented request body (the route reads it itself, after authentication). */
+export const SyncBody = t.Object({
+  site: SiteInfo,
+  drupal_info: DrupalInfo,
+  modules: t.Array(ModuleEntry),
+  full_sync: t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" })),
+}, { title: "SyncRequest", examples: [specExample] });
+
+export const EntryError = t.Object({
+  index: t.Integer({ description: "Position of the skipped entry in `modules`" }),
+  machine_name: t.Optional(t.String()),
+  detail: t.String(),
+}, { title: "ModuleEntryError" });
+
+export const SyncResult = t.Object({
+  site_id: t.Integer(),
+  modules_processed: t.Integer({ description: "created + updated + unchanged" }),
+  modules_created: t.Integer(),
+  modules_updated: t.Integer(),
+  modules_unchanged: t.Integer(),
+  modules_removed: t.Integer({ description: "Removed by a full sync" }),
+  errors: t.Array(EntryError, { description: "Entries skipped as invalid or repeated" }),
+  message: t.String(),
+}, {
+  title: "SyncResult",
+  examples: [{
+    site_id: 123, modules_processed: 150, modules_created: 5, modules_updated: 20, modules_unchanged: 125,
+    modules_removed: 0, errors: [], message: "Successfully synced 150 modules",
+  }],
+});

@@ -1,0 +1,91 @@
+// The heart of a sync, with no I/O: given what the site has now and what the
+// payload says, decide what to write, what to remove and what to count.
+// Both store adapters execute the plan this returns, in bulk.
+
+export type ModuleType = "core" | "contrib" | "custom";
+
+/** Everything stored per (site, module): the fields a sync compares. */
+export interface SiteModuleState {
+  machineName: string;
+  displayName: string;
+  moduleType: ModuleType;
+  enabled: boolean;
+  version: string | null;
+  description: string | null;
+  project: string | null;
+}
+
+/** A module currently on the site, as loaded inside the sync transaction. */
+export interface CurrentModule extends SiteModuleState {
+  moduleId: number;
+}
+
+export interface SyncCounts {
+  modulesCreated: number;
+  modulesUpdated: number;
+  modulesUnchanged: number;
+  modulesRemoved: number;
+}
+
+export interface SyncPlan extends SyncCounts {
+  /** Entries to upsert (created and updated alike). */
+  writes: SiteModuleState[];
+  /** Module ids to delete from the site (full sync only). */
+  removals: number[];
+}
+
+export function sameState(a: SiteModuleState, b: SiteModuleState): boolean {
+  return a.version === b.version
+    && a.enabled === b.enabled
+    && a.displayName === b.displayName
+    && a.moduleType === b.moduleType
+    && a.description === b.description
+    && a.project === b.project;
+}
+
+/**
+ * `entries` must hold unique machine names (the validator drops repeats).
+ * `keep` names modules whose payload entry was invalid: a full sync must not
+ * remove them, since the site did report them.
+ */
+export function planSync(
+  current: ReadonlyMap<string, CurrentModule>,
+  entries: readonly SiteModuleState[],
+  fullSync: boolean,
+  keep: ReadonlySet<string>,
+): SyncPlan {
+  const writes: SiteModuleState[] = [];
+  let created = 0;
+  let updated = 0;
+  let unchanged = 0;
+  for (const entry of entries) {
+    const existing = current.get(entry.machineName);
+    if (existing === undefined) {
+      created++;
+      writes.push(entry);
+    } else if (sameState(existing, entry)) {
+      unchanged++;
+    } else {
+      updated++;
+      writes.push(entry);
+    }
+  }
+
+  const removals: number[] = [];
+  if (fullSync && current.size > 0) {
+    const reported = new Set<string>();
+    for (const entry of entries) reported.add(entry.machineName);
+    for (const [name, module] of current) {
+      if (!reported.has(name) && !keep.has(name)) removals.push(module.moduleId);
+    }
+  }
+
+  return {
+    writes,
+    removals,
+    modulesCreated: created,
+    modulesUpdated: updated,
+    modulesUnchanged: unchanged,
+    modulesRemoved: removals.length,
+  };
+}

@@ -1,0 +1,87 @@
+// Payload validation: the envelope must be right as a whole (else 400); each
+// module entry is judged on its own, and a bad or repeated one is skipped and
+// reported while the rest are synced.
+import { isIP } from "node:net";
+import type { Static } from "@sinclair/typebox";
+import { compile } from "../http/body";
+import { badRequest, type FieldError } from "../errors";
+import { ModuleEntry, SyncEnvelope } from "./model";
+import type { SiteModuleState } from "./plan";
+
+const envelope = compile(SyncEnvelope);
+const entry = compile(ModuleEntry);
+
+export type Envelope = Static<typeof SyncEnvelope>;
+
+export interface EntryError {
+  index: number;
+  machine_name?: string;
+  detail: string;
+}
+
+export interface ValidatedModules {
+  entries: SiteModuleState[];
+  errors: EntryError[];
+  /** Names of skipped entries: a full sync must not remove these modules. */
+  skipped: Set<string>;
+}
+
+/** The envelope, or a 400 naming each wrong field. */
+export function validateEnvelope(body: unknown): Envelope {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest("Request body must be a JSON object", [{ loc: ["body"], msg: "Expected a JSON object" }]);
+  }
+  const errors: FieldError[] = envelope.check(body) ? [] : envelope.errors(body, ["body"]);
+  const ip = (body as { drupal_info?: { ip_address?: unknown } }).drupal_info?.ip_address;
+  if (typeof ip === "string" && ip.length <= 45 && isIP(ip) === 0) {
+    errors.push({ loc: ["body", "drupal_info", "ip_address"], msg: "Expected a valid IPv4 or IPv6 address" });
+  }
+  if (errors.length > 0) throw badRequest("Invalid sync payload", errors);
+  return body as Envelope;
+}
+
+function describe(value: unknown): string {
+  const errors = entry.errors(value, [], 1);
+  const first = errors[0];
+  if (!first) return "Invalid module entry";
+  const field = first.loc.join(".");
+  if (field === "") return "Module entry must be a JSON object";
+  if (field === "machine_name" || field === "project") {
+    return `${field}: must be a lowercase letter followed by lowercase letters, digits or underscores, at most 50 characters`;
+  }
+  return `${field}: ${first.msg}`;
+}
+
+export function validateModules(modules: readonly unknown[]): ValidatedModules {
+  const entries: SiteModuleState[] = [];
+  const errors: EntryError[] = [];
+  const skipped = new Set<string>();
+  const seen = new Set<string>();
+  for (let index = 0; index < modules.length; index++) {
+    const raw = modules[index];
+    const name = typeof raw === "object" && raw !== null ? (raw as { machine_name?: unknown }).machine_name : undefined;
+    const machineName = typeof name === "string" ? name : undefined;
+    if (!entry.check(raw)) {
+      errors.push({ index, ...(machineName !== undefined && { machine_name: machineName.slice(0, 255) }), detail: describe(raw) });
+      if (machineName !== undefined) skipped.add(machineName);
+      continue;
+    }
+    if (seen.has(raw.machine_name)) {
+      errors.push({ index, machine_name: raw.machine_name, detail: "Duplicate machine_name: only its first entry is synced" });
+      continue;
+    }
+    seen.add(raw.machine_name);
+    // Copy field by field: unknown keys (including __proto__) never travel further.
+    entries.push({
+      machineName: raw.machine_name,
+      displayName: raw.display_name,
+      moduleType: raw.module_type,
+      enabled: raw.enabled,
+      // An empty version string means "no version", as null does.
+      version: raw.version === undefined || raw.version === "" ? null : raw.version,
+      description: raw.description ?? null,
+      project: raw.project ?? null,
+    });
+  }
+  return { entries, errors, skipped };
+}
