@@ -23,8 +23,6 @@ function pgCode(err: unknown): string | undefined {
 }
 
 export interface PostgresOptions {
-  /** Schema to live in (tests use one per run); default: the server's search_path. */
-  schemaName?: string;
   maxConnections?: number;
 }
 
@@ -32,7 +30,7 @@ export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   private readonly orm: PostgresJsDatabase<typeof schema>;
 
-  private constructor(readonly sql: postgres.Sql, private readonly schemaName?: string) {
+  private constructor(readonly sql: postgres.Sql) {
     this.orm = drizzle({ client: sql, schema });
   }
 
@@ -41,9 +39,8 @@ export class PostgresStore implements Store {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
       connect_timeout: 10,
-      connection: options.schemaName ? { search_path: options.schemaName } : {},
     });
-    const store = new PostgresStore(sql, options.schemaName);
+    const store = new PostgresStore(sql);
     try {
       await store.migrate();
     } catch (err) {
@@ -59,11 +56,7 @@ export class PostgresStore implements Store {
     try {
       await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
       try {
-        if (this.schemaName) await conn`CREATE SCHEMA IF NOT EXISTS ${conn(this.schemaName)}`;
-        await migrate(this.orm, {
-          migrationsFolder: migrationsFolder("postgres"),
-          migrationsSchema: this.schemaName ?? "drizzle",
-        });
+        await migrate(this.orm, { migrationsFolder: migrationsFolder("postgres") });
       } finally {
         await conn`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
       }
@@ -210,6 +203,7 @@ export class PostgresStore implements Store {
         });
       }
       const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+      const now = cmd.now.toISOString();
 
       if (plan.writes.length > 0) {
         // Sorted inserts: concurrent syncs adding the same new modules lock them
@@ -247,7 +241,7 @@ export class PostgresStore implements Store {
         upserts.sort((a, b) => a.m - b.m);
         await tx`
           INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
-          SELECT ${cmd.siteId}, m, v, e, d, t, s, p, ${cmd.now}, ${cmd.now}
+          SELECT ${cmd.siteId}, m, v, e, d, t, s, p, ${now}::timestamptz, ${now}::timestamptz
           FROM json_to_recordset(${JSON.stringify(upserts)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text)
           ON CONFLICT (site_id, module_id) DO UPDATE SET
             version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
@@ -260,7 +254,7 @@ export class PostgresStore implements Store {
       }
       const info = cmd.drupalInfo;
       await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-               ip_address = ${info.ipAddress}, last_synced_at = ${cmd.now} WHERE id = ${cmd.siteId}`;
+               ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz WHERE id = ${cmd.siteId}`;
       return plan;
     });
   }

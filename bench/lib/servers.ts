@@ -1,0 +1,75 @@
+// Starting, probing and stopping the two servers under test. Each server is
+// spawned as the bun binary itself (no shell in between), so the pid we hold
+// is the server's and /proc/<pid>/status describes its memory.
+import { readFileSync } from "node:fs";
+import type { Subprocess } from "bun";
+
+export interface Server {
+  name: string;
+  base: string;
+  proc: Subprocess;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
+export function freePort(): number {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port;
+  probe.stop(true);
+  if (port === undefined) throw new Error("could not obtain a free port");
+  return port;
+}
+
+export async function startServer(opts: {
+  name: string;
+  script: string;
+  port: number;
+  env: Record<string, string>;
+  /** Path that answers 200 once the server is ready; absent: any HTTP answer will do. */
+  readyPath?: string;
+  cwd: string;
+}): Promise<Server> {
+  const proc = Bun.spawn([process.execPath, opts.script], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env, PORT: String(opts.port) },
+    // Servers log readiness on stdout; only their warnings and errors matter here.
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const server = { name: opts.name, base: `http://127.0.0.1:${opts.port}`, proc };
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${opts.name} exited with code ${proc.exitCode} during start-up`);
+    try {
+      const res = await fetch(server.base + (opts.readyPath ?? "/"));
+      await res.arrayBuffer();
+      if (opts.readyPath === undefined || res.status === 200) return server;
+    } catch {
+      // Not listening yet.
+    }
+    await Bun.sleep(50);
+  }
+  await stopServer(server);
+  throw new Error(`${opts.name} did not become ready within 15 s`);
+}
+
+/** SIGTERM, then SIGKILL if the process is still alive after 5 s. */
+export async function stopServer(server: Server): Promise<void> {
+  if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
+  server.proc.kill("SIGTERM");
+  const exited = await Promise.race([server.proc.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
+  if (!exited) {
+    server.proc.kill("SIGKILL");
+    await server.proc.exited;
+  }
+}
+
+/** Peak and current resident set of a process, in MiB (Linux /proc). */
+export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+    if (!m) throw new Error(`${field} missing from /proc/${pid}/status`);
+    return Number(m[1]) / 1024;
+  };
+  return { peakMiB: kib("VmHWM"), rssMiB: kib("VmRSS") };
+}

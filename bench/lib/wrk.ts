@@ -1,0 +1,60 @@
+// Running wrk with bench/post.lua and reading its summary.
+import { join } from "node:path";
+
+export interface WrkResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+export function wrkAvailable(): boolean {
+  return Bun.which("wrk") !== null;
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+function latencyMs(output: string, percentile: string): number {
+  const m = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m").exec(output);
+  if (!m) throw new Error(`wrk output has no ${percentile}% latency:\n${output}`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+export function parseWrk(output: string): WrkResult {
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(output);
+  const total = /^\s*(\d+) requests in /m.exec(output);
+  if (!rps || !total) throw new Error(`cannot parse wrk output:\n${output}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    requestsPerSec: Number(rps[1]),
+    p50Ms: latencyMs(output, "50"),
+    p99Ms: latencyMs(output, "99"),
+    requests: Number(total[1]),
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
+    socketErrors: sock ? sock.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+  };
+}
+
+export async function runWrk(opts: {
+  base: string;
+  seconds: number;
+  connections: number;
+  threads: number;
+  /** post.lua's environment: BODY_DIR or BODY_FILE, SITES, TOKEN. */
+  env: Record<string, string>;
+  benchDir: string;
+}): Promise<WrkResult> {
+  const args = [
+    "wrk", `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`, "--latency",
+    // wrk's default 2 s timeout would count slow answers as errors, not as latency.
+    "--timeout", "30s",
+    "-s", join(opts.benchDir, "post.lua"), opts.base,
+  ];
+  const proc = Bun.spawn(args, { env: { ...process.env, ...opts.env }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`wrk exited with ${code}:\n${err}${out}`);
+  return parseWrk(out);
+}

@@ -1,0 +1,105 @@
+// An app around a real store, driven with app.handle(), plus a seeded world:
+// two organizations, a user in each, a site in the first.
+import { AccountsService } from "../../src/accounts/service";
+import { createApp, type App } from "../../src/app";
+import { loadConfig, type Config } from "../../src/config";
+import { silentLogger, type Logger } from "../../src/log";
+import { SitesService } from "../../src/sites/service";
+import type { Store } from "../../src/store/types";
+import { createTestDatabase, type Dialect, type TestDatabase } from "./stores";
+
+export interface SeededSite { id: number; url: string; name: string; token: string }
+
+export interface World {
+  orgId: number;
+  otherOrgId: number;
+  /** Bearer token of a member of orgId. */
+  token: string;
+  userId: number;
+  /** Bearer token of a member of otherOrgId only. */
+  outsiderToken: string;
+  site: SeededSite;
+}
+
+export interface Harness {
+  db: TestDatabase;
+  store: Store;
+  app: App;
+  config: Config;
+  world: World;
+  accounts: AccountsService;
+  sites: SitesService;
+  request(method: string, path: string, init?: { token?: string | null; body?: unknown; raw?: BodyInit; headers?: Record<string, string> }): Promise<Response>;
+  /** POST /api/v1/sites/:id/modules with the world's token. */
+  sync(body: unknown, siteId?: number, token?: string | null): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error" }), ...overrides };
+}
+
+export async function createHarness(dialect: Dialect, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<Harness> {
+  const db = createTestDatabase(dialect);
+  const store = await db.open();
+  const config = testConfig(options.config);
+  const app = createApp({ config, store, logger: options.logger ?? silentLogger });
+  const accounts = new AccountsService(store);
+  const sites = new SitesService(store);
+
+  const org = await accounts.createOrganization("Agency One");
+  const other = await accounts.createOrganization("Agency Two");
+  const user = await accounts.createUser({ email: "dev@agency-one.test", organizationId: org.id, role: "admin" });
+  const outsider = await accounts.createUser({ email: "dev@agency-two.test", organizationId: other.id, role: "member" });
+  const site = await sites.create({ organizationId: org.id, url: "https://example.drupal.site", name: "Example Drupal Site" });
+  const world: World = { orgId: org.id, otherOrgId: other.id, token: user.token, userId: user.id, outsiderToken: outsider.token, site };
+
+  const request: Harness["request"] = (method, path, init = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const token = init.token === undefined ? world.token : init.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: BodyInit | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers["content-type"] ??= "application/json";
+    }
+    return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+  };
+
+  return {
+    db, store, app, config, world, accounts, sites, request,
+    sync: (body, siteId = site.id, token) => request("POST", `/api/v1/sites/${siteId}/modules`, { body, token }),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export interface ModuleInput {
+  machine_name: string;
+  display_name: string;
+  module_type: "core" | "contrib" | "custom";
+  enabled: boolean;
+  version?: string | null;
+  description?: string | null;
+  project?: string | null;
+}
+
+export const mod = (machine_name: string, overrides: Partial<ModuleInput> = {}): ModuleInput => ({
+  machine_name,
+  display_name: machine_name.replace(/_/g, " "),
+  module_type: "contrib",
+  enabled: true,
+  version: "1.0.0",
+  ...overrides,
+});
+
+/** A valid sync payload for `site`, with the given modules. */
+export function payload(site: SeededSite, modules: unknown[], extra: Record<string, unknown> = {}) {
+  return {
+    site: { url: site.url, name: site.name, token: site.token },
+    drupal_info: { core_version: "10.3.8", php_version: "8.3.2", ip_address: "192.168.1.100" },
+    modules,
+    ...extra,
+  };
+}

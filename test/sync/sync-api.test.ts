@@ -1,0 +1,183 @@
+// POST /api/v1/sites/:site_id/modules, end to end through the app, on every dialect.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { describeEachDialect } from "../support/stores";
+
+const modules = (h: Harness, site = h.world.site) => h.store.listSiteModules(site.id, { limit: 1000 });
+
+describeEachDialect("sync API", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+  });
+  afterAll(() => h.close());
+
+  // A fresh site per test keeps tests independent within one database.
+  let n = 0;
+  const freshSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://site-${++n}.example`, name: `Site ${n}` });
+
+  test("creates, then reports an identical re-sync as unchanged", async () => {
+    const site = await freshSite();
+    const body = payload(site, [mod("views", { module_type: "core", version: "10.3.8" }), mod("token"), mod("pathauto", { enabled: false })]);
+    const first = await h.sync(body, site.id);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({
+      site_id: site.id, modules_processed: 3, modules_created: 3, modules_updated: 0, modules_unchanged: 0,
+      modules_removed: 0, errors: [], message: "Successfully synced 3 modules",
+    });
+    const again = await (await h.sync(body, site.id)).json();
+    expect(again).toMatchObject({ modules_processed: 3, modules_created: 0, modules_updated: 0, modules_unchanged: 3, modules_removed: 0 });
+    const stored = await modules(h, site);
+    expect(stored.map((m) => [m.machineName, m.version, m.enabled, m.moduleType])).toEqual([
+      ["pathauto", "1.0.0", false, "contrib"], ["token", "1.0.0", true, "contrib"], ["views", "10.3.8", true, "core"],
+    ]);
+  });
+
+  test("counts a change of any stored field as an update", async () => {
+    const site = await freshSite();
+    const base = { version: "1.0.0", enabled: true, display_name: "X", module_type: "contrib" as const, description: "d", project: "p" };
+    const fields: [string, unknown][] = [["version", "1.0.1"], ["enabled", false], ["display_name", "Y"], ["module_type", "custom"], ["description", "e"], ["project", "q"]];
+    const initial = fields.map(([f]) => mod(`m_${f}`, base));
+    await h.sync(payload(site, [...initial, mod("same", base)]), site.id);
+    const changed = fields.map(([f, v]) => mod(`m_${f}`, { ...base, [f]: v }));
+    const res = await (await h.sync(payload(site, [...changed, mod("same", base)]), site.id)).json();
+    expect(res).toMatchObject({ modules_processed: 7, modules_created: 0, modules_updated: 6, modules_unchanged: 1 });
+    const stored = new Map((await modules(h, site)).map((m) => [m.machineName, m]));
+    expect(stored.get("m_version")!.version).toBe("1.0.1");
+    expect(stored.get("m_enabled")!.enabled).toBe(false);
+    expect(stored.get("m_display_name")!.displayName).toBe("Y");
+    expect(stored.get("m_module_type")!.moduleType).toBe("custom");
+    expect(stored.get("m_description")!.description).toBe("e");
+    expect(stored.get("m_project")!.project).toBe("q");
+  });
+
+  test("a partial sync never removes; a full sync removes and counts what is absent", async () => {
+    const site = await freshSite();
+    await h.sync(payload(site, [mod("a"), mod("b"), mod("c")]), site.id);
+    const partial = await (await h.sync(payload(site, [mod("a")]), site.id)).json();
+    expect(partial).toMatchObject({ modules_processed: 1, modules_unchanged: 1, modules_removed: 0 });
+    expect((await modules(h, site)).map((m) => m.machineName)).toEqual(["a", "b", "c"]);
+
+    const full = await (await h.sync(payload(site, [mod("a"), mod("d")], { full_sync: true }), site.id)).json();
+    expect(full).toMatchObject({ modules_processed: 2, modules_created: 1, modules_unchanged: 1, modules_removed: 2 });
+    expect((await modules(h, site)).map((m) => m.machineName)).toEqual(["a", "d"]);
+  });
+
+  test("a full sync keeps modules whose entries were skipped as invalid", async () => {
+    const site = await freshSite();
+    await h.sync(payload(site, [mod("a"), mod("b")]), site.id);
+    const res = await (await h.sync(payload(site, [mod("a"), { ...mod("b"), enabled: "yes" }], { full_sync: true }), site.id)).json();
+    expect(res.modules_removed).toBe(0);
+    expect(res.errors).toEqual([{ index: 1, machine_name: "b", detail: expect.stringContaining("enabled") }]);
+    expect((await modules(h, site)).map((m) => m.machineName)).toEqual(["a", "b"]);
+  });
+
+  test("skips and reports invalid and repeated entries, syncing the rest", async () => {
+    const site = await freshSite();
+    const entries = [
+      mod("good"),
+      mod("Bad_Name"),
+      mod("1starts_with_digit"),
+      mod("x".repeat(51)),
+      { ...mod("no_type"), module_type: "theme" },
+      { ...mod("long_version"), version: "9".repeat(65) },
+      { ...mod("long_description"), description: "d".repeat(4097) },
+      { ...mod("bad_project"), project: "Not-A-Project" },
+      { ...mod("long_display"), display_name: "n".repeat(256) },
+      { machine_name: 42, display_name: "n", module_type: "core", enabled: true },
+      "not an object",
+      null,
+      mod("good", { version: "2.0.0" }),
+    ];
+    const res = await (await h.sync(payload(site, entries), site.id)).json();
+    expect(res.modules_processed).toBe(1);
+    expect(res.modules_created).toBe(1);
+    expect(res.errors.map((e: { index: number }) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(res.errors[0]).toEqual({ index: 1, machine_name: "Bad_Name", detail: expect.stringContaining("machine_name") });
+    expect(res.errors[8]).toEqual({ index: 9, detail: expect.stringContaining("machine_name") });
+    expect(res.errors[11]).toEqual({ index: 12, machine_name: "good", detail: expect.stringContaining("Duplicate") });
+    const stored = await modules(h, site);
+    expect(stored.map((m) => [m.machineName, m.version])).toEqual([["good", "1.0.0"]]);
+  });
+
+  test("accepts null or absent version, description and project", async () => {
+    const site = await freshSite();
+    const entries = [
+      { machine_name: "custom_a", display_name: "A", module_type: "custom", enabled: true },
+      { machine_name: "custom_b", display_name: "B", module_type: "custom", enabled: true, version: null, description: null, project: null },
+      mod("admin_toolbar_search", { project: "admin_toolbar", description: "Search" }),
+    ];
+    const res = await (await h.sync(payload(site, entries), site.id)).json();
+    expect(res).toMatchObject({ modules_created: 3, errors: [] });
+    const stored = new Map((await modules(h, site)).map((m) => [m.machineName, m]));
+    expect(stored.get("custom_a")).toMatchObject({ version: null, description: null, project: null });
+    expect(stored.get("admin_toolbar_search")).toMatchObject({ project: "admin_toolbar", description: "Search" });
+    const again = await (await h.sync(payload(site, entries), site.id)).json();
+    expect(again.modules_unchanged).toBe(3);
+  });
+
+  test("stores drupal_info, the reported name and the time of the sync on the site", async () => {
+    const site = await freshSite();
+    const before = Date.now();
+    const body = payload(site, [mod("views")]);
+    body.site.name = "Renamed Site";
+    body.drupal_info = { core_version: "11.0.1", php_version: "8.4.0", ip_address: "2001:db8::1" };
+    expect((await h.sync(body, site.id)).status).toBe(200);
+    const res = await h.request("GET", `/api/v1/sites/${site.id}`);
+    const json = await res.json();
+    expect(json).toMatchObject({
+      id: site.id, name: "Renamed Site", module_count: 1,
+      drupal_info: { core_version: "11.0.1", php_version: "8.4.0", ip_address: "2001:db8::1" },
+    });
+    expect(Date.parse(json.last_synced_at)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  test("keeps first_seen_at and moves updated_at on change", async () => {
+    const site = await freshSite();
+    await h.sync(payload(site, [mod("views")]), site.id);
+    const [first] = await modules(h, site);
+    await Bun.sleep(5);
+    await h.sync(payload(site, [mod("views", { version: "2.0.0" })]), site.id);
+    const [second] = await modules(h, site);
+    expect(second!.firstSeenAt.getTime()).toBe(first!.firstSeenAt.getTime());
+    expect(second!.updatedAt.getTime()).toBeGreaterThan(first!.updatedAt.getTime());
+  });
+
+  test("matches the registered URL ignoring scheme/host case, default port and trailing slash", async () => {
+    const site = await h.sites.create({ organizationId: h.world.orgId, url: "https://Case.Example.org/drupal", name: "Case" });
+    for (const url of ["HTTPS://case.example.ORG/drupal/", "https://case.example.org:443/drupal", "https://case.example.org/drupal"]) {
+      const body = payload(site, [mod("views")]);
+      body.site.url = url;
+      expect((await h.sync(body, site.id)).status).toBe(200);
+    }
+    for (const url of ["http://case.example.org/drupal", "https://case.example.org/Drupal", "https://case.example.org:8443/drupal", "https://other.example.org/drupal", "not a url"]) {
+      const body = payload(site, [mod("views")]);
+      body.site.url = url;
+      const res = await h.sync(body, site.id);
+      expect(res.status).toBe(400);
+      expect((await res.json()).errors[0].loc).toEqual(["body", "site", "url"]);
+    }
+  });
+
+  test("syncs a site with thousands of modules in one request", async () => {
+    const site = await freshSite();
+    const many = Array.from({ length: 3000 }, (_, i) => mod(`custom_feature_${i}`, { module_type: "custom", version: `1.0.${i % 7}` }));
+    const res = await (await h.sync(payload(site, many, { full_sync: true }), site.id)).json();
+    expect(res).toMatchObject({ modules_processed: 3000, modules_created: 3000 });
+    const bumped = many.map((m, i) => (i % 2 === 0 ? { ...m, version: "2.0.0" } : m)).slice(0, 2500);
+    const res2 = await (await h.sync(payload(site, bumped, { full_sync: true }), site.id)).json();
+    expect(res2).toMatchObject({ modules_processed: 2500, modules_updated: 1250, modules_unchanged: 1250, modules_removed: 500 });
+    expect((await h.store.getSiteSummary(site.id))!.moduleCount).toBe(2500);
+  });
+
+  test("20 overlapping syncs of one site end in exactly one payload's state", async () => {
+    const site = await freshSite();
+    const payloads = Array.from({ length: 20 }, (_, i) =>
+      payload(site, Array.from({ length: 30 }, (_, j) => mod(`mod_${(i * 7 + j) % 60}`, { version: `${i}.${j}.0` })), { full_sync: true }));
+    const results = await Promise.all(payloads.map((p) => h.sync(p, site.id)));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const stored = (await modules(h, site)).map((m) => `${m.machineName}@${m.version}`).sort();
+    const matching = payloads.filter((p) => JSON.stringify(p.modules.map((m) => `${m.machine_name}@${m.version}`).sort()) === JSON.stringify(stored));
+    expect(matching.length).toBe(1);
+  });
+});
