@@ -49,11 +49,13 @@ export function parseDatabaseUrl(raw: string, name = "DATABASE_URL"): DatabaseTa
     return { dialect: "sqlite", path };
   }
   if (/^postgres(ql)?:\/\//.test(raw)) {
+    let host = "";
     try {
-      new URL(raw);
+      host = new URL(raw).hostname;
     } catch {
-      throw new ConfigError(name, "is not a valid postgres:// URL");
+      // reported below
     }
+    if (host === "") throw new ConfigError(name, "is not a valid postgres:// URL with a host");
     return { dialect: "postgres", url: raw };
   }
   throw new ConfigError(name, `must start with sqlite: or postgres://, got "${raw}"`);

@@ -2,6 +2,26 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context";
 
+/** A dependency that hangs is as unready as one that fails; never hang the probe. */
+const CHECK_TIMEOUT_MS = 2000;
+
+async function check(probe: () => Promise<void>): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return "ok";
+  } catch (err) {
+    return err instanceof Error ? err.message : "failed";
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const Health = t.Object({ status: t.String() }, { title: "Health" });
 const Ready = t.Object({
   status: t.UnionEnum(["ready", "unavailable"]),
@@ -15,13 +35,7 @@ export function healthRoutes({ store }: AppContext) {
       detail: { summary: "Liveness: 200 while the process is up", tags: ["Operations"] },
     })
     .get("/ready", async ({ set }) => {
-      const checks: Record<string, string> = {};
-      try {
-        await store.ping();
-        checks.database = "ok";
-      } catch (err) {
-        checks.database = err instanceof Error ? err.message : "failed";
-      }
+      const checks: Record<string, string> = { database: await check(() => store.ping()) };
       const ready = Object.values(checks).every((c) => c === "ok");
       if (!ready) set.status = 503;
       return { status: ready ? "ready" as const : "unavailable" as const, checks };

@@ -271,6 +271,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Prepared statements keep a connection open past close(): finalize them first.
+    for (const statement of Object.values(this.stmt)) statement.finalize();
     this.raw.close();
   }
 }

@@ -1,0 +1,38 @@
+import { expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../src/config";
+
+test("defaults: port 3000 on 0.0.0.0, SQLite in ./data, no Redis", () => {
+  expect(loadConfig({})).toEqual({
+    port: 3000, host: "0.0.0.0", database: { dialect: "sqlite", path: "./data/modsync.db" },
+    redisUrl: null, maxBodyBytes: 500 * 1024 * 1024, logLevel: "info",
+  });
+});
+
+test("database URLs of both dialects", () => {
+  expect(loadConfig({ DATABASE_URL: "sqlite::memory:" }).database).toEqual({ dialect: "sqlite", path: ":memory:" });
+  expect(loadConfig({ DATABASE_URL: "sqlite:/var/lib/modsync.db" }).database).toEqual({ dialect: "sqlite", path: "/var/lib/modsync.db" });
+  expect(loadConfig({ DATABASE_URL: "postgres://u@db:5432/modsync" }).database).toEqual({ dialect: "postgres", url: "postgres://u@db:5432/modsync" });
+  expect(loadConfig({ DATABASE_URL: "postgresql://u@db/modsync" }).database.dialect).toBe("postgres");
+});
+
+test("every bad value names its variable", () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ PORT: "abc" }, "PORT"], [{ PORT: "0" }, "PORT"], [{ PORT: "70000" }, "PORT"], [{ PORT: "30.5" }, "PORT"],
+    [{ HOST: " " }, "HOST"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"], [{ DATABASE_URL: "sqlite:" }, "DATABASE_URL"], [{ DATABASE_URL: "postgres://" }, "DATABASE_URL"],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL"], [{ REDIS_URL: "not a url" }, "REDIS_URL"],
+    [{ MAX_BODY_MB: "0" }, "MAX_BODY_MB"], [{ MAX_BODY_MB: "-5" }, "MAX_BODY_MB"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+  ];
+  for (const [env, variable] of cases) {
+    let caught: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as Error).message).toContain(variable);
+  }
+});
