@@ -106,7 +106,8 @@ async function main(argv: string[]): Promise<number> {
     return fail(err instanceof ConfigError ? err.message : `Cannot open the database: ${messageOf(err)}`, 1);
   }
   try {
-    const { result, text } = await command(store, parsed.values as Options);
+    const { json: _json, ...options } = parsed.values;
+    const { result, text } = await command(store, options);
     console.log(json ? JSON.stringify(result) : text);
     return 0;
   } catch (err) {

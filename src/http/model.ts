@@ -1,4 +1,5 @@
 // Response shapes shared by every feature, for validation and OpenAPI.
+import { Type } from "@sinclair/typebox";
 import { t, type TSchema } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
 
@@ -9,7 +10,7 @@ export const ErrorResponse = t.Object({
 export const ValidationErrorResponse = t.Object({
   detail: t.String(),
   errors: t.Optional(t.Array(t.Object({
-    loc: t.Array(t.Union([t.String(), t.Integer()]), { description: 'Path to the offending value, e.g. ["body", "site", "url"]' }),
+    loc: t.Array(t.Union([t.String(), Type.Integer()]), { description: 'Path to the offending value, e.g. ["body", "site", "url"]' }),
     msg: t.String(),
   }))),
 }, { title: "ValidationError" });

@@ -11,7 +11,7 @@ const createBody = compile(SiteCreateBody);
 export function sitesRoutes({ auth, sites, config }: AppContext) {
   return new Elysia({ name: "sites", prefix: "/api/v1/sites" })
     .use(auth)
-    .post("/", async ({ request, userId, set }) => {
+    .post("", async ({ request, userId, set }) => {
       const body = validateOr400(createBody, await readJson(request, config.maxBodyBytes), "Invalid site");
       set.status = 201;
       return sites.register(userId, { organizationId: body.organization_id, url: body.url, name: body.name });
@@ -27,7 +27,7 @@ export function sitesRoutes({ auth, sites, config }: AppContext) {
         requestBody: documentedBody(SiteCreateBody),
       },
     })
-    .get("/", async ({ userId, query }) => sites.list(userId, query), {
+    .get("", async ({ userId, query }) => sites.list(userId, query), {
       auth: true,
       response: { 200: SiteList, 400: ValidationErrorResponse, 401: ErrorResponse },
       detail: { summary: "List the caller's sites", tags: ["Sites"], security: bearerSecurity, parameters: pageParameters },

@@ -1,15 +1,17 @@
 // TypeBox models of the site routes: validation, handler types and OpenAPI in one place.
+// Type.Integer, not Elysia's t.Integer: the latter also accepts numeric strings.
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { parameters, type Parameter } from "../http/model";
 
 export const SiteCreateBody = t.Object({
-  organization_id: t.Integer({ minimum: 1, examples: [1] }),
+  organization_id: Type.Integer({ minimum: 1, examples: [1] }),
   url: t.String({ minLength: 1, maxLength: 2048, examples: ["https://example.drupal.site"] }),
   name: t.String({ minLength: 1, maxLength: 255, examples: ["Example Drupal Site"] }),
 }, { title: "SiteCreate" });
 
 export const SiteCreated = t.Object({
-  id: t.Integer(),
+  id: Type.Integer(),
   url: t.String(),
   name: t.String(),
   token: t.String({ description: "The site token the Drupal module sends as site.token. Shown only once." }),
@@ -18,8 +20,8 @@ export const SiteCreated = t.Object({
 const nullableString = t.Union([t.String(), t.Null()]);
 
 export const Site = t.Object({
-  id: t.Integer({ examples: [123] }),
-  organization_id: t.Integer(),
+  id: Type.Integer({ examples: [123] }),
+  organization_id: Type.Integer(),
   url: t.String({ examples: ["https://example.drupal.site"] }),
   name: t.String(),
   drupal_info: t.Object({
@@ -28,7 +30,7 @@ export const Site = t.Object({
     ip_address: nullableString,
   }),
   last_synced_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Time of the last successful sync" }),
-  module_count: t.Integer(),
+  module_count: Type.Integer(),
   created_at: t.String({ format: "date-time" }),
 }, { title: "Site" });
 

@@ -75,11 +75,12 @@ export class SitesService {
 
   async list(userId: number, query: Record<string, string | undefined>) {
     const page = parseSitePage(query);
-    const sites = await this.store.listSitesForUser(userId, page);
-    const last = sites.at(-1);
+    // One row more than asked tells whether another page exists.
+    const rows = await this.store.listSitesForUser(userId, { ...page, limit: page.limit + 1 });
+    const sites = rows.slice(0, page.limit);
     return {
       items: sites.map(siteJson),
-      next_cursor: sites.length === page.limit && last ? encodeCursor(String(last.id)) : null,
+      next_cursor: rows.length > page.limit ? encodeCursor(String(sites.at(-1)!.id)) : null,
     };
   }
 
@@ -91,8 +92,8 @@ export class SitesService {
 
   async listModules(site: SiteRecord, query: Record<string, string | undefined>) {
     const page = parseModulePage(query);
-    const rows = await this.store.listSiteModules(site.id, page);
-    const last = rows.at(-1);
+    const found = await this.store.listSiteModules(site.id, { ...page, limit: page.limit + 1 });
+    const rows = found.slice(0, page.limit);
     return {
       items: rows.map((m) => ({
         machine_name: m.machineName,
@@ -105,7 +106,7 @@ export class SitesService {
         first_seen_at: m.firstSeenAt.toISOString(),
         updated_at: m.updatedAt.toISOString(),
       })),
-      next_cursor: rows.length === page.limit && last ? encodeCursor(last.machineName) : null,
+      next_cursor: found.length > page.limit ? encodeCursor(rows.at(-1)!.machineName) : null,
     };
   }
 }

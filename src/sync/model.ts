@@ -1,5 +1,6 @@
 // TypeBox models of the sync route: one source for validating the payload,
 // typing the handler and documenting the route (with the spec's examples).
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
 /** Drupal's extension-name rule: a lowercase letter, then lowercase letters, digits, underscores. */
@@ -71,18 +72,18 @@ export const SyncBody = t.Object({
 }, { title: "SyncRequest", examples: [specExample] });
 
 export const EntryError = t.Object({
-  index: t.Integer({ description: "Position of the skipped entry in `modules`" }),
+  index: Type.Integer({ description: "Position of the skipped entry in `modules`" }),
   machine_name: t.Optional(t.String()),
   detail: t.String(),
 }, { title: "ModuleEntryError" });
 
 export const SyncResult = t.Object({
-  site_id: t.Integer(),
-  modules_processed: t.Integer({ description: "created + updated + unchanged" }),
-  modules_created: t.Integer(),
-  modules_updated: t.Integer(),
-  modules_unchanged: t.Integer(),
-  modules_removed: t.Integer({ description: "Removed by a full sync" }),
+  site_id: Type.Integer(),
+  modules_processed: Type.Integer({ description: "created + updated + unchanged" }),
+  modules_created: Type.Integer(),
+  modules_updated: Type.Integer(),
+  modules_unchanged: Type.Integer(),
+  modules_removed: Type.Integer({ description: "Removed by a full sync" }),
   errors: t.Array(EntryError, { description: "Entries skipped as invalid or repeated" }),
   message: t.String(),
 }, {

@@ -5,12 +5,15 @@ import { encodeCursor } from "../../src/sites/pagination";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
 
+/** A response body as parsed JSON, untyped: the assertions say what it must hold. */
+const json = (res: Response | Promise<Response>): Promise<any> => Promise.resolve(res).then((r) => r.json());
+
 /** Every error answers JSON `{"detail": "..."}` with a request id. */
 async function expectError(res: Response, status: number): Promise<{ detail: string; errors?: { loc: unknown[]; msg: string }[] }> {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toContain("application/json");
   expect(res.headers.get("x-request-id")).toBeTruthy();
-  const body = await res.json();
+  const body = await json(res);
   expect(typeof body.detail).toBe("string");
   expect(body.detail.length).toBeGreaterThan(0);
   return body;
@@ -46,7 +49,7 @@ describeEachDialect("sites API", (dialect) => {
       const url = uniqueUrl();
       const res = await register({ organization_id: h.world.orgId, url, name: "New Site" });
       expect(res.status).toBe(201);
-      const created = await res.json();
+      const created = await json(res);
       expect(Object.keys(created).sort()).toEqual(["id", "name", "token", "url"]);
       expect(created).toMatchObject({ url, name: "New Site" });
       expect(Number.isInteger(created.id)).toBe(true);
@@ -54,7 +57,7 @@ describeEachDialect("sites API", (dialect) => {
 
       const sync = await h.sync(payload(created, [mod("views")]), created.id);
       expect(sync.status).toBe(200);
-      expect((await sync.json()).modules_created).toBe(1);
+      expect((await json(sync)).modules_created).toBe(1);
       const wrongToken = await h.sync(payload({ ...created, token: h.world.site.token }, [mod("views")]), created.id);
       expect(wrongToken.status).toBe(403);
     });
@@ -73,7 +76,7 @@ describeEachDialect("sites API", (dialect) => {
       expect((await register({ organization_id: h.world.orgId, url, name: "Mine" })).status).toBe(201);
       const res = await register({ organization_id: h.world.otherOrgId, url, name: "Theirs" }, h.world.outsiderToken);
       expect(res.status).toBe(201);
-      expect((await res.json()).url).toBe(url);
+      expect((await json(res)).url).toBe(url);
     });
 
     test("refuses with 403 an organization the caller is not a member of", async () => {
@@ -81,7 +84,7 @@ describeEachDialect("sites API", (dialect) => {
       await expectError(await register({ organization_id: 999_999, url: uniqueUrl(), name: "X" }), 403);
     });
 
-    const badBodies: [string, () => BodyInit, unknown[]][] = [
+    const badBodies: [string, () => string, unknown[]][] = [
       ["a missing name", () => JSON.stringify({ organization_id: h.world.orgId, url: uniqueUrl() }), ["body", "name"]],
       ["an ftp:// url", () => JSON.stringify({ organization_id: h.world.orgId, url: "ftp://x", name: "X" }), ["body", "url"]],
       ["organization_id as a string", () => JSON.stringify({ organization_id: String(h.world.orgId), url: uniqueUrl(), name: "X" }), ["body", "organization_id"]],
@@ -91,8 +94,8 @@ describeEachDialect("sites API", (dialect) => {
     for (const [what, body, loc] of badBodies) {
       test(`answers 400 naming the field for ${what}`, async () => {
         const res = await h.request("POST", "/api/v1/sites", { raw: body(), headers: { "content-type": "application/json" } });
-        const json = await expectError(res, 400);
-        expect(json.errors?.map((e) => e.loc)).toContainEqual(loc);
+        const error = await expectError(res, 400);
+        expect(error.errors?.map((e) => e.loc)).toContainEqual(loc);
       });
     }
 
@@ -114,10 +117,10 @@ describeEachDialect("sites API", (dialect) => {
     test("lists the sites of the caller's organizations only", async () => {
       const mine = await h.request("GET", "/api/v1/sites?limit=1000");
       expect(mine.status).toBe(200);
-      const mineIds = (await mine.json()).items.map((s: { id: number }) => s.id);
+      const mineIds = (await json(mine)).items.map((s: { id: number }) => s.id);
       expect(mineIds).toContain(h.world.site.id);
 
-      const theirs = await (await h.request("GET", "/api/v1/sites?limit=1000", { token: h.world.outsiderToken })).json();
+      const theirs = await json(h.request("GET", "/api/v1/sites?limit=1000", { token: h.world.outsiderToken }));
       expect(theirs.items.every((s: { organization_id: number }) => s.organization_id === h.world.otherOrgId)).toBe(true);
       expect(theirs.items.map((s: { id: number }) => s.id)).not.toContain(h.world.site.id);
     });
@@ -132,10 +135,10 @@ describeEachDialect("sites API", (dialect) => {
       for (let page = 0; page < 10; page++) {
         const res = await h.request("GET", `/api/v1/sites?limit=1${cursor ? `&cursor=${cursor}` : ""}`, { token: member.token });
         expect(res.status).toBe(200);
-        const json = await res.json();
-        expect(json.items.length).toBeLessThanOrEqual(1);
-        seen.push(...json.items.map((s: { id: number }) => s.id));
-        cursor = json.next_cursor;
+        const page = await json(res);
+        expect(page.items.length).toBeLessThanOrEqual(1);
+        seen.push(...page.items.map((s: { id: number }) => s.id));
+        cursor = page.next_cursor;
         if (cursor === null) break;
       }
       expect(cursor).toBeNull();
@@ -145,25 +148,25 @@ describeEachDialect("sites API", (dialect) => {
     test("gives next_cursor null on a last page shorter than the limit", async () => {
       const member = await freshMember();
       for (let i = 0; i < 3; i++) await h.sites.create({ organizationId: member.orgId, url: uniqueUrl(), name: `S${i}` });
-      const first = await (await h.request("GET", "/api/v1/sites?limit=2", { token: member.token })).json();
+      const first = await json(h.request("GET", "/api/v1/sites?limit=2", { token: member.token }));
       expect(first.items.length).toBe(2);
       expect(typeof first.next_cursor).toBe("string");
-      const second = await (await h.request("GET", `/api/v1/sites?limit=2&cursor=${first.next_cursor}`, { token: member.token })).json();
+      const second = await json(h.request("GET", `/api/v1/sites?limit=2&cursor=${first.next_cursor}`, { token: member.token }));
       expect(second.items.length).toBe(1);
       expect(second.next_cursor).toBeNull();
     });
 
     for (const query of ["limit=0", "limit=1001", "limit=abc", "limit=-1", "limit=1.5"]) {
       test(`answers 400 for ${query}`, async () => {
-        const json = await expectError(await h.request("GET", `/api/v1/sites?${query}`), 400);
-        expect(json.errors?.map((e) => e.loc)).toContainEqual(["query", "limit"]);
+        const error = await expectError(await h.request("GET", `/api/v1/sites?${query}`), 400);
+        expect(error.errors?.map((e) => e.loc)).toContainEqual(["query", "limit"]);
       });
     }
 
     for (const [what, cursor] of [["garbage", "%%%"], ["a non-numeric key", encodeCursor("abc")], ["non-canonical base64", "MQ="]]) {
       test(`answers 400 for a cursor that is ${what}`, async () => {
-        const json = await expectError(await h.request("GET", `/api/v1/sites?cursor=${cursor}`), 400);
-        expect(json.errors?.map((e) => e.loc)).toContainEqual(["query", "cursor"]);
+        const error = await expectError(await h.request("GET", `/api/v1/sites?cursor=${cursor}`), 400);
+        expect(error.errors?.map((e) => e.loc)).toContainEqual(["query", "cursor"]);
       });
     }
 
@@ -177,7 +180,7 @@ describeEachDialect("sites API", (dialect) => {
       const created = await h.sites.create({ organizationId: h.world.orgId, url: uniqueUrl(), name: "Fresh" });
       const res = await h.request("GET", `/api/v1/sites/${created.id}`);
       expect(res.status).toBe(200);
-      const site = await res.json();
+      const site = await json(res);
       expect(site).toEqual({
         id: created.id, organization_id: h.world.orgId, url: created.url, name: "Fresh",
         drupal_info: { core_version: null, php_version: null, ip_address: null },
@@ -185,7 +188,7 @@ describeEachDialect("sites API", (dialect) => {
       });
 
       await h.sync(payload(created, [mod("views"), mod("token")]), created.id);
-      const synced = await (await h.request("GET", `/api/v1/sites/${created.id}`)).json();
+      const synced = await json(h.request("GET", `/api/v1/sites/${created.id}`));
       expect(synced.module_count).toBe(2);
       expect(synced.last_synced_at).toMatch(ISO);
       expect(synced.drupal_info).toEqual({ core_version: "10.3.8", php_version: "8.3.2", ip_address: "192.168.1.100" });
@@ -216,11 +219,11 @@ describeEachDialect("sites API", (dialect) => {
       mod("admin_toolbar_search", { project: "admin_toolbar" }),
       { machine_name: "my_custom", display_name: "My custom", module_type: "custom", enabled: false },
     ];
-    const names = (json: { items: { machine_name: string }[] }) => json.items.map((m) => m.machine_name);
+    const names = (page: { items: { machine_name: string }[] }) => page.items.map((m) => m.machine_name);
     const list = async (query = "", token?: string) => {
       const res = await h.request("GET", `/api/v1/sites/${site.id}/modules${query}`, { token });
       expect(res.status).toBe(200);
-      return res.json();
+      return json(res);
     };
 
     beforeAll(async () => {
@@ -229,10 +232,10 @@ describeEachDialect("sites API", (dialect) => {
     });
 
     test("lists every module with all its fields, ordered by machine_name", async () => {
-      const json = await list();
-      expect(names(json)).toEqual(["admin_toolbar_search", "my_custom", "node", "pathauto", "views"]);
-      expect(json.next_cursor).toBeNull();
-      const byName = new Map(json.items.map((m: { machine_name: string }) => [m.machine_name, m]));
+      const page = await list();
+      expect(names(page)).toEqual(["admin_toolbar_search", "my_custom", "node", "pathauto", "views"]);
+      expect(page.next_cursor).toBeNull();
+      const byName = new Map(page.items.map((m: { machine_name: string }) => [m.machine_name, m]));
       expect(byName.get("views")).toEqual({
         machine_name: "views", display_name: "Views", module_type: "core", enabled: true, version: "10.3.8",
         description: "Lists", project: null, first_seen_at: expect.stringMatching(ISO), updated_at: expect.stringMatching(ISO),
@@ -254,9 +257,9 @@ describeEachDialect("sites API", (dialect) => {
       const pages: string[][] = [];
       let cursor: string | null = null;
       do {
-        const json = await list(`?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
-        pages.push(names(json));
-        cursor = json.next_cursor;
+        const page = await list(`?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+        pages.push(names(page));
+        cursor = page.next_cursor;
       } while (cursor !== null && pages.length < 10);
       expect(pages).toEqual([["admin_toolbar_search", "my_custom"], ["node", "pathauto"], ["views"]]);
     });
@@ -270,8 +273,8 @@ describeEachDialect("sites API", (dialect) => {
 
     for (const [query, field] of [["module_type=theme", "module_type"], ["enabled=yes", "enabled"], ["enabled=1", "enabled"], ["limit=0", "limit"], ["cursor=%%%", "cursor"]]) {
       test(`answers 400 for ${query}`, async () => {
-        const json = await expectError(await h.request("GET", `/api/v1/sites/${site.id}/modules?${query}`), 400);
-        expect(json.errors?.map((e) => e.loc)).toContainEqual(["query", field]);
+        const error = await expectError(await h.request("GET", `/api/v1/sites/${site.id}/modules?${query}`), 400);
+        expect(error.errors?.map((e) => e.loc)).toContainEqual(["query", field]);
       });
     }
 

@@ -29,7 +29,7 @@ export interface Harness {
   world: World;
   accounts: AccountsService;
   sites: SitesService;
-  request(method: string, path: string, init?: { token?: string | null; body?: unknown; raw?: BodyInit; headers?: Record<string, string> }): Promise<Response>;
+  request(method: string, path: string, init?: { token?: string | null; body?: unknown; raw?: RequestInit["body"]; headers?: Record<string, string> }): Promise<Response>;
   /** POST /api/v1/sites/:id/modules with the world's token. */
   sync(body: unknown, siteId?: number, token?: string | null): Promise<Response>;
   close(): Promise<void>;
@@ -58,7 +58,7 @@ export async function createHarness(dialect: Dialect, options: { config?: Partia
     const headers: Record<string, string> = { ...init.headers };
     const token = init.token === undefined ? world.token : init.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
-    let body: BodyInit | undefined = init.raw;
+    let body: RequestInit["body"] = init.raw;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);
       headers["content-type"] ??= "application/json";
@@ -95,7 +95,7 @@ export const mod = (machine_name: string, overrides: Partial<ModuleInput> = {}):
 });
 
 /** A valid sync payload for `site`, with the given modules. */
-export function payload(site: SeededSite, modules: unknown[], extra: Record<string, unknown> = {}) {
+export function payload<M = unknown>(site: SeededSite, modules: M[], extra: Record<string, unknown> = {}) {
   return {
     site: { url: site.url, name: site.name, token: site.token },
     drupal_info: { core_version: "10.3.8", php_version: "8.3.2", ip_address: "192.168.1.100" },

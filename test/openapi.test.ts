@@ -1,0 +1,147 @@
+// The published OpenAPI document: valid, complete, and saying what the API does.
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { OpenAPIV3_1 } from "openapi-types";
+import { createHarness, type Harness } from "./support/harness";
+
+type Doc = OpenAPIV3_1.Document;
+type Operation = OpenAPIV3_1.OperationObject;
+
+const ROUTES = [
+  ["post", "/api/v1/sites"],
+  ["get", "/api/v1/sites"],
+  ["get", "/api/v1/sites/{site_id}"],
+  ["get", "/api/v1/sites/{site_id}/modules"],
+  ["post", "/api/v1/sites/{site_id}/modules"],
+  ["get", "/health"],
+  ["get", "/ready"],
+] as const;
+const PUBLIC = new Set(["/health", "/ready"]);
+
+describe("OpenAPI document", () => {
+  let h: Harness;
+  let doc: Doc;
+  const operations = () =>
+    Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+      (["get", "post", "put", "patch", "delete"] as const).flatMap((m) => (item?.[m] ? [{ path, method: m, op: item[m] as Operation }] : [])));
+  const operation = (method: string, path: string) => (doc.paths?.[path] as Record<string, Operation> | undefined)?.[method];
+  /** POST/GET /api/v1/sites, also if documented with a trailing slash (that is checked once, above). */
+  const collection = (method: string) => operation(method, "/api/v1/sites") ?? operation(method, "/api/v1/sites/");
+
+  beforeAll(async () => {
+    h = await createHarness("sqlite");
+    const res = await h.request("GET", "/swagger/json", { token: null });
+    expect(res.status).toBe(200);
+    doc = (await res.json()) as Doc;
+  });
+  afterAll(() => h.close());
+
+  test("is a valid OpenAPI 3.1 document", async () => {
+    expect(doc.openapi).toStartWith("3.1");
+    await SwaggerParser.validate(structuredClone(doc) as never);
+  });
+
+  test("the validator used above does reject a broken document", async () => {
+    const broken = structuredClone(doc) as unknown as { paths: Record<string, Record<string, { responses?: unknown; parameters?: unknown[] }>> };
+    broken.paths["/health"]!.get!.parameters = [{ name: "x", in: "body" }];
+    await expect(SwaggerParser.validate(broken as never)).rejects.toThrow(/validation failed/i);
+  });
+
+  test("documents every route, with {site_id} path templates", () => {
+    const documented = operations().map(({ method, path }) => `${method} ${path}`);
+    expect(ROUTES.map(([method, path]) => `${method} ${path}`).filter((route) => !documented.includes(route))).toEqual([]);
+    expect(Object.keys(doc.paths ?? {}).filter((p) => p.includes(":"))).toEqual([]);
+  });
+
+  // SwaggerParser skips its semantic checks for OpenAPI 3 documents; these are the ones that matter here.
+  test("declares each path template variable as a required path parameter, and no other", () => {
+    for (const { path, method, op } of operations()) {
+      const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
+      const declared = ((op.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).filter((p) => p.in === "path");
+      expect({ route: `${method} ${path}`, params: declared.map((p) => p.name).sort() }).toEqual({ route: `${method} ${path}`, params: templated });
+      for (const p of declared) expect(p.required).toBe(true);
+    }
+  });
+
+  test("gives every operation a unique operationId and a summary", () => {
+    const ids = operations().map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { op } of operations()) expect(op.summary).toBeTruthy();
+  });
+
+  test("documents the sync request body with the spec's example", () => {
+    const sync = operation("post", "/api/v1/sites/{site_id}/modules")!;
+    const body = sync.requestBody as OpenAPIV3_1.RequestBodyObject;
+    expect(body.required).toBe(true);
+    const media = body.content["application/json"]!;
+    expect(media.example).toEqual({
+      site: { url: "https://example.drupal.site", name: "Example Drupal Site", token: "site-auth-token-123" },
+      drupal_info: { core_version: "10.3.8", php_version: "8.3.2", ip_address: "192.168.1.100" },
+      modules: [{
+        machine_name: "views", display_name: "Views", module_type: "core", enabled: true, version: "10.3.8",
+        description: "Create customized lists and queries from your database.",
+      }],
+      full_sync: false,
+    });
+    const schema = media.schema as OpenAPIV3_1.SchemaObject;
+    expect(schema.required).toEqual(["site", "drupal_info", "modules"]);
+    expect(Object.keys(schema.properties ?? {})).toEqual(["site", "drupal_info", "modules", "full_sync"]);
+    const modules = schema.properties!.modules as OpenAPIV3_1.ArraySchemaObject;
+    expect((modules.items as OpenAPIV3_1.SchemaObject).required).toEqual(["machine_name", "display_name", "module_type", "enabled"]);
+  });
+
+  test("documents the sync responses 200, 400, 401, 403, 404 and 413, each with a JSON schema", () => {
+    const responses = operation("post", "/api/v1/sites/{site_id}/modules")!.responses as Record<string, OpenAPIV3_1.ResponseObject>;
+    for (const status of ["200", "400", "401", "403", "404", "413"]) {
+      const schema = responses[status]?.content?.["application/json"]?.schema as OpenAPIV3_1.SchemaObject | undefined;
+      expect({ status, type: schema?.type }).toEqual({ status, type: "object" });
+    }
+    const ok = responses["200"]!.content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    expect(Object.keys(ok.properties ?? {})).toEqual([
+      "site_id", "modules_processed", "modules_created", "modules_updated", "modules_unchanged", "modules_removed", "errors", "message",
+    ]);
+  });
+
+  test("documents the site registration body", () => {
+    const body = collection("post")?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
+    const schema = body?.content["application/json"]?.schema as OpenAPIV3_1.SchemaObject | undefined;
+    expect(schema?.required).toEqual(["organization_id", "url", "name"]);
+  });
+
+  test("documents ids as plain integers, as the API sends and requires them", () => {
+    const createSchema = (collection("post")!.requestBody as OpenAPIV3_1.RequestBodyObject).content["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    const site = (operation("get", "/api/v1/sites/{site_id}")!.responses!["200"] as OpenAPIV3_1.ResponseObject)
+      .content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    // The API must refuse organization_id "1" (see sites-api.test.ts); the document must not offer a string form.
+    expect(createSchema.properties!.organization_id).toMatchObject({ type: "integer" });
+    expect(createSchema.properties!.organization_id).not.toHaveProperty("anyOf");
+    expect(site.properties!.id).toMatchObject({ type: "integer" });
+    expect(site.properties!.organization_id).toMatchObject({ type: "integer" });
+  });
+
+  test("defines the bearer scheme and requires it on every authenticated route, and only there", () => {
+    expect(doc.components?.securitySchemes?.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.security).toBeUndefined();
+    for (const { path, method, op } of operations()) {
+      const route = `${method} ${path}`;
+      if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: undefined });
+      else {
+        expect({ route, security: op.security }).toEqual({ route, security: [{ bearerAuth: [] }] });
+        expect({ route, has401: "401" in (op.responses ?? {}) }).toEqual({ route, has401: true });
+      }
+    }
+  });
+
+  test("serves the interactive documentation at /swagger as HTML", async () => {
+    const res = await h.request("GET", "/swagger", { token: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const html = await res.text();
+    expect(html).toContain("<html");
+    // The viewer loads the document from a URL relative to the page: it must resolve to /swagger/json.
+    const config = /data-configuration='([^']+)'/.exec(html);
+    expect(config).not.toBeNull();
+    expect(new URL(JSON.parse(config![1]!).url, "http://localhost/swagger").pathname).toBe("/swagger/json");
+  });
+});
