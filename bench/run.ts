@@ -3,21 +3,14 @@
 // bench/README.md. Environment:
 //   BENCH_SCENARIOS     resync,large (default: both)
 //   BENCH_DURATION      seconds per wrk run (default 10)
-//   BENCH_ROUNDS        floor/modsync wrk pairs in the re-sync scenario (default 2)
+//   BENCH_ROUNDS        floor/modsync wrk pairs in the re-sync scenario (default 3)
+//   BENCH_LARGE_ROUNDS  fresh-process rounds of the 100k sync (default 3)
 //   BENCH_DATABASE_URL  postgres://… to run modsync on Postgres (default: a SQLite file)
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createFixtures, freshDatabase, type ModsyncDatabase } from "./lib/modsync";
+import { Lab } from "./lib/lab";
 import { printTable, writeJson, type BenchResults } from "./lib/report";
-import { freePort, startServer, stopServer, type Server } from "./lib/servers";
-import { wrkAvailable } from "./lib/wrk";
+import { stopWrk, wrkAvailable } from "./lib/wrk";
 import { largeScenario } from "./scenarios/large";
 import { resyncScenario } from "./scenarios/resync";
-
-const benchDir = import.meta.dir;
-const repoDir = dirname(benchDir);
-const SITES = 1000;
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -29,32 +22,34 @@ function positiveInt(name: string, fallback: number): number {
 function scenarios(): Set<string> {
   const known = ["resync", "large"];
   const chosen = (process.env.BENCH_SCENARIOS ?? known.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
-  const unknown = chosen.filter((s) => !known.includes(s));
-  if (unknown.length > 0 || chosen.length === 0) throw new Error(`BENCH_SCENARIOS must list some of ${known.join(",")}, got "${process.env.BENCH_SCENARIOS}"`);
+  if (chosen.length === 0 || chosen.some((s) => !known.includes(s))) {
+    throw new Error(`BENCH_SCENARIOS must list some of ${known.join(",")}, got "${process.env.BENCH_SCENARIOS}"`);
+  }
   return new Set(chosen);
 }
 
-function gitCommit(): string | null {
+function gitCommit(repoDir: string): string | null {
   const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: repoDir, stderr: "ignore" });
   return r.exitCode === 0 ? r.stdout.toString().trim() : null;
 }
 
-// Everything that must be undone, also on error or Ctrl-C.
-const running = new Set<Server>();
-let tmpDir: string | null = null;
-let database: ModsyncDatabase | null = null;
+let lab: Lab | null = null;
+let interrupted = false;
 
 async function cleanup(): Promise<void> {
-  await Promise.all([...running].map(stopServer));
-  running.clear();
-  await database?.drop().catch((err: unknown) => console.error(`could not drop the bench database: ${String(err)}`));
-  database = null;
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-  tmpDir = null;
+  stopWrk();
+  const current = lab;
+  lab = null;
+  await current?.close();
 }
 
-process.on("SIGINT", () => void cleanup().finally(() => process.exit(130)));
-process.on("SIGTERM", () => void cleanup().finally(() => process.exit(143)));
+function interrupt(code: number) {
+  interrupted = true;
+  console.error("\ninterrupted: stopping servers and removing temporary files");
+  void cleanup().finally(() => process.exit(code));
+}
+process.on("SIGINT", () => interrupt(130));
+process.on("SIGTERM", () => interrupt(143));
 
 async function main(): Promise<number> {
   if (!wrkAvailable()) {
@@ -62,59 +57,32 @@ async function main(): Promise<number> {
     return 1;
   }
   const seconds = positiveInt("BENCH_DURATION", 10);
-  const rounds = positiveInt("BENCH_ROUNDS", 2);
+  const rounds = positiveInt("BENCH_ROUNDS", 3);
+  const largeRounds = positiveInt("BENCH_LARGE_ROUNDS", 3);
   const chosen = scenarios();
-
-  tmpDir = mkdtempSync(join(tmpdir(), "modsync-bench-"));
-  database = await freshDatabase(tmpDir, process.env.BENCH_DATABASE_URL);
-  console.log(`modsync on ${database.dialect}; creating ${SITES} sites`);
-  const fixtures = await createFixtures(database.url, SITES);
-
-  const [floorPort, modsyncPort] = [freePort(), freePort()];
-  const floorDb = join(tmpDir, "floor.db");
-  const databaseUrl = database.url;
-  // Fresh processes per scenario: peak RSS in the large sync must not carry the re-sync load.
-  const start = async () => {
-    const floor = await startServer({ name: "floor", script: join(benchDir, "floor-server.ts"), port: floorPort, env: { FLOOR_DB: floorDb }, cwd: repoDir });
-    running.add(floor);
-    const modsync = await startServer({
-      name: "modsync", script: join(repoDir, "src/index.ts"), port: modsyncPort, readyPath: "/health", cwd: repoDir,
-      env: { HOST: "127.0.0.1", DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
-    });
-    running.add(modsync);
-    return { floor, modsync };
-  };
-  const stop = async (servers: { floor: Server; modsync: Server }) => {
-    for (const s of [servers.floor, servers.modsync]) {
-      await stopServer(s);
-      running.delete(s);
-    }
-  };
+  lab = new Lab(import.meta.dir, process.env.BENCH_DATABASE_URL || undefined);
 
   const results: BenchResults = {};
   if (chosen.has("resync")) {
-    console.log(`\n[resync] 150-module re-syncs over ${SITES} sites, wrk -t2 -c32 -d${seconds}s, ${rounds} round(s)`);
-    const servers = await start();
-    results.resync = await resyncScenario({ ...servers, apiToken: fixtures.apiToken, sites: fixtures.sites, tmpDir, benchDir, seconds, rounds });
-    await stop(servers);
+    console.log(`[resync] 150-module re-syncs over 1,000 sites, wrk -t2 -c32 -d${seconds}s, ${rounds} round(s)`);
+    results.resync = await resyncScenario(lab, seconds, rounds);
   }
   if (chosen.has("large")) {
-    console.log("\n[large] one 100,000-module sync to a fresh site");
-    const servers = await start();
-    results.large = await largeScenario({ ...servers, apiToken: fixtures.apiToken, site: fixtures.spare });
-    await stop(servers);
+    console.log(`\n[large] one 100,000-module sync to a fresh site, ${largeRounds} round(s) in fresh processes`);
+    results.large = await largeScenario(lab, largeRounds);
   }
 
-  const meta = { seconds, rounds, dialect: database.dialect, commit: gitCommit() };
+  const meta = { seconds, rounds, largeRounds, dialect: lab.dialect, commit: gitCommit(lab.repoDir) };
   printTable(results, meta);
-  console.log(`\nwrote ${writeJson(results, meta, benchDir)}`);
+  console.log(`\nwrote ${writeJson(results, meta, lab.benchDir)}`);
   return 0;
 }
 
 try {
   process.exitCode = await main();
 } catch (err) {
-  console.error(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
+  // After Ctrl-C the servers vanish under the running scenario: that error is expected noise.
+  if (!interrupted) console.error(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
   await cleanup();

@@ -1,4 +1,4 @@
-// modsync's side of the set-up: a fresh database and its fixtures (one org,
+// modsync's side of the set-up: fresh databases and their fixtures (one org,
 // one user with an API token, N registered sites). Fixtures are created
 // in-process with the project's own services (spawning the CLI per site would
 // take minutes for 1,000 sites), and the store is closed before the server
@@ -27,22 +27,24 @@ export interface ModsyncDatabase {
   drop(): Promise<void>;
 }
 
-const PG_DATABASE = "modsync_bench";
-
 /**
- * SQLite: a file in `tmpDir` (deleted with it). Postgres (`pgUrl` given): a
- * fresh `modsync_bench` database on that server, because the server process
- * reads only DATABASE_URL and so cannot be pointed at a private schema.
+ * A fresh, empty database for modsync, named after `label` so that scenarios
+ * and rounds never share state. SQLite: a file in `tmpDir` (deleted with it).
+ * Postgres (`pgUrl` given): a database `modsync_bench_<label>` on that server,
+ * dropped and recreated; the server process reads only DATABASE_URL, so it
+ * cannot be pointed at a private schema instead.
  */
-export async function freshDatabase(tmpDir: string, pgUrl: string | undefined): Promise<ModsyncDatabase> {
-  if (!pgUrl) return { url: `sqlite:${join(tmpDir, "modsync.db")}`, dialect: "sqlite", drop: async () => {} };
+export async function freshDatabase(tmpDir: string, pgUrl: string | undefined, label: string): Promise<ModsyncDatabase> {
+  if (!/^[a-z0-9_]+$/.test(label)) throw new Error(`database label must be [a-z0-9_]+, got "${label}"`);
+  if (!pgUrl) return { url: `sqlite:${join(tmpDir, `modsync-${label}.db`)}`, dialect: "sqlite", drop: async () => {} };
   if (parseDatabaseUrl(pgUrl, "BENCH_DATABASE_URL").dialect !== "postgres") {
     throw new Error("BENCH_DATABASE_URL must be a postgres:// URL (SQLite is the default)");
   }
+  const name = `modsync_bench_${label}`;
   const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
   const recreate = async (create: boolean) => {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`);
-    if (create) await admin.unsafe(`CREATE DATABASE ${PG_DATABASE}`);
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (create) await admin.unsafe(`CREATE DATABASE ${name}`);
   };
   try {
     await recreate(true);
@@ -51,7 +53,7 @@ export async function freshDatabase(tmpDir: string, pgUrl: string | undefined): 
     throw err;
   }
   const url = new URL(pgUrl);
-  url.pathname = `/${PG_DATABASE}`;
+  url.pathname = `/${name}`;
   return {
     url: url.toString(),
     dialect: "postgres",
@@ -69,8 +71,8 @@ export function siteUrl(i: number): string {
   return `https://site-${i}.bench.example`;
 }
 
-/** Creates the org, the user and `siteCount` sites plus one spare for the large sync. */
-export async function createFixtures(databaseUrl: string, siteCount: number): Promise<Fixtures & { spare: BenchSite }> {
+/** Creates the org, the user and `siteCount` sites. */
+export async function createFixtures(databaseUrl: string, siteCount: number): Promise<Fixtures> {
   const store = await openStore(parseDatabaseUrl(databaseUrl));
   try {
     const accounts = new AccountsService(store);
@@ -78,12 +80,11 @@ export async function createFixtures(databaseUrl: string, siteCount: number): Pr
     const org = await accounts.createOrganization("Bench");
     const user = await accounts.createUser({ email: "bench@example.com", organizationId: org.id, role: "member" });
     const sites: BenchSite[] = [];
-    for (let i = 1; i <= siteCount + 1; i++) {
+    for (let i = 1; i <= siteCount; i++) {
       const site = await sitesService.create({ organizationId: org.id, url: siteUrl(i), name: `Bench site ${i}` });
       sites.push({ id: site.id, url: site.url, token: site.token });
     }
-    const spare = sites.pop()!;
-    return { apiToken: user.token, sites, spare };
+    return { apiToken: user.token, sites };
   } finally {
     await store.close();
   }

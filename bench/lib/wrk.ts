@@ -1,5 +1,6 @@
 // Running wrk with bench/post.lua and reading its summary.
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 
 export interface WrkResult {
   requestsPerSec: number;
@@ -8,6 +9,14 @@ export interface WrkResult {
   requests: number;
   non2xx: number;
   socketErrors: number;
+}
+
+// Live wrk processes, so an interrupted run can stop them too.
+const live = new Set<Subprocess>();
+
+export function stopWrk(): void {
+  for (const proc of live) proc.kill("SIGKILL");
+  live.clear();
 }
 
 export function wrkAvailable(): boolean {
@@ -54,7 +63,9 @@ export async function runWrk(opts: {
     "-s", join(opts.benchDir, "post.lua"), opts.base,
   ];
   const proc = Bun.spawn(args, { env: { ...process.env, ...opts.env }, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  live.add(proc);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+    .finally(() => live.delete(proc));
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${err}${out}`);
   return parseWrk(out);
 }

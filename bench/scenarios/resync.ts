@@ -5,57 +5,70 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { payload } from "../payload";
-import type { BenchSite } from "../lib/modsync";
+import type { Lab, Servers } from "../lib/lab";
 import { postAll } from "../lib/post";
 import type { Server } from "../lib/servers";
 import { runWrk, type WrkResult } from "../lib/wrk";
 
-export const RESYNC = { modules: 150, connections: 32, threads: 2, floorSites: 1000 } as const;
+export const RESYNC = { modules: 150, connections: 32, threads: 2, sites: 1000 } as const;
+
+export interface ResyncSide {
+  best: WrkResult;
+  runs: WrkResult[];
+  /** Seconds for the warm-up: every site's first sync (creates), 16 at a time. Informational. */
+  warmUpSeconds: number;
+}
 
 export interface ResyncResult {
-  floor: { best: WrkResult; runs: WrkResult[] };
-  modsync: { best: WrkResult; runs: WrkResult[] };
+  floor: ResyncSide;
+  modsync: ResyncSide;
   ratio: number;
 }
 
-export async function resyncScenario(opts: {
-  floor: Server;
-  modsync: Server;
-  apiToken: string;
-  sites: BenchSite[];
-  tmpDir: string;
-  benchDir: string;
-  seconds: number;
-  rounds: number;
-}): Promise<ResyncResult> {
+export async function resyncScenario(lab: Lab, seconds: number, rounds: number): Promise<ResyncResult> {
+  const servers = await lab.start("resync", RESYNC.sites);
+  console.log(`  ${RESYNC.sites} sites registered in modsync in ${servers.setupSeconds.toFixed(1)} s`);
+  try {
+    return await measure(servers, lab, seconds, rounds);
+  } finally {
+    await servers.stop();
+  }
+}
+
+async function measure(servers: Servers, lab: Lab, seconds: number, rounds: number): Promise<ResyncResult> {
+  const { floor, modsync, fixtures } = servers;
   // The floor ignores the site block, so one body serves every site id.
-  const floorFile = join(opts.tmpDir, "floor-body.json");
+  const floorFile = join(lab.tmpDir, "floor-body.json");
   const floorBody = JSON.stringify(payload(RESYNC.modules));
   writeFileSync(floorFile, floorBody);
 
   // modsync checks site.url and site.token against the site in the path:
   // one body per site, same modules in each.
-  const bodyDir = join(opts.tmpDir, "modsync-bodies");
+  const bodyDir = join(lab.tmpDir, "modsync-bodies");
   mkdirSync(bodyDir);
-  const modsyncJobs = opts.sites.map((s) => ({ siteId: s.id, body: JSON.stringify(payload(RESYNC.modules, { url: s.url, token: s.token })) }));
+  const modsyncJobs = fixtures.sites.map((s) => ({ siteId: s.id, body: JSON.stringify(payload(RESYNC.modules, { url: s.url, token: s.token })) }));
   for (const job of modsyncJobs) writeFileSync(join(bodyDir, `${job.siteId}.json`), job.body);
   writeFileSync(join(bodyDir, "ids.txt"), modsyncJobs.map((j) => j.siteId).join("\n") + "\n");
 
-  console.log(`  warming up: one ${RESYNC.modules}-module sync per site on each server`);
-  const floorJobs = Array.from({ length: RESYNC.floorSites }, (_, i) => ({ siteId: i + 1, body: floorBody }));
-  await postAll(opts.floor.name, opts.floor.base, floorJobs);
-  await postAll(opts.modsync.name, opts.modsync.base, modsyncJobs, opts.apiToken);
+  const floorJobs = Array.from({ length: RESYNC.sites }, (_, i) => ({ siteId: i + 1, body: floorBody }));
+  let started = performance.now();
+  await postAll(floor.name, floor.base, floorJobs);
+  const floorWarm = (performance.now() - started) / 1000;
+  started = performance.now();
+  await postAll(modsync.name, modsync.base, modsyncJobs, fixtures.apiToken);
+  const modsyncWarm = (performance.now() - started) / 1000;
+  console.log(`  warm-up (first ${RESYNC.modules}-module sync of every site): floor ${floorWarm.toFixed(1)} s, modsync ${modsyncWarm.toFixed(1)} s`);
 
   const wrk = (server: Server, env: Record<string, string>) =>
-    runWrk({ base: server.base, seconds: opts.seconds, connections: RESYNC.connections, threads: RESYNC.threads, env, benchDir: opts.benchDir });
+    runWrk({ base: server.base, seconds, connections: RESYNC.connections, threads: RESYNC.threads, env, benchDir: lab.benchDir });
   const floorRuns: WrkResult[] = [];
   const modsyncRuns: WrkResult[] = [];
   // Alternating runs spread machine noise (thermal, page cache, neighbours) over both servers.
-  for (let round = 1; round <= opts.rounds; round++) {
-    const f = await wrk(opts.floor, { BODY_FILE: floorFile, SITES: String(RESYNC.floorSites) });
+  for (let round = 1; round <= rounds; round++) {
+    const f = await wrk(floor, { BODY_FILE: floorFile, SITES: String(RESYNC.sites) });
     report("floor", round, f);
     floorRuns.push(f);
-    const m = await wrk(opts.modsync, { BODY_DIR: bodyDir, SITES: String(modsyncJobs.length), TOKEN: opts.apiToken });
+    const m = await wrk(modsync, { BODY_DIR: bodyDir, SITES: String(modsyncJobs.length), TOKEN: fixtures.apiToken });
     report("modsync", round, m);
     modsyncRuns.push(m);
     // A benchmark of error answers measures nothing: stop here, loudly.
@@ -66,9 +79,9 @@ export async function resyncScenario(opts: {
     }
   }
   const best = (runs: WrkResult[]) => runs.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
-  const floor = { best: best(floorRuns), runs: floorRuns };
-  const modsync = { best: best(modsyncRuns), runs: modsyncRuns };
-  return { floor, modsync, ratio: modsync.best.requestsPerSec / floor.best.requestsPerSec };
+  const floorSide = { best: best(floorRuns), runs: floorRuns, warmUpSeconds: floorWarm };
+  const modsyncSide = { best: best(modsyncRuns), runs: modsyncRuns, warmUpSeconds: modsyncWarm };
+  return { floor: floorSide, modsync: modsyncSide, ratio: modsyncSide.best.requestsPerSec / floorSide.best.requestsPerSec };
 }
 
 function report(name: string, round: number, r: WrkResult) {
