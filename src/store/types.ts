@@ -59,6 +59,8 @@ export interface SyncCommand {
   fullSync: boolean;
   /** machine_names whose entries were skipped as invalid: never removed by a full sync. */
   keep: ReadonlySet<string>;
+  /** inventoryDigest(entries): equal to the site's stored digest means nothing changed. */
+  digest: string;
   now: Date;
 }
 

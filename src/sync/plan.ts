@@ -27,6 +27,11 @@ export interface SyncCounts {
   modulesRemoved: number;
 }
 
+/** All modules unchanged: what a sync counts when the stored digest matches. */
+export function unchangedCounts(entries: number): SyncCounts {
+  return { modulesCreated: 0, modulesUpdated: 0, modulesUnchanged: entries, modulesRemoved: 0 };
+}
+
 export interface SyncPlan extends SyncCounts {
   /** Entries to upsert (created and updated alike). */
   writes: SiteModuleState[];
@@ -41,6 +46,24 @@ export function sameState(a: SiteModuleState, b: SiteModuleState): boolean {
     && a.moduleType === b.moduleType
     && a.description === b.description
     && a.project === b.project;
+}
+
+/**
+ * The site's inventory once `plan` is applied to `current`, for its digest.
+ * Usually that is exactly the payload; only a partial sync, or modules kept
+ * because their entry was skipped, leave other modules in place.
+ */
+export function inventoryAfter(
+  current: ReadonlyMap<string, CurrentModule>,
+  entries: readonly SiteModuleState[],
+  plan: SyncPlan,
+): Iterable<SiteModuleState> {
+  if (current.size - plan.modulesRemoved + plan.modulesCreated === entries.length) return entries;
+  const result = new Map<string, SiteModuleState>(current);
+  const removed = new Set(plan.removals);
+  for (const [name, module] of current) if (removed.has(module.moduleId)) result.delete(name);
+  for (const entry of entries) result.set(entry.machineName, entry);
+  return result.values();
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
 import type { SiteRecord, Store } from "../store/types";
+import { inventoryDigest } from "./digest";
 import { validateEnvelope, validateModules, type EntryError } from "./validate";
 
 export interface SyncResponse {
@@ -43,6 +44,7 @@ export class SyncService {
       entries: modules.entries,
       fullSync: payload.full_sync === true,
       keep: modules.skipped,
+      digest: inventoryDigest(modules.entries),
       now: new Date(),
     });
     const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;

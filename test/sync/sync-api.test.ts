@@ -63,6 +63,25 @@ describeEachDialect("sync API", (dialect) => {
     expect((await modules(h, site)).map((m) => m.machineName)).toEqual(["a", "d"]);
   });
 
+  test("counts stay exact through partial, full and repeated syncs (inventory fingerprint)", async () => {
+    const site = await freshSite();
+    const a = mod("a"), b = mod("b"), c = mod("c");
+    const counts = async (entries: unknown[], full = false) => {
+      const r = await (await h.sync(payload(site, entries, { full_sync: full }), site.id)).json();
+      return [r.modules_created, r.modules_updated, r.modules_unchanged, r.modules_removed];
+    };
+    expect(await counts([a, b])).toEqual([2, 0, 0, 0]);
+    expect(await counts([b, a])).toEqual([0, 0, 2, 0]); // order does not matter
+    expect(await counts([c])).toEqual([1, 0, 0, 0]); // partial: the site now holds a, b, c
+    expect(await counts([a, b, c])).toEqual([0, 0, 3, 0]);
+    expect(await counts([a, b])).toEqual([0, 0, 2, 0]); // partial subset: nothing removed
+    expect(await counts([a, b], true)).toEqual([0, 0, 2, 1]);
+    expect(await counts([a, b], true)).toEqual([0, 0, 2, 0]);
+    expect(await counts([a, { ...b, enabled: false }])).toEqual([0, 1, 1, 0]);
+    expect(await counts([a, b])).toEqual([0, 1, 1, 0]);
+    expect((await modules(h, site)).map((m) => m.machineName)).toEqual(["a", "b"]);
+  });
+
   test("a full sync keeps modules whose entries were skipped as invalid", async () => {
     const site = await freshSite();
     await h.sync(payload(site, [mod("a"), mod("b")]), site.id);

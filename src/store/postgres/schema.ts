@@ -45,6 +45,8 @@ export const sites = pgTable("sites", {
   phpVersion: text("php_version"),
   ipAddress: text("ip_address"),
   lastSyncedAt: ts("last_synced_at"),
+  /** sync/digest.ts of the site's modules; every write to site_modules must keep it true (or null). */
+  inventoryDigest: text("inventory_digest"),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
 
@@ -77,6 +79,7 @@ export const siteModules = pgTable("site_modules", {
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
   primaryKey({ columns: [t.siteId, t.moduleId] }),
-  index("site_modules_module_idx").on(t.moduleId),
-  index("site_modules_version_idx").on(t.versionId),
+  // "Which sites run module M (at version V)?": one index serves both, and
+  // costs a sync half the scattered index writes that two would.
+  index("site_modules_module_version_idx").on(t.moduleId, t.versionId),
 ]);

@@ -6,7 +6,8 @@ import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { planSync, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import { inventoryDigest } from "../../sync/digest";
+import { inventoryAfter, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
@@ -187,8 +188,20 @@ export class PostgresStore implements Store {
   async applySync(cmd: SyncCommand): Promise<SyncCounts> {
     return this.sql.begin(async (tx) => {
       // The row lock serialises syncs of one site across connections and instances.
-      const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
-      if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
+      const [locked] = await tx<{ inventory_digest: string | null }[]>`
+        SELECT inventory_digest FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
+      if (!locked) throw new NotFoundError(`site ${cmd.siteId}`);
+      const now = cmd.now.toISOString();
+      const info = cmd.drupalInfo;
+      const touch = (digest: string) => tx`
+        UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
+          ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz, inventory_digest = ${digest}
+        WHERE id = ${cmd.siteId}`;
+
+      if (locked.inventory_digest === cmd.digest) {
+        await touch(cmd.digest);
+        return unchangedCounts(cmd.entries.length);
+      }
 
       const rows = await tx<{ module_id: number; machine_name: string; version: string | null; enabled: boolean; display_name: string; module_type: ModuleType; description: string | null; project: string | null }[]>`
         SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
@@ -203,7 +216,6 @@ export class PostgresStore implements Store {
         });
       }
       const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
-      const now = cmd.now.toISOString();
 
       if (plan.writes.length > 0) {
         // Sorted inserts: concurrent syncs adding the same new modules lock them
@@ -252,9 +264,8 @@ export class PostgresStore implements Store {
         await tx`DELETE FROM site_modules WHERE site_id = ${cmd.siteId}
                  AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(plan.removals)}::json))`;
       }
-      const info = cmd.drupalInfo;
-      await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-               ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz WHERE id = ${cmd.siteId}`;
+      const after = inventoryAfter(current, cmd.entries, plan);
+      await touch(after === cmd.entries ? cmd.digest : inventoryDigest(after));
       return plan;
     });
   }

@@ -8,7 +8,8 @@ import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { planSync, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import { inventoryDigest } from "../../sync/digest";
+import { inventoryAfter, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
@@ -70,8 +71,10 @@ export class SqliteStore implements Store {
            updated_at = excluded.updated_at`),
       remove: raw.prepare<never, [number, string]>(
         "DELETE FROM site_modules WHERE site_id = ? AND module_id IN (SELECT value FROM json_each(?))"),
-      touchSite: raw.prepare<never, [string, string, string, string, number, number]>(
-        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ? WHERE id = ?"),
+      siteDigest: raw.prepare<{ inventory_digest: string | null }, [number]>(
+        "SELECT inventory_digest FROM sites WHERE id = ?"),
+      touchSite: raw.prepare<never, [string, string, string, string, number, string, number]>(
+        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ?, inventory_digest = ? WHERE id = ?"),
       ping: raw.prepare("SELECT 1"),
     };
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
@@ -223,13 +226,22 @@ export class SqliteStore implements Store {
   }
 
   private runSync(cmd: SyncCommand): SyncCounts {
+    const now = cmd.now.getTime();
+    const info = cmd.drupalInfo;
+    const touch = (digest: string) =>
+      this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, digest, cmd.siteId);
+
+    if (this.stmt.siteDigest.get(cmd.siteId)?.inventory_digest === cmd.digest) {
+      touch(cmd.digest);
+      return unchangedCounts(cmd.entries.length);
+    }
+
     const current = new Map<string, CurrentModule>();
     type CurrentRow = [number, string, string | null, number, string, ModuleType, string | null, string | null];
     for (const [moduleId, machineName, version, enabled, displayName, moduleType, description, project] of this.stmt.current.values(cmd.siteId) as CurrentRow[]) {
       current.set(machineName, { moduleId, machineName, version, enabled: enabled === 1, displayName, moduleType, description, project });
     }
     const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
-    const now = cmd.now.getTime();
 
     if (plan.writes.length > 0) {
       const moduleIds = this.resolveModuleIds(plan.writes.map((w) => w.machineName));
@@ -242,8 +254,8 @@ export class SqliteStore implements Store {
       this.stmt.upsert.run(cmd.siteId, now, JSON.stringify(rows));
     }
     if (plan.removals.length > 0) this.stmt.remove.run(cmd.siteId, JSON.stringify(plan.removals));
-    const info = cmd.drupalInfo;
-    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, cmd.siteId);
+    const after = inventoryAfter(current, cmd.entries, plan);
+    touch(after === cmd.entries ? cmd.digest : inventoryDigest(after));
     return plan;
   }
 
