@@ -8,12 +8,22 @@ import { ApiError, badRequest, type FieldError } from "../errors";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** The request body as parsed JSON; 400 for invalid UTF-8 or JSON, 413 past `maxBytes`. */
-export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+/** The raw request body; 413 past `maxBytes`, declared or actual. */
+export async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) throw new ApiError(413, `Request body exceeds ${maxBytes} bytes`);
-  const bytes = await request.arrayBuffer();
+  const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.byteLength > maxBytes) throw new ApiError(413, `Request body exceeds ${maxBytes} bytes`);
+  return bytes;
+}
+
+/** The request body as parsed JSON; 400 for invalid UTF-8 or JSON, 413 past `maxBytes`. */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  return parseJson(await readBytes(request, maxBytes));
+}
+
+/** 400 for invalid UTF-8 or JSON. */
+export function parseJson(bytes: Uint8Array): unknown {
   let text: string;
   try {
     text = utf8.decode(bytes);

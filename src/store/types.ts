@@ -59,8 +59,11 @@ export interface SyncCommand {
   fullSync: boolean;
   /** machine_names whose entries were skipped as invalid: never removed by a full sync. */
   keep: ReadonlySet<string>;
-  /** inventoryDigest(entries): equal to the site's stored digest means nothing changed. */
-  digest: string;
+  /**
+   * sync/digest.ts fingerprint of the request body, or null. Equal to the
+   * site's stored one means the site already holds exactly these modules.
+   */
+  fingerprint: string | null;
   now: Date;
 }
 

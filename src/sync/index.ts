@@ -3,10 +3,11 @@
 // so refused requests cost no parsing; the schema is documented by hand.
 import { Elysia } from "elysia";
 import { bearerSecurity } from "../http/auth";
-import { readJson } from "../http/body";
+import { parseJson, readBytes } from "../http/body";
 import { authErrors, documentedBody, ErrorResponse, ValidationErrorResponse } from "../http/model";
 import { siteIdParameter } from "../sites/model";
 import type { AppContext } from "../context";
+import { payloadFingerprint } from "./digest";
 import { SyncBody, SyncResult } from "./model";
 
 export function syncRoutes({ auth, sites, sync, config }: AppContext) {
@@ -14,7 +15,8 @@ export function syncRoutes({ auth, sites, sync, config }: AppContext) {
     .use(auth)
     .post("/api/v1/sites/:site_id/modules", async ({ userId, params, request }) => {
       const site = await sites.requireAccess(params.site_id, userId);
-      return sync.sync(site, await readJson(request, config.maxBodyBytes));
+      const bytes = await readBytes(request, config.maxBodyBytes);
+      return sync.sync(site, parseJson(bytes), payloadFingerprint(bytes));
     }, {
       auth: true,
       parse: "none",

@@ -49,21 +49,14 @@ export function sameState(a: SiteModuleState, b: SiteModuleState): boolean {
 }
 
 /**
- * The site's inventory once `plan` is applied to `current`, for its digest.
- * Usually that is exactly the payload; only a partial sync, or modules kept
- * because their entry was skipped, leave other modules in place.
+ * Whether applying `plan` leaves the site holding exactly the payload's
+ * entries. It does unless a partial sync, or modules kept because their entry
+ * was skipped, leave other modules in place. (The result is the current set
+ * minus removals plus creations; its size equals the payload's only when the
+ * modules left over are precisely the payload's.)
  */
-export function inventoryAfter(
-  current: ReadonlyMap<string, CurrentModule>,
-  entries: readonly SiteModuleState[],
-  plan: SyncPlan,
-): Iterable<SiteModuleState> {
-  if (current.size - plan.modulesRemoved + plan.modulesCreated === entries.length) return entries;
-  const result = new Map<string, SiteModuleState>(current);
-  const removed = new Set(plan.removals);
-  for (const [name, module] of current) if (removed.has(module.moduleId)) result.delete(name);
-  for (const entry of entries) result.set(entry.machineName, entry);
-  return result.values();
+export function leavesExactlyPayload(current: ReadonlyMap<string, CurrentModule>, entries: readonly SiteModuleState[], plan: SyncPlan): boolean {
+  return current.size - plan.modulesRemoved + plan.modulesCreated === entries.length;
 }
 
 /**

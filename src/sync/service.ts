@@ -5,7 +5,6 @@ import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
 import type { SiteRecord, Store } from "../store/types";
-import { inventoryDigest } from "./digest";
 import { validateEnvelope, validateModules, type EntryError } from "./validate";
 
 export interface SyncResponse {
@@ -22,8 +21,11 @@ export interface SyncResponse {
 export class SyncService {
   constructor(private readonly store: Store, private readonly logger: Logger) {}
 
-  /** Checks in the API's order: body shape (400), site token (403), site URL (400); then applies. */
-  async sync(site: SiteRecord, body: unknown): Promise<SyncResponse> {
+  /**
+   * Checks in the API's order: body shape (400), site token (403), site URL
+   * (400); then applies. `fingerprint` identifies the exact body (or is null).
+   */
+  async sync(site: SiteRecord, body: unknown, fingerprint: string | null): Promise<SyncResponse> {
     const payload = validateEnvelope(body);
     if (!tokenMatches(payload.site.token, site.tokenHash)) throw forbidden("Invalid site token");
     if (normalizeSiteUrl(payload.site.url) !== site.normalizedUrl) {
@@ -44,7 +46,7 @@ export class SyncService {
       entries: modules.entries,
       fullSync: payload.full_sync === true,
       keep: modules.skipped,
-      digest: inventoryDigest(modules.entries),
+      fingerprint,
       now: new Date(),
     });
     const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;

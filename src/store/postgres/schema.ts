@@ -45,8 +45,11 @@ export const sites = pgTable("sites", {
   phpVersion: text("php_version"),
   ipAddress: text("ip_address"),
   lastSyncedAt: ts("last_synced_at"),
-  /** sync/digest.ts of the site's modules; every write to site_modules must keep it true (or null). */
-  inventoryDigest: text("inventory_digest"),
+  /**
+   * Fingerprint (sync/digest.ts) of the body whose modules the site holds
+   * exactly; null when unknown. Every write to site_modules must keep it true.
+   */
+  syncFingerprint: text("sync_fingerprint"),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
 

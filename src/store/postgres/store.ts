@@ -6,8 +6,7 @@ import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { inventoryDigest } from "../../sync/digest";
-import { inventoryAfter, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import { leavesExactlyPayload, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
@@ -186,22 +185,22 @@ export class PostgresStore implements Store {
   }
 
   async applySync(cmd: SyncCommand): Promise<SyncCounts> {
+    const now = cmd.now.toISOString();
+    const info = cmd.drupalInfo;
+    if (cmd.fingerprint !== null) {
+      // One round trip for an unchanged site: the UPDATE waits for any sync of
+      // this site in flight (row lock) and matches only if the site still
+      // holds exactly this body's modules.
+      const touched = await this.sql`
+        UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
+          ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz
+        WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}`;
+      if (touched.count === 1) return unchangedCounts(cmd.entries.length);
+    }
     return this.sql.begin(async (tx) => {
       // The row lock serialises syncs of one site across connections and instances.
-      const [locked] = await tx<{ inventory_digest: string | null }[]>`
-        SELECT inventory_digest FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
-      if (!locked) throw new NotFoundError(`site ${cmd.siteId}`);
-      const now = cmd.now.toISOString();
-      const info = cmd.drupalInfo;
-      const touch = (digest: string) => tx`
-        UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-          ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz, inventory_digest = ${digest}
-        WHERE id = ${cmd.siteId}`;
-
-      if (locked.inventory_digest === cmd.digest) {
-        await touch(cmd.digest);
-        return unchangedCounts(cmd.entries.length);
-      }
+      const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
+      if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
 
       const rows = await tx<{ module_id: number; machine_name: string; version: string | null; enabled: boolean; display_name: string; module_type: ModuleType; description: string | null; project: string | null }[]>`
         SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
@@ -264,8 +263,10 @@ export class PostgresStore implements Store {
         await tx`DELETE FROM site_modules WHERE site_id = ${cmd.siteId}
                  AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(plan.removals)}::json))`;
       }
-      const after = inventoryAfter(current, cmd.entries, plan);
-      await touch(after === cmd.entries ? cmd.digest : inventoryDigest(after));
+      const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
+      await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
+               ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz, sync_fingerprint = ${fingerprint}
+               WHERE id = ${cmd.siteId}`;
       return plan;
     });
   }

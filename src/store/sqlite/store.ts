@@ -8,8 +8,7 @@ import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { inventoryDigest } from "../../sync/digest";
-import { inventoryAfter, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import { leavesExactlyPayload, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
@@ -71,10 +70,11 @@ export class SqliteStore implements Store {
            updated_at = excluded.updated_at`),
       remove: raw.prepare<never, [number, string]>(
         "DELETE FROM site_modules WHERE site_id = ? AND module_id IN (SELECT value FROM json_each(?))"),
-      siteDigest: raw.prepare<{ inventory_digest: string | null }, [number]>(
-        "SELECT inventory_digest FROM sites WHERE id = ?"),
-      touchSite: raw.prepare<never, [string, string, string, string, number, string, number]>(
-        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ?, inventory_digest = ? WHERE id = ?"),
+      touchSite: raw.prepare<never, [string, string, string, string, number, string | null, number]>(
+        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ?, sync_fingerprint = ? WHERE id = ?"),
+      // One atomic statement: records the sync only if the site still holds exactly this body's modules.
+      touchIfUnchanged: raw.prepare<never, [string, string, string, string, number, number, string]>(
+        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ? WHERE id = ? AND sync_fingerprint = ?"),
       ping: raw.prepare("SELECT 1"),
     };
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
@@ -221,27 +221,24 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt), updatedAt: new Date(r.updatedAt) }));
   }
 
-  async applySync(command: SyncCommand): Promise<SyncCounts> {
-    return this.syncTx(command);
+  async applySync(cmd: SyncCommand): Promise<SyncCounts> {
+    if (cmd.fingerprint !== null) {
+      const info = cmd.drupalInfo;
+      const { changes } = this.stmt.touchIfUnchanged.run(
+        cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, cmd.now.getTime(), cmd.siteId, cmd.fingerprint);
+      if (changes === 1) return unchangedCounts(cmd.entries.length);
+    }
+    return this.syncTx(cmd);
   }
 
   private runSync(cmd: SyncCommand): SyncCounts {
-    const now = cmd.now.getTime();
-    const info = cmd.drupalInfo;
-    const touch = (digest: string) =>
-      this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, digest, cmd.siteId);
-
-    if (this.stmt.siteDigest.get(cmd.siteId)?.inventory_digest === cmd.digest) {
-      touch(cmd.digest);
-      return unchangedCounts(cmd.entries.length);
-    }
-
     const current = new Map<string, CurrentModule>();
     type CurrentRow = [number, string, string | null, number, string, ModuleType, string | null, string | null];
     for (const [moduleId, machineName, version, enabled, displayName, moduleType, description, project] of this.stmt.current.values(cmd.siteId) as CurrentRow[]) {
       current.set(machineName, { moduleId, machineName, version, enabled: enabled === 1, displayName, moduleType, description, project });
     }
     const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+    const now = cmd.now.getTime();
 
     if (plan.writes.length > 0) {
       const moduleIds = this.resolveModuleIds(plan.writes.map((w) => w.machineName));
@@ -254,8 +251,9 @@ export class SqliteStore implements Store {
       this.stmt.upsert.run(cmd.siteId, now, JSON.stringify(rows));
     }
     if (plan.removals.length > 0) this.stmt.remove.run(cmd.siteId, JSON.stringify(plan.removals));
-    const after = inventoryAfter(current, cmd.entries, plan);
-    touch(after === cmd.entries ? cmd.digest : inventoryDigest(after));
+    const info = cmd.drupalInfo;
+    const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
+    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, fingerprint, cmd.siteId);
     return plan;
   }
 

@@ -1,4 +1,4 @@
 DROP INDEX "site_modules_module_idx";--> statement-breakpoint
 DROP INDEX "site_modules_version_idx";--> statement-breakpoint
-ALTER TABLE "sites" ADD COLUMN "inventory_digest" text;--> statement-breakpoint
+ALTER TABLE "sites" ADD COLUMN "sync_fingerprint" text;--> statement-breakpoint
 CREATE INDEX "site_modules_module_version_idx" ON "site_modules" USING btree ("module_id","version_id");
