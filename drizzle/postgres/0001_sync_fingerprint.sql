@@ -1,4 +1,3 @@
 DROP INDEX "site_modules_module_idx";--> statement-breakpoint
 DROP INDEX "site_modules_version_idx";--> statement-breakpoint
-ALTER TABLE "sites" ADD COLUMN "sync_fingerprint" text;--> statement-breakpoint
-CREATE INDEX "site_modules_module_version_idx" ON "site_modules" USING btree ("module_id","version_id");
+ALTER TABLE "sites" ADD COLUMN "sync_fingerprint" text;

@@ -1,7 +1,6 @@
 // bun:sqlite adapter. Admin and read paths use drizzle's query builder; the
-// sync hot path uses prepared statements compiled once, with json_each() so a
-// whole batch of rows travels in one parameter (one statement per step, no
-// per-module round trips, no bound-parameter limit to chunk under).
+// sync hot path uses statements compiled once: single-row ones for lookups,
+// multi-row VALUES statements in fixed-size chunks for bulk writes (batch.ts).
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -15,6 +14,7 @@ import {
   type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
+import { BatchStatement } from "./batch";
 import * as schema from "./schema";
 
 type Row = Record<string, unknown>;
@@ -32,6 +32,7 @@ export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   private readonly orm: BunSQLiteDatabase<typeof schema>;
   private readonly stmt;
+  private readonly batch;
   private readonly syncTx;
 
   /** `path` is a file path or ":memory:". Applies pending migrations. */
@@ -49,33 +50,32 @@ export class SqliteStore implements Store {
          FROM site_modules sm JOIN modules m ON m.id = sm.module_id
          LEFT JOIN module_versions v ON v.id = sm.version_id
          WHERE sm.site_id = ?`),
-      insertModules: raw.prepare<never, [string]>(
-        "INSERT INTO modules (machine_name) SELECT value FROM json_each(?) WHERE true ON CONFLICT (machine_name) DO NOTHING"),
-      moduleIds: raw.prepare<unknown, [string]>(
-        "SELECT m.id, m.machine_name FROM json_each(?) j JOIN modules m ON m.machine_name = j.value"),
-      insertVersions: raw.prepare<never, [string]>(
-        `INSERT INTO module_versions (module_id, version)
-         SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j WHERE true
-         ON CONFLICT (module_id, version) DO NOTHING`),
-      versionIds: raw.prepare<unknown, [string]>(
-        `SELECT v.id, v.module_id, v.version FROM json_each(?) j
-         JOIN module_versions v ON v.module_id = j.value ->> 0 AND v.version = j.value ->> 1`),
-      upsert: raw.prepare<never, [number, number, string]>(
-        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
-         SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?2, ?2
-         FROM json_each(?3) j WHERE true
-         ON CONFLICT (site_id, module_id) DO UPDATE SET
-           version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
-           module_type = excluded.module_type, description = excluded.description, project = excluded.project,
-           updated_at = excluded.updated_at`),
-      remove: raw.prepare<never, [number, string]>(
-        "DELETE FROM site_modules WHERE site_id = ? AND module_id IN (SELECT value FROM json_each(?))"),
+      ping: raw.prepare("SELECT 1"),
       touchSite: raw.prepare<never, [string, string, string, string, number, string | null, number]>(
         "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ?, sync_fingerprint = ? WHERE id = ?"),
       // One atomic statement: records the sync only if the site still holds exactly this body's modules.
       touchIfUnchanged: raw.prepare<never, [string, string, string, string, number, number, string]>(
         "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ? WHERE id = ? AND sync_fingerprint = ?"),
-      ping: raw.prepare("SELECT 1"),
+    };
+    // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
+    this.batch = {
+      insertModules: new BatchStatement(raw, 1, (values) =>
+        `INSERT INTO modules (machine_name) VALUES ${values} ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`),
+      moduleIds: new BatchStatement(raw, 1, (values) =>
+        `SELECT id, machine_name FROM modules WHERE machine_name IN (VALUES ${values})`),
+      insertVersions: new BatchStatement(raw, 2, (values) =>
+        `INSERT INTO module_versions (module_id, version) VALUES ${values} ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`),
+      versionIds: new BatchStatement(raw, 2, (values) =>
+        `SELECT id, module_id, version FROM module_versions WHERE (module_id, version) IN (VALUES ${values})`),
+      upsert: new BatchStatement(raw, 10, (values) =>
+        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
+         VALUES ${values}
+         ON CONFLICT (site_id, module_id) DO UPDATE SET
+           version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
+           module_type = excluded.module_type, description = excluded.description, project = excluded.project,
+           updated_at = excluded.updated_at`),
+      remove: new BatchStatement(raw, 1, (values) =>
+        `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
     };
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
@@ -245,12 +245,12 @@ export class SqliteStore implements Store {
       const versionIds = this.resolveVersionIds(plan.writes, moduleIds);
       const rows = plan.writes.map((w) => {
         const moduleId = moduleIds.get(w.machineName)!;
-        return [moduleId, w.version === null ? null : versionIds.get(`${moduleId}\0${w.version}`)!,
-          w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project];
+        return [cmd.siteId, moduleId, w.version === null ? null : versionIds.get(`${moduleId}\0${w.version}`)!,
+          w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, now, now];
       });
-      this.stmt.upsert.run(cmd.siteId, now, JSON.stringify(rows));
+      this.batch.upsert.run(rows);
     }
-    if (plan.removals.length > 0) this.stmt.remove.run(cmd.siteId, JSON.stringify(plan.removals));
+    if (plan.removals.length > 0) this.batch.remove.run(plan.removals.map((id) => [id]), [cmd.siteId]);
     const info = cmd.drupalInfo;
     const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
     this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, fingerprint, cmd.siteId);
@@ -258,10 +258,12 @@ export class SqliteStore implements Store {
   }
 
   private resolveModuleIds(names: string[]): Map<string, number> {
-    const json = JSON.stringify(names);
-    this.stmt.insertModules.run(json);
     const ids = new Map<string, number>();
-    for (const [id, name] of this.stmt.moduleIds.values(json) as [number, string][]) ids.set(name, id);
+    for (const [id, name] of this.batch.insertModules.values<[number, string]>(names.map((n) => [n]))) ids.set(name, id);
+    if (ids.size < names.length) {
+      const known = names.filter((n) => !ids.has(n)).map((n) => [n]);
+      for (const [id, name] of this.batch.moduleIds.values<[number, string]>(known)) ids.set(name, id);
+    }
     return ids;
   }
 
@@ -270,9 +272,16 @@ export class SqliteStore implements Store {
     for (const w of writes) if (w.version !== null) pairs.push([moduleIds.get(w.machineName)!, w.version]);
     const ids = new Map<string, number>();
     if (pairs.length === 0) return ids;
-    const json = JSON.stringify(pairs);
-    this.stmt.insertVersions.run(json);
-    for (const [id, moduleId, version] of this.stmt.versionIds.values(json) as [number, number, string][]) ids.set(`${moduleId}\0${version}`, id);
+    const key = (moduleId: number, version: string) => `${moduleId}\0${version}`;
+    for (const [id, moduleId, version] of this.batch.insertVersions.values<[number, number, string]>(pairs)) {
+      ids.set(key(moduleId, version), id);
+    }
+    if (ids.size < pairs.length) {
+      const known = pairs.filter(([m, v]) => !ids.has(key(m, v)));
+      for (const [id, moduleId, version] of this.batch.versionIds.values<[number, number, string]>(known)) {
+        ids.set(key(moduleId, version), id);
+      }
+    }
     return ids;
   }
 
@@ -282,7 +291,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     // Prepared statements keep a connection open past close(): finalize them first.
-    for (const statement of Object.values(this.stmt)) statement.finalize();
+    for (const statement of [...Object.values(this.stmt), ...Object.values(this.batch)]) statement.finalize();
     this.raw.close();
   }
 }
