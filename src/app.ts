@@ -5,7 +5,13 @@ import { openapi } from "@elysiajs/openapi";
 import { AccountsService } from "./accounts/service";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
+import { IdCache } from "./cache/ids";
 import { healthRoutes } from "./health";
+import { metricsRoutes } from "./metrics";
+import { Metrics } from "./metrics/registry";
+import type { RateLimiter } from "./ratelimit/bucket";
+import { createRateLimiter } from "./ratelimit/limiter";
+import type { RedisConnection } from "./redis/connection";
 import { bearerAuth } from "./http/auth";
 import { errorHandling } from "./http/errors";
 import { createLogger, type Logger } from "./log";
@@ -19,19 +25,36 @@ export interface AppDeps {
   config: Config;
   store: Store;
   logger?: Logger;
+  /** Shared state across instances; without it, everything is in-process. */
+  shared?: { redis: RedisConnection; keyPrefix: string };
+  /** Replaces the configured rate limiter (tests inject a clock this way). */
+  limiter?: RateLimiter;
 }
 
-export function buildContext({ config, store, logger = createLogger(config.logLevel) }: AppDeps): AppContext {
+export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
+  const redis = shared?.redis ?? null;
+  const prefix = shared?.keyPrefix ?? "";
+  const metrics = new Metrics();
+  const cache = new IdCache(config, redis, prefix);
   return {
     config,
     logger,
     store,
     accounts,
     sites: new SitesService(store),
-    sync: new SyncService(store, logger),
+    sync: new SyncService(store, cache, metrics, logger),
     auth: bearerAuth(accounts),
+    metrics,
+    cache,
+    limiter: limiter ?? createRateLimiter(config.rateLimitPerHour, redis, prefix),
+    redis,
   };
+}
+
+/** Redis keys of one database: ids differ between databases, so keys must too. */
+export async function redisKeyPrefix(store: Store): Promise<string> {
+  return `modsync:${await store.databaseId()}:`;
 }
 
 const documentation = {
@@ -56,6 +79,7 @@ export function createApp(deps: AppDeps) {
   const ctx = buildContext(deps);
   return new Elysia({ serve: { maxRequestBodySize: deps.config.maxBodyBytes } })
     .use(errorHandling(ctx.logger))
+    .use(metricsRoutes(ctx))
     .use(openapi({ path: "/swagger", specPath: "/swagger/json", documentation }))
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))

@@ -14,6 +14,12 @@ export interface Config {
   redisUrl: string | null;
   maxBodyBytes: number;
   logLevel: LogLevel;
+  /** Token bucket per site on the sync route: size, and refills per hour. */
+  rateLimitPerHour: number;
+  moduleCacheTtlSeconds: number;
+  versionCacheTtlSeconds: number;
+  /** Entries in each in-process lookup cache (LRU). */
+  cacheMaxEntries: number;
 }
 
 export class ConfigError extends Error {
@@ -30,6 +36,10 @@ export const CONFIG_VARIABLES = {
   REDIS_URL: { default: "(unset)", meaning: "redis://host:port; when unset, nothing uses Redis" },
   MAX_BODY_MB: { default: "500", meaning: "Largest accepted request body, in MiB; larger bodies get 413" },
   LOG_LEVEL: { default: "info", meaning: "debug | info | warn | error" },
+  RATE_LIMIT_PER_HOUR: { default: "4", meaning: "Syncs per site per hour: token bucket size and hourly refill" },
+  MODULE_CACHE_TTL_SECONDS: { default: "3600", meaning: "How long machine_name → module id lookups are cached" },
+  VERSION_CACHE_TTL_SECONDS: { default: "86400", meaning: "How long (module, version) → version id lookups are cached" },
+  CACHE_MAX_ENTRIES: { default: "100000", meaning: "Entries kept by each in-process lookup cache (LRU)" },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -90,5 +100,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: redisUrl(env),
     maxBodyBytes: integer(env, "MAX_BODY_MB", 1, 4096) * 1024 * 1024,
     logLevel: logLevel as LogLevel,
+    rateLimitPerHour: integer(env, "RATE_LIMIT_PER_HOUR", 1, 100_000_000),
+    moduleCacheTtlSeconds: integer(env, "MODULE_CACHE_TTL_SECONDS", 1, 30 * 86400),
+    versionCacheTtlSeconds: integer(env, "VERSION_CACHE_TTL_SECONDS", 1, 30 * 86400),
+    cacheMaxEntries: integer(env, "CACHE_MAX_ENTRIES", 100, 10_000_000),
   };
 }

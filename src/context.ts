@@ -1,6 +1,10 @@
 // The dependencies the feature plugins are built from. createApp() assembles
 // them from a store and a config; tests can build exactly the app they need.
 import type { AccountsService } from "./accounts/service";
+import type { IdCache } from "./cache/ids";
+import type { Metrics } from "./metrics/registry";
+import type { RateLimiter } from "./ratelimit/bucket";
+import type { RedisConnection } from "./redis/connection";
 import type { Config } from "./config";
 import type { bearerAuth } from "./http/auth";
 import type { Logger } from "./log";
@@ -16,4 +20,9 @@ export interface AppContext {
   sites: SitesService;
   sync: SyncService;
   auth: ReturnType<typeof bearerAuth>;
+  metrics: Metrics;
+  cache: IdCache;
+  limiter: RateLimiter;
+  /** Null when REDIS_URL is unset. */
+  redis: RedisConnection | null;
 }

@@ -1,7 +1,8 @@
 // Start-up only: configuration, database, server, signals.
-import { createApp } from "./app";
+import { createApp, redisKeyPrefix } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./log";
+import { RedisConnection } from "./redis/connection";
 import { openStore } from "./store/open";
 
 let config;
@@ -20,8 +21,14 @@ const store = await openStore(config.database).catch((err: unknown) => {
   logger.error("cannot open the database", { dialect: config.database.dialect, error: err instanceof Error ? err.message : String(err) });
   process.exit(1);
 });
-const app = createApp({ config, store, logger }).listen({ port: config.port, hostname: config.host });
-logger.info("modsync listening", { host: config.host, port: config.port, database: config.database.dialect });
+let redis: RedisConnection | null = null;
+if (config.redisUrl) {
+  redis = new RedisConnection(config.redisUrl, logger);
+  redis.start();
+}
+const shared = redis ? { redis, keyPrefix: await redisKeyPrefix(store) } : undefined;
+const app = createApp({ config, store, logger, shared }).listen({ port: config.port, hostname: config.host });
+logger.info("modsync listening", { host: config.host, port: config.port, database: config.database.dialect, redis: redis !== null });
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -29,6 +36,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info("shutting down", { signal });
   await app.stop();
+  await redis?.close();
   await store.close();
   process.exit(0);
 }

@@ -16,7 +16,7 @@ const ROUTES = [
   ["get", "/health"],
   ["get", "/ready"],
 ] as const;
-const PUBLIC = new Set(["/health", "/ready"]);
+const PUBLIC = new Set(["/health", "/ready", "/metrics"]);
 
 describe("OpenAPI document", () => {
   let h: Harness;

@@ -33,6 +33,11 @@ CREATE TABLE "organizations" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "settings" (
+	"key" text PRIMARY KEY NOT NULL,
+	"value" text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "site_modules" (
 	"site_id" integer NOT NULL,
 	"module_id" integer NOT NULL,
@@ -58,6 +63,7 @@ CREATE TABLE "sites" (
 	"php_version" text,
 	"ip_address" text,
 	"last_synced_at" timestamp with time zone,
+	"sync_fingerprint" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -81,7 +87,5 @@ CREATE INDEX "memberships_org_idx" ON "memberships" USING btree ("organization_i
 CREATE UNIQUE INDEX "module_versions_module_version_uq" ON "module_versions" USING btree ("module_id","version");--> statement-breakpoint
 CREATE INDEX "module_versions_version_idx" ON "module_versions" USING btree ("version");--> statement-breakpoint
 CREATE UNIQUE INDEX "modules_machine_name_uq" ON "modules" USING btree ("machine_name");--> statement-breakpoint
-CREATE INDEX "site_modules_module_idx" ON "site_modules" USING btree ("module_id");--> statement-breakpoint
-CREATE INDEX "site_modules_version_idx" ON "site_modules" USING btree ("version_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "sites_org_url_uq" ON "sites" USING btree ("organization_id","normalized_url");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_uq" ON "users" USING btree ("email");

@@ -43,6 +43,11 @@ CREATE TABLE `organizations` (
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `settings` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `site_modules` (
 	`site_id` integer NOT NULL,
 	`module_id` integer NOT NULL,
@@ -60,8 +65,6 @@ CREATE TABLE `site_modules` (
 	FOREIGN KEY (`version_id`) REFERENCES `module_versions`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `site_modules_module_idx` ON `site_modules` (`module_id`);--> statement-breakpoint
-CREATE INDEX `site_modules_version_idx` ON `site_modules` (`version_id`);--> statement-breakpoint
 CREATE TABLE `sites` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`organization_id` integer NOT NULL,
@@ -73,6 +76,7 @@ CREATE TABLE `sites` (
 	`php_version` text,
 	`ip_address` text,
 	`last_synced_at` integer,
+	`sync_fingerprint` text,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
 );

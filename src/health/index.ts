@@ -28,7 +28,7 @@ const Ready = t.Object({
   checks: t.Record(t.String(), t.String(), { description: "Each dependency: ok, or why it failed" }),
 }, { title: "Readiness" });
 
-export function healthRoutes({ store }: AppContext) {
+export function healthRoutes({ store, redis }: AppContext) {
   return new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" }), {
       response: { 200: Health },
@@ -36,11 +36,12 @@ export function healthRoutes({ store }: AppContext) {
     })
     .get("/ready", async ({ set }) => {
       const checks: Record<string, string> = { database: await check(() => store.ping()) };
+      if (redis) checks.redis = await check(async () => void await redis.run((client) => client.ping()));
       const ready = Object.values(checks).every((c) => c === "ok");
       if (!ready) set.status = 503;
       return { status: ready ? "ready" as const : "unavailable" as const, checks };
     }, {
       response: { 200: Ready, 503: Ready },
-      detail: { summary: "Readiness: 200 when the database answers, else 503 naming what failed", tags: ["Operations"] },
+      detail: { summary: "Readiness: 200 when the database (and Redis, when configured) answers, else 503 naming what failed", tags: ["Operations"] },
     });
 }

@@ -36,3 +36,17 @@ export function documentedBody(schema: TSchema, example?: unknown): OpenAPIV3.Re
   if (example !== undefined) media.example = example;
   return { required: true, content: { "application/json": media } };
 }
+
+type HeaderDocs = Record<string, { description: string; schema: { type: "integer" | "string" } }>;
+
+/**
+ * An OpenAPI response object written by hand, for routes whose responses carry
+ * documented headers (Elysia's generated ones cannot describe headers).
+ */
+export function documentedResponse(schema: TSchema, description: string, headers?: HeaderDocs): OpenAPIV3.ResponseObject {
+  return {
+    description,
+    ...(headers && { headers }),
+    content: { "application/json": { schema: schema as unknown as OpenAPIV3.SchemaObject } },
+  };
+}

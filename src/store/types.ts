@@ -67,6 +67,21 @@ export interface SyncCommand {
   now: Date;
 }
 
+/** Ids of catalog rows, by machine_name and by versionKey(machine_name, version). */
+export interface KnownIds {
+  modules: Map<string, number>;
+  versions: Map<string, number>;
+}
+
+/** machine_names cannot contain ":", so this key is unambiguous. */
+export const versionKey = (machineName: string, version: string) => `${machineName}:${version}`;
+
+export interface SyncOutcome {
+  counts: SyncCounts;
+  /** Ids the store read or created that were not in `known`: safe to cache once committed. */
+  learned: KnownIds;
+}
+
 /** Thrown by the store when a unique constraint refuses a row. */
 export class ConflictError extends Error {
   constructor(readonly what: string) {
@@ -100,8 +115,19 @@ export interface Store {
   listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]>;
   listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]>;
 
-  /** Applies a sync atomically, serialised per site; returns the counts. */
-  applySync(command: SyncCommand): Promise<SyncCounts>;
+  /**
+   * Records the sync in one statement if the site already holds exactly the
+   * modules of the body with `command.fingerprint`; false when it does not.
+   */
+  recordUnchangedSync(command: SyncCommand & { fingerprint: string }): Promise<boolean>;
+  /** Applies a sync atomically, serialised per site. `known` saves id lookups. */
+  applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome>;
+
+  /**
+   * A random id created with the database and kept for its lifetime: keys in
+   * Redis carry it, so a database that is replaced never meets stale ids.
+   */
+  databaseId(): Promise<string>;
 
   /** Throws when the database does not answer. */
   ping(): Promise<void>;

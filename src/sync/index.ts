@@ -4,23 +4,34 @@
 import { Elysia } from "elysia";
 import { bearerSecurity } from "../http/auth";
 import { parseJson, readBytes } from "../http/body";
-import { authErrors, documentedBody, ErrorResponse, ValidationErrorResponse } from "../http/model";
+import { documentedBody, documentedResponse, ErrorResponse, ValidationErrorResponse } from "../http/model";
 import { siteIdParameter } from "../sites/model";
 import type { AppContext } from "../context";
+import { ApiError } from "../errors";
+import { rateLimitHeaderDocs, rateLimitHeaders, retryAfterDoc } from "../ratelimit/headers";
 import { payloadFingerprint } from "./digest";
 import { SyncBody, SyncResult } from "./model";
 
-export function syncRoutes({ auth, sites, sync, config }: AppContext) {
+export function syncRoutes({ auth, sites, sync, config, limiter, metrics }: AppContext) {
   return new Elysia({ name: "sync" })
     .use(auth)
-    .post("/api/v1/sites/:site_id/modules", async ({ userId, params, request }) => {
+    .post("/api/v1/sites/:site_id/modules", async ({ userId, params, request, set }) => {
       const site = await sites.requireAccess(params.site_id, userId);
+      // Only now, authenticated and authorised for this site, does the request
+      // spend a token: nobody can drain another site's quota.
+      const decision = await limiter.take(site.id);
+      Object.assign(set.headers, rateLimitHeaders(decision));
+      if (!decision.allowed) {
+        metrics.rateLimitRefusals.inc();
+        throw new ApiError(429, "Rate limit exceeded. Please try again later.");
+      }
       const bytes = await readBytes(request, config.maxBodyBytes);
       return sync.sync(site, parseJson(bytes), payloadFingerprint(bytes));
     }, {
       auth: true,
       parse: "none",
-      response: { 200: SyncResult, 400: ValidationErrorResponse, ...authErrors, 413: ErrorResponse },
+      // Responses are documented by hand (below) so their rate-limit headers
+      // are described too; the handler builds the 200 body itself.
       detail: {
         summary: "Sync a site's modules",
         description: "Partial sync (default) creates and updates the modules in the payload; `full_sync: true` also removes the site's modules absent from it. Invalid or repeated module entries are skipped and listed in `errors`; the rest are synced.",
@@ -28,6 +39,15 @@ export function syncRoutes({ auth, sites, sync, config }: AppContext) {
         security: bearerSecurity,
         parameters: [siteIdParameter],
         requestBody: documentedBody(SyncBody, SyncBody.examples[0]),
+        responses: {
+          200: documentedResponse(SyncResult, "Synced: counts and the entries that were skipped", rateLimitHeaderDocs),
+          400: documentedResponse(ValidationErrorResponse, "Body not JSON, wrong top-level shape, or site.url not the registered URL", rateLimitHeaderDocs),
+          401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)"),
+          403: documentedResponse(ErrorResponse, "Not a member of the site's organization, or wrong site.token"),
+          404: documentedResponse(ErrorResponse, "No such site"),
+          413: documentedResponse(ErrorResponse, "Body larger than MAX_BODY_MB", rateLimitHeaderDocs),
+          429: documentedResponse(ErrorResponse, "Rate limit exceeded. Please try again later.", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
+        },
       },
     });
 }

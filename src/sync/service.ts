@@ -4,7 +4,10 @@ import { badRequest, forbidden } from "../errors";
 import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
-import type { SiteRecord, Store } from "../store/types";
+import type { CacheReport, IdCache } from "../cache/ids";
+import type { Metrics } from "../metrics/registry";
+import type { SiteRecord, Store, SyncCommand } from "../store/types";
+import { unchangedCounts, type SyncCounts } from "./plan";
 import { validateEnvelope, validateModules, type EntryError } from "./validate";
 
 export interface SyncResponse {
@@ -19,7 +22,12 @@ export interface SyncResponse {
 }
 
 export class SyncService {
-  constructor(private readonly store: Store, private readonly logger: Logger) {}
+  constructor(
+    private readonly store: Store,
+    private readonly cache: IdCache,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
 
   /**
    * Checks in the API's order: body shape (400), site token (403), site URL
@@ -35,7 +43,7 @@ export class SyncService {
     }
     const modules = validateModules(payload.modules);
     const started = performance.now();
-    const counts = await this.store.applySync({
+    const command: SyncCommand = {
       siteId: site.id,
       siteName: payload.site.name,
       drupalInfo: {
@@ -48,11 +56,28 @@ export class SyncService {
       keep: modules.skipped,
       fingerprint,
       now: new Date(),
-    });
+    };
+
+    let counts: SyncCounts;
+    let cache: CacheReport | null = null;
+    const unchanged = fingerprint !== null && await this.store.recordUnchangedSync({ ...command, fingerprint });
+    if (unchanged) {
+      counts = unchangedCounts(modules.entries.length);
+    } else {
+      const lookup = await this.cache.lookup(modules.entries);
+      const outcome = await this.store.applySync(command, lookup.known);
+      await this.cache.remember(outcome.learned);
+      counts = outcome.counts;
+      cache = lookup.report;
+    }
+
     const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;
-    this.logger.debug("sync applied", {
-      site_id: site.id, processed, created: counts.modulesCreated, updated: counts.modulesUpdated,
-      removed: counts.modulesRemoved, skipped: modules.errors.length, ms: Math.round(performance.now() - started),
+    this.metrics.recordSync(command.fullSync, unchanged, counts, cache);
+    this.logger.info("sync", {
+      site_id: site.id, full_sync: command.fullSync, path: unchanged ? "unchanged" : "applied", processed,
+      created: counts.modulesCreated, updated: counts.modulesUpdated, unchanged: counts.modulesUnchanged,
+      removed: counts.modulesRemoved, skipped: modules.errors.length, cache,
+      ms: Math.round((performance.now() - started) * 10) / 10,
     });
     return {
       site_id: site.id,

@@ -35,8 +35,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Rate limiting is effectively off unless a test asks for it: most tests sync one site many times. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error" }), ...overrides };
+  return { ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error", RATE_LIMIT_PER_HOUR: "1000000" }), ...overrides };
 }
 
 export async function createHarness(dialect: Dialect, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<Harness> {

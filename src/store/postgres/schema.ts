@@ -86,3 +86,9 @@ export const siteModules = pgTable("site_modules", {
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
 ]);
+
+/** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

@@ -6,11 +6,12 @@ import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { leavesExactlyPayload, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import { leavesExactlyPayload, planSync, type CurrentModule, type ModuleType } from "../../sync/plan";
+import { IdResolution } from "../resolve";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type User,
+  type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
 import * as schema from "./schema";
@@ -184,19 +185,21 @@ export class PostgresStore implements Store {
       .orderBy(asc(schema.modules.machineName)).limit(query.limit);
   }
 
-  async applySync(cmd: SyncCommand): Promise<SyncCounts> {
+  async recordUnchangedSync(cmd: SyncCommand & { fingerprint: string }): Promise<boolean> {
+    // One round trip: the UPDATE waits for any sync of this site in flight
+    // (row lock), then matches only if the site still holds exactly this
+    // body's modules.
+    const info = cmd.drupalInfo;
+    const touched = await this.sql`
+      UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
+        ip_address = ${info.ipAddress}, last_synced_at = ${cmd.now.toISOString()}::timestamptz
+      WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}`;
+    return touched.count === 1;
+  }
+
+  async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
     const now = cmd.now.toISOString();
     const info = cmd.drupalInfo;
-    if (cmd.fingerprint !== null) {
-      // One round trip for an unchanged site: the UPDATE waits for any sync of
-      // this site in flight (row lock) and matches only if the site still
-      // holds exactly this body's modules.
-      const touched = await this.sql`
-        UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-          ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz
-        WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}`;
-      if (touched.count === 1) return unchangedCounts(cmd.entries.length);
-    }
     return this.sql.begin(async (tx) => {
       // The row lock serialises syncs of one site across connections and instances.
       const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
@@ -215,40 +218,37 @@ export class PostgresStore implements Store {
         });
       }
       const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+      const ids = new IdResolution(plan.writes, known);
 
       if (plan.writes.length > 0) {
-        // Sorted inserts: concurrent syncs adding the same new modules lock them
-        // in one order, so they wait for each other instead of deadlocking.
-        const names = plan.writes.map((w) => w.machineName).sort();
-        await tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json)
-                 ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`;
-        const moduleIds = new Map<string, number>();
-        for (const r of await tx<{ id: number; machine_name: string }[]>`
-          SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json))`) {
-          moduleIds.set(r.machine_name, r.id);
+        // Sorted inserts: concurrent syncs adding the same new catalog rows lock
+        // them in one order, so they wait for each other instead of deadlocking.
+        const names = ids.unknownModules().sort();
+        if (names.length > 0) {
+          const json = JSON.stringify(names);
+          await tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
+                   ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`;
+          const found = await tx<{ id: number; machine_name: string }[]>`
+            SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${json}::json))`;
+          ids.addModules(found.map((r) => [r.id, r.machine_name] as const));
         }
-
-        const pairs: [number, string][] = [];
-        for (const w of plan.writes) if (w.version !== null) pairs.push([moduleIds.get(w.machineName)!, w.version]);
-        const versionIds = new Map<string, number>();
+        const pairs = ids.unknownVersions();
         if (pairs.length > 0) {
           pairs.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
           const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
           await tx`INSERT INTO module_versions (module_id, version)
                    SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
                    ON CONFLICT (module_id, version) DO NOTHING`;
-          for (const r of await tx<{ id: string | number; module_id: number; version: string }[]>`
+          const found = await tx<{ id: string | number; module_id: number; version: string }[]>`
             SELECT mv.id, mv.module_id, mv.version FROM json_to_recordset(${json}::json) AS x(m int, v text)
-            JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`) {
-            versionIds.set(`${r.module_id}\0${r.version}`, Number(r.id));
-          }
+            JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`;
+          ids.addVersions(found.map((r) => [Number(r.id), r.module_id, r.version] as const));
         }
 
-        const upserts = plan.writes.map((w) => {
-          const m = moduleIds.get(w.machineName)!;
-          return { m, v: w.version === null ? null : versionIds.get(`${m}\0${w.version}`)!, e: w.enabled,
-            d: w.displayName, t: w.moduleType, s: w.description, p: w.project };
-        });
+        const upserts = plan.writes.map((w) => ({
+          m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
+          d: w.displayName, t: w.moduleType, s: w.description, p: w.project,
+        }));
         upserts.sort((a, b) => a.m - b.m);
         await tx`
           INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
@@ -267,8 +267,14 @@ export class PostgresStore implements Store {
       await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
                ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz, sync_fingerprint = ${fingerprint}
                WHERE id = ${cmd.siteId}`;
-      return plan;
+      return { counts: plan, learned: ids.learned };
     });
+  }
+
+  async databaseId(): Promise<string> {
+    await this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing();
+    const [row] = await this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id"));
+    return row!.value;
   }
 
   async ping(): Promise<void> {

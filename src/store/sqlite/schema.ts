@@ -87,3 +87,9 @@ export const siteModules = sqliteTable("site_modules", {
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
 ]);
+
+/** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

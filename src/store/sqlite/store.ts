@@ -7,11 +7,12 @@ import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { leavesExactlyPayload, planSync, unchangedCounts, type CurrentModule, type ModuleType, type SyncCounts } from "../../sync/plan";
+import { leavesExactlyPayload, planSync, type CurrentModule, type ModuleType } from "../../sync/plan";
+import { IdResolution } from "../resolve";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type User,
+  type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
 import { BatchStatement } from "./batch";
@@ -79,7 +80,7 @@ export class SqliteStore implements Store {
     };
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
-    this.syncTx = raw.transaction((cmd: SyncCommand) => this.runSync(cmd)).immediate;
+    this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => this.runSync(cmd, known)).immediate;
   }
 
   static open(path: string): Database {
@@ -221,17 +222,18 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt), updatedAt: new Date(r.updatedAt) }));
   }
 
-  async applySync(cmd: SyncCommand): Promise<SyncCounts> {
-    if (cmd.fingerprint !== null) {
-      const info = cmd.drupalInfo;
-      const { changes } = this.stmt.touchIfUnchanged.run(
-        cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, cmd.now.getTime(), cmd.siteId, cmd.fingerprint);
-      if (changes === 1) return unchangedCounts(cmd.entries.length);
-    }
-    return this.syncTx(cmd);
+  async recordUnchangedSync(cmd: SyncCommand & { fingerprint: string }): Promise<boolean> {
+    const info = cmd.drupalInfo;
+    const { changes } = this.stmt.touchIfUnchanged.run(
+      cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, cmd.now.getTime(), cmd.siteId, cmd.fingerprint);
+    return changes === 1;
   }
 
-  private runSync(cmd: SyncCommand): SyncCounts {
+  async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
+    return this.syncTx(cmd, known);
+  }
+
+  private runSync(cmd: SyncCommand, known?: KnownIds): SyncOutcome {
     const current = new Map<string, CurrentModule>();
     type CurrentRow = [number, string, string | null, number, string, ModuleType, string | null, string | null];
     for (const [moduleId, machineName, version, enabled, displayName, moduleType, description, project] of this.stmt.current.values(cmd.siteId) as CurrentRow[]) {
@@ -239,50 +241,43 @@ export class SqliteStore implements Store {
     }
     const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
     const now = cmd.now.getTime();
+    const ids = new IdResolution(plan.writes, known);
 
     if (plan.writes.length > 0) {
-      const moduleIds = this.resolveModuleIds(plan.writes.map((w) => w.machineName));
-      const versionIds = this.resolveVersionIds(plan.writes, moduleIds);
-      const rows = plan.writes.map((w) => {
-        const moduleId = moduleIds.get(w.machineName)!;
-        return [cmd.siteId, moduleId, w.version === null ? null : versionIds.get(`${moduleId}\0${w.version}`)!,
-          w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, now, now];
-      });
-      this.batch.upsert.run(rows);
+      const names = ids.unknownModules();
+      if (names.length > 0) {
+        // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
+        const created = this.batch.insertModules.values<[number, string]>(names.map((n) => [n]));
+        ids.addModules(created);
+        if (created.length < names.length) {
+          const createdNames = new Set(created.map(([, name]) => name));
+          ids.addModules(this.batch.moduleIds.values<[number, string]>(names.filter((n) => !createdNames.has(n)).map((n) => [n])));
+        }
+      }
+      const pairs = ids.unknownVersions();
+      if (pairs.length > 0) {
+        const created = this.batch.insertVersions.values<[number, number, string]>(pairs);
+        ids.addVersions(created);
+        if (created.length < pairs.length) {
+          const createdKeys = new Set(created.map(([, m, v]) => `${m}:${v}`));
+          ids.addVersions(this.batch.versionIds.values<[number, number, string]>(pairs.filter(([m, v]) => !createdKeys.has(`${m}:${v}`))));
+        }
+      }
+      this.batch.upsert.run(plan.writes.map((w) => [
+        cmd.siteId, ids.moduleId(w.machineName), ids.versionId(w),
+        w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, now, now,
+      ]));
     }
     if (plan.removals.length > 0) this.batch.remove.run(plan.removals.map((id) => [id]), [cmd.siteId]);
     const info = cmd.drupalInfo;
     const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
     this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, fingerprint, cmd.siteId);
-    return plan;
+    return { counts: plan, learned: ids.learned };
   }
 
-  private resolveModuleIds(names: string[]): Map<string, number> {
-    const ids = new Map<string, number>();
-    for (const [id, name] of this.batch.insertModules.values<[number, string]>(names.map((n) => [n]))) ids.set(name, id);
-    if (ids.size < names.length) {
-      const known = names.filter((n) => !ids.has(n)).map((n) => [n]);
-      for (const [id, name] of this.batch.moduleIds.values<[number, string]>(known)) ids.set(name, id);
-    }
-    return ids;
-  }
-
-  private resolveVersionIds(writes: readonly { machineName: string; version: string | null }[], moduleIds: Map<string, number>): Map<string, number> {
-    const pairs: [number, string][] = [];
-    for (const w of writes) if (w.version !== null) pairs.push([moduleIds.get(w.machineName)!, w.version]);
-    const ids = new Map<string, number>();
-    if (pairs.length === 0) return ids;
-    const key = (moduleId: number, version: string) => `${moduleId}\0${version}`;
-    for (const [id, moduleId, version] of this.batch.insertVersions.values<[number, number, string]>(pairs)) {
-      ids.set(key(moduleId, version), id);
-    }
-    if (ids.size < pairs.length) {
-      const known = pairs.filter(([m, v]) => !ids.has(key(m, v)));
-      for (const [id, moduleId, version] of this.batch.versionIds.values<[number, number, string]>(known)) {
-        ids.set(key(moduleId, version), id);
-      }
-    }
-    return ids;
+  async databaseId(): Promise<string> {
+    this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing().run();
+    return this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id")).get()!.value;
   }
 
   async ping(): Promise<void> {

@@ -1,3 +1,0 @@
-DROP INDEX `site_modules_module_idx`;--> statement-breakpoint
-DROP INDEX `site_modules_version_idx`;--> statement-breakpoint
-ALTER TABLE `sites` ADD `sync_fingerprint` text;

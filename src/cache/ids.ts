@@ -1,0 +1,36 @@
+// The two lookups the spec caches: machine_name → module id (1 hour by
+// default) and (module, version string) → version id (24 hours by default).
+import type { Config } from "../config";
+import type { RedisConnection } from "../redis/connection";
+import { versionKey, type KnownIds } from "../store/types";
+import type { SiteModuleState } from "../sync/plan";
+import { LookupCache, type TierCounts } from "./lookup";
+
+export interface CacheReport {
+  module: TierCounts;
+  version: TierCounts;
+}
+
+export class IdCache {
+  readonly modules: LookupCache;
+  readonly versions: LookupCache;
+
+  constructor(config: Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">, redis: RedisConnection | null, prefix: string) {
+    this.modules = new LookupCache("module", config.moduleCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}m:`);
+    this.versions = new LookupCache("version", config.versionCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}v:`);
+  }
+
+  /** Ids already known for these entries; the store resolves the rest. */
+  async lookup(entries: readonly SiteModuleState[]): Promise<{ known: KnownIds; report: CacheReport }> {
+    const names = entries.map((e) => e.machineName);
+    const versions: string[] = [];
+    for (const e of entries) if (e.version !== null) versions.push(versionKey(e.machineName, e.version));
+    const [m, v] = await Promise.all([this.modules.getMany(names), this.versions.getMany(versions)]);
+    return { known: { modules: m.found, versions: v.found }, report: { module: m.counts, version: v.counts } };
+  }
+
+  /** Ids the store had to read or create: cached once their transaction committed. */
+  async remember(learned: KnownIds): Promise<void> {
+    await Promise.all([this.modules.setMany([...learned.modules]), this.versions.setMany([...learned.versions])]);
+  }
+}

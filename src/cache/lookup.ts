@@ -1,0 +1,70 @@
+// One lookup cache in two tiers: a bounded in-process LRU in front of Redis
+// (when configured), so a new instance warms from Redis rather than from the
+// database. Any miss, and any Redis failure, falls through to the database,
+// never to an error. Ids never change once assigned (catalog rows are never
+// deleted), so entries need no invalidation, only expiry.
+import type { RedisConnection } from "../redis/connection";
+import { LruCache } from "./lru";
+
+export interface TierCounts {
+  memoryHits: number;
+  redisHits: number;
+  misses: number;
+}
+
+export class LookupCache {
+  private readonly memory: LruCache<number>;
+
+  constructor(
+    readonly name: string,
+    private readonly ttlSeconds: number,
+    maxEntries: number,
+    private readonly redis: RedisConnection | null,
+    /** Prefix of every Redis key, e.g. "modsync:<database id>:m:". */
+    private readonly prefix: string,
+  ) {
+    this.memory = new LruCache(maxEntries, ttlSeconds * 1000);
+  }
+
+  /** The ids known for `keys`, and where each came from. */
+  async getMany(keys: readonly string[]): Promise<{ found: Map<string, number>; counts: TierCounts }> {
+    const found = new Map<string, number>();
+    const missed: string[] = [];
+    for (const key of keys) {
+      const id = this.memory.get(key);
+      if (id === undefined) missed.push(key);
+      else found.set(key, id);
+    }
+    const counts = { memoryHits: found.size, redisHits: 0, misses: missed.length };
+    if (missed.length === 0 || !this.redis?.isUp) return { found, counts };
+    try {
+      const values = await this.redis.run((client) => client.mGet(missed.map((k) => this.prefix + k)));
+      values.forEach((value, i) => {
+        const id = value === null ? NaN : Number(value);
+        if (!Number.isSafeInteger(id)) return;
+        found.set(missed[i]!, id);
+        this.memory.set(missed[i]!, id);
+        counts.redisHits++;
+        counts.misses--;
+      });
+    } catch {
+      // Redis down or slow: the database answers the misses.
+    }
+    return { found, counts };
+  }
+
+  /** Remembers ids learned from the database, in both tiers. */
+  async setMany(entries: readonly (readonly [string, number])[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const [key, id] of entries) this.memory.set(key, id);
+    if (!this.redis?.isUp) return;
+    const ttlMs = this.ttlSeconds * 1000;
+    try {
+      // Commands issued together are pipelined by the client: one round trip.
+      await this.redis.run((client) =>
+        Promise.all(entries.map(([key, id]) => client.set(this.prefix + key, String(id), { expiration: { type: "PX", value: ttlMs } }))));
+    } catch {
+      // Not cached in Redis this time; the next miss reads the database.
+    }
+  }
+}

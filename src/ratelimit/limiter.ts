@@ -1,0 +1,29 @@
+// The limiter the app uses: shared Redis buckets when Redis is configured and
+// answering, in-process buckets otherwise (fail open, per instance).
+import type { RedisConnection } from "../redis/connection";
+import { MemoryRateLimiter, type RateDecision, type RateLimiter } from "./bucket";
+import { RedisRateLimiter } from "./redis";
+
+export class FallbackRateLimiter implements RateLimiter {
+  constructor(
+    private readonly shared: RedisRateLimiter,
+    private readonly local: MemoryRateLimiter,
+    private readonly redis: RedisConnection,
+  ) {}
+
+  async take(siteId: number): Promise<RateDecision> {
+    if (this.redis.isUp) {
+      try {
+        return await this.shared.take(siteId);
+      } catch {
+        // Redis failed or was slow: the connection has marked itself down.
+      }
+    }
+    return this.local.takeNow(siteId);
+  }
+}
+
+export function createRateLimiter(limit: number, redis: RedisConnection | null, prefix: string): RateLimiter {
+  const local = new MemoryRateLimiter(limit);
+  return redis ? new FallbackRateLimiter(new RedisRateLimiter(limit, redis, prefix), local, redis) : local;
+}

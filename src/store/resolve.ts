@@ -1,0 +1,67 @@
+// Catalog ids for the entries a sync writes, shared by both adapters: ids the
+// cache already knows are used as they are; the adapter fetches (or creates)
+// only the rest, in bulk, and what it fetched is reported back for caching.
+import type { SiteModuleState } from "../sync/plan";
+import { versionKey, type KnownIds } from "./types";
+
+export class IdResolution {
+  private readonly modules = new Map<string, number>();
+  private readonly versions = new Map<string, number>();
+  readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
+
+  constructor(private readonly writes: readonly SiteModuleState[], private readonly known?: KnownIds) {}
+
+  /** machine_names whose module id must come from the database. */
+  unknownModules(): string[] {
+    const unknown: string[] = [];
+    for (const w of this.writes) {
+      const id = this.known?.modules.get(w.machineName);
+      if (id === undefined) unknown.push(w.machineName);
+      else this.modules.set(w.machineName, id);
+    }
+    return unknown;
+  }
+
+  addModules(rows: Iterable<readonly [id: number, machineName: string]>): void {
+    for (const [id, name] of rows) {
+      this.modules.set(name, id);
+      this.learned.modules.set(name, id);
+    }
+  }
+
+  /** (module id, version) pairs whose version id must come from the database. Call after addModules. */
+  unknownVersions(): [moduleId: number, version: string][] {
+    const unknown: [number, string][] = [];
+    for (const w of this.writes) {
+      if (w.version === null) continue;
+      const key = versionKey(w.machineName, w.version);
+      const id = this.known?.versions.get(key);
+      if (id === undefined) unknown.push([this.moduleId(w.machineName), w.version]);
+      else this.versions.set(key, id);
+    }
+    return unknown;
+  }
+
+  addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
+    const names = new Map<number, string>();
+    for (const w of this.writes) names.set(this.moduleId(w.machineName), w.machineName);
+    for (const [id, moduleId, version] of rows) {
+      const key = versionKey(names.get(moduleId)!, version);
+      this.versions.set(key, id);
+      this.learned.versions.set(key, id);
+    }
+  }
+
+  moduleId(machineName: string): number {
+    const id = this.modules.get(machineName);
+    if (id === undefined) throw new Error(`module id of ${machineName} was not resolved`);
+    return id;
+  }
+
+  versionId(entry: SiteModuleState): number | null {
+    if (entry.version === null) return null;
+    const id = this.versions.get(versionKey(entry.machineName, entry.version));
+    if (id === undefined) throw new Error(`version id of ${entry.machineName} ${entry.version} was not resolved`);
+    return id;
+  }
+}
