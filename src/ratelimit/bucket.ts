@@ -22,18 +22,19 @@ export interface RateLimiter {
 
 /** The arithmetic both bucket stores share: refill since `at`, then try to spend one. */
 export function spend(limit: number, tokens: number, at: number, now: number): { tokens: number; decision: RateDecision } {
-  const perMs = limit / WINDOW_MS;
-  let level = Math.min(limit, tokens + Math.max(0, now - at) * perMs);
+  // Multiply before dividing: 15 minutes of refill at 4/hour is exactly 1 token, not 0.99999…
+  let level = Math.min(limit, tokens + (Math.max(0, now - at) * limit) / WINDOW_MS);
   const allowed = level >= 1;
   if (allowed) level -= 1;
+  const msFor = (deficit: number) => Math.ceil((deficit * WINDOW_MS) / limit);
   return {
     tokens: level,
     decision: {
       allowed,
       limit,
       remaining: Math.floor(level),
-      msUntilFull: Math.ceil((limit - level) / perMs),
-      msUntilToken: allowed ? 0 : Math.ceil((1 - level) / perMs),
+      msUntilFull: msFor(limit - level),
+      msUntilToken: allowed ? 0 : msFor(1 - level),
       now,
     },
   };

@@ -15,16 +15,15 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or limit
 local at = tonumber(state[2]) or now
-local per_ms = limit / window
-local level = math.min(limit, tokens + math.max(0, now - at) * per_ms)
+local level = math.min(limit, tokens + (math.max(0, now - at) * limit) / window)
 local allowed = 0
 if level >= 1 then
   level = level - 1
   allowed = 1
 end
-local until_full = math.ceil((limit - level) / per_ms)
+local until_full = math.ceil(((limit - level) * window) / limit)
 local until_token = 0
-if allowed == 0 then until_token = math.ceil((1 - level) / per_ms) end
+if allowed == 0 then until_token = math.ceil(((1 - level) * window) / limit) end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', level), 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.max(1, until_full))
 return {allowed, string.format('%.17g', level), until_full, until_token, now}

@@ -1,0 +1,237 @@
+// Rate limiting on the sync route, through the app: in-process buckets, shared
+// Redis buckets, two instances on one Redis, and a Redis that dies or stalls.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createClient } from "redis";
+import { createApp, redisKeyPrefix } from "../../src/app";
+import { silentLogger, type Logger } from "../../src/log";
+import { MemoryRateLimiter, WINDOW_MS } from "../../src/ratelimit/bucket";
+import { RedisConnection } from "../../src/redis/connection";
+import { redisAvailable, TEST_REDIS_URL } from "../support/env";
+import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
+import { OwnRedis } from "../support/redis-server";
+
+const LIMIT = 4;
+const config = testConfig({ rateLimitPerHour: LIMIT });
+type App = ReturnType<typeof createApp>;
+
+let h: Harness;
+let n = 0;
+beforeAll(async () => {
+  h = await createHarness("sqlite");
+});
+afterAll(() => h.close());
+
+const newSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://rl-${++n}.example`, name: `RL ${n}` });
+const sync = (app: App, site: SeededSite, body: unknown = payload(site, [mod("views")]), token: string | null = h.world.token) =>
+  app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  }));
+const statuses = async (app: App, site: SeededSite, times: number) => {
+  const out: number[] = [];
+  for (let i = 0; i < times; i++) out.push((await sync(app, site)).status);
+  return out;
+};
+async function until(condition: () => boolean, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return;
+    await Bun.sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function expectRefusal(res: Response, body: unknown) {
+  expect(res.status).toBe(429);
+  expect(body).toEqual({ detail: "Rate limit exceeded. Please try again later." });
+  expect(res.headers.get("x-ratelimit-limit")).toBe(String(LIMIT));
+  expect(res.headers.get("x-ratelimit-remaining")).toBe("0");
+  expect(res.headers.get("ratelimit-policy")).toBe(`"sync";q=${LIMIT};w=3600`);
+  expect(res.headers.get("ratelimit")).toMatch(/^"sync";r=0;t=\d+$/);
+}
+
+describe("in-process buckets", () => {
+  const clock = { now: Date.parse("2026-11-29T12:00:00Z") };
+  let app: App;
+  beforeAll(() => {
+    app = createApp({ config, store: h.store, limiter: new MemoryRateLimiter(LIMIT, () => clock.now) });
+  });
+
+  test("four syncs answer, the fifth is 429 with the exact body and headers", async () => {
+    const site = await newSite();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await sync(app, site));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(answers.map((r) => r.headers.get("x-ratelimit-remaining"))).toEqual(["3", "2", "1", "0"]);
+    expect(answers[0]!.headers.get("ratelimit")).toBe('"sync";r=3;t=900');
+    const refused = await sync(app, site);
+    expectRefusal(refused, await refused.json());
+    expect(refused.headers.get("retry-after")).toBe("900");
+    expect(refused.headers.get("x-ratelimit-reset")).toBe(String(clock.now / 1000 + 3600));
+  });
+
+  test("401, 403 and 404 spend nothing", async () => {
+    const site = await newSite();
+    for (let i = 0; i < 6; i++) {
+      expect((await sync(app, site, undefined, null)).status).toBe(401);
+      expect((await sync(app, site, undefined, "msk_not-a-token")).status).toBe(401);
+      expect((await sync(app, site, undefined, h.world.outsiderToken)).status).toBe(403);
+      expect((await sync(app, { ...site, id: 987_654 })).status).toBe(404);
+    }
+    expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  test("every authorised request spends one, whatever its outcome", async () => {
+    const site = await newSite();
+    const bad = await sync(app, site, { not: "a payload" });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("x-ratelimit-remaining")).toBe("3");
+    const wrongToken = await sync(app, site, { ...payload(site, []), site: { ...payload(site, []).site, token: "mss_wrong" } });
+    expect(wrongToken.status).toBe(403);
+    expect(wrongToken.headers.get("x-ratelimit-remaining")).toBe("2");
+    expect(await statuses(app, site, 3)).toEqual([200, 200, 429]);
+  });
+
+  test("a token comes back every 15 minutes", async () => {
+    const site = await newSite();
+    expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
+    clock.now += 15 * 60_000;
+    expect(await statuses(app, site, 2)).toEqual([200, 429]);
+    clock.now += WINDOW_MS;
+    expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
+  });
+});
+
+describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
+  let redis: RedisConnection;
+  let other: RedisConnection;
+  let appA: App;
+  let appB: App;
+  let prefix: string;
+  const raw = createClient({ url: TEST_REDIS_URL });
+
+  beforeAll(async () => {
+    prefix = await redisKeyPrefix(h.store);
+    redis = new RedisConnection(TEST_REDIS_URL, silentLogger);
+    other = new RedisConnection(TEST_REDIS_URL, silentLogger);
+    redis.start();
+    other.start();
+    await raw.connect();
+    await until(() => redis.isUp && other.isUp, "redis");
+    appA = createApp({ config, store: h.store, shared: { redis, keyPrefix: prefix } });
+    appB = createApp({ config, store: h.store, shared: { redis: other, keyPrefix: prefix } });
+  });
+  afterAll(async () => {
+    const keys = await raw.keys(`${prefix}*`);
+    if (keys.length) await raw.del(keys);
+    await raw.close();
+    await redis.close();
+    await other.close();
+  });
+
+  test("four syncs answer, the fifth is 429; Retry-After and X-RateLimit-Reset right to the second", async () => {
+    const site = await newSite();
+    expect(await statuses(appA, site, 4)).toEqual([200, 200, 200, 200]);
+    const before = Date.now();
+    const refused = await sync(appA, site);
+    expectRefusal(refused, await refused.json());
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    const reset = Number(refused.headers.get("x-ratelimit-reset"));
+    // Four tokens spent just now: one is back in 15 minutes, all in an hour.
+    expect(Math.abs(retryAfter - 900)).toBeLessThanOrEqual(1);
+    expect(Math.abs(reset - (before / 1000 + 3600))).toBeLessThanOrEqual(1);
+  });
+
+  test("two instances on one Redis share exactly one bucket per site", async () => {
+    const site = await newSite();
+    const spread = [await sync(appA, site), await sync(appB, site), await sync(appA, site), await sync(appB, site)];
+    expect(spread.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(spread.map((r) => r.headers.get("x-ratelimit-remaining"))).toEqual(["3", "2", "1", "0"]);
+    expect((await sync(appB, site)).status).toBe(429);
+    expect((await sync(appA, site)).status).toBe(429);
+  });
+
+  test("refills with time: the stored bucket moved 15 minutes back gives one more sync", async () => {
+    const site = await newSite();
+    expect(await statuses(appA, site, 5)).toEqual([200, 200, 200, 200, 429]);
+    const key = `${prefix}rl:${site.id}`;
+    const at = Number(await raw.hGet(key, "at"));
+    await raw.hSet(key, "at", String(at - 15 * 60_000));
+    expect(await statuses(appB, site, 2)).toEqual([200, 429]);
+  });
+
+  test("a bucket's key expires when it would be full again, and unauthenticated requests create none", async () => {
+    const site = await newSite();
+    await sync(appA, site, undefined, null);
+    expect(await raw.exists(`${prefix}rl:${site.id}`)).toBe(0);
+    await sync(appA, site);
+    const ttl = await raw.pTTL(`${prefix}rl:${site.id}`);
+    expect(ttl).toBeGreaterThan(15 * 60_000 - 2000);
+    expect(ttl).toBeLessThanOrEqual(15 * 60_000);
+  });
+});
+
+describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
+  let own: OwnRedis;
+  let redis: RedisConnection;
+  let app: App;
+  const warnings: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, error() {}, warn: (msg) => void warnings.push(msg) };
+
+  beforeAll(async () => {
+    own = await OwnRedis.start();
+    redis = new RedisConnection(own.url, logger, { probeIntervalMs: 100 });
+    redis.start();
+    await until(() => redis.isUp, "own redis");
+    app = createApp({ config, store: h.store, logger, shared: { redis, keyPrefix: await redisKeyPrefix(h.store) } });
+  });
+  afterAll(async () => {
+    own.resume();
+    await redis.close();
+    await own.stop();
+  });
+
+  const bucketsInRedis = async () => {
+    const client = createClient({ url: own.url });
+    await client.connect();
+    const keys = await client.keys("*:rl:*");
+    await client.close();
+    return keys.length;
+  };
+
+  test("stopped: requests are still answered from in-process buckets; restarted: shared again; logged once each way", async () => {
+    const site = await newSite();
+    expect(await statuses(app, site, 2)).toEqual([200, 200]);
+    expect(await bucketsInRedis()).toBe(1);
+
+    await own.stop();
+    // Fail open, per instance: a fresh in-process bucket for this site.
+    expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
+    const ready = await app.handle(new Request("http://localhost/ready"));
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).checks.redis).not.toBe("ok");
+
+    await own.restart();
+    await until(() => redis.isUp, "reconnect");
+    expect(await bucketsInRedis()).toBe(0); // the restarted server kept nothing
+    expect(await statuses(app, site, 1)).toEqual([200]);
+    expect(await bucketsInRedis()).toBe(1); // the shared bucket is in use again
+    expect((await app.handle(new Request("http://localhost/ready"))).status).toBe(200);
+    expect(warnings.filter((w) => w.includes("unavailable"))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes("available again"))).toHaveLength(1);
+  });
+
+  test("stalled: commands give up fast and the request is answered; resumed: shared again", async () => {
+    const site = await newSite();
+    expect(await statuses(app, site, 1)).toEqual([200]);
+    own.pause();
+    const started = performance.now();
+    expect(await statuses(app, site, 3)).toEqual([200, 200, 200]);
+    const elapsed = performance.now() - started;
+    own.resume();
+    // Not a timing assertion on speed: a hung Redis would have hung the request past this.
+    expect(elapsed).toBeLessThan(5000);
+    await until(() => redis.isUp, "probe after resume");
+    expect((await sync(app, site)).status).toBe(200);
+  });
+});
