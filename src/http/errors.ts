@@ -8,10 +8,6 @@ import type { Logger } from "../log";
 const requestIds = new WeakMap<Request, string>();
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestIdOf(request: Request): string | undefined {
-  return requestIds.get(request);
-}
-
 /** Elysia's own validation errors, reduced to `{loc, msg}` pairs. */
 function validationErrors(error: unknown, where: string): FieldError[] {
   const all = (error as { all?: { path?: string; message?: string; summary?: string }[] }).all ?? [];
@@ -45,8 +41,10 @@ export function errorHandling(logger: Logger) {
           set.status = 400;
           return { detail: "Request body is not valid JSON" };
         case "VALIDATION": {
-          set.status = 400;
           const where = (error as { type?: string }).type ?? "body";
+          // A response that fails its own schema is our bug, not the client's: a 500, logged.
+          if (where === "response") break;
+          set.status = 400;
           return { detail: `Invalid ${where}`, errors: validationErrors(error, where) };
         }
         case "INVALID_COOKIE_SIGNATURE":
@@ -60,11 +58,14 @@ export function errorHandling(logger: Logger) {
         set.status = status;
         return { detail: status === 413 ? "Request body too large" : "Bad request" };
       }
+      // Drivers wrap the database's own message (and code) in `cause`: log it too.
+      const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;
       logger.error("unhandled error", {
         request_id: id,
         method: request.method,
         path: new URL(request.url).pathname,
         error: error instanceof Error ? error.message : String(error),
+        ...(cause && { cause: cause.message ?? String(cause), cause_code: cause.code }),
         stack: error instanceof Error ? error.stack : undefined,
       });
       set.status = 500;

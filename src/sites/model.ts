@@ -5,7 +5,7 @@ import { t } from "elysia";
 import { parameters, type Parameter } from "../http/model";
 
 export const SiteCreateBody = t.Object({
-  organization_id: Type.Integer({ minimum: 1, examples: [1] }),
+  organization_id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, examples: [1] }),
   url: t.String({ minLength: 1, maxLength: 2048, examples: ["https://example.drupal.site"] }),
   name: t.String({ minLength: 1, maxLength: 255, examples: ["Example Drupal Site"] }),
 }, { title: "SiteCreate" });

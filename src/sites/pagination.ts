@@ -2,6 +2,7 @@
 // a bad query never answers 400 before an unauthenticated request gets 401.
 import { badRequest, type FieldError } from "../errors";
 import type { ModuleType } from "../sync/plan";
+import { parseSiteId } from "./site-id";
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -10,14 +11,17 @@ type Query = Record<string, string | undefined>;
 
 export const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");
 
-function decodeCursor(raw: string, errors: FieldError[]): string | undefined {
-  const key = Buffer.from(raw, "base64url").toString("utf8");
-  if (raw.length > 200 || key === "" || encodeCursor(key) !== raw) {
+/** A cursor's key, if `raw` is one this API issued: it encodes a key of the expected shape. */
+function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string | undefined {
+  const key = raw.length <= 100 ? Buffer.from(raw, "base64url").toString("utf8") : "";
+  if (!shape.test(key) || encodeCursor(key) !== raw) {
     errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
     return undefined;
   }
   return key;
 }
+
+const MACHINE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 
 function parseLimit(raw: string | undefined, errors: FieldError[]): number {
   if (raw === undefined) return DEFAULT_LIMIT;
@@ -36,9 +40,9 @@ export function parseSitePage(query: Query): { limit: number; afterId?: number }
   const limit = parseLimit(query.limit, errors);
   let afterId: number | undefined;
   if (query.cursor !== undefined) {
-    const key = decodeCursor(query.cursor, errors);
-    if (key !== undefined && !/^[1-9]\d{0,9}$/.test(key)) errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
-    else if (key !== undefined) afterId = Number(key);
+    const key = decodeCursor(query.cursor, /^[1-9]\d{0,9}$/, errors);
+    if (key !== undefined) afterId = parseSiteId(key) ?? undefined;
+    if (key !== undefined && afterId === undefined) errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
   }
   if (errors.length) fail(errors);
   return { limit, afterId };
@@ -47,7 +51,7 @@ export function parseSitePage(query: Query): { limit: number; afterId?: number }
 export function parseModulePage(query: Query): { limit: number; after?: string; moduleType?: ModuleType; enabled?: boolean } {
   const errors: FieldError[] = [];
   const limit = parseLimit(query.limit, errors);
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, errors);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, MACHINE_NAME, errors);
   const moduleType = query.module_type;
   if (moduleType !== undefined && moduleType !== "core" && moduleType !== "contrib" && moduleType !== "custom") {
     errors.push({ loc: ["query", "module_type"], msg: "Must be one of core, contrib, custom" });

@@ -3,17 +3,8 @@ import { badRequest, conflict, forbidden, notFound } from "../errors";
 import { generateToken, hashToken } from "../security/tokens";
 import { ConflictError, NotFoundError, type SiteRecord, type SiteSummary, type Store } from "../store/types";
 import { encodeCursor, parseModulePage, parseSitePage } from "./pagination";
+import { parseSiteId } from "./site-id";
 import { normalizeSiteUrl } from "./url";
-
-const SITE_ID = /^[1-9]\d{0,9}$/;
-const MAX_SITE_ID = 2 ** 31 - 1;
-
-/** A path's site id, or null when it cannot name a site. */
-export function parseSiteId(raw: string): number | null {
-  if (!SITE_ID.test(raw)) return null;
-  const id = Number(raw);
-  return id <= MAX_SITE_ID ? id : null;
-}
 
 function siteJson(s: SiteSummary) {
   return {

@@ -64,7 +64,6 @@ export interface SyncCommand {
    * site's stored one means the site already holds exactly these modules.
    */
   fingerprint: string | null;
-  now: Date;
 }
 
 /** Ids of catalog rows, by machine_name and by versionKey(machine_name, version). */

@@ -9,7 +9,13 @@
 // only a caller holding that site's own tokens could aim for a collision,
 // which would merely make its own update a no-op.
 
-const SCHEME = "wy1:";
+// Which modules a body yields depends on the validation rules too: a body
+// whose entry was skipped under old rules may be valid under new ones. The
+// rules' version is part of the fingerprint, so changing them (bump
+// VALIDATION_RULES_VERSION in validate.ts) makes every stored one stale.
+import { VALIDATION_RULES_VERSION } from "./validate";
+
+const SCHEME = `wy1.r${VALIDATION_RULES_VERSION}:`;
 
 export function payloadFingerprint(body: Uint8Array): string {
   return SCHEME + Bun.hash.wyhash(body, 0n).toString(36);

@@ -12,7 +12,7 @@ const optionalText = (maxLength: number, description: string) =>
 
 export const ModuleEntry = t.Object({
   machine_name: machineName("Drupal extension name, at most 50 characters"),
-  display_name: t.String({ minLength: 1, maxLength: 255 }),
+  display_name: t.String({ maxLength: 255 }),
   module_type: t.UnionEnum(["core", "contrib", "custom"]),
   enabled: t.Boolean(),
   version: optionalText(64, "Installed version; null or absent when the module has none (often custom modules)"),
@@ -32,7 +32,7 @@ export const ModuleEntry = t.Object({
 
 export const SiteInfo = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: "Must match the registered URL (scheme/host case, default port and trailing slash ignored)" }),
-  name: t.String({ minLength: 1, maxLength: 255 }),
+  name: t.String({ minLength: 1, maxLength: 255, pattern: "\\S", description: "Not blank" }),
   token: t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration" }),
 });
 
@@ -42,16 +42,13 @@ export const DrupalInfo = t.Object({
   ip_address: t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address" }),
 });
 
+const fullSync = t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" }));
+
 /**
  * The top level of the payload. Module entries are checked one by one
  * against ModuleEntry so that one bad entry does not reject the whole sync.
  */
-export const SyncEnvelope = t.Object({
-  site: SiteInfo,
-  drupal_info: DrupalInfo,
-  modules: t.Array(t.Unknown()),
-  full_sync: t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" })),
-});
+export const SyncEnvelope = t.Object({ site: SiteInfo, drupal_info: DrupalInfo, modules: t.Array(t.Unknown()), full_sync: fullSync });
 
 const specExample = {
   site: { url: "https://example.drupal.site", name: "Example Drupal Site", token: "site-auth-token-123" },
@@ -64,12 +61,10 @@ const specExample = {
 };
 
 /** The documented request body (the route reads it itself, after authentication). */
-export const SyncBody = t.Object({
-  site: SiteInfo,
-  drupal_info: DrupalInfo,
-  modules: t.Array(ModuleEntry),
-  full_sync: t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" })),
-}, { title: "SyncRequest", examples: [specExample] });
+export const SyncBody = t.Object(
+  { site: SiteInfo, drupal_info: DrupalInfo, modules: t.Array(ModuleEntry), full_sync: fullSync },
+  { title: "SyncRequest", examples: [specExample] },
+);
 
 export const EntryError = t.Object({
   index: Type.Integer({ description: "Position of the skipped entry in `modules`" }),

@@ -1,6 +1,7 @@
 // The sync use case: check the payload against the site, then hand the store
 // one command to apply atomically. HTTP concerns stay in the controller.
 import { badRequest, forbidden } from "../errors";
+import type { JsonBody } from "../http/body";
 import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
@@ -33,7 +34,7 @@ export class SyncService {
    * Checks in the API's order: body shape (400), site token (403), site URL
    * (400); then applies. `fingerprint` identifies the exact body (or is null).
    */
-  async sync(site: SiteRecord, body: unknown, fingerprint: string | null): Promise<SyncResponse> {
+  async sync(site: SiteRecord, body: JsonBody, fingerprint: string | null): Promise<SyncResponse> {
     const payload = validateEnvelope(body);
     if (!tokenMatches(payload.site.token, site.tokenHash)) throw forbidden("Invalid site token");
     if (normalizeSiteUrl(payload.site.url) !== site.normalizedUrl) {
@@ -41,7 +42,7 @@ export class SyncService {
         { loc: ["body", "site", "url"], msg: `Expected the URL registered for site ${site.id}` },
       ]);
     }
-    const modules = validateModules(payload.modules);
+    const modules = validateModules(payload.modules, body.suspectText);
     const started = performance.now();
     const command: SyncCommand = {
       siteId: site.id,
@@ -55,7 +56,6 @@ export class SyncService {
       fullSync: payload.full_sync === true,
       keep: modules.skipped,
       fingerprint,
-      now: new Date(),
     };
 
     let counts: SyncCounts;

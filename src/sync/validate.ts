@@ -3,10 +3,13 @@
 // reported while the rest are synced.
 import { isIP } from "node:net";
 import type { Static } from "@sinclair/typebox";
-import { compile } from "../http/body";
+import { compile, dirtyTextPath, DIRTY_TEXT_MSG, type JsonBody } from "../http/body";
 import { badRequest, type FieldError } from "../errors";
 import { ModuleEntry, SyncEnvelope } from "./model";
 import type { SiteModuleState } from "./plan";
+
+/** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
+export const VALIDATION_RULES_VERSION = 1;
 
 const envelope = compile(SyncEnvelope);
 const entry = compile(ModuleEntry);
@@ -27,7 +30,7 @@ export interface ValidatedModules {
 }
 
 /** The envelope, or a 400 naming each wrong field. */
-export function validateEnvelope(body: unknown): Envelope {
+export function validateEnvelope({ value: body, suspectText }: JsonBody): Envelope {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw badRequest("Request body must be a JSON object", [{ loc: ["body"], msg: "Expected a JSON object" }]);
   }
@@ -35,6 +38,11 @@ export function validateEnvelope(body: unknown): Envelope {
   const ip = (body as { drupal_info?: { ip_address?: unknown } }).drupal_info?.ip_address;
   if (typeof ip === "string" && ip.length <= 45 && isIP(ip) === 0) {
     errors.push({ loc: ["body", "drupal_info", "ip_address"], msg: "Expected a valid IPv4 or IPv6 address" });
+  }
+  if (errors.length === 0 && suspectText) {
+    const { site, drupal_info } = body as Envelope;
+    const dirty = dirtyTextPath({ site, drupal_info });
+    if (dirty) errors.push({ loc: ["body", ...dirty], msg: DIRTY_TEXT_MSG });
   }
   if (errors.length > 0) throw badRequest("Invalid sync payload", errors);
   return body as Envelope;
@@ -52,7 +60,11 @@ function describe(value: unknown): string {
   return `${field}: ${first.msg}`;
 }
 
-export function validateModules(modules: readonly unknown[]): ValidatedModules {
+/**
+ * `suspectText`: the body may hold NUL or unpaired surrogates (JsonBody), so
+ * entries are also checked for text that could not be stored as sent.
+ */
+export function validateModules(modules: readonly unknown[], suspectText: boolean): ValidatedModules {
   const entries: SiteModuleState[] = [];
   const errors: EntryError[] = [];
   const skipped = new Set<string>();
@@ -61,16 +73,23 @@ export function validateModules(modules: readonly unknown[]): ValidatedModules {
     const raw = modules[index];
     const name = typeof raw === "object" && raw !== null ? (raw as { machine_name?: unknown }).machine_name : undefined;
     const machineName = typeof name === "string" ? name : undefined;
-    if (!entry.check(raw)) {
-      errors.push({ index, ...(machineName !== undefined && { machine_name: machineName.slice(0, 255) }), detail: describe(raw) });
+    const reported = machineName !== undefined && { machine_name: machineName.slice(0, 255) };
+    // A repeat of a name seen earlier in the payload is skipped, valid or not.
+    if (machineName !== undefined && seen.has(machineName)) {
+      errors.push({ index, ...reported, detail: "Duplicate machine_name: only its first entry counts" });
+      continue;
+    }
+    if (machineName !== undefined) seen.add(machineName);
+    const valid = entry.check(raw);
+    // machine_name and project are pattern-checked already; these are free text.
+    const dirty = valid && suspectText
+      ? dirtyTextPath({ display_name: raw.display_name, version: raw.version, description: raw.description })
+      : null;
+    if (!valid || dirty) {
+      errors.push({ index, ...reported, detail: dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw) });
       if (machineName !== undefined) skipped.add(machineName);
       continue;
     }
-    if (seen.has(raw.machine_name)) {
-      errors.push({ index, machine_name: raw.machine_name, detail: "Duplicate machine_name: only its first entry is synced" });
-      continue;
-    }
-    seen.add(raw.machine_name);
     // Copy field by field: unknown keys (including __proto__) never travel further.
     entries.push({
       machineName: raw.machine_name,

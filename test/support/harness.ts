@@ -1,11 +1,13 @@
 // An app around a real store, driven with app.handle(), plus a seeded world:
 // two organizations, a user in each, a site in the first.
 import { AccountsService } from "../../src/accounts/service";
-import { createApp, type App } from "../../src/app";
+import { createApp, redisKeyPrefix, type App } from "../../src/app";
+import { RedisConnection } from "../../src/redis/connection";
 import { loadConfig, type Config } from "../../src/config";
 import { silentLogger, type Logger } from "../../src/log";
 import { SitesService } from "../../src/sites/service";
 import type { Store } from "../../src/store/types";
+import { redisAvailable, TEST_REDIS_URL } from "./env";
 import { createTestDatabase, type Dialect, type TestDatabase } from "./stores";
 
 export interface SeededSite { id: number; url: string; name: string; token: string }
@@ -23,6 +25,8 @@ export interface World {
 
 export interface Harness {
   db: TestDatabase;
+  /** The shared Redis this app uses (Postgres runs), or null. */
+  redis: RedisConnection | null;
   store: Store;
   app: App;
   config: Config;
@@ -40,11 +44,23 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error", RATE_LIMIT_PER_HOUR: "1000000" }), ...overrides };
 }
 
+/**
+ * The Postgres runs go through the real Redis too (as a deployment of many
+ * instances would), so every API test also exercises the shared id cache.
+ */
 export async function createHarness(dialect: Dialect, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<Harness> {
   const db = createTestDatabase(dialect);
   const store = await db.open();
   const config = testConfig(options.config);
-  const app = createApp({ config, store, logger: options.logger ?? silentLogger });
+  const logger = options.logger ?? silentLogger;
+  let redis: RedisConnection | null = null;
+  if (dialect === "postgres" && redisAvailable()) {
+    redis = new RedisConnection(TEST_REDIS_URL, logger);
+    redis.start();
+    for (let i = 0; i < 100 && !redis.isUp; i++) await Bun.sleep(20);
+  }
+  const keyPrefix = await redisKeyPrefix(store);
+  const app = createApp({ config, store, logger, shared: redis ? { redis, keyPrefix } : undefined });
   const accounts = new AccountsService(store);
   const sites = new SitesService(store);
 
@@ -68,9 +84,16 @@ export async function createHarness(dialect: Dialect, options: { config?: Partia
   };
 
   return {
-    db, store, app, config, world, accounts, sites, request,
+    db, redis, store, app, config, world, accounts, sites, request,
     sync: (body, siteId = site.id, token) => request("POST", `/api/v1/sites/${siteId}/modules`, { body, token }),
     async close() {
+      if (redis) {
+        // Leave nothing behind in the shared Redis.
+        const keys: string[] = [];
+        for await (const batch of redis.client.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 1000 })) keys.push(...batch);
+        if (keys.length > 0) await redis.client.del(keys);
+        await redis.close();
+      }
       await db.destroy();
     },
   };

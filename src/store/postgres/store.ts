@@ -19,8 +19,12 @@ import * as schema from "./schema";
 /** Any fixed number: instances starting together queue on it to migrate one at a time. */
 const MIGRATION_LOCK_KEY = 7_401_133_901;
 
+/** The SQLSTATE of a Postgres error, also when drizzle wraps it in `cause`. */
 function pgCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
+  for (let e = err; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ("code" in e) return String((e as { code: unknown }).code);
+  }
+  return undefined;
 }
 
 export interface PostgresOptions {
@@ -81,7 +85,7 @@ export class PostgresStore implements Store {
         return user!;
       });
     } catch (err) {
-      const code = pgCode(err) ?? pgCode((err as { cause?: unknown }).cause);
+      const code = pgCode(err);
       if (code === "23505") throw new ConflictError(`user with email ${input.email}`);
       if (code === "23503") throw new NotFoundError(`organization ${input.organizationId}`);
       throw err;
@@ -92,7 +96,7 @@ export class PostgresStore implements Store {
     try {
       await this.orm.insert(schema.apiTokens).values({ userId, tokenHash });
     } catch (err) {
-      if ((pgCode(err) ?? pgCode((err as { cause?: unknown }).cause)) === "23503") throw new NotFoundError(`user ${userId}`);
+      if (pgCode(err) === "23503") throw new NotFoundError(`user ${userId}`);
       throw err;
     }
   }
@@ -121,7 +125,7 @@ export class PostgresStore implements Store {
       const [row] = await this.orm.insert(schema.sites).values(input).returning();
       return row!;
     } catch (err) {
-      const code = pgCode(err) ?? pgCode((err as { cause?: unknown }).cause);
+      const code = pgCode(err);
       if (code === "23505") throw new ConflictError(`site with url ${input.url}`);
       if (code === "23503") throw new NotFoundError(`organization ${input.organizationId}`);
       throw err;
@@ -192,18 +196,18 @@ export class PostgresStore implements Store {
     const info = cmd.drupalInfo;
     const touched = await this.sql`
       UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-        ip_address = ${info.ipAddress}, last_synced_at = ${cmd.now.toISOString()}::timestamptz
+        ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${new Date().toISOString()}::timestamptz)
       WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}`;
     return touched.count === 1;
   }
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const now = cmd.now.toISOString();
     const info = cmd.drupalInfo;
     return this.sql.begin(async (tx) => {
       // The row lock serialises syncs of one site across connections and instances.
       const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
       if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
+      const now = new Date().toISOString(); // after the lock: later syncs of this site get later times
 
       const rows = await tx<{ module_id: number; machine_name: string; version: string | null; enabled: boolean; display_name: string; module_type: ModuleType; description: string | null; project: string | null }[]>`
         SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
@@ -221,9 +225,9 @@ export class PostgresStore implements Store {
       const ids = new IdResolution(plan.writes, known);
 
       if (plan.writes.length > 0) {
-        // Sorted inserts: concurrent syncs adding the same new catalog rows lock
-        // them in one order, so they wait for each other instead of deadlocking.
-        const names = ids.unknownModules().sort();
+        // ORDER BY in the inserts: concurrent syncs adding the same new catalog
+        // rows lock them in one order, so they wait for each other instead of deadlocking.
+        const names = ids.unknownModules();
         if (names.length > 0) {
           const json = JSON.stringify(names);
           await tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
@@ -234,7 +238,6 @@ export class PostgresStore implements Store {
         }
         const pairs = ids.unknownVersions();
         if (pairs.length > 0) {
-          pairs.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
           const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
           await tx`INSERT INTO module_versions (module_id, version)
                    SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
@@ -249,7 +252,6 @@ export class PostgresStore implements Store {
           m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
           d: w.displayName, t: w.moduleType, s: w.description, p: w.project,
         }));
-        upserts.sort((a, b) => a.m - b.m);
         await tx`
           INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
           SELECT ${cmd.siteId}, m, v, e, d, t, s, p, ${now}::timestamptz, ${now}::timestamptz
@@ -265,7 +267,7 @@ export class PostgresStore implements Store {
       }
       const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
       await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-               ip_address = ${info.ipAddress}, last_synced_at = ${now}::timestamptz, sync_fingerprint = ${fingerprint}
+               ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${now}::timestamptz), sync_fingerprint = ${fingerprint}
                WHERE id = ${cmd.siteId}`;
       return { counts: plan, learned: ids.learned };
     });

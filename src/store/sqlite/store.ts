@@ -52,11 +52,14 @@ export class SqliteStore implements Store {
          LEFT JOIN module_versions v ON v.id = sm.version_id
          WHERE sm.site_id = ?`),
       ping: raw.prepare("SELECT 1"),
+      // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
       touchSite: raw.prepare<never, [string, string, string, string, number, string | null, number]>(
-        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ?, sync_fingerprint = ? WHERE id = ?"),
+        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ? WHERE id = ?`),
       // One atomic statement: records the sync only if the site still holds exactly this body's modules.
       touchIfUnchanged: raw.prepare<never, [string, string, string, string, number, number, string]>(
-        "UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?, last_synced_at = ? WHERE id = ? AND sync_fingerprint = ?"),
+        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ? AND sync_fingerprint = ?`),
     };
     // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
     this.batch = {
@@ -88,7 +91,8 @@ export class SqliteStore implements Store {
     const db = new Database(path, { create: true, strict: true });
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA busy_timeout = 5000");
+    // Another process (CLI, second instance) may hold the write lock for a whole large sync.
+    db.exec("PRAGMA busy_timeout = 15000");
     db.exec("PRAGMA foreign_keys = ON");
     return db;
   }
@@ -225,7 +229,7 @@ export class SqliteStore implements Store {
   async recordUnchangedSync(cmd: SyncCommand & { fingerprint: string }): Promise<boolean> {
     const info = cmd.drupalInfo;
     const { changes } = this.stmt.touchIfUnchanged.run(
-      cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, cmd.now.getTime(), cmd.siteId, cmd.fingerprint);
+      cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, Date.now(), cmd.siteId, cmd.fingerprint);
     return changes === 1;
   }
 
@@ -240,7 +244,7 @@ export class SqliteStore implements Store {
       current.set(machineName, { moduleId, machineName, version, enabled: enabled === 1, displayName, moduleType, description, project });
     }
     const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
-    const now = cmd.now.getTime();
+    const now = Date.now(); // inside the write lock: later syncs of this site get later times
     const ids = new IdResolution(plan.writes, known);
 
     if (plan.writes.length > 0) {
