@@ -289,6 +289,32 @@ describeEachDialect("sites API", (dialect) => {
     });
   });
 
+  describe("values no database could take are 400s, never 500s", () => {
+    const b64 = (s: string) => Buffer.from(s).toString("base64url");
+    test("tampered cursors", async () => {
+      await h.sync(payload(h.world.site, [{ machine_name: "views", display_name: "Views", module_type: "core", enabled: true }]));
+      for (const cursor of ["AA", b64("\u0000"), "A".repeat(200), b64("Views"), b64("9999999999"), b64("0")]) {
+        const modules = await h.request("GET", `/api/v1/sites/${h.world.site.id}/modules?cursor=${cursor}`);
+        expect({ cursor, status: modules.status }).toEqual({ cursor, status: 400 });
+        const sites = await h.request("GET", `/api/v1/sites?cursor=${cursor}`);
+        expect({ cursor, status: sites.status }).toEqual({ cursor, status: 400 });
+      }
+    });
+
+    test("an organization_id past 32 bits, and text with NUL or unpaired surrogates", async () => {
+      for (const organization_id of [2 ** 31, 1e20]) {
+        const res = await register({ organization_id, url: uniqueUrl(), name: "Big" });
+        expect(res.status).toBe(400);
+      }
+      for (const name of ["a\\u0000b", "a\\ud800b"]) {
+        const raw = JSON.stringify({ organization_id: h.world.orgId, url: uniqueUrl(), name: "placeholder" }).replace("placeholder", name);
+        const res = await h.request("POST", "/api/v1/sites", { raw });
+        expect(res.status).toBe(400);
+        expect((await res.json()).errors[0].loc).toEqual(["body", "name"]);
+      }
+    });
+  });
+
   describe("request ids", () => {
     test("every response carries a fresh X-Request-Id", async () => {
       const responses = await Promise.all([

@@ -1,6 +1,6 @@
 // planSync is pure: what changed, what to remove, the counts.
 import { expect, test } from "bun:test";
-import { planSync, type CurrentModule, type SiteModuleState } from "../../src/sync/plan";
+import { leavesExactlyPayload, planSync, type CurrentModule, type SiteModuleState } from "../../src/sync/plan";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
   machineName, displayName: machineName, moduleType: "contrib", enabled: true, version: "1.0.0", description: null, project: null, ...over,
@@ -31,4 +31,17 @@ test("partial sync removes nothing; full sync removes the absent, except those k
 
 test("a full sync of nothing onto nothing does nothing", () => {
   expect(planSync(new Map(), [], true, new Set())).toMatchObject({ writes: [], removals: [], modulesCreated: 0, modulesRemoved: 0 });
+});
+
+test("leavesExactlyPayload: only when nothing but the payload's modules remain", () => {
+  const cur = current([1, state("a")], [2, state("b")]);
+  const exactly = (entries: SiteModuleState[], full: boolean, keep: string[] = []) =>
+    leavesExactlyPayload(cur, entries, planSync(cur, entries, full, new Set(keep)));
+  expect(exactly([state("a"), state("b")], false)).toBe(true);
+  expect(exactly([state("b"), state("a"), state("c")], false)).toBe(true);
+  expect(exactly([state("a")], false)).toBe(false); // partial: b stays
+  expect(exactly([state("a")], true)).toBe(true); // full: b removed
+  expect(exactly([state("a")], true, ["b"])).toBe(false); // full, but b's entry was skipped: b stays
+  expect(exactly([state("c")], true)).toBe(true);
+  expect(leavesExactlyPayload(new Map(), [], planSync(new Map(), [], false, new Set()))).toBe(true);
 });

@@ -189,14 +189,47 @@ describeEachDialect("sync API", (dialect) => {
     expect((await h.store.getSiteSummary(site.id))!.moduleCount).toBe(2500);
   });
 
-  test("20 overlapping syncs of one site end in exactly one payload's state", async () => {
+  test("20 overlapping syncs of one site end in exactly one payload's state, name and drupal_info included", async () => {
     const site = await freshSite();
-    const payloads = Array.from({ length: 20 }, (_, i) =>
-      payload(site, Array.from({ length: 30 }, (_, j) => mod(`mod_${(i * 7 + j) % 60}`, { version: `${i}.${j}.0` })), { full_sync: true }));
+    const payloads = Array.from({ length: 20 }, (_, i) => {
+      const p = payload(site, Array.from({ length: 30 }, (_, j) => mod(`mod_${(i * 7 + j) % 60}`, { version: `${i}.${j}.0` })), { full_sync: true });
+      p.site.name = `Writer ${i}`;
+      p.drupal_info.core_version = `10.${i}.0`;
+      return p;
+    });
     const results = await Promise.all(payloads.map((p) => h.sync(p, site.id)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     const stored = (await modules(h, site)).map((m) => `${m.machineName}@${m.version}`).sort();
     const matching = payloads.filter((p) => JSON.stringify(p.modules.map((m) => `${m.machine_name}@${m.version}`).sort()) === JSON.stringify(stored));
     expect(matching.length).toBe(1);
+    const summary = (await h.store.getSiteSummary(site.id))!;
+    expect([summary.name, summary.coreVersion]).toEqual([matching[0]!.site.name, matching[0]!.drupal_info.core_version]);
+  });
+
+  test("concurrent first syncs of many sites sharing the same new modules all succeed", async () => {
+    const sites = await Promise.all(Array.from({ length: 8 }, () => freshSite()));
+    const shared = (i: number) => Array.from({ length: 120 }, (_, j) => mod(`shared_new_${(j * 13 + i * 31) % 120}`, { version: `${j % 5}.0.0` }));
+    const results = await Promise.all(sites.map((site, i) => h.sync(payload(site, shared(i)), site.id)));
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    for (const site of sites) expect((await h.store.getSiteSummary(site.id))!.moduleCount).toBe(120);
+  });
+
+  test("an identical body takes the one-statement path; a reordered one is compared, with the same counts", async () => {
+    const site = await freshSite();
+    const body = payload(site, [mod("a"), mod("b"), mod("c")]);
+    const paths = async () => {
+      const text = await (await h.request("GET", "/metrics", { token: null })).text();
+      const count = (path: string) => Number(new RegExp(`modsync_syncs_total\\{mode="partial",path="${path}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { unchanged: count("unchanged"), applied: count("applied") };
+    };
+    await h.sync(body, site.id);
+    const before = await paths();
+    const same = await (await h.sync(body, site.id)).json();
+    const afterSame = await paths();
+    expect(afterSame).toEqual({ unchanged: before.unchanged + 1, applied: before.applied });
+    const reordered = await (await h.sync({ ...body, modules: [...body.modules].reverse() }, site.id)).json();
+    expect(await paths()).toEqual({ unchanged: afterSame.unchanged, applied: afterSame.applied + 1 });
+    expect(reordered).toEqual(same);
+    expect(same).toMatchObject({ modules_unchanged: 3, modules_created: 0 });
   });
 });

@@ -160,6 +160,48 @@ describeEachDialect("sync checks", (dialect) => {
     await expectError(await h.request("POST", `/api/v1/sites/${h.world.site.id}/modules`, { raw: stream }), 413);
   });
 
+  test("text that no database could store as sent (NUL, unpaired surrogates) is refused, never a 500", async () => {
+    const send = (raw: string) => h.request("POST", `/api/v1/sites/${h.world.site.id}/modules`, { raw });
+    const base = JSON.stringify(good);
+    for (const [field, bad] of [["name", "Site\\u0000"], ["name", "Site\\ud800"]] as const) {
+      const raw = base.replace(`"${field}":"${good.site.name}"`, `"${field}":"${bad}"`);
+      const json = await expectError(await send(raw), 400);
+      expect(json.errors[0].loc).toEqual(["body", "site", "name"]);
+    }
+    const dirtyCore = base.replace('"core_version":"10.3.8"', '"core_version":"10\\u0000"');
+    expect((await expectError(await send(dirtyCore), 400)).errors[0].loc).toEqual(["body", "drupal_info", "core_version"]);
+
+    const entries = [
+      '{"machine_name":"nul_display","display_name":"a\\u0000b","module_type":"custom","enabled":true}',
+      '{"machine_name":"nul_version","display_name":"v","module_type":"custom","enabled":true,"version":"1\\u0000"}',
+      '{"machine_name":"lone_high","display_name":"x","module_type":"custom","enabled":true,"description":"\\ud83d"}',
+      '{"machine_name":"lone_low","display_name":"\\ude00","module_type":"custom","enabled":true}',
+      '{"machine_name":"emoji_ok","display_name":"Smile \\ud83d\\ude00","module_type":"custom","enabled":true,"extra":"\\u0000 ignored"}',
+    ];
+    const raw = base.replace('"modules":[', `"modules":[${entries.join(",")},`);
+    const res = await send(raw);
+    const json = await res.json();
+    expect(res.status).toBe(200);
+    expect(json.errors.map((e: { index: number; detail: string }) => [e.index, e.detail.split(":")[0]]))
+      .toEqual([[0, "display_name"], [1, "version"], [2, "description"], [3, "display_name"]]);
+    const stored = (await h.store.listSiteModules(h.world.site.id, { limit: 1000 })).find((m) => m.machineName === "emoji_ok");
+    expect(stored?.displayName).toBe("Smile \u{1F600}");
+    // Leave the site as the afterAll expects it.
+    expect((await h.sync({ ...good, full_sync: true })).status).toBe(200);
+  });
+
+  test("a repeated machine_name is skipped even when its first entry was invalid", async () => {
+    const site = await h.sites.create({ organizationId: h.world.orgId, url: "https://dupes.example", name: "Dupes" });
+    const res = await (await h.sync(payload(site, [{ ...mod("b"), enabled: "no" }, mod("b"), mod("c")]), site.id)).json();
+    expect(res).toMatchObject({ modules_created: 1 });
+    expect(res.errors.map((e: { index: number; detail: string }) => [e.index, e.detail.startsWith("Duplicate")])).toEqual([[0, false], [1, true]]);
+  });
+
+  test("a blank site name is refused", async () => {
+    const json = await expectError(await h.sync({ ...good, site: { ...good.site, name: "   " } }), 400);
+    expect(json.errors[0].loc).toEqual(["body", "site", "name"]);
+  });
+
   test("a module named like an Object.prototype member syncs like any other", async () => {
     const site = await h.sites.create({ organizationId: h.world.orgId, url: "https://proto.example", name: "Proto" });
     const res = await (await h.sync(payload(site, [mod("constructor"), mod("valueof"), mod("hasownproperty")]), site.id)).json();
