@@ -1,0 +1,212 @@
+// Splits a sync payload as it arrives: the top-level object's small fields are
+// parsed whole, and each entry of its `modules` array is handed over on its
+// own, so a body of any size is read with memory bounded by one chunk.
+//
+// Each chunk is decoded once (a streaming decoder keeps characters split
+// across chunks whole) and scanned as text: it follows the grammar of the
+// top-level object and of the `modules` array, and every value it captures is
+// then parsed by JSON.parse, which checks the rest.
+
+export class PayloadSyntaxError extends Error {}
+
+export interface ModuleChunk {
+  value: unknown;
+  /** Whether the entry's text may hold NUL or unpaired surrogates (see http/body.ts). */
+  suspectText: boolean;
+}
+
+export interface PayloadSink {
+  /** A top-level field other than an array `modules` (a non-array `modules` comes here too). */
+  field(name: string, value: unknown): void;
+  /** The entries of `modules` completed by one chunk, in order. */
+  modules(entries: ModuleChunk[]): void | Promise<void>;
+}
+
+const enum State { BeforeRoot, BeforeKey, BeforeFirstKey, InKey, AfterKey, BeforeValue, InValue, AfterValue, BeforeEntry, BeforeFirstEntry, InEntry, AfterEntry, Done }
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
+const QUOTE_CHAR = '"';
+const OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d;
+const WHITESPACE = new Uint8Array(128);
+for (const c of [0x20, 0x09, 0x0a, 0x0d]) WHITESPACE[c] = 1;
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+export class PayloadSplitter {
+  private state = State.BeforeRoot;
+  /** Text of the key or value being captured, carried over chunk boundaries. */
+  private carried = "";
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  private depth = 0;
+  private inString = false;
+  private key = "";
+  private readonly seenKeys = new Set<string>();
+  private entries: ModuleChunk[] = [];
+
+  constructor(private readonly sink: PayloadSink) {}
+
+  /** Feeds the next chunk; resolves once its completed entries have been handed over. */
+  async push(chunk: Uint8Array): Promise<void> {
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new PayloadSyntaxError("Request body is not valid UTF-8");
+    }
+    this.scan(text);
+    if (this.entries.length > 0) {
+      const done = this.entries;
+      this.entries = [];
+      await this.sink.modules(done);
+    }
+  }
+
+  /** The body has ended: it must have been exactly one complete object. */
+  end(): void {
+    try {
+      this.decoder.decode(); // a character cut off at the very end is invalid UTF-8
+    } catch {
+      throw new PayloadSyntaxError("Request body is not valid UTF-8");
+    }
+    if (this.state !== State.Done) throw new PayloadSyntaxError("Request body ended before the JSON object did");
+  }
+
+  private scan(chunk: string): void {
+    const capturing = this.state === State.InKey || this.state === State.InValue || this.state === State.InEntry;
+    let start = capturing ? 0 : -1;
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.inString) {
+        // Jump to the next unescaped quote instead of stepping through the string.
+        let q = chunk.indexOf(QUOTE_CHAR, i);
+        while (q !== -1 && escapedAt(chunk, q, this.carried)) q = chunk.indexOf(QUOTE_CHAR, q + 1);
+        if (q === -1) break;
+        this.inString = false;
+        i = q + 1;
+        if (this.state === State.InKey) {
+          this.key = parseJson(this.take(chunk, start, i)) as string;
+          start = -1;
+          this.state = State.AfterKey;
+        } else if (this.depth === 0) {
+          this.complete(this.take(chunk, start, i)); // a string value or entry
+          start = -1;
+        }
+        continue;
+      }
+      const c = chunk.charCodeAt(i);
+      if (c < 128 && WHITESPACE[c] === 1) {
+        i++;
+        continue;
+      }
+      switch (this.state) {
+        case State.BeforeRoot:
+          if (c !== OPEN_OBJECT) throw new PayloadSyntaxError("Request body must be a JSON object");
+          this.state = State.BeforeFirstKey;
+          break;
+        case State.BeforeFirstKey:
+        case State.BeforeKey:
+          if (c === QUOTE) {
+            this.inString = true;
+            this.state = State.InKey;
+            start = i;
+          } else if (c === CLOSE_OBJECT && this.state === State.BeforeFirstKey) this.state = State.Done;
+          else throw new PayloadSyntaxError("Expected a property name");
+          break;
+        case State.AfterKey:
+          if (c !== COLON) throw new PayloadSyntaxError("Expected ':' after a property name");
+          if (this.seenKeys.has(this.key)) throw new PayloadSyntaxError(`Duplicate property "${this.key}"`);
+          this.seenKeys.add(this.key);
+          this.state = State.BeforeValue;
+          break;
+        case State.BeforeValue:
+          if (this.key === "modules" && c === OPEN_ARRAY) {
+            this.state = State.BeforeFirstEntry;
+            break;
+          }
+          this.state = State.InValue;
+          start = i;
+          continue; // the same byte opens the value
+        case State.BeforeFirstEntry:
+        case State.BeforeEntry:
+          if (c === CLOSE_ARRAY && this.state === State.BeforeFirstEntry) {
+            this.state = State.AfterValue;
+            break;
+          }
+          if (c === CLOSE_ARRAY || c === COMMA) throw new PayloadSyntaxError("Expected a module entry");
+          this.state = State.InEntry;
+          start = i;
+          continue;
+        case State.InValue:
+        case State.InEntry:
+          if (c === QUOTE) this.inString = true;
+          else if (c === OPEN_OBJECT || c === OPEN_ARRAY) this.depth++;
+          else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY || c === COMMA) {
+            if (this.depth === 0) {
+              // A scalar ended just before this byte, which belongs to the container.
+              this.complete(this.take(chunk, start, i));
+              start = -1;
+              continue;
+            }
+            if (c !== COMMA && --this.depth === 0) {
+              this.complete(this.take(chunk, start, i + 1));
+              start = -1;
+            }
+          }
+          break;
+        case State.AfterValue:
+          if (c === COMMA) this.state = State.BeforeKey;
+          else if (c === CLOSE_OBJECT) this.state = State.Done;
+          else throw new PayloadSyntaxError("Expected ',' or '}'");
+          break;
+        case State.AfterEntry:
+          if (c === COMMA) this.state = State.BeforeEntry;
+          else if (c === CLOSE_ARRAY) this.state = State.AfterValue;
+          else throw new PayloadSyntaxError("Expected ',' or ']' between module entries");
+          break;
+        case State.Done:
+          throw new PayloadSyntaxError("Unexpected data after the JSON object");
+      }
+      i++;
+    }
+    if (start !== -1) this.carried += chunk.slice(start);
+  }
+
+  /** The value just captured is whole: parse it and route it. */
+  private complete(text: string): void {
+    const value = parseJson(text);
+    if (this.state === State.InEntry) {
+      this.state = State.AfterEntry;
+      this.entries.push({ value, suspectText: SUSPECT_ESCAPE.test(text) });
+    } else {
+      this.state = State.AfterValue;
+      this.sink.field(this.key, value);
+    }
+  }
+
+  private take(chunk: string, start: number, end: number): string {
+    const tail = chunk.slice(start === -1 ? 0 : start, end);
+    if (this.carried === "") return tail;
+    const all = this.carried + tail;
+    this.carried = "";
+    return all;
+  }
+}
+
+/** Whether the quote at `q` is escaped: an odd run of backslashes before it (possibly in carried bytes). */
+function escapedAt(chunk: string, q: number, carried: string): boolean {
+  let backslashes = 0;
+  for (let j = q - 1; j >= 0 && chunk.charCodeAt(j) === BACKSLASH; j--) backslashes++;
+  if (backslashes === q) {
+    // The run reaches the chunk's start: keep counting in the carried text.
+    for (let j = carried.length - 1; j >= 0 && carried.charCodeAt(j) === BACKSLASH; j--) backslashes++;
+  }
+  return backslashes % 2 === 1;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PayloadSyntaxError("Request body is not valid JSON");
+  }
+}
