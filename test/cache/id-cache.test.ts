@@ -1,0 +1,397 @@
+// The two-tier id cache (in-process LRU in front of Redis): what each tier
+// answers, what reaches Redis and for how long, and that Redis being absent,
+// unreachable or stalled only ever sends lookups to the database.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createApp, redisKeyPrefix, type App } from "../../src/app";
+import { IdCache } from "../../src/cache/ids";
+import type { Config } from "../../src/config";
+import { silentLogger, type Logger } from "../../src/log";
+import { MemoryRateLimiter } from "../../src/ratelimit/bucket";
+import { COMMAND_TIMEOUT_MS, RedisConnection } from "../../src/redis/connection";
+import type { PostgresStore } from "../../src/store/postgres/store";
+import type { SqliteStore } from "../../src/store/sqlite/store";
+import { versionKey, type Store } from "../../src/store/types";
+import type { SiteModuleState } from "../../src/sync/plan";
+import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
+import { redisAvailable, TEST_REDIS_URL } from "../support/env";
+import { freePort, OwnRedis } from "../support/redis-server";
+import { describeEachDialect } from "../support/stores";
+
+interface Tiers { memoryHits: number; redisHits: number; misses: number }
+interface SyncLog { path: string; cache: { module: Tiers; version: Tiers } | null; [field: string]: unknown }
+
+/** A logger that keeps the fields of every "sync" line. */
+function recordingLogger(): Logger & { syncs: SyncLog[]; warnings: string[] } {
+  const syncs: SyncLog[] = [];
+  const warnings: string[] = [];
+  return {
+    syncs, warnings,
+    debug() {},
+    info(msg, fields) {
+      if (msg === "sync") syncs.push(fields as SyncLog);
+    },
+    warn(msg) {
+      warnings.push(msg);
+    },
+    error() {},
+  };
+}
+
+const tiers = (memoryHits: number, redisHits: number, misses: number): Tiers => ({ memoryHits, redisHits, misses });
+
+const state = (machineName: string, version: string | null = "1.0.0"): SiteModuleState => ({
+  machineName, version, displayName: machineName, moduleType: "contrib", enabled: true, description: null, project: null,
+});
+
+const cacheConfig = (overrides: Partial<Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">> = {}) =>
+  ({ moduleCacheTtlSeconds: 3600, versionCacheTtlSeconds: 86400, cacheMaxEntries: 1000, ...overrides });
+
+/** A RedisConnection that has answered, or a failed test. */
+async function connectedRedis(url: string, logger: Logger = silentLogger): Promise<RedisConnection> {
+  const redis = new RedisConnection(url, logger);
+  redis.start();
+  for (let i = 0; i < 300 && !redis.isUp; i++) await Bun.sleep(10);
+  if (!redis.isUp) {
+    await redis.close();
+    throw new Error(`Redis at ${url} did not come up: ${redis.status()}`);
+  }
+  return redis;
+}
+
+/** Deletes every key under `prefix` (only ever a prefix of a test's own database). */
+async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
+  for await (const keys of redis.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+    if (keys.length > 0) await redis.client.del(keys);
+  }
+}
+
+/** The catalog ids as the database has them, read directly. */
+async function moduleId(store: Store, name: string): Promise<number> {
+  if (store.dialect === "sqlite") {
+    return (store as SqliteStore).raw.query<{ id: number }, [string]>("SELECT id FROM modules WHERE machine_name = ?").get(name)!.id;
+  }
+  const [row] = await (store as PostgresStore).sql<{ id: number }[]>`SELECT id FROM modules WHERE machine_name = ${name}`;
+  return Number(row!.id);
+}
+async function versionId(store: Store, name: string, version: string): Promise<number> {
+  if (store.dialect === "sqlite") {
+    return (store as SqliteStore).raw.query<{ id: number }, [string, string]>(
+      "SELECT v.id FROM module_versions v JOIN modules m ON m.id = v.module_id WHERE m.machine_name = ? AND v.version = ?").get(name, version)!.id;
+  }
+  const [row] = await (store as PostgresStore).sql<{ id: string }[]>`
+    SELECT v.id FROM module_versions v JOIN modules m ON m.id = v.module_id WHERE m.machine_name = ${name} AND v.version = ${version}`;
+  return Number(row!.id);
+}
+
+/** Test-side helpers shared by the suites that drive apps around one harness. */
+function driver(getHarness: () => Harness) {
+  let n = 0;
+  return {
+    freshSite: () => {
+      const h = getHarness();
+      return h.sites.create({ organizationId: h.world.orgId, url: `https://cache-${++n}.example`, name: `Cache ${n}` });
+    },
+    async sync(app: App, site: SeededSite, modules: ModuleInput[]) {
+      const h = getHarness();
+      const res = await app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${h.world.token}`, "content-type": "application/json" },
+        body: JSON.stringify(payload(site, modules)),
+      }));
+      expect(res.status).toBe(200);
+      return res.json();
+    },
+    async stored(site: SeededSite) {
+      const rows = await getHarness().store.listSiteModules(site.id, { limit: 1000 });
+      return rows.map((r) => [r.machineName, r.version]);
+    },
+  };
+}
+
+const expectedStored = (modules: ModuleInput[]) =>
+  modules.map((m) => [m.machine_name, m.version ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+
+describe("IdCache without Redis", () => {
+  test("reports every lookup as a miss until ids are remembered, then as memory hits with those ids", async () => {
+    const cache = new IdCache(cacheConfig(), null, "modsync:test:");
+    const entries = [state("views", "10.3.8"), state("token", "1.5.0")];
+    const cold = await cache.lookup(entries);
+    expect(cold.report).toEqual({ module: tiers(0, 0, 2), version: tiers(0, 0, 2) });
+    expect(cold.known.modules.size).toBe(0);
+    expect(cold.known.versions.size).toBe(0);
+
+    await cache.remember({
+      modules: new Map([["views", 11], ["token", 12]]),
+      versions: new Map([[versionKey("views", "10.3.8"), 101], [versionKey("token", "1.5.0"), 102]]),
+    });
+    const warm = await cache.lookup(entries);
+    expect(warm.report).toEqual({ module: tiers(2, 0, 0), version: tiers(2, 0, 0) });
+    expect([...warm.known.modules]).toEqual([["views", 11], ["token", 12]]);
+    expect(warm.known.versions.get(versionKey("token", "1.5.0"))).toBe(102);
+  });
+
+  test("a version id is keyed by module and version: another version of a cached module is a miss", async () => {
+    const cache = new IdCache(cacheConfig(), null, "modsync:test:");
+    await cache.remember({ modules: new Map([["views", 1]]), versions: new Map([[versionKey("views", "1.0.0"), 5]]) });
+    const { report, known } = await cache.lookup([state("views", "2.0.0")]);
+    expect(report).toEqual({ module: tiers(1, 0, 0), version: tiers(0, 0, 1) });
+    expect(known.versions.size).toBe(0);
+  });
+
+  test("entries without a version are not looked up in the version cache", async () => {
+    const cache = new IdCache(cacheConfig(), null, "modsync:test:");
+    const { report } = await cache.lookup([state("custom_a", null), state("custom_b", null), state("views")]);
+    expect(report).toEqual({ module: tiers(0, 0, 3), version: tiers(0, 0, 1) });
+  });
+
+  test("the in-process tier holds at most CACHE_MAX_ENTRIES ids per cache, keeping the most recent", async () => {
+    const cache = new IdCache(cacheConfig({ cacheMaxEntries: 100 }), null, "modsync:test:");
+    const names = Array.from({ length: 150 }, (_, i) => `module_${i}`);
+    await cache.remember({ modules: new Map(names.map((name, i) => [name, i + 1])), versions: new Map() });
+    const { report, known } = await cache.lookup(names.map((name) => state(name)));
+    expect(report.module).toEqual(tiers(100, 0, 50));
+    expect(known.modules.has("module_49")).toBe(false);
+    expect(known.modules.get("module_50")).toBe(51);
+    expect(known.modules.get("module_149")).toBe(150);
+  });
+
+  test("module ids expire after MODULE_CACHE_TTL_SECONDS, version ids after VERSION_CACHE_TTL_SECONDS", async () => {
+    const cache = new IdCache(cacheConfig({ moduleCacheTtlSeconds: 1, versionCacheTtlSeconds: 3 }), null, "modsync:test:");
+    await cache.remember({ modules: new Map([["views", 1]]), versions: new Map([[versionKey("views", "1.0.0"), 2]]) });
+    expect((await cache.lookup([state("views")])).report).toEqual({ module: tiers(1, 0, 0), version: tiers(1, 0, 0) });
+    await Bun.sleep(1100);
+    expect((await cache.lookup([state("views")])).report).toEqual({ module: tiers(0, 0, 1), version: tiers(1, 0, 0) });
+  });
+});
+
+describeEachDialect("sync log line without Redis", (dialect) => {
+  let h: Harness;
+  const log = recordingLogger();
+  let app: App;
+  const d = driver(() => h);
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    app = createApp({ config: testConfig(), store: h.store, logger: log });
+  });
+  afterAll(() => h.close());
+
+  test("reports per-tier hits and misses for each cache: misses first, memory hits once learned", async () => {
+    const modules = [mod("log_views", { version: "10.3.8" }), mod("log_token"), mod("log_custom", { version: null, module_type: "custom" })];
+    const first = await d.freshSite();
+    await d.sync(app, first, modules);
+    expect(log.syncs.at(-1)).toMatchObject({ site_id: first.id, path: "applied", created: 3 });
+    expect(log.syncs.at(-1)!.cache).toEqual({ module: tiers(0, 0, 3), version: tiers(0, 0, 2) });
+
+    const second = await d.freshSite();
+    await d.sync(app, second, modules);
+    expect(log.syncs.at(-1)!.cache).toEqual({ module: tiers(3, 0, 0), version: tiers(2, 0, 0) });
+    expect(await d.stored(second)).toEqual(expectedStored(modules));
+  });
+
+  test("an identical re-sync looks nothing up and says so (cache: null)", async () => {
+    const site = await d.freshSite();
+    const modules = [mod("log_views", { version: "10.3.8" })];
+    await d.sync(app, site, modules);
+    expect(log.syncs.at(-1)!.cache).not.toBeNull();
+    await d.sync(app, site, modules);
+    expect(log.syncs.at(-1)).toMatchObject({ path: "unchanged", unchanged: 1 });
+    expect(log.syncs.at(-1)!.cache).toBeNull();
+  });
+});
+
+describe.skipIf(!redisAvailable())("two-tier id cache with Redis", () => {
+  describeEachDialect("shared Redis", (dialect) => {
+    let h: Harness;
+    let redis: RedisConnection;
+    let prefix: string;
+    const prefixes: string[] = [];
+    const others: Harness[] = [];
+    const d = driver(() => h);
+
+    /** A new instance: its own (cold) in-process tier, the shared Redis under this database's prefix. */
+    const instance = (logger: Logger, config: Partial<Config> = {}) =>
+      createApp({ config: testConfig(config), store: h.store, logger, shared: { redis, keyPrefix: prefix } });
+
+    beforeAll(async () => {
+      h = await createHarness(dialect);
+      redis = await connectedRedis(TEST_REDIS_URL);
+      prefix = await redisKeyPrefix(h.store);
+      prefixes.push(prefix);
+    });
+    afterAll(async () => {
+      for (const p of prefixes) await deleteKeys(redis, p);
+      await redis?.close();
+      for (const other of others) await other.close();
+      await h?.close();
+    });
+
+    test("a second instance warms from Redis, not the database: Redis hits on its first sync, memory hits on its second", async () => {
+      const modules = [mod("warm_views", { version: "10.3.8" }), mod("warm_token"), mod("warm_admin_toolbar", { version: "3.5.0" }), mod("warm_custom", { version: null, module_type: "custom" })];
+      const firstLog = recordingLogger();
+      await d.sync(instance(firstLog), await d.freshSite(), modules);
+      expect(firstLog.syncs[0]!.cache).toEqual({ module: tiers(0, 0, 4), version: tiers(0, 0, 3) });
+
+      const secondLog = recordingLogger();
+      const second = instance(secondLog);
+      const siteA = await d.freshSite();
+      expect(await d.sync(second, siteA, modules)).toMatchObject({ modules_created: 4 });
+      expect(secondLog.syncs[0]!.cache).toEqual({ module: tiers(0, 4, 0), version: tiers(0, 3, 0) });
+      // the ids taken from Redis are the right ones
+      expect(await d.stored(siteA)).toEqual(expectedStored(modules));
+
+      const siteB = await d.freshSite();
+      await d.sync(second, siteB, modules);
+      expect(secondLog.syncs[1]!.cache).toEqual({ module: tiers(4, 0, 0), version: tiers(3, 0, 0) });
+      expect(await d.stored(siteB)).toEqual(expectedStored(modules));
+    });
+
+    test("Redis holds each id the database assigned, under this database's prefix", async () => {
+      await d.sync(instance(silentLogger), await d.freshSite(), [mod("keys_views", { version: "10.3.8" }), mod("keys_token", { version: "1.5.0" })]);
+      expect(prefix).toBe(`modsync:${await h.store.databaseId()}:`);
+      expect(await redis.client.get(`${prefix}m:keys_views`)).toBe(String(await moduleId(h.store, "keys_views")));
+      expect(await redis.client.get(`${prefix}m:keys_token`)).toBe(String(await moduleId(h.store, "keys_token")));
+      expect(await redis.client.get(`${prefix}v:${versionKey("keys_views", "10.3.8")}`)).toBe(String(await versionId(h.store, "keys_views", "10.3.8")));
+      expect(await redis.client.get(`${prefix}v:${versionKey("keys_token", "1.5.0")}`)).toBe(String(await versionId(h.store, "keys_token", "1.5.0")));
+    });
+
+    test("module ids live MODULE_CACHE_TTL_SECONDS in Redis, version ids VERSION_CACHE_TTL_SECONDS", async () => {
+      const defaults = testConfig();
+      expect([defaults.moduleCacheTtlSeconds, defaults.versionCacheTtlSeconds]).toEqual([3600, 86400]);
+      await d.sync(instance(silentLogger), await d.freshSite(), [mod("ttl_default", { version: "1.2.3" })]);
+      const moduleTtl = await redis.client.pTTL(`${prefix}m:ttl_default`);
+      const versionTtl = await redis.client.pTTL(`${prefix}v:${versionKey("ttl_default", "1.2.3")}`);
+      expect(moduleTtl).toBeGreaterThan(3600_000 - 10_000);
+      expect(moduleTtl).toBeLessThanOrEqual(3600_000);
+      expect(versionTtl).toBeGreaterThan(86400_000 - 10_000);
+      expect(versionTtl).toBeLessThanOrEqual(86400_000);
+
+      // configured values, not constants
+      const custom = instance(silentLogger, { moduleCacheTtlSeconds: 120, versionCacheTtlSeconds: 600 });
+      await d.sync(custom, await d.freshSite(), [mod("ttl_custom", { version: "4.5.6" })]);
+      const customModuleTtl = await redis.client.pTTL(`${prefix}m:ttl_custom`);
+      const customVersionTtl = await redis.client.pTTL(`${prefix}v:${versionKey("ttl_custom", "4.5.6")}`);
+      expect(customModuleTtl).toBeGreaterThan(120_000 - 10_000);
+      expect(customModuleTtl).toBeLessThanOrEqual(120_000);
+      expect(customVersionTtl).toBeGreaterThan(600_000 - 10_000);
+      expect(customVersionTtl).toBeLessThanOrEqual(600_000);
+    });
+
+    test("a value in Redis that is not an id counts as a miss, and the database's id replaces it", async () => {
+      await redis.client.set(`${prefix}m:garbled_module`, "not-an-id", { expiration: { type: "PX", value: 60_000 } });
+      const log = recordingLogger();
+      const site = await d.freshSite();
+      const modules = [mod("garbled_module", { version: "1.0.0" })];
+      await d.sync(instance(log), site, modules);
+      expect(log.syncs[0]!.cache!.module).toEqual(tiers(0, 0, 1));
+      expect(await d.stored(site)).toEqual(expectedStored(modules));
+      expect(await redis.client.get(`${prefix}m:garbled_module`)).toBe(String(await moduleId(h.store, "garbled_module")));
+    });
+
+    test("ids in Redis are namespaced per database: another database neither sees nor overwrites them", async () => {
+      const names = ["ns_views", "ns_token"];
+      const modules = names.map((name) => mod(name, { version: "9.9.9" }));
+      await d.sync(instance(silentLogger), await d.freshSite(), modules);
+      const ids = await Promise.all(names.map((name) => moduleId(h.store, name)));
+
+      const other = await createHarness(dialect);
+      others.push(other);
+      const otherPrefix = await redisKeyPrefix(other.store);
+      prefixes.push(otherPrefix);
+      expect(otherPrefix).not.toBe(prefix);
+      // Shift the other database's ids so the same names get different ids there.
+      const filler = Array.from({ length: Math.max(...ids) }, (_, i) => mod(`filler_${i}`));
+      const otherApp = (logger: Logger) => createApp({ config: testConfig(), store: other.store, logger, shared: { redis, keyPrefix: otherPrefix } });
+      const od = driver(() => other);
+      await od.sync(otherApp(silentLogger), await od.freshSite(), filler);
+
+      const log = recordingLogger();
+      const site = await od.freshSite();
+      await od.sync(otherApp(log), site, modules);
+      expect(log.syncs[0]!.cache).toEqual({ module: tiers(0, 0, 2), version: tiers(0, 0, 2) });
+      expect(await od.stored(site)).toEqual(expectedStored(modules));
+
+      const otherIds = await Promise.all(names.map((name) => moduleId(other.store, name)));
+      for (const [i, name] of names.entries()) {
+        expect(otherIds[i]).not.toBe(ids[i]);
+        expect(await redis.client.get(`${otherPrefix}m:${name}`)).toBe(String(otherIds[i]));
+        expect(await redis.client.get(`${prefix}m:${name}`)).toBe(String(ids[i]));
+      }
+    });
+
+    test("with Redis unreachable, syncs succeed from the database and count misses", async () => {
+      const logger = recordingLogger();
+      const unreachable = new RedisConnection(`redis://127.0.0.1:${await freePort()}`, logger);
+      unreachable.start();
+      try {
+        // modules whose ids are in the shared Redis: this instance cannot get them from there
+        const modules = [mod("warm_views", { version: "10.3.8" }), mod("warm_token")];
+        const app = createApp({ config: testConfig(), store: h.store, logger, shared: { redis: unreachable, keyPrefix: prefix } });
+        const site = await d.freshSite();
+        expect(await d.sync(app, site, modules)).toMatchObject({ modules_created: 2, errors: [] });
+        expect(logger.syncs[0]!.cache).toEqual({ module: tiers(0, 0, 2), version: tiers(0, 0, 2) });
+        expect(await d.stored(site)).toEqual(expectedStored(modules));
+
+        // the in-process tier still works
+        await d.sync(app, await d.freshSite(), modules);
+        expect(logger.syncs[1]!.cache).toEqual({ module: tiers(2, 0, 0), version: tiers(2, 0, 0) });
+        expect(unreachable.isUp).toBe(false);
+      } finally {
+        await unreachable.close();
+      }
+    });
+  });
+});
+
+const redisServerOnPath = Bun.which("redis-server") !== null;
+
+describe.skipIf(!redisServerOnPath)("id cache when Redis stalls", () => {
+  describeEachDialect("own Redis", (dialect) => {
+    let h: Harness;
+    let server: OwnRedis;
+    let redis: RedisConnection;
+    const logger = recordingLogger();
+    const d = driver(() => h);
+
+    beforeAll(async () => {
+      h = await createHarness(dialect);
+      server = await OwnRedis.start();
+      redis = await connectedRedis(server.url, logger);
+    });
+    afterAll(async () => {
+      // A client closes by waiting for its last replies: let the server answer them first.
+      server?.resume();
+      await redis?.close();
+      await server?.stop();
+      await h?.close();
+    });
+
+    test("a Redis that stops answering costs one timeout, then lookups go to the database and syncs succeed", async () => {
+      const keyPrefix = await redisKeyPrefix(h.store);
+      // An in-process limiter: only the id cache talks to Redis, so it is the cache that meets the stall.
+      const app = () => createApp({ config: testConfig(), store: h.store, logger, shared: { redis, keyPrefix }, limiter: new MemoryRateLimiter(1_000_000) });
+      const modules = [mod("stall_views", { version: "10.3.8" }), mod("stall_token")];
+      await d.sync(app(), await d.freshSite(), modules);
+      expect(await redis.client.get(`${keyPrefix}m:stall_views`)).toBe(String(await moduleId(h.store, "stall_views")));
+
+      server.pause();
+      const site = await d.freshSite();
+      const started = performance.now();
+      expect(await d.sync(app(), site, modules)).toMatchObject({ modules_created: 2, errors: [] });
+      const stalled = performance.now() - started;
+      // one command timeout (COMMAND_TIMEOUT_MS), not a hang
+      expect(stalled).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 10);
+      expect(stalled).toBeLessThan(2000);
+      // the ids were in Redis, but Redis did not answer: the database did
+      expect(logger.syncs.at(-1)!.cache).toEqual({ module: tiers(0, 0, 2), version: tiers(0, 0, 2) });
+      expect(await d.stored(site)).toEqual(expectedStored(modules));
+      expect(redis.isUp).toBe(false);
+      expect(logger.warnings).toContain("redis unavailable: using in-process state");
+
+      // while Redis is marked down, a new instance goes straight to the database
+      const again = performance.now();
+      await d.sync(app(), await d.freshSite(), modules);
+      expect(performance.now() - again).toBeLessThan(COMMAND_TIMEOUT_MS);
+      expect(logger.syncs.at(-1)!.cache).toEqual({ module: tiers(0, 0, 2), version: tiers(0, 0, 2) });
+    });
+  });
+});
