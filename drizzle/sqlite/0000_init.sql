@@ -82,6 +82,48 @@ CREATE TABLE `sites` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `sites_org_url_uq` ON `sites` (`organization_id`,`normalized_url`);--> statement-breakpoint
+CREATE TABLE `task_entries` (
+	`task_id` text NOT NULL,
+	`idx` integer NOT NULL,
+	`machine_name` text,
+	`entry` text,
+	`error` text,
+	PRIMARY KEY(`task_id`, `idx`),
+	FOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `task_entries_name_uq` ON `task_entries` (`task_id`,`machine_name`);--> statement-breakpoint
+CREATE TABLE `tasks` (
+	`id` text PRIMARY KEY NOT NULL,
+	`site_id` integer NOT NULL,
+	`seq` integer NOT NULL,
+	`status` text NOT NULL,
+	`full_sync` integer DEFAULT false NOT NULL,
+	`site_name` text,
+	`core_version` text,
+	`php_version` text,
+	`ip_address` text,
+	`total` integer DEFAULT 0 NOT NULL,
+	`current` integer DEFAULT 0 NOT NULL,
+	`cursor` integer DEFAULT -1 NOT NULL,
+	`modules_created` integer DEFAULT 0 NOT NULL,
+	`modules_updated` integer DEFAULT 0 NOT NULL,
+	`modules_unchanged` integer DEFAULT 0 NOT NULL,
+	`modules_removed` integer DEFAULT 0 NOT NULL,
+	`result` text,
+	`error` text,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`lease_owner` text,
+	`lease_expires_at` integer,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`finished_at` integer,
+	FOREIGN KEY (`site_id`) REFERENCES `sites`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `tasks_site_status_idx` ON `tasks` (`site_id`,`status`,`seq`);--> statement-breakpoint
+CREATE INDEX `tasks_status_idx` ON `tasks` (`status`,`lease_expires_at`);--> statement-breakpoint
+CREATE INDEX `tasks_finished_idx` ON `tasks` (`finished_at`);--> statement-breakpoint
 CREATE TABLE `users` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`email` text NOT NULL,

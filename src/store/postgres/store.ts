@@ -6,14 +6,14 @@ import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { leavesExactlyPayload, planSync, type CurrentModule, type ModuleType } from "../../sync/plan";
-import { IdResolution } from "../resolve";
+import { leavesExactlyPayload } from "../../sync/plan";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
+import { PostgresModules } from "./modules";
 import * as schema from "./schema";
 
 /** Any fixed number: instances starting together queue on it to migrate one at a time. */
@@ -208,68 +208,14 @@ export class PostgresStore implements Store {
       const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
       if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
       const now = new Date().toISOString(); // after the lock: later syncs of this site get later times
-
-      const rows = await tx<{ module_id: number; machine_name: string; version: string | null; enabled: boolean; display_name: string; module_type: ModuleType; description: string | null; project: string | null }[]>`
-        SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
-        FROM site_modules sm JOIN modules m ON m.id = sm.module_id
-        LEFT JOIN module_versions v ON v.id = sm.version_id
-        WHERE sm.site_id = ${cmd.siteId}`;
-      const current = new Map<string, CurrentModule>();
-      for (const r of rows) {
-        current.set(r.machine_name, {
-          moduleId: r.module_id, machineName: r.machine_name, version: r.version, enabled: r.enabled,
-          displayName: r.display_name, moduleType: r.module_type, description: r.description, project: r.project,
-        });
-      }
-      const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
-      const ids = new IdResolution(plan.writes, known);
-
-      if (plan.writes.length > 0) {
-        // ORDER BY in the inserts: concurrent syncs adding the same new catalog
-        // rows lock them in one order, so they wait for each other instead of deadlocking.
-        const names = ids.unknownModules();
-        if (names.length > 0) {
-          const json = JSON.stringify(names);
-          await tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
-                   ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`;
-          const found = await tx<{ id: number; machine_name: string }[]>`
-            SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${json}::json))`;
-          ids.addModules(found.map((r) => [r.id, r.machine_name] as const));
-        }
-        const pairs = ids.unknownVersions();
-        if (pairs.length > 0) {
-          const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
-          await tx`INSERT INTO module_versions (module_id, version)
-                   SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
-                   ON CONFLICT (module_id, version) DO NOTHING`;
-          const found = await tx<{ id: string | number; module_id: number; version: string }[]>`
-            SELECT mv.id, mv.module_id, mv.version FROM json_to_recordset(${json}::json) AS x(m int, v text)
-            JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`;
-          ids.addVersions(found.map((r) => [Number(r.id), r.module_id, r.version] as const));
-        }
-
-        const upserts = plan.writes.map((w) => ({
-          m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
-          d: w.displayName, t: w.moduleType, s: w.description, p: w.project,
-        }));
-        await tx`
-          INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
-          SELECT ${cmd.siteId}, m, v, e, d, t, s, p, ${now}::timestamptz, ${now}::timestamptz
-          FROM json_to_recordset(${JSON.stringify(upserts)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text)
-          ON CONFLICT (site_id, module_id) DO UPDATE SET
-            version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
-            module_type = excluded.module_type, description = excluded.description, project = excluded.project,
-            updated_at = excluded.updated_at`;
-      }
-      if (plan.removals.length > 0) {
-        await tx`DELETE FROM site_modules WHERE site_id = ${cmd.siteId}
-                 AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(plan.removals)}::json))`;
-      }
+      const modules = new PostgresModules(tx);
+      const current = await modules.current(cmd.siteId);
+      const { plan, learned } = await modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
       const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
       await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
                ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${now}::timestamptz), sync_fingerprint = ${fingerprint}
                WHERE id = ${cmd.siteId}`;
-      return { counts: plan, learned: ids.learned };
+      return { counts: plan, learned };
     });
   }
 

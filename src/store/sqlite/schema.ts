@@ -93,3 +93,57 @@ export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/**
+ * Background syncs. A task is "receiving" while its body streams into
+ * task_entries, then "pending" once accepted, "in_progress" while a worker
+ * holds its lease, and "completed" or "failed". `seq` orders a site's tasks.
+ */
+export const tasks = sqliteTable("tasks", {
+  id: text("id").primaryKey(),
+  siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+  seq: integer("seq").notNull(),
+  status: text("status", { enum: ["receiving", "pending", "in_progress", "completed", "failed"] }).notNull(),
+  fullSync: integer("full_sync", { mode: "boolean" }).notNull().default(false),
+  siteName: text("site_name"),
+  coreVersion: text("core_version"),
+  phpVersion: text("php_version"),
+  ipAddress: text("ip_address"),
+  total: integer("total").notNull().default(0),
+  current: integer("current").notNull().default(0),
+  /** idx of the last task_entries row applied: a resumed task continues after it. */
+  cursor: integer("cursor").notNull().default(-1),
+  created: integer("modules_created").notNull().default(0),
+  updated: integer("modules_updated").notNull().default(0),
+  unchanged: integer("modules_unchanged").notNull().default(0),
+  removed: integer("modules_removed").notNull().default(0),
+  result: text("result"),
+  error: text("error"),
+  attempts: integer("attempts").notNull().default(0),
+  leaseOwner: text("lease_owner"),
+  leaseExpiresAt: integer("lease_expires_at"),
+  createdAt: createdAt(),
+  updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
+  finishedAt: integer("finished_at"),
+}, (t) => [
+  index("tasks_site_status_idx").on(t.siteId, t.status, t.seq),
+  index("tasks_status_idx").on(t.status, t.leaseExpiresAt),
+  index("tasks_finished_idx").on(t.finishedAt),
+]);
+
+/**
+ * Durable staging of a background sync's module entries, in payload order:
+ * a valid entry (`entry`, its normalised JSON) or a skipped one (`error`).
+ * The unique name per task finds repeated machine_names without holding
+ * them all in memory.
+ */
+export const taskEntries = sqliteTable("task_entries", {
+  taskId: text("task_id").notNull().references(() => tasks.id, { onDelete: "cascade" }),
+  idx: integer("idx").notNull(),
+  machineName: text("machine_name"),
+  entry: text("entry"),
+  error: text("error"),
+}, (t) => [
+  primaryKey({ columns: [t.taskId, t.idx] }),
+  uniqueIndex("task_entries_name_uq").on(t.taskId, t.machineName),
+]);

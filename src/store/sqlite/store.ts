@@ -7,15 +7,14 @@ import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { leavesExactlyPayload, planSync, type CurrentModule, type ModuleType } from "../../sync/plan";
-import { IdResolution } from "../resolve";
+import { leavesExactlyPayload } from "../../sync/plan";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
-import { BatchStatement } from "./batch";
+import { SqliteModules } from "./modules";
 import * as schema from "./schema";
 
 type Row = Record<string, unknown>;
@@ -33,7 +32,7 @@ export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   private readonly orm: BunSQLiteDatabase<typeof schema>;
   private readonly stmt;
-  private readonly batch;
+  private readonly modules: SqliteModules;
   private readonly syncTx;
 
   /** `path` is a file path or ":memory:". Applies pending migrations. */
@@ -46,11 +45,6 @@ export class SqliteStore implements Store {
       siteAccess: raw.prepare<Row, [number, number]>(
         `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
          FROM sites s WHERE s.id = ?1`),
-      current: raw.prepare<unknown, [number]>(
-        `SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
-         FROM site_modules sm JOIN modules m ON m.id = sm.module_id
-         LEFT JOIN module_versions v ON v.id = sm.version_id
-         WHERE sm.site_id = ?`),
       ping: raw.prepare("SELECT 1"),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
       touchSite: raw.prepare<never, [string, string, string, string, number, string | null, number]>(
@@ -61,26 +55,7 @@ export class SqliteStore implements Store {
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
            last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ? AND sync_fingerprint = ?`),
     };
-    // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
-    this.batch = {
-      insertModules: new BatchStatement(raw, 1, (values) =>
-        `INSERT INTO modules (machine_name) VALUES ${values} ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`),
-      moduleIds: new BatchStatement(raw, 1, (values) =>
-        `SELECT id, machine_name FROM modules WHERE machine_name IN (VALUES ${values})`),
-      insertVersions: new BatchStatement(raw, 2, (values) =>
-        `INSERT INTO module_versions (module_id, version) VALUES ${values} ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`),
-      versionIds: new BatchStatement(raw, 2, (values) =>
-        `SELECT id, module_id, version FROM module_versions WHERE (module_id, version) IN (VALUES ${values})`),
-      upsert: new BatchStatement(raw, 10, (values) =>
-        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
-         VALUES ${values}
-         ON CONFLICT (site_id, module_id) DO UPDATE SET
-           version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
-           module_type = excluded.module_type, description = excluded.description, project = excluded.project,
-           updated_at = excluded.updated_at`),
-      remove: new BatchStatement(raw, 1, (values) =>
-        `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
-    };
+    this.modules = new SqliteModules(raw);
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
     this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => this.runSync(cmd, known)).immediate;
@@ -238,45 +213,13 @@ export class SqliteStore implements Store {
   }
 
   private runSync(cmd: SyncCommand, known?: KnownIds): SyncOutcome {
-    const current = new Map<string, CurrentModule>();
-    type CurrentRow = [number, string, string | null, number, string, ModuleType, string | null, string | null];
-    for (const [moduleId, machineName, version, enabled, displayName, moduleType, description, project] of this.stmt.current.values(cmd.siteId) as CurrentRow[]) {
-      current.set(machineName, { moduleId, machineName, version, enabled: enabled === 1, displayName, moduleType, description, project });
-    }
-    const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+    const current = this.modules.current(cmd.siteId);
     const now = Date.now(); // inside the write lock: later syncs of this site get later times
-    const ids = new IdResolution(plan.writes, known);
-
-    if (plan.writes.length > 0) {
-      const names = ids.unknownModules();
-      if (names.length > 0) {
-        // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
-        const created = this.batch.insertModules.values<[number, string]>(names.map((n) => [n]));
-        ids.addModules(created);
-        if (created.length < names.length) {
-          const createdNames = new Set(created.map(([, name]) => name));
-          ids.addModules(this.batch.moduleIds.values<[number, string]>(names.filter((n) => !createdNames.has(n)).map((n) => [n])));
-        }
-      }
-      const pairs = ids.unknownVersions();
-      if (pairs.length > 0) {
-        const created = this.batch.insertVersions.values<[number, number, string]>(pairs);
-        ids.addVersions(created);
-        if (created.length < pairs.length) {
-          const createdKeys = new Set(created.map(([, m, v]) => `${m}:${v}`));
-          ids.addVersions(this.batch.versionIds.values<[number, number, string]>(pairs.filter(([m, v]) => !createdKeys.has(`${m}:${v}`))));
-        }
-      }
-      this.batch.upsert.run(plan.writes.map((w) => [
-        cmd.siteId, ids.moduleId(w.machineName), ids.versionId(w),
-        w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, now, now,
-      ]));
-    }
-    if (plan.removals.length > 0) this.batch.remove.run(plan.removals.map((id) => [id]), [cmd.siteId]);
+    const { plan, learned } = this.modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
     const info = cmd.drupalInfo;
     const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
     this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, fingerprint, cmd.siteId);
-    return { counts: plan, learned: ids.learned };
+    return { counts: plan, learned };
   }
 
   async databaseId(): Promise<string> {
@@ -290,7 +233,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     // Prepared statements keep a connection open past close(): finalize them first.
-    for (const statement of [...Object.values(this.stmt), ...Object.values(this.batch)]) statement.finalize();
+    for (const statement of Object.values(this.stmt)) statement.finalize();
+    this.modules.finalize();
     this.raw.close();
   }
 }
