@@ -19,6 +19,10 @@ import { sitesRoutes } from "./sites";
 import { SitesService } from "./sites/service";
 import type { Store } from "./store/types";
 import { syncRoutes } from "./sync";
+import { tasksRoutes } from "./tasks";
+import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
+import { TasksService } from "./tasks/service";
+import { UploadService } from "./tasks/upload";
 import { SyncService } from "./sync/service";
 
 export interface AppDeps {
@@ -29,21 +33,27 @@ export interface AppDeps {
   shared?: { redis: RedisConnection; keyPrefix: string };
   /** Replaces the configured rate limiter (tests inject a clock this way). */
   limiter?: RateLimiter;
+  /** The job list background tasks go to; default: an in-process one. */
+  queue?: JobQueue;
 }
 
-export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter }: AppDeps): AppContext {
+export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, queue = new MemoryJobQueue() }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
   const prefix = shared?.keyPrefix ?? "";
   const metrics = new Metrics();
   const cache = new IdCache(config, redis, prefix);
+  const sync = new SyncService(store, cache, metrics, logger);
   return {
     config,
     logger,
     store,
     accounts,
     sites: new SitesService(store),
-    sync: new SyncService(store, cache, metrics, logger),
+    sync,
+    tasks: new TasksService(store),
+    uploads: new UploadService(store, sync, queue, config),
+    queue,
     auth: bearerAuth(accounts),
     metrics,
     cache,
@@ -83,7 +93,8 @@ export function createApp(deps: AppDeps) {
     .use(openapi({ path: "/swagger", specPath: "/swagger/json", documentation }))
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))
-    .use(syncRoutes(ctx));
+    .use(syncRoutes(ctx))
+    .use(tasksRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,5 +1,6 @@
 // Environment → typed configuration, validated once at start-up. A bad value
 // stops the process with a message that names the variable.
+import { availableParallelism } from "node:os";
 
 export type DatabaseTarget =
   | { dialect: "sqlite"; path: string }
@@ -20,6 +21,15 @@ export interface Config {
   versionCacheTtlSeconds: number;
   /** Entries in each in-process lookup cache (LRU). */
   cacheMaxEntries: number;
+  /** More valid module entries than this → a background task (202). */
+  backgroundThreshold: number;
+  /** Module entries per staging write and per applied batch. */
+  batchSize: number;
+  /** Worker threads applying background syncs. */
+  workers: number;
+  taskRetentionHours: number;
+  /** How long a worker's claim on a task lasts without renewal: a dead worker's task is taken over after it. */
+  taskLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -40,6 +50,11 @@ export const CONFIG_VARIABLES = {
   MODULE_CACHE_TTL_SECONDS: { default: "3600", meaning: "How long machine_name → module id lookups are cached" },
   VERSION_CACHE_TTL_SECONDS: { default: "86400", meaning: "How long (module, version) → version id lookups are cached" },
   CACHE_MAX_ENTRIES: { default: "100000", meaning: "Entries kept by each in-process lookup cache (LRU)" },
+  SYNC_BACKGROUND_THRESHOLD: { default: "500", meaning: "Syncs with more valid module entries than this run in the background (202)" },
+  SYNC_BATCH_SIZE: { default: "100", meaning: "Module entries per staging write and per applied background batch" },
+  SYNC_WORKERS: { default: String(Math.max(1, availableParallelism() - 1)), meaning: "Worker threads applying background syncs (default: cores - 1, at least 1)" },
+  TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
+  TASK_LEASE_SECONDS: { default: "30", meaning: "A worker's claim on a task; a task whose worker died is taken over once it lapses" },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -104,5 +119,10 @@ export function loadConfig(env: Env = process.env): Config {
     moduleCacheTtlSeconds: integer(env, "MODULE_CACHE_TTL_SECONDS", 1, 30 * 86400),
     versionCacheTtlSeconds: integer(env, "VERSION_CACHE_TTL_SECONDS", 1, 30 * 86400),
     cacheMaxEntries: integer(env, "CACHE_MAX_ENTRIES", 100, 10_000_000),
+    backgroundThreshold: integer(env, "SYNC_BACKGROUND_THRESHOLD", 0, 1_000_000),
+    batchSize: integer(env, "SYNC_BATCH_SIZE", 1, 10_000),
+    workers: integer(env, "SYNC_WORKERS", 1, 64),
+    taskRetentionHours: integer(env, "TASK_RETENTION_HOURS", 1, 24 * 365),
+    taskLeaseSeconds: integer(env, "TASK_LEASE_SECONDS", 1, 3600),
   };
 }

@@ -11,6 +11,9 @@ import type { Logger } from "./log";
 import type { SitesService } from "./sites/service";
 import type { Store } from "./store/types";
 import type { SyncService } from "./sync/service";
+import type { JobQueue } from "./tasks/queue";
+import type { TasksService } from "./tasks/service";
+import type { UploadService } from "./tasks/upload";
 
 export interface AppContext {
   config: Config;
@@ -25,4 +28,8 @@ export interface AppContext {
   limiter: RateLimiter;
   /** Null when REDIS_URL is unset. */
   redis: RedisConnection | null;
+  tasks: TasksService;
+  uploads: UploadService;
+  /** Task ids waiting for a worker. */
+  queue: JobQueue;
 }

@@ -1,6 +1,7 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
 import type { ModuleType, SiteModuleState, SyncCounts } from "../sync/plan";
+import type { TaskStore } from "./task-types";
 
 export type Role = "admin" | "member";
 
@@ -81,6 +82,16 @@ export interface SyncOutcome {
   learned: KnownIds;
 }
 
+/**
+ * Thrown by applySync when background syncs of the site, accepted earlier,
+ * have not finished: syncs of a site apply in the order they were accepted.
+ */
+export class SiteBusyError extends Error {
+  constructor(readonly siteId: number) {
+    super(`site ${siteId} has background syncs still to apply`);
+  }
+}
+
 /** Thrown by the store when a unique constraint refuses a row. */
 export class ConflictError extends Error {
   constructor(readonly what: string) {
@@ -97,6 +108,8 @@ export class NotFoundError extends Error {
 
 export interface Store {
   readonly dialect: "sqlite" | "postgres";
+  /** Background syncs. */
+  readonly tasks: TaskStore;
 
   createOrganization(name: string): Promise<Organization>;
   /** Creates the user and their membership of `organizationId`. */
@@ -116,10 +129,14 @@ export interface Store {
 
   /**
    * Records the sync in one statement if the site already holds exactly the
-   * modules of the body with `command.fingerprint`; false when it does not.
+   * modules of the body with `command.fingerprint` (and no background sync
+   * of it is unfinished); false when it does not.
    */
   recordUnchangedSync(command: SyncCommand & { fingerprint: string }): Promise<boolean>;
-  /** Applies a sync atomically, serialised per site. `known` saves id lookups. */
+  /**
+   * Applies a sync atomically, serialised per site. `known` saves id lookups.
+   * Throws SiteBusyError while background syncs of the site are unfinished.
+   */
   applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome>;
 
   /**

@@ -3,16 +3,15 @@
 // so refused requests cost no parsing; the schema is documented by hand.
 import { Elysia } from "elysia";
 import { bearerSecurity } from "../http/auth";
-import { parseJson, readBytes } from "../http/body";
 import { documentedBody, documentedResponse, ErrorResponse, ValidationErrorResponse } from "../http/model";
 import { siteIdParameter } from "../sites/model";
 import type { AppContext } from "../context";
 import { ApiError } from "../errors";
 import { rateLimitHeaderDocs, rateLimitHeaders, retryAfterDoc } from "../ratelimit/headers";
-import { payloadFingerprint } from "./digest";
+import { SyncAccepted } from "../tasks/model";
 import { SyncBody, SyncResult } from "./model";
 
-export function syncRoutes({ auth, sites, sync, config, limiter, metrics }: AppContext) {
+export function syncRoutes({ auth, sites, uploads, limiter, metrics }: AppContext) {
   return new Elysia({ name: "sync" })
     .use(auth)
     .post("/api/v1/sites/:site_id/modules", async ({ userId, params, request, set }) => {
@@ -25,8 +24,15 @@ export function syncRoutes({ auth, sites, sync, config, limiter, metrics }: AppC
         metrics.rateLimitRefusals.inc();
         throw new ApiError(429, "Rate limit exceeded. Please try again later.");
       }
-      const bytes = await readBytes(request, config.maxBodyBytes);
-      return sync.sync(site, parseJson(bytes), payloadFingerprint(bytes));
+      const received = await uploads.receive(site, request);
+      if (received.kind === "synced") return received.response;
+      set.status = 202;
+      return {
+        status: "accepted" as const,
+        task_id: received.taskId,
+        message: `Sync of ${received.total} modules queued for processing`,
+        status_url: `/api/v1/tasks/${received.taskId}/status`,
+      };
     }, {
       auth: true,
       parse: "none",
@@ -41,11 +47,13 @@ export function syncRoutes({ auth, sites, sync, config, limiter, metrics }: AppC
         requestBody: documentedBody(SyncBody, SyncBody.examples[0]),
         responses: {
           200: documentedResponse(SyncResult, "Synced: counts and the entries that were skipped", rateLimitHeaderDocs),
+          202: documentedResponse(SyncAccepted, "More valid entries than SYNC_BACKGROUND_THRESHOLD: queued as a background task", rateLimitHeaderDocs),
           400: documentedResponse(ValidationErrorResponse, "Body not JSON, wrong top-level shape, or site.url not the registered URL", rateLimitHeaderDocs),
           401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)"),
           403: documentedResponse(ErrorResponse, "Not a member of the site's organization, or wrong site.token"),
           404: documentedResponse(ErrorResponse, "No such site"),
-          413: documentedResponse(ErrorResponse, "Body larger than MAX_BODY_MB", rateLimitHeaderDocs),
+          413: documentedResponse(ErrorResponse, "Body larger than MAX_BODY_MB (after decompression)", rateLimitHeaderDocs),
+          415: documentedResponse(ErrorResponse, "Content-Encoding other than identity, gzip or deflate", rateLimitHeaderDocs),
           429: documentedResponse(ErrorResponse, "Rate limit exceeded. Please try again later.", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
         },
       },

@@ -1,15 +1,15 @@
 // The sync use case: check the payload against the site, then hand the store
 // one command to apply atomically. HTTP concerns stay in the controller.
-import { badRequest, forbidden } from "../errors";
+import { ApiError, badRequest, forbidden } from "../errors";
 import type { JsonBody } from "../http/body";
 import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
 import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
-import type { SiteRecord, Store, SyncCommand } from "../store/types";
+import { SiteBusyError, type SiteRecord, type Store, type SyncCommand } from "../store/types";
 import { unchangedCounts, type SyncCounts } from "./plan";
-import { validateEnvelope, validateModules, type EntryError } from "./validate";
+import { validateEnvelope, validateModules, type EntryError, type Envelope, type ValidatedModules } from "./validate";
 
 export interface SyncResponse {
   site_id: number;
@@ -20,6 +20,19 @@ export interface SyncResponse {
   modules_removed: number;
   errors: EntryError[];
   message: string;
+}
+
+/** How long a sync waits for the site's earlier background syncs before answering 503. */
+const SITE_BUSY_WAIT_MS = 60_000;
+
+/** Site token (403), then site URL (400): the checks after the body's shape. */
+export function checkSite(site: SiteRecord, payload: Envelope): void {
+  if (!tokenMatches(payload.site.token, site.tokenHash)) throw forbidden("Invalid site token");
+  if (normalizeSiteUrl(payload.site.url) !== site.normalizedUrl) {
+    throw badRequest("Site URL does not match the registered URL", [
+      { loc: ["body", "site", "url"], msg: `Expected the URL registered for site ${site.id}` },
+    ]);
+  }
 }
 
 export class SyncService {
@@ -36,13 +49,12 @@ export class SyncService {
    */
   async sync(site: SiteRecord, body: JsonBody, fingerprint: string | null): Promise<SyncResponse> {
     const payload = validateEnvelope(body);
-    if (!tokenMatches(payload.site.token, site.tokenHash)) throw forbidden("Invalid site token");
-    if (normalizeSiteUrl(payload.site.url) !== site.normalizedUrl) {
-      throw badRequest("Site URL does not match the registered URL", [
-        { loc: ["body", "site", "url"], msg: `Expected the URL registered for site ${site.id}` },
-      ]);
-    }
-    const modules = validateModules(payload.modules, body.suspectText);
+    checkSite(site, payload);
+    return this.apply(site, payload, validateModules(payload.modules, body.suspectText), fingerprint);
+  }
+
+  /** Applies an envelope that passed checkSite() with its validated modules. */
+  async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null): Promise<SyncResponse> {
     const started = performance.now();
     const command: SyncCommand = {
       siteId: site.id,
@@ -65,7 +77,7 @@ export class SyncService {
       counts = unchangedCounts(modules.entries.length);
     } else {
       const lookup = await this.cache.lookup(modules.entries);
-      const outcome = await this.store.applySync(command, lookup.known);
+      const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
       await this.cache.remember(outcome.learned);
       counts = outcome.counts;
       cache = lookup.report;
@@ -89,5 +101,26 @@ export class SyncService {
       errors: modules.errors,
       message: `Successfully synced ${processed} modules`,
     };
+  }
+
+  /**
+   * Syncs of a site apply in the order they were accepted: while background
+   * syncs accepted earlier are unfinished, wait (with backoff), then 503.
+   */
+  private async whenSiteIsFree<T>(siteId: number, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + SITE_BUSY_WAIT_MS;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!(err instanceof SiteBusyError)) throw err;
+        if (Date.now() + delay > deadline) {
+          throw new ApiError(503, "This site's earlier background syncs are still being applied; retry later", {
+            headers: { "Retry-After": "30" },
+          });
+        }
+        await Bun.sleep(delay);
+      }
+    }
   }
 }

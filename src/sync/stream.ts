@@ -41,6 +41,8 @@ export class PayloadSplitter {
   private key = "";
   private readonly seenKeys = new Set<string>();
   private entries: ModuleChunk[] = [];
+  /** Whether `modules` was an array (its entries went to sink.modules, not sink.field). */
+  modulesArray = false;
 
   constructor(private readonly sink: PayloadSink) {}
 
@@ -120,6 +122,7 @@ export class PayloadSplitter {
           break;
         case State.BeforeValue:
           if (this.key === "modules" && c === OPEN_ARRAY) {
+            this.modulesArray = true;
             this.state = State.BeforeFirstEntry;
             break;
           }

@@ -6,6 +6,7 @@ import type { Static } from "@sinclair/typebox";
 import { compile, dirtyTextPath, DIRTY_TEXT_MSG, type JsonBody } from "../http/body";
 import { badRequest, type FieldError } from "../errors";
 import { ModuleEntry, SyncEnvelope } from "./model";
+import type { EntryError } from "../store/task-types";
 import type { SiteModuleState } from "./plan";
 
 /** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
@@ -16,11 +17,7 @@ const entry = compile(ModuleEntry);
 
 export type Envelope = Static<typeof SyncEnvelope>;
 
-export interface EntryError {
-  index: number;
-  machine_name?: string;
-  detail: string;
-}
+export type { EntryError };
 
 export interface ValidatedModules {
   entries: SiteModuleState[];
@@ -60,38 +57,39 @@ function describe(value: unknown): string {
   return `${field}: ${first.msg}`;
 }
 
+export const DUPLICATE_DETAIL = "Duplicate machine_name: only its first entry counts";
+
+/** One entry judged on its own: the state to store, or why it is skipped. */
+export type Judgement =
+  | { index: number; entry: SiteModuleState; machineName: string; error?: undefined }
+  | { index: number; error: EntryError; machineName: string | null; entry?: undefined };
+
+/** The entry's machine_name if it is a string (valid or not), else null. */
+export function nameOf(raw: unknown): string | null {
+  const name = typeof raw === "object" && raw !== null ? (raw as { machine_name?: unknown }).machine_name : undefined;
+  return typeof name === "string" ? name : null;
+}
+
 /**
- * `suspectText`: the body may hold NUL or unpaired surrogates (JsonBody), so
- * entries are also checked for text that could not be stored as sent.
+ * Judges one entry (repeats are the caller's to find). `suspectText`: the
+ * entry's text may hold NUL or unpaired surrogates (JsonBody).
  */
-export function validateModules(modules: readonly unknown[], suspectText: boolean): ValidatedModules {
-  const entries: SiteModuleState[] = [];
-  const errors: EntryError[] = [];
-  const skipped = new Set<string>();
-  const seen = new Set<string>();
-  for (let index = 0; index < modules.length; index++) {
-    const raw = modules[index];
-    const name = typeof raw === "object" && raw !== null ? (raw as { machine_name?: unknown }).machine_name : undefined;
-    const machineName = typeof name === "string" ? name : undefined;
-    const reported = machineName !== undefined && { machine_name: machineName.slice(0, 255) };
-    // A repeat of a name seen earlier in the payload is skipped, valid or not.
-    if (machineName !== undefined && seen.has(machineName)) {
-      errors.push({ index, ...reported, detail: "Duplicate machine_name: only its first entry counts" });
-      continue;
-    }
-    if (machineName !== undefined) seen.add(machineName);
-    const valid = entry.check(raw);
-    // machine_name and project are pattern-checked already; these are free text.
-    const dirty = valid && suspectText
-      ? dirtyTextPath({ display_name: raw.display_name, version: raw.version, description: raw.description })
-      : null;
-    if (!valid || dirty) {
-      errors.push({ index, ...reported, detail: dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw) });
-      if (machineName !== undefined) skipped.add(machineName);
-      continue;
-    }
-    // Copy field by field: unknown keys (including __proto__) never travel further.
-    entries.push({
+export function judgeEntry(raw: unknown, index: number, suspectText: boolean): Judgement {
+  const machineName = nameOf(raw);
+  const reported = machineName !== null && { machine_name: machineName.slice(0, 255) };
+  const valid = entry.check(raw);
+  // machine_name and project are pattern-checked already; these are free text.
+  const dirty = valid && suspectText
+    ? dirtyTextPath({ display_name: raw.display_name, version: raw.version, description: raw.description })
+    : null;
+  if (!valid || dirty) {
+    return { index, machineName, error: { index, ...reported, detail: dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw) } };
+  }
+  // Copy field by field: unknown keys (including __proto__) never travel further.
+  return {
+    index,
+    machineName: raw.machine_name,
+    entry: {
       machineName: raw.machine_name,
       displayName: raw.display_name,
       moduleType: raw.module_type,
@@ -100,7 +98,42 @@ export function validateModules(modules: readonly unknown[], suspectText: boolea
       version: raw.version === undefined || raw.version === "" ? null : raw.version,
       description: raw.description ?? null,
       project: raw.project ?? null,
-    });
+    },
+  };
+}
+
+/** Collects judged entries in payload order; a repeat of a name seen earlier is skipped, valid or not. */
+export class ModuleCollector implements ValidatedModules {
+  readonly entries: SiteModuleState[] = [];
+  readonly errors: EntryError[] = [];
+  readonly skipped = new Set<string>();
+  private readonly seen = new Set<string>();
+  private index = 0;
+
+  add(raw: unknown, suspectText: boolean): void {
+    const index = this.index++;
+    const name = nameOf(raw);
+    if (name !== null && this.seen.has(name)) {
+      this.errors.push({ index, machine_name: name.slice(0, 255), detail: DUPLICATE_DETAIL });
+      return;
+    }
+    if (name !== null) this.seen.add(name);
+    const judged = judgeEntry(raw, index, suspectText);
+    if (judged.entry) this.entries.push(judged.entry);
+    else {
+      this.errors.push(judged.error);
+      if (name !== null) this.skipped.add(name);
+    }
   }
-  return { entries, errors, skipped };
+
+  /** Entries seen so far, valid or not. */
+  get count(): number {
+    return this.index;
+  }
+}
+
+export function validateModules(modules: readonly unknown[], suspectText: boolean): ValidatedModules {
+  const collector = new ModuleCollector();
+  for (const raw of modules) collector.add(raw, suspectText);
+  return collector;
 }

@@ -39,9 +39,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Rate limiting is effectively off unless a test asks for it: most tests sync one site many times. */
+/**
+ * Rate limiting and background syncs are effectively off unless a test asks
+ * for them: most tests sync one site many times, some with thousands of modules.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error", RATE_LIMIT_PER_HOUR: "1000000" }), ...overrides };
+  return {
+    ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error", RATE_LIMIT_PER_HOUR: "1000000", SYNC_BACKGROUND_THRESHOLD: "1000000" }),
+    ...overrides,
+  };
 }
 
 /**

@@ -8,12 +8,13 @@ import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { leavesExactlyPayload } from "../../sync/plan";
 import {
-  ConflictError, NotFoundError,
+  ConflictError, NotFoundError, SiteBusyError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
 import { PostgresModules } from "./modules";
+import { PostgresTasks } from "./tasks";
 import * as schema from "./schema";
 
 /** Any fixed number: instances starting together queue on it to migrate one at a time. */
@@ -35,8 +36,11 @@ export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   private readonly orm: PostgresJsDatabase<typeof schema>;
 
+  readonly tasks: PostgresTasks;
+
   private constructor(readonly sql: postgres.Sql) {
     this.orm = drizzle({ client: sql, schema });
+    this.tasks = new PostgresTasks(sql);
   }
 
   static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
@@ -197,7 +201,8 @@ export class PostgresStore implements Store {
     const touched = await this.sql`
       UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
         ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${new Date().toISOString()}::timestamptz)
-      WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}`;
+      WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}
+        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${cmd.siteId} AND status IN ('pending', 'in_progress'))`;
     return touched.count === 1;
   }
 
@@ -207,6 +212,9 @@ export class PostgresStore implements Store {
       // The row lock serialises syncs of one site across connections and instances.
       const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
       if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
+      // A statement of its own, after the lock: it sees every task accepted before we got it.
+      const active = await tx`SELECT 1 FROM tasks WHERE site_id = ${cmd.siteId} AND status IN ('pending', 'in_progress') LIMIT 1`;
+      if (active.length > 0) throw new SiteBusyError(cmd.siteId);
       const now = new Date().toISOString(); // after the lock: later syncs of this site get later times
       const modules = new PostgresModules(tx);
       const current = await modules.current(cmd.siteId);

@@ -9,12 +9,13 @@ import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { leavesExactlyPayload } from "../../sync/plan";
 import {
-  ConflictError, NotFoundError,
+  ConflictError, NotFoundError, SiteBusyError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
 import { SqliteModules } from "./modules";
+import { SqliteTasks } from "./tasks";
 import * as schema from "./schema";
 
 type Row = Record<string, unknown>;
@@ -33,6 +34,7 @@ export class SqliteStore implements Store {
   private readonly orm: BunSQLiteDatabase<typeof schema>;
   private readonly stmt;
   private readonly modules: SqliteModules;
+  readonly tasks: SqliteTasks;
   private readonly syncTx;
 
   /** `path` is a file path or ":memory:". Applies pending migrations. */
@@ -53,9 +55,13 @@ export class SqliteStore implements Store {
       // One atomic statement: records the sync only if the site still holds exactly this body's modules.
       touchIfUnchanged: raw.prepare<never, [string, string, string, string, number, number, string]>(
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
-           last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ? AND sync_fingerprint = ?`),
+           last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?6 AND sync_fingerprint = ?
+           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?6 AND status IN ('pending', 'in_progress'))`),
+      activeTask: raw.prepare<{ id: string }, [number]>(
+        "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
     };
     this.modules = new SqliteModules(raw);
+    this.tasks = new SqliteTasks(raw, this.modules);
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
     this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => this.runSync(cmd, known)).immediate;
@@ -213,6 +219,7 @@ export class SqliteStore implements Store {
   }
 
   private runSync(cmd: SyncCommand, known?: KnownIds): SyncOutcome {
+    if (this.stmt.activeTask.get(cmd.siteId)) throw new SiteBusyError(cmd.siteId);
     const current = this.modules.current(cmd.siteId);
     const now = Date.now(); // inside the write lock: later syncs of this site get later times
     const { plan, learned } = this.modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
@@ -235,6 +242,7 @@ export class SqliteStore implements Store {
     // Prepared statements keep a connection open past close(): finalize them first.
     for (const statement of Object.values(this.stmt)) statement.finalize();
     this.modules.finalize();
+    this.tasks.finalize();
     this.raw.close();
   }
 }

@@ -1,0 +1,193 @@
+// Background syncs on Postgres. Steps that touch a site's modules hold the
+// site's row lock, as synchronous syncs do; claims are conditional UPDATEs,
+// so any number of workers on any number of instances take a task once.
+import type postgres from "postgres";
+import type { SiteModuleState } from "../../sync/plan";
+import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStatus, TaskStore } from "../task-types";
+import type { KnownIds } from "../types";
+import { PostgresModules } from "./modules";
+
+import { DUPLICATE_DETAIL as DUPLICATE } from "../../sync/validate";
+
+interface TaskRow {
+  id: string; site_id: number; status: TaskStatus; full_sync: boolean; site_name: string | null; core_version: string | null;
+  php_version: string | null; ip_address: string | null; total: number; current: number; cursor: number;
+  modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;
+  result: string | null; error: string | null; finished_at: Date | null;
+}
+
+export class PostgresTasks implements TaskStore {
+  constructor(private readonly sql: postgres.Sql) {}
+
+  async beginUpload(siteId: number): Promise<string> {
+    const id = crypto.randomUUID();
+    await this.sql`INSERT INTO tasks (id, site_id, seq, status) VALUES (${id}, ${siteId}, 0, 'receiving')`;
+    return id;
+  }
+
+  async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
+    const rows = entries.map((e) => ({
+      i: e.idx, n: e.machineName, e: e.entry ? JSON.stringify(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
+    }));
+    await this.sql.begin(async (tx) => {
+      const inserted = await tx<{ idx: number }[]>`
+        INSERT INTO task_entries (task_id, idx, machine_name, entry, error)
+        SELECT ${taskId}, i, n, e, r FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)
+        ON CONFLICT (task_id, machine_name) DO NOTHING RETURNING idx`;
+      // Rows the unique (task, machine_name) index refused repeat an earlier name.
+      const done = new Set(inserted.map((r) => r.idx));
+      const repeats = entries.filter((e) => !done.has(e.idx)).map((e) => {
+        const error: EntryError = { index: e.idx, machine_name: e.machineName!.slice(0, 255), detail: DUPLICATE };
+        return { i: e.idx, r: JSON.stringify(error) };
+      });
+      if (repeats.length > 0) {
+        await tx`INSERT INTO task_entries (task_id, idx, error)
+                 SELECT ${taskId}, i, r FROM json_to_recordset(${JSON.stringify(repeats)}::json) AS x(i int, r text)`;
+      }
+    });
+  }
+
+  async abortUpload(taskId: string): Promise<void> {
+    await this.sql`DELETE FROM tasks WHERE id = ${taskId} AND status = 'receiving'`;
+  }
+
+  async acceptUpload(taskId: string, sync: AcceptedSync): Promise<{ total: number }> {
+    const info = sync.drupalInfo;
+    return this.sql.begin(async (tx) => {
+      // The site's row lock orders this acceptance with the site's synchronous syncs.
+      const [task] = await tx<{ site_id: number }[]>`SELECT site_id FROM tasks WHERE id = ${taskId}`;
+      if (!task) return { total: 0 };
+      await tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`;
+      const [counted] = await tx<{ total: number }[]>`
+        SELECT count(*)::int AS total FROM task_entries WHERE task_id = ${taskId} AND entry IS NOT NULL`;
+      const total = counted!.total;
+      await tx`
+        UPDATE tasks SET status = 'pending', total = ${total}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
+          core_version = ${info.coreVersion}, php_version = ${info.phpVersion}, ip_address = ${info.ipAddress},
+          seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = ${task.site_id}), updated_at = clock_timestamp()
+        WHERE id = ${taskId} AND status = 'receiving'`;
+      return { total };
+    });
+  }
+
+  async claimTask(taskId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      const [claimed] = await tx<{ site_id: number }[]>`
+        UPDATE tasks SET status = 'in_progress', lease_owner = ${owner},
+          lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1, updated_at = clock_timestamp()
+        WHERE id = ${taskId} AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
+          AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
+                          AND e.status IN ('pending', 'in_progress'))
+        RETURNING site_id`;
+      if (!claimed) return false;
+      // This task will change the site's modules: no body fingerprint describes them any more.
+      await tx`UPDATE sites SET sync_fingerprint = NULL WHERE id = ${claimed.site_id}`;
+      return true;
+    });
+  }
+
+  private async owned(tx: postgres.TransactionSql, taskId: string, owner: string): Promise<TaskRow | null> {
+    const [task] = await tx<TaskRow[]>`
+      SELECT * FROM tasks WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress' FOR UPDATE`;
+    if (!task) return null;
+    await tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`;
+    return task;
+  }
+
+  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds): Promise<BatchOutcome | null> {
+    return this.sql.begin(async (tx) => {
+      const task = await this.owned(tx, taskId, owner);
+      if (!task) return null;
+      const rows = await tx<{ idx: number; entry: string }[]>`
+        SELECT idx, entry FROM task_entries WHERE task_id = ${taskId} AND idx > ${task.cursor} AND entry IS NOT NULL
+        ORDER BY idx LIMIT ${batchSize}`;
+      const learned: KnownIds = { modules: new Map(), versions: new Map() };
+      if (rows.length === 0) return { applied: 0, current: task.current, total: task.total, learned };
+
+      const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
+      const modules = new PostgresModules(tx);
+      const current = await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
+      const outcome = await modules.apply(task.site_id, current, entries, false, new Set(), known, new Date().toISOString());
+      const { plan } = outcome;
+      await tx`
+        UPDATE tasks SET cursor = ${rows.at(-1)!.idx}, current = current + ${rows.length},
+          modules_created = modules_created + ${plan.modulesCreated}, modules_updated = modules_updated + ${plan.modulesUpdated},
+          modules_unchanged = modules_unchanged + ${plan.modulesUnchanged},
+          lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', updated_at = clock_timestamp()
+        WHERE id = ${taskId}`;
+      return { applied: rows.length, current: task.current + rows.length, total: task.total, learned: outcome.learned };
+    });
+  }
+
+  async completeTask(taskId: string, owner: string): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      const task = await this.owned(tx, taskId, owner);
+      if (!task) return false;
+      const now = new Date();
+      let removed = 0;
+      if (task.full_sync) {
+        // Everything the payload named stays, skipped entries included; only a failed task never gets here.
+        const result = await tx`
+          DELETE FROM site_modules WHERE site_id = ${task.site_id} AND module_id NOT IN (
+            SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_id = ${taskId})`;
+        removed = result.count;
+      }
+      await tx`
+        UPDATE sites SET name = ${task.site_name!}, core_version = ${task.core_version}, php_version = ${task.php_version},
+          ip_address = ${task.ip_address}, last_synced_at = GREATEST(last_synced_at, ${now.toISOString()}::timestamptz), sync_fingerprint = NULL
+        WHERE id = ${task.site_id}`;
+      const errors = (await tx<{ error: string }[]>`
+        SELECT error FROM task_entries WHERE task_id = ${taskId} AND error IS NOT NULL ORDER BY idx`).map((r) => JSON.parse(r.error) as EntryError);
+      const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
+      const result = {
+        site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,
+        modules_updated: task.modules_updated, modules_unchanged: task.modules_unchanged, modules_removed: removed,
+        errors, message: `Successfully synced ${processed} modules`, completed_at: Math.floor(now.getTime() / 1000),
+      };
+      await tx`
+        UPDATE tasks SET status = 'completed', modules_removed = ${removed}, result = ${JSON.stringify(result)},
+          finished_at = ${now.toISOString()}::timestamptz, updated_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ${taskId}`;
+      return true;
+    });
+  }
+
+  async failTask(taskId: string, owner: string, error: string): Promise<void> {
+    await this.sql`
+      UPDATE tasks SET status = 'failed', error = ${error}, finished_at = clock_timestamp(), updated_at = clock_timestamp(),
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress'`;
+  }
+
+  async releaseTask(taskId: string, owner: string): Promise<void> {
+    await this.sql`
+      UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
+      WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress'`;
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const [row] = await this.sql<TaskRow[]>`SELECT * FROM tasks WHERE id = ${taskId}`;
+    if (!row) return null;
+    return {
+      id: row.id, siteId: row.site_id, status: row.status, total: row.total, current: row.current,
+      counts: { modulesCreated: row.modules_created, modulesUpdated: row.modules_updated, modulesUnchanged: row.modules_unchanged, modulesRemoved: row.modules_removed },
+      result: row.result === null ? null : JSON.parse(row.result),
+      error: row.error,
+      finishedAt: row.finished_at,
+    };
+  }
+
+  async runnableTaskIds(limit: number): Promise<string[]> {
+    const rows = await this.sql<{ id: string }[]>`
+      SELECT id FROM tasks WHERE status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp())
+      ORDER BY created_at, seq LIMIT ${limit}`;
+    return rows.map((r) => r.id);
+  }
+
+  async purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number> {
+    const result = await this.sql`
+      DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ${finishedBefore.toISOString()}::timestamptz)
+        OR (status = 'receiving' AND created_at < ${abandonedBefore.toISOString()}::timestamptz)`;
+    return result.count;
+  }
+}

@@ -1,0 +1,192 @@
+// Background syncs on SQLite. Every step that writes runs in BEGIN IMMEDIATE,
+// so it is atomic and ordered with every other write, from any process.
+import type { Database } from "bun:sqlite";
+import type { SiteModuleState } from "../../sync/plan";
+import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStatus, TaskStore } from "../task-types";
+import type { KnownIds } from "../types";
+import { BatchStatement } from "./batch";
+import type { SqliteModules } from "./modules";
+
+import { DUPLICATE_DETAIL as DUPLICATE } from "../../sync/validate";
+
+interface TaskRow {
+  id: string; site_id: number; status: TaskStatus; full_sync: number; site_name: string | null; core_version: string | null;
+  php_version: string | null; ip_address: string | null; total: number; current: number; cursor: number;
+  modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;
+  result: string | null; error: string | null; finished_at: number | null;
+}
+
+export class SqliteTasks implements TaskStore {
+  private readonly stage: BatchStatement;
+
+  constructor(private readonly db: Database, private readonly modules: SqliteModules) {
+    this.stage = new BatchStatement(db, 5, (values) =>
+      `INSERT INTO task_entries (task_id, idx, machine_name, entry, error) VALUES ${values}
+       ON CONFLICT (task_id, machine_name) DO NOTHING RETURNING idx`);
+  }
+
+  private immediate<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  async beginUpload(siteId: number): Promise<string> {
+    const id = crypto.randomUUID();
+    this.db.query("INSERT INTO tasks (id, site_id, seq, status) VALUES (?, ?, 0, 'receiving')").run(id, siteId);
+    return id;
+  }
+
+  async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
+    this.immediate(() => {
+      const rows = entries.map((e) => [taskId, e.idx, e.machineName, e.entry ? JSON.stringify(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
+      const inserted = new Set(this.stage.values<[number]>(rows).map(([idx]) => idx));
+      // Rows the unique (task, machine_name) index refused repeat an earlier name.
+      const repeats = entries.filter((e) => !inserted.has(e.idx)).map((e) => {
+        const error: EntryError = { index: e.idx, machine_name: e.machineName!.slice(0, 255), detail: DUPLICATE };
+        return [taskId, e.idx, null, null, JSON.stringify(error)];
+      });
+      if (repeats.length > 0) this.stage.run(repeats);
+    });
+  }
+
+  async abortUpload(taskId: string): Promise<void> {
+    this.db.query("DELETE FROM tasks WHERE id = ? AND status = 'receiving'").run(taskId);
+  }
+
+  async acceptUpload(taskId: string, sync: AcceptedSync): Promise<{ total: number }> {
+    return this.immediate(() => {
+      const { total } = this.db.query<{ total: number }, [string]>(
+        "SELECT count(*) AS total FROM task_entries WHERE task_id = ? AND entry IS NOT NULL").get(taskId)!;
+      const info = sync.drupalInfo;
+      this.db.query(
+        `UPDATE tasks SET status = 'pending', total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = tasks.site_id),
+           updated_at = ?
+         WHERE id = ? AND status = 'receiving'`,
+      ).run(total, sync.fullSync ? 1 : 0, sync.siteName, info.coreVersion, info.phpVersion, info.ipAddress, Date.now(), taskId);
+      return { total };
+    });
+  }
+
+  async claimTask(taskId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.immediate(() => {
+      const now = Date.now();
+      const claimed = this.db.query<{ site_id: number }, [string, number, number, string, number]>(
+        `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
+         WHERE id = ? AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < ?5))
+           AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
+                           AND e.status IN ('pending', 'in_progress'))
+         RETURNING site_id`,
+      ).get(owner, now + leaseMs, now, taskId, now);
+      if (!claimed) return false;
+      // This task will change the site's modules: no body fingerprint describes them any more.
+      this.db.query("UPDATE sites SET sync_fingerprint = NULL WHERE id = ?").run(claimed.site_id);
+      return true;
+    });
+  }
+
+  private owned(taskId: string, owner: string): TaskRow | null {
+    return this.db.query<TaskRow, [string, string]>(
+      "SELECT * FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'in_progress'").get(taskId, owner);
+  }
+
+  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds): Promise<BatchOutcome | null> {
+    return this.immediate(() => {
+      const task = this.owned(taskId, owner);
+      if (!task) return null;
+      const rows = this.db.query<{ idx: number; entry: string }, [string, number, number]>(
+        "SELECT idx, entry FROM task_entries WHERE task_id = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?",
+      ).all(taskId, task.cursor, batchSize);
+      const learned: KnownIds = { modules: new Map(), versions: new Map() };
+      if (rows.length === 0) return { applied: 0, current: task.current, total: task.total, learned };
+
+      const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
+      const now = Date.now();
+      const current = this.modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
+      const outcome = this.modules.apply(task.site_id, current, entries, false, new Set(), known, now);
+      const { plan } = outcome;
+      this.db.query(
+        `UPDATE tasks SET cursor = ?, current = current + ?, modules_created = modules_created + ?, modules_updated = modules_updated + ?,
+           modules_unchanged = modules_unchanged + ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`,
+      ).run(rows.at(-1)!.idx, rows.length, plan.modulesCreated, plan.modulesUpdated, plan.modulesUnchanged, now + leaseMs, now, taskId);
+      return { applied: rows.length, current: task.current + rows.length, total: task.total, learned: outcome.learned };
+    });
+  }
+
+  async completeTask(taskId: string, owner: string): Promise<boolean> {
+    return this.immediate(() => {
+      const task = this.owned(taskId, owner);
+      if (!task) return false;
+      const now = Date.now();
+      let removed = 0;
+      if (task.full_sync === 1) {
+        // Everything the payload named stays, skipped entries included; only a failed task never gets here.
+        removed = this.db.query(
+          `DELETE FROM site_modules WHERE site_id = ? AND module_id NOT IN (
+             SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_id = ?)`,
+        ).run(task.site_id, taskId).changes;
+      }
+      this.db.query(
+        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = NULL WHERE id = ?`,
+      ).run(task.site_name, task.core_version, task.php_version, task.ip_address, now, task.site_id);
+      const errors = this.db.query<{ error: string }, [string]>(
+        "SELECT error FROM task_entries WHERE task_id = ? AND error IS NOT NULL ORDER BY idx").all(taskId).map((r) => JSON.parse(r.error) as EntryError);
+      const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
+      const result = {
+        site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,
+        modules_updated: task.modules_updated, modules_unchanged: task.modules_unchanged, modules_removed: removed,
+        errors, message: `Successfully synced ${processed} modules`, completed_at: Math.floor(now / 1000),
+      };
+      this.db.query(
+        `UPDATE tasks SET status = 'completed', modules_removed = ?, result = ?, finished_at = ?, updated_at = ?,
+           lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+      ).run(removed, JSON.stringify(result), now, now, taskId);
+      return true;
+    });
+  }
+
+  async failTask(taskId: string, owner: string, error: string): Promise<void> {
+    const now = Date.now();
+    this.db.query(
+      `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`,
+    ).run(error, now, now, taskId, owner);
+  }
+
+  async releaseTask(taskId: string, owner: string): Promise<void> {
+    this.db.query(
+      `UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+       WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`,
+    ).run(Date.now(), taskId, owner);
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const row = this.db.query<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?").get(taskId);
+    if (!row) return null;
+    return {
+      id: row.id, siteId: row.site_id, status: row.status, total: row.total, current: row.current,
+      counts: { modulesCreated: row.modules_created, modulesUpdated: row.modules_updated, modulesUnchanged: row.modules_unchanged, modulesRemoved: row.modules_removed },
+      result: row.result === null ? null : JSON.parse(row.result),
+      error: row.error,
+      finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+    };
+  }
+
+  async runnableTaskIds(limit: number): Promise<string[]> {
+    return this.db.query<{ id: string }, [number, number]>(
+      `SELECT id FROM tasks WHERE status = 'pending' OR (status = 'in_progress' AND lease_expires_at < ?)
+       ORDER BY created_at, seq LIMIT ?`,
+    ).all(Date.now(), limit).map((r) => r.id);
+  }
+
+  async purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number> {
+    return this.db.query(
+      `DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ?)
+         OR (status = 'receiving' AND created_at < ?)`,
+    ).run(finishedBefore.getTime(), abandonedBefore.getTime()).changes;
+  }
+
+  finalize(): void {
+    this.stage.finalize();
+  }
+}

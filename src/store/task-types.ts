@@ -1,0 +1,74 @@
+// The storage port of background syncs: staging while the body streams in,
+// then claimed, applied batch by batch, and finished by workers.
+import type { SiteModuleState, SyncCounts } from "../sync/plan";
+import type { KnownIds } from "./types";
+
+export type TaskStatus = "receiving" | "pending" | "in_progress" | "completed" | "failed";
+
+export interface EntryError {
+  index: number;
+  machine_name?: string;
+  detail: string;
+}
+
+/** One module entry of a streamed payload, in payload order. */
+export type StagedEntry =
+  | { idx: number; machineName: string; entry: SiteModuleState; error?: undefined }
+  | { idx: number; machineName: string | null; entry?: undefined; error: EntryError };
+
+export interface AcceptedSync {
+  siteName: string;
+  drupalInfo: { coreVersion: string; phpVersion: string; ipAddress: string };
+  fullSync: boolean;
+}
+
+export interface TaskRecord {
+  id: string;
+  siteId: number;
+  status: TaskStatus;
+  total: number;
+  current: number;
+  counts: SyncCounts;
+  /** The sync result, for completed tasks. */
+  result: unknown;
+  error: string | null;
+  finishedAt: Date | null;
+}
+
+export interface BatchOutcome {
+  /** Valid entries applied by this batch (0 when there were none left). */
+  applied: number;
+  current: number;
+  total: number;
+  learned: KnownIds;
+}
+
+export interface TaskStore {
+  /** A task in "receiving" state whose entries are about to be staged. */
+  beginUpload(siteId: number): Promise<string>;
+  /** Stages entries; a repeated machine_name becomes a "Duplicate" error row. */
+  stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void>;
+  /** Drops an upload that will not be accepted, with its staged rows. */
+  abortUpload(taskId: string): Promise<void>;
+  /**
+   * Accepts the upload: it becomes "pending", ordered after every sync of the
+   * site accepted before it. Returns the number of valid entries.
+   */
+  acceptUpload(taskId: string, sync: AcceptedSync): Promise<{ total: number }>;
+
+  /** Takes the task for `owner` if it can run now (pending, or its lease expired, and no earlier task of its site is unfinished). */
+  claimTask(taskId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Applies the next `batchSize` staged entries with the task's progress, in one transaction; null if the lease was lost. */
+  applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds): Promise<BatchOutcome | null>;
+  /** Full-sync removal, the site's drupal_info and the result, in one transaction with the completion. */
+  completeTask(taskId: string, owner: string): Promise<boolean>;
+  failTask(taskId: string, owner: string, error: string): Promise<void>;
+  /** Gives the task back (shutdown): another worker may take it at once. */
+  releaseTask(taskId: string, owner: string): Promise<void>;
+
+  getTask(taskId: string): Promise<TaskRecord | null>;
+  /** Tasks a worker could take now or soon: pending ones and those whose lease expired, oldest first. */
+  runnableTaskIds(limit: number): Promise<string[]>;
+  /** Deletes tasks finished before `finishedBefore` and uploads still receiving since before `abandonedBefore`. */
+  purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number>;
+}

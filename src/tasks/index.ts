@@ -1,0 +1,22 @@
+// Controller: GET /api/v1/tasks/:task_id/status.
+import { Elysia } from "elysia";
+import type { AppContext } from "../context";
+import { bearerSecurity } from "../http/auth";
+import { ErrorResponse } from "../http/model";
+import { TaskStatus } from "./model";
+
+export function tasksRoutes({ auth, tasks }: AppContext) {
+  return new Elysia({ name: "tasks" })
+    .use(auth)
+    .get("/api/v1/tasks/:task_id/status", ({ userId, params }) => tasks.status(params.task_id, userId), {
+      auth: true,
+      response: { 200: TaskStatus, 401: ErrorResponse, 404: ErrorResponse },
+      detail: {
+        summary: "Status of a background sync",
+        description: "pending, in_progress (with progress), completed (with the sync result) or failed (with the reason). Only members of the site's organization see a task; for anyone else it does not exist (404).",
+        tags: ["Sync"],
+        security: bearerSecurity,
+        parameters: [{ name: "task_id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+      },
+    });
+}

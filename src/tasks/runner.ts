@@ -1,0 +1,74 @@
+// Runs one background task to its end: claim it, apply its staged entries
+// batch by batch (each batch committed with the task's progress), then
+// complete it. A batch that fails on a database error is retried with
+// backoff; after MAX_ATTEMPTS the task fails, saying how far it got.
+import type { Logger } from "../log";
+import type { TaskStore } from "../store/task-types";
+
+export const MAX_ATTEMPTS = 3;
+const BACKOFF_MS = [100, 400, 1600];
+
+export type RunOutcome = "completed" | "failed" | "skipped" | "released" | "lost";
+
+export interface RunnerOptions {
+  owner: string;
+  batchSize: number;
+  leaseMs: number;
+  logger: Logger;
+  /** Waits between attempts; tests pass a shorter one. */
+  backoffMs?: readonly number[];
+}
+
+export class TaskRunner {
+  private stopping = false;
+
+  constructor(private readonly tasks: TaskStore, private readonly options: RunnerOptions) {}
+
+  /** Finish the batch in hand, then give the task back instead of starting another. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  async run(taskId: string): Promise<RunOutcome> {
+    const { owner, batchSize, leaseMs, logger } = this.options;
+    if (!(await this.tasks.claimTask(taskId, owner, leaseMs))) return "skipped";
+    let progress = { current: 0, total: 0 };
+    for (;;) {
+      if (this.stopping) {
+        await this.tasks.releaseTask(taskId, owner);
+        return "released";
+      }
+      const batch = await this.attempt(taskId, progress, () => this.tasks.applyTaskBatch(taskId, owner, batchSize, leaseMs));
+      if (batch === "failed") return "failed";
+      if (batch === null) return "lost"; // the lease lapsed and another worker took the task
+      progress = batch;
+      if (batch.applied === 0) break;
+    }
+    const completed = await this.attempt(taskId, progress, () => this.tasks.completeTask(taskId, owner));
+    if (completed === "failed") return "failed";
+    if (!completed) return "lost";
+    logger.info("background sync completed", { task_id: taskId, modules: progress.total });
+    return "completed";
+  }
+
+  private async attempt<T>(taskId: string, progress: { current: number; total: number }, step: () => Promise<T>): Promise<T | "failed"> {
+    const backoff = this.options.backoffMs ?? BACKOFF_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (attempt >= MAX_ATTEMPTS) {
+          const task = await this.tasks.getTask(taskId).catch(() => null);
+          const done = task ? `${task.current} of ${task.total}` : `${progress.current} of ${progress.total}`;
+          const reason = `Failed after ${done} modules were applied: ${message}`;
+          this.options.logger.error("background sync failed", { task_id: taskId, error: reason });
+          await this.tasks.failTask(taskId, this.options.owner, reason).catch(() => {});
+          return "failed";
+        }
+        this.options.logger.warn("background sync batch failed; retrying", { task_id: taskId, attempt, error: message });
+        await Bun.sleep(backoff[Math.min(attempt - 1, backoff.length - 1)]!);
+      }
+    }
+  }
+}
