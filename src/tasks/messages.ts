@@ -5,6 +5,8 @@ import type { RunOutcome } from "./runner";
 export interface WorkerInit {
   type: "init";
   database: DatabaseTarget;
+  /** SQLite's write gate, shared with the main thread. */
+  writeGate?: SharedArrayBuffer;
   owner: string;
   batchSize: number;
   leaseMs: number;

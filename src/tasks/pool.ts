@@ -4,6 +4,7 @@
 // same runner on the main thread instead.
 import type { Config } from "../config";
 import type { Logger } from "../log";
+import { sharedWith } from "../store/open";
 import type { Store } from "../store/types";
 import type { FromWorker, ToWorker } from "./messages";
 import type { JobQueue } from "./queue";
@@ -102,7 +103,9 @@ export class TaskPool {
     for (let i = 0; i < config.workers; i++) {
       const owner = `${instanceId}/${i}`;
       const slot = shareable
-        ? new ThreadSlot({ type: "init", database: config.database, owner, batchSize: config.batchSize, leaseMs, logLevel: config.logLevel }, logger)
+        ? new ThreadSlot({
+          type: "init", database: config.database, writeGate: sharedWith(store), owner, batchSize: config.batchSize, leaseMs, logLevel: config.logLevel,
+        }, logger)
         : new InlineSlot(new TaskRunner(store.tasks, { owner, batchSize: config.batchSize, leaseMs, logger }));
       this.slots.push(slot);
       this.loops.push(this.loop(slot, queue, logger));

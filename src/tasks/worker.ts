@@ -17,7 +17,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   try {
     switch (message.type) {
       case "init": {
-        store = await openStore(message.database, { maxConnections: 2 });
+        store = await openStore(message.database, { maxConnections: 2, writeGate: message.writeGate });
         const logger = createLogger(message.logLevel);
         runner = new TaskRunner(store.tasks, { owner: message.owner, batchSize: message.batchSize, leaseMs: message.leaseMs, logger });
         reply({ type: "ready" });

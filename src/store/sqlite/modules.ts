@@ -25,7 +25,14 @@ export class SqliteModules {
   constructor(db: Database) {
     this.allCurrent = db.prepare<unknown, [number]>(`SELECT ${CURRENT_COLUMNS} WHERE sm.site_id = ?`);
     this.batch = {
-      someCurrent: new BatchStatement(db, 1, (values) => `SELECT ${CURRENT_COLUMNS} WHERE sm.site_id = ? AND m.machine_name IN (VALUES ${values})`),
+      // CROSS JOIN fixes the loop order: from the names, to their modules, to this site's rows.
+      // Left to itself the planner scans every row of the site, for every batch of a large task.
+      someCurrent: new BatchStatement(db, 1, (values) =>
+        `WITH site(id) AS (SELECT ?)
+         SELECT sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project
+         FROM (VALUES ${values}) AS names CROSS JOIN modules m ON m.machine_name = names.column1
+         CROSS JOIN site_modules sm ON sm.site_id = (SELECT id FROM site) AND sm.module_id = m.id
+         LEFT JOIN module_versions v ON v.id = sm.version_id`),
       // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
       insertModules: new BatchStatement(db, 1, (values) =>
         `INSERT INTO modules (machine_name) VALUES ${values} ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`),

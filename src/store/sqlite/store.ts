@@ -16,6 +16,7 @@ import {
 import { migrationsFolder } from "../migrations";
 import { SqliteModules } from "./modules";
 import { SqliteTasks } from "./tasks";
+import { WriteGate } from "./write-gate";
 import * as schema from "./schema";
 
 type Row = Record<string, unknown>;
@@ -37,8 +38,11 @@ export class SqliteStore implements Store {
   readonly tasks: SqliteTasks;
   private readonly syncTx;
 
-  /** `path` is a file path or ":memory:". Applies pending migrations. */
-  constructor(path: string, readonly raw = SqliteStore.open(path)) {
+  /**
+   * `path` is a file path or ":memory:". Applies pending migrations. Threads
+   * writing one file pass the same `gate` (its buffer travels to workers).
+   */
+  constructor(path: string, readonly gate = new WriteGate(), readonly raw = SqliteStore.open(path)) {
     this.orm = drizzle({ client: raw, schema });
     migrate(this.orm, { migrationsFolder: migrationsFolder("sqlite") });
     this.stmt = {
@@ -61,7 +65,7 @@ export class SqliteStore implements Store {
         "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
     };
     this.modules = new SqliteModules(raw);
-    this.tasks = new SqliteTasks(raw, this.modules);
+    this.tasks = new SqliteTasks(raw, this.modules, gate);
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
     this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => this.runSync(cmd, known)).immediate;
@@ -209,13 +213,13 @@ export class SqliteStore implements Store {
 
   async recordUnchangedSync(cmd: SyncCommand & { fingerprint: string }): Promise<boolean> {
     const info = cmd.drupalInfo;
-    const { changes } = this.stmt.touchIfUnchanged.run(
-      cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, Date.now(), cmd.siteId, cmd.fingerprint);
+    const { changes } = await this.gate.run(() => this.stmt.touchIfUnchanged.run(
+      cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, Date.now(), cmd.siteId, cmd.fingerprint));
     return changes === 1;
   }
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    return this.syncTx(cmd, known);
+    return this.gate.run(() => this.syncTx(cmd, known));
   }
 
   private runSync(cmd: SyncCommand, known?: KnownIds): SyncOutcome {

@@ -6,6 +6,7 @@ import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, T
 import type { KnownIds } from "../types";
 import { BatchStatement } from "./batch";
 import type { SqliteModules } from "./modules";
+import type { WriteGate } from "./write-gate";
 
 import { DUPLICATE_DETAIL as DUPLICATE } from "../../sync/validate";
 
@@ -19,24 +20,25 @@ interface TaskRow {
 export class SqliteTasks implements TaskStore {
   private readonly stage: BatchStatement;
 
-  constructor(private readonly db: Database, private readonly modules: SqliteModules) {
+  constructor(private readonly db: Database, private readonly modules: SqliteModules, private readonly gate: WriteGate) {
     this.stage = new BatchStatement(db, 5, (values) =>
       `INSERT INTO task_entries (task_id, idx, machine_name, entry, error) VALUES ${values}
        ON CONFLICT (task_id, machine_name) DO NOTHING RETURNING idx`);
   }
 
-  private immediate<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+  /** A write transaction, in turn with this process's other writers (write-gate.ts). */
+  private immediate<T>(work: () => T): Promise<T> {
+    return this.gate.run(() => this.db.transaction(work).immediate());
   }
 
   async beginUpload(siteId: number): Promise<string> {
     const id = crypto.randomUUID();
-    this.db.query("INSERT INTO tasks (id, site_id, seq, status) VALUES (?, ?, 0, 'receiving')").run(id, siteId);
+    await this.gate.run(() => this.db.query("INSERT INTO tasks (id, site_id, seq, status) VALUES (?, ?, 0, 'receiving')").run(id, siteId));
     return id;
   }
 
   async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
-    this.immediate(() => {
+    await this.immediate(() => {
       const rows = entries.map((e) => [taskId, e.idx, e.machineName, e.entry ? JSON.stringify(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
       const inserted = new Set(this.stage.values<[number]>(rows).map(([idx]) => idx));
       // Rows the unique (task, machine_name) index refused repeat an earlier name.
@@ -49,7 +51,7 @@ export class SqliteTasks implements TaskStore {
   }
 
   async abortUpload(taskId: string): Promise<void> {
-    this.db.query("DELETE FROM tasks WHERE id = ? AND status = 'receiving'").run(taskId);
+    await this.gate.run(() => this.db.query("DELETE FROM tasks WHERE id = ? AND status = 'receiving'").run(taskId));
   }
 
   async acceptUpload(taskId: string, sync: AcceptedSync): Promise<{ total: number }> {
@@ -147,17 +149,17 @@ export class SqliteTasks implements TaskStore {
 
   async failTask(taskId: string, owner: string, error: string): Promise<void> {
     const now = Date.now();
-    this.db.query(
+    await this.gate.run(() => this.db.query(
       `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
        WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`,
-    ).run(error, now, now, taskId, owner);
+    ).run(error, now, now, taskId, owner));
   }
 
   async releaseTask(taskId: string, owner: string): Promise<void> {
-    this.db.query(
+    await this.gate.run(() => this.db.query(
       `UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
        WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`,
-    ).run(Date.now(), taskId, owner);
+    ).run(Date.now(), taskId, owner));
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
@@ -180,10 +182,10 @@ export class SqliteTasks implements TaskStore {
   }
 
   async purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number> {
-    return this.db.query(
+    return this.gate.run(() => this.db.query(
       `DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ?)
          OR (status = 'receiving' AND created_at < ?)`,
-    ).run(finishedBefore.getTime(), abandonedBefore.getTime()).changes;
+    ).run(finishedBefore.getTime(), abandonedBefore.getTime()).changes);
   }
 
   finalize(): void {
