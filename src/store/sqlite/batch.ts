@@ -50,7 +50,4 @@ export class BatchStatement {
     return out;
   }
 
-  finalize(): void {
-    this.full?.finalize();
-  }
 }

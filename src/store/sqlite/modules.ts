@@ -100,8 +100,4 @@ export class SqliteModules {
     }
   }
 
-  finalize(): void {
-    this.allCurrent.finalize();
-    for (const statement of Object.values(this.batch)) statement.finalize();
-  }
 }

@@ -243,10 +243,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Prepared statements keep a connection open past close(): finalize them first.
-    for (const statement of Object.values(this.stmt)) statement.finalize();
-    this.modules.finalize();
-    this.tasks.finalize();
-    this.raw.close();
+    // close(true) finalizes every statement still open (drizzle's included)
+    // and releases the file now, not when they are garbage collected.
+    this.raw.close(true);
   }
+
 }

@@ -188,7 +188,4 @@ export class SqliteTasks implements TaskStore {
     ).run(finishedBefore.getTime(), abandonedBefore.getTime()).changes);
   }
 
-  finalize(): void {
-    this.stage.finalize();
-  }
 }
