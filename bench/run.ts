@@ -1,36 +1,35 @@
 // `bun run bench`: modsync against the floor server (bench/floor-server.ts),
 // side by side in one run on the same work, printed as ratios. See
-// bench/README.md. Environment:
+// bench/README.md. Environment (read in lib/options.ts):
 //   BENCH_SCENARIOS     resync,large (default: both)
 //   BENCH_DURATION      seconds per wrk run (default 10)
-//   BENCH_ROUNDS        floor/modsync wrk pairs in the re-sync scenario (default 3)
+//   BENCH_ROUNDS        wrk rounds in the re-sync scenario (default 3)
 //   BENCH_LARGE_ROUNDS  fresh-process rounds of the 100k sync (default 3)
 //   BENCH_DATABASE_URL  postgres://… to run modsync on Postgres (default: a SQLite file)
-import { Lab } from "./lib/lab";
+//   BENCH_REDIS         1: the re-sync scenario also measures modsync with Redis
+//   BENCH_REDIS_URL     that Redis (default redis://127.0.0.1:6379; setting it implies BENCH_REDIS=1)
+//   BENCH_LOG_LEVEL     modsync's LOG_LEVEL (default warn)
+import { BENCH_RATE_LIMIT_PER_HOUR, Lab } from "./lib/lab";
+import { readOptions } from "./lib/options";
 import { printTable, writeJson, type BenchResults } from "./lib/report";
 import { stopWrk, wrkAvailable } from "./lib/wrk";
 import { largeScenario } from "./scenarios/large";
 import { resyncScenario } from "./scenarios/resync";
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^[1-9]\d*$/.test(raw)) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  return Number(raw);
-}
-
-function scenarios(): Set<string> {
-  const known = ["resync", "large"];
-  const chosen = (process.env.BENCH_SCENARIOS ?? known.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
-  if (chosen.length === 0 || chosen.some((s) => !known.includes(s))) {
-    throw new Error(`BENCH_SCENARIOS must list some of ${known.join(",")}, got "${process.env.BENCH_SCENARIOS}"`);
-  }
-  return new Set(chosen);
-}
+import { resyncRedisScenario } from "./scenarios/resync-redis";
 
 function gitCommit(repoDir: string): string | null {
   const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: repoDir, stderr: "ignore" });
   return r.exitCode === 0 ? r.stdout.toString().trim() : null;
+}
+
+/**
+ * Files changed or added outside bench/ since the commit: the figures are the
+ * working tree's, not the commit's, when this is not empty. Read-only
+ * (--no-optional-locks: not even the index's stat cache is refreshed).
+ */
+function uncommitted(repoDir: string): string[] | null {
+  const r = Bun.spawnSync(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=all", "--", ".", ":!bench"], { cwd: repoDir, stderr: "ignore" });
+  return r.exitCode === 0 ? r.stdout.toString().split("\n").filter(Boolean).map((line) => line.slice(3)) : null;
 }
 
 let lab: Lab | null = null;
@@ -56,23 +55,32 @@ async function main(): Promise<number> {
     console.error("wrk not found: apt-get install -y wrk");
     return 1;
   }
-  const seconds = positiveInt("BENCH_DURATION", 10);
-  const rounds = positiveInt("BENCH_ROUNDS", 3);
-  const largeRounds = positiveInt("BENCH_LARGE_ROUNDS", 3);
-  const chosen = scenarios();
-  lab = new Lab(import.meta.dir, process.env.BENCH_DATABASE_URL || undefined);
+  const o = readOptions();
+  lab = new Lab(import.meta.dir, { pgUrl: o.pgUrl, logLevel: o.logLevel });
+  // Read before any server starts: the servers load the working tree as it is then.
+  const source = { commit: gitCommit(lab.repoDir), uncommitted: uncommitted(lab.repoDir) };
+  if (o.redisUrl && !o.scenarios.has("resync")) console.log("note: BENCH_REDIS applies to the resync scenario only, which is not selected");
 
   const results: BenchResults = {};
-  if (chosen.has("resync")) {
-    console.log(`[resync] 150-module re-syncs over 1,000 sites, wrk -t2 -c32 -d${seconds}s, ${rounds} round(s)`);
-    results.resync = await resyncScenario(lab, seconds, rounds);
+  if (o.scenarios.has("resync")) {
+    const servers = o.redisUrl ? "floor, modsync and modsync+redis" : "floor and modsync";
+    console.log(`[resync] 150-module re-syncs over 1,000 sites, wrk -t2 -c32 -d${o.seconds}s, ${o.rounds} round(s) of ${servers}`);
+    results.resync = o.redisUrl
+      ? await resyncRedisScenario(lab, o.seconds, o.rounds, o.redisUrl)
+      : await resyncScenario(lab, o.seconds, o.rounds);
   }
-  if (chosen.has("large")) {
-    console.log(`\n[large] one 100,000-module sync to a fresh site, ${largeRounds} round(s) in fresh processes`);
-    results.large = await largeScenario(lab, largeRounds);
+  if (o.scenarios.has("large")) {
+    console.log(`\n[large] one 100,000-module sync to a fresh site, ${o.largeRounds} round(s) in fresh processes`);
+    results.large = await largeScenario(lab, o.largeRounds);
   }
 
-  const meta = { seconds, rounds, largeRounds, dialect: lab.dialect, commit: gitCommit(lab.repoDir) };
+  const meta = {
+    seconds: o.seconds, rounds: o.rounds, largeRounds: o.largeRounds, dialect: lab.dialect, ...source,
+    logLevel: o.logLevel, rateLimitPerHour: BENCH_RATE_LIMIT_PER_HOUR, redisUrl: o.redisUrl,
+  };
+  if (JSON.stringify(source) !== JSON.stringify({ commit: gitCommit(lab.repoDir), uncommitted: uncommitted(lab.repoDir) })) {
+    console.warn("\nwarning: commits or changed files outside bench/ differ from the start of the run; servers started at different times may have run different code");
+  }
   printTable(results, meta);
   console.log(`\nwrote ${writeJson(results, meta, lab.benchDir)}`);
   return 0;

@@ -4,8 +4,29 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { LogLevel } from "../../src/config";
 import { createFixtures, freshDatabase, type Fixtures, type ModsyncDatabase } from "./modsync";
 import { freePort, startServer, stopServer, type Server } from "./servers";
+
+/**
+ * modsync allows RATE_LIMIT_PER_HOUR syncs per site per hour (default 4) and
+ * answers 429 beyond; the bench re-posts each site hundreds of times, so it
+ * raises the limit to the most the config accepts.
+ */
+export const BENCH_RATE_LIMIT_PER_HOUR = 100_000_000;
+
+export interface LabOptions {
+  /** postgres://… for modsync; undefined: a SQLite file. */
+  pgUrl: string | undefined;
+  /** modsync's LOG_LEVEL (its stdout is discarded either way). */
+  logLevel: LogLevel;
+}
+
+export interface Prepared {
+  db: ModsyncDatabase;
+  fixtures: Fixtures;
+  setupSeconds: number;
+}
 
 export interface Servers {
   floor: Server;
@@ -22,39 +43,62 @@ export class Lab {
   dialect: "sqlite" | "postgres" = "sqlite";
   private readonly running = new Set<Server>();
   private readonly databases: ModsyncDatabase[] = [];
-  // Ports are picked once and reused: every set of servers is stopped before the next starts.
+  // Ports are picked once and reused: at most one floor and one modsync run at a time.
   private readonly ports = { floor: freePort(), modsync: freePort() };
 
-  constructor(benchDir: string, private readonly pgUrl: string | undefined) {
+  constructor(benchDir: string, private readonly options: LabOptions) {
     this.benchDir = benchDir;
     this.repoDir = dirname(benchDir);
   }
 
-  /** Fresh databases for both servers, `siteCount` sites registered in modsync, both servers started. */
-  async start(label: string, siteCount: number): Promise<Servers & { setupSeconds: number }> {
+  /** A fresh database for modsync with `siteCount` sites registered; no process started. */
+  async prepare(label: string, siteCount: number): Promise<Prepared> {
     const started = performance.now();
-    const db = await freshDatabase(this.tmpDir, this.pgUrl, label);
+    const db = await freshDatabase(this.tmpDir, this.options.pgUrl, label);
     this.databases.push(db);
     this.dialect = db.dialect;
     const fixtures = await createFixtures(db.url, siteCount);
-    const setupSeconds = (performance.now() - started) / 1000;
+    return { db, fixtures, setupSeconds: (performance.now() - started) / 1000 };
+  }
 
-    // The floor gets a file-backed database too (WAL, like modsync's), so neither enjoys :memory:.
-    const floor = await startServer({
+  /** The floor on its own file-backed database (WAL, like modsync's), so neither enjoys :memory:. */
+  async startFloor(label: string): Promise<Server> {
+    return this.track(await startServer({
       name: "floor", script: join(this.benchDir, "floor-server.ts"), port: this.ports.floor, cwd: this.repoDir,
       env: { FLOOR_DB: join(this.tmpDir, `floor-${label}.db`) },
-    });
-    this.running.add(floor);
-    const modsync = await startServer({
-      name: "modsync", script: join(this.repoDir, "src/index.ts"), port: this.ports.modsync, readyPath: "/health", cwd: this.repoDir,
-      env: { HOST: "127.0.0.1", DATABASE_URL: db.url, LOG_LEVEL: "warn" },
-    });
-    this.running.add(modsync);
+    }));
+  }
+
+  /** modsync on `db`; with `redisUrl`, its rate limiter and lookup caches use that Redis. */
+  async startModsync(db: ModsyncDatabase, redisUrl: string | null = null): Promise<Server> {
+    return this.track(await startServer({
+      name: redisUrl ? "modsync+redis" : "modsync", script: join(this.repoDir, "src/index.ts"), port: this.ports.modsync, cwd: this.repoDir,
+      // /ready, not /health: it answers 200 only once the database and, when
+      // configured, Redis answer, so no measured request falls back to in-process state.
+      readyPath: "/ready",
+      env: {
+        HOST: "127.0.0.1",
+        DATABASE_URL: db.url,
+        LOG_LEVEL: this.options.logLevel,
+        RATE_LIMIT_PER_HOUR: String(BENCH_RATE_LIMIT_PER_HOUR),
+        // Always set: a REDIS_URL in the caller's shell must not switch Redis on for the run without it.
+        REDIS_URL: redisUrl ?? "",
+      },
+    }));
+  }
+
+  async stop(server: Server): Promise<void> {
+    await stopServer(server);
+    this.running.delete(server);
+  }
+
+  /** Fresh databases for both servers, `siteCount` sites registered in modsync, both servers started. */
+  async start(label: string, siteCount: number): Promise<Servers & { setupSeconds: number }> {
+    const { db, fixtures, setupSeconds } = await this.prepare(label, siteCount);
+    const floor = await this.startFloor(label);
+    const modsync = await this.startModsync(db);
     const stop = async () => {
-      for (const s of [floor, modsync]) {
-        await stopServer(s);
-        this.running.delete(s);
-      }
+      for (const s of [floor, modsync]) await this.stop(s);
     };
     return { floor, modsync, fixtures, stop, setupSeconds };
   }
@@ -66,5 +110,10 @@ export class Lab {
       await db.drop().catch((err: unknown) => console.error(`could not drop a bench database: ${String(err)}`));
     }
     rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+
+  private track(server: Server): Server {
+    this.running.add(server);
+    return server;
   }
 }

@@ -3,10 +3,11 @@
 // in-process with the project's own services (spawning the CLI per site would
 // take minutes for 1,000 sites), and the store is closed before the server
 // starts so the two never share a SQLite connection.
+import { readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { AccountsService } from "../../src/accounts/service";
-import { parseDatabaseUrl } from "../../src/config";
+import { parseDatabaseUrl, type DatabaseTarget } from "../../src/config";
 import { SitesService } from "../../src/sites/service";
 import { openStore } from "../../src/store/open";
 
@@ -19,6 +20,8 @@ export interface BenchSite {
 export interface Fixtures {
   apiToken: string;
   sites: BenchSite[];
+  /** The store's id, which modsync puts in its Redis keys ("modsync:<id>:…"). */
+  databaseId: string;
 }
 
 export interface ModsyncDatabase {
@@ -71,9 +74,16 @@ export function siteUrl(i: number): string {
   return `https://site-${i}.bench.example`;
 }
 
-/** Creates the org, the user and `siteCount` sites. */
+/** Creates the org, the user and `siteCount` sites, and reads the database id. */
 export async function createFixtures(databaseUrl: string, siteCount: number): Promise<Fixtures> {
-  const store = await openStore(parseDatabaseUrl(databaseUrl));
+  const target = parseDatabaseUrl(databaseUrl);
+  const fixtures = await populate(target, siteCount);
+  if (target.dialect === "sqlite") await sqliteReleased(target.path);
+  return fixtures;
+}
+
+async function populate(target: DatabaseTarget, siteCount: number): Promise<Fixtures> {
+  const store = await openStore(target);
   try {
     const accounts = new AccountsService(store);
     const sitesService = new SitesService(store);
@@ -84,8 +94,35 @@ export async function createFixtures(databaseUrl: string, siteCount: number): Pr
       const site = await sitesService.create({ organizationId: org.id, url: siteUrl(i), name: `Bench site ${i}` });
       sites.push({ id: site.id, url: site.url, token: site.token });
     }
-    return { apiToken: user.token, sites };
+    // Created on first read and kept, so the server started later sees the same id.
+    return { apiToken: user.token, sites, databaseId: await store.databaseId() };
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Waits until this process no longer has the SQLite file open. The store's
+ * close() finalizes its own statements but not those drizzle prepared, and
+ * bun:sqlite keeps the connection open until they are finalized, that is
+ * until garbage collection. Left to chance, that collection can happen while
+ * the server starts: the last connection's closing checkpoint locks the file,
+ * and the server exits with "database is locked".
+ */
+async function sqliteReleased(path: string): Promise<void> {
+  const file = realpathSync(path);
+  const held = () => readdirSync("/proc/self/fd").some((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target === file || target.startsWith(`${file}-`);
+    } catch {
+      return false; // closed while we looked
+    }
+  });
+  for (let attempt = 0; attempt < 10; attempt++) {
+    Bun.gc(true);
+    if (!held()) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`the fixtures' connection to ${path} is still open after close(); modsync could find the database locked`);
 }

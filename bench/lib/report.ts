@@ -1,13 +1,18 @@
-// The printed table and bench/results/latest.json.
+// The printed tables and bench/results/latest.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { LargeResult } from "../scenarios/large";
-import type { ResyncResult } from "../scenarios/resync";
+import type { ResyncResult } from "../scenarios/resync-work";
+import { num, printGrid, verdict, type RowGroup } from "./table";
 
 export const TARGETS = {
   /** modsync req/s ÷ floor req/s, at least. */
   resyncRatio: 0.7,
+  /** BENCH_REDIS: modsync+redis req/s ÷ floor req/s, at least. */
+  redisResyncRatio: 0.7,
+  /** BENCH_REDIS: modsync+redis req/s ÷ modsync (no Redis) req/s, at least. */
+  redisVsModsyncRatio: 0.9,
   /** modsync seconds ÷ floor seconds, at most. */
   largeRatio: 1.5,
 } as const;
@@ -17,25 +22,32 @@ export interface BenchResults {
   large?: LargeResult;
 }
 
-const num = (v: number, digits = 2) => v.toFixed(digits);
-
 export interface BenchMeta {
   seconds: number;
   rounds: number;
   largeRounds: number;
   dialect: string;
   commit: string | null;
+  /** Paths changed outside bench/ since the commit (null: not a git checkout). */
+  uncommitted: string[] | null;
+  /** modsync's LOG_LEVEL during the run. */
+  logLevel: string;
+  /** modsync's RATE_LIMIT_PER_HOUR during the run. */
+  rateLimitPerHour: number;
+  /** BENCH_REDIS's Redis, or null. */
+  redisUrl: string | null;
 }
 
+const mean = (xs: number[] | undefined) => (xs && xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
 export function printTable(r: BenchResults, meta: BenchMeta): void {
-  const header = ["figure", "floor", "modsync", "ratio", "target", ""];
-  const sections: { title: string; rows: string[][] }[] = [];
+  const groups: RowGroup[] = [];
   if (r.resync) {
     const { floor: f, modsync: m, ratio } = r.resync;
-    sections.push({
+    groups.push({
       title: `150-module re-syncs over 1,000 sites at 32 connections (${meta.seconds} s per run, best run)`,
       rows: [
-        ["req/s", num(f.best.requestsPerSec, 1), num(m.best.requestsPerSec, 1), num(ratio), `>= ${TARGETS.resyncRatio}`, ratio >= TARGETS.resyncRatio ? "PASS" : "MISS"],
+        ["req/s", num(f.best.requestsPerSec, 1), num(m.best.requestsPerSec, 1), num(ratio), `>= ${TARGETS.resyncRatio}`, verdict(ratio >= TARGETS.resyncRatio)],
         ["p50 ms", num(f.best.p50Ms), num(m.best.p50Ms), num(m.best.p50Ms / f.best.p50Ms), "", ""],
         ["p99 ms", num(f.best.p99Ms), num(m.best.p99Ms), num(m.best.p99Ms / f.best.p99Ms), "", ""],
         ["warm-up s (1,000 first syncs)", num(f.warmUpSeconds, 1), num(m.warmUpSeconds, 1), num(m.warmUpSeconds / f.warmUpSeconds, 1), "", "info"],
@@ -44,23 +56,37 @@ export function printTable(r: BenchResults, meta: BenchMeta): void {
   }
   if (r.large) {
     const { floor: f, modsync: m, ratio } = r.large;
-    sections.push({
+    groups.push({
       title: `one 100,000-module sync (${meta.largeRounds} round(s), fresh databases and processes each)`,
       rows: [
-        ["seconds (fastest round)", num(f.seconds), num(m.seconds), num(ratio), `<= ${TARGETS.largeRatio}`, ratio <= TARGETS.largeRatio ? "PASS" : "MISS"],
+        ["seconds (fastest round)", num(f.seconds), num(m.seconds), num(ratio), `<= ${TARGETS.largeRatio}`, verdict(ratio <= TARGETS.largeRatio)],
         ["peak RSS MiB (highest)", num(f.peakMiB, 0), num(m.peakMiB, 0), num(m.peakMiB / f.peakMiB), "", ""],
       ],
     });
   }
-  const all = [header, ...sections.flatMap((s) => s.rows)];
-  const widths = header.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
-  const line = (row: string[]) => "  " + row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
-  console.log(`\nmodsync (${meta.dialect}) vs floor; ratio = modsync / floor`);
-  console.log(line(header));
-  for (const section of sections) {
-    console.log(section.title);
-    for (const row of section.rows) console.log(line(row));
-  }
+  const changed = meta.uncommitted?.length ? ` + ${meta.uncommitted.length} uncommitted file(s) outside bench/` : "";
+  console.log(`\ncommit ${meta.commit ?? "unknown"}${changed}`);
+  console.log(`modsync (${meta.dialect}, LOG_LEVEL=${meta.logLevel}, RATE_LIMIT_PER_HOUR=${meta.rateLimitPerHour}) vs floor; ratio = modsync / floor`);
+  printGrid(["figure", "floor", "modsync", "ratio", "target", ""], groups);
+  if (r.resync?.redis) printRedisTable(r.resync);
+}
+
+function printRedisTable(r: ResyncResult): void {
+  const { floor: f, modsync: m } = r;
+  const x = r.redis!;
+  const ratioOf = (a: number, b: number) => num(a / b);
+  console.log(`\nmodsync+redis (REDIS_URL=${x.redisUrl}) in the same rounds; every modsync run in its own warmed process`);
+  printGrid(["figure", "floor", "modsync", "modsync+redis", "÷ floor", "target", "", "÷ modsync", "target", ""], [{
+    title: "150-module re-syncs, best run of each",
+    rows: [
+      ["req/s", num(f.best.requestsPerSec, 1), num(m.best.requestsPerSec, 1), num(x.best.requestsPerSec, 1),
+        num(x.ratioToFloor), `>= ${TARGETS.redisResyncRatio}`, verdict(x.ratioToFloor >= TARGETS.redisResyncRatio),
+        num(x.ratioToModsync), `>= ${TARGETS.redisVsModsyncRatio}`, verdict(x.ratioToModsync >= TARGETS.redisVsModsyncRatio)],
+      ["p50 ms", num(f.best.p50Ms), num(m.best.p50Ms), num(x.best.p50Ms), ratioOf(x.best.p50Ms, f.best.p50Ms), "", "", ratioOf(x.best.p50Ms, m.best.p50Ms), "", ""],
+      ["p99 ms", num(f.best.p99Ms), num(m.best.p99Ms), num(x.best.p99Ms), ratioOf(x.best.p99Ms, f.best.p99Ms), "", "", ratioOf(x.best.p99Ms, m.best.p99Ms), "", ""],
+      ["warm pass s (1,000 re-syncs, mean)", "", num(mean(m.warmPassSeconds), 1), num(mean(x.warmPassSeconds), 1), "", "", "", "", "", "info"],
+    ],
+  }]);
 }
 
 export function writeJson(r: BenchResults, meta: BenchMeta, benchDir: string): string {
@@ -70,10 +96,14 @@ export function writeJson(r: BenchResults, meta: BenchMeta, benchDir: string): s
   const out = {
     date: new Date().toISOString(),
     commit: meta.commit,
+    uncommitted: meta.uncommitted,
     bun: Bun.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? null,
     database: meta.dialect,
+    logLevel: meta.logLevel,
+    rateLimitPerHour: meta.rateLimitPerHour,
+    redisUrl: meta.redisUrl,
     wrkSeconds: meta.seconds,
     rounds: meta.rounds,
     largeRounds: meta.largeRounds,

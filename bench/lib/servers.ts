@@ -1,4 +1,4 @@
-// Starting, probing and stopping the two servers under test. Each server is
+// Starting, probing and stopping the servers under test. Each server is
 // spawned as the bun binary itself (no shell in between), so the pid we hold
 // is the server's and /proc/<pid>/status describes its memory.
 import { readFileSync } from "node:fs";
@@ -37,19 +37,22 @@ export async function startServer(opts: {
   });
   const server = { name: opts.name, base: `http://127.0.0.1:${opts.port}`, proc };
   const deadline = Date.now() + 15_000;
+  // Kept for the error: a readiness answer names what is missing (e.g. Redis).
+  let lastAnswer = "no answer";
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${opts.name} exited with code ${proc.exitCode} during start-up`);
     try {
       const res = await fetch(server.base + (opts.readyPath ?? "/"));
-      await res.arrayBuffer();
+      const text = await res.text();
       if (opts.readyPath === undefined || res.status === 200) return server;
+      lastAnswer = `${res.status} ${text.slice(0, 300)}`;
     } catch {
       // Not listening yet.
     }
     await Bun.sleep(50);
   }
   await stopServer(server);
-  throw new Error(`${opts.name} did not become ready within 15 s`);
+  throw new Error(`${opts.name} did not become ready within 15 s (last answer: ${lastAnswer})`);
 }
 
 /** SIGTERM, then SIGKILL if the process is still alive after 5 s. */

@@ -1,0 +1,63 @@
+// The bench's environment variables, read and checked once (README's table).
+import type { LogLevel } from "../../src/config";
+
+export interface BenchOptions {
+  scenarios: Set<string>;
+  seconds: number;
+  rounds: number;
+  largeRounds: number;
+  /** postgres://… for modsync, or undefined for a SQLite file. */
+  pgUrl: string | undefined;
+  /** Redis for the re-sync scenario's third server, or null: no Redis mode. */
+  redisUrl: string | null;
+  logLevel: LogLevel;
+}
+
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[1-9]\d*$/.test(raw)) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function scenarios(): Set<string> {
+  const known = ["resync", "large"];
+  const chosen = (process.env.BENCH_SCENARIOS ?? known.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  if (chosen.length === 0 || chosen.some((s) => !known.includes(s))) {
+    throw new Error(`BENCH_SCENARIOS must list some of ${known.join(",")}, got "${process.env.BENCH_SCENARIOS}"`);
+  }
+  return new Set(chosen);
+}
+
+/** BENCH_REDIS=1 or a BENCH_REDIS_URL turns Redis mode on; BENCH_REDIS=0 keeps it off. */
+function redisUrl(): string | null {
+  const flag = process.env.BENCH_REDIS ?? "";
+  const url = process.env.BENCH_REDIS_URL?.trim() ?? "";
+  if (!["", "0", "1"].includes(flag)) throw new Error(`BENCH_REDIS must be 1 or 0, got "${flag}"`);
+  if (flag === "0" || (flag === "" && url === "")) return null;
+  const chosen = url || DEFAULT_REDIS_URL;
+  if (!/^rediss?:\/\/./.test(chosen)) throw new Error(`BENCH_REDIS_URL must start with redis:// or rediss://, got "${chosen}"`);
+  return chosen;
+}
+
+function logLevel(): LogLevel {
+  const raw = process.env.BENCH_LOG_LEVEL || "warn";
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (!level) throw new Error(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
+  return level;
+}
+
+export function readOptions(): BenchOptions {
+  return {
+    scenarios: scenarios(),
+    seconds: positiveInt("BENCH_DURATION", 10),
+    rounds: positiveInt("BENCH_ROUNDS", 3),
+    largeRounds: positiveInt("BENCH_LARGE_ROUNDS", 3),
+    pgUrl: process.env.BENCH_DATABASE_URL || undefined,
+    redisUrl: redisUrl(),
+    logLevel: logLevel(),
+  };
+}
