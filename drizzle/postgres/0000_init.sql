@@ -126,7 +126,6 @@ CREATE UNIQUE INDEX "module_versions_module_version_uq" ON "module_versions" USI
 CREATE INDEX "module_versions_version_idx" ON "module_versions" USING btree ("version");--> statement-breakpoint
 CREATE UNIQUE INDEX "modules_machine_name_uq" ON "modules" USING btree ("machine_name");--> statement-breakpoint
 CREATE UNIQUE INDEX "sites_org_url_uq" ON "sites" USING btree ("organization_id","normalized_url");--> statement-breakpoint
-CREATE UNIQUE INDEX "task_entries_name_uq" ON "task_entries" USING btree ("task_id","machine_name");--> statement-breakpoint
 CREATE INDEX "tasks_site_status_idx" ON "tasks" USING btree ("site_id","status","seq");--> statement-breakpoint
 CREATE INDEX "tasks_status_idx" ON "tasks" USING btree ("status","lease_expires_at");--> statement-breakpoint
 CREATE INDEX "tasks_finished_idx" ON "tasks" USING btree ("finished_at");--> statement-breakpoint

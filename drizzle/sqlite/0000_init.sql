@@ -92,7 +92,6 @@ CREATE TABLE `task_entries` (
 	FOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `task_entries_name_uq` ON `task_entries` (`task_id`,`machine_name`);--> statement-breakpoint
 CREATE TABLE `tasks` (
 	`id` text PRIMARY KEY NOT NULL,
 	`site_id` integer NOT NULL,

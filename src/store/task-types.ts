@@ -36,7 +36,7 @@ export interface TaskRecord {
 }
 
 export interface BatchOutcome {
-  /** Valid entries applied by this batch (0 when there were none left). */
+  /** Valid entries applied by this call (0 when there were none left). */
   applied: number;
   current: number;
   total: number;
@@ -46,7 +46,7 @@ export interface BatchOutcome {
 export interface TaskStore {
   /** A task in "receiving" state whose entries are about to be staged. */
   beginUpload(siteId: number): Promise<string>;
-  /** Stages entries; a repeated machine_name becomes a "Duplicate" error row. */
+  /** Stages entries, as judged (repeats already marked as errors). */
   stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void>;
   /** Drops an upload that will not be accepted, with its staged rows. */
   abortUpload(taskId: string): Promise<void>;
@@ -58,8 +58,11 @@ export interface TaskStore {
 
   /** Takes the task for `owner` if it can run now (pending, or its lease expired, and no earlier task of its site is unfinished). */
   claimTask(taskId: string, owner: string, leaseMs: number): Promise<boolean>;
-  /** Applies the next `batchSize` staged entries with the task's progress, in one transaction; null if the lease was lost. */
-  applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds): Promise<BatchOutcome | null>;
+  /**
+   * Applies up to `batches` batches of `batchSize` staged entries, each with
+   * the task's progress, in one transaction; null if the lease was lost.
+   */
+  applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds, batches?: number): Promise<BatchOutcome | null>;
   /** Full-sync removal, the site's drupal_info and the result, in one transaction with the completion. */
   completeTask(taskId: string, owner: string): Promise<boolean>;
   failTask(taskId: string, owner: string, error: string): Promise<void>;

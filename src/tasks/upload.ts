@@ -15,7 +15,8 @@ import type { SiteRecord, Store } from "../store/types";
 import { payloadFingerprint } from "../sync/digest";
 import { checkSite, type SyncResponse, type SyncService } from "../sync/service";
 import { PayloadSplitter, PayloadSyntaxError, type ModuleChunk } from "../sync/stream";
-import { judgeEntry, ModuleCollector, validateEnvelope, validateModules, type Envelope, type Judgement } from "../sync/validate";
+import { DUPLICATE_DETAIL, judgeEntry, ModuleCollector, validateEnvelope, validateModules, type Envelope, type Judgement } from "../sync/validate";
+import { NameSet } from "./name-set";
 import type { JobQueue } from "./queue";
 
 /** Identity bodies up to this size (declared) are read whole. */
@@ -54,8 +55,8 @@ export class UploadService {
     }
     const taskId = await this.store.tasks.beginUpload(site.id);
     try {
-      // Re-judged for staging (repeats are found by the database there, as when streaming).
-      const staged = payload.modules.map((raw, idx) => staging(judgeEntry(raw, idx, body.suspectText)));
+      const names = new NameSet();
+      const staged = payload.modules.map((raw, idx) => staging(judgeEntry(raw, idx, body.suspectText), names));
       for (let i = 0; i < staged.length; i += this.config.batchSize) {
         await this.store.tasks.stageEntries(taskId, staged.slice(i, i + this.config.batchSize));
       }
@@ -79,6 +80,7 @@ export class UploadService {
     let taskId: string | null = null;
     let batch: StagedEntry[] = [];
     let index = 0;
+    const names = new NameSet();
     // The raw bytes, for the fingerprint of a body applied at once; dropped once too big to matter.
     let raw: Uint8Array[] | null = [];
 
@@ -97,13 +99,13 @@ export class UploadService {
             collector.add(item.value, item.suspectText);
             if (collector.entries.length > backgroundThreshold) {
               taskId = await this.store.tasks.beginUpload(site.id);
-              batch = held.map((h, i) => staging(judgeEntry(h.value, i, h.suspectText)));
+              batch = held.map((h, i) => staging(judgeEntry(h.value, i, h.suspectText), names));
               held = [];
               raw = null;
             }
             continue;
           }
-          batch.push(staging(judgeEntry(item.value, idx, item.suspectText)));
+          batch.push(staging(judgeEntry(item.value, idx, item.suspectText), names));
           if (batch.length >= batchSize) {
             const full = batch;
             batch = [];
@@ -163,11 +165,18 @@ export class UploadService {
   }
 }
 
-/** A judged entry as a staging row (repeats are found by the database's unique index). */
-function staging(judged: Judgement): StagedEntry {
+/**
+ * A judged entry as a staging row. A repeat of a name seen earlier in the
+ * payload is skipped, valid or not, as in validate.ts's ModuleCollector.
+ */
+function staging(judged: Judgement, seen: NameSet): StagedEntry {
+  const { index, machineName } = judged;
+  if (machineName !== null && !seen.add(machineName)) {
+    return { idx: index, machineName: null, error: { index, machine_name: machineName.slice(0, 255), detail: DUPLICATE_DETAIL } };
+  }
   return judged.entry
-    ? { idx: judged.index, machineName: judged.machineName, entry: judged.entry }
-    : { idx: judged.index, machineName: judged.machineName, error: judged.error };
+    ? { idx: index, machineName: judged.machineName, entry: judged.entry }
+    : { idx: index, machineName, error: judged.error };
 }
 
 function tooLarge(maxBytes: number): ApiError {

@@ -7,7 +7,6 @@ import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, T
 import type { KnownIds } from "../types";
 import { PostgresModules } from "./modules";
 
-import { DUPLICATE_DETAIL as DUPLICATE } from "../../sync/validate";
 
 interface TaskRow {
   id: string; site_id: number; status: TaskStatus; full_sync: boolean; site_name: string | null; core_version: string | null;
@@ -29,22 +28,9 @@ export class PostgresTasks implements TaskStore {
     const rows = entries.map((e) => ({
       i: e.idx, n: e.machineName, e: e.entry ? JSON.stringify(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
     }));
-    await this.sql.begin(async (tx) => {
-      const inserted = await tx<{ idx: number }[]>`
-        INSERT INTO task_entries (task_id, idx, machine_name, entry, error)
-        SELECT ${taskId}, i, n, e, r FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)
-        ON CONFLICT (task_id, machine_name) DO NOTHING RETURNING idx`;
-      // Rows the unique (task, machine_name) index refused repeat an earlier name.
-      const done = new Set(inserted.map((r) => r.idx));
-      const repeats = entries.filter((e) => !done.has(e.idx)).map((e) => {
-        const error: EntryError = { index: e.idx, machine_name: e.machineName!.slice(0, 255), detail: DUPLICATE };
-        return { i: e.idx, r: JSON.stringify(error) };
-      });
-      if (repeats.length > 0) {
-        await tx`INSERT INTO task_entries (task_id, idx, error)
-                 SELECT ${taskId}, i, r FROM json_to_recordset(${JSON.stringify(repeats)}::json) AS x(i int, r text)`;
-      }
-    });
+    await this.sql`
+      INSERT INTO task_entries (task_id, idx, machine_name, entry, error)
+      SELECT ${taskId}, i, n, e, r FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`;
   }
 
   async abortUpload(taskId: string): Promise<void> {
@@ -94,28 +80,36 @@ export class PostgresTasks implements TaskStore {
     return task;
   }
 
-  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds): Promise<BatchOutcome | null> {
+  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds, batches = 1): Promise<BatchOutcome | null> {
     return this.sql.begin(async (tx) => {
       const task = await this.owned(tx, taskId, owner);
       if (!task) return null;
-      const rows = await tx<{ idx: number; entry: string }[]>`
-        SELECT idx, entry FROM task_entries WHERE task_id = ${taskId} AND idx > ${task.cursor} AND entry IS NOT NULL
-        ORDER BY idx LIMIT ${batchSize}`;
       const learned: KnownIds = { modules: new Map(), versions: new Map() };
-      if (rows.length === 0) return { applied: 0, current: task.current, total: task.total, learned };
-
-      const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
       const modules = new PostgresModules(tx);
-      const current = await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
-      const outcome = await modules.apply(task.site_id, current, entries, false, new Set(), known, new Date().toISOString());
-      const { plan } = outcome;
-      await tx`
-        UPDATE tasks SET cursor = ${rows.at(-1)!.idx}, current = current + ${rows.length},
-          modules_created = modules_created + ${plan.modulesCreated}, modules_updated = modules_updated + ${plan.modulesUpdated},
-          modules_unchanged = modules_unchanged + ${plan.modulesUnchanged},
-          lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', updated_at = clock_timestamp()
-        WHERE id = ${taskId}`;
-      return { applied: rows.length, current: task.current + rows.length, total: task.total, learned: outcome.learned };
+      let { cursor, current } = task;
+      let applied = 0;
+      for (let b = 0; b < batches; b++) {
+        const rows = await tx<{ idx: number; entry: string }[]>`
+          SELECT idx, entry FROM task_entries WHERE task_id = ${taskId} AND idx > ${cursor} AND entry IS NOT NULL
+          ORDER BY idx LIMIT ${batchSize}`;
+        if (rows.length === 0) break;
+        const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
+        const present = await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
+        const { plan, learned: batchLearned } = await modules.apply(task.site_id, present, entries, false, new Set(), known, new Date().toISOString());
+        cursor = rows.at(-1)!.idx;
+        current += rows.length;
+        applied += rows.length;
+        // Each batch's progress is written with the batch itself.
+        await tx`
+          UPDATE tasks SET cursor = ${cursor}, current = current + ${rows.length},
+            modules_created = modules_created + ${plan.modulesCreated}, modules_updated = modules_updated + ${plan.modulesUpdated},
+            modules_unchanged = modules_unchanged + ${plan.modulesUnchanged},
+            lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', updated_at = clock_timestamp()
+          WHERE id = ${taskId}`;
+        for (const [k, v] of batchLearned.modules) learned.modules.set(k, v);
+        for (const [k, v] of batchLearned.versions) learned.versions.set(k, v);
+      }
+      return { applied, current, total: task.total, learned };
     });
   }
 

@@ -134,8 +134,7 @@ export const tasks = sqliteTable("tasks", {
 /**
  * Durable staging of a background sync's module entries, in payload order:
  * a valid entry (`entry`, its normalised JSON) or a skipped one (`error`).
- * The unique name per task finds repeated machine_names without holding
- * them all in memory.
+ * `machine_name` lets a full sync keep every module the payload named.
  */
 export const taskEntries = sqliteTable("task_entries", {
   taskId: text("task_id").notNull().references(() => tasks.id, { onDelete: "cascade" }),
@@ -145,5 +144,4 @@ export const taskEntries = sqliteTable("task_entries", {
   error: text("error"),
 }, (t) => [
   primaryKey({ columns: [t.taskId, t.idx] }),
-  uniqueIndex("task_entries_name_uq").on(t.taskId, t.machineName),
 ]);

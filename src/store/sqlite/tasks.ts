@@ -8,7 +8,6 @@ import { BatchStatement } from "./batch";
 import type { SqliteModules } from "./modules";
 import type { WriteGate } from "./write-gate";
 
-import { DUPLICATE_DETAIL as DUPLICATE } from "../../sync/validate";
 
 interface TaskRow {
   id: string; site_id: number; status: TaskStatus; full_sync: number; site_name: string | null; core_version: string | null;
@@ -21,9 +20,7 @@ export class SqliteTasks implements TaskStore {
   private readonly stage: BatchStatement;
 
   constructor(private readonly db: Database, private readonly modules: SqliteModules, private readonly gate: WriteGate) {
-    this.stage = new BatchStatement(db, 5, (values) =>
-      `INSERT INTO task_entries (task_id, idx, machine_name, entry, error) VALUES ${values}
-       ON CONFLICT (task_id, machine_name) DO NOTHING RETURNING idx`);
+    this.stage = new BatchStatement(db, 5, (values) => `INSERT INTO task_entries (task_id, idx, machine_name, entry, error) VALUES ${values}`);
   }
 
   /** A write transaction, in turn with this process's other writers (write-gate.ts). */
@@ -38,16 +35,8 @@ export class SqliteTasks implements TaskStore {
   }
 
   async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
-    await this.immediate(() => {
-      const rows = entries.map((e) => [taskId, e.idx, e.machineName, e.entry ? JSON.stringify(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
-      const inserted = new Set(this.stage.values<[number]>(rows).map(([idx]) => idx));
-      // Rows the unique (task, machine_name) index refused repeat an earlier name.
-      const repeats = entries.filter((e) => !inserted.has(e.idx)).map((e) => {
-        const error: EntryError = { index: e.idx, machine_name: e.machineName!.slice(0, 255), detail: DUPLICATE };
-        return [taskId, e.idx, null, null, JSON.stringify(error)];
-      });
-      if (repeats.length > 0) this.stage.run(repeats);
-    });
+    const rows = entries.map((e) => [taskId, e.idx, e.machineName, e.entry ? JSON.stringify(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
+    await this.immediate(() => this.stage.run(rows));
   }
 
   async abortUpload(taskId: string): Promise<void> {
@@ -91,26 +80,34 @@ export class SqliteTasks implements TaskStore {
       "SELECT * FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'in_progress'").get(taskId, owner);
   }
 
-  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds): Promise<BatchOutcome | null> {
+  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds, batches = 1): Promise<BatchOutcome | null> {
     return this.immediate(() => {
       const task = this.owned(taskId, owner);
       if (!task) return null;
-      const rows = this.db.query<{ idx: number; entry: string }, [string, number, number]>(
-        "SELECT idx, entry FROM task_entries WHERE task_id = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?",
-      ).all(taskId, task.cursor, batchSize);
       const learned: KnownIds = { modules: new Map(), versions: new Map() };
-      if (rows.length === 0) return { applied: 0, current: task.current, total: task.total, learned };
-
-      const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
-      const now = Date.now();
-      const current = this.modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
-      const outcome = this.modules.apply(task.site_id, current, entries, false, new Set(), known, now);
-      const { plan } = outcome;
-      this.db.query(
+      const next = this.db.query<{ idx: number; entry: string }, [string, number, number]>(
+        "SELECT idx, entry FROM task_entries WHERE task_id = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?");
+      const progress = this.db.query(
         `UPDATE tasks SET cursor = ?, current = current + ?, modules_created = modules_created + ?, modules_updated = modules_updated + ?,
-           modules_unchanged = modules_unchanged + ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`,
-      ).run(rows.at(-1)!.idx, rows.length, plan.modulesCreated, plan.modulesUpdated, plan.modulesUnchanged, now + leaseMs, now, taskId);
-      return { applied: rows.length, current: task.current + rows.length, total: task.total, learned: outcome.learned };
+           modules_unchanged = modules_unchanged + ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`);
+      let { cursor, current } = task;
+      let applied = 0;
+      for (let b = 0; b < batches; b++) {
+        const rows = next.all(taskId, cursor, batchSize);
+        if (rows.length === 0) break;
+        const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
+        const now = Date.now();
+        const present = this.modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
+        const { plan, learned: batchLearned } = this.modules.apply(task.site_id, present, entries, false, new Set(), known, now);
+        cursor = rows.at(-1)!.idx;
+        current += rows.length;
+        applied += rows.length;
+        // Each batch's progress is written with the batch itself.
+        progress.run(cursor, rows.length, plan.modulesCreated, plan.modulesUpdated, plan.modulesUnchanged, now + leaseMs, now, taskId);
+        for (const [k, v] of batchLearned.modules) learned.modules.set(k, v);
+        for (const [k, v] of batchLearned.versions) learned.versions.set(k, v);
+      }
+      return { applied, current, total: task.total, learned };
     });
   }
 
