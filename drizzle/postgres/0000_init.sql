@@ -68,16 +68,17 @@ CREATE TABLE "sites" (
 );
 --> statement-breakpoint
 CREATE TABLE "task_entries" (
-	"task_id" text NOT NULL,
+	"task_num" integer NOT NULL,
 	"idx" integer NOT NULL,
 	"machine_name" text,
 	"entry" text,
 	"error" text,
-	CONSTRAINT "task_entries_task_id_idx_pk" PRIMARY KEY("task_id","idx")
+	CONSTRAINT "task_entries_task_num_idx_pk" PRIMARY KEY("task_num","idx")
 );
 --> statement-breakpoint
 CREATE TABLE "tasks" (
-	"id" text PRIMARY KEY NOT NULL,
+	"num" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "tasks_num_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
+	"id" text NOT NULL,
 	"site_id" integer NOT NULL,
 	"seq" integer NOT NULL,
 	"status" text NOT NULL,
@@ -117,7 +118,7 @@ ALTER TABLE "site_modules" ADD CONSTRAINT "site_modules_site_id_sites_id_fk" FOR
 ALTER TABLE "site_modules" ADD CONSTRAINT "site_modules_module_id_modules_id_fk" FOREIGN KEY ("module_id") REFERENCES "public"."modules"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "site_modules" ADD CONSTRAINT "site_modules_version_id_module_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "public"."module_versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sites" ADD CONSTRAINT "sites_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "task_entries" ADD CONSTRAINT "task_entries_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "task_entries" ADD CONSTRAINT "task_entries_task_num_tasks_num_fk" FOREIGN KEY ("task_num") REFERENCES "public"."tasks"("num") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_tokens_hash_uq" ON "api_tokens" USING btree ("token_hash");--> statement-breakpoint
 CREATE INDEX "api_tokens_user_idx" ON "api_tokens" USING btree ("user_id");--> statement-breakpoint
@@ -126,6 +127,7 @@ CREATE UNIQUE INDEX "module_versions_module_version_uq" ON "module_versions" USI
 CREATE INDEX "module_versions_version_idx" ON "module_versions" USING btree ("version");--> statement-breakpoint
 CREATE UNIQUE INDEX "modules_machine_name_uq" ON "modules" USING btree ("machine_name");--> statement-breakpoint
 CREATE UNIQUE INDEX "sites_org_url_uq" ON "sites" USING btree ("organization_id","normalized_url");--> statement-breakpoint
+CREATE UNIQUE INDEX "tasks_id_uq" ON "tasks" USING btree ("id");--> statement-breakpoint
 CREATE INDEX "tasks_site_status_idx" ON "tasks" USING btree ("site_id","status","seq");--> statement-breakpoint
 CREATE INDEX "tasks_status_idx" ON "tasks" USING btree ("status","lease_expires_at");--> statement-breakpoint
 CREATE INDEX "tasks_finished_idx" ON "tasks" USING btree ("finished_at");--> statement-breakpoint

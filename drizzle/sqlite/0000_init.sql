@@ -83,17 +83,18 @@ CREATE TABLE `sites` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `sites_org_url_uq` ON `sites` (`organization_id`,`normalized_url`);--> statement-breakpoint
 CREATE TABLE `task_entries` (
-	`task_id` text NOT NULL,
+	`task_num` integer NOT NULL,
 	`idx` integer NOT NULL,
 	`machine_name` text,
 	`entry` text,
 	`error` text,
-	PRIMARY KEY(`task_id`, `idx`),
-	FOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade
+	PRIMARY KEY(`task_num`, `idx`),
+	FOREIGN KEY (`task_num`) REFERENCES `tasks`(`num`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
 CREATE TABLE `tasks` (
-	`id` text PRIMARY KEY NOT NULL,
+	`num` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` text NOT NULL,
 	`site_id` integer NOT NULL,
 	`seq` integer NOT NULL,
 	`status` text NOT NULL,
@@ -120,6 +121,7 @@ CREATE TABLE `tasks` (
 	FOREIGN KEY (`site_id`) REFERENCES `sites`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `tasks_id_uq` ON `tasks` (`id`);--> statement-breakpoint
 CREATE INDEX `tasks_site_status_idx` ON `tasks` (`site_id`,`status`,`seq`);--> statement-breakpoint
 CREATE INDEX `tasks_status_idx` ON `tasks` (`status`,`lease_expires_at`);--> statement-breakpoint
 CREATE INDEX `tasks_finished_idx` ON `tasks` (`finished_at`);--> statement-breakpoint

@@ -99,7 +99,9 @@ export const settings = pgTable("settings", {
  * holds its lease, and "completed" or "failed". `seq` orders a site's tasks.
  */
 export const tasks = pgTable("tasks", {
-  id: text("id").primaryKey(),
+  /** Internal key: staging rows carry this small integer, not the public uuid. */
+  num: integer("num").primaryKey().generatedAlwaysAsIdentity(),
+  id: text("id").notNull(),
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   seq: integer("seq").notNull(),
   status: text("status", { enum: ["receiving", "pending", "in_progress", "completed", "failed"] }).notNull(),
@@ -125,6 +127,7 @@ export const tasks = pgTable("tasks", {
   updatedAt: ts("updated_at").notNull().defaultNow(),
   finishedAt: ts("finished_at"),
 }, (t) => [
+  uniqueIndex("tasks_id_uq").on(t.id),
   index("tasks_site_status_idx").on(t.siteId, t.status, t.seq),
   index("tasks_status_idx").on(t.status, t.leaseExpiresAt),
   index("tasks_finished_idx").on(t.finishedAt),
@@ -136,11 +139,11 @@ export const tasks = pgTable("tasks", {
  * `machine_name` lets a full sync keep every module the payload named.
  */
 export const taskEntries = pgTable("task_entries", {
-  taskId: text("task_id").notNull().references(() => tasks.id, { onDelete: "cascade" }),
+  taskNum: integer("task_num").notNull().references(() => tasks.num, { onDelete: "cascade" }),
   idx: integer("idx").notNull(),
   machineName: text("machine_name"),
   entry: text("entry"),
   error: text("error"),
 }, (t) => [
-  primaryKey({ columns: [t.taskId, t.idx] }),
+  primaryKey({ columns: [t.taskNum, t.idx] }),
 ]);

@@ -2,14 +2,14 @@
 // site's row lock, as synchronous syncs do; claims are conditional UPDATEs,
 // so any number of workers on any number of instances take a task once.
 import type postgres from "postgres";
-import type { SiteModuleState } from "../../sync/plan";
+import { decodeEntry, encodeEntry } from "../staging";
 import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStatus, TaskStore } from "../task-types";
 import type { KnownIds } from "../types";
 import { PostgresModules } from "./modules";
 
 
 interface TaskRow {
-  id: string; site_id: number; status: TaskStatus; full_sync: boolean; site_name: string | null; core_version: string | null;
+  num: number; id: string; site_id: number; status: TaskStatus; full_sync: boolean; site_name: string | null; core_version: string | null;
   php_version: string | null; ip_address: string | null; total: number; current: number; cursor: number;
   modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;
   result: string | null; error: string | null; finished_at: Date | null;
@@ -26,11 +26,12 @@ export class PostgresTasks implements TaskStore {
 
   async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
     const rows = entries.map((e) => ({
-      i: e.idx, n: e.machineName, e: e.entry ? JSON.stringify(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
+      i: e.idx, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
     }));
     await this.sql`
-      INSERT INTO task_entries (task_id, idx, machine_name, entry, error)
-      SELECT ${taskId}, i, n, e, r FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`;
+      INSERT INTO task_entries (task_num, idx, machine_name, entry, error)
+      SELECT (SELECT num FROM tasks WHERE id = ${taskId}), i, n, e, r
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`;
   }
 
   async abortUpload(taskId: string): Promise<void> {
@@ -45,7 +46,7 @@ export class PostgresTasks implements TaskStore {
       if (!task) return { total: 0 };
       await tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`;
       const [counted] = await tx<{ total: number }[]>`
-        SELECT count(*)::int AS total FROM task_entries WHERE task_id = ${taskId} AND entry IS NOT NULL`;
+        SELECT count(*)::int AS total FROM task_entries WHERE task_num = (SELECT num FROM tasks WHERE id = ${taskId}) AND entry IS NOT NULL`;
       const total = counted!.total;
       await tx`
         UPDATE tasks SET status = 'pending', total = ${total}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
@@ -90,10 +91,10 @@ export class PostgresTasks implements TaskStore {
       let applied = 0;
       for (let b = 0; b < batches; b++) {
         const rows = await tx<{ idx: number; entry: string }[]>`
-          SELECT idx, entry FROM task_entries WHERE task_id = ${taskId} AND idx > ${cursor} AND entry IS NOT NULL
+          SELECT idx, entry FROM task_entries WHERE task_num = ${task.num} AND idx > ${cursor} AND entry IS NOT NULL
           ORDER BY idx LIMIT ${batchSize}`;
         if (rows.length === 0) break;
-        const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
+        const entries = rows.map((r) => decodeEntry(r.entry));
         const present = await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
         const { plan, learned: batchLearned } = await modules.apply(task.site_id, present, entries, false, new Set(), known, new Date().toISOString());
         cursor = rows.at(-1)!.idx;
@@ -123,7 +124,7 @@ export class PostgresTasks implements TaskStore {
         // Everything the payload named stays, skipped entries included; only a failed task never gets here.
         const result = await tx`
           DELETE FROM site_modules WHERE site_id = ${task.site_id} AND module_id NOT IN (
-            SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_id = ${taskId})`;
+            SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_num = ${task.num})`;
         removed = result.count;
       }
       await tx`
@@ -131,7 +132,7 @@ export class PostgresTasks implements TaskStore {
           ip_address = ${task.ip_address}, last_synced_at = GREATEST(last_synced_at, ${now.toISOString()}::timestamptz), sync_fingerprint = NULL
         WHERE id = ${task.site_id}`;
       const errors = (await tx<{ error: string }[]>`
-        SELECT error FROM task_entries WHERE task_id = ${taskId} AND error IS NOT NULL ORDER BY idx`).map((r) => JSON.parse(r.error) as EntryError);
+        SELECT error FROM task_entries WHERE task_num = ${task.num} AND error IS NOT NULL ORDER BY idx`).map((r) => JSON.parse(r.error) as EntryError);
       const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
       const result = {
         site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,

@@ -100,7 +100,9 @@ export const settings = sqliteTable("settings", {
  * holds its lease, and "completed" or "failed". `seq` orders a site's tasks.
  */
 export const tasks = sqliteTable("tasks", {
-  id: text("id").primaryKey(),
+  /** Internal key: staging rows carry this small integer, not the public uuid. */
+  num: integer("num").primaryKey({ autoIncrement: true }),
+  id: text("id").notNull(),
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   seq: integer("seq").notNull(),
   status: text("status", { enum: ["receiving", "pending", "in_progress", "completed", "failed"] }).notNull(),
@@ -126,6 +128,7 @@ export const tasks = sqliteTable("tasks", {
   updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   finishedAt: integer("finished_at"),
 }, (t) => [
+  uniqueIndex("tasks_id_uq").on(t.id),
   index("tasks_site_status_idx").on(t.siteId, t.status, t.seq),
   index("tasks_status_idx").on(t.status, t.leaseExpiresAt),
   index("tasks_finished_idx").on(t.finishedAt),
@@ -137,11 +140,11 @@ export const tasks = sqliteTable("tasks", {
  * `machine_name` lets a full sync keep every module the payload named.
  */
 export const taskEntries = sqliteTable("task_entries", {
-  taskId: text("task_id").notNull().references(() => tasks.id, { onDelete: "cascade" }),
+  taskNum: integer("task_num").notNull().references(() => tasks.num, { onDelete: "cascade" }),
   idx: integer("idx").notNull(),
   machineName: text("machine_name"),
   entry: text("entry"),
   error: text("error"),
 }, (t) => [
-  primaryKey({ columns: [t.taskId, t.idx] }),
+  primaryKey({ columns: [t.taskNum, t.idx] }),
 ]);

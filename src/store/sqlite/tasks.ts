@@ -1,7 +1,7 @@
 // Background syncs on SQLite. Every step that writes runs in BEGIN IMMEDIATE,
 // so it is atomic and ordered with every other write, from any process.
 import type { Database } from "bun:sqlite";
-import type { SiteModuleState } from "../../sync/plan";
+import { decodeEntry, encodeEntry } from "../staging";
 import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStatus, TaskStore } from "../task-types";
 import type { KnownIds } from "../types";
 import { BatchStatement } from "./batch";
@@ -10,7 +10,7 @@ import type { WriteGate } from "./write-gate";
 
 
 interface TaskRow {
-  id: string; site_id: number; status: TaskStatus; full_sync: number; site_name: string | null; core_version: string | null;
+  num: number; id: string; site_id: number; status: TaskStatus; full_sync: number; site_name: string | null; core_version: string | null;
   php_version: string | null; ip_address: string | null; total: number; current: number; cursor: number;
   modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;
   result: string | null; error: string | null; finished_at: number | null;
@@ -20,7 +20,7 @@ export class SqliteTasks implements TaskStore {
   private readonly stage: BatchStatement;
 
   constructor(private readonly db: Database, private readonly modules: SqliteModules, private readonly gate: WriteGate) {
-    this.stage = new BatchStatement(db, 5, (values) => `INSERT INTO task_entries (task_id, idx, machine_name, entry, error) VALUES ${values}`);
+    this.stage = new BatchStatement(db, 5, (values) => `INSERT INTO task_entries (task_num, idx, machine_name, entry, error) VALUES ${values}`);
   }
 
   /** A write transaction, in turn with this process's other writers (write-gate.ts). */
@@ -35,8 +35,14 @@ export class SqliteTasks implements TaskStore {
   }
 
   async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
-    const rows = entries.map((e) => [taskId, e.idx, e.machineName, e.entry ? JSON.stringify(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
+    const num = this.numOf(taskId);
+    const rows = entries.map((e) => [num, e.idx, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
     await this.immediate(() => this.stage.run(rows));
+  }
+
+  /** The internal key staging rows use; -1 (matching nothing) for an unknown task. */
+  private numOf(taskId: string): number {
+    return this.db.query<{ num: number }, [string]>("SELECT num FROM tasks WHERE id = ?").get(taskId)?.num ?? -1;
   }
 
   async abortUpload(taskId: string): Promise<void> {
@@ -45,8 +51,8 @@ export class SqliteTasks implements TaskStore {
 
   async acceptUpload(taskId: string, sync: AcceptedSync): Promise<{ total: number }> {
     return this.immediate(() => {
-      const { total } = this.db.query<{ total: number }, [string]>(
-        "SELECT count(*) AS total FROM task_entries WHERE task_id = ? AND entry IS NOT NULL").get(taskId)!;
+      const { total } = this.db.query<{ total: number }, [number]>(
+        "SELECT count(*) AS total FROM task_entries WHERE task_num = ? AND entry IS NOT NULL").get(this.numOf(taskId))!;
       const info = sync.drupalInfo;
       this.db.query(
         `UPDATE tasks SET status = 'pending', total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
@@ -85,17 +91,17 @@ export class SqliteTasks implements TaskStore {
       const task = this.owned(taskId, owner);
       if (!task) return null;
       const learned: KnownIds = { modules: new Map(), versions: new Map() };
-      const next = this.db.query<{ idx: number; entry: string }, [string, number, number]>(
-        "SELECT idx, entry FROM task_entries WHERE task_id = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?");
+      const next = this.db.query<{ idx: number; entry: string }, [number, number, number]>(
+        "SELECT idx, entry FROM task_entries WHERE task_num = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?");
       const progress = this.db.query(
         `UPDATE tasks SET cursor = ?, current = current + ?, modules_created = modules_created + ?, modules_updated = modules_updated + ?,
            modules_unchanged = modules_unchanged + ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`);
       let { cursor, current } = task;
       let applied = 0;
       for (let b = 0; b < batches; b++) {
-        const rows = next.all(taskId, cursor, batchSize);
+        const rows = next.all(task.num, cursor, batchSize);
         if (rows.length === 0) break;
-        const entries = rows.map((r) => JSON.parse(r.entry) as SiteModuleState);
+        const entries = rows.map((r) => decodeEntry(r.entry));
         const now = Date.now();
         const present = this.modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
         const { plan, learned: batchLearned } = this.modules.apply(task.site_id, present, entries, false, new Set(), known, now);
@@ -121,15 +127,15 @@ export class SqliteTasks implements TaskStore {
         // Everything the payload named stays, skipped entries included; only a failed task never gets here.
         removed = this.db.query(
           `DELETE FROM site_modules WHERE site_id = ? AND module_id NOT IN (
-             SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_id = ?)`,
-        ).run(task.site_id, taskId).changes;
+             SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_num = ?)`,
+        ).run(task.site_id, task.num).changes;
       }
       this.db.query(
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
            last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = NULL WHERE id = ?`,
       ).run(task.site_name, task.core_version, task.php_version, task.ip_address, now, task.site_id);
-      const errors = this.db.query<{ error: string }, [string]>(
-        "SELECT error FROM task_entries WHERE task_id = ? AND error IS NOT NULL ORDER BY idx").all(taskId).map((r) => JSON.parse(r.error) as EntryError);
+      const errors = this.db.query<{ error: string }, [number]>(
+        "SELECT error FROM task_entries WHERE task_num = ? AND error IS NOT NULL ORDER BY idx").all(task.num).map((r) => JSON.parse(r.error) as EntryError);
       const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
       const result = {
         site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,
