@@ -41,7 +41,8 @@ export async function start(config: Config): Promise<void> {
     // Nothing new is accepted; batches in hand commit, their tasks are handed
     // back for another instance (or the next start) to continue; well within 10 s.
     const forced = setTimeout(() => process.exit(1), 9000);
-    await app.stop();
+    // In-flight requests get a few seconds; the forced exit above bounds the rest.
+    await Promise.race([app.stop(), Bun.sleep(4000)]);
     maintenance.stop();
     await pool.stop();
     await queue.close();
