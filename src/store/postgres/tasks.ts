@@ -3,17 +3,13 @@
 // so any number of workers on any number of instances take a task once.
 import type postgres from "postgres";
 import { decodeEntry, encodeEntry } from "../staging";
-import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStatus, TaskStore } from "../task-types";
+import { completedResult, taskRecord, type TaskRow as BaseTaskRow } from "../task-rows";
+import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStore } from "../task-types";
 import type { KnownIds } from "../types";
 import { PostgresModules } from "./modules";
 
 
-interface TaskRow {
-  num: number; id: string; site_id: number; status: TaskStatus; full_sync: boolean; site_name: string | null; core_version: string | null;
-  php_version: string | null; ip_address: string | null; total: number; current: number; cursor: number;
-  modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;
-  result: string | null; error: string | null; finished_at: Date | null;
-}
+type TaskRow = BaseTaskRow<boolean, Date>;
 
 export class PostgresTasks implements TaskStore {
   constructor(private readonly sql: postgres.Sql) {}
@@ -133,12 +129,7 @@ export class PostgresTasks implements TaskStore {
         WHERE id = ${task.site_id}`;
       const errors = (await tx<{ error: string }[]>`
         SELECT error FROM task_entries WHERE task_num = ${task.num} AND error IS NOT NULL ORDER BY idx`).map((r) => JSON.parse(r.error) as EntryError);
-      const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
-      const result = {
-        site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,
-        modules_updated: task.modules_updated, modules_unchanged: task.modules_unchanged, modules_removed: removed,
-        errors, message: `Successfully synced ${processed} modules`, completed_at: Math.floor(now.getTime() / 1000),
-      };
+      const result = completedResult(task, removed, errors, now);
       await tx`
         UPDATE tasks SET status = 'completed', modules_removed = ${removed}, result = ${JSON.stringify(result)},
           finished_at = ${now.toISOString()}::timestamptz, updated_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
@@ -163,13 +154,7 @@ export class PostgresTasks implements TaskStore {
   async getTask(taskId: string): Promise<TaskRecord | null> {
     const [row] = await this.sql<TaskRow[]>`SELECT * FROM tasks WHERE id = ${taskId}`;
     if (!row) return null;
-    return {
-      id: row.id, siteId: row.site_id, status: row.status, total: row.total, current: row.current,
-      counts: { modulesCreated: row.modules_created, modulesUpdated: row.modules_updated, modulesUnchanged: row.modules_unchanged, modulesRemoved: row.modules_removed },
-      result: row.result === null ? null : JSON.parse(row.result),
-      error: row.error,
-      finishedAt: row.finished_at,
-    };
+    return taskRecord(row, row.finished_at);
   }
 
   async runnableTaskIds(limit: number): Promise<string[]> {

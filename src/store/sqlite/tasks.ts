@@ -2,19 +2,15 @@
 // so it is atomic and ordered with every other write, from any process.
 import type { Database } from "bun:sqlite";
 import { decodeEntry, encodeEntry } from "../staging";
-import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStatus, TaskStore } from "../task-types";
+import { completedResult, taskRecord, type TaskRow as BaseTaskRow } from "../task-rows";
+import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStore } from "../task-types";
 import type { KnownIds } from "../types";
 import { BatchStatement } from "./batch";
 import type { SqliteModules } from "./modules";
 import type { WriteGate } from "./write-gate";
 
-
-interface TaskRow {
-  num: number; id: string; site_id: number; status: TaskStatus; full_sync: number; site_name: string | null; core_version: string | null;
-  php_version: string | null; ip_address: string | null; total: number; current: number; cursor: number;
-  modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;
-  result: string | null; error: string | null; finished_at: number | null;
-}
+/** SQLite hands booleans back as 0/1 and times as Unix ms. */
+type TaskRow = BaseTaskRow<number, number>;
 
 export class SqliteTasks implements TaskStore {
   private readonly stage: BatchStatement;
@@ -136,12 +132,7 @@ export class SqliteTasks implements TaskStore {
       ).run(task.site_name, task.core_version, task.php_version, task.ip_address, now, task.site_id);
       const errors = this.db.query<{ error: string }, [number]>(
         "SELECT error FROM task_entries WHERE task_num = ? AND error IS NOT NULL ORDER BY idx").all(task.num).map((r) => JSON.parse(r.error) as EntryError);
-      const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
-      const result = {
-        site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,
-        modules_updated: task.modules_updated, modules_unchanged: task.modules_unchanged, modules_removed: removed,
-        errors, message: `Successfully synced ${processed} modules`, completed_at: Math.floor(now / 1000),
-      };
+      const result = completedResult(task, removed, errors, new Date(now));
       this.db.query(
         `UPDATE tasks SET status = 'completed', modules_removed = ?, result = ?, finished_at = ?, updated_at = ?,
            lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
@@ -168,13 +159,7 @@ export class SqliteTasks implements TaskStore {
   async getTask(taskId: string): Promise<TaskRecord | null> {
     const row = this.db.query<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?").get(taskId);
     if (!row) return null;
-    return {
-      id: row.id, siteId: row.site_id, status: row.status, total: row.total, current: row.current,
-      counts: { modulesCreated: row.modules_created, modulesUpdated: row.modules_updated, modulesUnchanged: row.modules_unchanged, modulesRemoved: row.modules_removed },
-      result: row.result === null ? null : JSON.parse(row.result),
-      error: row.error,
-      finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
-    };
+    return taskRecord(row, row.finished_at === null ? null : new Date(row.finished_at));
   }
 
   async runnableTaskIds(limit: number): Promise<string[]> {
