@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps) {
   // MAX_BODY_MB is enforced by the routes (declared and actual size, after
   // decompression), which answer 413 as JSON; Bun's own limit would answer first, in plain text.
   return new Elysia({ serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER } })
-    .use(errorHandling(ctx.logger))
+    .use(errorHandling(ctx.logger, ctx.metrics))
     .use(metricsRoutes(ctx))
     .use(openapi({ path: "/swagger", specPath: "/swagger/json", documentation }))
     .use(healthRoutes(ctx))

@@ -4,6 +4,8 @@
 import { Elysia } from "elysia";
 import { ApiError, type FieldError } from "../errors";
 import type { Logger } from "../log";
+import { observeRequest } from "../metrics";
+import type { Metrics } from "../metrics/registry";
 
 const requestIds = new WeakMap<Request, string>();
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -17,7 +19,7 @@ function validationErrors(error: unknown, where: string): FieldError[] {
   }));
 }
 
-export function errorHandling(logger: Logger) {
+export function errorHandling(logger: Logger, metrics?: Metrics) {
   return new Elysia({ name: "http.errors" })
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
@@ -25,50 +27,56 @@ export function errorHandling(logger: Logger) {
       requestIds.set(request, id);
       set.headers["x-request-id"] = id;
     })
-    .onError({ as: "global" }, ({ code, error, set, request }) => {
-      const id = requestIds.get(request) ?? crypto.randomUUID();
-      set.headers["x-request-id"] = id;
-      if (error instanceof ApiError) {
-        set.status = error.status;
-        if (error.extra.headers) Object.assign(set.headers, error.extra.headers);
-        return error.extra.errors ? { detail: error.detail, errors: error.extra.errors } : { detail: error.detail };
-      }
-      switch (code) {
-        case "NOT_FOUND":
-          set.status = 404;
-          return { detail: "Not found" };
-        case "PARSE":
-          set.status = 400;
-          return { detail: "Request body is not valid JSON" };
-        case "VALIDATION": {
-          const where = (error as { type?: string }).type ?? "body";
-          // A response that fails its own schema is our bug, not the client's: a 500, logged.
-          if (where === "response") break;
-          set.status = 400;
-          return { detail: `Invalid ${where}`, errors: validationErrors(error, where) };
-        }
-        case "INVALID_COOKIE_SIGNATURE":
-        case "INVALID_FILE_TYPE":
-          set.status = 400;
-          return { detail: "Bad request" };
-      }
-      const status = (error as { status?: unknown }).status;
-      if (typeof status === "number" && status >= 400 && status < 500) {
-        // Elysia-raised client errors (e.g. 413 from the body limit): pass the status, not the internals.
-        set.status = status;
-        return { detail: status === 413 ? "Request body too large" : "Bad request" };
-      }
-      // Drivers wrap the database's own message (and code) in `cause`: log it too.
-      const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;
-      logger.error("unhandled error", {
-        request_id: id,
-        method: request.method,
-        path: new URL(request.url).pathname,
-        error: error instanceof Error ? error.message : String(error),
-        ...(cause && { cause: cause.message ?? String(cause), cause_code: cause.code }),
-        stack: error instanceof Error ? error.stack : undefined,
-      });
-      set.status = 500;
-      return { detail: "Internal server error" };
+    .onError({ as: "global" }, (context) => {
+      const body = answer(context);
+      if (metrics) observeRequest(metrics, context.request, (context as { route?: string }).route, context.set.status);
+      return body;
     });
+
+  function answer({ code, error, set, request }: { code: unknown; error: unknown; set: { status?: number | string; headers: Record<string, unknown> }; request: Request }) {
+    const id = requestIds.get(request) ?? crypto.randomUUID();
+    set.headers["x-request-id"] = id;
+    if (error instanceof ApiError) {
+      set.status = error.status;
+      if (error.extra.headers) Object.assign(set.headers, error.extra.headers);
+      return error.extra.errors ? { detail: error.detail, errors: error.extra.errors } : { detail: error.detail };
+    }
+    switch (code) {
+      case "NOT_FOUND":
+        set.status = 404;
+        return { detail: "Not found" };
+      case "PARSE":
+        set.status = 400;
+        return { detail: "Request body is not valid JSON" };
+      case "VALIDATION": {
+        const where = (error as { type?: string }).type ?? "body";
+        // A response that fails its own schema is our bug, not the client's: a 500, logged.
+        if (where === "response") break;
+        set.status = 400;
+        return { detail: `Invalid ${where}`, errors: validationErrors(error, where) };
+      }
+      case "INVALID_COOKIE_SIGNATURE":
+      case "INVALID_FILE_TYPE":
+        set.status = 400;
+        return { detail: "Bad request" };
+    }
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      // Elysia-raised client errors (e.g. 413 from the body limit): pass the status, not the internals.
+      set.status = status;
+      return { detail: status === 413 ? "Request body too large" : "Bad request" };
+    }
+    // Drivers wrap the database's own message (and code) in `cause`: log it too.
+    const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;
+    logger.error("unhandled error", {
+      request_id: id,
+      method: request.method,
+      path: new URL(request.url).pathname,
+      error: error instanceof Error ? error.message : String(error),
+      ...(cause && { cause: cause.message ?? String(cause), cause_code: cause.code }),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    set.status = 500;
+    return { detail: "Internal server error" };
+  }
 }

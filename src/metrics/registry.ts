@@ -49,8 +49,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Labelled series by "method route status": prom-client's label lookup costs more than the observation. */
+  private readonly requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "modsync_" });
+  }
+
+  recordRequest(method: string, route: string, status: number | string, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   recordSync(fullSync: boolean, unchangedPath: boolean, counts: SyncCounts, cache: CacheReport | null): void {

@@ -50,6 +50,9 @@ export class TaskRunner {
       if (batch === null) return "lost"; // the lease lapsed and another worker took the task
       progress = batch;
       if (batch.applied === 0) break;
+      // Let the thread's other events run: on SQLite a transaction completes
+      // without I/O waits, and a "stop" message would otherwise never arrive.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const completed = await this.attempt(taskId, progress, () => this.tasks.completeTask(taskId, owner));
     if (completed === "failed") return "failed";

@@ -19,8 +19,8 @@ import { DUPLICATE_DETAIL, judgeEntry, ModuleCollector, validateEnvelope, valida
 import { NameSet } from "./name-set";
 import type { JobQueue } from "./queue";
 
-/** Identity bodies up to this size (declared) are read whole. */
-const WHOLE_BODY_BYTES = 2 * 1024 * 1024;
+/** Bodies up to this size (declared, or found so after reading) are parsed whole; larger ones are streamed. */
+export const WHOLE_BODY_BYTES = 2 * 1024 * 1024;
 const ENCODINGS = new Set(["identity", "gzip", "x-gzip", "deflate"]);
 
 export type Received =
@@ -36,16 +36,27 @@ export class UploadService {
   ) {}
 
   async receive(site: SiteRecord, request: Request): Promise<Received> {
+    const { maxBodyBytes } = this.config;
     const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase() || "identity";
     if (!ENCODINGS.has(encoding)) throw new ApiError(415, `Unsupported Content-Encoding: ${encoding}`);
     const declared = Number(request.headers.get("content-length") ?? NaN);
-    if (declared > this.config.maxBodyBytes) throw tooLarge(this.config.maxBodyBytes);
-    if (encoding === "identity" && declared <= WHOLE_BODY_BYTES) return this.receiveWhole(site, request);
-    return this.receiveStream(site, request, encoding);
+    if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+    if (encoding === "identity" && declared <= WHOLE_BODY_BYTES) return this.receiveWhole(site, await readBytes(request, maxBodyBytes));
+
+    let stream = request.body;
+    if (!stream) throw badRequest("Request body is not valid JSON", [{ loc: ["body"], msg: "Empty body" }]);
+    if (encoding !== "identity") stream = stream.pipeThrough(new DecompressionStream(encoding === "deflate" ? "deflate" : "gzip"));
+    const body = new BodyReader(stream.getReader() as ChunkReader, encoding, maxBodyBytes);
+    // A body of unknown size that turns out small is read whole, like one that said so.
+    const head = await body.readUpTo(WHOLE_BODY_BYTES).catch(async (err: unknown) => {
+      await body.cancel();
+      throw err;
+    });
+    if (head.done) return this.receiveWhole(site, concat(head.chunks));
+    return this.receiveStream(site, head.chunks, body);
   }
 
-  private async receiveWhole(site: SiteRecord, request: Request): Promise<Received> {
-    const bytes = await readBytes(request, this.config.maxBodyBytes);
+  private async receiveWhole(site: SiteRecord, bytes: Uint8Array): Promise<Received> {
     const body = parseJson(bytes);
     const payload = validateEnvelope(body);
     checkSite(site, payload);
@@ -67,12 +78,9 @@ export class UploadService {
     }
   }
 
-  private async receiveStream(site: SiteRecord, request: Request, encoding: string): Promise<Received> {
-    const { maxBodyBytes, backgroundThreshold, batchSize } = this.config;
-    let stream = request.body;
-    if (!stream) throw badRequest("Request body is not valid JSON", [{ loc: ["body"], msg: "Empty body" }]);
-    if (encoding !== "identity") stream = stream.pipeThrough(new DecompressionStream(encoding === "deflate" ? "deflate" : "gzip"));
-
+  /** A body too large to hold: split as it arrives; `head` holds the chunks already read. */
+  private async receiveStream(site: SiteRecord, head: Uint8Array[], body: BodyReader): Promise<Received> {
+    const { backgroundThreshold, batchSize } = this.config;
     const fields: Record<string, unknown> = {};
     // Until the threshold is passed, entries are kept (they may be applied at once).
     const collector = new ModuleCollector();
@@ -80,9 +88,7 @@ export class UploadService {
     let taskId: string | null = null;
     let batch: StagedEntry[] = [];
     let index = 0;
-    const names = new NameSet();
-    // The raw bytes, for the fingerprint of a body applied at once; dropped once too big to matter.
-    let raw: Uint8Array[] | null = [];
+    let names: NameSet | null = null;
 
     const stage = async (entries: StagedEntry[]) => {
       if (entries.length > 0) await this.store.tasks.stageEntries(taskId!, entries);
@@ -99,13 +105,13 @@ export class UploadService {
             collector.add(item.value, item.suspectText);
             if (collector.entries.length > backgroundThreshold) {
               taskId = await this.store.tasks.beginUpload(site.id);
-              batch = held.map((h, i) => staging(judgeEntry(h.value, i, h.suspectText), names));
+              names = new NameSet();
+              batch = held.map((h, i) => staging(judgeEntry(h.value, i, h.suspectText), names!));
               held = [];
-              raw = null;
             }
             continue;
           }
-          batch.push(staging(judgeEntry(item.value, idx, item.suspectText), names));
+          batch.push(staging(judgeEntry(item.value, idx, item.suspectText), names!));
           if (batch.length >= batchSize) {
             const full = batch;
             batch = [];
@@ -115,41 +121,20 @@ export class UploadService {
       },
     });
 
-    let received = 0;
-    const reader = stream.getReader();
     try {
-      for (;;) {
-        const { done, value } = await reader.read().catch((err: unknown) => {
-          // Decompression fails on data that is not what Content-Encoding says (or is cut short);
-          // on an identity body a read fails only when the client has gone.
-          if (encoding !== "identity") throw badRequest(`Request body is not valid ${encoding}`, [{ loc: ["body"], msg: "Invalid compressed data" }]);
-          throw err;
-        });
-        if (done) break;
-        received += value.byteLength;
-        // Counted after decompression: a small gzip body cannot unpack past the limit.
-        if (received > maxBodyBytes) {
-          await reader.cancel().catch(() => {});
-          throw tooLarge(maxBodyBytes);
-        }
-        if (raw) {
-          raw.push(value);
-          if (received > WHOLE_BODY_BYTES) raw = null;
-        }
-        await splitter.push(value);
-      }
+      for (const chunk of head) await splitter.push(chunk);
+      for (let chunk = await body.next(); chunk !== null; chunk = await body.next()) await splitter.push(chunk);
       splitter.end();
       if (splitter.modulesArray) fields.modules = [];
       // Every envelope string is checked for unstorable text: it is small.
       const payload = validateEnvelope({ value: fields, suspectText: true });
       checkSite(site, payload);
-      if (taskId === null) {
-        const fingerprint = raw ? payloadFingerprint(concat(raw)) : null;
-        return { kind: "synced", response: await this.sync.apply(site, payload, collector, fingerprint) };
-      }
+      // Past WHOLE_BODY_BYTES the body has no fingerprint: such re-syncs are compared, not skipped.
+      if (taskId === null) return { kind: "synced", response: await this.sync.apply(site, payload, collector, null) };
       await stage(batch);
       return await this.accept(taskId, payload);
     } catch (err) {
+      await body.cancel();
       if (taskId !== null) await this.store.tasks.abortUpload(taskId).catch(() => {});
       if (err instanceof PayloadSyntaxError) throw badRequest(err.message, [{ loc: ["body"], msg: err.message }]);
       throw err;
@@ -179,6 +164,51 @@ function staging(judged: Judgement, seen: NameSet): StagedEntry {
   return judged.entry
     ? { idx: index, machineName: judged.machineName, entry: judged.entry }
     : { idx: index, machineName, error: judged.error };
+}
+
+interface ChunkReader {
+  read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
+  cancel(): Promise<void>;
+}
+
+/** Reads a (decompressed) body chunk by chunk, enforcing MAX_BODY_MB on what it yields. */
+class BodyReader {
+  private received = 0;
+
+  constructor(private readonly reader: ChunkReader, private readonly encoding: string, private readonly maxBytes: number) {}
+
+  /** The next chunk, or null at the end. */
+  async next(): Promise<Uint8Array | null> {
+    const { done, value } = await this.reader.read().catch((err: unknown) => {
+      // Decompression fails on data that is not what Content-Encoding says (or is cut short);
+      // on an identity body a read fails only when the client has gone.
+      if (this.encoding !== "identity") throw badRequest(`Request body is not valid ${this.encoding}`, [{ loc: ["body"], msg: "Invalid compressed data" }]);
+      throw err;
+    });
+    if (done) return null;
+    this.received += value.byteLength;
+    // Counted after decompression: a small gzip body cannot unpack past the limit.
+    if (this.received > this.maxBytes) throw tooLarge(this.maxBytes);
+    return value;
+  }
+
+  /** Chunks until more than `bytes` were read or the body ended. */
+  async readUpTo(bytes: number): Promise<{ chunks: Uint8Array[]; done: boolean }> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    while (size <= bytes) {
+      const chunk = await this.next();
+      if (chunk === null) return { chunks, done: true };
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+    return { chunks, done: false };
+  }
+
+  /** Stops reading: the rest of the body is not wanted. */
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => {});
+  }
 }
 
 function tooLarge(maxBytes: number): ApiError {

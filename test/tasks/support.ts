@@ -1,0 +1,206 @@
+// Shared by the background-sync tests: raw SQL on either dialect, a site's
+// stored modules in full, payload → expected rows, and real server processes.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { AccountsService } from "../../src/accounts/service";
+import { SitesService } from "../../src/sites/service";
+import type { PostgresStore } from "../../src/store/postgres/store";
+import type { SqliteStore } from "../../src/store/sqlite/store";
+import type { SiteModuleRow, Store } from "../../src/store/types";
+import type { SeededSite } from "../support/harness";
+import { freePort } from "../support/redis-server";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+
+/** Runs one SQL statement (no parameters: tests inline their own ids) and returns its rows. */
+export async function sql<T = Record<string, unknown>>(store: Store, text: string): Promise<T[]> {
+  if (store.dialect === "sqlite") return (store as SqliteStore).raw.query(text).all() as T[];
+  return (await (store as PostgresStore).sql.unsafe(text)) as unknown as T[];
+}
+
+export async function count(store: Store, text: string): Promise<number> {
+  const [row] = await sql<{ n: number | string }>(store, text);
+  return Number(row!.n);
+}
+
+export interface TaskRows { tasks: number; entries: number }
+
+/** Rows in tasks and task_entries (optionally only one site's). */
+export async function taskRows(store: Store, siteId?: number): Promise<TaskRows> {
+  const where = siteId === undefined ? "" : ` WHERE site_id = ${siteId}`;
+  const tasks = await count(store, `SELECT count(*) AS n FROM tasks${where}`);
+  if (siteId === undefined) return { tasks, entries: await count(store, "SELECT count(*) AS n FROM task_entries") };
+  // Staging rows point at their task by its internal number (task_num) or, in older schemas, its id.
+  const entries = await count(store, `SELECT count(*) AS n FROM task_entries WHERE task_num IN (SELECT num FROM tasks${where})`)
+    .catch(() => count(store, `SELECT count(*) AS n FROM task_entries WHERE task_id IN (SELECT id FROM tasks${where})`));
+  return { tasks, entries };
+}
+
+/** Every module of a site, page after page, sorted by machine_name in JS (collations differ). */
+export async function allSiteModules(store: Store, siteId: number): Promise<SiteModuleRow[]> {
+  const out: SiteModuleRow[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listSiteModules(siteId, { limit: 1000, after });
+    out.push(...page);
+    if (page.length < 1000) break;
+    after = page.at(-1)!.machineName;
+  }
+  return out.sort((a, b) => (a.machineName < b.machineName ? -1 : a.machineName > b.machineName ? 1 : 0));
+}
+
+export type ModuleTuple = [string, string, string, boolean, string | null, string | null, string | null];
+
+/** What a site holds, comparable with expectedModules(). */
+export const storedTuples = (rows: SiteModuleRow[]): ModuleTuple[] =>
+  rows.map((m) => [m.machineName, m.displayName, m.moduleType, m.enabled, m.version, m.description, m.project]);
+
+interface RawModule {
+  machine_name: string; display_name: string; module_type: string; enabled: boolean;
+  version?: string | null; description?: string | null; project?: string | null;
+}
+
+/** The rows a site should hold after syncing exactly these (valid, distinct) entries. */
+export function expectedTuples(entries: readonly RawModule[]): ModuleTuple[] {
+  return [...entries]
+    .sort((a, b) => (a.machine_name < b.machine_name ? -1 : a.machine_name > b.machine_name ? 1 : 0))
+    .map((m) => [m.machine_name, m.display_name, m.module_type, m.enabled, m.version || null, m.description ?? null, m.project ?? null]);
+}
+
+/** A result without what differs between two sites or two moments. */
+export function comparable(result: Record<string, unknown>) {
+  const { site_id: _site, completed_at: _at, ...rest } = result;
+  return rest;
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
+export async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await Bun.sleep(everyMs);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+}
+
+// ---------------------------------------------------------------------------
+// A seeded world in a database a server process will use.
+
+export interface SeededWorld {
+  token: string;
+  outsiderToken: string;
+  orgId: number;
+  sites: SeededSite[];
+}
+
+export async function seedWorld(store: Store, siteCount: number): Promise<SeededWorld> {
+  const accounts = new AccountsService(store);
+  const sitesService = new SitesService(store);
+  const org = await accounts.createOrganization("Agency One");
+  const other = await accounts.createOrganization("Agency Two");
+  const user = await accounts.createUser({ email: "dev@agency-one.test", organizationId: org.id, role: "admin" });
+  const outsider = await accounts.createUser({ email: "dev@agency-two.test", organizationId: other.id, role: "member" });
+  const sites: SeededSite[] = [];
+  for (let i = 1; i <= siteCount; i++) {
+    sites.push(await sitesService.create({ organizationId: org.id, url: `https://proc-site-${i}.example`, name: `Process Site ${i}` }));
+  }
+  return { token: user.token, outsiderToken: outsider.token, orgId: org.id, sites };
+}
+
+// ---------------------------------------------------------------------------
+// Real server processes: `bun src/index.ts`, configured through the environment.
+
+export interface Server {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  base: string;
+  port: number;
+  stdout: Promise<string>;
+  stderr: Promise<string>;
+}
+
+const running = new Set<Subprocess>();
+const dirs: string[] = [];
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "modsync-tasks-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Kills every server still running and removes temp dirs: for afterAll. */
+export async function cleanupProcesses(): Promise<void> {
+  const procs = [...running];
+  for (const proc of procs) proc.kill("SIGKILL");
+  await Promise.all(procs.map((p) => p.exited));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const clean: Record<string, string | undefined> = { ...process.env };
+  for (const name of Object.keys(clean)) {
+    if (/^(PORT|HOST|DATABASE_URL|REDIS_URL|MAX_BODY_MB|LOG_LEVEL|RATE_LIMIT_PER_HOUR|SYNC_|TASK_|CACHE_|MODULE_CACHE|VERSION_CACHE)/.test(name)) delete clean[name];
+  }
+  const proc = Bun.spawn([process.execPath, "src/index.ts"], {
+    cwd: ROOT,
+    env: { ...clean, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000", SYNC_WORKERS: "1", ...env } as Record<string, string>,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  running.add(proc);
+  void proc.exited.then(() => running.delete(proc));
+  return {
+    proc,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    stdout: new Response(proc.stdout).text(),
+    stderr: new Response(proc.stderr).text(),
+  };
+}
+
+/** Polls /health until it answers, failing if the process exits or `ms` pass first. */
+export async function waitHealthy(server: Server, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (server.proc.exitCode !== null) throw new Error(`server exited with ${server.proc.exitCode}: ${await server.stderr}`);
+    try {
+      if ((await fetch(`${server.base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(50);
+  }
+  throw new Error(`server not healthy after ${ms} ms`);
+}
+
+/** The exit code, or null if the process is still running after `ms`. */
+export async function exitWithin(proc: Subprocess, ms: number): Promise<number | null> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  const code = await Promise.race([proc.exited, timeout]);
+  clearTimeout(timer);
+  return code;
+}
+
+export async function getStatus(base: string, token: string, taskId: string): Promise<{ code: number; body: any }> {
+  const res = await fetch(`${base}/api/v1/tasks/${taskId}/status`, { headers: { authorization: `Bearer ${token}` } });
+  return { code: res.status, body: await res.json() };
+}
+
+/** Waits for a task's status to be completed (or failed), through the API. */
+export async function waitFinished(base: string | (() => string), token: string, taskId: string, ms: number): Promise<any> {
+  return until(async () => {
+    const { code, body } = await getStatus(typeof base === "string" ? base : base(), token, taskId);
+    if (code !== 200) throw new Error(`status answered ${code}: ${JSON.stringify(body)}`);
+    return body.status === "completed" || body.status === "failed" ? body : undefined;
+  }, ms, `task ${taskId} to finish`, 100);
+}
