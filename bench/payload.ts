@@ -3,6 +3,7 @@
 // modsync's copy of the shared gen-payload.ts: the same modules, in the same
 // order, from the same random sequence, so both servers get identical work.
 // `bun bench/payload.ts 150` prints one payload.
+import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import core from "./data/drupal-core-modules.json";
 
 const CONTRIB = ["admin_toolbar","pathauto","token","ctools","metatag","webform","paragraphs","entity_reference_revisions","redirect","google_analytics","simple_sitemap","views_bulk_operations","field_group","linkit","entity_browser","inline_entity_form","honeypot","captcha","recaptcha","smtp","backup_migrate","devel","config_split","config_ignore","search_api","search_api_solr","facets","geofield","address","commerce","layout_builder_restrictions","gin","gin_toolbar","environment_indicator","masquerade","module_filter","stage_file_proxy","twig_tweak","ultimate_cron","xmlsitemap","scheduler","workbench_moderation","diff","video_embed_field","media_entity_browser","svg_image","crop","focal_point","image_widget_crop","key"];
@@ -75,6 +76,39 @@ export function payload(n: number, opts: PayloadOptions = {}): Payload {
     modules: mods,
     full_sync: opts.fullSync ?? false,
   };
+}
+
+/** Modules serialized per write by writePayloadFile. */
+const FILE_SLICE = 10_000;
+
+/**
+ * Writes `p` to `path` as exactly the bytes JSON.stringify(p) gives, a slice
+ * of modules at a time, and returns the file's size. A 1,000,000-module body
+ * is about 210 MB: built as one string it would sit in memory beside the
+ * payload's objects (and, with any non-Latin-1 text, at two bytes a char).
+ */
+export function writePayloadFile(path: string, p: Payload): number {
+  const fd = openSync(path, "w");
+  try {
+    // Every top-level key in its own order, so the output matches JSON.stringify(p).
+    Object.entries(p).forEach(([key, value], i) => {
+      writeSync(fd, `${i === 0 ? "{" : ","}${JSON.stringify(key)}:`);
+      if (key !== "modules") {
+        writeSync(fd, JSON.stringify(value));
+        return;
+      }
+      writeSync(fd, "[");
+      for (let at = 0; at < p.modules.length; at += FILE_SLICE) {
+        const slice = p.modules.slice(at, at + FILE_SLICE).map((m) => JSON.stringify(m)).join(",");
+        writeSync(fd, at === 0 ? slice : `,${slice}`);
+      }
+      writeSync(fd, "]");
+    });
+    writeSync(fd, "}");
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 if (import.meta.main) {

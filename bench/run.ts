@@ -1,10 +1,11 @@
 // `bun run bench`: modsync against the floor server (bench/floor-server.ts),
 // side by side in one run on the same work, printed as ratios. See
 // bench/README.md. Environment (read in lib/options.ts):
-//   BENCH_SCENARIOS     resync,large (default: both)
+//   BENCH_SCENARIOS     some of resync,large,huge (default: resync,large; huge is opt-in)
 //   BENCH_DURATION      seconds per wrk run (default 10)
 //   BENCH_ROUNDS        wrk rounds in the re-sync scenario (default 3)
 //   BENCH_LARGE_ROUNDS  fresh-process rounds of the 100k sync (default 3)
+//   BENCH_HUGE_ROUNDS   fresh-process rounds of the 1M sync (default 1)
 //   BENCH_DATABASE_URL  postgres://… to run modsync on Postgres (default: a SQLite file)
 //   BENCH_REDIS         1: the re-sync scenario also measures modsync with Redis
 //   BENCH_REDIS_URL     that Redis (default redis://127.0.0.1:6379; setting it implies BENCH_REDIS=1)
@@ -13,6 +14,7 @@ import { BENCH_RATE_LIMIT_PER_HOUR, Lab } from "./lib/lab";
 import { readOptions } from "./lib/options";
 import { printTable, writeJson, type BenchResults } from "./lib/report";
 import { stopWrk, wrkAvailable } from "./lib/wrk";
+import { hugeScenario } from "./scenarios/huge";
 import { largeScenario } from "./scenarios/large";
 import { resyncScenario } from "./scenarios/resync";
 import { resyncRedisScenario } from "./scenarios/resync-redis";
@@ -73,9 +75,13 @@ async function main(): Promise<number> {
     console.log(`\n[large] one 100,000-module sync to a fresh site, ${o.largeRounds} round(s) in fresh processes`);
     results.large = await largeScenario(lab, o.largeRounds);
   }
+  if (o.scenarios.has("huge")) {
+    console.log(`\n[huge] one 1,000,000-module sync to a fresh site, ${o.hugeRounds} round(s), each server alone in a fresh process`);
+    results.huge = await hugeScenario(lab, o.hugeRounds);
+  }
 
   const meta = {
-    seconds: o.seconds, rounds: o.rounds, largeRounds: o.largeRounds, dialect: lab.dialect, ...source,
+    seconds: o.seconds, rounds: o.rounds, largeRounds: o.largeRounds, hugeRounds: o.hugeRounds, dialect: lab.dialect, ...source,
     logLevel: o.logLevel, rateLimitPerHour: BENCH_RATE_LIMIT_PER_HOUR, redisUrl: o.redisUrl,
   };
   if (JSON.stringify(source) !== JSON.stringify({ commit: gitCommit(lab.repoDir), uncommitted: uncommitted(lab.repoDir) })) {

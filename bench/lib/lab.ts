@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { LogLevel } from "../../src/config";
+import { CONFIG_VARIABLES, type LogLevel } from "../../src/config";
 import { createFixtures, freshDatabase, type Fixtures, type ModsyncDatabase } from "./modsync";
 import { freePort, startServer, stopServer, type Server } from "./servers";
 
@@ -76,6 +76,10 @@ export class Lab {
       // /ready, not /health: it answers 200 only once the database and, when
       // configured, Redis answer, so no measured request falls back to in-process state.
       readyPath: "/ready",
+      // Every setting the bench does not set below stays at modsync's default
+      // (SYNC_BACKGROUND_THRESHOLD, SYNC_WORKERS, caches…), whatever the caller's
+      // shell holds: the targets are about the server as it ships.
+      unset: Object.keys(CONFIG_VARIABLES),
       env: {
         HOST: "127.0.0.1",
         DATABASE_URL: db.url,

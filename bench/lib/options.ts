@@ -6,6 +6,7 @@ export interface BenchOptions {
   seconds: number;
   rounds: number;
   largeRounds: number;
+  hugeRounds: number;
   /** postgres://… for modsync, or undefined for a SQLite file. */
   pgUrl: string | undefined;
   /** Redis for the re-sync scenario's third server, or null: no Redis mode. */
@@ -24,8 +25,10 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 function scenarios(): Set<string> {
-  const known = ["resync", "large"];
-  const chosen = (process.env.BENCH_SCENARIOS ?? known.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const known = ["resync", "large", "huge"];
+  // huge is opt-in: it adds minutes and writes ~210 MB of body plus databases of a million modules.
+  const byDefault = ["resync", "large"];
+  const chosen = (process.env.BENCH_SCENARIOS ?? byDefault.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
   if (chosen.length === 0 || chosen.some((s) => !known.includes(s))) {
     throw new Error(`BENCH_SCENARIOS must list some of ${known.join(",")}, got "${process.env.BENCH_SCENARIOS}"`);
   }
@@ -56,6 +59,7 @@ export function readOptions(): BenchOptions {
     seconds: positiveInt("BENCH_DURATION", 10),
     rounds: positiveInt("BENCH_ROUNDS", 3),
     largeRounds: positiveInt("BENCH_LARGE_ROUNDS", 3),
+    hugeRounds: positiveInt("BENCH_HUGE_ROUNDS", 1),
     pgUrl: process.env.BENCH_DATABASE_URL || undefined,
     redisUrl: redisUrl(),
     logLevel: logLevel(),

@@ -1,4 +1,4 @@
-// Plain HTTP posting for warm-ups and the one-shot large sync.
+// Plain HTTP posting for warm-ups and the one-shot large syncs.
 
 export interface PostJob {
   siteId: number;
@@ -11,7 +11,8 @@ export interface PostAnswer {
   seconds: number;
 }
 
-export async function postSync(base: string, job: PostJob, apiToken?: string): Promise<PostAnswer> {
+/** A Blob body (Bun.file(path)) is sent from the file, with its size as Content-Length. */
+export async function postSync(base: string, job: { siteId: number; body: string | Blob }, apiToken?: string): Promise<PostAnswer> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (apiToken) headers.authorization = `Bearer ${apiToken}`;
   const started = performance.now();

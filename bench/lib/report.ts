@@ -2,7 +2,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import type { HugeResult } from "../scenarios/huge";
 import type { LargeResult } from "../scenarios/large";
+import type { OneSyncSide } from "../scenarios/one-sync";
 import type { ResyncResult } from "../scenarios/resync-work";
 import { num, printGrid, verdict, type RowGroup } from "./table";
 
@@ -15,17 +17,23 @@ export const TARGETS = {
   redisVsModsyncRatio: 0.9,
   /** modsync seconds ÷ floor seconds, at most. */
   largeRatio: 1.5,
+  /** huge: modsync seconds ÷ floor seconds, at most. */
+  hugeRatio: 1.5,
+  /** huge: modsync's peak RSS (VmHWM), MiB, at most. */
+  hugePeakMiB: 300,
 } as const;
 
 export interface BenchResults {
   resync?: ResyncResult;
   large?: LargeResult;
+  huge?: HugeResult;
 }
 
 export interface BenchMeta {
   seconds: number;
   rounds: number;
   largeRounds: number;
+  hugeRounds: number;
   dialect: string;
   commit: string | null;
   /** Paths changed outside bench/ since the commit (null: not a git checkout). */
@@ -57,10 +65,24 @@ export function printTable(r: BenchResults, meta: BenchMeta): void {
   if (r.large) {
     const { floor: f, modsync: m, ratio } = r.large;
     groups.push({
-      title: `one 100,000-module sync (${meta.largeRounds} round(s), fresh databases and processes each)`,
+      title: `one 100,000-module sync (${meta.largeRounds} round(s), fresh databases and processes each; modsync until its task completed)`,
       rows: [
         ["seconds (fastest round)", num(f.seconds), num(m.seconds), num(ratio), `<= ${TARGETS.largeRatio}`, verdict(ratio <= TARGETS.largeRatio)],
+        ...splitRows(f, m),
         ["peak RSS MiB (highest)", num(f.peakMiB, 0), num(m.peakMiB, 0), num(m.peakMiB / f.peakMiB), "", ""],
+        peakAtAnswerRow(f, m),
+      ],
+    });
+  }
+  if (r.huge) {
+    const { floor: f, modsync: m, ratio } = r.huge;
+    groups.push({
+      title: `one 1,000,000-module sync, ${num(r.huge.bodyMiB, 0)} MiB (${meta.hugeRounds} round(s), each server alone in a fresh process and database)`,
+      rows: [
+        ["seconds (fastest round)", num(f.seconds), num(m.seconds), num(ratio), `<= ${TARGETS.hugeRatio}`, verdict(ratio <= TARGETS.hugeRatio)],
+        ...splitRows(f, m),
+        ["peak RSS MiB (highest)", num(f.peakMiB, 0), num(m.peakMiB, 0), num(m.peakMiB / f.peakMiB), `modsync <= ${TARGETS.hugePeakMiB}`, verdict(m.peakMiB <= TARGETS.hugePeakMiB)],
+        peakAtAnswerRow(f, m),
       ],
     });
   }
@@ -69,6 +91,31 @@ export function printTable(r: BenchResults, meta: BenchMeta): void {
   console.log(`modsync (${meta.dialect}, LOG_LEVEL=${meta.logLevel}, RATE_LIMIT_PER_HOUR=${meta.rateLimitPerHour}) vs floor; ratio = modsync / floor`);
   printGrid(["figure", "floor", "modsync", "ratio", "target", ""], groups);
   if (r.resync?.redis) printRedisTable(r.resync);
+}
+
+/**
+ * The fastest round's split: until the 202 (upload and staging), then until
+ * the task was seen completed. The floor answers only once it has applied the
+ * sync, so it has no split ("-").
+ */
+function splitRows(f: OneSyncSide, m: OneSyncSide): string[][] {
+  const part = (side: OneSyncSide, processing: boolean) => {
+    if (side.uploadSeconds === null) return "-";
+    return num(processing ? side.seconds - side.uploadSeconds : side.uploadSeconds);
+  };
+  return [
+    ["  upload s (until the 202)", part(f, false), part(m, false), "", "", "info"],
+    ["  then until completed s", part(f, true), part(m, true), "", "", "info"],
+  ];
+}
+
+/**
+ * VmHWM when the answer arrived (highest round): for modsync's 202, what
+ * receiving and staging the upload cost, before the workers applied it.
+ */
+function peakAtAnswerRow(f: OneSyncSide, m: OneSyncSide): string[] {
+  const peak = (side: OneSyncSide) => num(Math.max(...side.runs.map((run) => run.peakAtAnswerMiB)), 0);
+  return ["  of which by the answer", peak(f), peak(m), "", "", "info"];
 }
 
 function printRedisTable(r: ResyncResult): void {
@@ -107,6 +154,7 @@ export function writeJson(r: BenchResults, meta: BenchMeta, benchDir: string): s
     wrkSeconds: meta.seconds,
     rounds: meta.rounds,
     largeRounds: meta.largeRounds,
+    hugeRounds: meta.hugeRounds,
     targets: TARGETS,
     ...r,
   };

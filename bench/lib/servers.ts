@@ -24,13 +24,17 @@ export async function startServer(opts: {
   script: string;
   port: number;
   env: Record<string, string>;
+  /** Variables of the bench's own environment the server must not inherit (before `env` applies). */
+  unset?: readonly string[];
   /** Path that answers 200 once the server is ready; absent: any HTTP answer will do. */
   readyPath?: string;
   cwd: string;
 }): Promise<Server> {
+  const inherited = { ...process.env };
+  for (const name of opts.unset ?? []) delete inherited[name];
   const proc = Bun.spawn([process.execPath, opts.script], {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env, PORT: String(opts.port) },
+    env: { ...inherited, ...opts.env, PORT: String(opts.port) },
     // Servers log readiness on stdout; only their warnings and errors matter here.
     stdout: "ignore",
     stderr: "inherit",

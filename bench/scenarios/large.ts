@@ -3,51 +3,21 @@
 // databases and fresh processes. That way each round does the same work
 // (all 100k modules new), and VmHWM (peak resident set) shows this request,
 // not earlier load. A single shot is at the mercy of machine noise, so the
-// scenario runs a few rounds and keeps the fastest of each server.
+// scenario runs a few rounds and keeps the fastest of each server. modsync
+// runs with its default SYNC_BACKGROUND_THRESHOLD, so it answers 202 and its
+// time runs until its background task completes (one-sync.ts).
 import { payload } from "../payload";
 import type { Lab } from "../lib/lab";
-import { postSync } from "../lib/post";
-import { memoryOf, type Server } from "../lib/servers";
+import { describe, measureSync, summarize, type OneSyncRun, type OneSyncSide } from "./one-sync";
 
 export const LARGE = { modules: 100_000, floorSiteId: 5000 } as const;
 
-export interface LargeRun {
-  seconds: number;
-  /** VmHWM just before the request: the process's start-up peak. */
-  peakBeforeMiB: number;
-  /** VmHWM after the request. */
-  peakMiB: number;
-  rssAfterMiB: number;
-}
-
-export interface LargeSide {
-  /** The fastest round. */
-  seconds: number;
-  /** The highest peak RSS of all rounds: for memory, the worst case is what matters. */
-  peakMiB: number;
-  runs: LargeRun[];
-}
-
 export interface LargeResult {
   bodyMiB: number;
-  floor: LargeSide;
-  modsync: LargeSide;
+  floor: OneSyncSide;
+  modsync: OneSyncSide;
+  /** modsync seconds ÷ floor seconds (fastest rounds). */
   ratio: number;
-}
-
-async function measure(server: Server, siteId: number, body: string, apiToken?: string): Promise<LargeRun> {
-  const before = memoryOf(server.proc.pid);
-  const answer = await postSync(server.base, { siteId, body }, apiToken);
-  const after = memoryOf(server.proc.pid);
-  const processed = (answer.json as { modules_processed?: unknown }).modules_processed;
-  if (answer.status !== 200 || processed !== LARGE.modules) {
-    throw new Error(`${server.name}: 100k sync answered ${answer.status} with modules_processed=${String(processed)}: ${JSON.stringify(answer.json).slice(0, 500)}`);
-  }
-  return { seconds: answer.seconds, peakBeforeMiB: before.peakMiB, peakMiB: after.peakMiB, rssAfterMiB: after.rssMiB };
-}
-
-function side(runs: LargeRun[]): LargeSide {
-  return { seconds: Math.min(...runs.map((r) => r.seconds)), peakMiB: Math.max(...runs.map((r) => r.peakMiB)), runs };
 }
 
 export async function largeScenario(lab: Lab, rounds: number): Promise<LargeResult> {
@@ -56,23 +26,23 @@ export async function largeScenario(lab: Lab, rounds: number): Promise<LargeResu
   const floorBody = JSON.stringify(base);
   const bodyMiB = floorBody.length / 2 ** 20;
   console.log(`  body ${bodyMiB.toFixed(1)} MiB`);
-  const floorRuns: LargeRun[] = [];
-  const modsyncRuns: LargeRun[] = [];
+  const floorRuns: OneSyncRun[] = [];
+  const modsyncRuns: OneSyncRun[] = [];
   for (let round = 1; round <= rounds; round++) {
     const servers = await lab.start(`large_${round}`, 1);
     try {
       const site = servers.fixtures.sites[0]!;
       const modsyncBody = JSON.stringify({ ...base, site: { ...base.site, url: site.url, token: site.token } });
-      const f = await measure(servers.floor, LARGE.floorSiteId, floorBody);
-      const m = await measure(servers.modsync, site.id, modsyncBody, servers.fixtures.apiToken);
+      const f = await measureSync(servers.floor, LARGE.floorSiteId, floorBody, LARGE.modules);
+      const m = await measureSync(servers.modsync, site.id, modsyncBody, LARGE.modules, servers.fixtures.apiToken);
       floorRuns.push(f);
       modsyncRuns.push(m);
-      console.log(`  round ${round} floor ${f.seconds.toFixed(2)} s, peak RSS ${f.peakMiB.toFixed(0)} MiB;  modsync ${m.seconds.toFixed(2)} s, peak RSS ${m.peakMiB.toFixed(0)} MiB`);
+      console.log(`  round ${round} floor ${describe(f)};  modsync ${describe(m)}`);
     } finally {
       await servers.stop();
     }
   }
-  const floor = side(floorRuns);
-  const modsync = side(modsyncRuns);
+  const floor = summarize(floorRuns);
+  const modsync = summarize(modsyncRuns);
   return { bodyMiB, floor, modsync, ratio: modsync.seconds / floor.seconds };
 }
