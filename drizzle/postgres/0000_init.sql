@@ -64,6 +64,7 @@ CREATE TABLE "sites" (
 	"ip_address" text,
 	"last_synced_at" timestamp with time zone,
 	"sync_fingerprint" text,
+	"sync_repeat" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

@@ -77,6 +77,7 @@ CREATE TABLE `sites` (
 	`ip_address` text,
 	`last_synced_at` integer,
 	`sync_fingerprint` text,
+	`sync_repeat` text,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
 );

@@ -65,6 +65,14 @@ export interface SyncCommand {
    * site's stored one means the site already holds exactly these modules.
    */
   fingerprint: string | null;
+  /** Stored with the fingerprint: what a repeat of this body reports (RepeatSummary as JSON). */
+  repeat: string;
+}
+
+/** What a sync of a body reports when the body comes again unchanged. */
+export interface RepeatSummary {
+  modules: number;
+  errors: { index: number; machine_name?: string; detail: string }[];
 }
 
 /** Ids of catalog rows, by machine_name and by versionKey(machine_name, version). */
@@ -128,11 +136,11 @@ export interface Store {
   listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]>;
 
   /**
-   * Records the sync in one statement if the site already holds exactly the
-   * modules of the body with `command.fingerprint` (and no background sync
-   * of it is unfinished); false when it does not.
+   * Records a sync in one statement if the site already holds exactly the
+   * modules of the body with this fingerprint (and no background sync of it
+   * is unfinished): returns that body's RepeatSummary (JSON), else null.
    */
-  recordUnchangedSync(command: SyncCommand & { fingerprint: string }): Promise<boolean>;
+  recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null>;
   /**
    * Applies a sync atomically, serialised per site. `known` saves id lookups.
    * Throws SiteBusyError while background syncs of the site are unfinished.

@@ -7,7 +7,7 @@ import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
 import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
-import { SiteBusyError, type SiteRecord, type Store, type SyncCommand } from "../store/types";
+import { SiteBusyError, type RepeatSummary, type SiteRecord, type Store, type SyncCommand } from "../store/types";
 import { unchangedCounts, type SyncCounts } from "./plan";
 import { validateEnvelope, validateModules, type EntryError, type Envelope, type ValidatedModules } from "./validate";
 
@@ -48,14 +48,31 @@ export class SyncService {
    * (400); then applies. `fingerprint` identifies the exact body (or is null).
    */
   async sync(site: SiteRecord, body: JsonBody, fingerprint: string | null): Promise<SyncResponse> {
+    const replayed = fingerprint === null ? null : await this.replay(site, fingerprint);
+    if (replayed) return replayed;
     const payload = validateEnvelope(body);
     checkSite(site, payload);
     return this.apply(site, payload, validateModules(payload.modules, body.suspectText), fingerprint);
   }
 
+  /**
+   * The common re-sync: a body byte for byte the one whose modules the site
+   * already holds. It passed every check then (the same bytes carry the same
+   * site token, URL and entries), so it is answered from what was stored with
+   * its fingerprint, without being parsed again; null when it is not that body.
+   */
+  async replay(site: SiteRecord, fingerprint: string): Promise<SyncResponse | null> {
+    const started = performance.now();
+    const stored = await this.store.recordRepeatedSync(site.id, fingerprint);
+    if (stored === null) return null;
+    const repeat = JSON.parse(stored) as RepeatSummary;
+    return this.report(site, false, true, unchangedCounts(repeat.modules), repeat.errors, null, started);
+  }
+
   /** Applies an envelope that passed checkSite() with its validated modules. */
   async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null): Promise<SyncResponse> {
     const started = performance.now();
+    const repeat: RepeatSummary = { modules: modules.entries.length, errors: modules.errors };
     const command: SyncCommand = {
       siteId: site.id,
       siteName: payload.site.name,
@@ -68,27 +85,21 @@ export class SyncService {
       fullSync: payload.full_sync === true,
       keep: modules.skipped,
       fingerprint,
+      repeat: JSON.stringify(repeat),
     };
+    const lookup = await this.cache.lookup(modules.entries);
+    const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
+    await this.cache.remember(outcome.learned);
+    return this.report(site, command.fullSync, false, outcome.counts, modules.errors, lookup.report, started);
+  }
 
-    let counts: SyncCounts;
-    let cache: CacheReport | null = null;
-    const unchanged = fingerprint !== null && await this.store.recordUnchangedSync({ ...command, fingerprint });
-    if (unchanged) {
-      counts = unchangedCounts(modules.entries.length);
-    } else {
-      const lookup = await this.cache.lookup(modules.entries);
-      const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
-      await this.cache.remember(outcome.learned);
-      counts = outcome.counts;
-      cache = lookup.report;
-    }
-
+  private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], cache: CacheReport | null, started: number): SyncResponse {
     const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;
-    this.metrics.recordSync(command.fullSync, unchanged, counts, cache);
+    this.metrics.recordSync(fullSync, replayed, counts, cache);
     this.logger.info("sync", {
-      site_id: site.id, full_sync: command.fullSync, path: unchanged ? "unchanged" : "applied", processed,
+      site_id: site.id, full_sync: fullSync, path: replayed ? "unchanged" : "applied", processed,
       created: counts.modulesCreated, updated: counts.modulesUpdated, unchanged: counts.modulesUnchanged,
-      removed: counts.modulesRemoved, skipped: modules.errors.length, cache,
+      removed: counts.modulesRemoved, skipped: errors.length, cache,
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
     return {
@@ -98,7 +109,7 @@ export class SyncService {
       modules_updated: counts.modulesUpdated,
       modules_unchanged: counts.modulesUnchanged,
       modules_removed: counts.modulesRemoved,
-      errors: modules.errors,
+      errors,
       message: `Successfully synced ${processed} modules`,
     };
   }

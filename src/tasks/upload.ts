@@ -57,12 +57,15 @@ export class UploadService {
   }
 
   private async receiveWhole(site: SiteRecord, bytes: Uint8Array): Promise<Received> {
+    const fingerprint = payloadFingerprint(bytes);
+    const replayed = await this.sync.replay(site, fingerprint);
+    if (replayed) return { kind: "synced", response: replayed };
     const body = parseJson(bytes);
     const payload = validateEnvelope(body);
     checkSite(site, payload);
     const modules = validateModules(payload.modules, body.suspectText);
     if (modules.entries.length <= this.config.backgroundThreshold) {
-      return { kind: "synced", response: await this.sync.apply(site, payload, modules, payloadFingerprint(bytes)) };
+      return { kind: "synced", response: await this.sync.apply(site, payload, modules, fingerprint) };
     }
     const taskId = await this.store.tasks.beginUpload(site.id);
     try {

@@ -47,9 +47,13 @@ export const sites = pgTable("sites", {
   lastSyncedAt: ts("last_synced_at"),
   /**
    * Fingerprint (sync/digest.ts) of the body whose modules the site holds
-   * exactly; null when unknown. Every write to site_modules must keep it true.
+   * exactly; null when unknown. Every write to site_modules must keep it true
+   * (and anything that changes the site's token or URL must clear it: a
+   * repeat of that body is answered without being parsed again).
    */
   syncFingerprint: text("sync_fingerprint"),
+  /** What that body's sync reports when repeated: its valid entry count and skipped entries (JSON). */
+  syncRepeat: text("sync_repeat"),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
 

@@ -193,17 +193,16 @@ export class PostgresStore implements Store {
       .orderBy(asc(schema.modules.machineName)).limit(query.limit);
   }
 
-  async recordUnchangedSync(cmd: SyncCommand & { fingerprint: string }): Promise<boolean> {
+  async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
     // One round trip: the UPDATE waits for any sync of this site in flight
-    // (row lock), then matches only if the site still holds exactly this
-    // body's modules.
-    const info = cmd.drupalInfo;
-    const touched = await this.sql`
-      UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-        ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${new Date().toISOString()}::timestamptz)
-      WHERE id = ${cmd.siteId} AND sync_fingerprint = ${cmd.fingerprint}
-        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${cmd.siteId} AND status IN ('pending', 'in_progress'))`;
-    return touched.count === 1;
+    // (row lock), then matches only if the site still holds exactly the
+    // modules of the body with this fingerprint.
+    const [row] = await this.sql<{ sync_repeat: string | null }[]>`
+      UPDATE sites SET last_synced_at = GREATEST(last_synced_at, ${new Date().toISOString()}::timestamptz)
+      WHERE id = ${siteId} AND sync_fingerprint = ${fingerprint}
+        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress'))
+      RETURNING sync_repeat`;
+    return row?.sync_repeat ?? null;
   }
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
@@ -219,9 +218,10 @@ export class PostgresStore implements Store {
       const modules = new PostgresModules(tx);
       const current = await modules.current(cmd.siteId);
       const { plan, learned } = await modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
-      const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
+      const exact = leavesExactlyPayload(current, cmd.entries, plan) && cmd.fingerprint !== null;
       await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-               ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${now}::timestamptz), sync_fingerprint = ${fingerprint}
+               ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${now}::timestamptz),
+               sync_fingerprint = ${exact ? cmd.fingerprint : null}, sync_repeat = ${exact ? cmd.repeat : null}
                WHERE id = ${cmd.siteId}`;
       return { counts: plan, learned };
     });

@@ -64,7 +64,7 @@ export class PostgresTasks implements TaskStore {
         RETURNING site_id`;
       if (!claimed) return false;
       // This task will change the site's modules: no body fingerprint describes them any more.
-      await tx`UPDATE sites SET sync_fingerprint = NULL WHERE id = ${claimed.site_id}`;
+      await tx`UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ${claimed.site_id}`;
       return true;
     });
   }
@@ -125,7 +125,7 @@ export class PostgresTasks implements TaskStore {
       }
       await tx`
         UPDATE sites SET name = ${task.site_name!}, core_version = ${task.core_version}, php_version = ${task.php_version},
-          ip_address = ${task.ip_address}, last_synced_at = GREATEST(last_synced_at, ${now.toISOString()}::timestamptz), sync_fingerprint = NULL
+          ip_address = ${task.ip_address}, last_synced_at = GREATEST(last_synced_at, ${now.toISOString()}::timestamptz), sync_fingerprint = NULL, sync_repeat = NULL
         WHERE id = ${task.site_id}`;
       const errors = (await tx<{ error: string }[]>`
         SELECT error FROM task_entries WHERE task_num = ${task.num} AND error IS NOT NULL ORDER BY idx`).map((r) => JSON.parse(r.error) as EntryError);

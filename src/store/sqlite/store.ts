@@ -53,14 +53,15 @@ export class SqliteStore implements Store {
          FROM sites s WHERE s.id = ?1`),
       ping: raw.prepare("SELECT 1"),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
-      touchSite: raw.prepare<never, [string, string, string, string, number, string | null, number]>(
+      touchSite: raw.prepare<never, [string, string, string, string, number, string | null, string | null, number]>(
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
-           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ? WHERE id = ?`),
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ? WHERE id = ?`),
       // One atomic statement: records the sync only if the site still holds exactly this body's modules.
-      touchIfUnchanged: raw.prepare<never, [string, string, string, string, number, number, string]>(
-        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
-           last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?6 AND sync_fingerprint = ?
-           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?6 AND status IN ('pending', 'in_progress'))`),
+      // (The same bytes carry the same name and drupal_info: only the time changes.)
+      touchIfRepeated: raw.prepare<{ sync_repeat: string | null }, [number, number, string]>(
+        `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
+           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
+         RETURNING sync_repeat`),
       activeTask: raw.prepare<{ id: string }, [number]>(
         "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
     };
@@ -211,11 +212,9 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt), updatedAt: new Date(r.updatedAt) }));
   }
 
-  async recordUnchangedSync(cmd: SyncCommand & { fingerprint: string }): Promise<boolean> {
-    const info = cmd.drupalInfo;
-    const { changes } = await this.gate.run(() => this.stmt.touchIfUnchanged.run(
-      cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, Date.now(), cmd.siteId, cmd.fingerprint));
-    return changes === 1;
+  async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
+    const row = await this.gate.run(() => this.stmt.touchIfRepeated.get(Date.now(), siteId, fingerprint));
+    return row?.sync_repeat ?? null;
   }
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
@@ -228,8 +227,9 @@ export class SqliteStore implements Store {
     const now = Date.now(); // inside the write lock: later syncs of this site get later times
     const { plan, learned } = this.modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
     const info = cmd.drupalInfo;
-    const fingerprint = leavesExactlyPayload(current, cmd.entries, plan) ? cmd.fingerprint : null;
-    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now, fingerprint, cmd.siteId);
+    const exact = leavesExactlyPayload(current, cmd.entries, plan) && cmd.fingerprint !== null;
+    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now,
+      exact ? cmd.fingerprint : null, exact ? cmd.repeat : null, cmd.siteId);
     return { counts: plan, learned };
   }
 

@@ -72,7 +72,7 @@ export class SqliteTasks implements TaskStore {
       ).get(owner, now + leaseMs, now, taskId, now);
       if (!claimed) return false;
       // This task will change the site's modules: no body fingerprint describes them any more.
-      this.db.query("UPDATE sites SET sync_fingerprint = NULL WHERE id = ?").run(claimed.site_id);
+      this.db.query("UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ?").run(claimed.site_id);
       return true;
     });
   }
@@ -128,7 +128,7 @@ export class SqliteTasks implements TaskStore {
       }
       this.db.query(
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
-           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = NULL WHERE id = ?`,
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ?`,
       ).run(task.site_name, task.core_version, task.php_version, task.ip_address, now, task.site_id);
       const errors = this.db.query<{ error: string }, [number]>(
         "SELECT error FROM task_entries WHERE task_num = ? AND error IS NOT NULL ORDER BY idx").all(task.num).map((r) => JSON.parse(r.error) as EntryError);
