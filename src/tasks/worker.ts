@@ -2,11 +2,14 @@
 // applying the tasks the pool sends, one at a time.
 import { createLogger } from "../log";
 import { openStore } from "../store/open";
+import { SqliteStore } from "../store/sqlite/store";
 import type { Store } from "../store/types";
 import type { FromWorker, ToWorker } from "./messages";
 import { TaskRunner } from "./runner";
 
 declare const self: Worker;
+
+const CHECKPOINT_EVERY_MS = 1000;
 
 let store: Store | null = null;
 let runner: TaskRunner | null = null;
@@ -20,6 +23,16 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         store = await openStore(message.database, { maxConnections: 2, writeGate: message.writeGate });
         const logger = createLogger(message.logLevel);
         runner = new TaskRunner(store.tasks, { owner: message.owner, batchSize: message.batchSize, leaseMs: message.leaseMs, logger });
+        if (message.checkpoints && store instanceof SqliteStore) {
+          const sqlite = store;
+          setInterval(() => {
+            try {
+              sqlite.checkpoint();
+            } catch (err) {
+              logger.warn("WAL checkpoint failed", { error: err instanceof Error ? err.message : String(err) });
+            }
+          }, CHECKPOINT_EVERY_MS);
+        }
         reply({ type: "ready" });
         break;
       }

@@ -233,6 +233,21 @@ export class SqliteStore implements Store {
     return { counts: plan, learned };
   }
 
+  /**
+   * Hands WAL checkpoints to another connection (a worker thread's, see
+   * tasks/worker.ts): a checkpoint writes the database file and fsyncs it,
+   * and on the thread that serves requests that stalls every request behind
+   * it (measured: p99 of re-syncs 88 ms with, 17 ms without).
+   */
+  leaveCheckpointsToOthers(): void {
+    this.raw.exec("PRAGMA wal_autocheckpoint = 0");
+  }
+
+  /** Copies committed WAL pages back into the database without blocking readers or writers. */
+  checkpoint(): void {
+    this.raw.exec("PRAGMA wal_checkpoint(PASSIVE)");
+  }
+
   async databaseId(): Promise<string> {
     this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing().run();
     return this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id")).get()!.value;
