@@ -4,7 +4,7 @@
 // modules are not synced, so a sync's time runs until then.
 
 /** The pace of status polls: the time a sync is seen completed is late by up to this much. */
-export const POLL_MS = 100;
+export const POLL_MS = 20;
 
 /**
  * A task whose status and progress stay the same this long is taken as
