@@ -90,6 +90,7 @@ CREATE TABLE "tasks" (
 	"ip_address" text,
 	"total" integer DEFAULT 0 NOT NULL,
 	"current" integer DEFAULT 0 NOT NULL,
+	"site_was_empty" boolean DEFAULT false NOT NULL,
 	"cursor" integer DEFAULT -1 NOT NULL,
 	"modules_created" integer DEFAULT 0 NOT NULL,
 	"modules_updated" integer DEFAULT 0 NOT NULL,

@@ -3,7 +3,7 @@
 import type { EntryError, TaskRecord, TaskStatus } from "./task-types";
 
 export interface TaskRow<Bool, Time> {
-  num: number; id: string; site_id: number; status: TaskStatus; full_sync: Bool;
+  num: number; id: string; site_id: number; status: TaskStatus; full_sync: Bool; site_was_empty: Bool;
   site_name: string | null; core_version: string | null; php_version: string | null; ip_address: string | null;
   total: number; current: number; cursor: number;
   modules_created: number; modules_updated: number; modules_unchanged: number; modules_removed: number;

@@ -57,7 +57,8 @@ export class PostgresTasks implements TaskStore {
     return this.sql.begin(async (tx) => {
       const [claimed] = await tx<{ site_id: number }[]>`
         UPDATE tasks SET status = 'in_progress', lease_owner = ${owner},
-          lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1, updated_at = clock_timestamp()
+          lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1, updated_at = clock_timestamp(),
+          site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
         WHERE id = ${taskId} AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
           AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
                           AND e.status IN ('pending', 'in_progress'))
@@ -91,7 +92,7 @@ export class PostgresTasks implements TaskStore {
           ORDER BY idx LIMIT ${batchSize}`;
         if (rows.length === 0) break;
         const entries = rows.map((r) => decodeEntry(r.entry));
-        const present = await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
+        const present = task.site_was_empty ? new Map() : await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
         const { plan, learned: batchLearned } = await modules.apply(task.site_id, present, entries, false, new Set(), known, new Date().toISOString());
         cursor = rows.at(-1)!.idx;
         current += rows.length;

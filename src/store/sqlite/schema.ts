@@ -117,6 +117,12 @@ export const tasks = sqliteTable("tasks", {
   ipAddress: text("ip_address"),
   total: integer("total").notNull().default(0),
   current: integer("current").notNull().default(0),
+  /**
+   * The site held no modules when this claim began: no batch needs to read
+   * what the site holds (each name comes once, and no other sync of the site
+   * runs meanwhile). Claimed again after a crash, it is worked out again.
+   */
+  siteWasEmpty: integer("site_was_empty", { mode: "boolean" }).notNull().default(false),
   /** idx of the last task_entries row applied: a resumed task continues after it. */
   cursor: integer("cursor").notNull().default(-1),
   created: integer("modules_created").notNull().default(0),

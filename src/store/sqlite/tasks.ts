@@ -64,7 +64,8 @@ export class SqliteTasks implements TaskStore {
     return this.immediate(() => {
       const now = Date.now();
       const claimed = this.db.query<{ site_id: number }, [string, number, number, string, number]>(
-        `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
+        `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?,
+           site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
          WHERE id = ? AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < ?5))
            AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
                            AND e.status IN ('pending', 'in_progress'))
@@ -99,7 +100,7 @@ export class SqliteTasks implements TaskStore {
         if (rows.length === 0) break;
         const entries = rows.map((r) => decodeEntry(r.entry));
         const now = Date.now();
-        const present = this.modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
+        const present = task.site_was_empty ? new Map() : this.modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
         const { plan, learned: batchLearned } = this.modules.apply(task.site_id, present, entries, false, new Set(), known, now);
         cursor = rows.at(-1)!.idx;
         current += rows.length;
