@@ -2,11 +2,12 @@
 // it is applied at once (200); beyond that its entries are staged in the
 // database as they arrive and a background task is queued (202).
 //
-// Small identity-encoded bodies are read whole (the common, fast case). Any
-// other body is streamed: decompressed if gzip'd, split entry by entry,
-// staged in batches, so memory stays bounded whatever its size. Anything that
-// stops the upload (bad JSON, a size past MAX_BODY_MB, a client that hangs
-// up) removes what was staged.
+// Bodies up to WHOLE_BODY_BYTES (after decompression) are read whole: the
+// common, fast case, where a body byte for byte the last one applied is
+// answered without being parsed. Larger bodies are streamed: split entry by
+// entry and staged in batches, so memory stays bounded whatever their size.
+// Anything that stops an upload (bad JSON, a size past MAX_BODY_MB, a client
+// that hangs up) removes what was staged.
 import type { Config } from "../config";
 import { ApiError, badRequest } from "../errors";
 import { parseJson, readBytes } from "../http/body";
