@@ -1,92 +1,18 @@
 // The server as deployed: `bun src/index.ts` in a child process, configured
 // only through its environment.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import postgres from "postgres";
 import { postgresAvailable, TEST_POSTGRES_URL } from "./support/env";
+import { cleanupProcesses, exitWithin, ROOT, startServer, tempDir, waitHealthy, type Server } from "./support/server-process";
 
-const ROOT = join(import.meta.dir, "..");
-const dirs: string[] = [];
-const running = new Set<Subprocess<"ignore", "pipe", "pipe">>();
-
-afterAll(() => {
-  for (const proc of running) proc.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "modsync-server-"));
-  dirs.push(dir);
-  return dir;
-}
-
-/** A TCP port nobody listens on right now. */
-function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
-
-interface Server {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  base: string;
-  stdout: Promise<string>;
-  stderr: Promise<string>;
-}
-
-function startServer(env: Record<string, string | undefined>): Server {
-  const port = env.PORT ?? String(freePort());
-  const clean = { ...process.env };
-  for (const name of ["PORT", "HOST", "DATABASE_URL", "REDIS_URL", "MAX_BODY_MB", "LOG_LEVEL"]) delete clean[name];
-  const proc = Bun.spawn([process.execPath, "src/index.ts"], {
-    cwd: ROOT,
-    env: { ...clean, PORT: port, HOST: "127.0.0.1", DATABASE_URL: `sqlite:${tempDir()}/modsync.db`, ...env } as Record<string, string>,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  running.add(proc);
-  void proc.exited.then(() => running.delete(proc));
-  return {
-    proc,
-    base: `http://127.0.0.1:${port}`,
-    stdout: new Response(proc.stdout).text(),
-    stderr: new Response(proc.stderr).text(),
-  };
-}
-
-/** The exit code, or null if the process is still running after `ms`. */
-async function exitWithin(proc: Subprocess, ms: number): Promise<number | null> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  const code = await Promise.race([proc.exited, timeout]);
-  clearTimeout(timer);
-  return code;
-}
-
-/** Polls /health until it answers, failing if the process exits or `ms` pass first. */
-async function waitHealthy(server: Server, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (server.proc.exitCode !== null) throw new Error(`server exited with ${server.proc.exitCode}: ${await server.stderr}`);
-    try {
-      if ((await fetch(`${server.base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`server not healthy after ${ms} ms`);
-}
+afterAll(cleanupProcesses);
 
 describe("server process", () => {
   test("creates the SQLite folder, answers /health and /ready, and exits 0 on SIGTERM", async () => {
     const dbPath = join(tempDir(), "nested", "dir", "modsync.db");
-    const server = startServer({ DATABASE_URL: `sqlite:${dbPath}`, LOG_LEVEL: "info" });
+    const server = await startServer({ DATABASE_URL: `sqlite:${dbPath}`, LOG_LEVEL: "info" });
     try {
       await waitHealthy(server);
       expect(existsSync(dbPath)).toBe(true);
@@ -122,7 +48,7 @@ describe("server process", () => {
   ];
   for (const [variable, env] of badConfig) {
     test.concurrent(`refuses to start with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}, naming ${variable}`, async () => {
-      const server = startServer(env);
+      const server = await startServer(env);
       try {
         const code = await exitWithin(server.proc, 5_000);
         expect(code).not.toBeNull();
@@ -144,7 +70,7 @@ describe.skipIf(!postgresAvailable())("server processes on Postgres", () => {
     await admin`CREATE DATABASE ${admin(name)}`;
     const servers: Server[] = [];
     try {
-      servers.push(startServer({ DATABASE_URL: url.toString() }), startServer({ DATABASE_URL: url.toString() }));
+      servers.push(...await Promise.all([startServer({ DATABASE_URL: url.toString() }), startServer({ DATABASE_URL: url.toString() })]));
       await Promise.all(servers.map((s) => waitHealthy(s, 15_000)));
       for (const s of servers) {
         const ready = await fetch(`${s.base}/ready`);

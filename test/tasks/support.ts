@@ -1,18 +1,12 @@
 // Shared by the background-sync tests: raw SQL on either dialect, a site's
 // stored modules in full, payload → expected rows, and real server processes.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { AccountsService } from "../../src/accounts/service";
 import { SitesService } from "../../src/sites/service";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { SiteModuleRow, Store } from "../../src/store/types";
 import type { SeededSite } from "../support/harness";
-import { freePort } from "../support/redis-server";
 
-export const ROOT = join(import.meta.dir, "..", "..");
 
 /** Runs one SQL statement (no parameters: tests inline their own ids) and returns its rows. */
 export async function sql<T = Record<string, unknown>>(store: Store, text: string): Promise<T[]> {
@@ -118,78 +112,7 @@ export async function seedWorld(store: Store, siteCount: number): Promise<Seeded
 // ---------------------------------------------------------------------------
 // Real server processes: `bun src/index.ts`, configured through the environment.
 
-export interface Server {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  base: string;
-  port: number;
-  stdout: Promise<string>;
-  stderr: Promise<string>;
-}
-
-const running = new Set<Subprocess>();
-const dirs: string[] = [];
-
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "modsync-tasks-"));
-  dirs.push(dir);
-  return dir;
-}
-
-/** Kills every server still running and removes temp dirs: for afterAll. */
-export async function cleanupProcesses(): Promise<void> {
-  const procs = [...running];
-  for (const proc of procs) proc.kill("SIGKILL");
-  await Promise.all(procs.map((p) => p.exited));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-export async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = env.PORT ? Number(env.PORT) : await freePort();
-  const clean: Record<string, string | undefined> = { ...process.env };
-  for (const name of Object.keys(clean)) {
-    if (/^(PORT|HOST|DATABASE_URL|REDIS_URL|MAX_BODY_MB|LOG_LEVEL|RATE_LIMIT_PER_HOUR|SYNC_|TASK_|CACHE_|MODULE_CACHE|VERSION_CACHE)/.test(name)) delete clean[name];
-  }
-  const proc = Bun.spawn([process.execPath, "src/index.ts"], {
-    cwd: ROOT,
-    env: { ...clean, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000", SYNC_WORKERS: "1", ...env } as Record<string, string>,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  running.add(proc);
-  void proc.exited.then(() => running.delete(proc));
-  return {
-    proc,
-    port,
-    base: `http://127.0.0.1:${port}`,
-    stdout: new Response(proc.stdout).text(),
-    stderr: new Response(proc.stderr).text(),
-  };
-}
-
-/** Polls /health until it answers, failing if the process exits or `ms` pass first. */
-export async function waitHealthy(server: Server, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (server.proc.exitCode !== null) throw new Error(`server exited with ${server.proc.exitCode}: ${await server.stderr}`);
-    try {
-      if ((await fetch(`${server.base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`server not healthy after ${ms} ms`);
-}
-
-/** The exit code, or null if the process is still running after `ms`. */
-export async function exitWithin(proc: Subprocess, ms: number): Promise<number | null> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  const code = await Promise.race([proc.exited, timeout]);
-  clearTimeout(timer);
-  return code;
-}
+export { cleanupProcesses, exitWithin, ROOT, startServer, tempDir, waitHealthy, type Server } from "../support/server-process";
 
 export async function getStatus(base: string, token: string, taskId: string): Promise<{ code: number; body: any }> {
   const res = await fetch(`${base}/api/v1/tasks/${taskId}/status`, { headers: { authorization: `Bearer ${token}` } });
