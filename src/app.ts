@@ -50,7 +50,6 @@ export function buildContext({ config, store, logger = createLogger(config.logLe
     store,
     accounts,
     sites: new SitesService(store),
-    sync,
     tasks: new TasksService(store),
     uploads: new UploadService(store, sync, queue, config),
     queue,

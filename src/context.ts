@@ -10,7 +10,6 @@ import type { bearerAuth } from "./http/auth";
 import type { Logger } from "./log";
 import type { SitesService } from "./sites/service";
 import type { Store } from "./store/types";
-import type { SyncService } from "./sync/service";
 import type { JobQueue } from "./tasks/queue";
 import type { TasksService } from "./tasks/service";
 import type { UploadService } from "./tasks/upload";
@@ -21,7 +20,6 @@ export interface AppContext {
   store: Store;
   accounts: AccountsService;
   sites: SitesService;
-  sync: SyncService;
   auth: ReturnType<typeof bearerAuth>;
   metrics: Metrics;
   cache: IdCache;

@@ -27,8 +27,6 @@ export class RedisConnection {
   private outageLogged = false;
   private readonly timeoutMs: number;
   private readonly probeMs: number;
-  /** Called whenever Redis comes back, e.g. to reload scripts. */
-  onRecovered: (() => void) | null = null;
 
   constructor(url: string, private readonly logger: Logger, options: RedisOptions = {}) {
     this.timeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
@@ -106,7 +104,6 @@ export class RedisConnection {
       this.outageLogged = false;
       this.logger.warn("redis available again: shared state in use", {});
     }
-    this.onRecovered?.();
   }
 
   private async probe(): Promise<void> {

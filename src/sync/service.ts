@@ -1,7 +1,6 @@
 // The sync use case: check the payload against the site, then hand the store
 // one command to apply atomically. HTTP concerns stay in the controller.
 import { ApiError, badRequest, forbidden } from "../errors";
-import type { JsonBody } from "../http/body";
 import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
@@ -9,7 +8,7 @@ import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
 import { SiteBusyError, type RepeatSummary, type SiteRecord, type Store, type SyncCommand } from "../store/types";
 import { unchangedCounts, type SyncCounts } from "./plan";
-import { validateEnvelope, validateModules, type EntryError, type Envelope, type ValidatedModules } from "./validate";
+import type { EntryError, Envelope, ValidatedModules } from "./validate";
 
 export interface SyncResponse {
   site_id: number;
@@ -42,18 +41,6 @@ export class SyncService {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {}
-
-  /**
-   * Checks in the API's order: body shape (400), site token (403), site URL
-   * (400); then applies. `fingerprint` identifies the exact body (or is null).
-   */
-  async sync(site: SiteRecord, body: JsonBody, fingerprint: string | null): Promise<SyncResponse> {
-    const replayed = fingerprint === null ? null : await this.replay(site, fingerprint);
-    if (replayed) return replayed;
-    const payload = validateEnvelope(body);
-    checkSite(site, payload);
-    return this.apply(site, payload, validateModules(payload.modules, body.suspectText), fingerprint);
-  }
 
   /**
    * The common re-sync: a body byte for byte the one whose modules the site

@@ -126,10 +126,6 @@ export class ModuleCollector implements ValidatedModules {
     }
   }
 
-  /** Entries seen so far, valid or not. */
-  get count(): number {
-    return this.index;
-  }
 }
 
 export function validateModules(modules: readonly unknown[], suspectText: boolean): ValidatedModules {
