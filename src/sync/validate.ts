@@ -7,6 +7,7 @@ import { compile, dirtyTextPath, DIRTY_TEXT_MSG, type JsonBody } from "../http/b
 import { badRequest, type FieldError } from "../errors";
 import { ModuleEntry, SyncEnvelope } from "./model";
 import type { EntryError } from "../store/task-types";
+import { NameSet } from "./name-set";
 import type { SiteModuleState } from "./plan";
 
 /** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
@@ -103,33 +104,37 @@ export function judgeEntry(raw: unknown, index: number, suspectText: boolean): J
 }
 
 /** Collects judged entries in payload order; a repeat of a name seen earlier is skipped, valid or not. */
+/**
+ * Judges a payload's entries in order: each on its own, and a repeat of a
+ * name seen earlier in the payload is skipped, valid or not (its judgement
+ * then carries no machineName: the earlier entry speaks for that module).
+ * The one place this rule lives, for syncs applied at once and staged alike.
+ */
+export class EntryJudge {
+  private readonly seen = new NameSet();
+  private index = 0;
+
+  next(raw: unknown, suspectText: boolean): Judgement {
+    const index = this.index++;
+    const name = nameOf(raw);
+    if (name !== null && !this.seen.add(name)) {
+      return { index, machineName: null, error: { index, machine_name: name.slice(0, 255), detail: DUPLICATE_DETAIL } };
+    }
+    return judgeEntry(raw, index, suspectText);
+  }
+}
+
+/** Judgements gathered into what a sync applies: valid entries, skipped ones, and names not to remove. */
 export class ModuleCollector implements ValidatedModules {
   readonly entries: SiteModuleState[] = [];
   readonly errors: EntryError[] = [];
   readonly skipped = new Set<string>();
-  private readonly seen = new Set<string>();
-  private index = 0;
 
-  add(raw: unknown, suspectText: boolean): void {
-    const index = this.index++;
-    const name = nameOf(raw);
-    if (name !== null && this.seen.has(name)) {
-      this.errors.push({ index, machine_name: name.slice(0, 255), detail: DUPLICATE_DETAIL });
-      return;
-    }
-    if (name !== null) this.seen.add(name);
-    const judged = judgeEntry(raw, index, suspectText);
+  add(judged: Judgement): void {
     if (judged.entry) this.entries.push(judged.entry);
     else {
       this.errors.push(judged.error);
-      if (name !== null) this.skipped.add(name);
+      if (judged.machineName !== null) this.skipped.add(judged.machineName);
     }
   }
-
-}
-
-export function validateModules(modules: readonly unknown[], suspectText: boolean): ValidatedModules {
-  const collector = new ModuleCollector();
-  for (const raw of modules) collector.add(raw, suspectText);
-  return collector;
 }

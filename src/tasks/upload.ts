@@ -15,9 +15,8 @@ import type { StagedEntry } from "../store/task-types";
 import type { SiteRecord, Store } from "../store/types";
 import { payloadFingerprint } from "../sync/digest";
 import { checkSite, type SyncResponse, type SyncService } from "../sync/service";
-import { PayloadSplitter, PayloadSyntaxError, type ModuleChunk } from "../sync/stream";
-import { DUPLICATE_DETAIL, judgeEntry, ModuleCollector, validateEnvelope, validateModules, type Envelope, type Judgement } from "../sync/validate";
-import { NameSet } from "./name-set";
+import { PayloadSplitter, PayloadSyntaxError } from "../sync/stream";
+import { EntryJudge, ModuleCollector, validateEnvelope, type Envelope, type Judgement } from "../sync/validate";
 import type { JobQueue } from "./queue";
 
 /** Bodies up to this size (declared, or found so after reading) are parsed whole; larger ones are streamed. */
@@ -70,14 +69,17 @@ export class UploadService {
     const body = parseJson(bytes);
     const payload = validateEnvelope(body);
     checkSite(site, payload);
-    const modules = validateModules(payload.modules, body.suspectText);
-    if (modules.entries.length <= this.config.backgroundThreshold) {
+    // Judged once, whichever way the sync goes.
+    const judge = new EntryJudge();
+    const judged = payload.modules.map((raw) => judge.next(raw, body.suspectText));
+    if (judged.filter((j) => j.entry).length <= this.config.backgroundThreshold) {
+      const modules = new ModuleCollector();
+      for (const j of judged) modules.add(j);
       return { kind: "synced", response: await this.sync.apply(site, payload, modules, fingerprint) };
     }
     const taskId = await this.store.tasks.beginUpload(site.id);
     try {
-      const names = new NameSet();
-      const staged = payload.modules.map((raw, idx) => staging(judgeEntry(raw, idx, body.suspectText), names));
+      const staged = judged.map(staging);
       const group = this.config.batchSize * BATCHES_PER_STAGING_WRITE;
       for (let i = 0; i < staged.length; i += group) await this.store.tasks.stageEntries(taskId, staged.slice(i, i + group));
       return await this.accept(taskId, payload);
@@ -91,13 +93,12 @@ export class UploadService {
   private async receiveStream(site: SiteRecord, head: Uint8Array[], body: BodyReader): Promise<Received> {
     const { backgroundThreshold, batchSize } = this.config;
     const fields: Record<string, unknown> = {};
-    // Until the threshold is passed, entries are kept (they may be applied at once).
+    // Until the threshold is passed, judged entries are kept (they may be applied at once).
+    const judge = new EntryJudge();
     const collector = new ModuleCollector();
-    let held: ModuleChunk[] = [];
+    let held: Judgement[] = [];
     let taskId: string | null = null;
     let batch: StagedEntry[] = [];
-    let index = 0;
-    let names: NameSet | null = null;
 
     const stage = async (entries: StagedEntry[]) => {
       if (entries.length > 0) await this.store.tasks.stageEntries(taskId!, entries);
@@ -108,19 +109,18 @@ export class UploadService {
       },
       modules: async (chunk) => {
         for (const item of chunk) {
-          const idx = index++;
+          const judged = judge.next(item.value, item.suspectText);
           if (taskId === null) {
-            held.push(item);
-            collector.add(item.value, item.suspectText);
+            held.push(judged);
+            collector.add(judged);
             if (collector.entries.length > backgroundThreshold) {
               taskId = await this.store.tasks.beginUpload(site.id);
-              names = new NameSet();
-              batch = held.map((h, i) => staging(judgeEntry(h.value, i, h.suspectText), names!));
+              batch = held.map(staging);
               held = [];
             }
             continue;
           }
-          batch.push(staging(judgeEntry(item.value, idx, item.suspectText), names!));
+          batch.push(staging(judged));
           if (batch.length >= batchSize * BATCHES_PER_STAGING_WRITE) {
             const full = batch;
             batch = [];
@@ -161,18 +161,11 @@ export class UploadService {
   }
 }
 
-/**
- * A judged entry as a staging row. A repeat of a name seen earlier in the
- * payload is skipped, valid or not, as in validate.ts's ModuleCollector.
- */
-function staging(judged: Judgement, seen: NameSet): StagedEntry {
-  const { index, machineName } = judged;
-  if (machineName !== null && !seen.add(machineName)) {
-    return { idx: index, machineName: null, error: { index, machine_name: machineName.slice(0, 255), detail: DUPLICATE_DETAIL } };
-  }
+/** A judged entry as a staging row (repeats are already judged as errors). */
+function staging(judged: Judgement): StagedEntry {
   return judged.entry
-    ? { idx: index, machineName: judged.machineName, entry: judged.entry }
-    : { idx: index, machineName, error: judged.error };
+    ? { idx: judged.index, machineName: judged.machineName, entry: judged.entry }
+    : { idx: judged.index, machineName: judged.machineName, error: judged.error };
 }
 
 interface ChunkReader {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { NameSet } from "../../src/tasks/name-set";
+import { NameSet } from "../../src/sync/name-set";
 
 test("finds every repeat and nothing else, across growth", () => {
   const names = new NameSet();

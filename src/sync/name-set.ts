@@ -5,7 +5,7 @@
 // instead of the ~150 MB a Set of strings takes.
 
 export class NameSet {
-  private capacity = 1 << 12;
+  private capacity = 1 << 8;
   private size = 0;
   private keys = new Uint32Array(this.capacity * 2);
   private used = new Uint8Array(this.capacity);
