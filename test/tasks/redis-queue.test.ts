@@ -1,0 +1,66 @@
+// The job list in Redis: ids move to the taker's processing list, and the ids
+// of a consumer that stopped beating go back to pending for another to take.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { silentLogger } from "../../src/log";
+import { RedisConnection } from "../../src/redis/connection";
+import { RedisJobQueue } from "../../src/tasks/redis-queue";
+import { redisAvailable, TEST_REDIS_URL } from "../support/env";
+
+describe.skipIf(!redisAvailable())("job list in Redis", () => {
+  const prefix = `modsync:test-${crypto.randomUUID()}:`;
+  let redis: RedisConnection;
+
+  beforeAll(async () => {
+    redis = new RedisConnection(TEST_REDIS_URL, silentLogger);
+    redis.start();
+    for (let i = 0; i < 100 && !redis.isUp; i++) await Bun.sleep(20);
+  });
+  afterAll(async () => {
+    const keys: string[] = [];
+    for await (const batch of redis.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
+    if (keys.length > 0) await redis.client.del(keys);
+    await redis.close();
+  });
+
+  test("an id taken is held in the taker's processing list until done, and pushed once", async () => {
+    const queue = new RedisJobQueue(redis, prefix, "alpha", silentLogger);
+    await queue.push("task-1");
+    await queue.push("task-1"); // already waiting: not queued twice
+    expect(await redis.client.lLen(`${prefix}jobs:pending`)).toBe(1);
+    expect(await queue.take(500)).toBe("task-1");
+    expect(await redis.client.lRange(`${prefix}jobs:processing:alpha`, 0, -1)).toEqual(["task-1"]);
+    await queue.done("task-1");
+    expect(await redis.client.lLen(`${prefix}jobs:processing:alpha`)).toBe(0);
+    expect(await queue.take(100)).toBeNull();
+    await queue.close();
+  });
+
+  test("the ids of a consumer whose heartbeat lapsed are taken over by another", async () => {
+    const dead = new RedisJobQueue(redis, prefix, "dead", silentLogger);
+    await dead.push("task-2");
+    expect(await dead.take(500)).toBe("task-2");
+    // The consumer dies: no clean close, and its heartbeat key expires.
+    await redis.client.del(`${prefix}jobs:alive:dead`);
+
+    const alive = new RedisJobQueue(redis, prefix, "alive", silentLogger);
+    expect(await alive.take(100)).toBeNull(); // nothing pending until reaped
+    expect(await alive.reap()).toBe(1);
+    expect(await redis.client.exists(`${prefix}jobs:processing:dead`)).toBe(0);
+    expect(await alive.take(500)).toBe("task-2");
+    await alive.done("task-2");
+    await alive.close();
+  });
+
+  test("a living consumer's ids are left alone, and a clean close hands its ids back at once", async () => {
+    const holder = new RedisJobQueue(redis, prefix, "holder", silentLogger);
+    const other = new RedisJobQueue(redis, prefix, "other", silentLogger);
+    await holder.push("task-3");
+    expect(await holder.take(500)).toBe("task-3");
+    await Bun.sleep(50); // the heartbeat set at construction has landed
+    expect(await other.reap()).toBe(0);
+    await holder.close();
+    expect(await redis.client.lRange(`${prefix}jobs:pending`, 0, -1)).toEqual(["task-3"]);
+    expect(await other.take(500)).toBe("task-3");
+    await other.close();
+  });
+});
