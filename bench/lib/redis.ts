@@ -26,15 +26,17 @@ export class RedisProbe {
   }
 
   /**
-   * Scripts Redis has run since it started (EVALSHA and EVAL, all clients).
-   * modsync's rate limiter runs one per sync, so the growth over a run is at
-   * least the syncs it answered through Redis; other clients can only add.
+   * Commands Redis has run since it started (all clients), from INFO
+   * commandstats: `scripts` counts EVALSHA and EVAL calls; `bucketWrites`
+   * counts HSET, which modsync's rate-limit script runs once per bucket it
+   * updates, so its growth over a run is at least the syncs modsync answered
+   * through Redis (one script call may update many buckets). Other clients
+   * can only add.
    */
-  async scriptCalls(): Promise<number> {
+  async commandCalls(): Promise<{ scripts: number; bucketWrites: number }> {
     const stats = await this.client.info("commandstats");
-    let calls = 0;
-    for (const m of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1]);
-    return calls;
+    const calls = (pattern: RegExp) => [...stats.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0);
+    return { scripts: calls(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm), bucketWrites: calls(/^cmdstat_hset:calls=(\d+)/gm) };
   }
 
   async countKeys(pattern: string): Promise<number> {

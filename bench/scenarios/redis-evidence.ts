@@ -7,7 +7,7 @@
 // Bucket keys alone prove little at the bench's limit: a bucket expires as
 // soon as it is full again, and at 100,000,000 per hour one spent token is
 // back within a millisecond. They are counted (halfway through and after the
-// run) for information; the script count is the check.
+// run) for information; the bucket-write count is the check.
 import { readiness, syncAnswers } from "../lib/endpoints";
 import type { RedisProbe } from "../lib/redis";
 import type { Server } from "../lib/servers";
@@ -22,8 +22,8 @@ export async function redisEvidence(opts: {
   probe: RedisProbe;
   round: number;
   databaseId: string;
-  /** probe.scriptCalls() just before the server started. */
-  scriptsBefore: number;
+  /** probe.commandCalls() just before the server started. */
+  callsBefore: { scripts: number; bucketWrites: number };
   /** Syncs the bench saw answered: warm pass plus wrk's completed requests. */
   syncsSent: number;
   bucketKeysMidRun: number | null;
@@ -39,15 +39,18 @@ export async function redisEvidence(opts: {
   if (others.length > 0 || ok < opts.syncsSent) {
     throw new Error(`${server.name}: /metrics counts sync answers ${JSON.stringify(answers)}, expected at least ${opts.syncsSent} answered 200 and no others`);
   }
-  const redisScripts = (await probe.scriptCalls()) - opts.scriptsBefore;
-  if (redisScripts < ok) {
-    throw new Error(`${server.name}: Redis ran ${redisScripts} scripts for ${ok} syncs; some syncs used in-process rate-limit buckets instead of Redis`);
+  const calls = await probe.commandCalls();
+  const redisScripts = calls.scripts - opts.callsBefore.scripts;
+  const bucketWrites = calls.bucketWrites - opts.callsBefore.bucketWrites;
+  if (bucketWrites < ok) {
+    throw new Error(`${server.name}: Redis updated ${bucketWrites} buckets for ${ok} syncs; some syncs used in-process rate-limit buckets instead of Redis`);
   }
   return {
     round: opts.round,
     ready: ready.checks,
     syncAnswers: answers,
     redisScripts,
+    bucketWrites,
     bucketKeysMidRun: opts.bucketKeysMidRun,
     bucketKeysAfter: await probe.countKeys(bucketPattern(opts.databaseId)),
     bucketKeysAfterAll: await probe.countKeys("modsync:*:rl:*"),
@@ -57,5 +60,5 @@ export async function redisEvidence(opts: {
 export function printEvidence(name: string, e: RedisEvidence): void {
   const mid = e.bucketKeysMidRun === null ? "n/a" : String(e.bucketKeysMidRun);
   console.log(`  round ${e.round} ${name} checks: /ready redis=${e.ready.redis}; ${e.syncAnswers["200"] ?? 0} syncs answered 200 (/metrics); ` +
-    `${e.redisScripts} Redis script calls; bucket keys of this database ${mid} mid-run, ${e.bucketKeysAfter} after; modsync:*:rl:* ${e.bucketKeysAfterAll} after`);
+    `${e.bucketWrites} bucket updates in ${e.redisScripts} Redis script calls; bucket keys of this database ${mid} mid-run, ${e.bucketKeysAfter} after; modsync:*:rl:* ${e.bucketKeysAfterAll} after`);
 }

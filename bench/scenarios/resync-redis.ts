@@ -100,7 +100,7 @@ async function measureModsync(opts: {
   redis: { url: string; probe: RedisProbe; databaseId: string } | null;
 }): Promise<ModsyncRun> {
   const { lab, work, redis } = opts;
-  const scriptsBefore = redis ? await redis.probe.scriptCalls() : 0;
+  const callsBefore = redis ? await redis.probe.commandCalls() : { scripts: 0, bucketWrites: 0 };
   const server = await lab.startModsync(opts.db, redis?.url ?? null);
   try {
     const warmPassSeconds = await timed(() => postAll(server.name, server.base, work.modsyncJobs, work.apiToken));
@@ -112,7 +112,7 @@ async function measureModsync(opts: {
     const bucketKeysMidRun = await midRun;
     if (!redis) return { result, warmPassSeconds, evidence: null };
     const evidence = await redisEvidence({
-      server, probe: redis.probe, round: opts.round, databaseId: redis.databaseId, scriptsBefore,
+      server, probe: redis.probe, round: opts.round, databaseId: redis.databaseId, callsBefore,
       syncsSent: work.modsyncJobs.length + result.requests, bucketKeysMidRun,
     });
     printEvidence(server.name, evidence);

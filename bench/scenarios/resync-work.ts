@@ -27,8 +27,10 @@ export interface RedisEvidence {
   ready: Record<string, string>;
   /** POST sync answers by status from GET /metrics: warm pass and wrk run, including wrk's last requests in flight. */
   syncAnswers: Record<string, number>;
-  /** Growth of Redis's script-call count while this server ran: one per sync through the shared limiter. */
+  /** Growth of Redis's script-call count while this server ran: one per batch of rate-limit takes. */
   redisScripts: number;
+  /** Growth of Redis's HSET count while this server ran: one per sync through the shared limiter. */
+  bucketWrites: number;
   /** This database's bucket keys (modsync:<id>:rl:*) found by one SCAN halfway through the wrk run. */
   bucketKeysMidRun: number | null;
   /** Right after the run: this database's bucket keys, and modsync:*:rl:* (every database). */

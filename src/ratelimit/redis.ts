@@ -1,37 +1,63 @@
 // Buckets shared by every instance through Redis: one Lua script reads Redis's
-// own clock (TIME) and updates the bucket atomically, so instances with skewed
+// own clock (TIME) and updates buckets atomically, so instances with skewed
 // clocks still share exactly one bucket per site. Keys expire once full.
+//
+// Takes are batched: every take that arrives while the event loop is busy
+// goes out in one EVALSHA at the next turn, its buckets updated in arrival
+// order by the one script run. Under load this spares Redis and this process
+// a command per request (measured on the re-sync bench: one script call per
+// request cost a third of the throughput); alone, a take waits one loop turn.
 import { createHash } from "node:crypto";
-import type { RedisConnection } from "../redis/connection";
+import type { RedisClient, RedisConnection } from "../redis/connection";
 import { WINDOW_MS, type RateDecision, type RateLimiter } from "./bucket";
 
-// Mirrors spend() in bucket.ts. Token levels travel as strings: Redis would
-// truncate Lua numbers returned as replies to integers.
+// Mirrors spend() in bucket.ts, once per key; KEYS may repeat (a site twice
+// in one batch spends twice, in order). Token levels travel as strings: Redis
+// would truncate Lua numbers returned as replies to integers.
 export const TOKEN_BUCKET_LUA = `
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or limit
-local at = tonumber(state[2]) or now
-local level = math.min(limit, tokens + (math.max(0, now - at) * limit) / window)
-local allowed = 0
-if level >= 1 then
-  level = level - 1
-  allowed = 1
+local out = {now}
+for _, key in ipairs(KEYS) do
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or limit
+  local at = tonumber(state[2]) or now
+  local level = math.min(limit, tokens + (math.max(0, now - at) * limit) / window)
+  local allowed = 0
+  if level >= 1 then
+    level = level - 1
+    allowed = 1
+  end
+  local until_full = math.ceil(((limit - level) * window) / limit)
+  local until_token = 0
+  if allowed == 0 then until_token = math.ceil(((1 - level) * window) / limit) end
+  redis.call('HSET', key, 'tokens', string.format('%.17g', level), 'at', now)
+  redis.call('PEXPIRE', key, math.max(1, until_full))
+  out[#out + 1] = allowed
+  out[#out + 1] = string.format('%.17g', level)
+  out[#out + 1] = until_full
+  out[#out + 1] = until_token
 end
-local until_full = math.ceil(((limit - level) * window) / limit)
-local until_token = 0
-if allowed == 0 then until_token = math.ceil(((1 - level) * window) / limit) end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', level), 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.max(1, until_full))
-return {allowed, string.format('%.17g', level), until_full, until_token, now}
+return out
 `;
 
 const SCRIPT_SHA = createHash("sha1").update(TOKEN_BUCKET_LUA).digest("hex");
+/** Buckets one script call updates at most: keeps each call short, so Redis serves others in between. */
+export const MAX_KEYS_PER_CALL = 64;
+/** Reply values per key, after the leading clock. */
+const PER_KEY = 4;
+
+interface Waiting {
+  key: string;
+  resolve(decision: RateDecision): void;
+  reject(err: unknown): void;
+}
 
 export class RedisRateLimiter implements RateLimiter {
+  private waiting: Waiting[] = [];
+
   constructor(
     readonly limit: number,
     private readonly redis: RedisConnection,
@@ -43,26 +69,49 @@ export class RedisRateLimiter implements RateLimiter {
     return `${this.prefix}rl:${siteId}`;
   }
 
-  async take(siteId: number): Promise<RateDecision> {
-    const options = { keys: [this.key(siteId)], arguments: [String(this.limit), String(WINDOW_MS)] };
-    const reply = await this.redis.run(async (client) => {
-      try {
-        return await client.evalSha(SCRIPT_SHA, options);
-      } catch (err) {
-        // Scripts vanish on restart or SCRIPT FLUSH: load it and try again once.
-        if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-        await client.scriptLoad(TOKEN_BUCKET_LUA);
-        return client.evalSha(SCRIPT_SHA, options);
-      }
-    }) as [number, string, number, number, number];
-    const [allowed, level, msUntilFull, msUntilToken, now] = reply;
-    return {
-      allowed: allowed === 1,
-      limit: this.limit,
-      remaining: Math.floor(Number(level)),
-      msUntilFull: Number(msUntilFull),
-      msUntilToken: Number(msUntilToken),
-      now: Number(now),
-    };
+  take(siteId: number): Promise<RateDecision> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.push({ key: this.key(siteId), resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (let i = 0; i < waiting.length; i += MAX_KEYS_PER_CALL) void this.call(waiting.slice(i, i + MAX_KEYS_PER_CALL));
+  }
+
+  private async call(batch: Waiting[]): Promise<void> {
+    let reply: (number | string)[];
+    try {
+      const options = { keys: batch.map((w) => w.key), arguments: [String(this.limit), String(WINDOW_MS)] };
+      reply = await this.redis.run((client) => evalBuckets(client, options)) as (number | string)[];
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    const now = Number(reply[0]);
+    batch.forEach((w, i) => {
+      const at = 1 + i * PER_KEY;
+      w.resolve({
+        allowed: reply[at] === 1,
+        limit: this.limit,
+        remaining: Math.floor(Number(reply[at + 1])),
+        msUntilFull: Number(reply[at + 2]),
+        msUntilToken: Number(reply[at + 3]),
+        now,
+      });
+    });
+  }
+}
+
+async function evalBuckets(client: RedisClient, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
+  try {
+    return await client.evalSha(SCRIPT_SHA, options);
+  } catch (err) {
+    // Scripts vanish on restart or SCRIPT FLUSH: load it and try again once.
+    if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+    await client.scriptLoad(TOKEN_BUCKET_LUA);
+    return client.evalSha(SCRIPT_SHA, options);
   }
 }

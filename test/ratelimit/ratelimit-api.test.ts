@@ -5,6 +5,7 @@ import { createClient } from "redis";
 import { createApp, redisKeyPrefix } from "../../src/app";
 import { silentLogger, type Logger } from "../../src/log";
 import { MemoryRateLimiter, WINDOW_MS } from "../../src/ratelimit/bucket";
+import { MAX_KEYS_PER_CALL, RedisRateLimiter } from "../../src/ratelimit/redis";
 import { RedisConnection } from "../../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
@@ -149,6 +150,28 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
     expect(spread.map((r) => r.headers.get("x-ratelimit-remaining"))).toEqual(["3", "2", "1", "0"]);
     expect((await sync(appB, site)).status).toBe(429);
     expect((await sync(appA, site)).status).toBe(429);
+  });
+
+  test("concurrent syncs of one site on both instances spend exactly one bucket", async () => {
+    const site = await newSite();
+    const answers = await Promise.all([...Array(6)].map((_, i) => sync(i % 2 ? appB : appA, site)));
+    const allowed = answers.filter((r) => r.status === 200);
+    expect(allowed).toHaveLength(4);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(2);
+    expect(allowed.map((r) => r.headers.get("x-ratelimit-remaining")).sort()).toEqual(["0", "1", "2", "3"]);
+  });
+
+  test("takes batched into one script call keep their order, site by site, past one call's worth of keys", async () => {
+    const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
+    const sites = [...Array(5)].map(() => 1_000_000 + ++n);
+    const takes = [...Array(MAX_KEYS_PER_CALL * 3)].map((_, i) => ({ siteId: sites[i % sites.length]!, decision: limiter.take(sites[i % sites.length]!) }));
+    for (const siteId of sites) {
+      const decisions = await Promise.all(takes.filter((t) => t.siteId === siteId).map((t) => t.decision));
+      // In the order they were asked for: the first four spend the bucket, the rest are refused.
+      expect(decisions.map((d) => d.allowed)).toEqual(decisions.map((_, i) => i < LIMIT));
+      expect(decisions.slice(0, LIMIT).map((d) => d.remaining)).toEqual([3, 2, 1, 0]);
+      expect(decisions.slice(LIMIT).every((d) => d.remaining === 0 && d.msUntilToken > 0)).toBe(true);
+    }
   });
 
   test("refills with time: the stored bucket moved 15 minutes back gives one more sync", async () => {
