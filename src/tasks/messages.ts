@@ -8,8 +8,6 @@ export interface WorkerInit {
   /** SQLite's write gate, shared with the main thread. */
   writeGate?: SharedArrayBuffer;
   owner: string;
-  /** This thread checkpoints the SQLite WAL, so the main thread never does. */
-  checkpoints: boolean;
   batchSize: number;
   leaseMs: number;
   logLevel: LogLevel;

@@ -5,7 +5,6 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { sharedWith } from "../store/open";
-import { SqliteStore } from "../store/sqlite/store";
 import type { Store } from "../store/types";
 import type { FromWorker, ToWorker } from "./messages";
 import type { JobQueue } from "./queue";
@@ -101,13 +100,11 @@ export class TaskPool {
     this.running = true;
     const leaseMs = config.taskLeaseSeconds * 1000;
     const shareable = !(config.database.dialect === "sqlite" && config.database.path === ":memory:");
-    // The first thread takes over SQLite's WAL checkpoints from the request thread.
-    if (shareable && store instanceof SqliteStore) store.leaveCheckpointsToOthers();
     for (let i = 0; i < config.workers; i++) {
       const owner = `${instanceId}/${i}`;
       const slot = shareable
         ? new ThreadSlot({
-          type: "init", database: config.database, writeGate: sharedWith(store), owner, checkpoints: i === 0,
+          type: "init", database: config.database, writeGate: sharedWith(store), owner,
           batchSize: config.batchSize, leaseMs, logLevel: config.logLevel,
         }, logger)
         : new InlineSlot(new TaskRunner(store.tasks, { owner, batchSize: config.batchSize, leaseMs, logger }));

@@ -9,8 +9,6 @@ import { TaskRunner } from "./runner";
 
 declare const self: Worker;
 
-const CHECKPOINT_EVERY_MS = 1000;
-
 let store: Store | null = null;
 let runner: TaskRunner | null = null;
 const reply = (message: FromWorker) => self.postMessage(message);
@@ -23,16 +21,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         store = await openStore(message.database, { maxConnections: 2, writeGate: message.writeGate });
         const logger = createLogger(message.logLevel);
         runner = new TaskRunner(store.tasks, { owner: message.owner, batchSize: message.batchSize, leaseMs: message.leaseMs, logger });
-        if (message.checkpoints && store instanceof SqliteStore) {
-          const sqlite = store;
-          setInterval(() => {
-            try {
-              sqlite.checkpoint();
-            } catch (err) {
-              logger.warn("WAL checkpoint failed", { error: err instanceof Error ? err.message : String(err) });
-            }
-          }, CHECKPOINT_EVERY_MS);
-        }
+        // The process's checkpoint thread checkpoints the WAL (store/sqlite/checkpointer.ts).
+        if (store instanceof SqliteStore) store.leaveCheckpointsToOthers();
         reply({ type: "ready" });
         break;
       }

@@ -1,0 +1,50 @@
+// WAL checkpoints on a thread of their own. A checkpoint copies pages into the
+// database file and fsyncs it: on the thread that serves requests it stalls
+// every request behind it (measured: re-sync p99 88 ms with, 17 ms without),
+// and on a thread applying a background sync it adds to the sync's time
+// (measured: 100,000 modules applied in 0.84–1.0 s without, 1.16–1.21 s with).
+// So every connection of the process leaves checkpoints to this thread
+// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past 40 MiB).
+import type { Logger } from "../../log";
+import type { Store } from "../types";
+import type { CheckpointMessage, CheckpointReply } from "./checkpoint-thread";
+import { SqliteStore } from "./store";
+
+export const CHECKPOINT_EVERY_MS = 1000;
+const CLOSE_WAIT_MS = 2000;
+
+export class WalCheckpointer {
+  private readonly worker: Worker;
+  private failureLogged = false;
+  private closed: (() => void) | null = null;
+
+  /** For a SQLite file: this connection stops checkpointing, and the thread starts. Null for any other store. */
+  static forStore(store: Store, logger: Logger, everyMs = CHECKPOINT_EVERY_MS): WalCheckpointer | null {
+    if (!(store instanceof SqliteStore) || store.path === ":memory:") return null;
+    store.leaveCheckpointsToOthers();
+    return new WalCheckpointer(store.path, logger, everyMs);
+  }
+
+  constructor(path: string, logger: Logger, everyMs = CHECKPOINT_EVERY_MS) {
+    this.worker = new Worker(new URL("./checkpoint-thread.ts", import.meta.url).href);
+    this.worker.onmessage = (event: MessageEvent<CheckpointReply>) => {
+      const message = event.data;
+      if (message.type === "closed") this.closed?.();
+      else if (!this.failureLogged) {
+        // Once: a checkpoint that keeps failing would otherwise log every second.
+        this.failureLogged = true;
+        logger.warn("WAL checkpoint failed", { error: message.error });
+      }
+    };
+    this.worker.postMessage({ type: "start", path, everyMs } satisfies CheckpointMessage);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.closed = resolve;
+      this.worker.postMessage({ type: "close" } satisfies CheckpointMessage);
+      setTimeout(resolve, CLOSE_WAIT_MS).unref?.();
+    });
+    this.worker.terminate();
+  }
+}
