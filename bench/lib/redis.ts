@@ -28,7 +28,7 @@ export class RedisProbe {
   /**
    * Commands Redis has run since it started (all clients), from INFO
    * commandstats: `scripts` counts EVALSHA and EVAL calls; `bucketWrites`
-   * counts HSET, which modsync's rate-limit script runs once per bucket it
+   * counts SET, which modsync's rate-limit script runs once per bucket it
    * updates, so its growth over a run is at least the syncs modsync answered
    * through Redis (one script call may update many buckets). Other clients
    * can only add.
@@ -36,7 +36,14 @@ export class RedisProbe {
   async commandCalls(): Promise<{ scripts: number; bucketWrites: number }> {
     const stats = await this.client.info("commandstats");
     const calls = (pattern: RegExp) => [...stats.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0);
-    return { scripts: calls(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm), bucketWrites: calls(/^cmdstat_hset:calls=(\d+)/gm) };
+    return { scripts: calls(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm), bucketWrites: calls(/^cmdstat_set:calls=(\d+)/gm) };
+  }
+
+  /** CPU seconds (user + system) Redis has used since it started, from INFO cpu. */
+  async cpuSeconds(): Promise<number> {
+    const stats = await this.client.info("cpu");
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(stats)?.[1] ?? NaN);
+    return field("used_cpu_user") + field("used_cpu_sys");
   }
 
   async countKeys(pattern: string): Promise<number> {

@@ -71,6 +71,14 @@ export async function stopServer(server: Server): Promise<void> {
 }
 
 /** Peak and current resident set of a process, in MiB (Linux /proc). */
+/** CPU seconds (user + system, all threads) the process has used, from /proc/<pid>/stat (100 ticks a second). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (field: string) => {

@@ -1,8 +1,9 @@
 // Proof that modsync+redis's figures are Redis's: modsync falls back to
 // in-process state whenever Redis fails or is slow, and would then be
 // measured without it. After each run the server must still be ready with
-// Redis, and Redis must have run at least one rate-limit script per sync the
-// server answered.
+// Redis, and Redis must have updated at least one rate-limit bucket per
+// sync the server answered (SET calls, which Redis counts inside scripts
+// too; one script call updates the buckets of a whole batch of takes).
 //
 // Bucket keys alone prove little at the bench's limit: a bucket expires as
 // soon as it is full again, and at 100,000,000 per hour one spent token is
@@ -14,7 +15,7 @@ import type { Server } from "../lib/servers";
 import type { RedisEvidence } from "./resync-work";
 
 export function bucketPattern(databaseId: string): string {
-  return `modsync:${databaseId}:rl:*`;
+  return `modsync:${databaseId}:bucket:*`;
 }
 
 export async function redisEvidence(opts: {
@@ -53,12 +54,12 @@ export async function redisEvidence(opts: {
     bucketWrites,
     bucketKeysMidRun: opts.bucketKeysMidRun,
     bucketKeysAfter: await probe.countKeys(bucketPattern(opts.databaseId)),
-    bucketKeysAfterAll: await probe.countKeys("modsync:*:rl:*"),
+    bucketKeysAfterAll: await probe.countKeys("modsync:*:bucket:*"),
   };
 }
 
 export function printEvidence(name: string, e: RedisEvidence): void {
   const mid = e.bucketKeysMidRun === null ? "n/a" : String(e.bucketKeysMidRun);
   console.log(`  round ${e.round} ${name} checks: /ready redis=${e.ready.redis}; ${e.syncAnswers["200"] ?? 0} syncs answered 200 (/metrics); ` +
-    `${e.bucketWrites} bucket updates in ${e.redisScripts} Redis script calls; bucket keys of this database ${mid} mid-run, ${e.bucketKeysAfter} after; modsync:*:rl:* ${e.bucketKeysAfterAll} after`);
+    `${e.bucketWrites} bucket updates in ${e.redisScripts} Redis script calls; bucket keys of this database ${mid} mid-run, ${e.bucketKeysAfter} after; modsync:*:bucket:* ${e.bucketKeysAfterAll} after`);
 }

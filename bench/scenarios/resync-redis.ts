@@ -108,7 +108,7 @@ async function measureModsync(opts: {
     const midRun = redis
       ? Bun.sleep(opts.seconds * 500).then(() => redis.probe.countKeys(bucketPattern(redis.databaseId))).catch(() => null)
       : Promise.resolve(null);
-    const result = await measuredRun(lab, server, work.modsyncEnv, opts.seconds, opts.round);
+    const result = await measuredRun(lab, server, work.modsyncEnv, opts.seconds, opts.round, redis?.probe);
     const bucketKeysMidRun = await midRun;
     if (!redis) return { result, warmPassSeconds, evidence: null };
     const evidence = await redisEvidence({

@@ -6,7 +6,8 @@ import { payload } from "../payload";
 import type { Lab } from "../lib/lab";
 import type { Fixtures } from "../lib/modsync";
 import type { PostJob } from "../lib/post";
-import type { Server } from "../lib/servers";
+import type { RedisProbe } from "../lib/redis";
+import { cpuSecondsOf, type Server } from "../lib/servers";
 import { runWrk, type WrkResult } from "../lib/wrk";
 
 export const RESYNC = { modules: 150, connections: 32, threads: 2, sites: 1000 } as const;
@@ -29,11 +30,11 @@ export interface RedisEvidence {
   syncAnswers: Record<string, number>;
   /** Growth of Redis's script-call count while this server ran: one per batch of rate-limit takes. */
   redisScripts: number;
-  /** Growth of Redis's HSET count while this server ran: one per sync through the shared limiter. */
+  /** Growth of Redis's SET count while this server ran: one per sync through the shared limiter. */
   bucketWrites: number;
-  /** This database's bucket keys (modsync:<id>:rl:*) found by one SCAN halfway through the wrk run. */
+  /** This database's bucket keys (modsync:<id>:bucket:*) found by one SCAN halfway through the wrk run. */
   bucketKeysMidRun: number | null;
-  /** Right after the run: this database's bucket keys, and modsync:*:rl:* (every database). */
+  /** Right after the run: this database's bucket keys, and modsync:*:bucket:* (every database). */
   bucketKeysAfter: number;
   bucketKeysAfterAll: number;
 }
@@ -90,9 +91,15 @@ export function writeBodies(lab: Lab, fixtures: Fixtures): ResyncWork {
 }
 
 /** One wrk run against `server`, printed, and refused if any answer was an error. */
-export async function measuredRun(lab: Lab, server: Server, env: Record<string, string>, seconds: number, round: number): Promise<WrkResult> {
+export async function measuredRun(lab: Lab, server: Server, env: Record<string, string>, seconds: number, round: number, redis?: RedisProbe): Promise<WrkResult> {
+  const cpuBefore = cpuSecondsOf(server.proc.pid);
+  const redisCpuBefore = await redis?.cpuSeconds();
   const r = await runWrk({ base: server.base, seconds, connections: RESYNC.connections, threads: RESYNC.threads, env, benchDir: lab.benchDir });
-  console.log(`  round ${round} ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx)`);
+  // CPU per request, for information: where the time of each request goes, whatever the machine's noise.
+  const perRequest = (seconds: number) => `${((seconds * 1e6) / r.requests).toFixed(0)} µs`;
+  let cpu = `cpu/req: server ${perRequest(cpuSecondsOf(server.proc.pid) - cpuBefore)}`;
+  if (redis && redisCpuBefore !== undefined) cpu += `, redis-server ${perRequest((await redis.cpuSeconds()) - redisCpuBefore)}`;
+  console.log(`  round ${round} ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpu})`);
   // A benchmark of error answers measures nothing: stop here, loudly.
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${server.name} answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests; the re-sync figures are not valid`);

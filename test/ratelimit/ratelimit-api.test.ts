@@ -177,18 +177,18 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
   test("refills with time: the stored bucket moved 15 minutes back gives one more sync", async () => {
     const site = await newSite();
     expect(await statuses(appA, site, 5)).toEqual([200, 200, 200, 200, 429]);
-    const key = `${prefix}rl:${site.id}`;
-    const at = Number(await raw.hGet(key, "at"));
-    await raw.hSet(key, "at", String(at - 15 * 60_000));
+    const key = `${prefix}bucket:${site.id}`;
+    const [tokens, at] = (await raw.get(key))!.split(":");
+    await raw.set(key, `${tokens}:${Number(at) - 15 * 60_000}`, { PX: await raw.pTTL(key) });
     expect(await statuses(appB, site, 2)).toEqual([200, 429]);
   });
 
   test("a bucket's key expires when it would be full again, and unauthenticated requests create none", async () => {
     const site = await newSite();
     await sync(appA, site, undefined, null);
-    expect(await raw.exists(`${prefix}rl:${site.id}`)).toBe(0);
+    expect(await raw.exists(`${prefix}bucket:${site.id}`)).toBe(0);
     await sync(appA, site);
-    const ttl = await raw.pTTL(`${prefix}rl:${site.id}`);
+    const ttl = await raw.pTTL(`${prefix}bucket:${site.id}`);
     expect(ttl).toBeGreaterThan(15 * 60_000 - 2000);
     expect(ttl).toBeLessThanOrEqual(15 * 60_000);
   });
@@ -217,7 +217,7 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
   const bucketsInRedis = async () => {
     const client = createClient({ url: own.url });
     await client.connect();
-    const keys = await client.keys("*:rl:*");
+    const keys = await client.keys("*:bucket:*");
     await client.close();
     return keys.length;
   };
