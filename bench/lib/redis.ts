@@ -27,16 +27,16 @@ export class RedisProbe {
 
   /**
    * Commands Redis has run since it started (all clients), from INFO
-   * commandstats: `scripts` counts EVALSHA and EVAL calls; `bucketWrites`
-   * counts SET, which modsync's rate-limit script runs once per bucket it
-   * updates, so its growth over a run is at least the syncs modsync answered
-   * through Redis (one script call may update many buckets). Other clients
-   * can only add.
+   * commandstats: `scripts` counts EVALSHA and EVAL calls; `bucketReads`
+   * counts GET, which modsync sends only from its rate-limit script, once per
+   * bucket it updates (its cache reads with MGET and writes with SET). So its
+   * growth over a run is at least the syncs modsync answered through Redis,
+   * whereas one script call may update many buckets. Other clients can only add.
    */
-  async commandCalls(): Promise<{ scripts: number; bucketWrites: number }> {
+  async commandCalls(): Promise<{ scripts: number; bucketReads: number }> {
     const stats = await this.client.info("commandstats");
     const calls = (pattern: RegExp) => [...stats.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0);
-    return { scripts: calls(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm), bucketWrites: calls(/^cmdstat_set:calls=(\d+)/gm) };
+    return { scripts: calls(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm), bucketReads: calls(/^cmdstat_get:calls=(\d+)/gm) };
   }
 
   /** CPU seconds (user + system) Redis has used since it started, from INFO cpu. */

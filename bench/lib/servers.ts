@@ -70,7 +70,6 @@ export async function stopServer(server: Server): Promise<void> {
   }
 }
 
-/** Peak and current resident set of a process, in MiB (Linux /proc). */
 /** CPU seconds (user + system, all threads) the process has used, from /proc/<pid>/stat (100 ticks a second). */
 export function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -79,6 +78,7 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Peak and current resident set of a process, in MiB (Linux /proc). */
 export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (field: string) => {

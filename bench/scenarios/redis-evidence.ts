@@ -1,14 +1,14 @@
 // Proof that modsync+redis's figures are Redis's: modsync falls back to
 // in-process state whenever Redis fails or is slow, and would then be
 // measured without it. After each run the server must still be ready with
-// Redis, and Redis must have updated at least one rate-limit bucket per
-// sync the server answered (SET calls, which Redis counts inside scripts
+// Redis, and Redis must have read at least one rate-limit bucket per
+// sync the server answered (GET calls, which Redis counts inside scripts
 // too; one script call updates the buckets of a whole batch of takes).
 //
 // Bucket keys alone prove little at the bench's limit: a bucket expires as
 // soon as it is full again, and at 100,000,000 per hour one spent token is
 // back within a millisecond. They are counted (halfway through and after the
-// run) for information; the bucket-write count is the check.
+// run) for information; the bucket-read count is the check.
 import { readiness, syncAnswers } from "../lib/endpoints";
 import type { RedisProbe } from "../lib/redis";
 import type { Server } from "../lib/servers";
@@ -24,7 +24,7 @@ export async function redisEvidence(opts: {
   round: number;
   databaseId: string;
   /** probe.commandCalls() just before the server started. */
-  callsBefore: { scripts: number; bucketWrites: number };
+  callsBefore: { scripts: number; bucketReads: number };
   /** Syncs the bench saw answered: warm pass plus wrk's completed requests. */
   syncsSent: number;
   bucketKeysMidRun: number | null;
@@ -42,16 +42,16 @@ export async function redisEvidence(opts: {
   }
   const calls = await probe.commandCalls();
   const redisScripts = calls.scripts - opts.callsBefore.scripts;
-  const bucketWrites = calls.bucketWrites - opts.callsBefore.bucketWrites;
-  if (bucketWrites < ok) {
-    throw new Error(`${server.name}: Redis updated ${bucketWrites} buckets for ${ok} syncs; some syncs used in-process rate-limit buckets instead of Redis`);
+  const bucketReads = calls.bucketReads - opts.callsBefore.bucketReads;
+  if (bucketReads < ok) {
+    throw new Error(`${server.name}: Redis read ${bucketReads} buckets for ${ok} syncs; some syncs used in-process rate-limit buckets instead of Redis`);
   }
   return {
     round: opts.round,
     ready: ready.checks,
     syncAnswers: answers,
     redisScripts,
-    bucketWrites,
+    bucketReads,
     bucketKeysMidRun: opts.bucketKeysMidRun,
     bucketKeysAfter: await probe.countKeys(bucketPattern(opts.databaseId)),
     bucketKeysAfterAll: await probe.countKeys("modsync:*:bucket:*"),
@@ -61,5 +61,5 @@ export async function redisEvidence(opts: {
 export function printEvidence(name: string, e: RedisEvidence): void {
   const mid = e.bucketKeysMidRun === null ? "n/a" : String(e.bucketKeysMidRun);
   console.log(`  round ${e.round} ${name} checks: /ready redis=${e.ready.redis}; ${e.syncAnswers["200"] ?? 0} syncs answered 200 (/metrics); ` +
-    `${e.bucketWrites} bucket updates in ${e.redisScripts} Redis script calls; bucket keys of this database ${mid} mid-run, ${e.bucketKeysAfter} after; modsync:*:bucket:* ${e.bucketKeysAfterAll} after`);
+    `${e.bucketReads} bucket reads in ${e.redisScripts} Redis script calls; bucket keys of this database ${mid} mid-run, ${e.bucketKeysAfter} after; modsync:*:bucket:* ${e.bucketKeysAfterAll} after`);
 }

@@ -100,7 +100,7 @@ async function measureModsync(opts: {
   redis: { url: string; probe: RedisProbe; databaseId: string } | null;
 }): Promise<ModsyncRun> {
   const { lab, work, redis } = opts;
-  const callsBefore = redis ? await redis.probe.commandCalls() : { scripts: 0, bucketWrites: 0 };
+  const callsBefore = redis ? await redis.probe.commandCalls() : { scripts: 0, bucketReads: 0 };
   const server = await lab.startModsync(opts.db, redis?.url ?? null);
   try {
     const warmPassSeconds = await timed(() => postAll(server.name, server.base, work.modsyncJobs, work.apiToken));

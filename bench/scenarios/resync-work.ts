@@ -30,8 +30,8 @@ export interface RedisEvidence {
   syncAnswers: Record<string, number>;
   /** Growth of Redis's script-call count while this server ran: one per batch of rate-limit takes. */
   redisScripts: number;
-  /** Growth of Redis's SET count while this server ran: one per sync through the shared limiter. */
-  bucketWrites: number;
+  /** Growth of Redis's GET count while this server ran: one per sync through the shared limiter. */
+  bucketReads: number;
   /** This database's bucket keys (modsync:<id>:bucket:*) found by one SCAN halfway through the wrk run. */
   bucketKeysMidRun: number | null;
   /** Right after the run: this database's bucket keys, and modsync:*:bucket:* (every database). */

@@ -15,8 +15,11 @@ import { WINDOW_MS, type RateDecision, type RateLimiter } from "./bucket";
 // in one batch spends twice, in order). A bucket is one string,
 // "<tokens>:<Unix ms of that level>", written with its expiry in one SET:
 // two commands per bucket instead of a hash's three, a quarter less of
-// Redis's time (measured). Token levels travel as strings: Redis would
-// truncate Lua numbers returned as replies to integers.
+// Redis's time (measured). A key holding anything else (another type, a
+// malformed string) counts as a full bucket and is overwritten: a script
+// error would fail every site of the batch, and Redis keeps the writes a
+// failed script made before it stopped. Token levels travel as strings:
+// Redis would truncate Lua numbers returned as replies to integers.
 export const TOKEN_BUCKET_LUA = `
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -25,11 +28,13 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local out = {now}
 for _, key in ipairs(KEYS) do
   local tokens, at = limit, now
-  local state = redis.call('GET', key)
-  if state then
+  local state = redis.pcall('GET', key)
+  if type(state) == 'string' then
     local sep = string.find(state, ':', 1, true)
-    tokens = tonumber(string.sub(state, 1, sep - 1))
-    at = tonumber(string.sub(state, sep + 1))
+    if sep then
+      local t, a = tonumber(string.sub(state, 1, sep - 1)), tonumber(string.sub(state, sep + 1))
+      if t and a then tokens, at = t, a end
+    end
   end
   local level = math.min(limit, tokens + (math.max(0, now - at) * limit) / window)
   local allowed = 0
@@ -88,26 +93,33 @@ export class RedisRateLimiter implements RateLimiter {
     for (let i = 0; i < waiting.length; i += MAX_KEYS_PER_CALL) void this.call(waiting.slice(i, i + MAX_KEYS_PER_CALL));
   }
 
+  /** Settles every take of the batch, whatever happens: decisions, or the error (the caller falls back). */
   private async call(batch: Waiting[]): Promise<void> {
-    let reply: (number | string)[];
+    let decisions: RateDecision[];
     try {
       const args = [String(batch.length), ...batch.map((w) => w.key), String(this.limit), String(WINDOW_MS)];
-      reply = await this.redis.run((client) => evalBuckets(client, args)) as (number | string)[];
+      const reply = await this.redis.run((client) => evalBuckets(client, args));
+      decisions = this.decisions(reply, batch.length);
     } catch (err) {
       for (const w of batch) w.reject(err);
       return;
     }
+    batch.forEach((w, i) => w.resolve(decisions[i]!));
+  }
+
+  private decisions(reply: unknown, takes: number): RateDecision[] {
+    if (!Array.isArray(reply) || reply.length !== 1 + takes * PER_KEY) throw new Error("unexpected rate-limit script reply");
     const now = Number(reply[0]);
-    batch.forEach((w, i) => {
+    return Array.from({ length: takes }, (_, i) => {
       const at = 1 + i * PER_KEY;
-      w.resolve({
+      return {
         allowed: reply[at] === 1,
         limit: this.limit,
         remaining: Math.floor(Number(reply[at + 1])),
         msUntilFull: Number(reply[at + 2]),
         msUntilToken: Number(reply[at + 3]),
         now,
-      });
+      };
     });
   }
 }
@@ -121,9 +133,11 @@ async function evalBuckets(client: RedisClient, args: string[]): Promise<unknown
   try {
     return await client.sendCommand(["EVALSHA", SCRIPT_SHA, ...args]);
   } catch (err) {
-    // Scripts vanish on restart or SCRIPT FLUSH: load it and try again once.
+    // Scripts vanish on restart or SCRIPT FLUSH. EVAL runs the batch and
+    // caches the script in one command, sent as soon as the NOSCRIPT answer
+    // arrives. (Only there, in the turn or two after a flush, can a later
+    // batch overtake an earlier one; within a batch, order always holds.)
     if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-    await client.scriptLoad(TOKEN_BUCKET_LUA);
-    return client.sendCommand(["EVALSHA", SCRIPT_SHA, ...args]);
+    return client.sendCommand(["EVAL", TOKEN_BUCKET_LUA, ...args]);
   }
 }

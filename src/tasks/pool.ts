@@ -6,6 +6,7 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { sharedWith } from "../store/open";
 import type { Store } from "../store/types";
+import { closeThread } from "../threads";
 import type { FromWorker, ToWorker } from "./messages";
 import type { JobQueue } from "./queue";
 import { TaskRunner, type RunOutcome } from "./runner";
@@ -59,12 +60,9 @@ class ThreadSlot implements Slot {
 
   async close(): Promise<void> {
     await this.ready.catch(() => {});
-    await new Promise<void>((resolve) => {
-      this.closed = resolve;
-      this.worker.postMessage({ type: "close" } satisfies ToWorker);
-      setTimeout(resolve, 2000).unref?.();
+    await closeThread(this.worker, { type: "close" } satisfies ToWorker, (done) => {
+      this.closed = done;
     });
-    this.worker.terminate();
   }
 }
 

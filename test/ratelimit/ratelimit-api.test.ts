@@ -174,6 +174,28 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
     }
   });
 
+  test("a bucket key holding something else counts as a full bucket, and fails no other site of its batch", async () => {
+    const [hashed, garbled, plain] = [await newSite(), await newSite(), await newSite()];
+    await raw.hSet(`${prefix}bucket:${hashed.id}`, "tokens", "0");
+    await raw.set(`${prefix}bucket:${garbled.id}`, "not a bucket");
+    const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
+    // One batch: the sound site's bucket sits between the two bad ones.
+    const decisions = await Promise.all([hashed, plain, garbled].map((s) => limiter.take(s.id)));
+    expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([[true, 3], [true, 3], [true, 3]]);
+    expect(await raw.type(`${prefix}bucket:${hashed.id}`)).toBe("string");
+    expect((await raw.get(`${prefix}bucket:${garbled.id}`))!.startsWith("3:")).toBe(true);
+  });
+
+  test("after SCRIPT FLUSH, the next batch still gets its decisions, in order", async () => {
+    const site = await newSite();
+    expect(await statuses(appA, site, 1)).toEqual([200]);
+    await raw.scriptFlush();
+    const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
+    const decisions = await Promise.all([1, 2, 3, 4].map(() => limiter.take(site.id)));
+    expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0]]);
+    expect(redis.isUp).toBe(true);
+  });
+
   test("refills with time: the stored bucket moved 15 minutes back gives one more sync", async () => {
     const site = await newSite();
     expect(await statuses(appA, site, 5)).toEqual([200, 200, 200, 200, 429]);

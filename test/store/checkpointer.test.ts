@@ -1,10 +1,11 @@
-// The WAL checkpoint thread: with automatic checkpoints off on every
-// connection, it is what keeps the WAL from growing with every write.
+// The WAL checkpoint thread: with automatic checkpoints left to it (a
+// connection checkpoints by itself only past WAL_LIMIT_PAGES), it is what
+// keeps the WAL from growing with every write.
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "../../src/log";
+import { silentLogger, type Logger } from "../../src/log";
 import { WalCheckpointer } from "../../src/store/sqlite/checkpointer";
 import { SqliteStore, WAL_LIMIT_PAGES } from "../../src/store/sqlite/store";
 
@@ -53,6 +54,15 @@ test("with it, the WAL is copied back and restarts in every pause: its file stay
   await checkpointer.close();
   expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: 32 });
   await store.close();
+});
+
+test("a thread that cannot checkpoint says so once, not every interval", async () => {
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (msg) => void warnings.push(msg) };
+  const checkpointer = new WalCheckpointer(join(tmpdir(), "modsync-no-such-dir", "modsync.db"), logger, 10);
+  await Bun.sleep(300);
+  await checkpointer.close();
+  expect(warnings).toEqual(["WAL checkpoint failed"]);
 });
 
 test("nothing to do for a database in memory", async () => {

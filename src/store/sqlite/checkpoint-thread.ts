@@ -6,25 +6,31 @@ import { Database } from "bun:sqlite";
 declare const self: Worker;
 
 export type CheckpointMessage = { type: "start"; path: string; everyMs: number } | { type: "close" };
-export type CheckpointReply = { type: "failed"; error: string } | { type: "closed" };
+/** "ok" and "failed" report each checkpoint's outcome only when it differs from the last one's. */
+export type CheckpointReply = { type: "ok" } | { type: "failed"; error: string } | { type: "closed" };
 
+let path: string | null = null;
 let db: Database | null = null;
 let timer: ReturnType<typeof setInterval> | null = null;
+let failed = false;
 const reply = (message: CheckpointReply) => self.postMessage(message);
 
 function checkpoint(): void {
   try {
-    db?.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+    db ??= new Database(path!, { strict: true, create: false });
+    db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+    if (failed) reply({ type: "ok" });
+    failed = false;
   } catch (err) {
-    reply({ type: "failed", error: err instanceof Error ? err.message : String(err) });
+    if (!failed) reply({ type: "failed", error: err instanceof Error ? err.message : String(err) });
+    failed = true;
   }
 }
 
 self.onmessage = (event: MessageEvent<CheckpointMessage>) => {
   const message = event.data;
   if (message.type === "start") {
-    db = new Database(message.path, { strict: true });
-    db.exec("PRAGMA busy_timeout = 1000");
+    path = message.path;
     timer = setInterval(checkpoint, message.everyMs);
   } else {
     if (timer) clearInterval(timer);

@@ -7,15 +7,14 @@
 // (SqliteStore.leaveCheckpointsToOthers: automatic ones only past 40 MiB).
 import type { Logger } from "../../log";
 import type { Store } from "../types";
+import { closeThread } from "../../threads";
 import type { CheckpointMessage, CheckpointReply } from "./checkpoint-thread";
 import { SqliteStore } from "./store";
 
 export const CHECKPOINT_EVERY_MS = 1000;
-const CLOSE_WAIT_MS = 2000;
 
 export class WalCheckpointer {
   private readonly worker: Worker;
-  private failureLogged = false;
   private closed: (() => void) | null = null;
 
   /** For a SQLite file: this connection stops checkpointing, and the thread starts. Null for any other store. */
@@ -27,24 +26,22 @@ export class WalCheckpointer {
 
   constructor(path: string, logger: Logger, everyMs = CHECKPOINT_EVERY_MS) {
     this.worker = new Worker(new URL("./checkpoint-thread.ts", import.meta.url).href);
+    // The thread never keeps the process alive: shutdown closes it, a failed start-up just exits.
+    this.worker.unref();
     this.worker.onmessage = (event: MessageEvent<CheckpointReply>) => {
       const message = event.data;
       if (message.type === "closed") this.closed?.();
-      else if (!this.failureLogged) {
-        // Once: a checkpoint that keeps failing would otherwise log every second.
-        this.failureLogged = true;
-        logger.warn("WAL checkpoint failed", { error: message.error });
-      }
+      else if (message.type === "ok") logger.warn("WAL checkpoints work again", {});
+      // The thread reports a change of outcome only: a checkpoint that keeps failing is logged once.
+      else logger.warn("WAL checkpoint failed", { error: message.error });
     };
+    this.worker.onerror = (event) => logger.error("WAL checkpoint thread failed", { error: event.message });
     this.worker.postMessage({ type: "start", path, everyMs } satisfies CheckpointMessage);
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.closed = resolve;
-      this.worker.postMessage({ type: "close" } satisfies CheckpointMessage);
-      setTimeout(resolve, CLOSE_WAIT_MS).unref?.();
+    await closeThread(this.worker, { type: "close" } satisfies CheckpointMessage, (done) => {
+      this.closed = done;
     });
-    this.worker.terminate();
   }
 }
