@@ -31,6 +31,10 @@ const sample = (name: string, labels: Record<string, string> = {}) =>
 /** Request metrics are recorded after the response is handed back: give that a turn of the event loop. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** modsync_cache_lookups_total by cache (module|version), tier (memory|redis) and result (hit|miss). */
+const cacheLookups = (samples: Map<string, number>) => (cache: string, tier: string, result: string) =>
+  samples.get(sample("modsync_cache_lookups_total", { cache, tier, result }));
+
 async function scrape(app: App): Promise<{ samples: Map<string, number>; text: string; contentType: string | null }> {
   await settle();
   const res = await app.handle(new Request("http://localhost/metrics"));
@@ -144,7 +148,7 @@ describeEachDialect("GET /metrics", (dialect) => {
     await sync(app, first, modules); // identical body: fingerprint path, no lookups
 
     const { samples } = await scrape(app);
-    const lookups = (cache: string, tier: string, result: string) => samples.get(sample("modsync_cache_lookups_total", { cache, tier, result }));
+    const lookups = cacheLookups(samples);
     expect(lookups("module", "memory", "hit")).toBe(2);
     expect(lookups("module", "memory", "miss")).toBe(2);
     expect(lookups("module", "redis", "hit")).toBe(0);
@@ -220,7 +224,7 @@ describe.skipIf(!redisAvailable())("GET /metrics with Redis", () => {
       await syncOn(second, 2);
 
       const { samples } = await scrape(second);
-      const lookups = (cache: string, tier: string, result: string) => samples.get(sample("modsync_cache_lookups_total", { cache, tier, result }));
+      const lookups = cacheLookups(samples);
       expect(lookups("module", "memory", "hit")).toBe(0);
       expect(lookups("module", "memory", "miss")).toBe(3);
       expect(lookups("module", "redis", "hit")).toBe(3);

@@ -70,10 +70,7 @@ export async function createHarness(dialect: Dialect, options: { config?: Partia
   const accounts = new AccountsService(store);
   const sites = new SitesService(store);
 
-  const org = await accounts.createOrganization("Agency One");
-  const other = await accounts.createOrganization("Agency Two");
-  const user = await accounts.createUser({ email: "dev@agency-one.test", organizationId: org.id, role: "admin" });
-  const outsider = await accounts.createUser({ email: "dev@agency-two.test", organizationId: other.id, role: "member" });
+  const { org, other, user, outsider } = await seedAccounts(accounts);
   const site = await sites.create({ organizationId: org.id, url: "https://example.drupal.site", name: "Example Drupal Site" });
   const world: World = { orgId: org.id, otherOrgId: other.id, token: user.token, userId: user.id, outsiderToken: outsider.token, site };
 
@@ -103,6 +100,15 @@ export async function createHarness(dialect: Dialect, options: { config?: Partia
       await db.destroy();
     },
   };
+}
+
+/** Two organizations with one user each: the first's user is the one that syncs, the other an outsider. */
+export async function seedAccounts(accounts: AccountsService) {
+  const org = await accounts.createOrganization("Agency One");
+  const other = await accounts.createOrganization("Agency Two");
+  const user = await accounts.createUser({ email: "dev@agency-one.test", organizationId: org.id, role: "admin" });
+  const outsider = await accounts.createUser({ email: "dev@agency-two.test", organizationId: other.id, role: "member" });
+  return { org, other, user, outsider };
 }
 
 export interface ModuleInput {

@@ -22,6 +22,21 @@ interface StatementCounter {
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** What both instrumentations share: a log that records only between on() and off(). */
+function statementLog(restore: () => void): StatementCounter & { record(sql: string): void } {
+  let log: string[] | null = null;
+  return {
+    record: (sql) => void log?.push(sql),
+    on: () => void (log = []),
+    off: () => {
+      const ran = log ?? [];
+      log = null;
+      return ran;
+    },
+    restore,
+  };
+}
+
 /**
  * bun:sqlite puts run/get/all/values/iterate on each Statement instance (not
  * on Statement.prototype), and runs a transaction's BEGIN/COMMIT through
@@ -32,10 +47,10 @@ type Fn = (...args: unknown[]) => unknown;
  * its transaction function in its constructor.
  */
 function instrumentSqlite(): StatementCounter {
-  let log: string[] | null = null;
   const proto = Database.prototype as unknown as Record<string, Fn>;
   const saved = { prepare: proto.prepare!, query: proto.query!, transaction: proto.transaction!, run: proto.run!, exec: proto.exec! };
   const counted = new WeakSet<object>();
+  const log = statementLog(() => void Object.assign(proto, saved));
 
   const wrapStatement = (statement: Record<string, Fn>, sql: string) => {
     if (counted.has(statement)) return statement;
@@ -44,7 +59,7 @@ function instrumentSqlite(): StatementCounter {
       const original = statement[method];
       if (typeof original !== "function") continue;
       statement[method] = function (this: unknown, ...args: unknown[]) {
-        log?.push(sql);
+        log.record(sql);
         return original.apply(this, args);
       };
     }
@@ -58,7 +73,7 @@ function instrumentSqlite(): StatementCounter {
   };
   for (const method of ["run", "exec"] as const) {
     proto[method] = function (this: Database, sql: unknown, ...rest: unknown[]) {
-      log?.push(String(sql));
+      log.record(String(sql));
       return saved[method].call(this, sql, ...rest);
     };
   }
@@ -67,13 +82,13 @@ function instrumentSqlite(): StatementCounter {
     const tx = saved.transaction.call(this, fn) as Fn & Record<string, Fn>;
     const counting = (variant: Fn, begin: string): Fn => function (this: unknown, ...args: unknown[]) {
       const outermost = !db.inTransaction;
-      if (outermost) log?.push(begin);
+      if (outermost) log.record(begin);
       try {
         const result = variant.apply(this, args);
-        if (outermost) log?.push("COMMIT");
+        if (outermost) log.record("COMMIT");
         return result;
       } catch (err) {
-        if (outermost) log?.push("ROLLBACK");
+        if (outermost) log.record("ROLLBACK");
         throw err;
       }
     };
@@ -84,32 +99,16 @@ function instrumentSqlite(): StatementCounter {
     return wrapped;
   };
 
-  return {
-    on: () => void (log = []),
-    off: () => {
-      const ran = log ?? [];
-      log = null;
-      return ran;
-    },
-    restore: () => void Object.assign(proto, saved),
-  };
+  return log;
 }
 
 /** postgres-js calls `options.debug` once per query it sends, BEGIN and COMMIT included. */
 function instrumentPostgres(store: PostgresStore): StatementCounter {
-  let log: string[] | null = null;
   const options = store.sql.options as { debug: unknown };
   const saved = options.debug;
-  options.debug = (_connection: number, query: string) => void log?.push(query);
-  return {
-    on: () => void (log = []),
-    off: () => {
-      const ran = log ?? [];
-      log = null;
-      return ran;
-    },
-    restore: () => void (options.debug = saved),
-  };
+  const log = statementLog(() => void (options.debug = saved));
+  options.debug = (_connection: number, query: string) => log.record(query);
+  return log;
 }
 
 /** Statements that read or write the catalog (module or version ids), as opposed to a site's own rows. */

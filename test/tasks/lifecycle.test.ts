@@ -115,6 +115,22 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
 
   const serverEnv = () => ({ ...TASK_ENV, DATABASE_URL: db.url });
 
+  /**
+   * A second server finishes the interrupted task: the counts of an
+   * uninterrupted run, exactly the payload's modules, and the task claimed
+   * once by each server (the second took it over). Then it stops cleanly.
+   */
+  async function restartCompletes(taskId: string, site: SeededSite, body: Payload): Promise<void> {
+    const second = await startServer(serverEnv());
+    await waitHealthy(second);
+    const done = await waitFinished(second.base, world.token, taskId, 60_000);
+    expect(done).toEqual({ status: "completed", result: exactResult(site) });
+    expect(await taskRow(store, taskId)).toMatchObject({ status: "completed", current: MODULES, attempts: 2, lease_owner: null });
+    expect(storedTuples(await allSiteModules(store, site.id))).toEqual(expectedTuples(body.modules));
+    second.proc.kill("SIGTERM");
+    expect(await exitWithin(second.proc, 10_000)).toBe(0);
+  }
+
   test("SIGKILL mid-task: after a restart the task completes with the counts of an uninterrupted run and exactly the payload's modules", async () => {
     const site = world.sites[0]!;
     const body = benchPayload(MODULES, { url: site.url, token: site.token, fullSync: true });
@@ -134,16 +150,7 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
     expect(killed.current).toBeGreaterThanOrEqual(current);
     expect(killed.current).toBeLessThan(MODULES);
 
-    const second = await startServer(serverEnv());
-    await waitHealthy(second);
-    const done = await waitFinished(second.base, world.token, taskId, 60_000);
-    expect(done).toEqual({ status: "completed", result: exactResult(site) });
-    // Claimed once by each server: the second took over after the lease lapsed.
-    expect(await taskRow(store, taskId)).toMatchObject({ status: "completed", current: MODULES, attempts: 2, lease_owner: null });
-    expect(storedTuples(await allSiteModules(store, site.id))).toEqual(expectedTuples(body.modules));
-
-    second.proc.kill("SIGTERM");
-    expect(await exitWithin(second.proc, 10_000)).toBe(0);
+    await restartCompletes(taskId, site, body);
   }, 120_000);
 
   test("SIGTERM mid-task: the batch in hand commits, the task is handed back, the process exits 0 within 10 s; a restart completes it exactly", async () => {
@@ -172,15 +179,7 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
     if (dialect === "postgres") expect(after.current).toBeGreaterThan(current);
     else expect(after.current).toBeGreaterThanOrEqual(current);
 
-    const second = await startServer(serverEnv());
-    await waitHealthy(second);
-    const done = await waitFinished(second.base, world.token, taskId, 60_000);
-    expect(done).toEqual({ status: "completed", result: exactResult(site) });
-    expect(await taskRow(store, taskId)).toMatchObject({ status: "completed", current: MODULES, attempts: 2, lease_owner: null });
-    expect(storedTuples(await allSiteModules(store, site.id))).toEqual(expectedTuples(body.modules));
-
-    second.proc.kill("SIGTERM");
-    expect(await exitWithin(second.proc, 10_000)).toBe(0);
+    await restartCompletes(taskId, site, body);
   }, 120_000);
 });
 

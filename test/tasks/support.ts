@@ -5,7 +5,7 @@ import { SitesService } from "../../src/sites/service";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { SiteModuleRow, Store } from "../../src/store/types";
-import type { SeededSite } from "../support/harness";
+import { seedAccounts, type SeededSite } from "../support/harness";
 
 
 /** Runs one SQL statement (no parameters: tests inline their own ids) and returns its rows. */
@@ -96,12 +96,8 @@ export interface SeededWorld {
 }
 
 export async function seedWorld(store: Store, siteCount: number): Promise<SeededWorld> {
-  const accounts = new AccountsService(store);
   const sitesService = new SitesService(store);
-  const org = await accounts.createOrganization("Agency One");
-  const other = await accounts.createOrganization("Agency Two");
-  const user = await accounts.createUser({ email: "dev@agency-one.test", organizationId: org.id, role: "admin" });
-  const outsider = await accounts.createUser({ email: "dev@agency-two.test", organizationId: other.id, role: "member" });
+  const { org, user, outsider } = await seedAccounts(new AccountsService(store));
   const sites: SeededSite[] = [];
   for (let i = 1; i <= siteCount; i++) {
     sites.push(await sitesService.create({ organizationId: org.id, url: `https://proc-site-${i}.example`, name: `Process Site ${i}` }));
