@@ -8,7 +8,7 @@
 // a command per request (measured on the re-sync bench: one script call per
 // request cost a third of the throughput); alone, a take waits one loop turn.
 import { createHash } from "node:crypto";
-import type { RedisClient, RedisConnection } from "../redis/connection";
+import type { RedisConnection } from "../redis/connection";
 import { WINDOW_MS, type RateDecision, type RateLimiter } from "./bucket";
 
 // Mirrors spend() in bucket.ts, once per key; KEYS may repeat (a site twice
@@ -98,7 +98,7 @@ export class RedisRateLimiter implements RateLimiter {
     let decisions: RateDecision[];
     try {
       const args = [String(batch.length), ...batch.map((w) => w.key), String(this.limit), String(WINDOW_MS)];
-      const reply = await this.redis.run((client) => evalBuckets(client, args));
+      const reply = await evalBuckets(this.redis, args);
       decisions = this.decisions(reply, batch.length);
     } catch (err) {
       for (const w of batch) w.reject(err);
@@ -125,19 +125,18 @@ export class RedisRateLimiter implements RateLimiter {
 }
 
 /**
- * EVALSHA with `args` (key count, keys, arguments). Sent as a raw command:
- * node-redis's typed evalSha parses and transforms each call, which cost
- * this process a tenth of its throughput on the re-sync bench (measured).
+ * EVALSHA with `args` (key count, keys, arguments), as a raw command on the
+ * connection's request path (Bun's client: see redis/connection.ts).
  */
-async function evalBuckets(client: RedisClient, args: string[]): Promise<unknown> {
+async function evalBuckets(redis: RedisConnection, args: string[]): Promise<unknown> {
   try {
-    return await client.sendCommand(["EVALSHA", SCRIPT_SHA, ...args]);
+    return await redis.send("EVALSHA", [SCRIPT_SHA, ...args]);
   } catch (err) {
     // Scripts vanish on restart or SCRIPT FLUSH. EVAL runs the batch and
     // caches the script in one command, sent as soon as the NOSCRIPT answer
     // arrives. (Only there, in the turn or two after a flush, can a later
     // batch overtake an earlier one; within a batch, order always holds.)
     if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-    return client.sendCommand(["EVAL", TOKEN_BUCKET_LUA, ...args]);
+    return redis.send("EVAL", [TOKEN_BUCKET_LUA, ...args]);
   }
 }
