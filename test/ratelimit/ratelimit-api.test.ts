@@ -266,6 +266,26 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     expect(warnings.filter((w) => w.includes("available again"))).toHaveLength(1);
   });
 
+  test("connections closed by Redis (CLIENT KILL): answered from in-process buckets, then both clients reconnect and the bucket is shared again", async () => {
+    const site = await newSite();
+    expect(await statuses(app, site, 1)).toEqual([200]);
+    const admin = createClient({ url: own.url });
+    await admin.connect();
+    try {
+      // Both of modsync's clients: node-redis, and Bun's client that sends the rate-limit script.
+      expect(Number(await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]))).toBeGreaterThanOrEqual(2);
+      expect(await statuses(app, site, 1)).toEqual([200]);
+      await until(() => redis.isUp, "reconnect after CLIENT KILL");
+      const before = await admin.sendCommand(["GET", `${await redisKeyPrefix(h.store)}bucket:${site.id}`]);
+      expect(await statuses(app, site, 1)).toEqual([200]);
+      const after = await admin.sendCommand(["GET", `${await redisKeyPrefix(h.store)}bucket:${site.id}`]);
+      expect(after).not.toBeNull();
+      expect(after).not.toEqual(before); // this sync spent from the shared bucket
+    } finally {
+      await admin.close();
+    }
+  });
+
   test("stalled: commands give up fast and the request is answered; resumed: shared again", async () => {
     const site = await newSite();
     expect(await statuses(app, site, 1)).toEqual([200]);
