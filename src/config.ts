@@ -98,6 +98,10 @@ function redisUrl(env: Env): string | null {
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new ConfigError("REDIS_URL", `must start with redis:// or rediss://, got "${raw}"`);
   }
+  // Checked here so both Redis clients read it alike (Bun's client throws on anything else).
+  if (!/^\/?\d*$/.test(url.pathname)) {
+    throw new ConfigError("REDIS_URL", `may end only in a database number (redis://host:6379/0), got "${raw}"`);
+  }
   return raw;
 }
 

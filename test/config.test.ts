@@ -16,6 +16,9 @@ test("database URLs of both dialects", () => {
   expect(loadConfig({ DATABASE_URL: "sqlite:/var/lib/modsync.db" }).database).toEqual({ dialect: "sqlite", path: "/var/lib/modsync.db" });
   expect(loadConfig({ DATABASE_URL: "postgres://u@db:5432/modsync" }).database).toEqual({ dialect: "postgres", url: "postgres://u@db:5432/modsync" });
   expect(loadConfig({ DATABASE_URL: "postgresql://u@db/modsync" }).database.dialect).toBe("postgres");
+  for (const url of ["redis://127.0.0.1:6379", "redis://:secret@cache:6379/2", "rediss://user:secret@cache.example/"]) {
+    expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+  }
 });
 
 test("every bad value names its variable", () => {
@@ -24,6 +27,7 @@ test("every bad value names its variable", () => {
     [{ HOST: " " }, "HOST"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"], [{ DATABASE_URL: "sqlite:" }, "DATABASE_URL"], [{ DATABASE_URL: "postgres://" }, "DATABASE_URL"],
     [{ REDIS_URL: "http://x" }, "REDIS_URL"], [{ REDIS_URL: "not a url" }, "REDIS_URL"],
+    [{ REDIS_URL: "redis://127.0.0.1:6379/-1" }, "REDIS_URL"], [{ REDIS_URL: "redis://127.0.0.1:6379/db" }, "REDIS_URL"],
     [{ MAX_BODY_MB: "0" }, "MAX_BODY_MB"], [{ MAX_BODY_MB: "-5" }, "MAX_BODY_MB"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
   ];

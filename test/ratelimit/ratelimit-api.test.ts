@@ -10,6 +10,7 @@ import { RedisConnection } from "../../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
 import { OwnRedis } from "../support/redis-server";
+import { SlowProxy } from "../support/slow-proxy";
 
 const LIMIT = 4;
 const config = testConfig({ rateLimitPerHour: LIMIT });
@@ -216,6 +217,22 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
   });
 });
 
+describe.skipIf(!redisAvailable())("a slow first connection", () => {
+  test("the rate-limit connection answering after the time limit at start-up: Redis comes up once it answers", async () => {
+    // node-redis opens connection 1; Bun's client (opened by the first probe) is connection 2.
+    const proxy = SlowProxy.start(new URL(TEST_REDIS_URL), [2], 600);
+    const redis = new RedisConnection(proxy.url, silentLogger, { probeIntervalMs: 100 });
+    try {
+      redis.start();
+      await until(() => redis.isUp, "Redis up after a slow first connect");
+      expect(redis.status()).toBe("ok");
+    } finally {
+      await redis.close();
+      proxy.stop();
+    }
+  });
+});
+
 describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
   let own: OwnRedis;
   let redis: RedisConnection;
@@ -266,24 +283,58 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     expect(warnings.filter((w) => w.includes("available again"))).toHaveLength(1);
   });
 
+  /** Runs `work` with a connection of the test's own to `own`, closed afterwards. */
+  type Admin = ReturnType<typeof adminClient>;
+  const adminClient = () => createClient({ url: own.url });
+  const withAdmin = async <T>(work: (admin: Admin) => Promise<T>): Promise<T> => {
+    const admin = adminClient();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.close();
+    }
+  };
+  const bucketOf = async (admin: Admin, site: SeededSite) =>
+    admin.sendCommand(["GET", `${await redisKeyPrefix(h.store)}bucket:${site.id}`]);
+
   test("connections closed by Redis (CLIENT KILL): answered from in-process buckets, then both clients reconnect and the bucket is shared again", async () => {
     const site = await newSite();
     expect(await statuses(app, site, 1)).toEqual([200]);
-    const admin = createClient({ url: own.url });
-    await admin.connect();
-    try {
+    await withAdmin(async (admin) => {
       // Both of modsync's clients: node-redis, and Bun's client that sends the rate-limit script.
       expect(Number(await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]))).toBeGreaterThanOrEqual(2);
       expect(await statuses(app, site, 1)).toEqual([200]);
       await until(() => redis.isUp, "reconnect after CLIENT KILL");
-      const before = await admin.sendCommand(["GET", `${await redisKeyPrefix(h.store)}bucket:${site.id}`]);
+      const before = await bucketOf(admin, site);
       expect(await statuses(app, site, 1)).toEqual([200]);
-      const after = await admin.sendCommand(["GET", `${await redisKeyPrefix(h.store)}bucket:${site.id}`]);
+      const after = await bucketOf(admin, site);
       expect(after).not.toBeNull();
       expect(after).not.toEqual(before); // this sync spent from the shared bucket
-    } finally {
-      await admin.close();
-    }
+    });
+  });
+
+  test("only the rate-limit connection closed (as Redis's idle timeout or a proxy would): reconnected at once, no outage", async () => {
+    const site = await newSite();
+    expect(await statuses(app, site, 1)).toEqual([200]);
+    await withAdmin(async (admin) => {
+      const adminId = Number(await admin.sendCommand(["CLIENT", "ID"]));
+      const clients = async () => [...String(await admin.sendCommand(["CLIENT", "LIST", "TYPE", "normal"])).matchAll(/^id=(\d+) .*cmd=(\S+)/gm)]
+        .map((m) => ({ id: Number(m[1]), cmd: m[2]! })).filter((c) => c.id !== adminId);
+      const scriptConnection = (await clients()).find((c) => c.cmd === "evalsha");
+      expect(scriptConnection).toBeDefined();
+      const warned = warnings.length;
+      expect(Number(await admin.sendCommand(["CLIENT", "KILL", "ID", String(scriptConnection!.id)]))).toBe(1);
+      for (let i = 0; !(await clients()).some((c) => c.id > scriptConnection!.id); i++) {
+        if (i === 200) throw new Error("the rate-limit connection was not reopened");
+        await Bun.sleep(10);
+      }
+      expect(redis.isUp).toBe(true);
+      const before = await bucketOf(admin, site);
+      expect(await statuses(app, site, 1)).toEqual([200]);
+      expect(await bucketOf(admin, site)).not.toEqual(before); // spent from the shared bucket
+      expect(warnings.length).toBe(warned); // no outage logged
+    });
   });
 
   test("stalled: commands give up fast and the request is answered; resumed: shared again", async () => {
