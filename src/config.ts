@@ -43,7 +43,7 @@ export const CONFIG_VARIABLES = {
   PORT: { default: "3000", meaning: "TCP port to listen on (1-65535)" },
   HOST: { default: "0.0.0.0", meaning: "Address to bind" },
   DATABASE_URL: { default: "sqlite:./data/modsync.db", meaning: "sqlite:<path> | sqlite::memory: | postgres://user@host:port/db" },
-  REDIS_URL: { default: "(unset)", meaning: "redis://host:port; when unset, nothing uses Redis" },
+  REDIS_URL: { default: "(unset)", meaning: "redis://[user:password@]host:port[/db] (rediss:// for TLS); when unset, nothing uses Redis" },
   MAX_BODY_MB: { default: "500", meaning: "Largest accepted request body, in MiB; larger bodies get 413" },
   LOG_LEVEL: { default: "info", meaning: "debug | info | warn | error" },
   RATE_LIMIT_PER_HOUR: { default: "4", meaning: "Syncs per site per hour: token bucket size and hourly refill" },
