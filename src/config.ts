@@ -93,14 +93,16 @@ function redisUrl(env: Env): string | null {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError("REDIS_URL", `is not a valid URL, got "${raw}"`);
+    throw new ConfigError("REDIS_URL", "is not a valid URL");
   }
+  // Errors quote the URL without its password: start-up errors end up in logs.
+  const shown = url.password ? raw.replace(`:${url.password}@`, ":***@") : raw;
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new ConfigError("REDIS_URL", `must start with redis:// or rediss://, got "${raw}"`);
+    throw new ConfigError("REDIS_URL", `must start with redis:// or rediss://, got "${shown}"`);
   }
   // Checked here so both Redis clients read it alike (Bun's client throws on anything else).
   if (!/^\/?\d*$/.test(url.pathname)) {
-    throw new ConfigError("REDIS_URL", `may end only in a database number (redis://host:6379/0), got "${raw}"`);
+    throw new ConfigError("REDIS_URL", `may end only in a database number (redis://host:6379/0), got "${shown}"`);
   }
   return raw;
 }

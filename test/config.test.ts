@@ -19,6 +19,10 @@ test("database URLs of both dialects", () => {
   for (const url of ["redis://127.0.0.1:6379", "redis://:secret@cache:6379/2", "rediss://user:secret@cache.example/"]) {
     expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
   }
+  for (const url of ["redis://:hunter2@cache:6379/x", "http://user:hunter2@cache", "redis://user:hunter2@cache:bad"]) {
+    expect(() => loadConfig({ REDIS_URL: url })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_URL: url })).not.toThrow(/hunter2/);
+  }
 });
 
 test("every bad value names its variable", () => {

@@ -1,9 +1,9 @@
 // The Redis connections shared by the rate limiter, the lookup cache and the
 // job list, with one circuit breaker: every command gives up within
-// COMMAND_TIMEOUT_MS, the first failure marks Redis down (logged once), and
-// while it is down callers get an immediate RedisUnavailable instead of
-// waiting. A probe brings it back up (logged once) as soon as Redis answers
-// again.
+// COMMAND_TIMEOUT_MS, the first failed command marks Redis down (logged
+// once), and while it is down callers get an immediate RedisUnavailable
+// instead of waiting. A probe brings it back up (logged once) as soon as
+// both clients answer again.
 //
 // Two clients, one breaker. node-redis (the stack's client) serves every
 // command but one. The rate-limit script, sent on every sync request, goes
@@ -32,13 +32,14 @@ export interface RedisOptions {
 
 export class RedisConnection {
   readonly client: RedisClient;
-  /** Bun's client, for send(): connected and reconnected by probe(), never by itself. */
+  /** Bun's client, for send(): (re)connected by probe() while Redis is down, by requestPathClosed() while up; never by itself. */
   private readonly requestPath: BunRedisClient;
   private up = false;
   private problem = "connecting";
   private probing: ReturnType<typeof setInterval> | null = null;
   private probeRunning = false;
   private reconnecting = false;
+  private lastReconnect = 0;
   private closed = false;
   private outageLogged = false;
   private readonly timeoutMs: number;
@@ -61,7 +62,7 @@ export class RedisConnection {
     this.client.on("ready", () => void this.probe());
     this.requestPath = new BunRedisClient(url, {
       connectionTimeout: CONNECT_TIMEOUT_MS,
-      // Reconnected by the probe, so one loop decides when Redis is back.
+      // Reconnected by this class (see the field), so one place decides when Redis is back.
       autoReconnect: false,
       enableOfflineQueue: false,
     });
@@ -104,10 +105,11 @@ export class RedisConnection {
     }
   }
 
-  private markDown(problem: string): void {
+  /** Marks Redis down; `problem` replaces the reason shown by /ready unless it only confirms an outage already known. */
+  private markDown(problem: string, confirmsOutage = false): void {
     if (this.closed) return;
+    if (this.up || !confirmsOutage || this.problem === "connecting") this.problem = problem || "unavailable";
     this.up = false;
-    this.problem = problem || "unavailable";
     if (!this.outageLogged) {
       this.outageLogged = true;
       this.logger.warn("redis unavailable: using in-process state", { problem: this.problem });
@@ -136,31 +138,47 @@ export class RedisConnection {
     if (this.closed || this.probeRunning || !this.client.isReady) return; // node-redis's own reconnect will emit "ready"
     this.probeRunning = true;
     try {
-      const requestPath = this.requestPath.connected ? this.requestPath.send("PING", []) : this.requestPath.connect();
-      await within(this.timeoutMs, Promise.all([this.client.ping(), requestPath]), () => new Error("probe timed out"));
+      const timedOut = () => new Error("probe timed out");
+      const [main, requestPath] = await Promise.allSettled([
+        within(this.timeoutMs, this.client.ping(), timedOut),
+        within(this.timeoutMs, this.requestPath.connected ? this.requestPath.send("PING", []) : this.requestPath.connect(), timedOut),
+      ]);
+      if (main.status === "rejected") throw main.reason;
+      if (requestPath.status === "rejected") {
+        // node-redis answers, so Redis does; an open connection of Bun's
+        // client that does not is dead without having closed (half-open):
+        // drop it, and the next probe opens a new one.
+        if (this.requestPath.connected) this.requestPath.close();
+        throw requestPath.reason;
+      }
       if (!this.requestPath.connected) throw new Error("rate-limit connection closed");
       this.markUp();
     } catch (err) {
-      // Still down; this also starts the probe timer when the first probe
-      // (on node-redis's "ready") fails, since nothing else would retry it.
-      this.markDown(err instanceof Error ? err.message : String(err));
+      // Still down. Marking it also starts the probe timer when the first
+      // probe (on node-redis's "ready") fails: nothing else would retry it.
+      this.markDown(err instanceof Error ? err.message : String(err), true);
     } finally {
       this.probeRunning = false;
     }
   }
 
   /**
-   * Bun's connection dropped. It carries only the rate-limit script, so it
-   * sits idle between syncs, and Redis's idle `timeout` or a proxy may close
-   * it: reconnect at once, and count Redis down only if that fails. (While
-   * Redis is down, the probe reconnects it.)
+   * Bun's connection closed while Redis was up. It carries only the
+   * rate-limit script, so it sits idle between syncs, and Redis's idle
+   * `timeout` or a proxy may close it: reopen it at once, at most once per
+   * probe interval (a server that keeps closing it is an outage, not a blip).
+   * Redis is counted down if the connection cannot be reopened within the
+   * command time limit.
    */
   private async requestPathClosed(err: Error | undefined): Promise<void> {
     if (this.closed || this.reconnecting || !this.up) return;
     const problem = `rate-limit connection: ${err?.message || "closed"}`;
+    if (Date.now() - this.lastReconnect < this.probeMs) return this.markDown(problem);
+    this.lastReconnect = Date.now();
     this.reconnecting = true;
     try {
       await within(this.timeoutMs, this.requestPath.connect(), () => new Error("reconnect timed out"));
+      if (!this.requestPath.connected) throw new Error("closed again while reconnecting");
     } catch {
       this.markDown(problem);
     } finally {
