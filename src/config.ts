@@ -83,7 +83,20 @@ export function parseDatabaseUrl(raw: string, name = "DATABASE_URL"): DatabaseTa
     if (host === "") throw new ConfigError(name, "is not a valid postgres:// URL with a host");
     return { dialect: "postgres", url: raw };
   }
-  throw new ConfigError(name, `must start with sqlite: or postgres://, got "${raw}"`);
+  throw new ConfigError(name, `must start with sqlite: or postgres://, got "${withoutPassword(raw)}"`);
+}
+
+/** `raw` as errors may quote it: start-up errors end up in logs, passwords must not. */
+function withoutPassword(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (!url.password) return raw;
+    url.password = "***";
+    return url.href;
+  } catch {
+    // Not a URL: hide whatever stands between "scheme://" and the last "@".
+    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, "$1***@");
+  }
 }
 
 function redisUrl(env: Env): string | null {
@@ -95,8 +108,7 @@ function redisUrl(env: Env): string | null {
   } catch {
     throw new ConfigError("REDIS_URL", "is not a valid URL");
   }
-  // Errors quote the URL without its password: start-up errors end up in logs.
-  const shown = url.password ? raw.replace(`:${url.password}@`, ":***@") : raw;
+  const shown = withoutPassword(raw);
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new ConfigError("REDIS_URL", `must start with redis:// or rediss://, got "${shown}"`);
   }

@@ -19,9 +19,14 @@ test("database URLs of both dialects", () => {
   for (const url of ["redis://127.0.0.1:6379", "redis://:secret@cache:6379/2", "rediss://user:secret@cache.example/"]) {
     expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
   }
-  for (const url of ["redis://:hunter2@cache:6379/x", "http://user:hunter2@cache", "redis://user:hunter2@cache:bad"]) {
-    expect(() => loadConfig({ REDIS_URL: url })).toThrow(ConfigError);
-    expect(() => loadConfig({ REDIS_URL: url })).not.toThrow(/hunter2/);
+  // Errors never quote a password, whether the URL encodes it or not.
+  for (const [variable, url] of [
+    ["REDIS_URL", "redis://:hunter2@cache:6379/x"], ["REDIS_URL", "http://user:hunter2@cache"], ["REDIS_URL", "redis://user:hunter2@cache:bad"],
+    ["REDIS_URL", "redis://:hun@ter2@cache:6379/x"], ["REDIS_URL", "redis://:hunter2 é@cache/x"], ["DATABASE_URL", "mysql://user:hunter2@db/x"],
+    ["DATABASE_URL", "postgresql+psycopg://user:hun@ter2@db/x"],
+  ] as const) {
+    expect(() => loadConfig({ [variable]: url })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: url })).not.toThrow(/hunter2|hun@ter2|ter2/);
   }
 });
 

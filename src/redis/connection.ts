@@ -38,7 +38,9 @@ export class RedisConnection {
   private problem = "connecting";
   private probing: ReturnType<typeof setInterval> | null = null;
   private probeRunning = false;
-  private reconnecting = false;
+  /** Set while requestPathClosed() reopens Bun's connection: send() waits for it. */
+  private reopening: Promise<void> | null = null;
+  /** When requestPathClosed() last reopened Bun's connection (Unix ms): at most once per probe interval. */
   private lastReconnect = 0;
   private closed = false;
   private outageLogged = false;
@@ -90,7 +92,11 @@ export class RedisConnection {
 
   /** One raw command on the request path (see the top of this file), under the same limit and breaker as run(). */
   send(command: string, args: string[]): Promise<unknown> {
-    return this.guarded(() => this.requestPath.send(command, args));
+    return this.guarded(async () => {
+      // Bun's client refuses commands while (re)connecting: wait for a reopening in progress.
+      if (this.reopening) await this.reopening;
+      return this.requestPath.send(command, args);
+    });
   }
 
   private async guarded<T>(operation: () => Promise<T>): Promise<T> {
@@ -147,7 +153,8 @@ export class RedisConnection {
       if (requestPath.status === "rejected") {
         // node-redis answers, so Redis does; an open connection of Bun's
         // client that does not is dead without having closed (half-open):
-        // drop it, and the next probe opens a new one.
+        // drop it, and the next probe opens a new one. (Its onclose does
+        // nothing here: Redis is down while probes run.)
         if (this.requestPath.connected) this.requestPath.close();
         throw requestPath.reason;
       }
@@ -170,19 +177,20 @@ export class RedisConnection {
    * Redis is counted down if the connection cannot be reopened within the
    * command time limit.
    */
-  private async requestPathClosed(err: Error | undefined): Promise<void> {
-    if (this.closed || this.reconnecting || !this.up) return;
+  private requestPathClosed(err: Error | undefined): void {
+    if (this.closed || this.reopening || !this.up) return;
     const problem = `rate-limit connection: ${err?.message || "closed"}`;
     if (Date.now() - this.lastReconnect < this.probeMs) return this.markDown(problem);
     this.lastReconnect = Date.now();
-    this.reconnecting = true;
+    this.reopening = this.reopen(problem).finally(() => (this.reopening = null));
+  }
+
+  private async reopen(problem: string): Promise<void> {
     try {
-      await within(this.timeoutMs, this.requestPath.connect(), () => new Error("reconnect timed out"));
-      if (!this.requestPath.connected) throw new Error("closed again while reconnecting");
-    } catch {
-      this.markDown(problem);
-    } finally {
-      this.reconnecting = false;
+      await within(this.timeoutMs, this.requestPath.connect(), () => new Error("reopening timed out"));
+      if (!this.requestPath.connected) throw new Error("closed again while reopening");
+    } catch (err) {
+      this.markDown(`${problem}; ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
