@@ -1,24 +1,17 @@
 // Liveness and readiness for orchestrators and the container HEALTHCHECK.
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context";
+import { within } from "../within";
 
 /** A dependency that hangs is as unready as one that fails; never hang the probe. */
 const CHECK_TIMEOUT_MS = 2000;
 
 async function check(probe: () => Promise<void>): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
-      probe(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await within(CHECK_TIMEOUT_MS, probe(), () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
     return "ok";
   } catch (err) {
     return err instanceof Error ? err.message : "failed";
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -16,6 +16,7 @@
 import { RedisClient as BunRedisClient } from "bun";
 import { createClient } from "redis";
 import type { Logger } from "../log";
+import { within } from "../within";
 
 export const COMMAND_TIMEOUT_MS = 250;
 const PROBE_INTERVAL_MS = 1000;
@@ -111,11 +112,10 @@ export class RedisConnection {
     }
   }
 
-  /** Marks Redis down; `problem` replaces the reason shown by /ready unless it only confirms an outage already known. */
-  private markDown(problem: string, confirmsOutage = false): void {
+  private markDown(problem: string): void {
     if (this.closed) return;
-    if (this.up || !confirmsOutage || this.problem === "connecting") this.problem = problem || "unavailable";
     this.up = false;
+    this.problem = problem || "unavailable";
     if (!this.outageLogged) {
       this.outageLogged = true;
       this.logger.warn("redis unavailable: using in-process state", { problem: this.problem });
@@ -161,9 +161,10 @@ export class RedisConnection {
       if (!this.requestPath.connected) throw new Error("rate-limit connection closed");
       this.markUp();
     } catch (err) {
-      // Still down. Marking it also starts the probe timer when the first
+      // Still down: /ready keeps the outage's first cause (probes run only
+      // while down). Marking it also starts the probe timer when the first
       // probe (on node-redis's "ready") fails: nothing else would retry it.
-      this.markDown(err instanceof Error ? err.message : String(err), true);
+      this.markDown(this.problem === "connecting" ? (err instanceof Error ? err.message : String(err)) : this.problem);
     } finally {
       this.probeRunning = false;
     }
@@ -200,15 +201,5 @@ export class RedisConnection {
     this.requestPath.close();
     if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());
     else this.client.destroy();
-  }
-}
-
-/** `work`, or the error `timeout()` makes if it has not settled within `ms`. */
-async function within<T>(ms: number, work: Promise<T>, timeout: () => Error): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeout()), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }

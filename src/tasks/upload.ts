@@ -72,9 +72,9 @@ export class UploadService {
     // Judged once, whichever way the sync goes.
     const judge = new EntryJudge();
     const judged = payload.modules.map((raw) => judge.next(raw, body.suspectText));
-    if (judged.filter((j) => j.entry).length <= this.config.backgroundThreshold) {
-      const modules = new ModuleCollector();
-      for (const j of judged) modules.add(j);
+    const modules = new ModuleCollector();
+    for (const j of judged) modules.add(j);
+    if (modules.entries.length <= this.config.backgroundThreshold) {
       return { kind: "synced", response: await this.sync.apply(site, payload, modules, fingerprint) };
     }
     const taskId = await this.store.tasks.beginUpload(site.id);
