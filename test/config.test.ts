@@ -23,7 +23,7 @@ test("database URLs of both dialects", () => {
   for (const [variable, url] of [
     ["REDIS_URL", "redis://:hunter2@cache:6379/x"], ["REDIS_URL", "http://user:hunter2@cache"], ["REDIS_URL", "redis://user:hunter2@cache:bad"],
     ["REDIS_URL", "redis://:hun@ter2@cache:6379/x"], ["REDIS_URL", "redis://:hunter2 é@cache/x"], ["DATABASE_URL", "mysql://user:hunter2@db/x"],
-    ["DATABASE_URL", "postgresql+psycopg://user:hun@ter2@db/x"],
+    ["DATABASE_URL", "postgresql+psycopg://user:hun@ter2@db/x"], ["DATABASE_URL", "mysql://user:hunter2@db:bad/x"],
   ] as const) {
     expect(() => loadConfig({ [variable]: url })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: url })).not.toThrow(/hunter2|hun@ter2|ter2/);

@@ -10,6 +10,7 @@ import { RedisConnection, RedisUnavailable } from "../../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
 import { OwnRedis } from "../support/redis-server";
+import { until } from "../support/until";
 import { SlowProxy } from "../support/slow-proxy";
 
 const LIMIT = 4;
@@ -35,12 +36,34 @@ const statuses = async (app: App, site: SeededSite, times: number) => {
   for (let i = 0; i < times; i++) out.push((await sync(app, site)).status);
   return out;
 };
-async function until(condition: () => boolean, what: string) {
-  for (let i = 0; i < 200; i++) {
-    if (condition()) return;
-    await Bun.sleep(25);
+/** Runs `work` with a Redis connection of the test's own (not modsync's), closed afterwards. */
+async function withAdmin<T>(url: string, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = adminClient(url);
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.close();
   }
-  throw new Error(`timed out waiting for ${what}`);
+}
+const adminClient = (url: string) => createClient({ url });
+type Admin = ReturnType<typeof adminClient>;
+
+/** Closes the rate-limit connection of `redis` from Redis's side: its id is asked through it, so no other client is touched. */
+async function killRequestPath(redis: RedisConnection, admin: Admin): Promise<number> {
+  const id = Number(await redis.send("CLIENT", ["ID"]));
+  expect(Number(await admin.sendCommand(["CLIENT", "KILL", "ID", String(id)]))).toBe(1);
+  return id;
+}
+
+/**
+ * Waits for a connection newer than `closedId` that has said HELLO: the
+ * rate-limit connection reopened. (Not polled with send(): a command sent
+ * before the client noticed the close would fail, which is an outage.)
+ */
+function reopenedAfter(admin: Admin, closedId: number): Promise<true> {
+  return until(async () => [...String(await admin.sendCommand(["CLIENT", "LIST", "TYPE", "normal"])).matchAll(/^id=(\d+) .*cmd=hello/gm)]
+    .some((m) => Number(m[1]) > closedId), 5000, "the rate-limit connection to be reopened");
 }
 
 function expectRefusal(res: Response, body: unknown) {
@@ -119,7 +142,7 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
     redis.start();
     other.start();
     await raw.connect();
-    await until(() => redis.isUp && other.isUp, "redis");
+    await until(() => redis.isUp && other.isUp, 5000, "redis");
     appA = createApp({ config, store: h.store, shared: { redis, keyPrefix: prefix } });
     appB = createApp({ config, store: h.store, shared: { redis: other, keyPrefix: prefix } });
   });
@@ -218,92 +241,85 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
 });
 
 describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on its own", () => {
-  test("the rate-limit connection answering after the time limit at start-up: Redis comes up once it answers", async () => {
-    // node-redis opens connection 1; Bun's client (opened by the first probe) is connection 2.
-    const proxy = SlowProxy.start(new URL(TEST_REDIS_URL), [2], 600);
-    const redis = new RedisConnection(proxy.url, silentLogger, { probeIntervalMs: 100 });
+  /**
+   * A RedisConnection (probing every 100 ms) to the shared Redis through a
+   * SlowProxy holding back connections `slow` by `delayMs`, up before `work`
+   * runs. Connection 1 is node-redis's; Bun's client opens 2 at the first
+   * probe, and 3 when it reopens.
+   */
+  async function behindProxy(slow: number[], delayMs: number, work: (t: { proxy: SlowProxy; redis: RedisConnection; warnings: string[] }) => Promise<void>) {
+    const proxy = SlowProxy.start(new URL(TEST_REDIS_URL), slow, delayMs);
+    const warnings: string[] = [];
+    const redis = new RedisConnection(proxy.url, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 100 });
     try {
       redis.start();
-      await until(() => redis.isUp, "Redis up after a slow first connect");
-      expect(redis.status()).toBe("ok");
+      await until(() => redis.isUp, 5000, "Redis up");
+      await work({ proxy, redis, warnings });
     } finally {
       await redis.close();
       proxy.stop();
     }
+  }
+
+  test("the rate-limit connection answering after the time limit at start-up: Redis comes up once it answers", async () => {
+    await behindProxy([2], 600, async ({ redis }) => {
+      expect(await redis.send("PING", [])).toBe("PONG");
+    });
   });
 
   test("a rate-limit connection gone silent without closing (half-open): the probe drops it and Redis is used on a new one", async () => {
-    const proxy = SlowProxy.start(new URL(TEST_REDIS_URL));
-    const redis = new RedisConnection(proxy.url, silentLogger, { probeIntervalMs: 100 });
-    try {
-      redis.start();
-      await until(() => redis.isUp, "Redis up");
-      expect(proxy.connections).toBe(2); // node-redis's, then Bun's client's
+    await behindProxy([], 0, async ({ proxy, redis }) => {
+      expect(proxy.connections).toBe(2);
       proxy.freeze(2);
       await expect(redis.send("PING", [])).rejects.toBeInstanceOf(RedisUnavailable);
       expect(redis.isUp).toBe(false);
-      await until(() => redis.isUp, "Redis up again on a new connection");
+      await until(() => redis.isUp, 5000, "Redis up again on a new connection");
       expect(proxy.connections).toBeGreaterThanOrEqual(3);
       expect(await redis.send("PING", [])).toBe("PONG");
-    } finally {
-      await redis.close();
-      proxy.stop();
-    }
+    });
   });
 
   test("a command sent while the rate-limit connection is being reopened waits for it: no outage", async () => {
-    // Connection 3 is the reopened one: it takes 150 ms, within the 250 ms time limit.
-    const proxy = SlowProxy.start(new URL(TEST_REDIS_URL), [3], 150);
-    const warnings: string[] = [];
-    const redis = new RedisConnection(proxy.url, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 100 });
-    const admin = createClient({ url: TEST_REDIS_URL });
-    await admin.connect();
-    try {
-      redis.start();
-      await until(() => redis.isUp, "Redis up");
-      const id = String(await redis.send("CLIENT", ["ID"])); // Bun's connection, as Redis sees it behind the proxy
-      expect(Number(await admin.sendCommand(["CLIENT", "KILL", "ID", id]))).toBe(1);
-      await until(() => proxy.connections === 3, "reopening started");
+    // The reopened connection takes 150 ms, within the 250 ms time limit.
+    await behindProxy([3], 150, async ({ proxy, redis, warnings }) => {
+      await withAdmin(TEST_REDIS_URL, (admin) => killRequestPath(redis, admin));
+      await until(() => proxy.connections === 3, 5000, "reopening started");
       expect(await redis.send("PING", [])).toBe("PONG");
       expect(redis.isUp).toBe(true);
       expect(warnings).toEqual([]);
-    } finally {
-      await admin.close();
-      await redis.close();
-      proxy.stop();
-    }
+    });
+  });
+
+  test("reopening slower than the time limit: an outage that keeps its first cause, ended by the probe", async () => {
+    // The reopened connection takes 900 ms, past the 250 ms time limit (and within Bun's 1 s connect timeout).
+    await behindProxy([3], 900, async ({ redis, warnings }) => {
+      await withAdmin(TEST_REDIS_URL, (admin) => killRequestPath(redis, admin));
+      await until(() => !redis.isUp, 5000, "counted down");
+      expect(redis.status()).toMatch(/^rate-limit connection: .*; reopening timed out$/);
+      // Probes (every 100 ms, each given 250 ms) fail meanwhile, the reopened connection still on its way: /ready keeps the first cause.
+      await Bun.sleep(450);
+      expect(redis.isUp).toBe(false);
+      expect(redis.status()).toMatch(/reopening timed out$/);
+      await until(() => redis.isUp, 5000, "Redis up again");
+      expect(warnings).toEqual(["redis unavailable: using in-process state", "redis available again: shared state in use"]);
+    });
   });
 
   test("a rate-limit connection closed again within the probe interval is an outage, not reopened in a loop", async () => {
     const warnings: string[] = [];
     const redis = new RedisConnection(TEST_REDIS_URL, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 60_000 });
-    const admin = createClient({ url: TEST_REDIS_URL });
-    await admin.connect();
-    // send() goes through Bun's connection, so this is its id: only that connection is killed on the shared Redis.
-    const killRequestPath = async () => {
-      const id = String(await redis.send("CLIENT", ["ID"]));
-      expect(Number(await admin.sendCommand(["CLIENT", "KILL", "ID", id]))).toBe(1);
-      return id;
-    };
     try {
       redis.start();
-      await until(() => redis.isUp, "Redis up");
-      const first = Number(await killRequestPath());
-      // Reopened: a newer connection that has said HELLO. (Not polled with send(): a command
-      // sent before the client noticed the close would fail, which is an outage.)
-      for (let i = 0; ; i++) {
-        const hello = [...String(await admin.sendCommand(["CLIENT", "LIST", "TYPE", "normal"])).matchAll(/^id=(\d+) .*cmd=hello/gm)];
-        if (hello.some((m) => Number(m[1]) > first)) break;
-        if (i === 200) throw new Error("not reopened");
-        await Bun.sleep(10);
-      }
-      expect(redis.isUp).toBe(true); // reopened at once, no outage
-      expect(warnings).toEqual([]);
-      await killRequestPath();
-      await until(() => !redis.isUp, "counted down"); // closed again at once: left to the probe
+      await until(() => redis.isUp, 5000, "Redis up");
+      await withAdmin(TEST_REDIS_URL, async (admin) => {
+        await reopenedAfter(admin, await killRequestPath(redis, admin));
+        expect(redis.isUp).toBe(true); // reopened at once, no outage
+        expect(warnings).toEqual([]);
+        await killRequestPath(redis, admin);
+      });
+      await until(() => !redis.isUp, 5000, "counted down"); // closed again at once: left to the probe
       expect(warnings).toHaveLength(1);
     } finally {
-      await admin.close();
       await redis.close();
     }
   });
@@ -320,7 +336,7 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     own = await OwnRedis.start();
     redis = new RedisConnection(own.url, logger, { probeIntervalMs: 100 });
     redis.start();
-    await until(() => redis.isUp, "own redis");
+    await until(() => redis.isUp, 5000, "own redis");
     app = createApp({ config, store: h.store, logger, shared: { redis, keyPrefix: await redisKeyPrefix(h.store) } });
   });
   afterAll(async () => {
@@ -329,13 +345,7 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     await own.stop();
   });
 
-  const bucketsInRedis = async () => {
-    const client = createClient({ url: own.url });
-    await client.connect();
-    const keys = await client.keys("*:bucket:*");
-    await client.close();
-    return keys.length;
-  };
+  const bucketsInRedis = () => withAdmin(own.url, async (admin) => (await admin.keys("*:bucket:*")).length);
 
   test("stopped: requests are still answered from in-process buckets; restarted: shared again; logged once each way", async () => {
     const site = await newSite();
@@ -350,7 +360,7 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     expect((await ready.json()).checks.redis).not.toBe("ok");
 
     await own.restart();
-    await until(() => redis.isUp, "reconnect");
+    await until(() => redis.isUp, 5000, "reconnect");
     expect(await bucketsInRedis()).toBe(0); // the restarted server kept nothing
     expect(await statuses(app, site, 1)).toEqual([200]);
     expect(await bucketsInRedis()).toBe(1); // the shared bucket is in use again
@@ -359,29 +369,17 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     expect(warnings.filter((w) => w.includes("available again"))).toHaveLength(1);
   });
 
-  type Admin = ReturnType<typeof adminClient>;
-  const adminClient = () => createClient({ url: own.url });
-  /** Runs `work` with a connection of the test's own to `own`, closed afterwards. */
-  const withAdmin = async <T>(work: (admin: Admin) => Promise<T>): Promise<T> => {
-    const admin = adminClient();
-    await admin.connect();
-    try {
-      return await work(admin);
-    } finally {
-      await admin.close();
-    }
-  };
   const bucketOf = async (admin: Admin, site: SeededSite) =>
     admin.sendCommand(["GET", `${await redisKeyPrefix(h.store)}bucket:${site.id}`]);
 
   test("connections closed by Redis (CLIENT KILL): answered from in-process buckets, then both clients reconnect and the bucket is shared again", async () => {
     const site = await newSite();
     expect(await statuses(app, site, 1)).toEqual([200]);
-    await withAdmin(async (admin) => {
+    await withAdmin(own.url, async (admin) => {
       // Both of modsync's clients: node-redis, and Bun's client that sends the rate-limit script.
       expect(Number(await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]))).toBeGreaterThanOrEqual(2);
       expect(await statuses(app, site, 1)).toEqual([200]);
-      await until(() => redis.isUp, "reconnect after CLIENT KILL");
+      await until(() => redis.isUp, 5000, "reconnect after CLIENT KILL");
       const before = await bucketOf(admin, site);
       expect(await statuses(app, site, 1)).toEqual([200]);
       const after = await bucketOf(admin, site);
@@ -395,24 +393,13 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     const ownWarnings: string[] = [];
     const connection = new RedisConnection(own.url, { ...silentLogger, warn: (msg) => void ownWarnings.push(msg) }, { probeIntervalMs: 100 });
     try {
-      await withAdmin(async (admin) => {
-        const adminId = Number(await admin.sendCommand(["CLIENT", "ID"]));
-        const clients = async () => [...String(await admin.sendCommand(["CLIENT", "LIST", "TYPE", "normal"])).matchAll(/^id=(\d+) .*cmd=(\S+)/gm)]
-          .map((m) => ({ id: Number(m[1]), cmd: m[2]! })).filter((c) => c.id > adminId);
+      await withAdmin(own.url, async (admin) => {
         connection.start();
-        await until(() => connection.isUp, "own connection");
+        await until(() => connection.isUp, 5000, "own connection");
         const instance = createApp({ config, store: h.store, logger: silentLogger, shared: { redis: connection, keyPrefix: await redisKeyPrefix(h.store) } });
         const site = await newSite();
         expect(await statuses(instance, site, 1)).toEqual([200]);
-        // The script's connection: EVALSHA, or EVAL when the script was not loaded yet.
-        const scriptConnection = (await clients()).find((c) => c.cmd === "evalsha" || c.cmd === "eval");
-        expect(scriptConnection).toBeDefined();
-        expect(Number(await admin.sendCommand(["CLIENT", "KILL", "ID", String(scriptConnection!.id)]))).toBe(1);
-        // Reopened: a newer connection that has said HELLO.
-        for (let i = 0; !(await clients()).some((c) => c.id > scriptConnection!.id && c.cmd === "hello"); i++) {
-          if (i === 200) throw new Error("the rate-limit connection was not reopened");
-          await Bun.sleep(10);
-        }
+        await reopenedAfter(admin, await killRequestPath(connection, admin));
         expect(connection.isUp).toBe(true);
         const before = await bucketOf(admin, site);
         expect(await statuses(instance, site, 1)).toEqual([200]);
@@ -434,7 +421,7 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
     own.resume();
     // Not a timing assertion on speed: a hung Redis would have hung the request past this.
     expect(elapsed).toBeLessThan(5000);
-    await until(() => redis.isUp, "probe after resume");
+    await until(() => redis.isUp, 5000, "probe after resume");
     expect((await sync(app, site)).status).toBe(200);
   });
 });

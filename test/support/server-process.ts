@@ -4,6 +4,7 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CONFIG_VARIABLES } from "../../src/config";
 import { freePort } from "./redis-server";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -33,8 +34,6 @@ export async function cleanupProcesses(): Promise<void> {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** modsync's own settings are dropped from the inherited environment: a test says what it runs with. */
-const OWN_SETTING = /^(PORT|HOST|DATABASE_URL|REDIS_URL|MAX_BODY_MB|LOG_LEVEL|RATE_LIMIT_PER_HOUR|SYNC_|TASK_|CACHE_|MODULE_CACHE|VERSION_CACHE)/;
 
 /**
  * Starts a server on a free port (unless env names one), a fresh SQLite file
@@ -43,7 +42,8 @@ const OWN_SETTING = /^(PORT|HOST|DATABASE_URL|REDIS_URL|MAX_BODY_MB|LOG_LEVEL|RA
 export async function startServer(env: Record<string, string | undefined> = {}): Promise<Server> {
   const port = env.PORT ?? String(await freePort());
   const clean: Record<string, string | undefined> = { ...process.env };
-  for (const name of Object.keys(clean)) if (OWN_SETTING.test(name)) delete clean[name];
+  // modsync's own settings are dropped from the inherited environment: a test says what it runs with.
+  for (const name of Object.keys(CONFIG_VARIABLES)) delete clean[name];
   const proc = Bun.spawn([process.execPath, "src/index.ts"], {
     cwd: ROOT,
     env: {

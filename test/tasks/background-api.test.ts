@@ -167,13 +167,18 @@ describeEachDialect("background syncs through the API", (dialect) => {
     expect(summary!.lastSyncedAt).not.toBeNull();
   });
 
-  test("progress shows batch by batch; a full sync removes absent modules only when the task completes", async () => {
+  /** A site holding legacy_a and legacy_b, and a 600-module full sync of it accepted, then claimed by `owner`. */
+  async function claimedFullSync(owner: string, leaseMs: number) {
     const site = await freshSite();
     expect((await h.sync(payload(site, [mod("legacy_a"), mod("legacy_b")]), site.id)).status).toBe(200);
     const body = big(600, site, { fullSync: true });
     const taskId = await accepted(await h.sync(body, site.id), 600);
+    expect(await h.store.tasks.claimTask(taskId, owner, leaseMs)).toBe(true);
+    return { site, body, taskId };
+  }
 
-    expect(await h.store.tasks.claimTask(taskId, "manual", 30_000)).toBe(true);
+  test("progress shows batch by batch; a full sync removes absent modules only when the task completes", async () => {
+    const { site, body, taskId } = await claimedFullSync("manual", 30_000);
     expect(await statusJson(taskId)).toEqual({
       status: "in_progress", progress: { current: 0, total: 600, status: "Processed 0/600 modules" },
     });
@@ -245,11 +250,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
   });
 
   test("a batch failing on a database error is retried, then the task fails saying how far it got, and removes nothing", async () => {
-    const site = await freshSite();
-    expect((await h.sync(payload(site, [mod("legacy_a"), mod("legacy_b")]), site.id)).status).toBe(200);
-    const body = big(600, site, { fullSync: true });
-    const taskId = await accepted(await h.sync(body, site.id), 600);
-    expect(await h.store.tasks.claimTask(taskId, "first-worker", 1)).toBe(true);
+    const { site, taskId } = await claimedFullSync("first-worker", 1);
     expect(await h.store.tasks.applyTaskBatch(taskId, "first-worker", 100, 1)).toMatchObject({ applied: 100 });
     expect(await h.store.tasks.applyTaskBatch(taskId, "first-worker", 100, 1)).toMatchObject({ current: 200 });
 

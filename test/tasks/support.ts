@@ -6,6 +6,7 @@ import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { SiteModuleRow, Store } from "../../src/store/types";
 import { seedAccounts, type SeededSite } from "../support/harness";
+import { until } from "../support/until";
 
 
 /** Runs one SQL statement (no parameters: tests inline their own ids) and returns its rows. */
@@ -26,9 +27,7 @@ export async function taskRows(store: Store, siteId?: number): Promise<TaskRows>
   const where = siteId === undefined ? "" : ` WHERE site_id = ${siteId}`;
   const tasks = await count(store, `SELECT count(*) AS n FROM tasks${where}`);
   if (siteId === undefined) return { tasks, entries: await count(store, "SELECT count(*) AS n FROM task_entries") };
-  // Staging rows point at their task by its internal number (task_num) or, in older schemas, its id.
-  const entries = await count(store, `SELECT count(*) AS n FROM task_entries WHERE task_num IN (SELECT num FROM tasks${where})`)
-    .catch(() => count(store, `SELECT count(*) AS n FROM task_entries WHERE task_id IN (SELECT id FROM tasks${where})`));
+  const entries = await count(store, `SELECT count(*) AS n FROM task_entries WHERE task_num IN (SELECT num FROM tasks${where})`);
   return { tasks, entries };
 }
 
@@ -69,22 +68,6 @@ export function comparable(result: Record<string, unknown>) {
   return rest;
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
-export async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await Bun.sleep(everyMs);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
-}
-
 // ---------------------------------------------------------------------------
 // A seeded world in a database a server process will use.
 
@@ -109,6 +92,7 @@ export async function seedWorld(store: Store, siteCount: number): Promise<Seeded
 // Real server processes: `bun src/index.ts`, configured through the environment.
 
 export { cleanupProcesses, exitWithin, ROOT, startServer, tempDir, waitHealthy, type Server } from "../support/server-process";
+export { until } from "../support/until";
 
 export async function getStatus(base: string, token: string, taskId: string): Promise<{ code: number; body: any }> {
   const res = await fetch(`${base}/api/v1/tasks/${taskId}/status`, { headers: { authorization: `Bearer ${token}` } });
