@@ -22,7 +22,7 @@ import { syncRoutes } from "./sync";
 import { tasksRoutes } from "./tasks";
 import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
 import { TasksService } from "./tasks/service";
-import { UploadService } from "./tasks/upload";
+import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
 
 export interface AppDeps {
@@ -51,7 +51,7 @@ export function buildContext({ config, store, logger = createLogger(config.logLe
     accounts,
     sites: new SitesService(store),
     tasks: new TasksService(store),
-    uploads: new UploadService(store, sync, queue, config),
+    ingestion: new Ingestion(store, sync, queue, config),
     queue,
     auth: bearerAuth(accounts),
     metrics,
@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps) {
   // decompression), which answer 413 as JSON; Bun's own limit would answer first, in plain text.
   return new Elysia({ serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER } })
     .use(errorHandling(ctx.logger, ctx.metrics))
-    .use(metricsRoutes(ctx))
+    .use(metricsRoutes(ctx.metrics))
     .use(openapi({ path: "/swagger", specPath: "/swagger/json", documentation }))
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))

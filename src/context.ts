@@ -6,13 +6,13 @@ import type { Metrics } from "./metrics/registry";
 import type { RateLimiter } from "./ratelimit/bucket";
 import type { RedisConnection } from "./redis/connection";
 import type { Config } from "./config";
-import type { bearerAuth } from "./http/auth";
+import type { BearerAuth } from "./http/auth";
 import type { Logger } from "./log";
 import type { SitesService } from "./sites/service";
 import type { Store } from "./store/types";
 import type { JobQueue } from "./tasks/queue";
 import type { TasksService } from "./tasks/service";
-import type { UploadService } from "./tasks/upload";
+import type { Ingestion } from "./sync/ingest";
 
 export interface AppContext {
   config: Config;
@@ -20,14 +20,15 @@ export interface AppContext {
   store: Store;
   accounts: AccountsService;
   sites: SitesService;
-  auth: ReturnType<typeof bearerAuth>;
+  auth: BearerAuth;
   metrics: Metrics;
   cache: IdCache;
   limiter: RateLimiter;
   /** Null when REDIS_URL is unset. */
   redis: RedisConnection | null;
   tasks: TasksService;
-  uploads: UploadService;
+  /** Receives sync bodies: applies them at once or stages them for the background. */
+  ingestion: Ingestion;
   /** Task ids waiting for a worker. */
   queue: JobQueue;
 }

@@ -2,8 +2,7 @@
 // default) and (module, version string) → version id (24 hours by default).
 import type { Config } from "../config";
 import type { RedisConnection } from "../redis/connection";
-import { versionKey, type KnownIds } from "../store/types";
-import type { SiteModuleState } from "../sync/plan";
+import { versionKey, type KnownIds, type SiteModuleState } from "../inventory";
 import { LookupCache, type TierCounts } from "./lookup";
 
 export interface CacheReport {

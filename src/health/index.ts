@@ -1,6 +1,7 @@
 // Liveness and readiness for orchestrators and the container HEALTHCHECK.
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../context";
+import type { RedisConnection } from "../redis/connection";
+import type { Store } from "../store/types";
 import { within } from "../within";
 
 /** A dependency that hangs is as unready as one that fails; never hang the probe. */
@@ -21,7 +22,7 @@ const Ready = t.Object({
   checks: t.Record(t.String(), t.String(), { description: "Each dependency: ok, or why it failed" }),
 }, { title: "Readiness" });
 
-export function healthRoutes({ store, redis }: AppContext) {
+export function healthRoutes({ store, redis }: { store: Store; redis: RedisConnection | null }) {
   return new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" }), {
       response: { 200: Health },

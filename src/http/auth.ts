@@ -13,5 +13,7 @@ export function bearerAuth(accounts: AccountsService) {
   });
 }
 
+export type BearerAuth = ReturnType<typeof bearerAuth>;
+
 /** OpenAPI security requirement for routes behind `auth: true`. */
 export const bearerSecurity = [{ bearerAuth: [] }];

@@ -4,17 +4,29 @@
 // who were allowed to send them.
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import { ApiError, badRequest, type FieldError } from "../errors";
+import { badRequest, tooLarge, type FieldError } from "../errors";
+import { BodyReader, concat, type ChunkReader } from "./body-reader";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** The raw request body; 413 past `maxBytes`, declared or actual. */
+/**
+ * The raw request body; 413 past `maxBytes`, declared or actual. A body that
+ * declares its length is read in one go (the server reads no more than that);
+ * one that does not is read chunk by chunk and refused as soon as it passes
+ * the limit, never held beyond it.
+ */
 export async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) throw new ApiError(413, `Request body exceeds ${maxBytes} bytes`);
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw new ApiError(413, `Request body exceeds ${maxBytes} bytes`);
-  return bytes;
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (declared >= 0) return new Uint8Array(await request.arrayBuffer());
+  if (!request.body) return new Uint8Array(0);
+  const body = new BodyReader(request.body.getReader() as ChunkReader, "identity", maxBytes);
+  try {
+    return concat((await body.readUpTo(maxBytes)).chunks);
+  } catch (err) {
+    await body.cancel();
+    throw err;
+  }
 }
 
 export interface JsonBody {

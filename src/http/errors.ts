@@ -2,7 +2,7 @@
 // `{"detail": ...}`. Unexpected failures answer 500 with nothing leaked, are
 // logged with their stack and the request id, and the process keeps serving.
 import { Elysia } from "elysia";
-import { ApiError, type FieldError } from "../errors";
+import { ApiError, TOO_LARGE_DETAIL, type FieldError } from "../errors";
 import type { Logger } from "../log";
 import { observeRequest } from "../metrics";
 import type { Metrics } from "../metrics/registry";
@@ -64,7 +64,7 @@ export function errorHandling(logger: Logger, metrics?: Metrics) {
     if (typeof status === "number" && status >= 400 && status < 500) {
       // Elysia-raised client errors (e.g. 413 from the body limit): pass the status, not the internals.
       set.status = status;
-      return { detail: status === 413 ? "Request body too large" : "Bad request" };
+      return { detail: status === 413 ? TOO_LARGE_DETAIL : "Bad request" };
     }
     // Drivers wrap the database's own message (and code) in `cause`: log it too.
     const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;

@@ -50,3 +50,28 @@ export function documentedResponse(schema: TSchema, description: string, headers
     content: { "application/json": { schema: schema as unknown as OpenAPIV3.SchemaObject } },
   };
 }
+
+/** A skipped module entry, as every sync result lists it (inventory's EntryError). */
+export const ModuleEntryError = t.Object({
+  index: Type.Integer({ description: "Position of the skipped entry in `modules`" }),
+  machine_name: t.Optional(t.String()),
+  detail: t.String(),
+}, { title: "ModuleEntryError" });
+
+/** The result of a sync, synchronous (200) or background (completed task): inventory's SyncResult. */
+export const SyncResult = t.Object({
+  site_id: Type.Integer(),
+  modules_processed: Type.Integer({ description: "created + updated + unchanged" }),
+  modules_created: Type.Integer(),
+  modules_updated: Type.Integer(),
+  modules_unchanged: Type.Integer(),
+  modules_removed: Type.Integer({ description: "Removed by a full sync" }),
+  errors: t.Array(ModuleEntryError, { description: "Entries skipped as invalid or repeated" }),
+  message: t.String(),
+}, {
+  title: "SyncResult",
+  examples: [{
+    site_id: 123, modules_processed: 150, modules_created: 5, modules_updated: 20, modules_unchanged: 125,
+    modules_removed: 0, errors: [], message: "Successfully synced 150 modules",
+  }],
+});

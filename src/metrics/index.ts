@@ -3,7 +3,6 @@
 // (http/errors.ts): Elysia's onAfterResponse schedules work per request that
 // measured ~50 µs, a third of a whole sync.
 import { Elysia } from "elysia";
-import type { AppContext } from "../context";
 import type { Metrics } from "./registry";
 
 const started = new WeakMap<Request, number>();
@@ -16,7 +15,7 @@ export function observeRequest(metrics: Metrics, request: Request, route: string
   metrics.recordRequest(request.method, route || "unmatched", status ?? 200, (performance.now() - start) / 1000);
 }
 
-export function metricsRoutes({ metrics }: AppContext) {
+export function metricsRoutes(metrics: Metrics) {
   return new Elysia({ name: "metrics" })
     .onRequest(({ request }) => {
       started.set(request, performance.now());

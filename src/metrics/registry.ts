@@ -2,7 +2,7 @@
 // process). Exposed as text at GET /metrics.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 import type { CacheReport } from "../cache/ids";
-import type { SyncCounts } from "../sync/plan";
+import type { SyncCounts } from "../inventory";
 
 export class Metrics {
   readonly registry = new Registry();

@@ -1,14 +1,15 @@
 // Controller: site registration and the read routes.
 import { Elysia } from "elysia";
-import { bearerSecurity } from "../http/auth";
+import type { Config } from "../config";
+import { bearerSecurity, type BearerAuth } from "../http/auth";
 import { compile, readJson, validateOr400 } from "../http/body";
 import { authErrors, documentedBody, ErrorResponse, ValidationErrorResponse } from "../http/model";
-import type { AppContext } from "../context";
+import type { SitesService } from "./service";
 import { moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, siteIdParameter } from "./model";
 
 const createBody = compile(SiteCreateBody);
 
-export function sitesRoutes({ auth, sites, config }: AppContext) {
+export function sitesRoutes({ auth, sites, config }: { auth: BearerAuth; sites: SitesService; config: Pick<Config, "maxBodyBytes"> }) {
   return new Elysia({ name: "sites", prefix: "/api/v1/sites" })
     .use(auth)
     .post("", async ({ request, userId, set }) => {

@@ -1,7 +1,7 @@
 // Query parsing for the list routes. Done by hand, after authentication, so
 // a bad query never answers 400 before an unauthenticated request gets 401.
 import { badRequest, type FieldError } from "../errors";
-import type { ModuleType } from "../sync/plan";
+import type { ModuleType } from "../inventory";
 import { parseSiteId } from "./site-id";
 
 export const DEFAULT_LIMIT = 100;

@@ -1,8 +1,7 @@
 // Catalog ids for the entries a sync writes, shared by both adapters: ids the
 // cache already knows are used as they are; the adapter fetches (or creates)
 // only the rest, in bulk, and what it fetched is reported back for caching.
-import type { SiteModuleState } from "../sync/plan";
-import { versionKey, type KnownIds } from "./types";
+import { versionKey, type KnownIds, type SiteModuleState } from "../inventory";
 
 export class IdResolution {
   private readonly modules = new Map<string, number>();

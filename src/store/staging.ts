@@ -1,7 +1,7 @@
 // How a staged module entry is written: a JSON array rather than an object,
 // a third of the bytes to write, read back and parse for every module of a
 // background sync.
-import type { SiteModuleState } from "../sync/plan";
+import type { SiteModuleState } from "../inventory";
 
 type Encoded = [string, string, SiteModuleState["moduleType"], boolean, string | null, string | null, string | null];
 

@@ -1,6 +1,7 @@
 // The tasks table as both adapters read it; they differ only in how a
 // boolean and a time come back (SQLite: 0/1 and Unix ms; Postgres: boolean and Date).
-import type { EntryError, TaskRecord, TaskStatus } from "./task-types";
+import { syncResult, type EntryError } from "../inventory";
+import type { TaskRecord, TaskStatus } from "./task-types";
 
 export interface TaskRow<Bool, Time> {
   num: number; id: string; site_id: number; status: TaskStatus; full_sync: Bool; site_was_empty: Bool;
@@ -22,10 +23,6 @@ export function taskRecord(row: TaskRow<unknown, unknown>, finishedAt: Date | nu
 
 /** A completed task's result: the sync result a synchronous sync returns, and when it completed. */
 export function completedResult(task: TaskRow<unknown, unknown>, removed: number, errors: EntryError[], completedAt: Date) {
-  const processed = task.modules_created + task.modules_updated + task.modules_unchanged;
-  return {
-    site_id: task.site_id, modules_processed: processed, modules_created: task.modules_created,
-    modules_updated: task.modules_updated, modules_unchanged: task.modules_unchanged, modules_removed: removed,
-    errors, message: `Successfully synced ${processed} modules`, completed_at: Math.floor(completedAt.getTime() / 1000),
-  };
+  const counts = { modulesCreated: task.modules_created, modulesUpdated: task.modules_updated, modulesUnchanged: task.modules_unchanged, modulesRemoved: removed };
+  return { ...syncResult(task.site_id, counts, errors), completed_at: Math.floor(completedAt.getTime() / 1000) };
 }

@@ -1,26 +1,11 @@
 // The storage port of background syncs: staging while the body streams in,
 // then claimed, applied batch by batch, and finished by workers.
-import type { SiteModuleState, SyncCounts } from "../sync/plan";
-import type { KnownIds } from "./types";
+import type { AcceptedSync, Judgement, KnownIds, SyncCounts } from "../inventory";
 
 export type TaskStatus = "receiving" | "pending" | "in_progress" | "completed" | "failed";
 
-export interface EntryError {
-  index: number;
-  machine_name?: string;
-  detail: string;
-}
-
-/** One module entry of a streamed payload, in payload order. */
-export type StagedEntry =
-  | { idx: number; machineName: string; entry: SiteModuleState; error?: undefined }
-  | { idx: number; machineName: string | null; entry?: undefined; error: EntryError };
-
-export interface AcceptedSync {
-  siteName: string;
-  drupalInfo: { coreVersion: string; phpVersion: string; ipAddress: string };
-  fullSync: boolean;
-}
+/** A judged entry of a streamed payload, staged in payload order (repeats already judged as errors). */
+export type StagedEntry = Judgement;
 
 export interface TaskRecord {
   id: string;

@@ -1,6 +1,6 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
-import type { ModuleType, SiteModuleState, SyncCounts } from "../sync/plan";
+import type { KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
 import type { TaskStore } from "./task-types";
 
 export type Role = "admin" | "member";
@@ -49,45 +49,6 @@ export interface SiteListQuery {
   /** Return sites whose id is greater than this one. */
   afterId?: number;
   limit: number;
-}
-
-/** What a validated sync asks the store to apply, in one transaction. */
-export interface SyncCommand {
-  siteId: number;
-  siteName: string;
-  drupalInfo: { coreVersion: string; phpVersion: string; ipAddress: string };
-  entries: SiteModuleState[];
-  fullSync: boolean;
-  /** machine_names whose entries were skipped as invalid: never removed by a full sync. */
-  keep: ReadonlySet<string>;
-  /**
-   * sync/digest.ts fingerprint of the request body, or null. Equal to the
-   * site's stored one means the site already holds exactly these modules.
-   */
-  fingerprint: string | null;
-  /** Stored with the fingerprint: what a repeat of this body reports (RepeatSummary as JSON). */
-  repeat: string;
-}
-
-/** What a sync of a body reports when the body comes again unchanged. */
-export interface RepeatSummary {
-  modules: number;
-  errors: { index: number; machine_name?: string; detail: string }[];
-}
-
-/** Ids of catalog rows, by machine_name and by versionKey(machine_name, version). */
-export interface KnownIds {
-  modules: Map<string, number>;
-  versions: Map<string, number>;
-}
-
-/** machine_names cannot contain ":", so this key is unambiguous. */
-export const versionKey = (machineName: string, version: string) => `${machineName}:${version}`;
-
-export interface SyncOutcome {
-  counts: SyncCounts;
-  /** Ids the store read or created that were not in `known`: safe to cache once committed. */
-  learned: KnownIds;
 }
 
 /**

@@ -1,30 +1,21 @@
 // Controller: POST /api/v1/sites/:site_id/modules. The body is read only
-// after the caller is authenticated and allowed on the site (`parse: "none"`),
-// so refused requests cost no parsing; the schema is documented by hand.
+// after the caller is authenticated, allowed on the site and within its rate
+// limit (the siteSync macro, `parse: "none"`), so refused requests cost no
+// parsing; ingestion (ingest.ts) does the rest. The schema is documented by hand.
 import { Elysia } from "elysia";
 import { bearerSecurity } from "../http/auth";
-import { documentedBody, documentedResponse, ErrorResponse, ValidationErrorResponse } from "../http/model";
+import { documentedBody, documentedResponse, ErrorResponse, SyncResult, ValidationErrorResponse } from "../http/model";
+import { rateLimitHeaderDocs, retryAfterDoc } from "../ratelimit/headers";
 import { siteIdParameter } from "../sites/model";
-import type { AppContext } from "../context";
-import { ApiError } from "../errors";
-import { rateLimitHeaderDocs, rateLimitHeaders, retryAfterDoc } from "../ratelimit/headers";
-import { SyncAccepted } from "../tasks/model";
-import { SyncBody, SyncResult } from "./model";
+import { syncAccess, type SyncAccessDeps } from "./access";
+import type { Ingestion } from "./ingest";
+import { SyncAccepted, SyncBody } from "./model";
 
-export function syncRoutes({ auth, sites, uploads, limiter, metrics }: AppContext) {
+export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
   return new Elysia({ name: "sync" })
-    .use(auth)
-    .post("/api/v1/sites/:site_id/modules", async ({ userId, params, request, set }) => {
-      const site = await sites.requireAccess(params.site_id, userId);
-      // Only now, authenticated and authorised for this site, does the request
-      // spend a token: nobody can drain another site's quota.
-      const decision = await limiter.take(site.id);
-      Object.assign(set.headers, rateLimitHeaders(decision));
-      if (!decision.allowed) {
-        metrics.rateLimitRefusals.inc();
-        throw new ApiError(429, "Rate limit exceeded. Please try again later.");
-      }
-      const received = await uploads.receive(site, request);
+    .use(syncAccess(ctx))
+    .post("/api/v1/sites/:site_id/modules", async ({ site, request, set }) => {
+      const received = await ctx.ingestion.receive(site, request);
       if (received.kind === "synced") return received.response;
       set.status = 202;
       return {
@@ -34,7 +25,7 @@ export function syncRoutes({ auth, sites, uploads, limiter, metrics }: AppContex
         status_url: `/api/v1/tasks/${received.taskId}/status`,
       };
     }, {
-      auth: true,
+      siteSync: true,
       parse: "none",
       // Responses are documented by hand (below) so their rate-limit headers
       // are described too; the handler builds the 200 body itself.

@@ -66,25 +66,18 @@ export const SyncBody = t.Object(
   { title: "SyncRequest", examples: [specExample] },
 );
 
-export const EntryError = t.Object({
-  index: Type.Integer({ description: "Position of the skipped entry in `modules`" }),
-  machine_name: t.Optional(t.String()),
-  detail: t.String(),
-}, { title: "ModuleEntryError" });
-
-export const SyncResult = t.Object({
-  site_id: Type.Integer(),
-  modules_processed: Type.Integer({ description: "created + updated + unchanged" }),
-  modules_created: Type.Integer(),
-  modules_updated: Type.Integer(),
-  modules_unchanged: Type.Integer(),
-  modules_removed: Type.Integer({ description: "Removed by a full sync" }),
-  errors: t.Array(EntryError, { description: "Entries skipped as invalid or repeated" }),
-  message: t.String(),
+/** The 202 answer: the body was staged and a background task queued. */
+export const SyncAccepted = t.Object({
+  status: t.Literal("accepted"),
+  task_id: t.String({ format: "uuid" }),
+  message: t.String({ examples: ["Sync of 750 modules queued for processing"] }),
+  status_url: t.String({ examples: ["/api/v1/tasks/550e8400-e29b-41d4-a716-446655440000/status"] }),
 }, {
-  title: "SyncResult",
+  title: "SyncAccepted",
   examples: [{
-    site_id: 123, modules_processed: 150, modules_created: 5, modules_updated: 20, modules_unchanged: 125,
-    modules_removed: 0, errors: [], message: "Successfully synced 150 modules",
+    status: "accepted",
+    task_id: "550e8400-e29b-41d4-a716-446655440000",
+    message: "Sync of 750 modules queued for processing",
+    status_url: "/api/v1/tasks/550e8400-e29b-41d4-a716-446655440000/status",
   }],
 });

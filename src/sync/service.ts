@@ -1,25 +1,14 @@
 // The sync use case: check the payload against the site, then hand the store
 // one command to apply atomically. HTTP concerns stay in the controller.
-import { ApiError, badRequest, forbidden } from "../errors";
+import { badRequest, forbidden, siteBusy } from "../errors";
 import type { Logger } from "../log";
 import { tokenMatches } from "../security/tokens";
 import { normalizeSiteUrl } from "../sites/url";
 import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
-import { SiteBusyError, type RepeatSummary, type SiteRecord, type Store, type SyncCommand } from "../store/types";
-import { unchangedCounts, type SyncCounts } from "./plan";
-import type { EntryError, Envelope, ValidatedModules } from "./validate";
-
-export interface SyncResponse {
-  site_id: number;
-  modules_processed: number;
-  modules_created: number;
-  modules_updated: number;
-  modules_unchanged: number;
-  modules_removed: number;
-  errors: EntryError[];
-  message: string;
-}
+import { SiteBusyError, type SiteRecord, type Store } from "../store/types";
+import { syncResult, unchangedCounts, type EntryError, type RepeatSummary, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
+import type { Envelope, ValidatedModules } from "./validate";
 
 /** How long a sync waits for the site's earlier background syncs before answering 503. */
 const SITE_BUSY_WAIT_MS = 60_000;
@@ -48,7 +37,7 @@ export class SyncService {
    * site token, URL and entries), so it is answered from what was stored with
    * its fingerprint, without being parsed again; null when it is not that body.
    */
-  async replay(site: SiteRecord, fingerprint: string): Promise<SyncResponse | null> {
+  async replay(site: SiteRecord, fingerprint: string): Promise<SyncResult | null> {
     const started = performance.now();
     const stored = await this.store.recordRepeatedSync(site.id, fingerprint);
     if (stored === null) return null;
@@ -57,7 +46,7 @@ export class SyncService {
   }
 
   /** Applies an envelope that passed checkSite() with its validated modules. */
-  async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null): Promise<SyncResponse> {
+  async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null): Promise<SyncResult> {
     const started = performance.now();
     const repeat: RepeatSummary = { modules: modules.entries.length, errors: modules.errors };
     const command: SyncCommand = {
@@ -80,7 +69,7 @@ export class SyncService {
     return this.report(site, command.fullSync, false, outcome.counts, modules.errors, lookup.report, started);
   }
 
-  private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], cache: CacheReport | null, started: number): SyncResponse {
+  private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], cache: CacheReport | null, started: number): SyncResult {
     const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;
     this.metrics.recordSync(fullSync, replayed, counts, cache);
     this.logger.info("sync", {
@@ -89,16 +78,7 @@ export class SyncService {
       removed: counts.modulesRemoved, skipped: errors.length, cache,
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
-    return {
-      site_id: site.id,
-      modules_processed: processed,
-      modules_created: counts.modulesCreated,
-      modules_updated: counts.modulesUpdated,
-      modules_unchanged: counts.modulesUnchanged,
-      modules_removed: counts.modulesRemoved,
-      errors,
-      message: `Successfully synced ${processed} modules`,
-    };
+    return syncResult(site.id, counts, errors);
   }
 
   /**
@@ -113,9 +93,7 @@ export class SyncService {
       } catch (err) {
         if (!(err instanceof SiteBusyError)) throw err;
         if (Date.now() + delay > deadline) {
-          throw new ApiError(503, "This site's earlier background syncs are still being applied; retry later", {
-            headers: { "Retry-After": "30" },
-          });
+          throw siteBusy(30);
         }
         await Bun.sleep(delay);
       }

@@ -6,9 +6,8 @@ import type { Static } from "@sinclair/typebox";
 import { compile, dirtyTextPath, DIRTY_TEXT_MSG, type JsonBody } from "../http/body";
 import { badRequest, type FieldError } from "../errors";
 import { ModuleEntry, SyncEnvelope } from "./model";
-import type { EntryError } from "../store/task-types";
 import { NameSet } from "./name-set";
-import type { SiteModuleState } from "./plan";
+import type { EntryError, Judgement, SiteModuleState } from "../inventory";
 
 /** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
 export const VALIDATION_RULES_VERSION = 1;
@@ -17,8 +16,6 @@ const envelope = compile(SyncEnvelope);
 const entry = compile(ModuleEntry);
 
 export type Envelope = Static<typeof SyncEnvelope>;
-
-export type { EntryError };
 
 export interface ValidatedModules {
   entries: SiteModuleState[];
@@ -60,11 +57,6 @@ function describe(value: unknown): string {
 
 export const DUPLICATE_DETAIL = "Duplicate machine_name: only its first entry counts";
 
-/** One entry judged on its own: the state to store, or why it is skipped. */
-export type Judgement =
-  | { index: number; entry: SiteModuleState; machineName: string; error?: undefined }
-  | { index: number; error: EntryError; machineName: string | null; entry?: undefined };
-
 /** The entry's machine_name if it is a string (valid or not), else null. */
 export function nameOf(raw: unknown): string | null {
   const name = typeof raw === "object" && raw !== null ? (raw as { machine_name?: unknown }).machine_name : undefined;
@@ -103,7 +95,6 @@ export function judgeEntry(raw: unknown, index: number, suspectText: boolean): J
   };
 }
 
-/** Collects judged entries in payload order; a repeat of a name seen earlier is skipped, valid or not. */
 /**
  * Judges a payload's entries in order: each on its own, and a repeat of a
  * name seen earlier in the payload is skipped, valid or not (its judgement

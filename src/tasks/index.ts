@@ -1,11 +1,11 @@
 // Controller: GET /api/v1/tasks/:task_id/status.
 import { Elysia } from "elysia";
-import type { AppContext } from "../context";
-import { bearerSecurity } from "../http/auth";
+import { bearerSecurity, type BearerAuth } from "../http/auth";
 import { ErrorResponse } from "../http/model";
 import { TaskStatus } from "./model";
+import type { TasksService } from "./service";
 
-export function tasksRoutes({ auth, tasks }: AppContext) {
+export function tasksRoutes({ auth, tasks }: { auth: BearerAuth; tasks: TasksService }) {
   return new Elysia({ name: "tasks" })
     .use(auth)
     .get("/api/v1/tasks/:task_id/status", ({ userId, params }) => tasks.status(params.task_id, userId), {

@@ -1,21 +1,6 @@
-// TypeBox models of background syncs: the 202 answer and the task status.
+// TypeBox models of background syncs: the task status.
 import { t } from "elysia";
-import { SyncResult } from "../sync/model";
-
-export const SyncAccepted = t.Object({
-  status: t.Literal("accepted"),
-  task_id: t.String({ format: "uuid" }),
-  message: t.String({ examples: ["Sync of 750 modules queued for processing"] }),
-  status_url: t.String({ examples: ["/api/v1/tasks/550e8400-e29b-41d4-a716-446655440000/status"] }),
-}, {
-  title: "SyncAccepted",
-  examples: [{
-    status: "accepted",
-    task_id: "550e8400-e29b-41d4-a716-446655440000",
-    message: "Sync of 750 modules queued for processing",
-    status_url: "/api/v1/tasks/550e8400-e29b-41d4-a716-446655440000/status",
-  }],
-});
+import { SyncResult } from "../http/model";
 
 /** What a completed task's status shows: the sync result and when it completed. */
 export const CompletedResult = t.Composite([SyncResult, t.Object({ completed_at: t.Integer({ description: "Unix time, seconds" }) })]);

@@ -344,8 +344,8 @@ describeEachDialect("background syncs through the API", (dialect) => {
 
   test("purging removes finished tasks past the retention and abandoned uploads, with their staged rows; recent and unfinished ones stay", async () => {
     const site = await freshSite();
-    const entry = (idx: number, name: string): StagedEntry => ({
-      idx, machineName: name,
+    const entry = (index: number, name: string): StagedEntry => ({
+      index, machineName: name,
       entry: { machineName: name, displayName: name, moduleType: "contrib", enabled: true, version: "1.0.0", description: null, project: null },
     });
     const tasks = h.store.tasks;
@@ -356,7 +356,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
       const id = await tasks.beginUpload(site.id);
       await tasks.stageEntries(id, [
         entry(0, `purge_${kind}_a`), entry(1, `purge_${kind}_b`),
-        { idx: 2, machineName: null, error: { index: 2, machine_name: `purge_${kind}_a`, detail: "Duplicate machine_name: only its first entry counts" } },
+        { index: 2, machineName: null, error: { index: 2, machine_name: `purge_${kind}_a`, detail: "Duplicate machine_name: only its first entry counts" } },
       ]);
       if (kind === "receiving") return id;
       expect(await accept(id)).toEqual({ total: 2 });

@@ -3,9 +3,8 @@
 // holds the site's row lock. Batches of rows travel as one JSON parameter
 // (json_to_recordset): one round trip per step whatever the batch size.
 import type postgres from "postgres";
-import { planSync, type CurrentModule, type ModuleType, type SiteModuleState, type SyncPlan } from "../../sync/plan";
+import { planSync, type CurrentModule, type KnownIds, type ModuleType, type SiteModuleState, type SyncPlan } from "../../inventory";
 import { IdResolution } from "../resolve";
-import type { KnownIds } from "../types";
 
 type CurrentRow = {
   module_id: number; machine_name: string; version: string | null; enabled: boolean;

@@ -6,11 +6,11 @@ import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { leavesExactlyPayload } from "../../sync/plan";
+import { leavesExactlyPayload, type KnownIds, type SyncCommand, type SyncOutcome } from "../../inventory";
 import {
   ConflictError, NotFoundError, SiteBusyError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
 import { PostgresModules } from "./modules";

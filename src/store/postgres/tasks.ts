@@ -4,8 +4,8 @@
 import type postgres from "postgres";
 import { decodeEntry, encodeEntry } from "../staging";
 import { completedResult, taskRecord, type TaskRow as BaseTaskRow } from "../task-rows";
-import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStore } from "../task-types";
-import type { KnownIds } from "../types";
+import type { AcceptedSync, EntryError, KnownIds } from "../../inventory";
+import type { BatchOutcome, StagedEntry, TaskRecord, TaskStore } from "../task-types";
 import { PostgresModules } from "./modules";
 
 
@@ -22,7 +22,7 @@ export class PostgresTasks implements TaskStore {
 
   async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
     const rows = entries.map((e) => ({
-      i: e.idx, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
+      i: e.index, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
     }));
     await this.sql`
       INSERT INTO task_entries (task_num, idx, machine_name, entry, error)

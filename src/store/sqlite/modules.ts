@@ -1,9 +1,8 @@
 // Reading and writing one site's modules on SQLite, in bulk: shared by the
 // synchronous sync and by background batches. Call inside a write transaction.
 import type { Database } from "bun:sqlite";
-import { planSync, type CurrentModule, type ModuleType, type SiteModuleState, type SyncPlan } from "../../sync/plan";
+import { planSync, type CurrentModule, type KnownIds, type ModuleType, type SiteModuleState, type SyncPlan } from "../../inventory";
 import { IdResolution } from "../resolve";
-import type { KnownIds } from "../types";
 import { BatchStatement } from "./batch";
 
 type CurrentRow = [number, string, string | null, number, string, ModuleType, string | null, string | null];

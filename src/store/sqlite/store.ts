@@ -7,11 +7,11 @@ import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { leavesExactlyPayload } from "../../sync/plan";
+import { leavesExactlyPayload, type KnownIds, type SyncCommand, type SyncOutcome } from "../../inventory";
 import {
   ConflictError, NotFoundError, SiteBusyError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type KnownIds, type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type SyncCommand, type SyncOutcome, type User,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
 import { SqliteModules } from "./modules";

@@ -3,8 +3,8 @@
 import type { Database } from "bun:sqlite";
 import { decodeEntry, encodeEntry } from "../staging";
 import { completedResult, taskRecord, type TaskRow as BaseTaskRow } from "../task-rows";
-import type { AcceptedSync, BatchOutcome, EntryError, StagedEntry, TaskRecord, TaskStore } from "../task-types";
-import type { KnownIds } from "../types";
+import type { AcceptedSync, EntryError, KnownIds } from "../../inventory";
+import type { BatchOutcome, StagedEntry, TaskRecord, TaskStore } from "../task-types";
 import { BatchStatement } from "./batch";
 import type { SqliteModules } from "./modules";
 import type { WriteGate } from "./write-gate";
@@ -32,7 +32,7 @@ export class SqliteTasks implements TaskStore {
 
   async stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
     const num = this.numOf(taskId);
-    const rows = entries.map((e) => [num, e.idx, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
+    const rows = entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
     await this.immediate(() => this.stage.run(rows));
   }
 

@@ -1,6 +1,6 @@
 // planSync is pure: what changed, what to remove, the counts.
 import { expect, test } from "bun:test";
-import { leavesExactlyPayload, planSync, type CurrentModule, type SiteModuleState } from "../../src/sync/plan";
+import { leavesExactlyPayload, planSync, type CurrentModule, type SiteModuleState } from "../../src/inventory";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
   machineName, displayName: machineName, moduleType: "contrib", enabled: true, version: "1.0.0", description: null, project: null, ...over,

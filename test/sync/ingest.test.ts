@@ -8,12 +8,12 @@ import { payload as benchPayload } from "../../bench/payload";
 import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/types";
 import { TaskRunner } from "../../src/tasks/runner";
-import { WHOLE_BODY_BYTES } from "../../src/tasks/upload";
+import { WHOLE_BODY_BYTES } from "../../src/sync/ingest";
 import { createHarness, type Harness, type SeededSite } from "../support/harness";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 import {
   allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startServer, storedTuples, taskRows, until, waitHealthy, type Server,
-} from "./support";
+} from "../tasks/support";
 
 // Bodies past WHOLE_BODY_BYTES are streamed (and staged as they arrive): the limit sits above it.
 const MAX_BODY = 2 * WHOLE_BODY_BYTES;

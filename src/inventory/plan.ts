@@ -1,51 +1,14 @@
 // The heart of a sync, with no I/O: given what the site has now and what the
 // payload says, decide what to write, what to remove and what to count.
 // Both store adapters execute the plan this returns, in bulk.
-
-export type ModuleType = "core" | "contrib" | "custom";
-
-/** Everything stored per (site, module): the fields a sync compares. */
-export interface SiteModuleState {
-  machineName: string;
-  displayName: string;
-  moduleType: ModuleType;
-  enabled: boolean;
-  version: string | null;
-  description: string | null;
-  project: string | null;
-}
-
-/** A module currently on the site, as loaded inside the sync transaction. */
-export interface CurrentModule extends SiteModuleState {
-  moduleId: number;
-}
-
-export interface SyncCounts {
-  modulesCreated: number;
-  modulesUpdated: number;
-  modulesUnchanged: number;
-  modulesRemoved: number;
-}
-
-/** All modules unchanged: what a sync counts when the stored digest matches. */
-export function unchangedCounts(entries: number): SyncCounts {
-  return { modulesCreated: 0, modulesUpdated: 0, modulesUnchanged: entries, modulesRemoved: 0 };
-}
+import type { SyncCounts } from "./counts";
+import { sameState, type CurrentModule, type SiteModuleState } from "./module";
 
 export interface SyncPlan extends SyncCounts {
   /** Entries to upsert (created and updated alike). */
   writes: SiteModuleState[];
   /** Module ids to delete from the site (full sync only). */
   removals: number[];
-}
-
-export function sameState(a: SiteModuleState, b: SiteModuleState): boolean {
-  return a.version === b.version
-    && a.enabled === b.enabled
-    && a.displayName === b.displayName
-    && a.moduleType === b.moduleType
-    && a.description === b.description
-    && a.project === b.project;
 }
 
 /**

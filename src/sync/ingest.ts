@@ -1,4 +1,4 @@
-// Receives a sync body. Up to SYNC_BACKGROUND_THRESHOLD valid module entries
+// Ingestion: receives a sync body. Up to SYNC_BACKGROUND_THRESHOLD valid module entries
 // it is applied at once (200); beyond that its entries are staged in the
 // database as they arrive and a background task is queued (202).
 //
@@ -9,15 +9,16 @@
 // Anything that stops an upload (bad JSON, a size past MAX_BODY_MB, a client
 // that hangs up) removes what was staged.
 import type { Config } from "../config";
-import { ApiError, badRequest } from "../errors";
+import { badRequest, invalidJson, tooLarge, unsupportedEncoding } from "../errors";
 import { parseJson, readBytes } from "../http/body";
-import type { StagedEntry } from "../store/task-types";
+import type { Judgement, SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
-import { payloadFingerprint } from "../sync/digest";
-import { checkSite, type SyncResponse, type SyncService } from "../sync/service";
-import { PayloadSplitter, PayloadSyntaxError } from "../sync/stream";
-import { EntryJudge, ModuleCollector, validateEnvelope, type Envelope, type Judgement } from "../sync/validate";
-import type { JobQueue } from "./queue";
+import type { JobQueue } from "../tasks/queue";
+import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
+import { payloadFingerprint } from "./digest";
+import { checkSite, type SyncService } from "./service";
+import { PayloadSplitter, PayloadSyntaxError } from "./stream";
+import { EntryJudge, ModuleCollector, validateEnvelope, type Envelope } from "./validate";
 
 /** Bodies up to this size (declared, or found so after reading) are parsed whole; larger ones are streamed. */
 export const WHOLE_BODY_BYTES = 2 * 1024 * 1024;
@@ -30,10 +31,10 @@ const ENCODINGS = new Set(["identity", "gzip", "x-gzip", "deflate"]);
 const BATCHES_PER_STAGING_WRITE = 10;
 
 export type Received =
-  | { kind: "synced"; response: SyncResponse }
+  | { kind: "synced"; response: SyncResult }
   | { kind: "accepted"; taskId: string; total: number };
 
-export class UploadService {
+export class Ingestion {
   constructor(
     private readonly store: Store,
     private readonly sync: SyncService,
@@ -44,13 +45,13 @@ export class UploadService {
   async receive(site: SiteRecord, request: Request): Promise<Received> {
     const { maxBodyBytes } = this.config;
     const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase() || "identity";
-    if (!ENCODINGS.has(encoding)) throw new ApiError(415, `Unsupported Content-Encoding: ${encoding}`);
+    if (!ENCODINGS.has(encoding)) throw unsupportedEncoding(encoding);
     const declared = Number(request.headers.get("content-length") ?? NaN);
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
     if (encoding === "identity" && declared <= WHOLE_BODY_BYTES) return this.receiveWhole(site, await readBytes(request, maxBodyBytes));
 
     let stream = request.body;
-    if (!stream) throw badRequest("Request body is not valid JSON", [{ loc: ["body"], msg: "Empty body" }]);
+    if (!stream) throw invalidJson("Empty body");
     if (encoding !== "identity") stream = stream.pipeThrough(new DecompressionStream(encoding === "deflate" ? "deflate" : "gzip"));
     const body = new BodyReader(stream.getReader() as ChunkReader, encoding, maxBodyBytes);
     // A body of unknown size that turns out small is read whole, like one that said so.
@@ -79,7 +80,7 @@ export class UploadService {
     }
     const taskId = await this.store.tasks.beginUpload(site.id);
     try {
-      const staged = judged.map(staging);
+      const staged = judged;
       const group = this.config.batchSize * BATCHES_PER_STAGING_WRITE;
       for (let i = 0; i < staged.length; i += group) await this.store.tasks.stageEntries(taskId, staged.slice(i, i + group));
       return await this.accept(taskId, payload);
@@ -98,9 +99,9 @@ export class UploadService {
     const collector = new ModuleCollector();
     let held: Judgement[] = [];
     let taskId: string | null = null;
-    let batch: StagedEntry[] = [];
+    let batch: Judgement[] = [];
 
-    const stage = async (entries: StagedEntry[]) => {
+    const stage = async (entries: Judgement[]) => {
       if (entries.length > 0) await this.store.tasks.stageEntries(taskId!, entries);
     };
     const splitter = new PayloadSplitter({
@@ -115,12 +116,12 @@ export class UploadService {
             collector.add(judged);
             if (collector.entries.length > backgroundThreshold) {
               taskId = await this.store.tasks.beginUpload(site.id);
-              batch = held.map(staging);
+              batch = held;
               held = [];
             }
             continue;
           }
-          batch.push(staging(judged));
+          batch.push(judged);
           if (batch.length >= batchSize * BATCHES_PER_STAGING_WRITE) {
             const full = batch;
             batch = [];
@@ -145,7 +146,7 @@ export class UploadService {
     } catch (err) {
       await body.cancel();
       if (taskId !== null) await this.store.tasks.abortUpload(taskId).catch(() => {});
-      if (err instanceof PayloadSyntaxError) throw badRequest(err.message, [{ loc: ["body"], msg: err.message }]);
+      if (err instanceof PayloadSyntaxError) throw invalidJson(err.message, err.message);
       throw err;
     }
   }
@@ -159,70 +160,4 @@ export class UploadService {
     await this.queue.push(taskId);
     return { kind: "accepted", taskId, total };
   }
-}
-
-/** A judged entry as a staging row (repeats are already judged as errors). */
-function staging(judged: Judgement): StagedEntry {
-  return judged.entry
-    ? { idx: judged.index, machineName: judged.machineName, entry: judged.entry }
-    : { idx: judged.index, machineName: judged.machineName, error: judged.error };
-}
-
-interface ChunkReader {
-  read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
-  cancel(): Promise<void>;
-}
-
-/** Reads a (decompressed) body chunk by chunk, enforcing MAX_BODY_MB on what it yields. */
-class BodyReader {
-  private received = 0;
-
-  constructor(private readonly reader: ChunkReader, private readonly encoding: string, private readonly maxBytes: number) {}
-
-  /** The next chunk, or null at the end. */
-  async next(): Promise<Uint8Array | null> {
-    const { done, value } = await this.reader.read().catch((err: unknown) => {
-      // Decompression fails on data that is not what Content-Encoding says (or is cut short);
-      // on an identity body a read fails only when the client has gone.
-      if (this.encoding !== "identity") throw badRequest(`Request body is not valid ${this.encoding}`, [{ loc: ["body"], msg: "Invalid compressed data" }]);
-      throw err;
-    });
-    if (done) return null;
-    this.received += value.byteLength;
-    // Counted after decompression: a small gzip body cannot unpack past the limit.
-    if (this.received > this.maxBytes) throw tooLarge(this.maxBytes);
-    return value;
-  }
-
-  /** Chunks until more than `bytes` were read or the body ended. */
-  async readUpTo(bytes: number): Promise<{ chunks: Uint8Array[]; done: boolean }> {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    while (size <= bytes) {
-      const chunk = await this.next();
-      if (chunk === null) return { chunks, done: true };
-      chunks.push(chunk);
-      size += chunk.byteLength;
-    }
-    return { chunks, done: false };
-  }
-
-  /** Stops reading: the rest of the body is not wanted. */
-  async cancel(): Promise<void> {
-    await this.reader.cancel().catch(() => {});
-  }
-}
-
-function tooLarge(maxBytes: number): ApiError {
-  return new ApiError(413, `Request body exceeds ${maxBytes} bytes`);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.byteLength;
-  }
-  return all;
 }

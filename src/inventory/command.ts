@@ -1,0 +1,46 @@
+// What a checked sync asks the store to do: apply it at once (SyncCommand),
+// or, for a staged background sync, accept it (AcceptedSync).
+import type { SyncCounts } from "./counts";
+import type { EntryError } from "./entry";
+import type { KnownIds } from "./known-ids";
+import type { SiteModuleState } from "./module";
+
+export interface DrupalInfo {
+  coreVersion: string;
+  phpVersion: string;
+  ipAddress: string;
+}
+
+/** The envelope of a background sync, applied when its task completes. */
+export interface AcceptedSync {
+  siteName: string;
+  drupalInfo: DrupalInfo;
+  fullSync: boolean;
+}
+
+/** What a sync of a body reports when the body comes again unchanged. */
+export interface RepeatSummary {
+  modules: number;
+  errors: EntryError[];
+}
+
+/** A validated sync, applied in one transaction. */
+export interface SyncCommand extends AcceptedSync {
+  siteId: number;
+  entries: SiteModuleState[];
+  /** machine_names whose entries were skipped as invalid: never removed by a full sync. */
+  keep: ReadonlySet<string>;
+  /**
+   * Fingerprint of the request body, or null. Equal to the site's stored one
+   * means the site already holds exactly these modules.
+   */
+  fingerprint: string | null;
+  /** Stored with the fingerprint: what a repeat of this body reports (RepeatSummary as JSON). */
+  repeat: string;
+}
+
+export interface SyncOutcome {
+  counts: SyncCounts;
+  /** Ids the store read or created that were not known: safe to cache once committed. */
+  learned: KnownIds;
+}
