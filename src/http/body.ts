@@ -46,15 +46,45 @@ export function isCleanText(s: string): boolean {
   return !s.includes("\0") && s.isWellFormed();
 }
 
-/** Path to the first string (not key) under `value` that is not clean text, or null. */
-export function dirtyTextPath(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
-  if (typeof value === "string") return isCleanText(value) ? null : path;
-  if (typeof value !== "object" || value === null) return null;
-  for (const [key, child] of Object.entries(value)) {
-    const found = dirtyTextPath(child, [...path, Array.isArray(value) ? Number(key) : key]);
-    if (found) return found;
+/** The limit of routes that read a small JSON body (all but the sync route). */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
+/** Deeper than any body a route reads: nesting past this is refused, never walked. */
+export const MAX_JSON_DEPTH = 32;
+
+export const TOO_DEEP_MSG = `Nested deeper than ${MAX_JSON_DEPTH} levels`;
+
+interface Frame { value: unknown; depth: number; parent: Frame | null; key: string | number }
+
+/**
+ * Path to the first string (not key) under `value` that is not clean text,
+ * or null. Walks with a stack of its own, in time linear in the value's
+ * size; a value nested deeper than MAX_JSON_DEPTH is a 400, whatever it holds.
+ */
+export function dirtyTextPath(value: unknown): (string | number)[] | null {
+  const stack: Frame[] = [{ value, depth: 0, parent: null, key: "" }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const v = frame.value;
+    if (typeof v === "string") {
+      if (!isCleanText(v)) return pathOf(frame);
+      continue;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    if (frame.depth >= MAX_JSON_DEPTH) throw badRequest("Request body is nested too deeply", [{ loc: ["body", ...pathOf(frame)], msg: TOO_DEEP_MSG }]);
+    // Pushed in reverse, so the first dirty string in document order is found first.
+    const children = Array.isArray(v) ? v.map((child, i) => [i, child] as const) : Object.entries(v);
+    for (let i = children.length - 1; i >= 0; i--) {
+      const [key, child] = children[i]!;
+      stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
+    }
   }
   return null;
+}
+
+function pathOf(frame: Frame): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let f: Frame | null = frame; f?.parent; f = f.parent) path.push(f.key);
+  return path.reverse();
 }
 
 /** The request body as parsed JSON; 400 for invalid UTF-8 or JSON, 413 past `maxBytes`. */
@@ -109,7 +139,9 @@ export function compile<T extends TSchema>(schema: T): Checker<T> {
 export function validateOr400<T extends TSchema>(checker: Checker<T>, body: JsonBody, detail: string): Static<T> {
   const { value } = body;
   if (!checker.check(value)) throw badRequest(detail, checker.errors(value, ["body"]));
-  const dirty = body.suspectText ? dirtyTextPath(value) : null;
+  // Walked whatever its text: these bodies are small (SMALL_BODY_BYTES), and
+  // so deep nesting anywhere in them is a 400 too.
+  const dirty = dirtyTextPath(value);
   if (dirty) throw badRequest(detail, [{ loc: ["body", ...dirty], msg: DIRTY_TEXT_MSG }]);
   return value;
 }

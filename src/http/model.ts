@@ -66,12 +66,13 @@ export const SyncResult = t.Object({
   modules_updated: Type.Integer(),
   modules_unchanged: Type.Integer(),
   modules_removed: Type.Integer({ description: "Removed by a full sync" }),
-  errors: t.Array(ModuleEntryError, { description: "Entries skipped as invalid or repeated" }),
+  errors: t.Array(ModuleEntryError, { maxItems: 100, description: "Entries skipped as invalid or repeated: the first 100, in payload order" }),
+  errors_total: Type.Integer({ description: "How many entries were skipped in all (errors lists the first 100)" }),
   message: t.String(),
 }, {
   title: "SyncResult",
   examples: [{
     site_id: 123, modules_processed: 150, modules_created: 5, modules_updated: 20, modules_unchanged: 125,
-    modules_removed: 0, errors: [], message: "Successfully synced 150 modules",
+    modules_removed: 0, errors: [], errors_total: 0, message: "Successfully synced 150 modules",
   }],
 });

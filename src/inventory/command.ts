@@ -22,6 +22,7 @@ export interface AcceptedSync {
 export interface RepeatSummary {
   modules: number;
   errors: EntryError[];
+  errorsTotal: number;
 }
 
 /** A validated sync, applied in one transaction. */

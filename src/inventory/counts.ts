@@ -22,11 +22,14 @@ export interface SyncResult {
   modules_updated: number;
   modules_unchanged: number;
   modules_removed: number;
+  /** The first REPORTED_ERRORS skipped entries, in payload order. */
   errors: EntryError[];
+  /** How many entries were skipped in all. */
+  errors_total: number;
   message: string;
 }
 
-export function syncResult(siteId: number, counts: SyncCounts, errors: EntryError[]): SyncResult {
+export function syncResult(siteId: number, counts: SyncCounts, errors: EntryError[], errorsTotal: number): SyncResult {
   const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;
   return {
     site_id: siteId,
@@ -36,6 +39,7 @@ export function syncResult(siteId: number, counts: SyncCounts, errors: EntryErro
     modules_unchanged: counts.modulesUnchanged,
     modules_removed: counts.modulesRemoved,
     errors,
+    errors_total: errorsTotal,
     message: `Successfully synced ${processed} modules`,
   };
 }

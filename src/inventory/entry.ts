@@ -3,6 +3,13 @@
 // at once and one staged for the background report the same errors.
 import type { SiteModuleState } from "./module";
 
+/**
+ * A sync result lists the first this many skipped entries, and counts them
+ * all: what a response carries, and what is stored per site or task, stays
+ * small whatever the payload held.
+ */
+export const REPORTED_ERRORS = 100;
+
 /** Why an entry was skipped, as the sync result lists it. */
 export interface EntryError {
   index: number;

@@ -1,25 +1,24 @@
 // Controller: site registration and the read routes.
 import { Elysia } from "elysia";
-import type { Config } from "../config";
 import { bearerSecurity, type BearerAuth } from "../http/auth";
-import { compile, readJson, validateOr400 } from "../http/body";
+import { compile, readJson, SMALL_BODY_BYTES, validateOr400 } from "../http/body";
 import { authErrors, documentedBody, ErrorResponse, ValidationErrorResponse } from "../http/model";
 import type { SitesService } from "./service";
 import { moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, siteIdParameter } from "./model";
 
 const createBody = compile(SiteCreateBody);
 
-export function sitesRoutes({ auth, sites, config }: { auth: BearerAuth; sites: SitesService; config: Pick<Config, "maxBodyBytes"> }) {
+export function sitesRoutes({ auth, sites }: { auth: BearerAuth; sites: SitesService }) {
   return new Elysia({ name: "sites", prefix: "/api/v1/sites" })
     .use(auth)
     .post("", async ({ request, userId, set }) => {
-      const body = validateOr400(createBody, await readJson(request, config.maxBodyBytes), "Invalid site");
+      const body = validateOr400(createBody, await readJson(request, SMALL_BODY_BYTES), "Invalid site");
       set.status = 201;
       return sites.register(userId, { organizationId: body.organization_id, url: body.url, name: body.name });
     }, {
       auth: true,
       parse: "none",
-      response: { 201: SiteCreated, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+      response: { 201: SiteCreated, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse },
       detail: {
         summary: "Register a site",
         description: "Registers a Drupal site in an organization the caller belongs to. The returned token is shown only once.",

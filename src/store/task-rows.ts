@@ -1,6 +1,6 @@
 // The tasks table as both adapters read it; they differ only in how a
 // boolean and a time come back (SQLite: 0/1 and Unix ms; Postgres: boolean and Date).
-import { syncResult, type EntryError } from "../inventory";
+import { REPORTED_ERRORS, syncResult, type EntryError } from "../inventory";
 import type { TaskRecord, TaskStatus } from "./task-types";
 
 export interface TaskRow<Bool, Time> {
@@ -24,5 +24,5 @@ export function taskRecord(row: TaskRow<unknown, unknown>, finishedAt: Date | nu
 /** A completed task's result: the sync result a synchronous sync returns, and when it completed. */
 export function completedResult(task: TaskRow<unknown, unknown>, removed: number, errors: EntryError[], completedAt: Date) {
   const counts = { modulesCreated: task.modules_created, modulesUpdated: task.modules_updated, modulesUnchanged: task.modules_unchanged, modulesRemoved: removed };
-  return { ...syncResult(task.site_id, counts, errors), completed_at: Math.floor(completedAt.getTime() / 1000) };
+  return { ...syncResult(task.site_id, counts, errors.slice(0, REPORTED_ERRORS), errors.length), completed_at: Math.floor(completedAt.getTime() / 1000) };
 }

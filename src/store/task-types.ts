@@ -4,8 +4,11 @@ import type { AcceptedSync, Judgement, KnownIds, SyncCounts } from "../inventory
 
 export type TaskStatus = "receiving" | "pending" | "in_progress" | "completed" | "failed";
 
-/** A judged entry of a streamed payload, staged in payload order (repeats already judged as errors). */
-export type StagedEntry = Judgement;
+/**
+ * A judged entry, staged in payload order (repeats already judged as errors).
+ * A skipped entry past the first REPORTED_ERRORS keeps only its name (error null).
+ */
+export type StagedEntry = Judgement | { index: number; machineName: string; entry?: undefined; error: null };
 
 export interface TaskRecord {
   id: string;

@@ -13,10 +13,17 @@
 // whose entry was skipped under old rules may be valid under new ones. The
 // rules' version is part of the fingerprint, so changing them (bump
 // VALIDATION_RULES_VERSION in validate.ts) makes every stored one stale.
+//
+// The fingerprint also covers what the site's checks compared the body with:
+// its token hash and registered URL. A body that passed them once is answered
+// unparsed only while both are unchanged; after a token rotation or a URL
+// change the same bytes are checked again in full.
+import type { SiteRecord } from "../store/types";
 import { VALIDATION_RULES_VERSION } from "./validate";
 
-const SCHEME = `wy1.r${VALIDATION_RULES_VERSION}:`;
+const SCHEME = `wy2.r${VALIDATION_RULES_VERSION}:`;
 
-export function payloadFingerprint(body: Uint8Array): string {
-  return SCHEME + Bun.hash.wyhash(body, 0n).toString(36);
+export function payloadFingerprint(body: Uint8Array, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">): string {
+  const checkedAgainst = Bun.hash.wyhash(`${site.tokenHash}\n${site.normalizedUrl}`, 0n);
+  return SCHEME + Bun.hash.wyhash(body, checkedAgainst).toString(36);
 }

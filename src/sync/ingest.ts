@@ -10,15 +10,21 @@
 // that hangs up) removes what was staged.
 import type { Config } from "../config";
 import { badRequest, invalidJson, tooLarge, unsupportedEncoding } from "../errors";
-import { parseJson, readBytes } from "../http/body";
-import type { Judgement, SyncResult } from "../inventory";
+import { compile, parseJson, readBytes } from "../http/body";
+import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
 import type { JobQueue } from "../tasks/queue";
 import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
 import { payloadFingerprint } from "./digest";
 import { checkSite, type SyncService } from "./service";
-import { PayloadSplitter, PayloadSyntaxError } from "./stream";
-import { EntryJudge, ModuleCollector, validateEnvelope, type Envelope } from "./validate";
+import { FieldTooLargeError, PayloadSplitter, PayloadSyntaxError } from "./stream";
+import { Intake } from "./intake";
+import { SiteInfo } from "./model";
+import { validateEnvelope, type Envelope } from "./validate";
+
+/** The top-level fields a sync body may carry: any other is skipped unread. */
+const ENVELOPE_FIELDS = new Set(["site", "drupal_info", "modules", "full_sync"]);
+const siteInfo = compile(SiteInfo);
 
 /** Bodies up to this size (declared, or found so after reading) are parsed whole; larger ones are streamed. */
 export const WHOLE_BODY_BYTES = 2 * 1024 * 1024;
@@ -64,72 +70,46 @@ export class Ingestion {
   }
 
   private async receiveWhole(site: SiteRecord, bytes: Uint8Array): Promise<Received> {
-    const fingerprint = payloadFingerprint(bytes);
+    const fingerprint = payloadFingerprint(bytes, site);
     const replayed = await this.sync.replay(site, fingerprint);
     if (replayed) return { kind: "synced", response: replayed };
     const body = parseJson(bytes);
     const payload = validateEnvelope(body);
-    checkSite(site, payload);
-    // Judged once, whichever way the sync goes.
-    const judge = new EntryJudge();
-    const judged = payload.modules.map((raw) => judge.next(raw, body.suspectText));
-    const modules = new ModuleCollector();
-    for (const j of judged) modules.add(j);
-    if (modules.entries.length <= this.config.backgroundThreshold) {
-      return { kind: "synced", response: await this.sync.apply(site, payload, modules, fingerprint) };
-    }
-    const taskId = await this.store.tasks.beginUpload(site.id);
+    checkSite(site, payload.site);
+    const intake = this.intake(site);
     try {
-      const staged = judged;
-      const group = this.config.batchSize * BATCHES_PER_STAGING_WRITE;
-      for (let i = 0; i < staged.length; i += group) await this.store.tasks.stageEntries(taskId, staged.slice(i, i + group));
-      return await this.accept(taskId, payload);
+      for (const raw of payload.modules) {
+        const writing = intake.add(raw, body.suspectText);
+        if (writing) await writing;
+      }
+      if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, fingerprint) };
+      await intake.finish();
+      return await this.accept(intake, payload);
     } catch (err) {
-      await this.store.tasks.abortUpload(taskId).catch(() => {});
+      await intake.abort();
       throw err;
     }
   }
 
   /** A body too large to hold: split as it arrives; `head` holds the chunks already read. */
   private async receiveStream(site: SiteRecord, head: Uint8Array[], body: BodyReader): Promise<Received> {
-    const { backgroundThreshold, batchSize } = this.config;
-    const fields: Record<string, unknown> = {};
-    // Until the threshold is passed, judged entries are kept (they may be applied at once).
-    const judge = new EntryJudge();
-    const collector = new ModuleCollector();
-    let held: Judgement[] = [];
-    let taskId: string | null = null;
-    let batch: Judgement[] = [];
-
-    const stage = async (entries: Judgement[]) => {
-      if (entries.length > 0) await this.store.tasks.stageEntries(taskId!, entries);
-    };
+    // Only the fields modsync reads are kept (a null prototype: "__proto__" is just a name).
+    const fields: Record<string, unknown> = Object.create(null);
+    const intake = this.intake(site);
     const splitter = new PayloadSplitter({
       field: (name, value) => {
         fields[name] = value;
+        // The site's own checks, as soon as its block has been read: a refused
+        // body is not read, judged or staged any further.
+        if (name === "site" && siteInfo.check(value)) checkSite(site, value);
       },
       modules: async (chunk) => {
         for (const item of chunk) {
-          const judged = judge.next(item.value, item.suspectText);
-          if (taskId === null) {
-            held.push(judged);
-            collector.add(judged);
-            if (collector.entries.length > backgroundThreshold) {
-              taskId = await this.store.tasks.beginUpload(site.id);
-              batch = held;
-              held = [];
-            }
-            continue;
-          }
-          batch.push(judged);
-          if (batch.length >= batchSize * BATCHES_PER_STAGING_WRITE) {
-            const full = batch;
-            batch = [];
-            await stage(full);
-          }
+          const writing = intake.add(item.value, item.suspectText);
+          if (writing) await writing;
         }
       },
-    });
+    }, ENVELOPE_FIELDS);
 
     try {
       for (const chunk of head) await splitter.push(chunk);
@@ -138,20 +118,27 @@ export class Ingestion {
       if (splitter.modulesArray) fields.modules = [];
       // Every envelope string is checked for unstorable text: it is small.
       const payload = validateEnvelope({ value: fields, suspectText: true });
-      checkSite(site, payload);
+      checkSite(site, payload.site);
       // Past WHOLE_BODY_BYTES the body has no fingerprint: such re-syncs are compared, not skipped.
-      if (taskId === null) return { kind: "synced", response: await this.sync.apply(site, payload, collector, null) };
-      await stage(batch);
-      return await this.accept(taskId, payload);
+      if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, null) };
+      await intake.finish();
+      return await this.accept(intake, payload);
     } catch (err) {
       await body.cancel();
-      if (taskId !== null) await this.store.tasks.abortUpload(taskId).catch(() => {});
+      await intake.abort();
       if (err instanceof PayloadSyntaxError) throw invalidJson(err.message, err.message);
+      if (err instanceof FieldTooLargeError) throw badRequest("Invalid sync payload", [{ loc: ["body", err.field], msg: err.message }]);
       throw err;
     }
   }
 
-  private async accept(taskId: string, payload: Envelope): Promise<Received> {
+  private intake(site: SiteRecord): Intake {
+    const { backgroundThreshold, batchSize } = this.config;
+    return new Intake(this.store.tasks, { siteId: site.id, backgroundThreshold, stageRows: batchSize * BATCHES_PER_STAGING_WRITE });
+  }
+
+  private async accept(intake: Intake, payload: Envelope): Promise<Received> {
+    const taskId = intake.task!;
     const { total } = await this.store.tasks.acceptUpload(taskId, {
       siteName: payload.site.name,
       drupalInfo: { coreVersion: payload.drupal_info.core_version, phpVersion: payload.drupal_info.php_version, ipAddress: payload.drupal_info.ip_address },

@@ -14,9 +14,9 @@ import type { Envelope, ValidatedModules } from "./validate";
 const SITE_BUSY_WAIT_MS = 60_000;
 
 /** Site token (403), then site URL (400): the checks after the body's shape. */
-export function checkSite(site: SiteRecord, payload: Envelope): void {
-  if (!tokenMatches(payload.site.token, site.tokenHash)) throw forbidden("Invalid site token");
-  if (normalizeSiteUrl(payload.site.url) !== site.normalizedUrl) {
+export function checkSite(site: SiteRecord, given: Envelope["site"]): void {
+  if (!tokenMatches(given.token, site.tokenHash)) throw forbidden("Invalid site token");
+  if (normalizeSiteUrl(given.url) !== site.normalizedUrl) {
     throw badRequest("Site URL does not match the registered URL", [
       { loc: ["body", "site", "url"], msg: `Expected the URL registered for site ${site.id}` },
     ]);
@@ -42,13 +42,13 @@ export class SyncService {
     const stored = await this.store.recordRepeatedSync(site.id, fingerprint);
     if (stored === null) return null;
     const repeat = JSON.parse(stored) as RepeatSummary;
-    return this.report(site, false, true, unchangedCounts(repeat.modules), repeat.errors, null, started);
+    return this.report(site, false, true, unchangedCounts(repeat.modules), repeat.errors, repeat.errorsTotal, null, started);
   }
 
   /** Applies an envelope that passed checkSite() with its validated modules. */
   async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null): Promise<SyncResult> {
     const started = performance.now();
-    const repeat: RepeatSummary = { modules: modules.entries.length, errors: modules.errors };
+    const repeat: RepeatSummary = { modules: modules.entries.length, errors: modules.errors, errorsTotal: modules.errorsTotal };
     const command: SyncCommand = {
       siteId: site.id,
       siteName: payload.site.name,
@@ -66,19 +66,19 @@ export class SyncService {
     const lookup = await this.cache.lookup(modules.entries);
     const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
     await this.cache.remember(outcome.learned);
-    return this.report(site, command.fullSync, false, outcome.counts, modules.errors, lookup.report, started);
+    return this.report(site, command.fullSync, false, outcome.counts, modules.errors, modules.errorsTotal, lookup.report, started);
   }
 
-  private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], cache: CacheReport | null, started: number): SyncResult {
+  private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], errorsTotal: number, cache: CacheReport | null, started: number): SyncResult {
     const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;
     this.metrics.recordSync(fullSync, replayed, counts, cache);
     this.logger.info("sync", {
       site_id: site.id, full_sync: fullSync, path: replayed ? "unchanged" : "applied", processed,
       created: counts.modulesCreated, updated: counts.modulesUpdated, unchanged: counts.modulesUnchanged,
-      removed: counts.modulesRemoved, skipped: errors.length, cache,
+      removed: counts.modulesRemoved, skipped: errorsTotal, cache,
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
-    return syncResult(site.id, counts, errors);
+    return syncResult(site.id, counts, errors, errorsTotal);
   }
 
   /**

@@ -9,6 +9,27 @@
 
 export class PayloadSyntaxError extends Error {}
 
+/** A known top-level field larger than its cap: refused (400) without being held. */
+export class FieldTooLargeError extends Error {
+  constructor(readonly field: string) {
+    super(`Larger than ${MAX_VALUE_CHARS} characters`);
+  }
+}
+
+/**
+ * Captured values are held up to this size: no envelope field and no valid
+ * module entry comes near it (an entry's strings total at most 4,515
+ * characters, six bytes each when written as \u escapes).
+ */
+export const MAX_VALUE_CHARS = 64 * 1024;
+/** Longer property names are refused: no name the payload has is near it. */
+const MAX_KEY_CHARS = 1024;
+/** Nesting inside one field or entry past this is refused (as http/body.ts's walker does). */
+export const MAX_VALUE_DEPTH = 30;
+
+/** Stands for a module entry larger than MAX_VALUE_CHARS, which was skipped unread. */
+export const OVERSIZED_ENTRY: unique symbol = Symbol("oversized module entry");
+
 export interface ModuleChunk {
   value: unknown;
   /** Whether the entry's text may hold NUL or unpaired surrogates (see http/body.ts). */
@@ -41,10 +62,14 @@ export class PayloadSplitter {
   private key = "";
   private readonly seenKeys = new Set<string>();
   private entries: ModuleChunk[] = [];
+  /** The value being scanned is not kept: an unknown field, or one past MAX_VALUE_CHARS. */
+  private discarding = false;
+  private oversized = false;
   /** Whether `modules` was an array (its entries went to sink.modules, not sink.field). */
   modulesArray = false;
 
-  constructor(private readonly sink: PayloadSink) {}
+  /** `fields`: the top-level fields to capture; others are scanned past, never held. */
+  constructor(private readonly sink: PayloadSink, private readonly fields?: ReadonlySet<string>) {}
 
   /** Feeds the next chunk; resolves once its completed entries have been handed over. */
   async push(chunk: Uint8Array): Promise<void> {
@@ -90,7 +115,7 @@ export class PayloadSplitter {
           start = -1;
           this.state = State.AfterKey;
         } else if (this.depth === 0) {
-          this.complete(this.take(chunk, start, i)); // a string value or entry
+          this.finish(chunk, start, i); // a string value or entry
           start = -1;
         }
         continue;
@@ -121,12 +146,14 @@ export class PayloadSplitter {
           this.state = State.BeforeValue;
           break;
         case State.BeforeValue:
-          if (this.key === "modules" && c === OPEN_ARRAY) {
+          if (this.key === "modules" && c === OPEN_ARRAY && this.wanted("modules")) {
             this.modulesArray = true;
             this.state = State.BeforeFirstEntry;
             break;
           }
           this.state = State.InValue;
+          this.discarding = !this.wanted(this.key);
+          this.oversized = false;
           start = i;
           continue; // the same byte opens the value
         case State.BeforeFirstEntry:
@@ -137,21 +164,24 @@ export class PayloadSplitter {
           }
           if (c === CLOSE_ARRAY || c === COMMA) throw new PayloadSyntaxError("Expected a module entry");
           this.state = State.InEntry;
+          this.discarding = false;
+          this.oversized = false;
           start = i;
           continue;
         case State.InValue:
         case State.InEntry:
           if (c === QUOTE) this.inString = true;
-          else if (c === OPEN_OBJECT || c === OPEN_ARRAY) this.depth++;
-          else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY || c === COMMA) {
+          else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+            if (++this.depth > MAX_VALUE_DEPTH) throw new PayloadSyntaxError("Request body is nested too deeply");
+          } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY || c === COMMA) {
             if (this.depth === 0) {
               // A scalar ended just before this byte, which belongs to the container.
-              this.complete(this.take(chunk, start, i));
+              this.finish(chunk, start, i);
               start = -1;
               continue;
             }
             if (c !== COMMA && --this.depth === 0) {
-              this.complete(this.take(chunk, start, i + 1));
+              this.finish(chunk, start, i + 1);
               start = -1;
             }
           }
@@ -171,7 +201,43 @@ export class PayloadSplitter {
       }
       i++;
     }
-    if (start !== -1) this.carried += chunk.slice(start);
+    if (start === -1) return;
+    if (!this.discarding) {
+      this.carried += chunk.slice(start);
+      if (this.state === State.InKey && this.carried.length > MAX_KEY_CHARS) throw new PayloadSyntaxError("Property name too long");
+      if (this.carried.length <= MAX_VALUE_CHARS) return;
+      // Held no further: the rest of this value is scanned past.
+      this.discarding = true;
+      this.oversized = true;
+      this.carried = trailingBackslashes(this.carried) % 2 === 1 ? "\\" : "";
+      return;
+    }
+    // A value scanned past keeps only whether it ends in an odd run of
+    // backslashes: all escapedAt() needs to judge a quote at the next chunk's start.
+    const run = trailingBackslashes(chunk);
+    const odd = (run === chunk.length ? run + this.carried.length : run) % 2 === 1;
+    this.carried = odd ? "\\" : "";
+  }
+
+  private wanted(key: string): boolean {
+    return this.fields === undefined || this.fields.has(key);
+  }
+
+  /** The value being scanned has ended at `end`. */
+  private finish(chunk: string, start: number, end: number): void {
+    if (!this.discarding) {
+      this.complete(this.take(chunk, start, end));
+      return;
+    }
+    this.discarding = false;
+    this.carried = "";
+    if (this.state === State.InEntry) {
+      this.state = State.AfterEntry;
+      this.entries.push({ value: OVERSIZED_ENTRY, suspectText: false });
+      return;
+    }
+    this.state = State.AfterValue;
+    if (this.oversized) throw new FieldTooLargeError(this.key);
   }
 
   /** The value just captured is whole: parse it and route it. */
@@ -204,6 +270,12 @@ function escapedAt(chunk: string, q: number, carried: string): boolean {
     for (let j = carried.length - 1; j >= 0 && carried.charCodeAt(j) === BACKSLASH; j--) backslashes++;
   }
   return backslashes % 2 === 1;
+}
+
+function trailingBackslashes(chunk: string): number {
+  let run = 0;
+  for (let j = chunk.length - 1; j >= 0 && chunk.charCodeAt(j) === BACKSLASH; j--) run++;
+  return run;
 }
 
 function parseJson(text: string): unknown {

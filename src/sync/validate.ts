@@ -3,11 +3,12 @@
 // reported while the rest are synced.
 import { isIP } from "node:net";
 import type { Static } from "@sinclair/typebox";
-import { compile, dirtyTextPath, DIRTY_TEXT_MSG, type JsonBody } from "../http/body";
+import { compile, dirtyTextPath, DIRTY_TEXT_MSG, isCleanText, type JsonBody } from "../http/body";
 import { badRequest, type FieldError } from "../errors";
 import { ModuleEntry, SyncEnvelope } from "./model";
 import { NameSet } from "./name-set";
-import type { EntryError, Judgement, SiteModuleState } from "../inventory";
+import { MAX_VALUE_CHARS, OVERSIZED_ENTRY } from "./stream";
+import { REPORTED_ERRORS, type EntryError, type Judgement, type SiteModuleState } from "../inventory";
 
 /** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
 export const VALIDATION_RULES_VERSION = 1;
@@ -19,7 +20,9 @@ export type Envelope = Static<typeof SyncEnvelope>;
 
 export interface ValidatedModules {
   entries: SiteModuleState[];
+  /** The first REPORTED_ERRORS skipped entries. */
   errors: EntryError[];
+  errorsTotal: number;
   /** Names of skipped entries: a full sync must not remove these modules. */
   skipped: Set<string>;
 }
@@ -35,8 +38,9 @@ export function validateEnvelope({ value: body, suspectText }: JsonBody): Envelo
     errors.push({ loc: ["body", "drupal_info", "ip_address"], msg: "Expected a valid IPv4 or IPv6 address" });
   }
   if (errors.length === 0 && suspectText) {
-    const { site, drupal_info } = body as Envelope;
-    const dirty = dirtyTextPath({ site, drupal_info });
+    // Only the fields modsync keeps: unknown keys are never read, nor walked.
+    const { site: { url, name, token }, drupal_info: info } = body as Envelope;
+    const dirty = dirtyTextPath({ site: { url, name, token }, drupal_info: { core_version: info.core_version, php_version: info.php_version, ip_address: info.ip_address } });
     if (dirty) errors.push({ loc: ["body", ...dirty], msg: DIRTY_TEXT_MSG });
   }
   if (errors.length > 0) throw badRequest("Invalid sync payload", errors);
@@ -63,20 +67,37 @@ export function nameOf(raw: unknown): string | null {
   return typeof name === "string" ? name : null;
 }
 
+const MACHINE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
+
+/**
+ * The name a skipped entry speaks for: a full sync must not remove that
+ * module. Only a name modsync could have stored counts, so what is staged or
+ * kept is always short, storable text, whatever the entry held.
+ */
+function keptName(name: string | null): string | null {
+  return name !== null && MACHINE_NAME.test(name) ? name : null;
+}
+
+/** A skipped entry's name as its error reports it: at most 255 characters of storable text. */
+function reportedName(name: string): { machine_name: string } {
+  const clean = name.length > 255 || !isCleanText(name) ? name.slice(0, 255).toWellFormed().replaceAll("\0", "\uFFFD") : name;
+  return { machine_name: clean };
+}
+
 /**
  * Judges one entry (repeats are the caller's to find). `suspectText`: the
  * entry's text may hold NUL or unpaired surrogates (JsonBody).
  */
 export function judgeEntry(raw: unknown, index: number, suspectText: boolean): Judgement {
   const machineName = nameOf(raw);
-  const reported = machineName !== null && { machine_name: machineName.slice(0, 255) };
+  const reported = machineName !== null && reportedName(machineName);
   const valid = entry.check(raw);
   // machine_name and project are pattern-checked already; these are free text.
   const dirty = valid && suspectText
     ? dirtyTextPath({ display_name: raw.display_name, version: raw.version, description: raw.description })
     : null;
   if (!valid || dirty) {
-    return { index, machineName, error: { index, ...reported, detail: dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw) } };
+    return { index, machineName: keptName(machineName), error: { index, ...reported, detail: dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw) } };
   }
   // Copy field by field: unknown keys (including __proto__) never travel further.
   return {
@@ -107,25 +128,35 @@ export class EntryJudge {
 
   next(raw: unknown, suspectText: boolean): Judgement {
     const index = this.index++;
+    if (raw === OVERSIZED_ENTRY) return { index, machineName: null, error: { index, detail: `Module entry larger than ${MAX_VALUE_CHARS} characters` } };
     const name = nameOf(raw);
     if (name !== null && !this.seen.add(name)) {
-      return { index, machineName: null, error: { index, machine_name: name.slice(0, 255), detail: DUPLICATE_DETAIL } };
+      return { index, machineName: null, error: { index, ...reportedName(name), detail: DUPLICATE_DETAIL } };
     }
     return judgeEntry(raw, index, suspectText);
   }
 }
 
-/** Judgements gathered into what a sync applies: valid entries, skipped ones, and names not to remove. */
+/**
+ * Judgements gathered into what a sync applies: valid entries, the names of
+ * skipped ones (not to remove), the first REPORTED_ERRORS errors and their total.
+ */
 export class ModuleCollector implements ValidatedModules {
   readonly entries: SiteModuleState[] = [];
   readonly errors: EntryError[] = [];
+  errorsTotal = 0;
   readonly skipped = new Set<string>();
 
   add(judged: Judgement): void {
     if (judged.entry) this.entries.push(judged.entry);
     else {
-      this.errors.push(judged.error);
+      if (this.errorsTotal++ < REPORTED_ERRORS) this.errors.push(judged.error);
       if (judged.machineName !== null) this.skipped.add(judged.machineName);
     }
+  }
+
+  /** Entries this collector holds (valid ones and names kept): what a payload costs in memory. */
+  get held(): number {
+    return this.entries.length + this.skipped.size;
   }
 }

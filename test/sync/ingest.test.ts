@@ -183,14 +183,19 @@ describeEachDialect("sync uploads", (dialect) => {
     expect(await taskRows(h.store, site.id)).toEqual({ tasks: 0, entries: 0 });
   });
 
-  test("bodies refused after entries were staged (bad JSON, wrong site token, wrong site URL) leave nothing behind", async () => {
+  test("bodies refused after entries were staged (bad JSON, wrong site token or URL given after the modules) leave nothing behind", async () => {
     const site = await freshSite();
     const good = JSON.stringify(big(15000, site));
+    /** The same payload with its site block last, as a client may write it. */
+    const siteLast = (given: { url: string; token: string }) => {
+      const { site: block, ...rest } = benchPayload(15000, given);
+      return JSON.stringify({ ...rest, site: block });
+    };
     const cases: [string, string, number][] = [
       ["JSON broken after 11,000 entries", good.slice(0, Math.floor(good.length * 0.75)) + "}}}]", 400],
       ["JSON cut short", good.slice(0, good.length - 40), 400],
-      ["wrong site token", JSON.stringify(benchPayload(15000, { url: site.url, token: "not-the-token" })), 403],
-      ["wrong site URL", JSON.stringify(benchPayload(15000, { url: "https://elsewhere.example", token: site.token })), 400],
+      ["wrong site token", siteLast({ url: site.url, token: "not-the-token" }), 403],
+      ["wrong site URL", siteLast({ url: "https://elsewhere.example", token: site.token }), 400],
     ];
     for (const [what, text, code] of cases) {
       const bytes = encoder.encode(text);
@@ -203,6 +208,23 @@ describeEachDialect("sync uploads", (dialect) => {
       expect({ what, rows: await taskRows(h.store, site.id) }).toEqual({ what, rows: { tasks: 0, entries: 0 } });
     }
     expect(await allSiteModules(h.store, site.id)).toEqual([]);
+  });
+
+  test("a wrong site token or URL in a site block read before the modules is refused there: nothing is staged, the rest is not read", async () => {
+    const site = await freshSite();
+    const cases: [string, { url: string; token: string }, number][] = [
+      ["wrong site token", { url: site.url, token: "not-the-token" }, 403],
+      ["wrong site URL", { url: "https://elsewhere.example", token: site.token }, 400],
+    ];
+    for (const [what, given, code] of cases) {
+      // About 9 MB: the first WHOLE_BODY_BYTES are read before any of it is split.
+      const bytes = encoder.encode(JSON.stringify(benchPayload(40000, given)));
+      const { stream, stats } = streamOf(bytes, 32 * 1024);
+      const res = await post(site, stream);
+      expect({ what, code: res.status, rows: await taskRows(h.store, site.id) }).toEqual({ what, code, rows: { tasks: 0, entries: 0 } });
+      // Refused on the site block, while most of the body was still unread.
+      expect({ what, readPart: stats.sent < bytes.byteLength / 2 }).toEqual({ what, readPart: true });
+    }
   });
 });
 

@@ -23,7 +23,7 @@ describeEachDialect("sync API", (dialect) => {
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({
       site_id: site.id, modules_processed: 3, modules_created: 3, modules_updated: 0, modules_unchanged: 0,
-      modules_removed: 0, errors: [], message: "Successfully synced 3 modules",
+      modules_removed: 0, errors: [], errors_total: 0, message: "Successfully synced 3 modules",
     });
     const again = await (await h.sync(body, site.id)).json();
     expect(again).toMatchObject({ modules_processed: 3, modules_created: 0, modules_updated: 0, modules_unchanged: 3, modules_removed: 0 });

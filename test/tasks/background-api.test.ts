@@ -200,7 +200,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     expect(done.status).toBe("completed");
     expect(done.result).toMatchObject({
       site_id: site.id, modules_processed: 600, modules_created: 600, modules_updated: 0, modules_unchanged: 0, modules_removed: 2,
-      errors: [], message: "Successfully synced 600 modules",
+      errors: [], errors_total: 0, message: "Successfully synced 600 modules",
     });
     expect(await stored(site)).toEqual(expectedTuples(body.modules));
   });
