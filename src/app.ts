@@ -80,6 +80,7 @@ const documentation = {
   components: {
     securitySchemes: {
       bearerAuth: { type: "http" as const, scheme: "bearer", description: "An API token issued with `npm run cli -- token create`" },
+      metricsToken: { type: "http" as const, scheme: "bearer", description: "METRICS_TOKEN, when the server is started with one (GET /metrics only)" },
     },
   },
 };
