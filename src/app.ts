@@ -7,7 +7,7 @@ import type { Config } from "./config";
 import type { AppContext } from "./context";
 import { IdCache } from "./cache/ids";
 import { healthRoutes } from "./health";
-import { metricsRoutes } from "./metrics";
+import { metricsRoutes, observeRequest } from "./metrics";
 import { Metrics } from "./metrics/registry";
 import type { RateLimiter } from "./ratelimit/bucket";
 import { createRateLimiter } from "./ratelimit/limiter";
@@ -80,6 +80,7 @@ const documentation = {
   components: {
     securitySchemes: {
       bearerAuth: { type: "http" as const, scheme: "bearer", description: "An API token issued with `npm run cli -- token create`" },
+      metricsToken: { type: "http" as const, scheme: "bearer", description: "METRICS_TOKEN, when the server is started with one (GET /metrics only)" },
     },
   },
 };
@@ -89,8 +90,8 @@ export function createApp(deps: AppDeps) {
   // MAX_BODY_MB is enforced by the routes (declared and actual size, after
   // decompression), which answer 413 as JSON; Bun's own limit would answer first, in plain text.
   return new Elysia({ serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER } })
-    .use(errorHandling(ctx.logger, ctx.metrics))
-    .use(metricsRoutes(ctx.metrics))
+    .use(errorHandling(ctx.logger, (request, route, status) => observeRequest(ctx.metrics, request, route, status)))
+    .use(metricsRoutes({ metrics: ctx.metrics, metricsToken: ctx.config.metricsToken }))
     .use(openapi({ path: "/swagger", specPath: "/swagger/json", documentation }))
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))

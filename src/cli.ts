@@ -2,7 +2,7 @@
 //   org create --name NAME
 //   user create --email EMAIL --org ORG_ID [--role admin|member]
 //   token create --user USER_ID
-//   token revoke --token TOKEN
+//   token revoke --token -          (the token on stdin; or MODSYNC_TOKEN=... token revoke)
 //   site create --org ORG_ID --url URL --name NAME
 // With --json every command prints exactly one JSON object on stdout.
 import { parseArgs } from "node:util";
@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run cli -- <command> [options] [--json]
   org create --name NAME
   user create --email EMAIL --org ORG_ID [--role admin|member]
   token create --user USER_ID
-  token revoke --token TOKEN
+  token revoke --token -        (reads the token from stdin; or set MODSYNC_TOKEN)
   site create --org ORG_ID --url URL --name NAME`;
 
 class UsageError extends Error {}
@@ -34,6 +34,31 @@ function id(options: Options, name: string): number {
   const raw = required(options, name);
   if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2 ** 31 - 1) throw new UsageError(`--${name} must be a positive integer, got "${raw}"`);
   return Number(raw);
+}
+
+/**
+ * The token `token revoke` is given. A value on the command line is readable
+ * by every local user (/proc/<pid>/cmdline, ps) and lands in shell history,
+ * so the CLI prefers stdin (`--token -`, one line) or MODSYNC_TOKEN; a value
+ * is still accepted, for scripts written before, with a warning on stderr.
+ */
+async function secretToken(options: Options): Promise<string> {
+  const given = options.token;
+  if (given === "-") {
+    for await (const line of console) {
+      const token = line.trim();
+      if (token === "") break;
+      return token;
+    }
+    throw new UsageError("--token -: no token on standard input");
+  }
+  if (given !== undefined && given !== "") {
+    console.error("Warning: --token VALUE exposes the token to other local users (process list) and to shell history; use --token - (stdin) or MODSYNC_TOKEN");
+    return given;
+  }
+  const fromEnv = process.env.MODSYNC_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  throw new UsageError("--token - (token on stdin) or MODSYNC_TOKEN is required");
 }
 
 type Command = (store: Store, options: Options) => Promise<{ result: Record<string, unknown>; text: string }>;
@@ -54,7 +79,7 @@ const commands: Record<string, Command> = {
     return { result: token, text: `API token (shown once): ${token.token}` };
   },
   "token revoke": async (store, o) => {
-    const revoked = await new AccountsService(store).revokeToken(required(o, "token"));
+    const revoked = await new AccountsService(store).revokeToken(await secretToken(o));
     if (!revoked) throw new NotFoundError("active token");
     return { result: { revoked: true }, text: "Token revoked" };
   },

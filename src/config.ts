@@ -30,6 +30,8 @@ export interface Config {
   taskRetentionHours: number;
   /** How long a worker's claim on a task lasts without renewal: a dead worker's task is taken over after it. */
   taskLeaseSeconds: number;
+  /** Bearer token GET /metrics requires; null leaves it public. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +57,7 @@ export const CONFIG_VARIABLES = {
   SYNC_WORKERS: { default: String(Math.max(1, availableParallelism() - 1)), meaning: "Worker threads applying background syncs (default: cores - 1, at least 1)" },
   TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
   TASK_LEASE_SECONDS: { default: "30", meaning: "A worker's claim on a task; a task whose worker died is taken over once it lapses" },
+  METRICS_TOKEN: { default: "(unset)", meaning: "When set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>; unset leaves it public" },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -119,6 +122,25 @@ function redisUrl(env: Env): string | null {
   return raw;
 }
 
+export const METRICS_TOKEN_MIN_LENGTH = 16;
+
+/**
+ * Set but empty is refused rather than read as unset: an empty secret is a
+ * mistake (a secret store that answered nothing), and reading it as "no token"
+ * would publish /metrics without a word. Errors never quote the token.
+ */
+function metricsToken(env: Env): string | null {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined) return null;
+  if (raw.trim() === "") throw new ConfigError("METRICS_TOKEN", "must not be empty (unset it to leave /metrics public)");
+  // Sent in an Authorization header: visible ASCII only, or no client could send it as set.
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError("METRICS_TOKEN", "may hold only visible ASCII characters (no spaces)");
+  if (raw.length < METRICS_TOKEN_MIN_LENGTH || raw.length > 1024) {
+    throw new ConfigError("METRICS_TOKEN", `must be ${METRICS_TOKEN_MIN_LENGTH} to 1024 characters long, got ${raw.length}`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = (env.HOST ?? CONFIG_VARIABLES.HOST.default).trim();
   if (host === "") throw new ConfigError("HOST", "must not be empty");
@@ -142,5 +164,6 @@ export function loadConfig(env: Env = process.env): Config {
     workers: integer(env, "SYNC_WORKERS", 1, 64),
     taskRetentionHours: integer(env, "TASK_RETENTION_HOURS", 1, 24 * 365),
     taskLeaseSeconds: integer(env, "TASK_LEASE_SECONDS", 1, 3600),
+    metricsToken: metricsToken(env),
   };
 }

@@ -13,16 +13,21 @@ const TIMEOUT = 20_000; // a few child processes per test, on a possibly busy ma
 
 interface Run { code: number; stdout: string; stderr: string }
 
-async function cli(databaseUrl: string, ...args: string[]): Promise<Run> {
+/** The CLI against `databaseUrl`; `input` is what it reads on stdin (nothing if unset) and more environment. */
+async function cliWith(input: { stdin?: string; env?: Record<string, string> }, databaseUrl: string, ...args: string[]): Promise<Run> {
+  const { MODSYNC_TOKEN: _fromTheRunner, ...env } = process.env;
   const proc = Bun.spawn([process.execPath, "src/cli.ts", ...args], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...env, DATABASE_URL: databaseUrl, ...input.env },
+    stdin: input.stdin === undefined ? "ignore" : new Blob([input.stdin]),
     stdout: "pipe",
     stderr: "pipe",
   });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
+
+const cli = (databaseUrl: string, ...args: string[]) => cliWith({}, databaseUrl, ...args);
 
 /** A --json success: exit 0, nothing on stderr, exactly one line on stdout holding one JSON object. */
 function oneJsonObject(run: Run): Record<string, unknown> {
@@ -95,12 +100,30 @@ describeEachDialect("admin CLI", (dialect) => {
     expect(await authenticatedAs(store, user.token)).toBe(user.id);
   }, TIMEOUT);
 
-  test("token revoke --json prints {revoked: true}; that token stops authenticating, the user's others do not", async () => {
+  test("token revoke --token - --json reads the token from stdin, prints {revoked: true}; that token stops authenticating, the user's others do not", async () => {
     const user = await newUser();
     const other = await new AccountsService(store).createToken(user.id);
-    expect(oneJsonObject(await run("token", "revoke", "--token", user.token, "--json"))).toEqual({ revoked: true });
+    // One line, trimmed; what follows it is not read.
+    const stdin = `  ${user.token} \n${other.token}\n`;
+    expect(oneJsonObject(await cliWith({ stdin }, db.url, "token", "revoke", "--token", "-", "--json"))).toEqual({ revoked: true });
     expect(await authenticatedAs(store, user.token)).toBeNull();
     expect(await authenticatedAs(store, other.token)).toBe(user.id);
+  }, TIMEOUT);
+
+  test("token revoke takes the token from MODSYNC_TOKEN, with nothing secret on the command line", async () => {
+    const user = await newUser();
+    expect(oneJsonObject(await cliWith({ env: { MODSYNC_TOKEN: user.token } }, db.url, "token", "revoke", "--json"))).toEqual({ revoked: true });
+    expect(await authenticatedAs(store, user.token)).toBeNull();
+  }, TIMEOUT);
+
+  test("token revoke --token VALUE still revokes, and warns on stderr that the value is exposed", async () => {
+    const user = await newUser();
+    const res = await run("token", "revoke", "--token", user.token, "--json");
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ revoked: true });
+    expect(res.stderr.split("\n").filter((l) => l !== "")).toEqual([expect.stringMatching(/^Warning: .*expose.*--token -.*MODSYNC_TOKEN/)]);
+    expect(res.stderr).not.toContain(user.token);
+    expect(await authenticatedAs(store, user.token)).toBeNull();
   }, TIMEOUT);
 
   test("site create --json prints exactly {id, url, name, token} of a registered site", async () => {
@@ -133,10 +156,10 @@ describeEachDialect("admin CLI", (dialect) => {
   }, TIMEOUT);
 
   test("token revoke fails for a token never issued and for one already revoked", async () => {
-    failsWith(await run("token", "revoke", "--token", "msk_never_issued"), /not found/);
+    failsWith(await cliWith({ stdin: "msk_never_issued\n" }, db.url, "token", "revoke", "--token", "-"), /not found/);
     const user = await newUser();
     await new AccountsService(store).revokeToken(user.token);
-    failsWith(await run("token", "revoke", "--token", user.token), /not found/);
+    failsWith(await cliWith({ env: { MODSYNC_TOKEN: user.token } }, db.url, "token", "revoke"), /not found/);
   }, TIMEOUT);
 
   test("token create fails for an unknown user", async () => {
@@ -183,7 +206,7 @@ describe.concurrent("admin CLI on SQLite: text output and input checks", () => {
     const created = await run("token", "create", "--user", String(user.id));
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^API token \(shown once\): msk_\S+\n$/);
-    const revoked = await run("token", "revoke", "--token", user.token);
+    const revoked = await cliWith({ stdin: `${user.token}\n` }, db.url, "token", "revoke", "--token", "-");
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toBe("Token revoked\n");
   }, TIMEOUT);
@@ -198,6 +221,8 @@ describe.concurrent("admin CLI on SQLite: text output and input checks", () => {
     ["a non-numeric --org", () => ["site", "create", "--org", "one", "--url", "https://x.io", "--name", "X"], /--org must be a positive integer/],
     ["a bad --role", (o) => ["user", "create", "--email", "owner@cli.test", "--org", String(o), "--role", "owner"], /--role must be admin or member/],
     ["an unknown command", () => ["org", "delete", "--name", "X"], /Unknown command "org delete"/],
+    ["token revoke with no token given at all", () => ["token", "revoke"], /--token - .*or MODSYNC_TOKEN is required/],
+    ["token revoke --token - with nothing on stdin", () => ["token", "revoke", "--token", "-"], /no token on standard input/],
     ["no command at all", () => [], /Unknown command/],
   ];
   for (const [what, args, message] of failures) {

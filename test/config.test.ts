@@ -7,7 +7,7 @@ test("defaults: port 3000 on 0.0.0.0, SQLite in ./data, no Redis", () => {
     port: 3000, host: "0.0.0.0", database: { dialect: "sqlite", path: "./data/modsync.db" },
     redisUrl: null, maxBodyBytes: 500 * 1024 * 1024, logLevel: "info",
     rateLimitPerHour: 4, moduleCacheTtlSeconds: 3600, versionCacheTtlSeconds: 86400, cacheMaxEntries: 100000,
-    backgroundThreshold: 500, batchSize: 100, workers: Math.max(1, availableParallelism() - 1), taskRetentionHours: 24, taskLeaseSeconds: 30,
+    backgroundThreshold: 500, batchSize: 100, workers: Math.max(1, availableParallelism() - 1), taskRetentionHours: 24, taskLeaseSeconds: 30, metricsToken: null,
   });
 });
 
@@ -39,6 +39,8 @@ test("every bad value names its variable", () => {
     [{ REDIS_URL: "redis://127.0.0.1:6379/-1" }, "REDIS_URL"], [{ REDIS_URL: "redis://127.0.0.1:6379/db" }, "REDIS_URL"],
     [{ MAX_BODY_MB: "0" }, "MAX_BODY_MB"], [{ MAX_BODY_MB: "-5" }, "MAX_BODY_MB"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ METRICS_TOKEN: "" }, "METRICS_TOKEN"], [{ METRICS_TOKEN: "   " }, "METRICS_TOKEN"], [{ METRICS_TOKEN: "short-token" }, "METRICS_TOKEN"],
+    [{ METRICS_TOKEN: "sixteen chars ok" }, "METRICS_TOKEN"], [{ METRICS_TOKEN: "x".repeat(1025) }, "METRICS_TOKEN"],
   ];
   for (const [env, variable] of cases) {
     let caught: unknown;
@@ -51,4 +53,13 @@ test("every bad value names its variable", () => {
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as Error).message).toContain(variable);
   }
+});
+
+test("METRICS_TOKEN: unset leaves /metrics public; set, it is kept as given; errors never quote it", () => {
+  expect(loadConfig({}).metricsToken).toBeNull();
+  const token = "Zq8-metrics_token.1234";
+  expect(loadConfig({ METRICS_TOKEN: token }).metricsToken).toBe(token);
+  expect(loadConfig({ METRICS_TOKEN: "a".repeat(16) }).metricsToken).toBe("a".repeat(16));
+  expect(() => loadConfig({ METRICS_TOKEN: "fifteen-chars-x" })).toThrow(/METRICS_TOKEN must be 16 to 1024 characters long, got 15/);
+  expect(() => loadConfig({ METRICS_TOKEN: "hunter2 hunter2 hunter2" })).not.toThrow(/hunter2/);
 });

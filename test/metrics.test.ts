@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text with request counts and durations by route
 // template and status, rate-limit refusals, syncs by mode and path, modules by
 // outcome, and id-cache lookups by cache, tier and result.
+import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp, redisKeyPrefix, type App } from "../src/app";
 import type { Config } from "../src/config";
@@ -232,5 +233,48 @@ describe.skipIf(!redisAvailable())("GET /metrics with Redis", () => {
       expect(lookups("version", "redis", "hit")).toBe(2);
       expect(lookups("version", "redis", "miss")).toBe(0);
     });
+  });
+});
+
+describe("GET /metrics with METRICS_TOKEN", () => {
+  const TOKEN = "metrics-token-0123456789abcdef";
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness("sqlite", { config: { metricsToken: TOKEN } });
+  });
+  afterAll(() => h.close());
+
+  const scrapeWith = (authorization?: string) =>
+    h.app.handle(new Request("http://localhost/metrics", { headers: authorization === undefined ? {} : { authorization } }));
+
+  test("answers 401 JSON with WWW-Authenticate: Bearer to a scrape without the token or with another one", async () => {
+    for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, "Bearer ", `Basic ${btoa(`x:${TOKEN}`)}`, TOKEN, `Bearer ${h.world.token}`]) {
+      const res = await scrapeWith(authorization);
+      const body = await res.text();
+      expect({ authorization, status: res.status, www: res.headers.get("www-authenticate") }).toEqual({ authorization, status: 401, www: "Bearer" });
+      expect(JSON.parse(body)).toEqual({ detail: expect.any(String) });
+      expect(body).not.toContain("modsync_");
+    }
+  });
+
+  test("answers the metrics to Authorization: Bearer <METRICS_TOKEN>, the scheme in any case", async () => {
+    for (const authorization of [`Bearer ${TOKEN}`, `bearer ${TOKEN}`]) {
+      const res = await scrapeWith(authorization);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
+      expect(await res.text()).toContain("# TYPE modsync_http_requests_total counter");
+    }
+    // The refusals are counted like any other answer.
+    await settle();
+    const samples = parseMetrics(await (await scrapeWith(`Bearer ${TOKEN}`)).text());
+    expect(samples.get(sample("modsync_http_requests_total", { method: "GET", route: "/metrics", status: "401" }))).toBeGreaterThan(0);
+  });
+
+  test("the OpenAPI document says /metrics needs the metrics token, and stays valid", async () => {
+    const doc = await (await h.request("GET", "/swagger/json", { token: null })).json();
+    await SwaggerParser.validate(structuredClone(doc));
+    expect(doc.components.securitySchemes.metricsToken).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.paths["/metrics"].get.security).toEqual([{ metricsToken: [] }]);
+    expect(Object.keys(doc.paths["/metrics"].get.responses)).toContain("401");
   });
 });

@@ -45,6 +45,7 @@ describe("server process", () => {
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
     ["MAX_BODY_MB", { MAX_BODY_MB: "0" }],
     ["MAX_BODY_MB", { MAX_BODY_MB: "lots" }],
+    ["METRICS_TOKEN", { METRICS_TOKEN: "short" }],
   ];
   for (const [variable, env] of badConfig) {
     test.concurrent(`refuses to start with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}, naming ${variable}`, async () => {

@@ -1,13 +1,14 @@
 // Cross-cutting: a request id on every answer, and every error mapped to JSON
 // `{"detail": ...}`. Unexpected failures answer 500 with nothing leaked, are
 // logged with their stack and the request id, and the process keeps serving.
+// A client that hung up is no failure of ours: logged at info.
 import { Elysia } from "elysia";
 import { ApiError, TOO_LARGE_DETAIL, type FieldError } from "../errors";
 import type { Logger } from "../log";
-import { observeRequest } from "../metrics";
-import type { Metrics } from "../metrics/registry";
 
 const requestIds = new WeakMap<Request, string>();
+/** nginx's "client closed request": no one reads it, but metrics tell these from 500s. */
+const CLIENT_CLOSED = 499;
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Elysia's own validation errors, reduced to `{loc, msg}` pairs. */
@@ -19,7 +20,10 @@ function validationErrors(error: unknown, where: string): FieldError[] {
   }));
 }
 
-export function errorHandling(logger: Logger, metrics?: Metrics) {
+/** Told of every answer the error plugin gives (the metrics count them). */
+export type AnswerObserver = (request: Request, route: string | undefined, status: number | string | undefined) => void;
+
+export function errorHandling(logger: Logger, observe?: AnswerObserver) {
   return new Elysia({ name: "http.errors" })
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
@@ -29,13 +33,24 @@ export function errorHandling(logger: Logger, metrics?: Metrics) {
     })
     .onError({ as: "global" }, (context) => {
       const body = answer(context);
-      if (metrics) observeRequest(metrics, context.request, (context as { route?: string }).route, context.set.status);
+      observe?.(context.request, (context as { route?: string }).route, context.set.status);
       return body;
     });
 
   function answer({ code, error, set, request }: { code: unknown; error: unknown; set: { status?: number | string; headers: Record<string, unknown> }; request: Request }) {
     const id = requestIds.get(request) ?? crypto.randomUUID();
     set.headers["x-request-id"] = id;
+    // A client that hangs up mid-request fails whatever was reading its body
+    // (Bun: an AbortError, and the request's signal aborted). That is the
+    // client's doing, not a server fault: at info, not as an unhandled error.
+    if (request.signal.aborted || (error instanceof DOMException && error.name === "AbortError")) {
+      logger.info("client disconnected", {
+        request_id: id, method: request.method, path: new URL(request.url).pathname,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      set.status = CLIENT_CLOSED;
+      return { detail: "Client closed the request" };
+    }
     if (error instanceof ApiError) {
       set.status = error.status;
       if (error.extra.headers) Object.assign(set.headers, error.extra.headers);

@@ -3,7 +3,9 @@
 // (http/errors.ts): Elysia's onAfterResponse schedules work per request that
 // measured ~50 µs, a third of a whole sync.
 import { Elysia } from "elysia";
+import { documentedResponse, ErrorResponse } from "../http/model";
 import type { Metrics } from "./registry";
+import { metricsTokenCheck } from "./token";
 
 const started = new WeakMap<Request, number>();
 
@@ -15,16 +17,29 @@ export function observeRequest(metrics: Metrics, request: Request, route: string
   metrics.recordRequest(request.method, route || "unmatched", status ?? 200, (performance.now() - start) / 1000);
 }
 
-export function metricsRoutes(metrics: Metrics) {
+export function metricsRoutes({ metrics, metricsToken }: { metrics: Metrics; metricsToken: string | null }) {
+  const requireToken = metricsToken ? metricsTokenCheck(metricsToken) : null;
   return new Elysia({ name: "metrics" })
     .onRequest(({ request }) => {
       started.set(request, performance.now());
     })
     .onAfterHandle({ as: "global" }, ({ request, route, set }) => observeRequest(metrics, request, route, set.status))
-    .get("/metrics", async ({ set }) => {
+    .get("/metrics", async ({ request, set }) => {
+      requireToken?.(request.headers.get("authorization"));
       set.headers["content-type"] = metrics.registry.contentType;
       return metrics.registry.metrics();
     }, {
-      detail: { summary: "Prometheus metrics (text exposition format)", tags: ["Operations"] },
+      detail: {
+        summary: "Prometheus metrics (text exposition format)",
+        description: "Public unless the server is started with METRICS_TOKEN; then only `Authorization: Bearer <METRICS_TOKEN>` reads it, anything else is answered 401.",
+        tags: ["Operations"],
+        ...(requireToken && {
+          security: [{ metricsToken: [] }],
+          responses: {
+            200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } },
+            401: documentedResponse(ErrorResponse, "Missing or wrong METRICS_TOKEN (WWW-Authenticate: Bearer)"),
+          },
+        }),
+      },
     });
 }

@@ -1,7 +1,8 @@
 // Runs one background task to its end: claim it, apply its staged entries
 // batch by batch (each batch committed with the task's progress), then
 // complete it. A batch that fails on a database error is retried with
-// backoff; after MAX_ATTEMPTS the task fails, saying how far it got.
+// backoff; after MAX_ATTEMPTS the task fails, saying how far it got (the
+// database's own message goes to the log, not to the client).
 import type { Logger } from "../log";
 import type { TaskStore } from "../store/task-types";
 
@@ -71,8 +72,15 @@ export class TaskRunner {
         if (attempt >= MAX_ATTEMPTS) {
           const task = await this.tasks.getTask(taskId).catch(() => null);
           const done = task ? `${task.current} of ${task.total}` : `${progress.current} of ${progress.total}`;
-          const reason = `Failed after ${done} modules were applied: ${message}`;
-          this.options.logger.error("background sync failed", { task_id: taskId, error: reason });
+          // The client reads the task's error (GET .../status): a stable text
+          // it can show, never the database's own (table names, constraints,
+          // addresses). The detail is logged under the task id it quotes.
+          const reason = `The sync could not be applied (stopped after ${done} modules); the server logged the details (task ${taskId})`;
+          const cause = err instanceof Error ? (err.cause as { message?: string; code?: string } | undefined) : undefined;
+          this.options.logger.error("background sync failed", {
+            task_id: taskId, applied: done, error: message,
+            ...(cause && { cause: cause.message ?? String(cause), cause_code: cause.code }),
+          });
           await this.tasks.failTask(taskId, this.options.owner, reason).catch(() => {});
           return "failed";
         }

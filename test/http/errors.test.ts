@@ -1,8 +1,11 @@
 // An unexpected failure answers 500 {"detail": "Internal server error"},
 // leaks nothing, is logged with its stack and request id, and the app keeps serving.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Logger } from "../../src/log";
-import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { createApp } from "../../src/app";
+import { silentLogger, type Logger } from "../../src/log";
+import type { RateLimiter } from "../../src/ratelimit/bucket";
+import { createHarness, mod, payload, testConfig, type Harness } from "../support/harness";
+import { until } from "../support/until";
 
 let h: Harness;
 const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
@@ -38,6 +41,39 @@ test("unknown routes answer JSON 404", async () => {
   const res = await h.request("GET", "/nope", { token: null });
   expect(res.status).toBe(404);
   expect(await res.json()).toEqual({ detail: "Not found" });
+});
+
+test("a client that hangs up mid-body is logged at info as a disconnect, with its request id and path, not as an unhandled error", async () => {
+  const infos: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const errors: string[] = [];
+  const capture: Logger = { ...silentLogger, info: (msg, fields) => void infos.push({ msg, fields }), error: (msg) => void errors.push(msg) };
+  // The rate-limit take comes right before the body is read: once it is asked, the request is in hand.
+  let inHand!: () => void;
+  const reached = new Promise<void>((resolve) => (inHand = resolve));
+  const limiter: RateLimiter = {
+    async take() {
+      inHand();
+      return { allowed: true, limit: 1000, remaining: 999, msUntilFull: 0, msUntilToken: 0, now: Date.now() };
+    },
+  };
+  const app = createApp({ config: testConfig(), store: h.store, logger: capture, limiter }).listen({ port: 0, hostname: "127.0.0.1" });
+  try {
+    const path = `/api/v1/sites/${h.world.site.id}/modules`;
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port: app.server!.port!, socket: { data() {} } });
+    socket.write([
+      `POST ${path} HTTP/1.1`, "Host: 127.0.0.1", `Authorization: Bearer ${h.world.token}`, "X-Request-Id: hangs-up-1",
+      "Content-Type: application/json", "Content-Length: 100000", "", '{"site":',
+    ].join("\r\n"));
+    await reached;
+    socket.terminate();
+
+    const disconnect = () => infos.find((l) => l.msg === "client disconnected");
+    await until(() => errors.length > 0 || disconnect(), 5000, "the hang-up to be logged");
+    expect(errors).toEqual([]);
+    expect(disconnect()?.fields).toMatchObject({ request_id: "hangs-up-1", method: "POST", path });
+  } finally {
+    await app.stop();
+  }
 });
 
 test("/ready answers 503 naming the database when it does not answer", async () => {

@@ -249,7 +249,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     expect((await status(taskId, "api_not-a-real-token")).status).toBe(401);
   });
 
-  test("a batch failing on a database error is retried, then the task fails saying how far it got, and removes nothing", async () => {
+  test("a batch failing on a database error is retried, then the task fails saying how far it got (the database's message only in the log), and removes nothing", async () => {
     const { site, taskId } = await claimedFullSync("first-worker", 1);
     expect(await h.store.tasks.applyTaskBatch(taskId, "first-worker", 100, 1)).toMatchObject({ applied: 100 });
     expect(await h.store.tasks.applyTaskBatch(taskId, "first-worker", 100, 1)).toMatchObject({ current: 200 });
@@ -263,9 +263,14 @@ describeEachDialect("background syncs through the API", (dialect) => {
       await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_modules FOR EACH ROW WHEN (NEW.site_id = ${site.id}) EXECUTE FUNCTION modsync_test_fail()`);
     }
     const attempts: string[] = [];
+    const failures: Record<string, unknown>[] = [];
     const failing = new TaskRunner(h.store.tasks, {
       owner: "test-failing", batchSize: 100, leaseMs: 30_000, backoffMs: [5, 5, 5],
-      logger: { ...silentLogger, warn: (msg) => void attempts.push(msg), error: (msg) => void attempts.push(msg) },
+      logger: {
+        ...silentLogger,
+        warn: (msg) => void attempts.push(msg),
+        error: (msg, fields) => void (attempts.push(msg), failures.push(fields ?? {})),
+      },
     });
     try {
       await Bun.sleep(20); // the first worker's lease lapses
@@ -279,7 +284,11 @@ describeEachDialect("background syncs through the API", (dialect) => {
     const res = await statusJson(taskId);
     expect(Object.keys(res).sort()).toEqual(["error", "status"]);
     expect(res.status).toBe("failed");
-    expect(res.error).toContain("200 of 600");
+    expect(res.error).toBe(`The sync could not be applied (stopped after 200 of 600 modules); the server logged the details (task ${taskId})`);
+    // The database's own text is in the log, with the task id, and nowhere in the answer.
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ task_id: taskId, applied: "200 of 600" });
+    expect(JSON.stringify(failures[0])).toContain("injected failure");
     // Nothing removed: the two modules absent from the full sync are still there, next to the 200 applied.
     const names = (await allSiteModules(h.store, site.id)).map((m) => m.machineName);
     expect(names).toHaveLength(202);

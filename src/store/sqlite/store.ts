@@ -17,6 +17,7 @@ import { migrationsFolder } from "../migrations";
 import { SqliteModules } from "./modules";
 import { SqliteTasks } from "./tasks";
 import { WriteGate } from "./write-gate";
+import { createPrivately } from "./private-file";
 import * as schema from "./schema";
 
 type Row = Record<string, unknown>;
@@ -75,7 +76,10 @@ export class SqliteStore implements Store {
   }
 
   static open(path: string): Database {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true });
+      createPrivately(path);
+    }
     const db = new Database(path, { create: true, strict: true });
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
