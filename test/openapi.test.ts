@@ -99,7 +99,7 @@ describe("OpenAPI document", () => {
     }
     const ok = responses["200"]!.content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
     expect(Object.keys(ok.properties ?? {})).toEqual([
-      "site_id", "modules_processed", "modules_created", "modules_updated", "modules_unchanged", "modules_removed", "errors", "message",
+      "site_id", "modules_processed", "modules_created", "modules_updated", "modules_unchanged", "modules_removed", "errors", "errors_total", "message",
     ]);
   });
 
