@@ -10,6 +10,7 @@ import { healthRoutes } from "./health";
 import { metricsRoutes, observeRequest } from "./metrics";
 import { Metrics } from "./metrics/registry";
 import type { RateLimiter } from "./ratelimit/bucket";
+import { FailedAttempts } from "./ratelimit/failures";
 import { createRateLimiter } from "./ratelimit/limiter";
 import type { RedisConnection } from "./redis/connection";
 import { bearerAuth } from "./http/auth";
@@ -33,11 +34,13 @@ export interface AppDeps {
   shared?: { redis: RedisConnection; keyPrefix: string };
   /** Replaces the configured rate limiter (tests inject a clock this way). */
   limiter?: RateLimiter;
+  /** Replaces the configured count of refused syncs per user (likewise). */
+  failures?: FailedAttempts;
   /** The job list background tasks go to; default: an in-process one. */
   queue?: JobQueue;
 }
 
-export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, queue = new MemoryJobQueue() }: AppDeps): AppContext {
+export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue() }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
   const prefix = shared?.keyPrefix ?? "";
@@ -57,6 +60,7 @@ export function buildContext({ config, store, logger = createLogger(config.logLe
     metrics,
     cache,
     limiter: limiter ?? createRateLimiter(config.rateLimitPerHour, redis, prefix),
+    failures: failures ?? new FailedAttempts(createRateLimiter(config.failedAttemptsPerHour, redis, prefix, "failures")),
     redis,
   };
 }

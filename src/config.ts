@@ -17,6 +17,7 @@ export interface Config {
   logLevel: LogLevel;
   /** Token bucket per site on the sync route: size, and refills per hour. */
   rateLimitPerHour: number;
+  failedAttemptsPerHour: number;
   moduleCacheTtlSeconds: number;
   versionCacheTtlSeconds: number;
   /** Entries in each in-process lookup cache (LRU). */
@@ -48,7 +49,8 @@ export const CONFIG_VARIABLES = {
   REDIS_URL: { default: "(unset)", meaning: "redis://[user:password@]host:port[/db] (rediss:// for TLS); when unset, nothing uses Redis" },
   MAX_BODY_MB: { default: "500", meaning: "Largest accepted request body, in MiB; larger bodies get 413" },
   LOG_LEVEL: { default: "info", meaning: "debug | info | warn | error" },
-  RATE_LIMIT_PER_HOUR: { default: "4", meaning: "Syncs per site per hour: token bucket size and hourly refill" },
+  RATE_LIMIT_PER_HOUR: { default: "4", meaning: "Syncs per site per hour: token bucket size and hourly refill; only syncs that pass every check spend one" },
+  FAILED_ATTEMPTS_PER_HOUR: { default: "60", meaning: "Refused syncs (404, 403, 400, 413, 415) per user per hour; beyond it the user's syncs get 429 before any body is read" },
   MODULE_CACHE_TTL_SECONDS: { default: "3600", meaning: "How long machine_name → module id lookups are cached" },
   VERSION_CACHE_TTL_SECONDS: { default: "86400", meaning: "How long (module, version) → version id lookups are cached" },
   CACHE_MAX_ENTRIES: { default: "100000", meaning: "Entries kept by each in-process lookup cache (LRU)" },
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: integer(env, "MAX_BODY_MB", 1, 4096) * 1024 * 1024,
     logLevel: logLevel as LogLevel,
     rateLimitPerHour: integer(env, "RATE_LIMIT_PER_HOUR", 1, 100_000_000),
+    failedAttemptsPerHour: integer(env, "FAILED_ATTEMPTS_PER_HOUR", 1, 100_000_000),
     moduleCacheTtlSeconds: integer(env, "MODULE_CACHE_TTL_SECONDS", 1, 30 * 86400),
     versionCacheTtlSeconds: integer(env, "VERSION_CACHE_TTL_SECONDS", 1, 30 * 86400),
     cacheMaxEntries: integer(env, "CACHE_MAX_ENTRIES", 100, 10_000_000),

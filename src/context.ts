@@ -4,6 +4,7 @@ import type { AccountsService } from "./accounts/service";
 import type { IdCache } from "./cache/ids";
 import type { Metrics } from "./metrics/registry";
 import type { RateLimiter } from "./ratelimit/bucket";
+import type { FailedAttempts } from "./ratelimit/failures";
 import type { RedisConnection } from "./redis/connection";
 import type { Config } from "./config";
 import type { BearerAuth } from "./http/auth";
@@ -24,6 +25,8 @@ export interface AppContext {
   metrics: Metrics;
   cache: IdCache;
   limiter: RateLimiter;
+  /** Refused syncs per user (FAILED_ATTEMPTS_PER_HOUR). */
+  failures: FailedAttempts;
   /** Null when REDIS_URL is unset. */
   redis: RedisConnection | null;
   tasks: TasksService;

@@ -37,6 +37,12 @@ export const unsupportedEncoding = (encoding: string) => new ApiError(415, `Unsu
 /** The spec's 429 wording; the caller adds the rate-limit headers. */
 export const rateLimited = () => new ApiError(429, "Rate limit exceeded. Please try again later.");
 
+/** 429 once a user's refused syncs are past FAILED_ATTEMPTS_PER_HOUR (ratelimit/failures.ts). */
+export const tooManyFailures = (waitMs: number) =>
+  new ApiError(429, "Too many refused syncs. Please check the request and try again later.", {
+    headers: { "Retry-After": String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  });
+
 /** 503 while a site's earlier background syncs are still being applied. */
 export const siteBusy = (retryAfterSeconds: number) =>
   new ApiError(503, "This site's earlier background syncs are still being applied; retry later", {

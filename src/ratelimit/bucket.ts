@@ -1,5 +1,6 @@
-// Token bucket per site: `limit` tokens at most, refilled continuously at
-// `limit` per hour. A request spends one whole token.
+// Token buckets, one per key (a site's syncs, a user's failed attempts):
+// `limit` tokens at most, refilled continuously at `limit` per hour. A take
+// spends one whole token; a refund gives one back (never past the limit).
 
 export const WINDOW_MS = 3_600_000;
 
@@ -17,15 +18,20 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  take(siteId: number): Promise<RateDecision>;
+  take(key: number): Promise<RateDecision>;
+  /** Gives back a token taken for a request that was then refused; the bucket as it is then. */
+  refund(key: number): Promise<RateDecision>;
 }
 
-/** The arithmetic both bucket stores share: refill since `at`, then try to spend one. */
-export function spend(limit: number, tokens: number, at: number, now: number): { tokens: number; decision: RateDecision } {
+/** +1 spends a token, -1 gives one back. */
+export type Cost = 1 | -1;
+
+/** The arithmetic both bucket stores share: refill since `at`, then spend (or give back) one. */
+export function spend(limit: number, tokens: number, at: number, now: number, cost: Cost = 1): { tokens: number; decision: RateDecision } {
   // Multiply before dividing: 15 minutes of refill at 4/hour is exactly 1 token, not 0.99999…
   let level = Math.min(limit, tokens + (Math.max(0, now - at) * limit) / WINDOW_MS);
-  const allowed = level >= 1;
-  if (allowed) level -= 1;
+  const allowed = cost === -1 || level >= 1;
+  if (allowed) level = Math.min(limit, level - cost);
   const msFor = (deficit: number) => Math.ceil((deficit * WINDOW_MS) / limit);
   return {
     tokens: level,
@@ -54,16 +60,20 @@ export class MemoryRateLimiter implements RateLimiter {
     this.nextSweep = clock() + SWEEP_EVERY_MS;
   }
 
-  async take(siteId: number): Promise<RateDecision> {
-    return this.takeNow(siteId);
+  async take(key: number): Promise<RateDecision> {
+    return this.takeNow(key);
   }
 
-  takeNow(siteId: number): RateDecision {
+  async refund(key: number): Promise<RateDecision> {
+    return this.takeNow(key, -1);
+  }
+
+  takeNow(key: number, cost: Cost = 1): RateDecision {
     const now = this.clock();
     if (now >= this.nextSweep) this.sweep(now);
-    const bucket = this.buckets.get(siteId);
-    const { tokens, decision } = spend(this.limit, bucket?.tokens ?? this.limit, bucket?.at ?? now, now);
-    this.buckets.set(siteId, { tokens, at: now, fullAt: now + decision.msUntilFull });
+    const bucket = this.buckets.get(key);
+    const { tokens, decision } = spend(this.limit, bucket?.tokens ?? this.limit, bucket?.at ?? now, now, cost);
+    this.buckets.set(key, { tokens, at: now, fullAt: now + decision.msUntilFull });
     return decision;
   }
 

@@ -11,19 +11,31 @@ export class FallbackRateLimiter implements RateLimiter {
     private readonly redis: RedisConnection,
   ) {}
 
-  async take(siteId: number): Promise<RateDecision> {
+  async take(key: number): Promise<RateDecision> {
     if (this.redis.isUp) {
       try {
-        return await this.shared.take(siteId);
+        return await this.shared.take(key);
       } catch {
         // Redis failed or was slow: the connection has marked itself down.
       }
     }
-    return this.local.takeNow(siteId);
+    return this.local.takeNow(key);
+  }
+
+  async refund(key: number): Promise<RateDecision> {
+    if (this.redis.isUp) {
+      try {
+        return await this.shared.refund(key);
+      } catch {
+        // As in take(): the in-process bucket stands in.
+      }
+    }
+    return this.local.takeNow(key, -1);
   }
 }
 
-export function createRateLimiter(limit: number, redis: RedisConnection | null, prefix: string): RateLimiter {
+/** `kind` names the buckets' keys in Redis ("bucket" for sites' syncs, "failures" for users' failed attempts). */
+export function createRateLimiter(limit: number, redis: RedisConnection | null, prefix: string, kind = "bucket"): RateLimiter {
   const local = new MemoryRateLimiter(limit);
-  return redis ? new FallbackRateLimiter(new RedisRateLimiter(limit, redis, prefix), local, redis) : local;
+  return redis ? new FallbackRateLimiter(new RedisRateLimiter(limit, redis, `${prefix}${kind}:`), local, redis) : local;
 }

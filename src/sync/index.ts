@@ -14,8 +14,8 @@ import { SyncAccepted, SyncBody } from "./model";
 export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
   return new Elysia({ name: "sync" })
     .use(syncAccess(ctx))
-    .post("/api/v1/sites/:site_id/modules", async ({ site, request, set }) => {
-      const received = await ctx.ingestion.receive(site, request);
+    .post("/api/v1/sites/:site_id/modules", async ({ site, attempt, request, set }) => {
+      const received = await attempt.run(() => ctx.ingestion.receive(site, request));
       if (received.kind === "synced") return received.response;
       set.status = 202;
       return {

@@ -55,6 +55,9 @@ test("a client that hangs up mid-body is logged at info as a disconnect, with it
       inHand();
       return { allowed: true, limit: 1000, remaining: 999, msUntilFull: 0, msUntilToken: 0, now: Date.now() };
     },
+    async refund() {
+      return { allowed: true, limit: 1000, remaining: 1000, msUntilFull: 0, msUntilToken: 0, now: Date.now() };
+    },
   };
   const app = createApp({ config: testConfig(), store: h.store, logger: capture, limiter }).listen({ port: 0, hostname: "127.0.0.1" });
   try {

@@ -5,6 +5,7 @@ import { createClient } from "redis";
 import { createApp, redisKeyPrefix } from "../../src/app";
 import { silentLogger, type Logger } from "../../src/log";
 import { MemoryRateLimiter, WINDOW_MS } from "../../src/ratelimit/bucket";
+import { FailedAttempts } from "../../src/ratelimit/failures";
 import { MAX_KEYS_PER_CALL, RedisRateLimiter } from "../../src/ratelimit/redis";
 import { RedisConnection, RedisUnavailable } from "../../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
@@ -106,15 +107,18 @@ describe("in-process buckets", () => {
     expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
   });
 
-  test("every authorised request spends one, whatever its outcome", async () => {
+  test("a sync refused for its body, site token or URL spends nothing of the site's quota, and its headers say so", async () => {
     const site = await newSite();
-    const bad = await sync(app, site, { not: "a payload" });
-    expect(bad.status).toBe(400);
-    expect(bad.headers.get("x-ratelimit-remaining")).toBe("3");
-    const wrongToken = await sync(app, site, { ...payload(site, []), site: { ...payload(site, []).site, token: "mss_wrong" } });
-    expect(wrongToken.status).toBe(403);
-    expect(wrongToken.headers.get("x-ratelimit-remaining")).toBe("2");
-    expect(await statuses(app, site, 3)).toEqual([200, 200, 429]);
+    const refused: [unknown, number][] = [
+      [{ not: "a payload" }, 400],
+      [{ ...payload(site, []), site: { ...payload(site, []).site, token: "mss_wrong" } }, 403],
+      [{ ...payload(site, []), site: { ...payload(site, []).site, url: "https://elsewhere.example" } }, 400],
+    ];
+    for (const [body, status] of refused) {
+      const res = await sync(app, site, body);
+      expect({ status: res.status, remaining: res.headers.get("x-ratelimit-remaining") }).toEqual({ status, remaining: "4" });
+    }
+    expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
   });
 
   test("a token comes back every 15 minutes", async () => {
@@ -124,6 +128,73 @@ describe("in-process buckets", () => {
     expect(await statuses(app, site, 2)).toEqual([200, 429]);
     clock.now += WINDOW_MS;
     expect(await statuses(app, site, 5)).toEqual([200, 200, 200, 200, 429]);
+  });
+});
+
+describe("failed attempts per user", () => {
+  const FAILURES = 3;
+  const clock = { now: Date.parse("2026-11-29T12:00:00Z") };
+  let app: App;
+  beforeAll(() => {
+    app = createApp({
+      config, store: h.store,
+      limiter: new MemoryRateLimiter(1000, () => clock.now),
+      failures: new FailedAttempts(new MemoryRateLimiter(FAILURES, () => clock.now), () => clock.now),
+    });
+  });
+
+  /** A sync whose body records whether anything read it. */
+  async function syncWatched(site: SeededSite, token: string) {
+    let read = false;
+    const text = JSON.stringify(payload(site, [mod("views")]));
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        read = true;
+        controller.enqueue(new TextEncoder().encode(text));
+        controller.close();
+      },
+    }, { highWaterMark: 0 });
+    const res = await app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body,
+    }));
+    return { res, read };
+  }
+
+  test("past FAILED_ATTEMPTS_PER_HOUR refused syncs, the user gets 429 with Retry-After before any body is read; other users do not; it refills", async () => {
+    const site = await newSite();
+    const member = await h.accounts.createUser({ email: `failing-${++n}@agency-one.test`, organizationId: h.world.orgId, role: "member" });
+    const colleague = await h.accounts.createUser({ email: `careful-${++n}@agency-one.test`, organizationId: h.world.orgId, role: "member" });
+    const bad = () => sync(app, site, { not: "a payload" }, member.token);
+    // Refusals of every kind count: a bad body, a wrong site token, a site that does not exist.
+    expect((await bad()).status).toBe(400);
+    expect((await sync(app, site, { ...payload(site, []), site: { ...payload(site, []).site, token: "mss_wrong" } }, member.token)).status).toBe(403);
+    expect((await sync(app, { ...site, id: 987_654 }, undefined, member.token)).status).toBe(404);
+    // The fourth refusal finds the user's attempts spent: still answered for what it is, and blocks what follows.
+    expect((await bad()).status).toBe(400);
+
+    const blocked = await syncWatched(site, member.token);
+    expect({ status: blocked.res.status, read: blocked.read, body: await blocked.res.json() })
+      .toEqual({ status: 429, read: false, body: { detail: "Too many refused syncs. Please check the request and try again later." } });
+    // Three attempts an hour: one comes back after 20 minutes.
+    expect(blocked.res.headers.get("retry-after")).toBe("1200");
+
+    const other = await syncWatched(site, colleague.token);
+    expect({ status: other.res.status, read: other.read }).toEqual({ status: 200, read: true });
+
+    clock.now += 20 * 60_000;
+    const again = await syncWatched(site, member.token);
+    expect({ status: again.res.status, read: again.read }).toEqual({ status: 200, read: true });
+  });
+
+  test("syncs that succeed, and 401s, spend none of the user's failed attempts", async () => {
+    const site = await newSite();
+    const member = await h.accounts.createUser({ email: `steady-${++n}@agency-one.test`, organizationId: h.world.orgId, role: "member" });
+    for (let i = 0; i < FAILURES + 2; i++) {
+      expect((await sync(app, site, undefined, member.token)).status).toBe(200);
+      expect((await sync(app, site, undefined, "msk_not-a-token")).status).toBe(401);
+    }
+    expect((await sync(app, site, { not: "a payload" }, member.token)).status).toBe(400);
+    expect((await sync(app, site, undefined, member.token)).status).toBe(200);
   });
 });
 
@@ -186,7 +257,7 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
   });
 
   test("takes batched into one script call keep their order, site by site, past one call's worth of keys", async () => {
-    const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
+    const limiter = new RedisRateLimiter(LIMIT, redis, `${prefix}bucket:`);
     const sites = [...Array(5)].map(() => 1_000_000 + ++n);
     const takes = [...Array(MAX_KEYS_PER_CALL * 3)].map((_, i) => ({ siteId: sites[i % sites.length]!, decision: limiter.take(sites[i % sites.length]!) }));
     for (const siteId of sites) {
@@ -202,7 +273,7 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
     const [hashed, garbled, plain] = [await newSite(), await newSite(), await newSite()];
     await raw.hSet(`${prefix}bucket:${hashed.id}`, "tokens", "0");
     await raw.set(`${prefix}bucket:${garbled.id}`, "not a bucket");
-    const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
+    const limiter = new RedisRateLimiter(LIMIT, redis, `${prefix}bucket:`);
     // One batch: the sound site's bucket sits between the two bad ones.
     const decisions = await Promise.all([hashed, plain, garbled].map((s) => limiter.take(s.id)));
     expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([[true, 3], [true, 3], [true, 3]]);
@@ -214,7 +285,7 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
     const site = await newSite();
     expect(await statuses(appA, site, 1)).toEqual([200]);
     await raw.scriptFlush();
-    const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
+    const limiter = new RedisRateLimiter(LIMIT, redis, `${prefix}bucket:`);
     const decisions = await Promise.all([1, 2, 3, 4].map(() => limiter.take(site.id)));
     expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0]]);
     expect(redis.isUp).toBe(true);
@@ -237,6 +308,19 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
     const ttl = await raw.pTTL(`${prefix}bucket:${site.id}`);
     expect(ttl).toBeGreaterThan(15 * 60_000 - 2000);
     expect(ttl).toBeLessThanOrEqual(15 * 60_000);
+  });
+
+  test("a refused sync gives the site's token back in Redis, and spends one of the user's failed attempts there, for every instance", async () => {
+    const site = await newSite();
+    const refused = await sync(appA, site, { not: "a payload" });
+    expect({ status: refused.status, remaining: refused.headers.get("x-ratelimit-remaining") }).toEqual({ status: 400, remaining: String(LIMIT) });
+    // The bucket is back at its limit; the failed attempt is in the user's bucket, shared with appB.
+    expect((await raw.get(`${prefix}bucket:${site.id}`))!.split(":")[0]).toBe(String(LIMIT));
+    const failures = (await raw.get(`${prefix}failures:${h.world.userId}`))!.split(":")[0];
+    expect(Number(failures)).toBeLessThan(config.failedAttemptsPerHour);
+    await sync(appB, site, { not: "a payload" });
+    expect(Number((await raw.get(`${prefix}failures:${h.world.userId}`))!.split(":")[0])).toBeLessThan(Number(failures));
+    expect(await statuses(appB, site, LIMIT + 1)).toEqual([...Array(LIMIT).fill(200), 429]);
   });
 });
 

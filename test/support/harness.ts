@@ -45,7 +45,7 @@ export interface Harness {
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
-    ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error", RATE_LIMIT_PER_HOUR: "1000000", SYNC_BACKGROUND_THRESHOLD: "1000000" }),
+    ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error", RATE_LIMIT_PER_HOUR: "1000000", FAILED_ATTEMPTS_PER_HOUR: "1000000", SYNC_BACKGROUND_THRESHOLD: "1000000" }),
     ...overrides,
   };
 }

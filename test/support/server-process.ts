@@ -48,7 +48,7 @@ export async function startServer(env: Record<string, string | undefined> = {}):
     cwd: ROOT,
     env: {
       ...clean, PORT: port, HOST: "127.0.0.1", DATABASE_URL: `sqlite:${tempDir()}/modsync.db`,
-      LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000", SYNC_WORKERS: "1", ...env,
+      LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000", FAILED_ATTEMPTS_PER_HOUR: "100000", SYNC_WORKERS: "1", ...env,
     } as Record<string, string>,
     stdin: "ignore",
     stdout: "pipe",
