@@ -45,7 +45,8 @@ export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
           404: documentedResponse(ErrorResponse, "No such site"),
           413: documentedResponse(ErrorResponse, "Body larger than MAX_BODY_MB (after decompression)", rateLimitHeaderDocs),
           415: documentedResponse(ErrorResponse, "Content-Encoding other than identity, gzip or deflate", rateLimitHeaderDocs),
-          429: documentedResponse(ErrorResponse, "Rate limit exceeded. Please try again later.", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
+          429: documentedResponse(ErrorResponse, "The site's syncs for the hour are spent (`Rate limit exceeded. Please try again later.`, with the rate-limit headers), or this user's refused syncs passed `FAILED_ATTEMPTS_PER_HOUR` (answered before the body is read). Only a sync that passes every check spends one of the site's.", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
+          503: documentedResponse(ErrorResponse, "The site's earlier background syncs are still being applied after a minute's wait; retry after `Retry-After` seconds", retryAfterDoc),
         },
       },
     });
