@@ -10,6 +10,7 @@ import type { Store } from "../../src/store/types";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { startServer, waitHealthy, type Server } from "../support/server-process";
 import { createTestDatabase, type Dialect, type TestDatabase } from "../support/stores";
+import type { SeededSite } from "../support/harness";
 import { seedWorld, type SeededWorld } from "../tasks/support";
 
 /** The issue's bounds: a server fed a hostile request peaks under this... */
@@ -295,3 +296,27 @@ export async function gzipped(parts: Part[]): Promise<Uint8Array> {
 export function sizeOf(parts: Part[]): number {
   return parts.reduce((n, p) => n + (typeof p === "string" ? encoder.encode(p).byteLength : p instanceof Uint8Array ? p.byteLength : p.bytes), 0);
 }
+
+// ---------------------------------------------------------------------------
+// Sync payloads, written as text so a test can put anything anywhere.
+
+export const DRUPAL_INFO = { core_version: "10.3.8", php_version: "8.3.2", ip_address: "192.0.2.10" };
+
+/** The site block of a sync body for `site` (its own token unless `token` says otherwise), as JSON text. */
+export const siteBlock = (site: SeededSite, token = site.token) => JSON.stringify({ url: site.url, name: site.name, token });
+
+/** The start of a sync body up to the opening of `modules`: `{"site":…,"drupal_info":…,"full_sync":…,"modules":[`. */
+export function modulesOpening(site: SeededSite, options: { token?: string; fullSync?: boolean } = {}): string {
+  return `{"site":${siteBlock(site, options.token)},"drupal_info":${JSON.stringify(DRUPAL_INFO)},"full_sync":${options.fullSync === true},"modules":[`;
+}
+
+/** A valid module entry named `name`. */
+export const moduleEntry = (name: string, overrides: Record<string, unknown> = {}) =>
+  ({ machine_name: name, display_name: name.replace(/_/g, " "), module_type: "contrib", enabled: true, version: "1.0.0", ...overrides });
+
+/** `count` valid module entries, mod_1…mod_<count>, as the text inside a JSON array. */
+export const moduleList = (count: number, prefix = "mod") =>
+  Array.from({ length: count }, (_, i) => JSON.stringify(moduleEntry(`${prefix}_${i + 1}`))).join(",");
+
+/** `count` empty objects `{}` (each an invalid module entry), comma-separated: 3 bytes an entry. */
+export const emptyEntries = (count: number): Part[] => (count === 0 ? [] : [{ fill: "{},", bytes: 3 * (count - 1) }, "{}"]);

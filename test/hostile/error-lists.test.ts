@@ -1,0 +1,100 @@
+// Issue 10, item 2: bodies of millions of invalid module entries. Every
+// skipped entry used to be kept, with its error, until the answer: a 6 KB gzip
+// body of 2,000,000 `{}` with a wrong site token peaked at 1.2 GB before its
+// 403, and the answer (and the row a re-sync is answered from) listed every
+// error. Now a streamed body's site block is checked as soon as it is read,
+// skipped entries past the first 100 are only counted (`errors_total`), and
+// what is stored for a re-sync is as small as the answer.
+//
+// A real server process per dialect: memory is the point, and the answers
+// are stored (the site row, its re-sync summary) in each dialect.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { OpenAPIV3_1 } from "openapi-types";
+import { describeEachDialect } from "../support/stores";
+import { allSiteModules, sql } from "../tasks/support";
+import { cheaply, emptyEntries, generated, gzipped, hostileServer, moduleList, modulesOpening, post, siteBlock, sizeOf, DRUPAL_INFO, type HostileServer, type Part } from "./support";
+
+const REPORTED = 100;
+/** What an entry `{}` is skipped for. */
+const EMPTY_ENTRY_ERROR = (index: number) => ({ index, detail: expect.stringMatching(/^machine_name: /) });
+
+describeEachDialect("millions of invalid entries", (dialect) => {
+  let h: HostileServer;
+  beforeAll(async () => {
+    h = await hostileServer(dialect, {}, 6);
+  });
+  afterAll(() => h.close());
+
+  const sync = (siteIndex: number, body: Uint8Array | AsyncIterable<Uint8Array>, headers: Record<string, string> = {}) =>
+    post(h.server, `/api/v1/sites/${h.world.sites[siteIndex]!.id}/modules`, h.world.token, body, headers);
+
+  /** The small answer a body of `total` skipped entries and `valid` synced ones gets. */
+  function expectSmallAnswer(res: { status: number; json: any; bytes: number }, total: number, valid = 0) {
+    expect({ status: res.status, processed: res.json.modules_processed, listed: res.json.errors?.length, total: res.json.errors_total })
+      .toEqual({ status: 200, processed: valid, listed: REPORTED, total });
+    expect(res.json.errors.slice(0, 2)).toEqual([EMPTY_ENTRY_ERROR(valid), EMPTY_ENTRY_ERROR(valid + 1)]);
+    expect(res.json.errors.at(-1)).toEqual(EMPTY_ENTRY_ERROR(valid + REPORTED - 1));
+    expect(res.bytes).toBeLessThan(32 * 1024);
+  }
+
+  test("a 6 KB gzip body of 2,000,000 `{}` with a wrong site token: 403 as soon as the site block is read", async () => {
+    const site = h.world.sites[0]!;
+    const gz = await gzipped([modulesOpening(site, { token: "mss_wrong" }), ...emptyEntries(2_000_000), "]}"]);
+    expect(gz.byteLength).toBeLessThan(32 * 1024);
+    const { value: res } = await cheaply(h, `${dialect}: gzip 2M {} wrong token (${gz.byteLength} bytes)`, () => sync(0, gz, { "content-encoding": "gzip" }));
+    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
+  });
+
+  test("the same with the site block after the 2,000,000 entries: read to the end, still 403 with bounded memory", async () => {
+    const site = h.world.sites[0]!;
+    const gz = await gzipped([`{"drupal_info":${JSON.stringify(DRUPAL_INFO)},"modules":[`, ...emptyEntries(2_000_000), `],"site":${siteBlock(site, "mss_wrong")}}`]);
+    const { value: res } = await cheaply(h, `${dialect}: gzip 2M {} site last, wrong token`, () => sync(0, gz, { "content-encoding": "gzip" }));
+    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
+  });
+
+  test("the same with the right site token: a sync of no valid entry, 200 listing the first 100 of 2,000,000 errors", async () => {
+    const site = h.world.sites[1]!;
+    const gz = await gzipped([modulesOpening(site), ...emptyEntries(2_000_000), "]}"]);
+    const { value: res } = await cheaply(h, `${dialect}: gzip 2M {} right token`, () => sync(1, gz, { "content-encoding": "gzip" }));
+    expectSmallAnswer(res, 2_000_000);
+  });
+
+  test("1,000,000 `{}` in a 3 MB body (streamed): a small answer, 100 errors listed, errors_total 1,000,000", async () => {
+    const site = h.world.sites[2]!;
+    const parts: Part[] = [modulesOpening(site), ...emptyEntries(1_000_000), "]}"];
+    expect(sizeOf(parts)).toBeGreaterThan(2.5 * 1024 * 1024);
+    const { body } = generated(parts);
+    const { value: res } = await cheaply(h, `${dialect}: 3 MB of 1M {}`, () => sync(2, body));
+    expectSmallAnswer(res, 1_000_000);
+  });
+
+  test("a full sync of 1 valid entry and 650,000 `{}` (a whole body): a small answer, a small stored re-sync summary, and a replay that says the same", async () => {
+    const site = h.world.sites[3]!;
+    const parts: Part[] = [modulesOpening(site, { fullSync: true }), moduleList(1), ",", ...emptyEntries(650_000), "]}"];
+    const bytes = await new Response(generated(parts).body as unknown as ReadableStream).bytes();
+    // Under the whole-body size, with its length declared: read whole, fingerprinted.
+    expect(bytes.byteLength).toBeLessThan(2 * 1024 * 1024);
+    const { value: res } = await cheaply(h, `${dialect}: full sync of 1 + 650k {}`, () => sync(3, bytes));
+    expectSmallAnswer(res, 650_000, 1);
+    expect(res.json.modules_created).toBe(1);
+    expect((await allSiteModules(h.store, site.id)).map((m) => m.machineName)).toEqual(["mod_1"]);
+
+    const [row] = await sql<{ fingerprint: string | null; repeat_length: number | string | null }>(h.store,
+      `SELECT sync_fingerprint AS fingerprint, length(sync_repeat) AS repeat_length FROM sites WHERE id = ${site.id}`);
+    expect(row!.fingerprint).not.toBeNull();
+    expect(Number(row!.repeat_length)).toBeLessThan(64 * 1024);
+
+    // The identical bytes again: answered from that summary, unparsed, with the same errors.
+    const { value: again } = await cheaply(h, `${dialect}: replay of 1 + 650k {}`, () => sync(3, bytes));
+    expect(again.json).toEqual({ ...res.json, modules_created: 0, modules_unchanged: 1, message: again.json.message });
+  });
+
+  test("the OpenAPI document's sync result has errors_total, and lists at most 100 errors", async () => {
+    const doc = (await (await fetch(`${h.server.base}/swagger/json`)).json()) as OpenAPIV3_1.Document;
+    const ok = doc.paths!["/api/v1/sites/{site_id}/modules"]!.post!.responses!["200"] as OpenAPIV3_1.ResponseObject;
+    const schema = ok.content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    expect(schema.required).toContain("errors_total");
+    expect(schema.properties!.errors_total).toMatchObject({ type: "integer" });
+    expect(schema.properties!.errors).toMatchObject({ type: "array", maxItems: REPORTED });
+  });
+});
