@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { describeEachDialect } from "../support/stores";
-import { allSiteModules, sql } from "../tasks/support";
+import { allSiteModules, sql, waitFinished } from "../tasks/support";
 import { cheaply, emptyEntries, generated, gzipped, hostileServer, moduleList, modulesOpening, post, siteBlock, sizeOf, DRUPAL_INFO, type HostileServer, type Part } from "./support";
 
 const REPORTED = 100;
@@ -87,6 +87,32 @@ describeEachDialect("millions of invalid entries", (dialect) => {
     // The identical bytes again: answered from that summary, unparsed, with the same errors.
     const { value: again } = await cheaply(h, `${dialect}: replay of 1 + 650k {}`, () => sync(3, bytes));
     expect(again.json).toEqual({ ...res.json, modules_created: 0, modules_unchanged: 1, message: again.json.message });
+  });
+
+  /** The completed task's result of the next test, for the one after it. */
+  let backgroundResult: any;
+
+  test("a background sync of 600 valid entries and 150,000 `{}`: the completed task lists the first 100 errors", async () => {
+    const site = h.world.sites[4]!;
+    const parts: Part[] = [modulesOpening(site), moduleList(600), ",", ...emptyEntries(150_000), "]}"];
+    const bytes = await new Response(generated(parts).body as unknown as ReadableStream).bytes();
+    const { value: res } = await cheaply(h, `${dialect}: background sync of 600 + 150k {}`, () => sync(4, bytes));
+    expect({ status: res.status, message: res.json.message }).toEqual({ status: 202, message: "Sync of 600 modules queued for processing" });
+    const task = await waitFinished(h.server.base, h.world.token, res.json.task_id, 30_000);
+    expect({ status: task.status, created: task.result.modules_created, listed: task.result.errors.length })
+      .toEqual({ status: "completed", created: 600, listed: REPORTED });
+    expect(task.result.errors.slice(0, 1)).toEqual([EMPTY_ENTRY_ERROR(600)]);
+    backgroundResult = task.result;
+  });
+
+  // KNOWN BUG, outside src/sync (the store is being rewritten): a completed
+  // task's errors_total is the number of its staged rows holding an error,
+  // and only the first REPORTED_ERRORS skipped entries are staged with one
+  // (sync/intake.ts), so it says 100 here, not 150,000. The count has to
+  // travel with the accepted upload (AcceptedSync) into the task's row.
+  // Marked failing so the suite stays green: once fixed, make it a test().
+  test.failing("...and counts them all in errors_total", () => {
+    expect(backgroundResult.errors_total).toBe(150_000);
   });
 
   test("the OpenAPI document's sync result has errors_total, and lists at most 100 errors", async () => {
