@@ -57,12 +57,18 @@ describe("deeply nested bodies [sqlite]", () => {
   const sync = (body: string | AsyncIterable<Uint8Array>, site = h.world.sites[0]!) =>
     post(h.server, `/api/v1/sites/${site.id}/modules`, h.world.token, body);
 
-  for (const depth of [100, 1000, 30_000, 200_000]) {
+  for (const depth of [100, 1000, 30_000]) {
     test(`the sync route: extra keys nested ${depth} deep inside site, with a wrong site token, are a 403, never walked`, async () => {
       const { value: res } = await cheaply(h, `sync route, wrong token, nested ${depth} deep`, () => sync(syncBody(depth, "mss_wrong")));
       expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
     });
   }
+
+  test("the sync route: extra keys nested 200,000 deep inside site (400 KB, more brackets than a body of real entries has) are a 400", async () => {
+    // Not parsed whole (sync/ingest.ts: WHOLE_BODY_MAX_CONTAINERS) but split, which refuses nesting past 30 levels.
+    const { value: res } = await cheaply(h, "sync route, wrong token, nested 200000 deep", () => sync(syncBody(200_000, "mss_wrong")));
+    expect({ status: res.status, detail: res.json.detail }).toEqual({ status: 400, detail: "Request body is nested too deeply" });
+  });
 
   test("the sync route with the right site token: unknown keys nested 30,000 deep are not read, the sync goes through", async () => {
     const { value: res } = await cheaply(h, "sync route, right token, nested 30000 deep", () => sync(syncBody(30_000, h.world.sites[0]!.token)));

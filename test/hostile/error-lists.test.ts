@@ -68,24 +68,46 @@ describeEachDialect("millions of invalid entries", (dialect) => {
     expectSmallAnswer(res, 1_000_000);
   });
 
-  test("a full sync of 1 valid entry and 650,000 `{}` (a whole body): a small answer, a small stored re-sync summary, and a replay that says the same", async () => {
+  /** The site's stored re-sync summary: its fingerprint, and the length of what a replay answers from. */
+  async function storedRepeat(siteId: number, answerBytes: number) {
+    const [row] = await sql<{ fingerprint: string | null; repeat_length: number | string | null }>(h.store,
+      `SELECT sync_fingerprint AS fingerprint, length(sync_repeat) AS repeat_length FROM sites WHERE id = ${siteId}`);
+    if (process.env.HOSTILE_REPORT === "1") console.log(`[hostile]   stored sync_repeat: ${row!.repeat_length} characters; answer: ${answerBytes} bytes`);
+    return { fingerprinted: row!.fingerprint !== null, length: row!.repeat_length === null ? 0 : Number(row!.repeat_length) };
+  }
+
+  test("a full sync of 1 valid entry and 650,000 `{}` (under 2 MiB): a small answer, nothing large stored, and the same answer again", async () => {
     const site = h.world.sites[3]!;
     const parts: Part[] = [modulesOpening(site, { fullSync: true }), moduleList(1), ",", ...emptyEntries(650_000), "]}"];
     const bytes = await new Response(generated(parts).body as unknown as ReadableStream).bytes();
-    // Under the whole-body size, with its length declared: read whole, fingerprinted.
     expect(bytes.byteLength).toBeLessThan(2 * 1024 * 1024);
     const { value: res } = await cheaply(h, `${dialect}: full sync of 1 + 650k {}`, () => sync(3, bytes));
     expectSmallAnswer(res, 650_000, 1);
     expect(res.json.modules_created).toBe(1);
     expect((await allSiteModules(h.store, site.id)).map((m) => m.machineName)).toEqual(["mod_1"]);
+    expect((await storedRepeat(site.id, res.bytes)).length).toBeLessThan(64 * 1024);
 
-    const [row] = await sql<{ fingerprint: string | null; repeat_length: number | string | null }>(h.store,
-      `SELECT sync_fingerprint AS fingerprint, length(sync_repeat) AS repeat_length FROM sites WHERE id = ${site.id}`);
-    expect(row!.fingerprint).not.toBeNull();
-    expect(Number(row!.repeat_length)).toBeLessThan(64 * 1024);
+    const { value: again } = await cheaply(h, `${dialect}: again, 1 + 650k {}`, () => sync(3, bytes));
+    expect(again.json).toEqual({ ...res.json, modules_created: 0, modules_unchanged: 1, message: again.json.message });
+  });
+
+  test("a full sync of 1 valid entry and 1,000,000 `0` (a whole body, fingerprinted): a small stored re-sync summary, and a replay that says the same", async () => {
+    const site = h.world.sites[5]!;
+    const parts: Part[] = [modulesOpening(site, { fullSync: true }), moduleList(1), ",", { fill: "0,", bytes: 2 * 999_999 }, "0]}"];
+    const bytes = await new Response(generated(parts).body as unknown as ReadableStream).bytes();
+    // Under the whole-body size, with its length declared, and no more containers than real entries have: parsed whole.
+    expect(bytes.byteLength).toBeLessThan(2 * 1024 * 1024);
+    const { value: res } = await cheaply(h, `${dialect}: full sync of 1 + 1M 0`, () => sync(5, bytes));
+    expect({ status: res.status, created: res.json.modules_created, listed: res.json.errors?.length, total: res.json.errors_total })
+      .toEqual({ status: 200, created: 1, listed: REPORTED, total: 1_000_000 });
+    expect(res.json.errors[0]).toEqual({ index: 1, detail: "Module entry must be a JSON object" });
+    expect(res.bytes).toBeLessThan(32 * 1024);
+    const stored = await storedRepeat(site.id, res.bytes);
+    expect(stored.fingerprinted).toBe(true);
+    expect(stored.length).toBeLessThan(64 * 1024);
 
     // The identical bytes again: answered from that summary, unparsed, with the same errors.
-    const { value: again } = await cheaply(h, `${dialect}: replay of 1 + 650k {}`, () => sync(3, bytes));
+    const { value: again } = await cheaply(h, `${dialect}: replay of 1 + 1M 0`, () => sync(5, bytes));
     expect(again.json).toEqual({ ...res.json, modules_created: 0, modules_unchanged: 1, message: again.json.message });
   });
 
