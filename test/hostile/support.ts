@@ -4,6 +4,9 @@
 // generators, so a test never holds hundreds of MB itself.
 import { expect } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { createGzip } from "node:zlib";
 import { createClient } from "redis";
 import { redisKeyPrefix } from "../../src/app";
 import type { Store } from "../../src/store/types";
@@ -279,17 +282,9 @@ function* slices(bytes: Uint8Array): Generator<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += CHUNK) yield bytes.subarray(at, at + CHUNK);
 }
 
-/** The parts gzip-compressed, as they are generated (only the compressed bytes are held). */
-export async function gzipped(parts: Part[]): Promise<Uint8Array> {
-  const source = chunks(parts);
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const next = source.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-  }, { highWaterMark: 0 }).pipeThrough(new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** The parts gzip-compressed at `level`, as they are generated (only the compressed bytes are held). */
+export async function gzipped(parts: Part[], level = 6): Promise<Uint8Array> {
+  return new Uint8Array(await buffer(Readable.from(chunks(parts)).pipe(createGzip({ level }))));
 }
 
 /** Total size of the parts, in bytes. */
