@@ -11,7 +11,7 @@ import { createClient } from "redis";
 import { redisKeyPrefix } from "../../src/app";
 import type { Store } from "../../src/store/types";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
-import { startServer, waitHealthy, type Server } from "../support/server-process";
+import { cleanupProcesses, startServer, waitHealthy, type Server } from "../support/server-process";
 import { createTestDatabase, type Dialect, type TestDatabase } from "../support/stores";
 import type { SeededSite } from "../support/harness";
 import { seedWorld, type SeededWorld } from "../tasks/support";
@@ -98,6 +98,8 @@ export async function hostileServer(dialect: Dialect, env: Record<string, string
     async close() {
       server.proc.kill("SIGKILL");
       await server.proc.exited;
+      // Also removes the temporary folders startServer made (one per start, even with DATABASE_URL given).
+      await cleanupProcesses();
       if (withRedis) await dropRedisKeys(await redisKeyPrefix(store));
       await db.destroy();
     },
