@@ -13,6 +13,11 @@ export class BodyReader {
 
   constructor(private readonly reader: ChunkReader, private readonly encoding: string, private readonly maxBytes: number) {}
 
+  /** A body already read to its end (its bytes are in hand). */
+  static ended(): BodyReader {
+    return new BodyReader({ read: async () => ({ done: true }), cancel: async () => {} }, "identity", Number.POSITIVE_INFINITY);
+  }
+
   /** The next chunk, or null at the end. */
   async next(): Promise<Uint8Array | null> {
     const { done, value } = await this.reader.read().catch((err: unknown) => {

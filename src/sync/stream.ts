@@ -22,6 +22,8 @@ export class FieldTooLargeError extends Error {
  * characters, six bytes each when written as \u escapes).
  */
 export const MAX_VALUE_CHARS = 64 * 1024;
+/** Bytes of a chunk scanned before the entries they complete are handed over. */
+const SLICE_BYTES = 64 * 1024;
 /** Longer property names are refused: no name the payload has is near it. */
 const MAX_KEY_CHARS = 1024;
 /** Nesting inside one field or entry past this is refused (as http/body.ts's walker does). */
@@ -71,19 +73,26 @@ export class PayloadSplitter {
   /** `fields`: the top-level fields to capture; others are scanned past, never held. */
   constructor(private readonly sink: PayloadSink, private readonly fields?: ReadonlySet<string>) {}
 
-  /** Feeds the next chunk; resolves once its completed entries have been handed over. */
+  /**
+   * Feeds the next chunk; resolves once its completed entries have been
+   * handed over. A large chunk is scanned SLICE_BYTES at a time, each slice's
+   * entries handed over before the next is scanned: a chunk of tiny entries
+   * (`{},` is 3 bytes) never puts more than a slice's worth in hand at once.
+   */
   async push(chunk: Uint8Array): Promise<void> {
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch {
-      throw new PayloadSyntaxError("Request body is not valid UTF-8");
-    }
-    this.scan(text);
-    if (this.entries.length > 0) {
-      const done = this.entries;
-      this.entries = [];
-      await this.sink.modules(done);
+    for (let at = 0; at < chunk.byteLength; at += SLICE_BYTES) {
+      let text: string;
+      try {
+        text = this.decoder.decode(chunk.subarray(at, at + SLICE_BYTES), { stream: true });
+      } catch {
+        throw new PayloadSyntaxError("Request body is not valid UTF-8");
+      }
+      this.scan(text);
+      if (this.entries.length > 0) {
+        const done = this.entries;
+        this.entries = [];
+        await this.sink.modules(done);
+      }
     }
   }
 

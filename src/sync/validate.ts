@@ -85,19 +85,29 @@ function reportedName(name: string): { machine_name: string } {
 }
 
 /**
- * Judges one entry (repeats are the caller's to find). `suspectText`: the
- * entry's text may hold NUL or unpaired surrogates (JsonBody).
+ * The detail of a skipped entry past the first REPORTED_ERRORS: no result
+ * lists it, so it is not worked out (TypeBox's error walk is most of what
+ * judging an invalid entry costs, and a body may hold millions of them).
  */
-export function judgeEntry(raw: unknown, index: number, suspectText: boolean): Judgement {
+export const UNREPORTED_DETAIL = "Skipped (past the errors reported)";
+
+/**
+ * Judges one entry (repeats are the caller's to find). `suspectText`: the
+ * entry's text may hold NUL or unpaired surrogates (JsonBody). `reported`:
+ * whether its error, if any, will be listed (else its detail is UNREPORTED_DETAIL).
+ */
+export function judgeEntry(raw: unknown, index: number, suspectText: boolean, reported = true): Judgement {
   const machineName = nameOf(raw);
-  const reported = machineName !== null && reportedName(machineName);
   const valid = entry.check(raw);
   // machine_name and project are pattern-checked already; these are free text.
   const dirty = valid && suspectText
     ? dirtyTextPath({ display_name: raw.display_name, version: raw.version, description: raw.description })
     : null;
   if (!valid || dirty) {
-    return { index, machineName: keptName(machineName), error: { index, ...reported, detail: dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw) } };
+    const kept = keptName(machineName);
+    if (!reported) return { index, machineName: kept, error: { index, detail: UNREPORTED_DETAIL } };
+    const detail = dirty ? `${dirty.join(".")}: ${DIRTY_TEXT_MSG}` : describe(raw);
+    return { index, machineName: kept, error: { index, ...(machineName !== null && reportedName(machineName)), detail } };
   }
   // Copy field by field: unknown keys (including __proto__) never travel further.
   return {
@@ -125,15 +135,22 @@ export function judgeEntry(raw: unknown, index: number, suspectText: boolean): J
 export class EntryJudge {
   private readonly seen = new NameSet();
   private index = 0;
+  /** Entries skipped so far: the first REPORTED_ERRORS are the ones a result lists. */
+  private errors = 0;
 
   next(raw: unknown, suspectText: boolean): Judgement {
-    const index = this.index++;
+    const judged = this.judge(this.index++, raw, suspectText, this.errors < REPORTED_ERRORS);
+    if (judged.error) this.errors++;
+    return judged;
+  }
+
+  private judge(index: number, raw: unknown, suspectText: boolean, reported: boolean): Judgement {
     if (raw === OVERSIZED_ENTRY) return { index, machineName: null, error: { index, detail: `Module entry larger than ${MAX_VALUE_CHARS} characters` } };
     const name = nameOf(raw);
     if (name !== null && !this.seen.add(name)) {
-      return { index, machineName: null, error: { index, ...reportedName(name), detail: DUPLICATE_DETAIL } };
+      return { index, machineName: null, error: reported ? { index, ...reportedName(name), detail: DUPLICATE_DETAIL } : { index, detail: UNREPORTED_DETAIL } };
     }
-    return judgeEntry(raw, index, suspectText);
+    return judgeEntry(raw, index, suspectText, reported);
   }
 }
 

@@ -1,0 +1,45 @@
+// Issue 10, item 3: bodies sent chunked, without Content-Length, far past a
+// route's limit. They used to be read whole before their size was checked
+// (hundreds of MB held for a 413). Now reading stops as soon as the body
+// passes the limit: 64 KiB on the small JSON routes, MAX_BODY_MB on the sync
+// route.
+//
+// A real server process: memory is the point. SQLite only: these bodies are
+// refused before anything is stored.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cheaply, emptyEntries, generated, hostileServer, modulesOpening, post, type HostileServer } from "./support";
+
+const MiB = 1024 * 1024;
+/** What a client could send: far more than the server should ever read. */
+const HUGE = 512 * MiB;
+/**
+ * How far past the limit a client may get before the 413 reaches it: what
+ * the sockets and the server's read-ahead buffer, never the whole body.
+ */
+const SLACK = 32 * MiB;
+
+describe("chunked bodies past the limit [sqlite]", () => {
+  let h: HostileServer;
+  beforeAll(async () => {
+    h = await hostileServer("sqlite", { MAX_BODY_MB: "1" });
+  });
+  afterAll(() => h.close());
+
+  test("POST /api/v1/sites, 512 MB chunked: 413 as soon as it passes 64 KiB, the rest never read", async () => {
+    const { body, sent } = generated([`{"organization_id":${h.world.orgId},"url":"https://chunked.example","name":"`, { fill: "n", bytes: HUGE }, `"}`]);
+    const { value: res } = await cheaply(h, "sites route, 512 MB chunked", () => post(h.server, "/api/v1/sites", h.world.token, body));
+    expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: { detail: "Request body exceeds 65536 bytes" } });
+    if (process.env.HOSTILE_REPORT === "1") console.log(`[hostile]   client had sent ${(sent() / MiB).toFixed(1)} MiB`);
+    expect(sent()).toBeLessThan(SLACK);
+  });
+
+  test("the sync route, 512 MB chunked with MAX_BODY_MB=1: 413 as soon as it passes 1 MiB, the rest never read", async () => {
+    const site = h.world.sites[0]!;
+    const { body, sent } = generated([modulesOpening(site), ...emptyEntries(Math.floor(HUGE / 3)), "]}"]);
+    const { value: res } = await cheaply(h, "sync route, 512 MB chunked, MAX_BODY_MB=1",
+      () => post(h.server, `/api/v1/sites/${site.id}/modules`, h.world.token, body));
+    expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: { detail: `Request body exceeds ${MiB} bytes` } });
+    if (process.env.HOSTILE_REPORT === "1") console.log(`[hostile]   client had sent ${(sent() / MiB).toFixed(1)} MiB`);
+    expect(sent()).toBeLessThan(SLACK);
+  });
+});
