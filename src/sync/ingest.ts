@@ -51,6 +51,9 @@ const WHOLE_BODY_MAX_CONTAINERS = 50_000;
  * 0.25 ms for 2 MiB of real entries.
  */
 function moreContainersThan(bytes: Uint8Array, max: number): boolean {
+  // Each container takes at least 2 bytes (`{}`) and a separator: a body this
+  // small cannot hold more, and the common 150-module body is never scanned.
+  if (bytes.byteLength <= max * 2) return false;
   let opened = 0;
   for (const open of [0x7b, 0x5b]) {
     for (let at = bytes.indexOf(open); at !== -1; at = bytes.indexOf(open, at + 1)) if (++opened > max) return true;
