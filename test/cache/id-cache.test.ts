@@ -1,7 +1,7 @@
 // The two-tier id cache (in-process LRU in front of Redis): what each tier
 // answers, what reaches Redis and for how long, and that Redis being absent,
 // unreachable or stalled only ever sends lookups to the database.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setSystemTime, test } from "bun:test";
 import { createApp, redisKeyPrefix, type App } from "../../src/app";
 import { IdCache } from "../../src/cache/ids";
 import type { Config } from "../../src/config";
@@ -13,6 +13,7 @@ import type { SqliteStore } from "../../src/store/sqlite/store";
 import { versionKey, type Store } from "../../src/store/types";
 import type { SiteModuleState } from "../../src/sync/plan";
 import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
+import { manualClock } from "../support/clock";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { freePort, OwnRedis } from "../support/redis-server";
 import { describeEachDialect } from "../support/stores";
@@ -156,11 +157,34 @@ describe("IdCache without Redis", () => {
   });
 
   test("module ids expire after MODULE_CACHE_TTL_SECONDS, version ids after VERSION_CACHE_TTL_SECONDS", async () => {
-    const cache = new IdCache(cacheConfig({ moduleCacheTtlSeconds: 1, versionCacheTtlSeconds: 3 }), null, "modsync:test:");
+    const clock = manualClock();
+    const cache = new IdCache(cacheConfig({ moduleCacheTtlSeconds: 60, versionCacheTtlSeconds: 180 }), null, "modsync:test:", clock.now);
     await cache.remember({ modules: new Map([["views", 1]]), versions: new Map([[versionKey("views", "1.0.0"), 2]]) });
-    expect((await cache.lookup([state("views")])).report).toEqual({ module: tiers(1, 0, 0), version: tiers(1, 0, 0) });
-    await Bun.sleep(1100);
-    expect((await cache.lookup([state("views")])).report).toEqual({ module: tiers(0, 0, 1), version: tiers(1, 0, 0) });
+    const report = async () => (await cache.lookup([state("views")])).report;
+    expect(await report()).toEqual({ module: tiers(1, 0, 0), version: tiers(1, 0, 0) });
+    clock.advance(60_000 - 1);
+    expect(await report()).toEqual({ module: tiers(1, 0, 0), version: tiers(1, 0, 0) });
+    clock.advance(1);
+    expect(await report()).toEqual({ module: tiers(0, 0, 1), version: tiers(1, 0, 0) });
+    clock.advance(120_000 - 1);
+    expect(await report()).toEqual({ module: tiers(0, 0, 1), version: tiers(1, 0, 0) });
+    clock.advance(1);
+    expect(await report()).toEqual({ module: tiers(0, 0, 1), version: tiers(0, 0, 1) });
+  });
+
+  test("without a clock, the in-process tier expires on the real time", async () => {
+    const cache = new IdCache(cacheConfig({ moduleCacheTtlSeconds: 60 }), null, "modsync:test:");
+    const start = Date.parse("2026-11-29T12:00:00Z");
+    try {
+      setSystemTime(start);
+      await cache.remember({ modules: new Map([["views", 1]]), versions: new Map() });
+      setSystemTime(start + 60_000 - 1);
+      expect((await cache.lookup([state("views", null)])).report.module).toEqual(tiers(1, 0, 0));
+      setSystemTime(start + 60_000);
+      expect((await cache.lookup([state("views", null)])).report.module).toEqual(tiers(0, 0, 1));
+    } finally {
+      setSystemTime();
+    }
   });
 });
 
