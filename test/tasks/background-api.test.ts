@@ -3,7 +3,7 @@
 // leaves on the site, ordering with synchronous syncs, and purging.
 // Tasks are run in-process by a TaskRunner of the test's own.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { payload as benchPayload, type ModuleEntry } from "../../bench/payload";
+import { payload as benchPayload, type ModuleEntry } from "../support/payload";
 import { createApp, type App } from "../../src/app";
 import { silentLogger } from "../../src/log";
 import type { StagedEntry } from "../../src/store/task-types";

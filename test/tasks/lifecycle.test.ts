@@ -8,7 +8,7 @@
 // task takes seconds (see taskStuckMidway).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "redis";
-import { payload as benchPayload, type Payload } from "../../bench/payload";
+import { payload as benchPayload, type Payload } from "../support/payload";
 import { redisKeyPrefix } from "../../src/app";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";

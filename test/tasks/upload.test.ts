@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { deflateSync } from "node:zlib";
-import { payload as benchPayload } from "../../bench/payload";
+import { payload as benchPayload } from "../support/payload";
 import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/types";
 import { TaskRunner } from "../../src/tasks/runner";
