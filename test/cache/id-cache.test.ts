@@ -15,6 +15,8 @@ import type { SiteModuleState } from "../../src/sync/plan";
 import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
 import { manualClock } from "../support/clock";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
+import { postSync } from "../support/http";
+import { connectedRedis, deleteKeys } from "../support/redis";
 import { freePort, OwnRedis } from "../support/redis-server";
 import { describeEachDialect } from "../support/stores";
 
@@ -47,25 +49,6 @@ const state = (machineName: string, version: string | null = "1.0.0"): SiteModul
 const cacheConfig = (overrides: Partial<Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">> = {}) =>
   ({ moduleCacheTtlSeconds: 3600, versionCacheTtlSeconds: 86400, cacheMaxEntries: 1000, ...overrides });
 
-/** A RedisConnection that has answered, or a failed test. */
-async function connectedRedis(url: string, logger: Logger = silentLogger): Promise<RedisConnection> {
-  const redis = new RedisConnection(url, logger);
-  redis.start();
-  for (let i = 0; i < 300 && !redis.isUp; i++) await Bun.sleep(10);
-  if (!redis.isUp) {
-    await redis.close();
-    throw new Error(`Redis at ${url} did not come up: ${redis.status()}`);
-  }
-  return redis;
-}
-
-/** Deletes every key under `prefix` (only ever a prefix of a test's own database). */
-async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
-  for await (const keys of redis.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-    if (keys.length > 0) await redis.client.del(keys);
-  }
-}
-
 /** The catalog ids as the database has them, read directly. */
 async function moduleId(store: Store, name: string): Promise<number> {
   if (store.dialect === "sqlite") {
@@ -86,19 +69,11 @@ async function versionId(store: Store, name: string, version: string): Promise<n
 
 /** Test-side helpers shared by the suites that drive apps around one harness. */
 function driver(getHarness: () => Harness) {
-  let n = 0;
   return {
-    freshSite: () => {
-      const h = getHarness();
-      return h.sites.create({ organizationId: h.world.orgId, url: `https://cache-${++n}.example`, name: `Cache ${n}` });
-    },
+    freshSite: () => getHarness().freshSite("cache"),
+    /** A sync of `modules` to `site` through `app`, answered 200; its JSON. */
     async sync(app: App, site: SeededSite, modules: ModuleInput[]) {
-      const h = getHarness();
-      const res = await app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${h.world.token}`, "content-type": "application/json" },
-        body: JSON.stringify(payload(site, modules)),
-      }));
+      const res = await postSync(app, site.id, { token: getHarness().world.token, body: payload(site, modules) });
       expect(res.status).toBe(200);
       return res.json();
     },
@@ -243,7 +218,7 @@ describe.skipIf(!redisAvailable())("two-tier id cache with Redis", () => {
       prefixes.push(prefix);
     });
     afterAll(async () => {
-      for (const p of prefixes) await deleteKeys(redis, p);
+      for (const p of prefixes) await deleteKeys(redis.client, p);
       await redis?.close();
       for (const other of others) await other.close();
       await h?.close();

@@ -1,0 +1,37 @@
+// modsync's RedisConnection as tests use it: up before the test goes on (or
+// a loud failure), and the keys a test wrote removed afterwards.
+import { silentLogger, type Logger } from "../../src/log";
+import { RedisConnection, type RedisClient, type RedisOptions } from "../../src/redis/connection";
+import { until } from "./until";
+
+/** Time for a RedisConnection to a running Redis to come up: both its clients connect and answer a probe. */
+export const REDIS_UP_MS = 5000;
+
+/** Waits until `redis` is up; fails naming why it is not (its /ready status). */
+export async function redisUp(redis: RedisConnection, what = "Redis"): Promise<void> {
+  await until(() => redis.isUp, REDIS_UP_MS, `${what} to come up`).catch((err: Error) => {
+    throw new Error(`${err.message}: ${redis.status()}`);
+  });
+}
+
+/** A started RedisConnection that is up; closed again if it does not come up. */
+export async function connectedRedis(url: string, logger: Logger = silentLogger, options: RedisOptions = {}): Promise<RedisConnection> {
+  const redis = new RedisConnection(url, logger, options);
+  redis.start();
+  try {
+    await redisUp(redis, `Redis at ${url}`);
+  } catch (err) {
+    await redis.close();
+    throw err;
+  }
+  return redis;
+}
+
+/** Deletes every key under `prefix` (a test database's own prefix, never a wildcard of others'); returns how many. */
+export async function deleteKeys(client: RedisClient, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+    if (keys.length > 0) deleted += await client.del(keys);
+  }
+  return deleted;
+}
