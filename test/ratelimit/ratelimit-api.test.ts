@@ -9,28 +9,25 @@ import { MAX_KEYS_PER_CALL, RedisRateLimiter } from "../../src/ratelimit/redis";
 import { RedisConnection, RedisUnavailable } from "../../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
+import { postSync } from "../support/http";
+import { connectedRedis, deleteKeys } from "../support/redis";
 import { OwnRedis } from "../support/redis-server";
-import { until } from "../support/until";
 import { SlowProxy } from "../support/slow-proxy";
+import { until } from "../support/until";
 
 const LIMIT = 4;
 const config = testConfig({ rateLimitPerHour: LIMIT });
 type App = ReturnType<typeof createApp>;
 
 let h: Harness;
-let n = 0;
 beforeAll(async () => {
   h = await createHarness("sqlite");
 });
 afterAll(() => h.close());
 
-const newSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://rl-${++n}.example`, name: `RL ${n}` });
+const newSite = () => h.freshSite("rl");
 const sync = (app: App, site: SeededSite, body: unknown = payload(site, [mod("views")]), token: string | null = h.world.token) =>
-  app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify(body),
-  }));
+  postSync(app, site.id, { token, body });
 const statuses = async (app: App, site: SeededSite, times: number) => {
   const out: number[] = [];
   for (let i = 0; i < times; i++) out.push((await sync(app, site)).status);
@@ -137,18 +134,13 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
 
   beforeAll(async () => {
     prefix = await redisKeyPrefix(h.store);
-    redis = new RedisConnection(TEST_REDIS_URL, silentLogger);
-    other = new RedisConnection(TEST_REDIS_URL, silentLogger);
-    redis.start();
-    other.start();
+    [redis, other] = await Promise.all([connectedRedis(TEST_REDIS_URL), connectedRedis(TEST_REDIS_URL)]);
     await raw.connect();
-    await until(() => redis.isUp && other.isUp, 5000, "redis");
     appA = createApp({ config, store: h.store, shared: { redis, keyPrefix: prefix } });
     appB = createApp({ config, store: h.store, shared: { redis: other, keyPrefix: prefix } });
   });
   afterAll(async () => {
-    const keys = await raw.keys(`${prefix}*`);
-    if (keys.length) await raw.del(keys);
+    await deleteKeys(raw, prefix);
     await raw.close();
     await redis.close();
     await other.close();
@@ -187,7 +179,7 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
 
   test("takes batched into one script call keep their order, site by site, past one call's worth of keys", async () => {
     const limiter = new RedisRateLimiter(LIMIT, redis, prefix);
-    const sites = [...Array(5)].map(() => 1_000_000 + ++n);
+    const sites = await Promise.all([...Array(5)].map(async () => (await newSite()).id));
     const takes = [...Array(MAX_KEYS_PER_CALL * 3)].map((_, i) => ({ siteId: sites[i % sites.length]!, decision: limiter.take(sites[i % sites.length]!) }));
     for (const siteId of sites) {
       const decisions = await Promise.all(takes.filter((t) => t.siteId === siteId).map((t) => t.decision));
@@ -250,13 +242,14 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
   async function behindProxy(slow: number[], delayMs: number, work: (t: { proxy: SlowProxy; redis: RedisConnection; warnings: string[] }) => Promise<void>) {
     const proxy = SlowProxy.start(new URL(TEST_REDIS_URL), slow, delayMs);
     const warnings: string[] = [];
-    const redis = new RedisConnection(proxy.url, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 100 });
     try {
-      redis.start();
-      await until(() => redis.isUp, 5000, "Redis up");
-      await work({ proxy, redis, warnings });
+      const redis = await connectedRedis(proxy.url, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 100 });
+      try {
+        await work({ proxy, redis, warnings });
+      } finally {
+        await redis.close();
+      }
     } finally {
-      await redis.close();
       proxy.stop();
     }
   }
@@ -292,12 +285,14 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
 
   test("reopening slower than the time limit: an outage that keeps its first cause, ended by the probe", async () => {
     // The reopened connection takes 900 ms, past the 250 ms time limit (and within Bun's 1 s connect timeout).
-    await behindProxy([3], 900, async ({ redis, warnings }) => {
+    await behindProxy([3], 900, async ({ proxy, redis, warnings }) => {
       await withAdmin(TEST_REDIS_URL, (admin) => killRequestPath(redis, admin));
       await until(() => !redis.isUp, 5000, "counted down");
       expect(redis.status()).toMatch(/^rate-limit connection: .*; reopening timed out$/);
       // Probes (every 100 ms, each given 250 ms) fail meanwhile, the reopened connection still on its way: /ready keeps the first cause.
-      await Bun.sleep(450);
+      // A probe PINGs on node-redis's connection (1), and starts only once the one before it ended: a second PING means a probe failed.
+      const pinged = proxy.pings(1);
+      await until(() => proxy.pings(1) >= pinged + 2, 5000, "a probe to fail during the outage", 5);
       expect(redis.isUp).toBe(false);
       expect(redis.status()).toMatch(/reopening timed out$/);
       await until(() => redis.isUp, 5000, "Redis up again");
@@ -307,10 +302,8 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
 
   test("a rate-limit connection closed again within the probe interval is an outage, not reopened in a loop", async () => {
     const warnings: string[] = [];
-    const redis = new RedisConnection(TEST_REDIS_URL, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 60_000 });
+    const redis = await connectedRedis(TEST_REDIS_URL, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 60_000 });
     try {
-      redis.start();
-      await until(() => redis.isUp, 5000, "Redis up");
       await withAdmin(TEST_REDIS_URL, async (admin) => {
         await reopenedAfter(admin, await killRequestPath(redis, admin));
         expect(redis.isUp).toBe(true); // reopened at once, no outage
@@ -334,9 +327,7 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
 
   beforeAll(async () => {
     own = await OwnRedis.start();
-    redis = new RedisConnection(own.url, logger, { probeIntervalMs: 100 });
-    redis.start();
-    await until(() => redis.isUp, 5000, "own redis");
+    redis = await connectedRedis(own.url, logger, { probeIntervalMs: 100 });
     app = createApp({ config, store: h.store, logger, shared: { redis, keyPrefix: await redisKeyPrefix(h.store) } });
   });
   afterAll(async () => {
@@ -391,11 +382,9 @@ describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
   test("only the rate-limit connection closed (as Redis's idle timeout or a proxy would): reopened at once, no outage", async () => {
     // An instance of this test's own: no earlier test's reconnect counts against its once-per-interval reopening.
     const ownWarnings: string[] = [];
-    const connection = new RedisConnection(own.url, { ...silentLogger, warn: (msg) => void ownWarnings.push(msg) }, { probeIntervalMs: 100 });
+    const connection = await connectedRedis(own.url, { ...silentLogger, warn: (msg) => void ownWarnings.push(msg) }, { probeIntervalMs: 100 });
     try {
       await withAdmin(own.url, async (admin) => {
-        connection.start();
-        await until(() => connection.isUp, 5000, "own connection");
         const instance = createApp({ config, store: h.store, logger: silentLogger, shared: { redis: connection, keyPrefix: await redisKeyPrefix(h.store) } });
         const site = await newSite();
         expect(await statuses(instance, site, 1)).toEqual([200]);
