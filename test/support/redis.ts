@@ -1,7 +1,7 @@
 // modsync's RedisConnection as tests use it: up before the test goes on (or
 // a loud failure), and the keys a test wrote removed afterwards.
 import { silentLogger, type Logger } from "../../src/log";
-import { RedisConnection, type RedisClient, type RedisOptions } from "../../src/redis/connection";
+import { RedisConnection, type RedisOptions } from "../../src/redis/connection";
 import { until } from "./until";
 
 /** Time for a RedisConnection to a running Redis to come up: both its clients connect and answer a probe. */
@@ -27,8 +27,14 @@ export async function connectedRedis(url: string, logger: Logger = silentLogger,
   return redis;
 }
 
+/** What deleteKeys needs of a node-redis client (modsync's, or a test's own createClient()). */
+interface KeyClient {
+  scanIterator(options: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
+  del(keys: string[]): Promise<number>;
+}
+
 /** Deletes every key under `prefix` (a test database's own prefix, never a wildcard of others'); returns how many. */
-export async function deleteKeys(client: RedisClient, prefix: string): Promise<number> {
+export async function deleteKeys(client: KeyClient, prefix: string): Promise<number> {
   let deleted = 0;
   for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
     if (keys.length > 0) deleted += await client.del(keys);

@@ -72,7 +72,7 @@ describeEachDialect("sync checks", (dialect) => {
 
   refusing("400 naming site.url when the URL differs from the registered one", async () => {
     const json = await expectError(await h.sync(wrongUrl()), 400);
-    expect(json.errors[0].loc).toEqual(["body", "site", "url"]);
+    expect(json.errors![0]!.loc).toEqual(["body", "site", "url"]);
   });
 
   refusing("400 naming the field for each broken top level", async () => {
@@ -93,14 +93,14 @@ describeEachDialect("sync checks", (dialect) => {
     ];
     for (const [body, loc] of cases) {
       const json = await expectError(await h.sync(body), 400);
-      expect(json.errors.map((e: { loc: unknown }) => e.loc)).toContainEqual(loc);
+      expect(json.errors!.map((e: { loc: unknown }) => e.loc)).toContainEqual(loc);
     }
   });
 
   refusing("400 when the body is not a JSON object", async () => {
     for (const raw of ["", "{not json", "[]", "null", "\"text\"", "42", "{\"a\":1} trailing"]) {
       const json = await expectError(await h.request("POST", `/api/v1/sites/${h.world.site.id}/modules`, { raw }), 400);
-      expect(json.errors[0].loc).toEqual(["body"]);
+      expect(json.errors![0]!.loc).toEqual(["body"]);
     }
   });
 
@@ -133,7 +133,7 @@ describeEachDialect("sync checks", (dialect) => {
   refusing("1 MB strings are refused with the field named", async () => {
     const mb = "x".repeat(1024 * 1024);
     const json = await expectError(await h.sync({ ...good, site: { ...good.site, name: mb } }), 400);
-    expect(json.errors[0].loc).toEqual(["body", "site", "name"]);
+    expect(json.errors![0]!.loc).toEqual(["body", "site", "name"]);
     const res = await (await h.sync({ ...good, modules: [...good.modules, mod("huge", { description: mb }), mod("huge_name", { display_name: mb })] })).json();
     expect(res.errors.map((e: { index: number; detail: string }) => [e.index, e.detail.split(":")[0]])).toEqual([[2, "description"], [3, "display_name"]]);
   });
@@ -162,10 +162,10 @@ describeEachDialect("sync checks", (dialect) => {
     for (const [field, bad] of [["name", "Site\\u0000"], ["name", "Site\\ud800"]] as const) {
       const raw = base.replace(`"${field}":"${good.site.name}"`, `"${field}":"${bad}"`);
       const json = await expectError(await send(raw), 400);
-      expect(json.errors[0].loc).toEqual(["body", "site", "name"]);
+      expect(json.errors![0]!.loc).toEqual(["body", "site", "name"]);
     }
     const dirtyCore = base.replace('"core_version":"10.3.8"', '"core_version":"10\\u0000"');
-    expect((await expectError(await send(dirtyCore), 400)).errors[0].loc).toEqual(["body", "drupal_info", "core_version"]);
+    expect((await expectError(await send(dirtyCore), 400)).errors![0]!.loc).toEqual(["body", "drupal_info", "core_version"]);
   });
 
   test("entries whose text no database could store as sent are refused one by one, never a 500; the rest sync", async () => {
@@ -181,7 +181,7 @@ describeEachDialect("sync checks", (dialect) => {
     const res = await h.request("POST", `/api/v1/sites/${site.id}/modules`, { raw });
     const json = await res.json();
     expect(res.status).toBe(200);
-    expect(json.errors.map((e: { index: number; detail: string }) => [e.index, e.detail.split(":")[0]]))
+    expect(json.errors!.map((e: { index: number; detail: string }) => [e.index, e.detail.split(":")[0]]))
       .toEqual([[0, "display_name"], [1, "version"], [2, "description"], [3, "display_name"]]);
     const kept = await h.store.listSiteModules(site.id, { limit: 1000 });
     expect(kept.map((m) => [m.machineName, m.displayName])).toEqual([["emoji_ok", "Smile \u{1F600}"], ["token", "token"], ["views", "views"]]);
@@ -196,7 +196,7 @@ describeEachDialect("sync checks", (dialect) => {
 
   refusing("a blank site name is refused", async () => {
     const json = await expectError(await h.sync({ ...good, site: { ...good.site, name: "   " } }), 400);
-    expect(json.errors[0].loc).toEqual(["body", "site", "name"]);
+    expect(json.errors![0]!.loc).toEqual(["body", "site", "name"]);
   });
 
   test("a module named like an Object.prototype member syncs like any other", async () => {
