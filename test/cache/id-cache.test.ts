@@ -17,7 +17,7 @@ import { manualClock } from "../support/clock";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { postSync } from "../support/http";
 import { connectedRedis, deleteKeys } from "../support/redis";
-import { freePort, OwnRedis } from "../support/redis-server";
+import { OwnRedis, serverPort } from "../support/redis-server";
 import { describeEachDialect } from "../support/stores";
 
 interface Tiers { memoryHits: number; redisHits: number; misses: number }
@@ -319,7 +319,7 @@ describe.skipIf(!redisAvailable())("two-tier id cache with Redis", () => {
 
     test("with Redis unreachable, syncs succeed from the database and count misses", async () => {
       const logger = recordingLogger();
-      const unreachable = new RedisConnection(`redis://127.0.0.1:${await freePort()}`, logger);
+      const unreachable = new RedisConnection(`redis://127.0.0.1:${await serverPort()}`, logger);
       unreachable.start();
       try {
         // modules whose ids are in the shared Redis: this instance cannot get them from there
