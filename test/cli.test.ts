@@ -2,13 +2,12 @@
 // database reached through DATABASE_URL. What touches the store runs on every
 // dialect; input checks and text output run once, on SQLite.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { AccountsService } from "../src/accounts/service";
 import { SitesService } from "../src/sites/service";
 import type { Store } from "../src/store/types";
+import { inheritedEnv, ROOT } from "./support/server-process";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "./support/stores";
 
-const ROOT = join(import.meta.dir, "..");
 const TIMEOUT = 20_000; // a few child processes per test, on a possibly busy machine
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -16,7 +15,7 @@ interface Run { code: number; stdout: string; stderr: string }
 async function cli(databaseUrl: string, ...args: string[]): Promise<Run> {
   const proc = Bun.spawn([process.execPath, "src/cli.ts", ...args], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...inheritedEnv(), DATABASE_URL: databaseUrl },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -38,6 +38,13 @@ export async function cleanupProcesses(): Promise<void> {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/** This process's environment without modsync's own settings: a test says what a child process runs with. */
+export function inheritedEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of Object.keys(CONFIG_VARIABLES)) delete env[name];
+  return env;
+}
+
 /**
  * Starts a server on a port of its own (unless env names one), a fresh SQLite
  * file (unless env names a database), info logs and a rate limit out of the
@@ -45,13 +52,10 @@ export async function cleanupProcesses(): Promise<void> {
  */
 export async function startServer(env: Record<string, string | undefined> = {}): Promise<Server> {
   const port = env.PORT ?? String(await serverPort());
-  const clean: Record<string, string | undefined> = { ...process.env };
-  // modsync's own settings are dropped from the inherited environment: a test says what it runs with.
-  for (const name of Object.keys(CONFIG_VARIABLES)) delete clean[name];
   const proc = Bun.spawn([process.execPath, "src/index.ts"], {
     cwd: ROOT,
     env: {
-      ...clean, PORT: port, HOST: "127.0.0.1", DATABASE_URL: `sqlite:${tempDir()}/modsync.db`,
+      ...inheritedEnv(), PORT: port, HOST: "127.0.0.1", DATABASE_URL: `sqlite:${tempDir()}/modsync.db`,
       LOG_LEVEL: "info", RATE_LIMIT_PER_HOUR: "100000", SYNC_WORKERS: "1", ...env,
     } as Record<string, string>,
     stdin: "ignore",

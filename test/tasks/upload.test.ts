@@ -13,7 +13,7 @@ import { createHarness, type Harness, type SeededSite } from "../support/harness
 import { expectError, postSync } from "../support/http";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 import {
-  allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startServer, storedTuples, taskRows, until, waitHealthy, type Server,
+  allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startedServer, storedTuples, taskRows, until, type Server,
 } from "./support";
 
 // Bodies past WHOLE_BODY_BYTES are streamed (and staged as they arrive): the limit sits above it.
@@ -238,8 +238,7 @@ describeEachDialect("uploads to a real server process", (dialect) => {
     db = createTestDatabase(dialect);
     store = await db.open();
     world = await seedWorld(store, 2);
-    server = await startServer({ DATABASE_URL: db.url, SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: "100", MAX_BODY_MB: "8" });
-    await waitHealthy(server);
+    server = await startedServer({ DATABASE_URL: db.url, SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: "100", MAX_BODY_MB: "8" });
   });
   afterAll(async () => {
     server?.proc.kill("SIGKILL");
