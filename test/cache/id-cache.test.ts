@@ -17,7 +17,7 @@ import { manualClock } from "../support/clock";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { postSync } from "../support/http";
 import { connectedRedis, deleteKeys } from "../support/redis";
-import { OwnRedis, serverPort } from "../support/redis-server";
+import { OwnRedis, ownRedisPossible, serverPort } from "../support/redis-server";
 import { describeEachDialect } from "../support/stores";
 
 interface Tiers { memoryHits: number; redisHits: number; misses: number }
@@ -341,9 +341,7 @@ describe.skipIf(!redisAvailable())("two-tier id cache with Redis", () => {
   });
 });
 
-const redisServerOnPath = Bun.which("redis-server") !== null;
-
-describe.skipIf(!redisServerOnPath)("id cache when Redis stalls", () => {
+describe.skipIf(!ownRedisPossible())("id cache when Redis stalls", () => {
   describeEachDialect("own Redis", (dialect) => {
     let h: Harness;
     let server: OwnRedis;

@@ -11,7 +11,7 @@ import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
 import { connectedRedis, deleteKeys } from "../support/redis";
-import { OwnRedis } from "../support/redis-server";
+import { OwnRedis, ownRedisPossible } from "../support/redis-server";
 import { SlowProxy } from "../support/slow-proxy";
 import { until } from "../support/until";
 
@@ -318,7 +318,7 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
   });
 });
 
-describe.skipIf(!redisAvailable())("a Redis that dies or stalls", () => {
+describe.skipIf(!redisAvailable() || !ownRedisPossible())("a Redis that dies or stalls", () => {
   let own: OwnRedis;
   let redis: RedisConnection;
   let app: App;

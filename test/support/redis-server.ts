@@ -44,6 +44,16 @@ export async function serverPort(): Promise<number> {
   }
 }
 
+/**
+ * Whether tests that start a redis-server of their own can run: the binary is
+ * on PATH, or REQUIRE_REDIS=1 (CI) says they must, and fail if it is not.
+ */
+export function ownRedisPossible(): boolean {
+  if (Bun.which("redis-server") !== null || process.env.REQUIRE_REDIS === "1") return true;
+  console.warn("\n!!! redis-server NOT ON PATH: the tests that stop, stall and restart a Redis of their own are NOT RUN. Set REQUIRE_REDIS=1 to fail instead.\n");
+  return false;
+}
+
 export class OwnRedis {
   private proc: Subprocess | null = null;
 
