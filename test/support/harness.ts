@@ -56,6 +56,8 @@ export function newSite(sites: SitesService, organizationId: number, label = "si
  * The shared Redis for a Postgres harness: up, or a loud failure under
  * REQUIRE_REDIS=1 (CI); elsewhere a loud warning, and the harness runs without.
  */
+let warnedNoRedis = false;
+
 async function sharedRedis(logger: Logger): Promise<RedisConnection | null> {
   const required = process.env.REQUIRE_REDIS === "1";
   let problem: string;
@@ -69,6 +71,8 @@ async function sharedRedis(logger: Logger): Promise<RedisConnection | null> {
     problem = `${TEST_REDIS_URL} did not answer when the run started`;
   }
   if (required) throw new Error(`REQUIRE_REDIS=1 but this Postgres harness has no Redis: ${problem}`);
+  if (warnedNoRedis) return null;
+  warnedNoRedis = true;
   console.warn(`\n!!! Postgres harness WITHOUT REDIS (${problem}): the shared id cache and rate limit are NOT exercised.\n`);
   return null;
 }

@@ -3,7 +3,6 @@
 // leaves on the site, ordering with synchronous syncs, and purging.
 // Tasks are run in-process by a TaskRunner of the test's own.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { payload as benchPayload, type ModuleEntry } from "../support/payload";
 import { createApp, type App } from "../../src/app";
 import { silentLogger } from "../../src/log";
 import type { StagedEntry } from "../../src/store/task-types";
@@ -13,6 +12,7 @@ import { MemoryJobQueue } from "../../src/tasks/queue";
 import { TaskRunner } from "../../src/tasks/runner";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
+import { payload as benchPayload, type ModuleEntry } from "../support/payload";
 import { describeEachDialect } from "../support/stores";
 import { until } from "../support/until";
 import { allSiteModules, comparable, count, expectedTuples, sql, storedTuples, taskRows } from "./support";

@@ -89,7 +89,7 @@ export async function seedWorld(store: Store, siteCount: number): Promise<Seeded
 // ---------------------------------------------------------------------------
 // Real server processes: `bun src/index.ts`, configured through the environment.
 
-export { cleanupProcesses, exitWithin, logLines, ROOT, startedServer, startServer, tempDir, waitHealthy, type Server } from "../support/server-process";
+export { cleanupProcesses, exitWithin, logLines, startedServer, type Server } from "../support/server-process";
 export { until } from "../support/until";
 
 export async function getStatus(base: string, token: string, taskId: string): Promise<{ code: number; body: any }> {

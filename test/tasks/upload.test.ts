@@ -4,13 +4,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { deflateSync } from "node:zlib";
-import { payload as benchPayload } from "../support/payload";
 import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/types";
 import { TaskRunner } from "../../src/tasks/runner";
 import { WHOLE_BODY_BYTES } from "../../src/tasks/upload";
 import { createHarness, type Harness, type SeededSite } from "../support/harness";
 import { expectError, postSync } from "../support/http";
+import { payload as benchPayload } from "../support/payload";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 import {
   allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startedServer, storedTuples, taskRows, until, type Server,
