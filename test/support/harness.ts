@@ -52,12 +52,12 @@ export function newSite(sites: SitesService, organizationId: number, label = "si
   return sites.create({ organizationId, url: `https://${label}-${n}.example`, name: `${label} ${n}` });
 }
 
-/**
- * The shared Redis for a Postgres harness: up, or a loud failure under
- * REQUIRE_REDIS=1 (CI); elsewhere a loud warning, and the harness runs without.
- */
 let warnedNoRedis = false;
 
+/**
+ * The shared Redis for a Postgres harness: up, or a loud failure under
+ * REQUIRE_REDIS=1 (CI); elsewhere a loud warning (once), and the harness runs without.
+ */
 async function sharedRedis(logger: Logger): Promise<RedisConnection | null> {
   const required = process.env.REQUIRE_REDIS === "1";
   let problem: string;
@@ -93,11 +93,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
  * instances would), so every API test also exercises the shared id cache.
  */
 export async function createHarness(dialect: Dialect, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<Harness> {
+  const logger = options.logger ?? silentLogger;
+  // Before any database is made: a harness that cannot have its Redis leaves nothing behind.
+  const redis = dialect === "postgres" ? await sharedRedis(logger) : null;
   const db = createTestDatabase(dialect);
   const store = await db.open();
   const config = testConfig(options.config);
-  const logger = options.logger ?? silentLogger;
-  const redis = dialect === "postgres" ? await sharedRedis(logger) : null;
   const keyPrefix = await redisKeyPrefix(store);
   const app = createApp({ config, store, logger, shared: redis ? { redis, keyPrefix } : undefined });
   const accounts = new AccountsService(store);
