@@ -10,7 +10,7 @@ import { RedisConnection, RedisUnavailable } from "../../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
-import { connectedRedis, deleteKeys } from "../support/redis";
+import { connectedRedis, deleteKeys, withAdmin, type Admin } from "../support/redis";
 import { OwnRedis, ownRedisPossible } from "../support/redis-server";
 import { SlowProxy } from "../support/slow-proxy";
 import { until } from "../support/until";
@@ -33,18 +33,6 @@ const statuses = async (app: App, site: SeededSite, times: number) => {
   for (let i = 0; i < times; i++) out.push((await sync(app, site)).status);
   return out;
 };
-/** Runs `work` with a Redis connection of the test's own (not modsync's), closed afterwards. */
-async function withAdmin<T>(url: string, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = adminClient(url);
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.close();
-  }
-}
-const adminClient = (url: string) => createClient({ url });
-type Admin = ReturnType<typeof adminClient>;
 
 /** Closes the rate-limit connection of `redis` from Redis's side: its id is asked through it, so no other client is touched. */
 async function killRequestPath(redis: RedisConnection, admin: Admin): Promise<number> {

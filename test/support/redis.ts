@@ -1,5 +1,6 @@
 // modsync's RedisConnection as tests use it: up before the test goes on (or
 // a loud failure), and the keys a test wrote removed afterwards.
+import { createClient } from "redis";
 import { silentLogger, type Logger } from "../../src/log";
 import { RedisConnection, type RedisOptions } from "../../src/redis/connection";
 import { until } from "./until";
@@ -40,4 +41,19 @@ export async function deleteKeys(client: KeyClient, prefix: string): Promise<num
     if (keys.length > 0) deleted += await client.del(keys);
   }
   return deleted;
+}
+
+const adminClient = (url: string) => createClient({ url });
+/** A Redis client of the test's own, not modsync's. */
+export type Admin = ReturnType<typeof adminClient>;
+
+/** Runs `work` with a Redis client of the test's own to `url`, closed afterwards. */
+export async function withAdmin<T>(url: string, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = adminClient(url);
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.close();
+  }
 }
