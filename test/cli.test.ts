@@ -2,20 +2,19 @@
 // database reached through DATABASE_URL. What touches the store runs on every
 // dialect; input checks and text output run once, on SQLite.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { AccountsService } from "../src/accounts/service";
 import { SitesService } from "../src/sites/service";
 import type { Store } from "../src/store/types";
+import { inheritedEnv, ROOT } from "./support/server-process";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "./support/stores";
 
-const ROOT = join(import.meta.dir, "..");
 const TIMEOUT = 20_000; // a few child processes per test, on a possibly busy machine
 
 interface Run { code: number; stdout: string; stderr: string }
 
 /** The CLI against `databaseUrl`; `input` is what it reads on stdin (nothing if unset) and more environment. */
 async function cliWith(input: { stdin?: string; env?: Record<string, string> }, databaseUrl: string, ...args: string[]): Promise<Run> {
-  const { MODSYNC_TOKEN: _fromTheRunner, ...env } = process.env;
+  const { MODSYNC_TOKEN: _fromTheRunner, ...env } = inheritedEnv();
   const proc = Bun.spawn([process.execPath, "src/cli.ts", ...args], {
     cwd: ROOT,
     env: { ...env, DATABASE_URL: databaseUrl, ...input.env },

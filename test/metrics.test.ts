@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp, redisKeyPrefix, type App } from "../src/app";
 import type { Config } from "../src/config";
 import { silentLogger } from "../src/log";
-import { RedisConnection } from "../src/redis/connection";
-import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "./support/harness";
+import type { RedisConnection } from "../src/redis/connection";
 import { redisAvailable, TEST_REDIS_URL } from "./support/env";
+import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "./support/harness";
+import { postSync, send } from "./support/http";
+import { connectedRedis, deleteKeys } from "./support/redis";
 import { describeEachDialect } from "./support/stores";
 
 const SYNC_ROUTE = "/api/v1/sites/:site_id/modules";
@@ -51,18 +53,13 @@ describeEachDialect("GET /metrics", (dialect) => {
   });
   afterAll(() => h.close());
 
-  let n = 0;
-  const freshSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://metrics-${++n}.example`, name: `Metrics ${n}` });
+  const freshSite = () => h.freshSite("metrics");
   /** Each test gets an app of its own, and so a registry of its own. */
   const newApp = (config: Partial<Config> = {}) => createApp({ config: testConfig(config), store: h.store, logger: silentLogger });
   const call = (app: App, method: string, path: string, { token = h.world.token as string | null, body = undefined as unknown } = {}) =>
-    app.handle(new Request(`http://localhost${path}`, {
-      method,
-      headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }));
+    send(app, method, path, { token, body });
   const sync = (app: App, site: SeededSite, modules: ModuleInput[], extra: Record<string, unknown> = {}) =>
-    call(app, "POST", `/api/v1/sites/${site.id}/modules`, { body: payload(site, modules, extra) });
+    postSync(app, site.id, { token: h.world.token, body: payload(site, modules, extra) });
 
   test("answers Prometheus text, without authentication, describing every modsync metric", async () => {
     const { text, contentType } = await scrape(newApp());
@@ -193,17 +190,12 @@ describe.skipIf(!redisAvailable())("GET /metrics with Redis", () => {
     let prefix: string;
     beforeAll(async () => {
       h = await createHarness(dialect);
-      redis = new RedisConnection(TEST_REDIS_URL, silentLogger);
-      redis.start();
-      for (let i = 0; i < 300 && !redis.isUp; i++) await Bun.sleep(10);
-      expect(redis.isUp).toBe(true);
+      redis = await connectedRedis(TEST_REDIS_URL);
       prefix = await redisKeyPrefix(h.store);
     });
     afterAll(async () => {
       // only this test database's keys
-      for await (const keys of redis.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-        if (keys.length > 0) await redis.client.del(keys);
-      }
+      await deleteKeys(redis.client, prefix);
       await redis.close();
       await h.close();
     });
@@ -211,18 +203,13 @@ describe.skipIf(!redisAvailable())("GET /metrics with Redis", () => {
     test("a new instance's lookups answered by Redis count as memory misses and Redis hits", async () => {
       const instance = () => createApp({ config: testConfig(), store: h.store, logger: silentLogger, shared: { redis, keyPrefix: prefix } });
       const modules = [mod("redis_metrics_a", { version: "1.0.0" }), mod("redis_metrics_b", { version: "2.0.0" }), mod("redis_metrics_c", { version: null })];
-      const syncOn = async (app: App, n: number) => {
-        const site = await h.sites.create({ organizationId: h.world.orgId, url: `https://redis-metrics-${n}.example`, name: `R ${n}` });
-        const res = await app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${h.world.token}`, "content-type": "application/json" },
-          body: JSON.stringify(payload(site, modules)),
-        }));
-        expect(res.status).toBe(200);
+      const syncOn = async (app: App) => {
+        const site = await h.freshSite("redis-metrics");
+        expect((await postSync(app, site.id, { token: h.world.token, body: payload(site, modules) })).status).toBe(200);
       };
-      await syncOn(instance(), 1);
+      await syncOn(instance());
       const second = instance();
-      await syncOn(second, 2);
+      await syncOn(second);
 
       const { samples } = await scrape(second);
       const lookups = cacheLookups(samples);

@@ -5,16 +5,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { postgresAvailable, TEST_POSTGRES_URL } from "./support/env";
-import { cleanupProcesses, exitWithin, ROOT, startServer, tempDir, waitHealthy, type Server } from "./support/server-process";
+import { cleanupProcesses, exitWithin, logLines, ROOT, startedServer, startServer, tempDir, type Server } from "./support/server-process";
 
 afterAll(cleanupProcesses);
 
 describe("server process", () => {
   test("creates the SQLite folder, answers /health and /ready, and exits 0 on SIGTERM", async () => {
     const dbPath = join(tempDir(), "nested", "dir", "modsync.db");
-    const server = await startServer({ DATABASE_URL: `sqlite:${dbPath}`, LOG_LEVEL: "info" });
+    const server = await startedServer({ DATABASE_URL: `sqlite:${dbPath}`, LOG_LEVEL: "info" });
     try {
-      await waitHealthy(server);
       expect(existsSync(dbPath)).toBe(true);
 
       const health = await fetch(`${server.base}/health`);
@@ -48,13 +47,13 @@ describe("server process", () => {
     ["METRICS_TOKEN", { METRICS_TOKEN: "short" }],
   ];
   for (const [variable, env] of badConfig) {
-    test.concurrent(`refuses to start with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}, naming ${variable}`, async () => {
+    test.concurrent(`refuses to start with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}: exit 78 (EX_CONFIG) naming ${variable}`, async () => {
       const server = await startServer(env);
       try {
-        const code = await exitWithin(server.proc, 5_000);
-        expect(code).not.toBeNull();
-        expect(code).not.toBe(0);
-        expect(await server.stderr).toContain(variable);
+        expect(await exitWithin(server.proc, 5_000)).toBe(78);
+        // One line, naming the variable; nothing was started, so nothing was logged.
+        expect((await server.stderr).trim().split("\n")).toEqual([expect.stringContaining(variable)]);
+        expect(await server.stdout).toBe("");
       } finally {
         server.proc.kill("SIGKILL");
       }
@@ -71,11 +70,15 @@ describe.skipIf(!postgresAvailable())("server processes on Postgres", () => {
     await admin`CREATE DATABASE ${admin(name)}`;
     const servers: Server[] = [];
     try {
-      servers.push(...await Promise.all([startServer({ DATABASE_URL: url.toString() }), startServer({ DATABASE_URL: url.toString() })]));
-      await Promise.all(servers.map((s) => waitHealthy(s, 15_000)));
+      // Started together; each is waited for until it logs that it listens, on its own port.
+      const starting = [startedServer({ DATABASE_URL: url.toString() }), startedServer({ DATABASE_URL: url.toString() })];
+      for (const started of await Promise.allSettled(starting)) if (started.status === "fulfilled") servers.push(started.value);
+      await Promise.all(starting);
+      expect(new Set(servers.map((s) => s.port)).size).toBe(2);
       for (const s of servers) {
         const ready = await fetch(`${s.base}/ready`);
-        expect(ready.status).toBe(200);
+        expect({ port: s.port, status: ready.status, body: await ready.json() }).toEqual({ port: s.port, status: 200, body: { status: "ready", checks: { database: "ok" } } });
+        expect(logLines(s, "modsync listening")).toEqual([expect.objectContaining({ port: s.port, database: "postgres" })]);
       }
 
       const journal = JSON.parse(readFileSync(join(ROOT, "drizzle/postgres/meta/_journal.json"), "utf8")) as { entries: unknown[] };

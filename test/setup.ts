@@ -1,6 +1,8 @@
 // Runs once before the suite: finds out whether the real Postgres and Redis
 // answer. Where one does not, its tests are left out with one loud line, unless
 // REQUIRE_POSTGRES / REQUIRE_REDIS say it must be there (CI), which fails the run.
+// And every test must assert something: one that makes no assertion fails.
+import { beforeEach, expect } from "bun:test";
 import postgres from "postgres";
 import { createClient } from "redis";
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from "./support/env";
@@ -44,3 +46,11 @@ for (const [name, url, problem, required] of [
   if (required) throw new Error(`REQUIRE_${name}=1 but ${url} does not answer: ${problem}`);
   console.warn(`\n!!! ${name} NOT AVAILABLE at ${url} (${problem}): its tests are NOT RUN. Set REQUIRE_${name}=1 to fail instead.\n`);
 }
+
+beforeEach(() => {
+  try {
+    expect.hasAssertions();
+  } catch {
+    // Bun checks this only in tests run one at a time; test.concurrent ones are left to review.
+  }
+});

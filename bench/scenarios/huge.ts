@@ -10,7 +10,7 @@
 // to a file once per round (the site's token differs per database) and both
 // servers get the same bytes from it: the floor ignores the site block.
 import { join } from "node:path";
-import { payload, writePayloadFile } from "../payload";
+import { payload, writePayloadFile } from "../../test/support/payload";
 import type { Lab } from "../lib/lab";
 import type { Server } from "../lib/servers";
 import { describe, measureSync, summarize, type OneSyncRun, type OneSyncSide } from "./one-sync";

@@ -6,7 +6,7 @@
 // scenario runs a few rounds and keeps the fastest of each server. modsync
 // runs with its default SYNC_BACKGROUND_THRESHOLD, so it answers 202 and its
 // time runs until its background task completes (one-sync.ts).
-import { payload } from "../payload";
+import { payload } from "../../test/support/payload";
 import type { Lab } from "../lib/lab";
 import { describe, measureSync, summarize, type OneSyncRun, type OneSyncSide } from "./one-sync";
 

@@ -2,7 +2,7 @@
 // modules each), its body files, one checked wrk run, and the result types.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { payload } from "../payload";
+import { payload } from "../../test/support/payload";
 import type { Lab } from "../lib/lab";
 import type { Fixtures } from "../lib/modsync";
 import type { PostJob } from "../lib/post";

@@ -14,9 +14,15 @@ export class IdCache {
   readonly modules: LookupCache;
   readonly versions: LookupCache;
 
-  constructor(config: Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">, redis: RedisConnection | null, prefix: string) {
-    this.modules = new LookupCache("module", config.moduleCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}m:`);
-    this.versions = new LookupCache("version", config.versionCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}v:`);
+  constructor(
+    config: Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">,
+    redis: RedisConnection | null,
+    prefix: string,
+    /** Unix ms, for the in-process tier's expiry (Redis keys expire on Redis's clock). */
+    clock: () => number = Date.now,
+  ) {
+    this.modules = new LookupCache("module", config.moduleCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}m:`, clock);
+    this.versions = new LookupCache("version", config.versionCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}v:`, clock);
   }
 
   /** Ids already known for these entries; the store resolves the rest. */

@@ -22,8 +22,10 @@ export class LookupCache {
     private readonly redis: RedisConnection | null,
     /** Prefix of every Redis key, e.g. "modsync:<database id>:m:". */
     private readonly prefix: string,
+    /** Unix ms: when the in-process tier's entries expire (tests pass a clock they move). */
+    clock: () => number = Date.now,
   ) {
-    this.memory = new LruCache(maxEntries, ttlSeconds * 1000);
+    this.memory = new LruCache(maxEntries, ttlSeconds * 1000, clock);
   }
 
   /** The ids known for `keys`, and where each came from. */

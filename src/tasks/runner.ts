@@ -13,7 +13,7 @@ export const MAX_ATTEMPTS = 3;
  * (measured: 200,000 modules applied in 2.4 s instead of 3.2 s) and holds
  * the write lock for only some tens of milliseconds.
  */
-const BATCHES_PER_COMMIT = 10;
+export const BATCHES_PER_COMMIT = 10;
 const BACKOFF_MS = [100, 400, 1600];
 
 export type RunOutcome = "completed" | "failed" | "skipped" | "released" | "lost";
@@ -35,6 +35,7 @@ export class TaskRunner {
   /** Finish the batch in hand, then give the task back instead of starting another. */
   stop(): void {
     this.stopping = true;
+    this.options.logger.debug("background runner stopping: the batch in hand commits, then its task is handed back");
   }
 
   async run(taskId: string): Promise<RunOutcome> {

@@ -1,12 +1,8 @@
 // The in-process tier of the id cache: a bounded LRU whose entries expire.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setSystemTime, test } from "bun:test";
 import { LruCache } from "../../src/cache/lru";
+import { manualClock } from "../support/clock";
 
-/** A clock the test moves by hand. */
-function manualClock(start = 1_000_000) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
-}
 
 describe("LruCache", () => {
   test("returns what was stored, and undefined for keys never stored", () => {
@@ -111,11 +107,18 @@ describe("LruCache", () => {
     expect(cache.get("late")).toBeUndefined();
   });
 
-  test("uses the real time when no clock is given", async () => {
+  test("uses the real time when no clock is given", () => {
     const cache = new LruCache<number>(10, 30);
-    cache.set("a", 1);
-    expect(cache.get("a")).toBe(1);
-    await Bun.sleep(60);
-    expect(cache.get("a")).toBeUndefined();
+    const start = Date.parse("2026-11-29T12:00:00Z");
+    try {
+      setSystemTime(start);
+      cache.set("a", 1);
+      setSystemTime(start + 29);
+      expect(cache.get("a")).toBe(1);
+      setSystemTime(start + 30);
+      expect(cache.get("a")).toBeUndefined();
+    } finally {
+      setSystemTime();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { createApp, redisKeyPrefix } from "../../src/app";
 import { silentLogger, type Logger } from "../../src/log";
 import { RedisConnection } from "../../src/redis/connection";
 import { createHarness, testConfig, type Harness } from "../support/harness";
-import { freePort } from "../support/redis-server";
+import { serverPort } from "../support/redis-server";
 import { describeEachDialect } from "../support/stores";
 import { until } from "../support/until";
 
@@ -58,7 +58,7 @@ describe("/ready when Redis does not answer", () => {
   beforeAll(async () => {
     h = await createHarness("sqlite");
     // Nothing listens on this port: connecting fails with ECONNREFUSED and the address.
-    redis = new RedisConnection(`redis://127.0.0.1:${await freePort()}`, capturingLogger(warnings));
+    redis = new RedisConnection(`redis://127.0.0.1:${await serverPort()}`, capturingLogger(warnings));
     redis.start();
     await until(() => redis.status() !== "connecting", 5000, "the connection attempt to fail");
   });

@@ -2,22 +2,12 @@
 // through the app, on every dialect.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeCursor } from "../../src/sites/pagination";
-import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { createHarness, mod, newSite, payload, type Harness } from "../support/harness";
+import { expectError } from "../support/http";
 import { describeEachDialect } from "../support/stores";
 
 /** A response body as parsed JSON, untyped: the assertions say what it must hold. */
 const json = (res: Response | Promise<Response>): Promise<any> => Promise.resolve(res).then((r) => r.json());
-
-/** Every error answers JSON `{"detail": "..."}` with a request id. */
-async function expectError(res: Response, status: number): Promise<{ detail: string; errors?: { loc: unknown[]; msg: string }[] }> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toContain("application/json");
-  expect(res.headers.get("x-request-id")).toBeTruthy();
-  const body = await json(res);
-  expect(typeof body.detail).toBe("string");
-  expect(body.detail.length).toBeGreaterThan(0);
-  return body;
-}
 
 async function expect401(res: Response) {
   await expectError(res, 401);
@@ -128,7 +118,7 @@ describeEachDialect("sites API", (dialect) => {
     test("pages through every site exactly once with limit=1, ending with next_cursor null", async () => {
       const member = await freshMember();
       const ids: number[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await h.sites.create({ organizationId: member.orgId, url: uniqueUrl(), name: `S${i}` })).id);
+      for (let i = 0; i < 3; i++) ids.push((await newSite(h.sites, member.orgId)).id);
 
       const seen: number[] = [];
       let cursor: string | null = null;
@@ -147,7 +137,7 @@ describeEachDialect("sites API", (dialect) => {
 
     test("gives next_cursor null on a last page shorter than the limit", async () => {
       const member = await freshMember();
-      for (let i = 0; i < 3; i++) await h.sites.create({ organizationId: member.orgId, url: uniqueUrl(), name: `S${i}` });
+      for (let i = 0; i < 3; i++) await newSite(h.sites, member.orgId);
       const first = await json(h.request("GET", "/api/v1/sites?limit=2", { token: member.token }));
       expect(first.items.length).toBe(2);
       expect(typeof first.next_cursor).toBe("string");
@@ -177,12 +167,12 @@ describeEachDialect("sites API", (dialect) => {
 
   describe("GET /api/v1/sites/{id}", () => {
     test("answers the site with drupal_info, last_synced_at null before any sync and module_count", async () => {
-      const created = await h.sites.create({ organizationId: h.world.orgId, url: uniqueUrl(), name: "Fresh" });
+      const created = await h.freshSite("fresh");
       const res = await h.request("GET", `/api/v1/sites/${created.id}`);
       expect(res.status).toBe(200);
       const site = await json(res);
       expect(site).toEqual({
-        id: created.id, organization_id: h.world.orgId, url: created.url, name: "Fresh",
+        id: created.id, organization_id: h.world.orgId, url: created.url, name: created.name,
         drupal_info: { core_version: null, php_version: null, ip_address: null },
         last_synced_at: null, module_count: 0, created_at: expect.stringMatching(ISO),
       });
@@ -227,7 +217,7 @@ describeEachDialect("sites API", (dialect) => {
     };
 
     beforeAll(async () => {
-      site = await h.sites.create({ organizationId: h.world.orgId, url: uniqueUrl(), name: "Inventory" });
+      site = await h.freshSite("inventory");
       expect((await h.sync(payload(site, inventory), site.id)).status).toBe(200);
     });
 

@@ -2,12 +2,13 @@
 // connection checkpoints by itself only past WAL_LIMIT_PAGES), it is what
 // keeps the WAL from growing with every write.
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { silentLogger, type Logger } from "../../src/log";
 import { WalCheckpointer } from "../../src/store/sqlite/checkpointer";
 import { SqliteStore, WAL_LIMIT_PAGES } from "../../src/store/sqlite/store";
+import { until } from "../support/until";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,12 +24,37 @@ function openStore(): SqliteStore {
   return store;
 }
 
-/** Writes `mb` MiB in 256 KiB transactions, pausing `pauseMs` between them; returns the WAL file's size. */
-async function write(store: SqliteStore, mb: number, pauseMs = 30): Promise<number> {
+/**
+ * Frames in the WAL, and how many of them are copied back into the database
+ * file: mxFrame and nBackfill of the WAL index in the -shm file (native byte
+ * order; https://www.sqlite.org/walformat.html).
+ */
+function walIndex(store: SqliteStore): { frames: number; copiedBack: number } {
+  const fd = openSync(`${store.path}-shm`, "r");
+  try {
+    const header = Buffer.alloc(100);
+    readSync(fd, header, 0, 100, 0);
+    return { frames: header.readUInt32LE(16), copiedBack: header.readUInt32LE(96) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `mb` MiB in 256 KiB transactions; with `waitForCheckpoints`, waits
+ * after each until some other connection has copied the whole WAL back.
+ * Returns the WAL file's size.
+ */
+async function write(store: SqliteStore, mb: number, waitForCheckpoints = false): Promise<number> {
   const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
   for (let i = 0; i < mb * 4; i++) {
     insert.run();
-    await Bun.sleep(pauseMs);
+    if (waitForCheckpoints) {
+      await until(() => {
+        const wal = walIndex(store);
+        return wal.frames > 0 && wal.copiedBack === wal.frames;
+      }, 5000, "the WAL to be copied back", 2);
+    }
   }
   return statSync(`${store.path}-wal`).size;
 }
@@ -39,30 +65,43 @@ test("without the thread, the WAL holds every write since the start, up to the l
   const store = openStore();
   store.leaveCheckpointsToOthers();
   expect(store.raw.query("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: WAL_LIMIT_PAGES });
-  expect(await write(store, 8, 0)).toBeGreaterThan(8 * 2 ** 20);
+  expect(await write(store, 8)).toBeGreaterThan(8 * 2 ** 20);
+  expect(walIndex(store).copiedBack).toBe(0);
   // Past the limit, the connection checkpoints itself and the WAL starts over.
-  const size = await write(store, 48, 0);
+  const size = await write(store, 48);
   expect(size).toBeLessThan(LIMIT_BYTES + 2 ** 20);
   expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: 224 });
   await store.close();
 });
 
-test("with it, the WAL is copied back and restarts in every pause: its file stays a fraction of what was written", async () => {
+test("with it, the WAL is copied back after every write and starts over: its file stays the size of one write", async () => {
   const store = openStore();
   const checkpointer = WalCheckpointer.forStore(store, silentLogger, 10)!;
-  expect(await write(store, 8)).toBeLessThan(4 * 2 ** 20);
+  expect(await write(store, 8, true)).toBeLessThan(2 ** 20);
   await checkpointer.close();
   expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: 32 });
   await store.close();
 });
 
-test("a thread that cannot checkpoint says so once, not every interval", async () => {
+test("a thread that cannot checkpoint says so once, not every interval, and once when it can again", async () => {
   const warnings: string[] = [];
   const logger: Logger = { ...silentLogger, warn: (msg) => void warnings.push(msg) };
-  const checkpointer = new WalCheckpointer(join(tmpdir(), "modsync-no-such-dir", "modsync.db"), logger, 10);
-  await Bun.sleep(300);
-  await checkpointer.close();
-  expect(warnings).toEqual(["WAL checkpoint failed"]);
+  const dir = join(mkdtempSync(join(tmpdir(), "modsync-wal-")), "not-yet");
+  dirs.push(dirname(dir));
+  const checkpointer = new WalCheckpointer(join(dir, "modsync.db"), logger, 5);
+  try {
+    await until(() => warnings.length > 0, 5000, "the first failure to be reported");
+    // Not waiting for anything: 40 more intervals in which a repeat would show.
+    await Bun.sleep(200);
+    expect(warnings).toEqual(["WAL checkpoint failed"]);
+    // The database appears: the thread, still trying, says so once.
+    mkdirSync(dir);
+    new SqliteStore(join(dir, "modsync.db")).raw.close();
+    await until(() => warnings.length > 1, 5000, "the recovery to be reported");
+    expect(warnings).toEqual(["WAL checkpoint failed", "WAL checkpoints work again"]);
+  } finally {
+    await checkpointer.close();
+  }
 });
 
 test("nothing to do for a database in memory", async () => {

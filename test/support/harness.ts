@@ -2,12 +2,14 @@
 // two organizations, a user in each, a site in the first.
 import { AccountsService } from "../../src/accounts/service";
 import { createApp, redisKeyPrefix, type App } from "../../src/app";
-import { RedisConnection } from "../../src/redis/connection";
+import type { RedisConnection } from "../../src/redis/connection";
 import { loadConfig, type Config } from "../../src/config";
 import { silentLogger, type Logger } from "../../src/log";
 import { SitesService } from "../../src/sites/service";
 import type { Store } from "../../src/store/types";
 import { redisAvailable, TEST_REDIS_URL } from "./env";
+import { postSync, send, type SendInit } from "./http";
+import { connectedRedis, deleteKeys } from "./redis";
 import { createTestDatabase, type Dialect, type TestDatabase } from "./stores";
 
 export interface SeededSite { id: number; url: string; name: string; token: string }
@@ -33,10 +35,46 @@ export interface Harness {
   world: World;
   accounts: AccountsService;
   sites: SitesService;
-  request(method: string, path: string, init?: { token?: string | null; body?: unknown; raw?: RequestInit["body"]; headers?: Record<string, string> }): Promise<Response>;
-  /** POST /api/v1/sites/:id/modules with the world's token. */
+  /** A request to the app, with the world's token unless `token` says otherwise. */
+  request(method: string, path: string, init?: Partial<SendInit>): Promise<Response>;
+  /** POST /api/v1/sites/:id/modules (the world's site unless `siteId`) with the world's token. */
   sync(body: unknown, siteId?: number, token?: string | null): Promise<Response>;
+  /** A new site of the world's organization, with a URL no other site of this run has. */
+  freshSite(label?: string): Promise<SeededSite>;
   close(): Promise<void>;
+}
+
+let sitesMade = 0;
+
+/** A new site of `organizationId` whose URL no other site of this test run has (`https://<label>-<n>.example`). */
+export function newSite(sites: SitesService, organizationId: number, label = "site"): Promise<SeededSite> {
+  const n = ++sitesMade;
+  return sites.create({ organizationId, url: `https://${label}-${n}.example`, name: `${label} ${n}` });
+}
+
+let warnedNoRedis = false;
+
+/**
+ * The shared Redis for a Postgres harness: up, or a loud failure under
+ * REQUIRE_REDIS=1 (CI); elsewhere a loud warning (once), and the harness runs without.
+ */
+async function sharedRedis(logger: Logger): Promise<RedisConnection | null> {
+  const required = process.env.REQUIRE_REDIS === "1";
+  let problem: string;
+  if (redisAvailable()) {
+    try {
+      return await connectedRedis(TEST_REDIS_URL, logger);
+    } catch (err) {
+      problem = err instanceof Error ? err.message : String(err);
+    }
+  } else {
+    problem = `${TEST_REDIS_URL} did not answer when the run started`;
+  }
+  if (required) throw new Error(`REQUIRE_REDIS=1 but this Postgres harness has no Redis: ${problem}`);
+  if (warnedNoRedis) return null;
+  warnedNoRedis = true;
+  console.warn(`\n!!! Postgres harness WITHOUT REDIS (${problem}): the shared id cache and rate limit are NOT exercised.\n`);
+  return null;
 }
 
 /**
@@ -55,16 +93,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
  * instances would), so every API test also exercises the shared id cache.
  */
 export async function createHarness(dialect: Dialect, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<Harness> {
+  const logger = options.logger ?? silentLogger;
+  // Before any database is made: a harness that cannot have its Redis leaves nothing behind.
+  const redis = dialect === "postgres" ? await sharedRedis(logger) : null;
   const db = createTestDatabase(dialect);
   const store = await db.open();
   const config = testConfig(options.config);
-  const logger = options.logger ?? silentLogger;
-  let redis: RedisConnection | null = null;
-  if (dialect === "postgres" && redisAvailable()) {
-    redis = new RedisConnection(TEST_REDIS_URL, logger);
-    redis.start();
-    for (let i = 0; i < 100 && !redis.isUp; i++) await Bun.sleep(20);
-  }
   const keyPrefix = await redisKeyPrefix(store);
   const app = createApp({ config, store, logger, shared: redis ? { redis, keyPrefix } : undefined });
   const accounts = new AccountsService(store);
@@ -74,27 +108,15 @@ export async function createHarness(dialect: Dialect, options: { config?: Partia
   const site = await sites.create({ organizationId: org.id, url: "https://example.drupal.site", name: "Example Drupal Site" });
   const world: World = { orgId: org.id, otherOrgId: other.id, token: user.token, userId: user.id, outsiderToken: outsider.token, site };
 
-  const request: Harness["request"] = (method, path, init = {}) => {
-    const headers: Record<string, string> = { ...init.headers };
-    const token = init.token === undefined ? world.token : init.token;
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    let body: RequestInit["body"] = init.raw;
-    if (init.body !== undefined) {
-      body = JSON.stringify(init.body);
-      headers["content-type"] ??= "application/json";
-    }
-    return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
-  };
-
   return {
-    db, redis, store, app, config, world, accounts, sites, request,
-    sync: (body, siteId = site.id, token) => request("POST", `/api/v1/sites/${siteId}/modules`, { body, token }),
+    db, redis, store, app, config, world, accounts, sites,
+    request: (method, path, init = {}) => send(app, method, path, { ...init, token: init.token === undefined ? world.token : init.token }),
+    sync: (body, siteId = site.id, token) => postSync(app, siteId, { body, token: token === undefined ? world.token : token }),
+    freshSite: (label) => newSite(sites, world.orgId, label),
     async close() {
       if (redis) {
         // Leave nothing behind in the shared Redis.
-        const keys: string[] = [];
-        for await (const batch of redis.client.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 1000 })) keys.push(...batch);
-        if (keys.length > 0) await redis.client.del(keys);
+        await deleteKeys(redis.client, keyPrefix);
         await redis.close();
       }
       await db.destroy();

@@ -15,6 +15,8 @@ interface Link {
 
 export class SlowProxy {
   private opened = 0;
+  /** PING commands sent by each connection, by its number. */
+  private readonly pingsSent = new Map<number, number>();
   private readonly frozen = new Set<number>();
   private readonly upstreams = new Set<Socket>();
   private listener!: TCPSocketListener<Link>;
@@ -34,6 +36,8 @@ export class SlowProxy {
           client.data.timer = setTimeout(() => void proxy.connectUpstream(client), slow.includes(number) ? delayMs : 0);
         },
         data(client, bytes) {
+          const pings = Buffer.from(bytes).toString("latin1").match(/\bPING\b/gi)?.length ?? 0;
+          if (pings > 0) proxy.pingsSent.set(client.data.number, proxy.pings(client.data.number) + pings);
           if (proxy.frozen.has(client.data.number)) return;
           if (client.data.upstream) client.data.upstream.write(bytes);
           else client.data.pending.push(new Uint8Array(bytes));
@@ -77,6 +81,11 @@ export class SlowProxy {
   /** From now on, connection `number` passes nothing either way, and stays open. */
   freeze(number: number): void {
     this.frozen.add(number);
+  }
+
+  /** PING commands connection `number` has sent so far (whether or not they passed). */
+  pings(number: number): number {
+    return this.pingsSent.get(number) ?? 0;
   }
 
   /** Connections opened so far. */

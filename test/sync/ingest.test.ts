@@ -4,15 +4,16 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { deflateSync } from "node:zlib";
-import { payload as benchPayload } from "../../bench/payload";
 import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/types";
 import { TaskRunner } from "../../src/tasks/runner";
 import { WHOLE_BODY_BYTES } from "../../src/sync/ingest";
 import { createHarness, type Harness, type SeededSite } from "../support/harness";
+import { expectError, postSync } from "../support/http";
+import { payload as benchPayload } from "../support/payload";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 import {
-  allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startServer, storedTuples, taskRows, until, waitHealthy, type Server,
+  allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startedServer, storedTuples, taskRows, until, type Server,
 } from "../tasks/support";
 
 // Bodies past WHOLE_BODY_BYTES are streamed (and staged as they arrive): the limit sits above it.
@@ -31,18 +32,12 @@ describeEachDialect("sync uploads", (dialect) => {
   });
   afterAll(() => h.close());
 
-  let n = 0;
-  const freshSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://up-${++n}.example`, name: `Upload ${n}` });
+  const freshSite = () => h.freshSite("up");
   const big = (count: number, site: SeededSite) => benchPayload(count, { url: site.url, token: site.token });
   const bytesOf = (body: unknown) => encoder.encode(JSON.stringify(body));
 
-  function post(site: SeededSite, body: RequestInit["body"], headers: Record<string, string> = {}): Promise<Response> {
-    return h.app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${h.world.token}`, "content-type": "application/json", ...headers },
-      body,
-    }));
-  }
+  const post = (site: SeededSite, raw: RequestInit["body"], headers: Record<string, string> = {}) =>
+    postSync(h.app, site.id, { token: h.world.token, raw, headers: { "content-type": "application/json", ...headers } });
 
   /** A body handed over in `chunk`-byte pieces, with a hook before each piece (the upload is waiting on it then). */
   function streamOf(bytes: Uint8Array, chunk = 16 * 1024, before?: (sent: number) => Promise<void>) {
@@ -65,11 +60,6 @@ describeEachDialect("sync uploads", (dialect) => {
   const stagingUnderway = async (site: SeededSite) =>
     (await count(h.store, `SELECT count(*) AS n FROM tasks WHERE site_id = ${site.id} AND status = 'receiving'`)) === 1
     && (await taskRows(h.store, site.id)).entries > 0;
-
-  async function expectError(res: Response, code: number, detail: string | RegExp) {
-    const json = await res.json();
-    expect({ code: res.status, json }).toEqual({ code, json: expect.objectContaining({ detail: typeof detail === "string" ? detail : expect.stringMatching(detail) }) });
-  }
 
   async function completes(res: Response, total: number) {
     expect(res.status).toBe(202);
@@ -270,8 +260,7 @@ describeEachDialect("uploads to a real server process", (dialect) => {
     db = createTestDatabase(dialect);
     store = await db.open();
     world = await seedWorld(store, 2);
-    server = await startServer({ DATABASE_URL: db.url, SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: "100", MAX_BODY_MB: "8" });
-    await waitHealthy(server);
+    server = await startedServer({ DATABASE_URL: db.url, SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: "100", MAX_BODY_MB: "8" });
   });
   afterAll(async () => {
     server?.proc.kill("SIGKILL");
@@ -307,10 +296,7 @@ describeEachDialect("uploads to a real server process", (dialect) => {
     expect(client.received()).toBe(""); // nobody to answer
 
     expect((await fetch(`${server.base}/health`)).status).toBe(200);
-    const small = benchPayload(20, { url: site.url, token: site.token });
-    const res = await fetch(`${server.base}/api/v1/sites/${site.id}/modules`, {
-      method: "POST", headers: { authorization: `Bearer ${world.token}`, "content-type": "application/json" }, body: JSON.stringify(small),
-    });
+    const res = await postSync(server.base, site.id, { token: world.token, body: benchPayload(20, { url: site.url, token: site.token }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ modules_created: 20 });
   }, 30_000);
@@ -354,10 +340,8 @@ describeEachDialect("uploads to a real server process", (dialect) => {
         at += 256 * 1024;
       },
     });
-    const res = await fetch(`${server.base}/api/v1/sites/${site.id}/modules`, {
-      method: "POST", headers: { authorization: `Bearer ${world.token}`, "content-type": "application/json" }, body: stream,
-    });
-    expect({ code: res.status, json: await res.json() }).toEqual({ code: 413, json: { detail: `Request body exceeds ${8 * 1024 * 1024} bytes` } });
+    const res = await postSync(server.base, site.id, { token: world.token, raw: stream, headers: { "content-type": "application/json" } });
+    expect(await expectError(res, 413, `Request body exceeds ${8 * 1024 * 1024} bytes`)).toEqual({ detail: `Request body exceeds ${8 * 1024 * 1024} bytes` });
     expect(await taskRows(store, site.id)).toEqual({ tasks: 0, entries: 0 });
     expect((await fetch(`${server.base}/health`)).status).toBe(200);
   }, 30_000);

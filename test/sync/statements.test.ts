@@ -9,6 +9,7 @@ import { createApp, type App } from "../../src/app";
 import { silentLogger } from "../../src/log";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
+import { postSync } from "../support/http";
 import { describeEachDialect } from "../support/stores";
 
 /** Records the SQL of every statement executed while it is on. */
@@ -145,15 +146,8 @@ describeEachDialect("database statements per sync request", (dialect) => {
   let counter: StatementCounter;
   const measured = new Map<Size, Measured>();
 
-  let n = 0;
-  const freshSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://statements-${++n}.example`, name: `Statements ${n}` });
-
-  const post = (app: App, site: SeededSite, modules: ModuleInput[]) =>
-    app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${h.world.token}`, "content-type": "application/json" },
-      body: JSON.stringify(payload(site, modules)),
-    }));
+  const freshSite = () => h.freshSite("statements");
+  const post = (app: App, site: SeededSite, modules: ModuleInput[]) => postSync(app, site.id, { token: h.world.token, body: payload(site, modules) });
 
   /** Runs one sync request with counting on; checks it answered 200 with the expected counts. */
   async function count(app: App, site: SeededSite, modules: ModuleInput[], expected: Record<string, number>): Promise<string[]> {

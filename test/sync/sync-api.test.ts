@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
+import { until } from "../support/until";
 
 const modules = (h: Harness, site = h.world.site) => h.store.listSiteModules(site.id, { limit: 1000 });
 
@@ -13,8 +14,7 @@ describeEachDialect("sync API", (dialect) => {
   afterAll(() => h.close());
 
   // A fresh site per test keeps tests independent within one database.
-  let n = 0;
-  const freshSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://site-${++n}.example`, name: `Site ${n}` });
+  const freshSite = () => h.freshSite("sync");
 
   test("creates, then reports an identical re-sync as unchanged", async () => {
     const site = await freshSite();
@@ -155,7 +155,8 @@ describeEachDialect("sync API", (dialect) => {
     const site = await freshSite();
     await h.sync(payload(site, [mod("views")]), site.id);
     const [first] = await modules(h, site);
-    await Bun.sleep(5);
+    // Times are kept to the millisecond: the change comes at a later one.
+    await until(() => Date.now() > first!.updatedAt.getTime(), 1000, "the clock to pass the first sync's time", 1);
     await h.sync(payload(site, [mod("views", { version: "2.0.0" })]), site.id);
     const [second] = await modules(h, site);
     expect(second!.firstSeenAt.getTime()).toBe(first!.firstSeenAt.getTime());

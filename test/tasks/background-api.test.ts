@@ -3,16 +3,42 @@
 // leaves on the site, ordering with synchronous syncs, and purging.
 // Tasks are run in-process by a TaskRunner of the test's own.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { payload as benchPayload, type ModuleEntry } from "../../bench/payload";
 import { createApp, type App } from "../../src/app";
 import { silentLogger } from "../../src/log";
 import type { StagedEntry } from "../../src/store/task-types";
+import { SiteBusyError, type Store } from "../../src/store/types";
 import { TaskMaintenance } from "../../src/tasks/maintenance";
 import { MemoryJobQueue } from "../../src/tasks/queue";
 import { TaskRunner } from "../../src/tasks/runner";
 import { createHarness, mod, payload, testConfig, type Harness, type SeededSite } from "../support/harness";
+import { postSync } from "../support/http";
+import { payload as benchPayload, type ModuleEntry } from "../support/payload";
 import { describeEachDialect } from "../support/stores";
+import { until } from "../support/until";
 import { allSiteModules, comparable, count, expectedTuples, sql, storedTuples, taskRows } from "./support";
+
+/**
+ * `store` as the app sees it, counting the SiteBusyError its calls throw: a
+ * synchronous sync finding the site's earlier background syncs unfinished.
+ */
+function busyCounting(store: Store): { store: Store; busy: () => number } {
+  let busy = 0;
+  const watched = new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((err: unknown) => {
+          if (err instanceof SiteBusyError) busy++;
+          throw err;
+        });
+      };
+    },
+  });
+  return { store: watched, busy: () => busy };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -29,8 +55,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
   });
   afterAll(() => h.close());
 
-  let n = 0;
-  const freshSite = () => h.sites.create({ organizationId: h.world.orgId, url: `https://bg-${++n}.example`, name: `Background ${n}` });
+  const freshSite = () => h.freshSite("bg");
   const big = (count: number, site: SeededSite, opts: { fullSync?: boolean } = {}) =>
     benchPayload(count, { url: site.url, token: site.token, fullSync: opts.fullSync });
   const status = (taskId: string, token: string | null = h.world.token) => h.request("GET", `/api/v1/tasks/${taskId}/status`, { token });
@@ -44,7 +69,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
   /** POSTs a body either whole (with Content-Length) or streamed in 4 KiB chunks (no Content-Length). */
   function post(site: SeededSite, body: unknown, mode: "whole" | "streamed" = "whole", app: App = h.app): Promise<Response> {
     const bytes = new TextEncoder().encode(JSON.stringify(body));
-    const headers: Record<string, string> = { authorization: `Bearer ${h.world.token}`, "content-type": "application/json" };
+    const headers: Record<string, string> = { "content-type": "application/json" };
     let raw: RequestInit["body"];
     if (mode === "whole") {
       headers["content-length"] = String(bytes.byteLength);
@@ -59,8 +84,12 @@ describeEachDialect("background syncs through the API", (dialect) => {
         },
       });
     }
-    return app.handle(new Request(`http://localhost/api/v1/sites/${site.id}/modules`, { method: "POST", headers, body: raw }));
+    return postSync(app, site.id, { token: h.world.token, raw, headers });
   }
+
+  /** Until the lease of `taskId` has lapsed: the store offers the task to workers again. */
+  const leaseLapsed = (taskId: string) =>
+    until(async () => (await h.store.tasks.runnableTaskIds(1000)).includes(taskId), 5000, `the lease of task ${taskId} to lapse`, 5);
 
   async function accepted(res: Response, total: number): Promise<string> {
     const json = await res.json();
@@ -213,7 +242,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     expect(await h.store.tasks.claimTask(taskId, "dead-worker", 1)).toBe(true);
     expect(await h.store.tasks.applyTaskBatch(taskId, "dead-worker", 100, 1)).toMatchObject({ applied: 100 });
     expect(await h.store.tasks.applyTaskBatch(taskId, "dead-worker", 100, 1)).toMatchObject({ applied: 100, current: 200 });
-    await Bun.sleep(20);
+    await leaseLapsed(taskId);
 
     expect(await runner.run(taskId)).toBe("completed");
     // The old worker's lease is gone: whatever it tries now changes nothing.
@@ -273,7 +302,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
       },
     });
     try {
-      await Bun.sleep(20); // the first worker's lease lapses
+      await leaseLapsed(taskId); // the first worker's
       expect(await failing.run(taskId)).toBe("failed");
     } finally {
       await sql(h.store, dialect === "sqlite" ? `DROP TRIGGER ${trigger}` : `DROP TRIGGER ${trigger} ON site_modules`);
@@ -306,13 +335,17 @@ describeEachDialect("background syncs through the API", (dialect) => {
     const firstId = await accepted(await h.sync(first, site.id), 600);
 
     // A small full sync sent while the task is pending: answered only once it has been applied after it.
+    // Sent through an app whose store counts the times a sync found the site busy.
+    const watched = busyCounting(h.store);
+    const app = createApp({ config: h.config, store: watched.store, logger: silentLogger });
     const laterModules = first.modules.slice(0, 3).map((m) => ({ ...m, version: "8.8.8" }));
     let settled = false;
-    const later = h.sync(payload(site, laterModules, { full_sync: true }), site.id).then((r) => {
+    const later = postSync(app, site.id, { token: h.world.token, body: payload(site, laterModules, { full_sync: true }) }).then((r) => {
       settled = true;
       return r;
     });
-    await Bun.sleep(400);
+    // It found the task unfinished, twice: it waits and tries again, rather than answering.
+    await until(() => watched.busy() >= 2, 10_000, "the sync to find the site busy twice");
     expect(settled).toBe(false);
     expect(await allSiteModules(h.store, site.id)).toEqual([]);
 

@@ -2,29 +2,36 @@
 // processes: a server killed mid-task (SIGKILL), one stopped gracefully
 // mid-task (SIGTERM), and two instances sharing a Postgres database and Redis.
 //
-// To stop a server while a task is surely in progress: on Postgres the test
-// holds the site's row, which the worker needs for its next batch, once some
-// batches have committed; on SQLite a trigger slows each batch down so the
-// task takes seconds (see taskStuckMidway).
+// To stop a server while its worker surely has a batch in hand: on Postgres
+// the test holds the site's row, once some batches have committed, until the
+// worker waits on it; on SQLite a trigger slows each batch down so the task
+// takes seconds, and the test acts while a write transaction is open that
+// began after the progress it read (see taskStuckMidway).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "redis";
-import { payload as benchPayload, type Payload } from "../../bench/payload";
 import { redisKeyPrefix } from "../../src/app";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { Store } from "../../src/store/types";
+import { BATCHES_PER_COMMIT } from "../../src/tasks/runner";
 import { postgresAvailable, redisAvailable, TEST_REDIS_URL } from "../support/env";
 import type { SeededSite } from "../support/harness";
+import { postSync } from "../support/http";
+import { payload as benchPayload, type Payload } from "../support/payload";
+import { deleteKeys } from "../support/redis";
 import { createTestDatabase, describeEachDialect, type Dialect, type TestDatabase } from "../support/stores";
 import {
-  allSiteModules, cleanupProcesses, exitWithin, expectedTuples, getStatus, seedWorld, sql, startServer, storedTuples, until, waitFinished,
-  waitHealthy, type SeededWorld, type Server,
+  allSiteModules, cleanupProcesses, exitWithin, expectedTuples, getStatus, logLines, seedWorld, sql, startedServer, storedTuples, until,
+  waitFinished, type SeededWorld, type Server,
 } from "./support";
 
 afterAll(() => cleanupProcesses());
 
-const TASK_ENV = { SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: "100", TASK_LEASE_SECONDS: "2" };
+const BATCH_SIZE = 100;
+const TASK_ENV = { SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: String(BATCH_SIZE), TASK_LEASE_SECONDS: "2" };
 const MODULES = 20_000;
+/** What one of the worker's transactions applies: its batch in hand. */
+const STEP = BATCHES_PER_COMMIT * BATCH_SIZE;
 
 interface TaskRow { status: string; current: number; total: number; attempts: number; lease_owner: string | null }
 
@@ -33,60 +40,80 @@ async function taskRow(store: Store, taskId: string): Promise<TaskRow> {
   return { ...row!, current: Number(row!.current), total: Number(row!.total), attempts: Number(row!.attempts) };
 }
 
-/** Holds what a worker needs to apply the site's next batch; the returned function lets go. */
-async function holdSite(store: Store, siteId: number): Promise<() => Promise<void>> {
-  if (store.dialect === "sqlite") {
-    const raw = (store as SqliteStore).raw;
-    raw.exec("BEGIN IMMEDIATE");
-    return async () => void raw.exec("ROLLBACK");
-  }
-  const reserved = await (store as PostgresStore).sql.reserve();
+const midway = (row: TaskRow) => row.status === "in_progress" && row.current > 0 && row.current + STEP < row.total;
+const finished = (row: TaskRow) => row.status === "completed" || row.status === "failed";
+
+/** Holds the site's row (what a worker needs to apply the site's next batch) on a connection of its own. */
+async function holdSite(store: PostgresStore, siteId: number): Promise<{ pid: number; release: () => Promise<void> }> {
+  const reserved = await store.sql.reserve();
   await reserved`BEGIN`;
   await reserved`SELECT id FROM sites WHERE id = ${siteId} FOR UPDATE`;
-  return async () => {
-    await reserved`ROLLBACK`;
-    reserved.release();
+  const [row] = await reserved<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+  const pid = row!.pid;
+  return {
+    pid,
+    async release() {
+      await reserved`ROLLBACK`;
+      reserved.release();
+    },
   };
 }
 
-async function postSync(base: string, token: string, site: SeededSite, body: Payload): Promise<{ code: number; json: any }> {
-  const res = await fetch(`${base}/api/v1/sites/${site.id}/modules`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { code: res.status, json: await res.json() };
+/** Whether another connection holds SQLite's write lock (a write transaction is open), tried without waiting. */
+function writeLockTaken(store: SqliteStore): boolean {
+  const raw = store.raw;
+  const { timeout } = raw.query("PRAGMA busy_timeout").get() as { timeout: number };
+  raw.exec("PRAGMA busy_timeout = 0");
+  try {
+    raw.exec("BEGIN IMMEDIATE");
+    raw.exec("ROLLBACK");
+    return false;
+  } catch (err) {
+    if (/locked|busy/i.test(String(err))) return true;
+    throw err;
+  } finally {
+    raw.exec(`PRAGMA busy_timeout = ${timeout}`);
+  }
 }
 
 /**
- * Posts a large sync and returns once some of its batches have committed and
- * others not. On Postgres the site's row is then held, so the worker waits
- * with its batch in hand until `release`: held from the start, and let go for
- * a moment at a time until some progress is committed. On SQLite a worker
- * chaining write transactions would starve the test's lock requests, so its
- * batches are slowed down instead (a trigger, see below) and the caller acts
- * at once.
+ * Posts a large sync and returns its progress at a moment some of its
+ * batches have committed, others not, and the worker has its next batch in
+ * hand: on Postgres, once the worker waits on the site's row, which this
+ * holds until `release`; on SQLite, while a write transaction is open that
+ * began after the progress read (read again after, unchanged). A worker
+ * chaining SQLite write transactions would starve a lock request of the
+ * test's, so on SQLite nothing is held and the caller acts at once.
  */
 async function taskStuckMidway(server: Server, store: Store, world: SeededWorld, site: SeededSite, body: Payload) {
-  const posted = await postSync(server.base, world.token, site, body);
-  expect(posted.code).toBe(202);
-  const taskId: string = posted.json.task_id;
-  const deadline = Date.now() + 60_000;
-  let release = async () => {};
-  let current: number;
-  for (;;) {
-    if (store.dialect === "postgres") release = await holdSite(store, site.id);
-    const row = await taskRow(store, taskId);
-    if (row.status === "in_progress" && row.current > 0 && row.current < row.total) {
-      current = row.current;
-      break;
+  const posted = await postSync(server.base, site.id, { token: world.token, body });
+  expect(posted.status).toBe(202);
+  const taskId: string = (await posted.json()).task_id;
+  const found = await until(async () => {
+    if (store.dialect === "postgres") {
+      const hold = await holdSite(store as PostgresStore, site.id);
+      const row = await taskRow(store, taskId);
+      if (midway(row)) return { row, hold };
+      await hold.release();
+      return finished(row) && { row, hold: null };
     }
-    await release();
-    if (row.status === "completed" || row.status === "failed") throw new Error(`task finished before it could be interrupted: ${JSON.stringify(row)}`);
-    if (Date.now() > deadline) throw new Error(`task made no progress: ${JSON.stringify(row)}`);
-    await Bun.sleep(store.dialect === "sqlite" ? 2 : row.status === "in_progress" ? 5 : 20);
+    const row = await taskRow(store, taskId);
+    if (finished(row)) return { row, hold: null };
+    if (!midway(row) || !writeLockTaken(store as SqliteStore)) return false;
+    return (await taskRow(store, taskId)).current === row.current && { row, hold: null };
+  }, 60_000, `task ${taskId} to be midway`, 2);
+  if (finished(found.row)) throw new Error(`task finished before it could be interrupted: ${JSON.stringify(found.row)}`);
+  const release = found.hold?.release ?? (async () => {});
+  if (found.hold) {
+    const { pid } = found.hold;
+    // Its next batch in hand: the worker's transaction waits on the site's row.
+    await until(async () => (await sql<{ n: number }>(store, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${pid} = ANY(pg_blocking_pids(pid))`))[0]!.n === 1,
+      10_000, "the worker to wait on the site's row", 5).catch(async (err) => {
+      await release();
+      throw err;
+    });
   }
-  return { taskId, release, current };
+  return { taskId, release, current: found.row.current };
 }
 
 /** Each new module row of a site costs the SQLite worker ~0.1 ms more: 20,000 take seconds, not a quarter of one. */
@@ -121,8 +148,7 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
    * once by each server (the second took it over). Then it stops cleanly.
    */
   async function restartCompletes(taskId: string, site: SeededSite, body: Payload): Promise<void> {
-    const second = await startServer(serverEnv());
-    await waitHealthy(second);
+    const second = await startedServer(serverEnv());
     const done = await waitFinished(second.base, world.token, taskId, 60_000);
     expect(done).toEqual({ status: "completed", result: exactResult(site) });
     expect(await taskRow(store, taskId)).toMatchObject({ status: "completed", current: MODULES, attempts: 2, lease_owner: null });
@@ -134,8 +160,7 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
   test("SIGKILL mid-task: after a restart the task completes with the counts of an uninterrupted run and exactly the payload's modules", async () => {
     const site = world.sites[0]!;
     const body = benchPayload(MODULES, { url: site.url, token: site.token, fullSync: true });
-    const first = await startServer(serverEnv());
-    await waitHealthy(first);
+    const first = await startedServer(serverEnv());
     const { taskId, release, current } = await taskStuckMidway(first, store, world, site, body);
     try {
       first.proc.kill("SIGKILL");
@@ -146,9 +171,9 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
     // The dead worker still holds the (lapsing) lease; nothing after its last commit was kept.
     const killed = await taskRow(store, taskId);
     expect(killed).toMatchObject({ status: "in_progress", total: MODULES, attempts: 1, lease_owner: expect.any(String) });
-    if (dialect === "postgres") expect(killed.current).toBe(current); // its batch in hand was waiting, uncommitted
-    expect(killed.current).toBeGreaterThanOrEqual(current);
-    expect(killed.current).toBeLessThan(MODULES);
+    // On Postgres its batch in hand was waiting on the site's row, uncommitted; on SQLite it may have committed before the kill landed.
+    if (dialect === "postgres") expect(killed.current).toBe(current);
+    else expect([current, current + STEP]).toContain(killed.current);
 
     await restartCompletes(taskId, site, body);
   }, 120_000);
@@ -156,27 +181,31 @@ describeEachDialect("a large background sync across server restarts", (dialect: 
   test("SIGTERM mid-task: the batch in hand commits, the task is handed back, the process exits 0 within 10 s; a restart completes it exactly", async () => {
     const site = world.sites[1]!;
     const body = benchPayload(MODULES, { url: site.url, token: site.token });
-    const first = await startServer(serverEnv());
-    await waitHealthy(first);
+    // Debug logs: the worker says when it takes the stop.
+    const first = await startedServer({ ...serverEnv(), LOG_LEVEL: "debug" });
     const { taskId, release, current } = await taskStuckMidway(first, store, world, site, body);
     const signalled = Date.now();
-    let code: number | null;
     try {
       first.proc.kill("SIGTERM");
       // New requests are refused while stopping.
       await until(() => fetch(`${first.base}/health`).then(() => false, () => true), 5000, "the listener to close");
+      // On Postgres the batch in hand still waits on the site's row: it goes on only once the worker knows to stop after it.
+      await until(() => logLines(first, "background runner stopping: the batch in hand commits, then its task is handed back").length === 1,
+        5000, "the worker to take the stop");
     } finally {
       await release();
     }
-    code = await exitWithin(first.proc, 10_000 - (Date.now() - signalled));
-    expect(code).toBe(0);
+    expect(await exitWithin(first.proc, 10_000 - (Date.now() - signalled))).toBe(0);
 
+    // The batch in hand committed, and no other: the task is handed back, pending, to continue where it stopped.
     const after = await taskRow(store, taskId);
-    expect({ status: after.status, lease_owner: after.lease_owner }).toEqual({ status: expect.stringMatching(/^(pending|in_progress)$/), lease_owner: null });
-    expect(after.current).toBeLessThan(MODULES);
-    // The worker's batch in hand committed before the task was handed back (on Postgres it was surely waiting on the lock).
-    if (dialect === "postgres") expect(after.current).toBeGreaterThan(current);
-    else expect(after.current).toBeGreaterThanOrEqual(current);
+    expect(after).toMatchObject({ status: "pending", lease_owner: null, attempts: 1, total: MODULES });
+    if (dialect === "postgres") expect(after.current).toBe(current + STEP);
+    else {
+      // On SQLite the stop is taken between two transactions; the one open when the test read `current` had committed by then.
+      expect(after.current).toBeGreaterThanOrEqual(current + STEP);
+      expect(after.current).toBeLessThan(MODULES);
+    }
 
     await restartCompletes(taskId, site, body);
   }, 120_000);
@@ -187,40 +216,43 @@ describe.skipIf(!postgresAvailable() || !redisAvailable())("two instances on one
   let store: Store;
   let world: SeededWorld;
   let prefix: string;
+  /** The test's own view of the shared Redis. */
+  const redis = createClient({ url: TEST_REDIS_URL });
 
   beforeAll(async () => {
     db = createTestDatabase("postgres");
     store = await db.open();
     world = await seedWorld(store, 4);
     prefix = await redisKeyPrefix(store);
+    await redis.connect();
   });
   afterAll(async () => {
     await cleanupProcesses();
     // Leave nothing of this database in the shared Redis.
-    const redis = createClient({ url: TEST_REDIS_URL });
-    redis.on("error", () => {});
-    await redis.connect();
-    try {
-      const keys: string[] = [];
-      for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
-      if (keys.length > 0) await redis.del(keys);
-      let left = 0;
-      for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) left += batch.length;
-      expect(left).toBe(0);
-    } finally {
-      await redis.close();
-    }
+    await deleteKeys(redis, prefix);
+    await redis.close();
     await db.destroy();
   });
+
+  /** Every id the job lists of this database hold: pending, and in each consumer's processing list. */
+  async function queuedIds(): Promise<string[]> {
+    const ids = await redis.lRange(`${prefix}jobs:pending`, 0, -1);
+    for await (const keys of redis.scanIterator({ MATCH: `${prefix}jobs:processing:*`, COUNT: 100 })) {
+      for (const key of keys) ids.push(...await redis.lRange(key, 0, -1));
+    }
+    return ids;
+  }
 
   test("tasks posted to alternating instances each complete exactly once, and either instance shows their status", async () => {
     expect(prefix).toMatch(/^modsync:[^:]+:$/);
     const env = { SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: "100", DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL };
-    const servers = [await startServer(env), await startServer(env)];
-    await Promise.all(servers.map((s) => waitHealthy(s)));
+    const servers = [await startedServer(env), await startedServer(env)];
 
     const bodies = world.sites.map((site, i) => benchPayload(3000, { url: site.url, token: site.token, seed: i + 1, fullSync: true }));
-    const posted = await Promise.all(world.sites.map((site, i) => postSync(servers[i % 2]!.base, world.token, site, bodies[i]!)));
+    const posted = await Promise.all(world.sites.map(async (site, i) => {
+      const res = await postSync(servers[i % 2]!.base, site.id, { token: world.token, body: bodies[i]! });
+      return { code: res.status, json: await res.json() };
+    }));
     for (const p of posted) {
       expect(p.code).toBe(202);
       expect(p.json.message).toBe("Sync of 3000 modules queued for processing");
@@ -229,9 +261,9 @@ describe.skipIf(!postgresAvailable() || !redisAvailable())("two instances on one
     // A second sync of the first site, sent to the other instance: applied after the first, never alongside.
     const site0 = world.sites[0]!;
     const second = benchPayload(2500, { url: site0.url, token: site0.token, seed: 1, fullSync: true, versionBump: 1 });
-    const secondPosted = await postSync(servers[1]!.base, world.token, site0, second);
-    expect(secondPosted.code).toBe(202);
-    const secondId: string = secondPosted.json.task_id;
+    const secondPosted = await postSync(servers[1]!.base, site0.id, { token: world.token, body: second });
+    expect(secondPosted.status).toBe(202);
+    const secondId: string = (await secondPosted.json()).task_id;
 
     let turn = 0;
     const results = [];
@@ -254,9 +286,9 @@ describe.skipIf(!postgresAvailable() || !redisAvailable())("two instances on one
     expect(storedTuples(await allSiteModules(store, site0.id))).toEqual(expectedTuples(second.modules));
     ids.push(secondId);
 
-    // Give the reapers (every 2 s) a few rounds to offer a task again: none is applied twice.
-    await Bun.sleep(4500);
+    // Each was claimed once; once its worker is done, no job list offers it again (finished tasks are never runnable).
     for (const id of ids) expect(await taskRow(store, id)).toMatchObject({ status: "completed", attempts: 1, lease_owner: null });
+    await until(async () => (await queuedIds()).length === 0, 10_000, "the job lists to let go of the finished tasks");
 
     for (const s of servers) s.proc.kill("SIGTERM");
     expect(await Promise.all(servers.map((s) => exitWithin(s.proc, 10_000)))).toEqual([0, 0]);

@@ -2,23 +2,21 @@
 // of a consumer that stopped beating go back to pending for another to take.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log";
-import { RedisConnection } from "../../src/redis/connection";
+import type { RedisConnection } from "../../src/redis/connection";
 import { RedisJobQueue } from "../../src/tasks/redis-queue";
 import { redisAvailable, TEST_REDIS_URL } from "../support/env";
+import { connectedRedis, deleteKeys } from "../support/redis";
+import { until } from "../support/until";
 
 describe.skipIf(!redisAvailable())("job list in Redis", () => {
   const prefix = `modsync:test-${crypto.randomUUID()}:`;
   let redis: RedisConnection;
 
   beforeAll(async () => {
-    redis = new RedisConnection(TEST_REDIS_URL, silentLogger);
-    redis.start();
-    for (let i = 0; i < 100 && !redis.isUp; i++) await Bun.sleep(20);
+    redis = await connectedRedis(TEST_REDIS_URL);
   });
   afterAll(async () => {
-    const keys: string[] = [];
-    for await (const batch of redis.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
-    if (keys.length > 0) await redis.client.del(keys);
+    await deleteKeys(redis.client, prefix);
     await redis.close();
   });
 
@@ -56,8 +54,10 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
     const other = new RedisJobQueue(redis, prefix, "other", silentLogger);
     await holder.push("task-3");
     expect(await holder.take(500)).toBe("task-3");
-    await Bun.sleep(50); // the heartbeat set at construction has landed
+    // The heartbeat sent at construction has landed: the holder is alive.
+    await until(async () => (await redis.client.exists(`${prefix}jobs:alive:holder`)) === 1, 5000, "the holder's heartbeat");
     expect(await other.reap()).toBe(0);
+    expect(await redis.client.lRange(`${prefix}jobs:processing:holder`, 0, -1)).toEqual(["task-3"]);
     await holder.close();
     expect(await redis.client.lRange(`${prefix}jobs:pending`, 0, -1)).toEqual(["task-3"]);
     expect(await other.take(500)).toBe("task-3");

@@ -5,7 +5,7 @@ import { SitesService } from "../../src/sites/service";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { SiteModuleRow, Store } from "../../src/store/types";
-import { seedAccounts, type SeededSite } from "../support/harness";
+import { newSite, seedAccounts, type SeededSite } from "../support/harness";
 import { until } from "../support/until";
 
 
@@ -82,16 +82,14 @@ export async function seedWorld(store: Store, siteCount: number): Promise<Seeded
   const sitesService = new SitesService(store);
   const { org, user, outsider } = await seedAccounts(new AccountsService(store));
   const sites: SeededSite[] = [];
-  for (let i = 1; i <= siteCount; i++) {
-    sites.push(await sitesService.create({ organizationId: org.id, url: `https://proc-site-${i}.example`, name: `Process Site ${i}` }));
-  }
+  for (let i = 1; i <= siteCount; i++) sites.push(await newSite(sitesService, org.id, "proc-site"));
   return { token: user.token, outsiderToken: outsider.token, orgId: org.id, sites };
 }
 
 // ---------------------------------------------------------------------------
 // Real server processes: `bun src/index.ts`, configured through the environment.
 
-export { cleanupProcesses, exitWithin, ROOT, startServer, tempDir, waitHealthy, type Server } from "../support/server-process";
+export { cleanupProcesses, exitWithin, logLines, startedServer, type Server } from "../support/server-process";
 export { until } from "../support/until";
 
 export async function getStatus(base: string, token: string, taskId: string): Promise<{ code: number; body: any }> {

@@ -2,7 +2,8 @@
 // plus popular contrib names; N modules, deterministic by seed.
 // modsync's copy of the shared gen-payload.ts: the same modules, in the same
 // order, from the same random sequence, so both servers get identical work.
-// `bun bench/payload.ts 150` prints one payload.
+// The tests build their large bodies with it; bench/ imports it from here.
+// `bun test/support/payload.ts 150` prints one payload.
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import core from "./data/drupal-core-modules.json";
 
