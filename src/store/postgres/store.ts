@@ -1,19 +1,20 @@
 // Postgres adapter through postgres-js. Admin and read paths use drizzle's
-// query builder; the sync hot path uses postgres-js tagged statements (prepared
-// once per connection) with json_to_recordset(), so a batch of rows travels in
-// one parameter: one statement per step, no per-module round trips.
+// query builder; a sync runs the shared algorithm (../sync.ts) over
+// postgres-js tagged statements (statements.ts), one transaction each.
 import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { leavesExactlyPayload, type KnownIds, type SyncCommand, type SyncOutcome } from "../../inventory";
+import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import {
-  ConflictError, NotFoundError, SiteBusyError,
+  ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
-import { PostgresModules } from "./modules";
+import { runAwaiting } from "../steps";
+import { applySync } from "../sync";
+import { PostgresStatements } from "./statements";
 import { PostgresTasks } from "./tasks";
 import * as schema from "./schema";
 
@@ -206,25 +207,7 @@ export class PostgresStore implements Store {
   }
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const info = cmd.drupalInfo;
-    return this.sql.begin(async (tx) => {
-      // The row lock serialises syncs of one site across connections and instances.
-      const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
-      if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
-      // A statement of its own, after the lock: it sees every task accepted before we got it.
-      const active = await tx`SELECT 1 FROM tasks WHERE site_id = ${cmd.siteId} AND status IN ('pending', 'in_progress') LIMIT 1`;
-      if (active.length > 0) throw new SiteBusyError(cmd.siteId);
-      const now = new Date().toISOString(); // after the lock: later syncs of this site get later times
-      const modules = new PostgresModules(tx);
-      const current = await modules.current(cmd.siteId);
-      const { plan, learned } = await modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
-      const exact = leavesExactlyPayload(current, cmd.entries, plan) && cmd.fingerprint !== null;
-      await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-               ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${now}::timestamptz),
-               sync_fingerprint = ${exact ? cmd.fingerprint : null}, sync_repeat = ${exact ? cmd.repeat : null}
-               WHERE id = ${cmd.siteId}`;
-      return { counts: plan, learned };
-    });
+    return this.sql.begin((tx) => runAwaiting(applySync(new PostgresStatements(tx), cmd, known)));
   }
 
   async databaseId(): Promise<string> {

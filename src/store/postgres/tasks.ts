@@ -2,17 +2,22 @@
 // site's row lock, as synchronous syncs do; claims are conditional UPDATEs,
 // so any number of workers on any number of instances take a task once.
 import type postgres from "postgres";
-import { decodeEntry, encodeEntry } from "../staging";
-import { completedResult, taskRecord, type TaskRow as BaseTaskRow } from "../task-rows";
-import type { AcceptedSync, EntryError, KnownIds } from "../../inventory";
+import type { AcceptedSync } from "../../inventory";
+import { taskFromRow, taskRecord, type TaskTableRow } from "../rows";
+import { encodeEntry } from "../staging";
+import { runAwaiting, type AwaitingStep } from "../steps";
+import { applyTaskBatch, claimTask, completeTask } from "../task-work";
 import type { BatchOutcome, StagedEntry, TaskRecord, TaskStore } from "../task-types";
-import { PostgresModules } from "./modules";
-
-
-type TaskRow = BaseTaskRow<boolean, Date>;
+import { PostgresStatements } from "./statements";
 
 export class PostgresTasks implements TaskStore {
   constructor(private readonly sql: postgres.Sql) {}
+
+  /** Shared steps (../task-work.ts) as one transaction. */
+  private write<T>(steps: (s: PostgresStatements) => AwaitingStep<T>): Promise<T> {
+    // (begin() types its result as if T might hold promises to unwrap; no step returns one.)
+    return this.sql.begin((tx) => runAwaiting(steps(new PostgresStatements(tx)))) as Promise<T>;
+  }
 
   async beginUpload(siteId: number): Promise<string> {
     const id = crypto.randomUUID();
@@ -54,89 +59,15 @@ export class PostgresTasks implements TaskStore {
   }
 
   async claimTask(taskId: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.sql.begin(async (tx) => {
-      const [claimed] = await tx<{ site_id: number }[]>`
-        UPDATE tasks SET status = 'in_progress', lease_owner = ${owner},
-          lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1, updated_at = clock_timestamp(),
-          site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
-        WHERE id = ${taskId} AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
-          AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
-                          AND e.status IN ('pending', 'in_progress'))
-        RETURNING site_id`;
-      if (!claimed) return false;
-      // This task will change the site's modules: no body fingerprint describes them any more.
-      await tx`UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ${claimed.site_id}`;
-      return true;
-    });
+    return this.write((s) => claimTask(s, taskId, owner, leaseMs));
   }
 
-  private async owned(tx: postgres.TransactionSql, taskId: string, owner: string): Promise<TaskRow | null> {
-    const [task] = await tx<TaskRow[]>`
-      SELECT * FROM tasks WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress' FOR UPDATE`;
-    if (!task) return null;
-    await tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`;
-    return task;
-  }
-
-  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds, batches = 1): Promise<BatchOutcome | null> {
-    return this.sql.begin(async (tx) => {
-      const task = await this.owned(tx, taskId, owner);
-      if (!task) return null;
-      const learned: KnownIds = { modules: new Map(), versions: new Map() };
-      const modules = new PostgresModules(tx);
-      let { cursor, current } = task;
-      let applied = 0;
-      for (let b = 0; b < batches; b++) {
-        const rows = await tx<{ idx: number; entry: string }[]>`
-          SELECT idx, entry FROM task_entries WHERE task_num = ${task.num} AND idx > ${cursor} AND entry IS NOT NULL
-          ORDER BY idx LIMIT ${batchSize}`;
-        if (rows.length === 0) break;
-        const entries = rows.map((r) => decodeEntry(r.entry));
-        const present = task.site_was_empty ? new Map() : await modules.currentAmong(task.site_id, entries.map((e) => e.machineName));
-        const { plan, learned: batchLearned } = await modules.apply(task.site_id, present, entries, false, new Set(), known, new Date().toISOString());
-        cursor = rows.at(-1)!.idx;
-        current += rows.length;
-        applied += rows.length;
-        // Each batch's progress is written with the batch itself.
-        await tx`
-          UPDATE tasks SET cursor = ${cursor}, current = current + ${rows.length},
-            modules_created = modules_created + ${plan.modulesCreated}, modules_updated = modules_updated + ${plan.modulesUpdated},
-            modules_unchanged = modules_unchanged + ${plan.modulesUnchanged},
-            lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', updated_at = clock_timestamp()
-          WHERE id = ${taskId}`;
-        for (const [k, v] of batchLearned.modules) learned.modules.set(k, v);
-        for (const [k, v] of batchLearned.versions) learned.versions.set(k, v);
-      }
-      return { applied, current, total: task.total, learned };
-    });
+  async applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, batches = 1): Promise<BatchOutcome | null> {
+    return this.write((s) => applyTaskBatch(s, taskId, owner, batchSize, leaseMs, batches));
   }
 
   async completeTask(taskId: string, owner: string): Promise<boolean> {
-    return this.sql.begin(async (tx) => {
-      const task = await this.owned(tx, taskId, owner);
-      if (!task) return false;
-      const now = new Date();
-      let removed = 0;
-      if (task.full_sync) {
-        // Everything the payload named stays, skipped entries included; only a failed task never gets here.
-        const result = await tx`
-          DELETE FROM site_modules WHERE site_id = ${task.site_id} AND module_id NOT IN (
-            SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_num = ${task.num})`;
-        removed = result.count;
-      }
-      await tx`
-        UPDATE sites SET name = ${task.site_name!}, core_version = ${task.core_version}, php_version = ${task.php_version},
-          ip_address = ${task.ip_address}, last_synced_at = GREATEST(last_synced_at, ${now.toISOString()}::timestamptz), sync_fingerprint = NULL, sync_repeat = NULL
-        WHERE id = ${task.site_id}`;
-      const errors = (await tx<{ error: string }[]>`
-        SELECT error FROM task_entries WHERE task_num = ${task.num} AND error IS NOT NULL ORDER BY idx`).map((r) => JSON.parse(r.error) as EntryError);
-      const result = completedResult(task, removed, errors, now);
-      await tx`
-        UPDATE tasks SET status = 'completed', modules_removed = ${removed}, result = ${JSON.stringify(result)},
-          finished_at = ${now.toISOString()}::timestamptz, updated_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = ${taskId}`;
-      return true;
-    });
+    return this.write((s) => completeTask(s, taskId, owner));
   }
 
   async failTask(taskId: string, owner: string, error: string): Promise<void> {
@@ -153,9 +84,8 @@ export class PostgresTasks implements TaskStore {
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
-    const [row] = await this.sql<TaskRow[]>`SELECT * FROM tasks WHERE id = ${taskId}`;
-    if (!row) return null;
-    return taskRecord(row, row.finished_at);
+    const [row] = await this.sql<TaskTableRow[]>`SELECT * FROM tasks WHERE id = ${taskId}`;
+    return row ? taskRecord(taskFromRow(row)) : null;
   }
 
   async runnableTaskIds(limit: number): Promise<string[]> {

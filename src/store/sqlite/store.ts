@@ -1,20 +1,22 @@
-// bun:sqlite adapter. Admin and read paths use drizzle's query builder; the
-// sync hot path uses statements compiled once: single-row ones for lookups,
-// multi-row VALUES statements in fixed-size chunks for bulk writes (batch.ts).
+// bun:sqlite adapter. Admin and read paths use drizzle's query builder; a
+// sync runs the shared algorithm (../sync.ts) over statements compiled once
+// (statements.ts), in one synchronous BEGIN IMMEDIATE transaction.
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { leavesExactlyPayload, type KnownIds, type SyncCommand, type SyncOutcome } from "../../inventory";
+import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import {
-  ConflictError, NotFoundError, SiteBusyError,
+  ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
 } from "../types";
 import { migrationsFolder } from "../migrations";
-import { SqliteModules } from "./modules";
+import { runNow } from "../steps";
+import { applySync } from "../sync";
+import { SqliteStatements } from "./statements";
 import { SqliteTasks } from "./tasks";
 import { WriteGate } from "./write-gate";
 import * as schema from "./schema";
@@ -36,7 +38,6 @@ export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   private readonly orm: BunSQLiteDatabase<typeof schema>;
   private readonly stmt;
-  private readonly modules: SqliteModules;
   readonly tasks: SqliteTasks;
   private readonly syncTx;
 
@@ -54,24 +55,18 @@ export class SqliteStore implements Store {
         `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
          FROM sites s WHERE s.id = ?1`),
       ping: raw.prepare("SELECT 1"),
-      // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
-      touchSite: raw.prepare<never, [string, string, string, string, number, string | null, string | null, number]>(
-        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
-           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ? WHERE id = ?`),
       // One atomic statement: records the sync only if the site still holds exactly this body's modules.
       // (The same bytes carry the same name and drupal_info: only the time changes.)
       touchIfRepeated: raw.prepare<{ sync_repeat: string | null }, [number, number, string]>(
         `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
            AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
          RETURNING sync_repeat`),
-      activeTask: raw.prepare<{ id: string }, [number]>(
-        "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
     };
-    this.modules = new SqliteModules(raw);
-    this.tasks = new SqliteTasks(raw, this.modules, gate);
+    const statements = new SqliteStatements(raw);
+    this.tasks = new SqliteTasks(raw, statements, gate);
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
-    this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => this.runSync(cmd, known)).immediate;
+    this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => runNow(applySync(statements, cmd, known))).immediate;
   }
 
   static open(path: string): Database {
@@ -224,18 +219,6 @@ export class SqliteStore implements Store {
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
     return this.gate.run(() => this.syncTx(cmd, known));
-  }
-
-  private runSync(cmd: SyncCommand, known?: KnownIds): SyncOutcome {
-    if (this.stmt.activeTask.get(cmd.siteId)) throw new SiteBusyError(cmd.siteId);
-    const current = this.modules.current(cmd.siteId);
-    const now = Date.now(); // inside the write lock: later syncs of this site get later times
-    const { plan, learned } = this.modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
-    const info = cmd.drupalInfo;
-    const exact = leavesExactlyPayload(current, cmd.entries, plan) && cmd.fingerprint !== null;
-    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now,
-      exact ? cmd.fingerprint : null, exact ? cmd.repeat : null, cmd.siteId);
-    return { counts: plan, learned };
   }
 
   /**
