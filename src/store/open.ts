@@ -4,10 +4,10 @@ import { SqliteStore } from "./sqlite/store";
 import { WriteGate } from "./sqlite/write-gate";
 import type { Store } from "./types";
 
-/** Opens the configured database and brings its schema up to date. */
+/** Opens the configured database; the main process's store brings its schema up to date. */
 export async function openStore(target: DatabaseTarget, options: PostgresOptions & { writeGate?: SharedArrayBuffer } = {}): Promise<Store> {
   return target.dialect === "sqlite"
-    ? new SqliteStore(target.path, new WriteGate(options.writeGate))
+    ? SqliteStore.connect(target.path, { gate: new WriteGate(options.writeGate), role: options.role })
     : PostgresStore.connect(target.url, options);
 }
 

@@ -5,6 +5,13 @@ import type { TaskStore } from "./task-types";
 
 export type Role = "admin" | "member";
 
+/**
+ * Who opens a store: the main process, which brings the schema up to date, or
+ * one of its worker threads, which finds it so and leaves the database's
+ * upkeep (Store.startUpkeep) to the main thread.
+ */
+export type StoreRole = "main" | "worker";
+
 export interface Organization { id: number; name: string }
 export interface User { id: number; email: string }
 

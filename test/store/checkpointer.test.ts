@@ -18,7 +18,7 @@ afterEach(() => {
 function openStore(): SqliteStore {
   const dir = mkdtempSync(join(tmpdir(), "modsync-wal-"));
   dirs.push(dir);
-  const store = new SqliteStore(join(dir, "modsync.db"));
+  const store = SqliteStore.connect(join(dir, "modsync.db"));
   store.raw.exec("CREATE TABLE filler (data BLOB)");
   return store;
 }
@@ -66,7 +66,7 @@ test("a thread that cannot checkpoint says so once, not every interval", async (
 });
 
 test("nothing to do for a database in memory", async () => {
-  const store = new SqliteStore(":memory:");
+  const store = SqliteStore.connect(":memory:");
   expect(WalCheckpointer.forStore(store, silentLogger)).toBeNull();
   await store.close();
 });

@@ -4,22 +4,18 @@
 import postgres from "postgres";
 import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { migrate } from "drizzle-orm/postgres-js/migrator";
 import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type User,
 } from "../types";
-import { migrationsFolder } from "../migrations";
 import { runAwaiting } from "../steps";
 import { applySync } from "../sync";
+import { migrateSchema } from "./migrate";
 import { PostgresStatements } from "./statements";
 import { PostgresTasks } from "./tasks";
 import * as schema from "./schema";
-
-/** Any fixed number: instances starting together queue on it to migrate one at a time. */
-const MIGRATION_LOCK_KEY = 7_401_133_901;
 
 /** The SQLSTATE of a Postgres error, also when drizzle wraps it in `cause`. */
 function pgCode(err: unknown): string | undefined {
@@ -31,6 +27,7 @@ function pgCode(err: unknown): string | undefined {
 
 export interface PostgresOptions {
   maxConnections?: number;
+  role?: StoreRole;
 }
 
 export class PostgresStore implements Store {
@@ -44,35 +41,20 @@ export class PostgresStore implements Store {
     this.tasks = new PostgresTasks(sql);
   }
 
+  /** Connects, and brings the schema up to date unless it connects for a worker thread. */
   static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const sql = postgres(url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
       connect_timeout: 10,
     });
-    const store = new PostgresStore(sql);
     try {
-      await store.migrate();
+      if ((options.role ?? "main") === "main") await migrateSchema(sql);
     } catch (err) {
       await sql.end({ timeout: 1 });
       throw err;
     }
-    return store;
-  }
-
-  /** Applies pending migrations under a session advisory lock: concurrent starters wait, then find nothing to do. */
-  private async migrate(): Promise<void> {
-    const conn = await this.sql.reserve();
-    try {
-      await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-      try {
-        await migrate(this.orm, { migrationsFolder: migrationsFolder("postgres") });
-      } finally {
-        await conn`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
-      }
-    } finally {
-      conn.release();
-    }
+    return new PostgresStore(sql);
   }
 
   async createOrganization(name: string): Promise<Organization> {

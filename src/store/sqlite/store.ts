@@ -6,16 +6,15 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type User,
 } from "../types";
-import { migrationsFolder } from "../migrations";
 import { runNow } from "../steps";
 import { applySync } from "../sync";
+import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
 import { SqliteTasks } from "./tasks";
 import { WriteGate } from "./write-gate";
@@ -34,6 +33,12 @@ function siteFromRow(r: typeof schema.sites.$inferSelect): SiteRecord {
   return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt) };
 }
 
+export interface SqliteOptions {
+  /** The turns of writers to this file in this process, shared with the worker threads (write-gate.ts). */
+  gate?: WriteGate;
+  role?: StoreRole;
+}
+
 export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   private readonly orm: BunSQLiteDatabase<typeof schema>;
@@ -41,13 +46,9 @@ export class SqliteStore implements Store {
   readonly tasks: SqliteTasks;
   private readonly syncTx;
 
-  /**
-   * `path` is a file path or ":memory:". Applies pending migrations. Threads
-   * writing one file pass the same `gate` (its buffer travels to workers).
-   */
-  constructor(readonly path: string, readonly gate = new WriteGate(), readonly raw = SqliteStore.open(path)) {
+  /** Compiles its statements: the schema must be up to date (connect()). */
+  private constructor(readonly path: string, readonly gate: WriteGate, readonly raw: Database) {
     this.orm = drizzle({ client: raw, schema });
-    migrate(this.orm, { migrationsFolder: migrationsFolder("sqlite") });
     this.stmt = {
       tokenUser: raw.prepare<{ user_id: number }, [string]>(
         "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
@@ -67,6 +68,20 @@ export class SqliteStore implements Store {
     // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
     // another process) never interleave, and no upgrade deadlock can occur.
     this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => runNow(applySync(statements, cmd, known))).immediate;
+  }
+
+  /**
+   * Opens `path` (a file path or ":memory:"), brings its schema up to date
+   * unless it opens for a worker thread, then compiles the store's
+   * statements. Threads writing one file pass the same `gate`.
+   */
+  static connect(path: string, { gate = new WriteGate(), role = "main" }: SqliteOptions = {}): SqliteStore {
+    const raw = SqliteStore.open(path);
+    if (role === "main") migrateSchema(raw);
+    const store = new SqliteStore(path, gate, raw);
+    // The main thread's checkpoint thread checkpoints the WAL (startUpkeep).
+    if (role === "worker") store.leaveCheckpointsToOthers();
+    return store;
   }
 
   static open(path: string): Database {
