@@ -1,7 +1,7 @@
 // Entry point of a worker thread: its own database connection and a runner,
 // applying the tasks the pool sends, one at a time.
 import { createLogger } from "../log";
-import { openStore } from "../store/open";
+import { openForWorker } from "../store/open";
 import type { Store } from "../store/types";
 import type { FromWorker, ToWorker } from "./messages";
 import { TaskRunner } from "./runner";
@@ -17,8 +17,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   try {
     switch (message.type) {
       case "init": {
-        // The main process migrated the schema, and its checkpoint thread checkpoints the WAL.
-        store = await openStore(message.database, { maxConnections: 2, writeGate: message.writeGate, role: "worker" });
+        store = await openForWorker(message.store);
         const logger = createLogger(message.logLevel);
         runner = new TaskRunner(store.tasks, { owner: message.owner, batchSize: message.batchSize, leaseMs: message.leaseMs, logger });
         reply({ type: "ready" });

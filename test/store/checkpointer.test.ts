@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger, type Logger } from "../../src/log";
+import { openForWorker } from "../../src/store/open";
 import { WalCheckpointer } from "../../src/store/sqlite/checkpointer";
 import { SqliteStore, WAL_LIMIT_PAGES } from "../../src/store/sqlite/store";
 
@@ -49,7 +50,8 @@ test("without the thread, the WAL holds every write since the start, up to the l
 
 test("with it, the WAL is copied back and restarts in every pause: its file stays a fraction of what was written", async () => {
   const store = openStore();
-  const checkpointer = WalCheckpointer.forStore(store, silentLogger, 10)!;
+  const checkpointer = store.startUpkeep(silentLogger, 10)!;
+  expect(store.raw.query("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: WAL_LIMIT_PAGES });
   expect(await write(store, 8)).toBeLessThan(4 * 2 ** 20);
   await checkpointer.close();
   expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: 32 });
@@ -65,8 +67,17 @@ test("a thread that cannot checkpoint says so once, not every interval", async (
   expect(warnings).toEqual(["WAL checkpoint failed"]);
 });
 
-test("nothing to do for a database in memory", async () => {
+test("a worker thread's connection to the file leaves checkpoints to the thread too", async () => {
+  const store = openStore();
+  const worker = await openForWorker(store.workerAccess()!) as SqliteStore;
+  expect(worker.raw.query("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: WAL_LIMIT_PAGES });
+  await worker.close();
+  await store.close();
+});
+
+test("nothing to do for a database in memory, which no worker thread can reach either", async () => {
   const store = SqliteStore.connect(":memory:");
-  expect(WalCheckpointer.forStore(store, silentLogger)).toBeNull();
+  expect(store.startUpkeep(silentLogger)).toBeNull();
+  expect(store.workerAccess()).toBeNull();
   await store.close();
 });

@@ -9,6 +9,7 @@ import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
   type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type User,
+  type WorkerStoreSpec,
 } from "../types";
 import { runAwaiting } from "../steps";
 import { applySync } from "../sync";
@@ -36,7 +37,7 @@ export class PostgresStore implements Store {
 
   readonly tasks: PostgresTasks;
 
-  private constructor(readonly sql: postgres.Sql) {
+  private constructor(readonly sql: postgres.Sql, private readonly url: string) {
     this.orm = drizzle({ client: sql, schema });
     this.tasks = new PostgresTasks(sql);
   }
@@ -54,7 +55,7 @@ export class PostgresStore implements Store {
       await sql.end({ timeout: 1 });
       throw err;
     }
-    return new PostgresStore(sql);
+    return new PostgresStore(sql, url);
   }
 
   async createOrganization(name: string): Promise<Organization> {
@@ -190,6 +191,15 @@ export class PostgresStore implements Store {
 
   async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
     return this.sql.begin((tx) => runAwaiting(applySync(new PostgresStatements(tx), cmd, known)));
+  }
+
+  workerAccess(): WorkerStoreSpec {
+    return { dialect: "postgres", url: this.url };
+  }
+
+  /** Postgres keeps itself. */
+  startUpkeep(): null {
+    return null;
   }
 
   async databaseId(): Promise<string> {

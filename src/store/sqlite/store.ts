@@ -7,13 +7,16 @@ import { dirname } from "node:path";
 import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
+import type { Logger } from "../../log";
 import {
   ConflictError, NotFoundError,
   type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type User,
+  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type Upkeep, type User,
+  type WorkerStoreSpec,
 } from "../types";
 import { runNow } from "../steps";
 import { applySync } from "../sync";
+import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
 import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
 import { SqliteTasks } from "./tasks";
@@ -79,7 +82,7 @@ export class SqliteStore implements Store {
     const raw = SqliteStore.open(path);
     if (role === "main") migrateSchema(raw);
     const store = new SqliteStore(path, gate, raw);
-    // The main thread's checkpoint thread checkpoints the WAL (startUpkeep).
+    // The main thread's checkpoint thread (startUpkeep) checkpoints the WAL.
     if (role === "worker") store.leaveCheckpointsToOthers();
     return store;
   }
@@ -246,6 +249,18 @@ export class SqliteStore implements Store {
    */
   leaveCheckpointsToOthers(): void {
     this.raw.exec(`PRAGMA wal_autocheckpoint = ${WAL_LIMIT_PAGES}`);
+  }
+
+  workerAccess(): WorkerStoreSpec | null {
+    // Every connection to ":memory:" opens a database of its own.
+    return this.path === ":memory:" ? null : { dialect: "sqlite", path: this.path, writeGate: this.gate.buffer };
+  }
+
+  /** The WAL checkpoint thread, for a file; checkpoints are left to it from then on. */
+  startUpkeep(logger: Logger, everyMs = CHECKPOINT_EVERY_MS): Upkeep | null {
+    if (this.path === ":memory:") return null;
+    this.leaveCheckpointsToOthers();
+    return new WalCheckpointer(this.path, logger, everyMs);
   }
 
   async databaseId(): Promise<string> {
