@@ -2,7 +2,7 @@
 // query builder; a sync runs the shared algorithm (../sync.ts) over
 // postgres-js tagged statements (statements.ts), one transaction each.
 import postgres from "postgres";
-import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import {
@@ -11,6 +11,8 @@ import {
   type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type User,
   type WorkerStoreSpec,
 } from "../types";
+import { SiteReads } from "../reads";
+import { siteAccessFromRow, type SiteAccessRow } from "../rows";
 import { runAwaiting } from "../steps";
 import { applySync } from "../sync";
 import { migrateSchema } from "./migrate";
@@ -34,11 +36,13 @@ export interface PostgresOptions {
 export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   private readonly orm: PostgresJsDatabase<typeof schema>;
+  private readonly reads: SiteReads;
 
   readonly tasks: PostgresTasks;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string) {
     this.orm = drizzle({ client: sql, schema });
+    this.reads = new SiteReads(this.orm, schema);
     this.tasks = new PostgresTasks(sql);
   }
 
@@ -121,60 +125,22 @@ export class PostgresStore implements Store {
   }
 
   async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
-    const [r] = await this.sql`
+    const [row] = await this.sql<SiteAccessRow[]>`
       SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
       FROM sites s WHERE s.id = ${siteId}`;
-    if (!r) return null;
-    return {
-      isMember: r.is_member === true,
-      site: {
-        id: r.id, organizationId: r.organization_id, url: r.url, normalizedUrl: r.normalized_url, name: r.name,
-        tokenHash: r.token_hash, coreVersion: r.core_version, phpVersion: r.php_version, ipAddress: r.ip_address,
-        lastSyncedAt: r.last_synced_at, createdAt: r.created_at,
-      },
-    };
-  }
-
-  private summaries() {
-    const s = schema.sites;
-    const moduleCount = this.orm.$count(schema.siteModules, eq(schema.siteModules.siteId, s.id));
-    return this.orm.select({
-      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
-      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
-      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt, moduleCount,
-    }).from(s);
+    return row ? siteAccessFromRow(row) : null;
   }
 
   async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
-    const [row] = await this.summaries().where(eq(schema.sites.id, siteId));
-    return row ? { ...row, moduleCount: Number(row.moduleCount) } : null;
+    return this.reads.siteSummary(siteId);
   }
 
   async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
-    const orgIds = this.orm.select({ id: schema.memberships.organizationId }).from(schema.memberships)
-      .where(eq(schema.memberships.userId, userId));
-    const rows = await this.summaries()
-      .where(and(inArray(schema.sites.organizationId, orgIds), query.afterId ? gt(schema.sites.id, query.afterId) : undefined))
-      .orderBy(asc(schema.sites.id)).limit(query.limit);
-    return rows.map((r) => ({ ...r, moduleCount: Number(r.moduleCount) }));
+    return this.reads.sitesForUser(userId, query);
   }
 
   async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
-    const sm = schema.siteModules;
-    return this.orm.select({
-      machineName: schema.modules.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
-      enabled: sm.enabled, version: schema.moduleVersions.version, description: sm.description, project: sm.project,
-      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
-    }).from(sm)
-      .innerJoin(schema.modules, eq(schema.modules.id, sm.moduleId))
-      .leftJoin(schema.moduleVersions, eq(schema.moduleVersions.id, sm.versionId))
-      .where(and(
-        eq(sm.siteId, siteId),
-        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
-        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
-        query.after !== undefined ? gt(schema.modules.machineName, query.after) : undefined,
-      ))
-      .orderBy(asc(schema.modules.machineName)).limit(query.limit);
+    return this.reads.siteModules(siteId, query);
   }
 
   async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {

@@ -4,7 +4,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import type { Logger } from "../../log";
@@ -14,6 +14,8 @@ import {
   type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type Upkeep, type User,
   type WorkerStoreSpec,
 } from "../types";
+import { SiteReads } from "../reads";
+import { siteAccessFromRow, type SiteAccessRow } from "../rows";
 import { runNow } from "../steps";
 import { applySync } from "../sync";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
@@ -23,17 +25,11 @@ import { SqliteTasks } from "./tasks";
 import { WriteGate } from "./write-gate";
 import * as schema from "./schema";
 
-type Row = Record<string, unknown>;
 /** WAL size (4 KiB pages, so 40 MiB) past which a connection checkpoints at commit itself. */
 export const WAL_LIMIT_PAGES = 10_000;
-const toDate = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)));
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed/.test(err.message);
-}
-
-function siteFromRow(r: typeof schema.sites.$inferSelect): SiteRecord {
-  return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt) };
 }
 
 export interface SqliteOptions {
@@ -46,16 +42,18 @@ export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   private readonly orm: BunSQLiteDatabase<typeof schema>;
   private readonly stmt;
+  private readonly reads: SiteReads;
   readonly tasks: SqliteTasks;
   private readonly syncTx;
 
   /** Compiles its statements: the schema must be up to date (connect()). */
   private constructor(readonly path: string, readonly gate: WriteGate, readonly raw: Database) {
     this.orm = drizzle({ client: raw, schema });
+    this.reads = new SiteReads(this.orm, schema);
     this.stmt = {
       tokenUser: raw.prepare<{ user_id: number }, [string]>(
         "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
-      siteAccess: raw.prepare<Row, [number, number]>(
+      siteAccess: raw.prepare<SiteAccessRow, [number, number]>(
         `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
          FROM sites s WHERE s.id = ?1`),
       ping: raw.prepare("SELECT 1"),
@@ -133,7 +131,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeApiToken(tokenHash: string): Promise<boolean> {
-    const rows = this.orm.update(schema.apiTokens).set({ revokedAt: Date.now() })
+    const rows = this.orm.update(schema.apiTokens).set({ revokedAt: new Date() })
       .where(and(eq(schema.apiTokens.tokenHash, tokenHash), isNull(schema.apiTokens.revokedAt)))
       .returning({ id: schema.apiTokens.id }).all();
     return rows.length > 0;
@@ -152,7 +150,7 @@ export class SqliteStore implements Store {
   async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {
     try {
       const [row] = this.orm.insert(schema.sites).values(input).returning().all();
-      return siteFromRow(row!);
+      return row!;
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`site with url ${input.url}`);
       if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
@@ -163,71 +161,20 @@ export class SqliteStore implements Store {
   }
 
   async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
-    const r = this.stmt.siteAccess.get(siteId, userId);
-    if (!r) return null;
-    return {
-      isMember: r.is_member === 1,
-      site: {
-        id: r.id as number,
-        organizationId: r.organization_id as number,
-        url: r.url as string,
-        normalizedUrl: r.normalized_url as string,
-        name: r.name as string,
-        tokenHash: r.token_hash as string,
-        coreVersion: r.core_version as string | null,
-        phpVersion: r.php_version as string | null,
-        ipAddress: r.ip_address as string | null,
-        lastSyncedAt: toDate(r.last_synced_at),
-        createdAt: new Date(r.created_at as number),
-      },
-    };
-  }
-
-  private summaries() {
-    const s = schema.sites;
-    const moduleCount = this.orm.$count(schema.siteModules, eq(schema.siteModules.siteId, s.id));
-    return this.orm.select({
-      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
-      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
-      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt, moduleCount,
-    }).from(s);
-  }
-
-  private static summary(r: { lastSyncedAt: number | null; createdAt: number; moduleCount: number } & Omit<SiteSummary, "lastSyncedAt" | "createdAt" | "moduleCount">): SiteSummary {
-    return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt), moduleCount: Number(r.moduleCount) };
+    const row = this.stmt.siteAccess.get(siteId, userId);
+    return row ? siteAccessFromRow(row) : null;
   }
 
   async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
-    const row = this.summaries().where(eq(schema.sites.id, siteId)).get();
-    return row ? SqliteStore.summary(row) : null;
+    return this.reads.siteSummary(siteId);
   }
 
   async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
-    const orgIds = this.orm.select({ id: schema.memberships.organizationId }).from(schema.memberships)
-      .where(eq(schema.memberships.userId, userId));
-    const rows = this.summaries()
-      .where(and(inArray(schema.sites.organizationId, orgIds), query.afterId ? gt(schema.sites.id, query.afterId) : undefined))
-      .orderBy(asc(schema.sites.id)).limit(query.limit).all();
-    return rows.map(SqliteStore.summary);
+    return this.reads.sitesForUser(userId, query);
   }
 
   async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
-    const sm = schema.siteModules;
-    const rows = this.orm.select({
-      machineName: schema.modules.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
-      enabled: sm.enabled, version: schema.moduleVersions.version, description: sm.description, project: sm.project,
-      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
-    }).from(sm)
-      .innerJoin(schema.modules, eq(schema.modules.id, sm.moduleId))
-      .leftJoin(schema.moduleVersions, eq(schema.moduleVersions.id, sm.versionId))
-      .where(and(
-        eq(sm.siteId, siteId),
-        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
-        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
-        query.after !== undefined ? gt(schema.modules.machineName, query.after) : undefined,
-      ))
-      .orderBy(asc(schema.modules.machineName)).limit(query.limit).all();
-    return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt), updatedAt: new Date(r.updatedAt) }));
+    return this.reads.siteModules(siteId, query);
   }
 
   async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
