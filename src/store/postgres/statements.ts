@@ -1,25 +1,55 @@
-// The steps of the shared write algorithms (../statements.ts) on postgres-js,
-// bound to one transaction: each step yields its query (the async driver
-// awaits it). Tagged statements are prepared once per connection; batches of
-// rows travel as one JSON parameter (json_to_recordset), so a step is one
-// round trip whatever the batch size. Steps that touch a site's modules run
-// with the site's row lock held (lockSite, ownedTask).
+// The statements of Postgres (../statements.ts) on postgres-js, on a pooled
+// connection or on one transaction's: each step yields its query (the
+// runner awaits it). Tagged statements are prepared once per connection;
+// batches of rows travel as one JSON parameter (json_to_recordset), so a
+// step is one round trip whatever the batch size. Steps that touch a site's
+// modules run with the site's row lock held (lockSite, ownedTask).
 import type postgres from "postgres";
-import type { CurrentModule, EntryError, SiteModuleState } from "../../inventory";
+import type { AcceptedSync, CurrentModule, EntryError, SiteModuleState } from "../../inventory";
 import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
-import { taskFromRow, type TaskRow, type TaskTableRow } from "../rows";
-import type { BatchProgress, ResolvedIds, SiteEnvelope, SyncStatements, TaskStatements } from "../statements";
+import { siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
+import { encodeEntry } from "../staging";
+import type { BatchProgress, ResolvedIds, SiteEnvelope, StoreStatements } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
-import { NotFoundError } from "../types";
+import type { StagedEntry } from "../task-types";
+import { NotFoundError, type SiteAccess } from "../types";
 
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
 const at = (time: Date) => time.toISOString();
 
-export class PostgresStatements implements SyncStatements<PromiseLike<unknown>>, TaskStatements<PromiseLike<unknown>> {
+export class PostgresStatements implements StoreStatements<PromiseLike<unknown>> {
   private readonly currentColumns;
 
-  constructor(private readonly tx: postgres.TransactionSql) {
+  /** `tx`: a transaction's connection, or the pool. */
+  constructor(private readonly tx: postgres.Sql | postgres.TransactionSql) {
     this.currentColumns = tx.unsafe(`${CURRENT_MODULE_COLUMNS} FROM ${CURRENT_MODULE_JOINS}`);
+  }
+
+  *userIdByToken(tokenHash: string): AwaitingStep<number | null> {
+    const [row] = yield* waitFor(this.tx<{ user_id: number }[]>`
+      SELECT user_id FROM api_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`);
+    return row?.user_id ?? null;
+  }
+
+  *siteAccess(siteId: number, userId: number): AwaitingStep<SiteAccess | null> {
+    const [row] = yield* waitFor(this.tx<SiteAccessRow[]>`
+      SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
+      FROM sites s WHERE s.id = ${siteId}`);
+    return row ? siteAccessFromRow(row) : null;
+  }
+
+  /** The UPDATE waits for any sync of this site in flight (row lock), then matches or not. */
+  *recordRepeatedSync(siteId: number, fingerprint: string, now: Date): AwaitingStep<string | null> {
+    const [row] = yield* waitFor(this.tx<{ sync_repeat: string | null }[]>`
+      UPDATE sites SET last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz)
+      WHERE id = ${siteId} AND sync_fingerprint = ${fingerprint}
+        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress'))
+      RETURNING sync_repeat`);
+    return row?.sync_repeat ?? null;
+  }
+
+  *ping(): AwaitingStep<void> {
+    yield* waitFor(this.tx`SELECT 1`);
   }
 
   *siteModules(siteId: number): AwaitingStep<Map<string, CurrentModule>> {
@@ -96,7 +126,44 @@ export class PostgresStatements implements SyncStatements<PromiseLike<unknown>>,
       WHERE id = ${siteId}`);
   }
 
-  // Task times are the database's clock_timestamp(), but for the completion time, which the result reports too.
+  // Task times are the database's clock_timestamp() (`now` unused), but for
+  // the completion time, which the result reports too.
+
+  *insertUpload(taskId: string, siteId: number): AwaitingStep<void> {
+    yield* waitFor(this.tx`INSERT INTO tasks (id, site_id, seq, status) VALUES (${taskId}, ${siteId}, 0, 'receiving')`);
+  }
+
+  /** One statement: all or none. */
+  *stage(taskId: string, entries: readonly StagedEntry[]): AwaitingStep<void> {
+    const rows = entries.map((e) => ({
+      i: e.index, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
+    }));
+    yield* waitFor(this.tx`
+      INSERT INTO task_entries (task_num, idx, machine_name, entry, error)
+      SELECT (SELECT num FROM tasks WHERE id = ${taskId}), i, n, e, r
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`);
+  }
+
+  *deleteUpload(taskId: string): AwaitingStep<void> {
+    yield* waitFor(this.tx`DELETE FROM tasks WHERE id = ${taskId} AND status = 'receiving'`);
+  }
+
+  *accept(taskId: string, sync: AcceptedSync): AwaitingStep<number> {
+    const [task] = yield* waitFor(this.tx<{ site_id: number }[]>`SELECT site_id FROM tasks WHERE id = ${taskId}`);
+    if (!task) return 0;
+    // The site's row lock orders this acceptance with the site's synchronous syncs.
+    yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`);
+    const [counted] = yield* waitFor(this.tx<{ total: number }[]>`
+      SELECT count(*)::int AS total FROM task_entries WHERE task_num = (SELECT num FROM tasks WHERE id = ${taskId}) AND entry IS NOT NULL`);
+    const total = counted!.total;
+    const info = sync.drupalInfo;
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'pending', total = ${total}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
+        core_version = ${info.coreVersion}, php_version = ${info.phpVersion}, ip_address = ${info.ipAddress},
+        seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = ${task.site_id}), updated_at = clock_timestamp()
+      WHERE id = ${taskId} AND status = 'receiving'`);
+    return total;
+  }
 
   *claim(taskId: string, owner: string, leaseMs: number): AwaitingStep<number | null> {
     const [claimed] = yield* waitFor(this.tx<{ site_id: number }[]>`
@@ -156,5 +223,37 @@ export class PostgresStatements implements SyncStatements<PromiseLike<unknown>>,
       UPDATE tasks SET status = 'completed', modules_removed = ${removed}, result = ${result},
         finished_at = ${at(now)}::timestamptz, updated_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
       WHERE id = ${taskId}`);
+  }
+
+  *markFailed(taskId: string, owner: string, error: string): AwaitingStep<void> {
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'failed', error = ${error}, finished_at = clock_timestamp(), updated_at = clock_timestamp(),
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress'`);
+  }
+
+  *release(taskId: string, owner: string): AwaitingStep<void> {
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
+      WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress'`);
+  }
+
+  *task(taskId: string): AwaitingStep<TaskRow | null> {
+    const [row] = yield* waitFor(this.tx<TaskTableRow[]>`SELECT * FROM tasks WHERE id = ${taskId}`);
+    return row ? taskFromRow(row) : null;
+  }
+
+  *runnableTaskIds(limit: number): AwaitingStep<string[]> {
+    const rows = yield* waitFor(this.tx<{ id: string }[]>`
+      SELECT id FROM tasks WHERE status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp())
+      ORDER BY created_at, seq LIMIT ${limit}`);
+    return rows.map((r) => r.id);
+  }
+
+  *purge(finishedBefore: Date, abandonedBefore: Date): AwaitingStep<number> {
+    const result = yield* waitFor(this.tx`
+      DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ${at(finishedBefore)}::timestamptz)
+        OR (status = 'receiving' AND created_at < ${at(abandonedBefore)}::timestamptz)`);
+    return result.count;
   }
 }

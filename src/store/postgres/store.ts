@@ -1,23 +1,17 @@
-// Postgres adapter through postgres-js. Admin and read paths use drizzle's
-// query builder; a sync runs the shared algorithm (../sync.ts) over
-// postgres-js tagged statements (statements.ts), one transaction each.
+// Postgres adapter through postgres-js: connecting, its admin writes
+// (drizzle's query builder). The rest of the Store is written once
+// (../sql-store.ts) over postgres-js tagged statements (statements.ts).
 import postgres from "postgres";
 import { and, eq, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import {
   ConflictError, NotFoundError,
-  type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type User,
-  type WorkerStoreSpec,
+  type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
 } from "../types";
 import { SiteReads } from "../reads";
-import { siteAccessFromRow, type SiteAccessRow } from "../rows";
-import { runAwaiting } from "../steps";
-import { applySync } from "../sync";
+import { SqlStore } from "../sql-store";
 import { migrateSchema } from "./migrate";
-import { PostgresStatements } from "./statements";
-import { PostgresTasks } from "./tasks";
+import { PostgresRunner } from "./runner";
 import * as schema from "./schema";
 
 /** The SQLSTATE of a Postgres error, also when drizzle wraps it in `cause`. */
@@ -33,17 +27,11 @@ export interface PostgresOptions {
   role?: StoreRole;
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Store {
   readonly dialect = "postgres" as const;
-  private readonly orm: PostgresJsDatabase<typeof schema>;
-  private readonly reads: SiteReads;
 
-  readonly tasks: PostgresTasks;
-
-  private constructor(readonly sql: postgres.Sql, private readonly url: string) {
-    this.orm = drizzle({ client: sql, schema });
-    this.reads = new SiteReads(this.orm, schema);
-    this.tasks = new PostgresTasks(sql);
+  private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
+    super(new PostgresRunner(sql), new SiteReads(orm, schema));
   }
 
   /** Connects, and brings the schema up to date unless it connects for a worker thread. */
@@ -59,7 +47,7 @@ export class PostgresStore implements Store {
       await sql.end({ timeout: 1 });
       throw err;
     }
-    return new PostgresStore(sql, url);
+    return new PostgresStore(sql, url, drizzle({ client: sql, schema }));
   }
 
   async createOrganization(name: string): Promise<Organization> {
@@ -100,12 +88,6 @@ export class PostgresStore implements Store {
     return rows.length > 0;
   }
 
-  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
-    const [row] = await this.sql<{ user_id: number }[]>`
-      SELECT user_id FROM api_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`;
-    return row?.user_id ?? null;
-  }
-
   async isMember(userId: number, organizationId: number): Promise<boolean> {
     const [row] = await this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId)));
@@ -124,41 +106,6 @@ export class PostgresStore implements Store {
     }
   }
 
-  async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
-    const [row] = await this.sql<SiteAccessRow[]>`
-      SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
-      FROM sites s WHERE s.id = ${siteId}`;
-    return row ? siteAccessFromRow(row) : null;
-  }
-
-  async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
-    return this.reads.siteSummary(siteId);
-  }
-
-  async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
-    return this.reads.sitesForUser(userId, query);
-  }
-
-  async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
-    return this.reads.siteModules(siteId, query);
-  }
-
-  async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
-    // One round trip: the UPDATE waits for any sync of this site in flight
-    // (row lock), then matches only if the site still holds exactly the
-    // modules of the body with this fingerprint.
-    const [row] = await this.sql<{ sync_repeat: string | null }[]>`
-      UPDATE sites SET last_synced_at = GREATEST(last_synced_at, ${new Date().toISOString()}::timestamptz)
-      WHERE id = ${siteId} AND sync_fingerprint = ${fingerprint}
-        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress'))
-      RETURNING sync_repeat`;
-    return row?.sync_repeat ?? null;
-  }
-
-  async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    return this.sql.begin((tx) => runAwaiting(applySync(new PostgresStatements(tx), cmd, known)));
-  }
-
   workerAccess(): WorkerStoreSpec {
     return { dialect: "postgres", url: this.url };
   }
@@ -172,10 +119,6 @@ export class PostgresStore implements Store {
     await this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing();
     const [row] = await this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id"));
     return row!.value;
-  }
-
-  async ping(): Promise<void> {
-    await this.sql`SELECT 1`;
   }
 
   async close(): Promise<void> {

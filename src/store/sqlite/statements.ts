@@ -1,22 +1,36 @@
-// The steps of the shared write algorithms (../statements.ts) on bun:sqlite:
-// statements compiled once, single-row ones for lookups and multi-row VALUES
-// statements in fixed-size chunks for bulk writes (batch.ts). Every step runs
-// at once and never yields, so an algorithm runs whole inside one
-// synchronous BEGIN IMMEDIATE transaction.
+// The statements of SQLite (../statements.ts) on bun:sqlite, compiled once:
+// single-row ones for lookups, multi-row VALUES statements in fixed-size
+// chunks for bulk writes (batch.ts). Every step runs at once and never
+// yields, so a write algorithm runs whole inside one synchronous BEGIN
+// IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
 import type { Database } from "bun:sqlite";
-import type { CurrentModule, EntryError, SiteModuleState } from "../../inventory";
+import type { AcceptedSync, CurrentModule, EntryError, SiteModuleState } from "../../inventory";
 import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
-import { taskFromRow, type TaskRow, type TaskTableRow } from "../rows";
-import type { BatchProgress, ResolvedIds, SiteEnvelope, SyncStatements, TaskStatements } from "../statements";
+import { siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
+import { encodeEntry } from "../staging";
+import type { BatchProgress, ResolvedIds, SiteEnvelope, StoreStatements } from "../statements";
 import type { NowStep } from "../steps";
+import type { SiteAccess } from "../types";
+import type { StagedEntry } from "../task-types";
 import { BatchStatement } from "./batch";
 
-export class SqliteStatements implements SyncStatements<never>, TaskStatements<never> {
+export class SqliteStatements implements StoreStatements<never> {
   private readonly one;
   private readonly many;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.one = {
+      userIdByToken: db.prepare<{ user_id: number }, [string]>(
+        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
+      siteAccess: db.prepare<SiteAccessRow, [number, number]>(
+        `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
+         FROM sites s WHERE s.id = ?1`),
+      // (The same bytes carry the same name and drupal_info: only the time changes.)
+      recordRepeatedSync: db.prepare<{ sync_repeat: string | null }, [number, number, string]>(
+        `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
+           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
+         RETURNING sync_repeat`),
+      ping: db.prepare("SELECT 1"),
       siteModules: db.prepare<unknown, [number]>(`SELECT ${CURRENT_MODULE_COLUMNS} FROM ${CURRENT_MODULE_JOINS} WHERE sm.site_id = ?`),
       unfinishedTask: db.prepare<{ id: string }, [number]>(
         "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
@@ -46,6 +60,30 @@ export class SqliteStatements implements SyncStatements<never>, TaskStatements<n
       markCompleted: db.prepare<never, [number, string, number, number, string]>(
         `UPDATE tasks SET status = 'completed', modules_removed = ?, result = ?, finished_at = ?, updated_at = ?,
            lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`),
+      insertUpload: db.prepare<never, [string, number]>("INSERT INTO tasks (id, site_id, seq, status) VALUES (?, ?, 0, 'receiving')"),
+      // The internal key staging rows use.
+      taskNum: db.prepare<{ num: number }, [string]>("SELECT num FROM tasks WHERE id = ?"),
+      deleteUpload: db.prepare<never, [string]>("DELETE FROM tasks WHERE id = ? AND status = 'receiving'"),
+      countStaged: db.prepare<{ total: number }, [number]>(
+        "SELECT count(*) AS total FROM task_entries WHERE task_num = ? AND entry IS NOT NULL"),
+      accept: db.prepare<never, [number, number, string, string, string, string, number, string]>(
+        `UPDATE tasks SET status = 'pending', total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = tasks.site_id),
+           updated_at = ?
+         WHERE id = ? AND status = 'receiving'`),
+      markFailed: db.prepare<never, [string, number, number, string, string]>(
+        `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+         WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`),
+      release: db.prepare<never, [number, string, string]>(
+        `UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`),
+      task: db.prepare<TaskTableRow, [string]>("SELECT * FROM tasks WHERE id = ?"),
+      runnableTaskIds: db.prepare<{ id: string }, [number, number]>(
+        `SELECT id FROM tasks WHERE status = 'pending' OR (status = 'in_progress' AND lease_expires_at < ?)
+         ORDER BY created_at, seq LIMIT ?`),
+      purge: db.prepare<never, [number, number]>(
+        `DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ?)
+           OR (status = 'receiving' AND created_at < ?)`),
     };
     this.many = {
       // CROSS JOIN fixes the loop order: from the names, to their modules, to this site's rows.
@@ -74,7 +112,26 @@ export class SqliteStatements implements SyncStatements<never>, TaskStatements<n
            updated_at = excluded.updated_at`),
       remove: new BatchStatement(db, 1, (values) =>
         `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
+      stage: new BatchStatement(db, 5, (values) =>
+        `INSERT INTO task_entries (task_num, idx, machine_name, entry, error) VALUES ${values}`),
     };
+  }
+
+  *userIdByToken(tokenHash: string): NowStep<number | null> {
+    return this.one.userIdByToken.get(tokenHash)?.user_id ?? null;
+  }
+
+  *siteAccess(siteId: number, userId: number): NowStep<SiteAccess | null> {
+    const row = this.one.siteAccess.get(siteId, userId);
+    return row ? siteAccessFromRow(row) : null;
+  }
+
+  *recordRepeatedSync(siteId: number, fingerprint: string, now: Date): NowStep<string | null> {
+    return this.one.recordRepeatedSync.get(now.getTime(), siteId, fingerprint)?.sync_repeat ?? null;
+  }
+
+  *ping(): NowStep<void> {
+    this.one.ping.get();
   }
 
   *siteModules(siteId: number): NowStep<Map<string, CurrentModule>> {
@@ -157,5 +214,54 @@ export class SqliteStatements implements SyncStatements<never>, TaskStatements<n
   *markCompleted(taskId: string, removed: number, result: string, now: Date): NowStep<void> {
     const ms = now.getTime();
     this.one.markCompleted.run(removed, result, ms, ms, taskId);
+  }
+
+  *insertUpload(taskId: string, siteId: number): NowStep<void> {
+    this.one.insertUpload.run(taskId, siteId);
+  }
+
+  /** The internal key staging rows use; -1 (matching nothing) for an unknown task. */
+  private taskNum(taskId: string): number {
+    return this.one.taskNum.get(taskId)?.num ?? -1;
+  }
+
+  *stage(taskId: string, entries: readonly StagedEntry[]): NowStep<void> {
+    const num = this.taskNum(taskId);
+    const rows = entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
+    // Several chunks, one transaction: all or none.
+    this.db.transaction(() => this.many.stage.run(rows)).immediate();
+  }
+
+  *deleteUpload(taskId: string): NowStep<void> {
+    this.one.deleteUpload.run(taskId);
+  }
+
+  *accept(taskId: string, sync: AcceptedSync, now: Date): NowStep<number> {
+    const { total } = this.one.countStaged.get(this.taskNum(taskId))!;
+    const info = sync.drupalInfo;
+    this.one.accept.run(total, sync.fullSync ? 1 : 0, sync.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now.getTime(), taskId);
+    return total;
+  }
+
+  *markFailed(taskId: string, owner: string, error: string, now: Date): NowStep<void> {
+    const ms = now.getTime();
+    this.one.markFailed.run(error, ms, ms, taskId, owner);
+  }
+
+  *release(taskId: string, owner: string, now: Date): NowStep<void> {
+    this.one.release.run(now.getTime(), taskId, owner);
+  }
+
+  *task(taskId: string): NowStep<TaskRow | null> {
+    const row = this.one.task.get(taskId);
+    return row ? taskFromRow(row) : null;
+  }
+
+  *runnableTaskIds(limit: number, now: Date): NowStep<string[]> {
+    return this.one.runnableTaskIds.all(now.getTime(), limit).map((r) => r.id);
+  }
+
+  *purge(finishedBefore: Date, abandonedBefore: Date): NowStep<number> {
+    return this.one.purge.run(finishedBefore.getTime(), abandonedBefore.getTime()).changes;
   }
 }

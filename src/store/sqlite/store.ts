@@ -1,27 +1,23 @@
-// bun:sqlite adapter. Admin and read paths use drizzle's query builder; a
-// sync runs the shared algorithm (../sync.ts) over statements compiled once
-// (statements.ts), in one synchronous BEGIN IMMEDIATE transaction.
+// bun:sqlite adapter: opening the file, its admin writes (drizzle's query
+// builder) and its upkeep. The rest of the Store is written once
+// (../sql-store.ts) over statements compiled once (statements.ts), run
+// synchronously (runner.ts).
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { and, eq, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import type { KnownIds, SyncCommand, SyncOutcome } from "../../inventory";
 import type { Logger } from "../../log";
 import {
   ConflictError, NotFoundError,
-  type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type StoreRole, type Upkeep, type User,
-  type WorkerStoreSpec,
+  type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
 } from "../types";
 import { SiteReads } from "../reads";
-import { siteAccessFromRow, type SiteAccessRow } from "../rows";
-import { runNow } from "../steps";
-import { applySync } from "../sync";
+import { SqlStore } from "../sql-store";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
 import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
-import { SqliteTasks } from "./tasks";
+import { SqliteRunner } from "./runner";
 import { WriteGate } from "./write-gate";
 import * as schema from "./schema";
 
@@ -38,37 +34,14 @@ export interface SqliteOptions {
   role?: StoreRole;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqlStore<never> implements Store {
   readonly dialect = "sqlite" as const;
-  private readonly orm: BunSQLiteDatabase<typeof schema>;
-  private readonly stmt;
-  private readonly reads: SiteReads;
-  readonly tasks: SqliteTasks;
-  private readonly syncTx;
 
   /** Compiles its statements: the schema must be up to date (connect()). */
-  private constructor(readonly path: string, readonly gate: WriteGate, readonly raw: Database) {
-    this.orm = drizzle({ client: raw, schema });
-    this.reads = new SiteReads(this.orm, schema);
-    this.stmt = {
-      tokenUser: raw.prepare<{ user_id: number }, [string]>(
-        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
-      siteAccess: raw.prepare<SiteAccessRow, [number, number]>(
-        `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
-         FROM sites s WHERE s.id = ?1`),
-      ping: raw.prepare("SELECT 1"),
-      // One atomic statement: records the sync only if the site still holds exactly this body's modules.
-      // (The same bytes carry the same name and drupal_info: only the time changes.)
-      touchIfRepeated: raw.prepare<{ sync_repeat: string | null }, [number, number, string]>(
-        `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
-           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
-         RETURNING sync_repeat`),
-    };
-    const statements = new SqliteStatements(raw);
-    this.tasks = new SqliteTasks(raw, statements, gate);
-    // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
-    // another process) never interleave, and no upgrade deadlock can occur.
-    this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => runNow(applySync(statements, cmd, known))).immediate;
+  private constructor(
+    readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
+  ) {
+    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema));
   }
 
   /**
@@ -79,7 +52,7 @@ export class SqliteStore implements Store {
   static connect(path: string, { gate = new WriteGate(), role = "main" }: SqliteOptions = {}): SqliteStore {
     const raw = SqliteStore.open(path);
     if (role === "main") migrateSchema(raw);
-    const store = new SqliteStore(path, gate, raw);
+    const store = new SqliteStore(path, gate, raw, drizzle({ client: raw, schema }));
     // The main thread's checkpoint thread (startUpkeep) checkpoints the WAL.
     if (role === "worker") store.leaveCheckpointsToOthers();
     return store;
@@ -137,10 +110,6 @@ export class SqliteStore implements Store {
     return rows.length > 0;
   }
 
-  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
-    return this.stmt.tokenUser.get(tokenHash)?.user_id ?? null;
-  }
-
   async isMember(userId: number, organizationId: number): Promise<boolean> {
     const row = this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId))).get();
@@ -158,32 +127,6 @@ export class SqliteStore implements Store {
       }
       throw err;
     }
-  }
-
-  async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
-    const row = this.stmt.siteAccess.get(siteId, userId);
-    return row ? siteAccessFromRow(row) : null;
-  }
-
-  async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
-    return this.reads.siteSummary(siteId);
-  }
-
-  async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
-    return this.reads.sitesForUser(userId, query);
-  }
-
-  async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
-    return this.reads.siteModules(siteId, query);
-  }
-
-  async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
-    const row = await this.gate.run(() => this.stmt.touchIfRepeated.get(Date.now(), siteId, fingerprint));
-    return row?.sync_repeat ?? null;
-  }
-
-  async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    return this.gate.run(() => this.syncTx(cmd, known));
   }
 
   /**
@@ -213,10 +156,6 @@ export class SqliteStore implements Store {
   async databaseId(): Promise<string> {
     this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing().run();
     return this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id")).get()!.value;
-  }
-
-  async ping(): Promise<void> {
-    this.stmt.ping.get();
   }
 
   async close(): Promise<void> {
