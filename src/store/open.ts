@@ -1,3 +1,5 @@
+// Opening a store: the configured database, in the main process; or, in a
+// worker thread, the main process's database as its store describes it.
 import type { DatabaseTarget } from "../config";
 import { PostgresStore } from "./postgres/store";
 import { SqliteStore } from "./sqlite/store";
