@@ -6,7 +6,6 @@ import type { Config } from "./config";
 import { createLogger } from "./log";
 import { RedisConnection } from "./redis/connection";
 import { openStore } from "./store/open";
-import { WalCheckpointer } from "./store/sqlite/checkpointer";
 import { createJobQueue } from "./tasks/jobs";
 import { TaskMaintenance } from "./tasks/maintenance";
 import { TaskPool } from "./tasks/pool";
@@ -17,7 +16,7 @@ export async function start(config: Config): Promise<void> {
     logger.error("cannot open the database", { dialect: config.database.dialect, error: err instanceof Error ? err.message : String(err) });
     process.exit(1);
   });
-  const checkpointer = WalCheckpointer.forStore(store, logger);
+  const upkeep = store.startUpkeep(logger);
   let redis: RedisConnection | null = null;
   if (config.redisUrl) {
     redis = new RedisConnection(config.redisUrl, logger);
@@ -49,7 +48,7 @@ export async function start(config: Config): Promise<void> {
     await pool.stop();
     await queue.close();
     await redis?.close();
-    await checkpointer?.close();
+    await upkeep?.close();
     await store.close();
     clearTimeout(forced);
     process.exit(0);

@@ -16,6 +16,8 @@ export interface AcceptedSync {
   siteName: string;
   drupalInfo: DrupalInfo;
   fullSync: boolean;
+  /** Entries the payload skipped (the result lists the first REPORTED_ERRORS). */
+  errorsTotal: number;
 }
 
 /** What a sync of a body reports when the body comes again unchanged. */
@@ -26,7 +28,7 @@ export interface RepeatSummary {
 }
 
 /** A validated sync, applied in one transaction. */
-export interface SyncCommand extends AcceptedSync {
+export interface SyncCommand extends Omit<AcceptedSync, "errorsTotal"> {
   siteId: number;
   entries: SiteModuleState[];
   /** machine_names whose entries were skipped as invalid: never removed by a full sync. */

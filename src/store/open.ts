@@ -1,17 +1,22 @@
+// Opening a store: the configured database, in the main process; or, in a
+// worker thread, the main process's database as its store describes it.
 import type { DatabaseTarget } from "../config";
-import { PostgresStore, type PostgresOptions } from "./postgres/store";
+import { PostgresStore } from "./postgres/store";
 import { SqliteStore } from "./sqlite/store";
 import { WriteGate } from "./sqlite/write-gate";
-import type { Store } from "./types";
+import type { Store, WorkerStoreSpec } from "./types";
+
+/** A worker thread applies one task at a time: a statement in flight, and one to spare. */
+const WORKER_CONNECTIONS = 2;
 
 /** Opens the configured database and brings its schema up to date. */
-export async function openStore(target: DatabaseTarget, options: PostgresOptions & { writeGate?: SharedArrayBuffer } = {}): Promise<Store> {
-  return target.dialect === "sqlite"
-    ? new SqliteStore(target.path, new WriteGate(options.writeGate))
-    : PostgresStore.connect(target.url, options);
+export async function openStore(target: DatabaseTarget): Promise<Store> {
+  return target.dialect === "sqlite" ? SqliteStore.connect(target.path) : PostgresStore.connect(target.url);
 }
 
-/** What a worker thread needs to share this store's database fairly (SQLite's write gate). */
-export function sharedWith(store: Store): SharedArrayBuffer | undefined {
-  return store instanceof SqliteStore ? store.gate.buffer : undefined;
+/** Opens, in a worker thread, the database of the main thread's store (Store.workerAccess). */
+export async function openForWorker(spec: WorkerStoreSpec): Promise<Store> {
+  return spec.dialect === "sqlite"
+    ? SqliteStore.connect(spec.path, { gate: new WriteGate(spec.writeGate), role: "worker" })
+    : PostgresStore.connect(spec.url, { maxConnections: WORKER_CONNECTIONS, role: "worker" });
 }

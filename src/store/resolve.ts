@@ -2,8 +2,9 @@
 // cache already knows are used as they are; the adapter fetches (or creates)
 // only the rest, in bulk, and what it fetched is reported back for caching.
 import { versionKey, type KnownIds, type SiteModuleState } from "../inventory";
+import type { ResolvedIds } from "./statements";
 
-export class IdResolution {
+export class IdResolution implements ResolvedIds {
   private readonly modules = new Map<string, number>();
   private readonly versions = new Map<string, number>();
   readonly learned: KnownIds = { modules: new Map(), versions: new Map() };

@@ -1,6 +1,6 @@
 // The storage port of background syncs: staging while the body streams in,
 // then claimed, applied batch by batch, and finished by workers.
-import type { AcceptedSync, Judgement, KnownIds, SyncCounts } from "../inventory";
+import type { AcceptedSync, Judgement, SyncCounts } from "../inventory";
 
 export type TaskStatus = "receiving" | "pending" | "in_progress" | "completed" | "failed";
 
@@ -28,7 +28,6 @@ export interface BatchOutcome {
   applied: number;
   current: number;
   total: number;
-  learned: KnownIds;
 }
 
 export interface TaskStore {
@@ -50,7 +49,7 @@ export interface TaskStore {
    * Applies up to `batches` batches of `batchSize` staged entries, each with
    * the task's progress, in one transaction; null if the lease was lost.
    */
-  applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, known?: KnownIds, batches?: number): Promise<BatchOutcome | null>;
+  applyTaskBatch(taskId: string, owner: string, batchSize: number, leaseMs: number, batches?: number): Promise<BatchOutcome | null>;
   /** Full-sync removal, the site's drupal_info and the result, in one transaction with the completion. */
   completeTask(taskId: string, owner: string): Promise<boolean>;
   failTask(taskId: string, owner: string, error: string): Promise<void>;

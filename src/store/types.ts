@@ -1,9 +1,31 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
 import type { KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
+import type { Logger } from "../log";
 import type { TaskStore } from "./task-types";
 
 export type Role = "admin" | "member";
+
+/**
+ * Who opens a store: the main process, which brings the schema up to date, or
+ * one of its worker threads, which finds it so and leaves the database's
+ * upkeep (Store.startUpkeep) to the main thread.
+ */
+export type StoreRole = "main" | "worker";
+
+/**
+ * What a worker thread opens (openForWorker) to share a store's database:
+ * plain data, posted to the thread. SQLite's carries the write gate's memory,
+ * so that the threads take turns at the file's write lock.
+ */
+export type WorkerStoreSpec =
+  | { dialect: "sqlite"; path: string; writeGate: SharedArrayBuffer }
+  | { dialect: "postgres"; url: string };
+
+/** Background work a store runs while the server does; closed at shutdown, before the store. */
+export interface Upkeep {
+  close(): Promise<void>;
+}
 
 export interface Organization { id: number; name: string }
 export interface User { id: number; email: string }
@@ -113,6 +135,14 @@ export interface Store {
    * Redis carry it, so a database that is replaced never meets stale ids.
    */
   databaseId(): Promise<string>;
+
+  /** How a worker thread shares this database; null when no other thread can reach it (an in-memory SQLite database). */
+  workerAccess(): WorkerStoreSpec | null;
+  /**
+   * Starts the upkeep the database needs from the process that serves it
+   * (SQLite: the WAL checkpoint thread); null when it needs none.
+   */
+  startUpkeep(logger: Logger): Upkeep | null;
 
   /** Throws when the database does not answer. */
   ping(): Promise<void>;

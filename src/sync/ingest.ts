@@ -211,6 +211,7 @@ export class Ingestion {
       siteName: payload.site.name,
       drupalInfo: { coreVersion: payload.drupal_info.core_version, phpVersion: payload.drupal_info.php_version, ipAddress: payload.drupal_info.ip_address },
       fullSync: payload.full_sync === true,
+      errorsTotal: intake.errorsTotal,
     });
     await this.queue.push(taskId);
     return { kind: "accepted", taskId, total };

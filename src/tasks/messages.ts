@@ -1,12 +1,12 @@
 // Messages between the pool (main thread) and its worker threads.
-import type { DatabaseTarget, LogLevel } from "../config";
+import type { LogLevel } from "../config";
+import type { WorkerStoreSpec } from "../store/types";
 import type { RunOutcome } from "./runner";
 
 export interface WorkerInit {
   type: "init";
-  database: DatabaseTarget;
-  /** SQLite's write gate, shared with the main thread. */
-  writeGate?: SharedArrayBuffer;
+  /** The main thread's store, as a worker opens it (Store.workerAccess). */
+  store: WorkerStoreSpec;
   owner: string;
   batchSize: number;
   leaseMs: number;

@@ -1,10 +1,10 @@
 // The pool of worker threads applying background syncs. Each slot takes a
 // task id from the job list, hands it to its thread, and waits for the
-// outcome. A database the threads cannot share (sqlite::memory:) runs the
-// same runner on the main thread instead.
+// outcome. A database no other thread can reach (the store has no
+// workerAccess, e.g. an in-memory one) runs the same runner on the main
+// thread instead.
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import { sharedWith } from "../store/open";
 import type { Store } from "../store/types";
 import { closeThread } from "../threads";
 import type { FromWorker, ToWorker } from "./messages";
@@ -97,13 +97,12 @@ export class TaskPool {
     const { config, store, queue, logger, instanceId } = this.options;
     this.running = true;
     const leaseMs = config.taskLeaseSeconds * 1000;
-    const shareable = !(config.database.dialect === "sqlite" && config.database.path === ":memory:");
+    const access = store.workerAccess();
     for (let i = 0; i < config.workers; i++) {
       const owner = `${instanceId}/${i}`;
-      const slot = shareable
+      const slot = access
         ? new ThreadSlot({
-          type: "init", database: config.database, writeGate: sharedWith(store), owner,
-          batchSize: config.batchSize, leaseMs, logLevel: config.logLevel,
+          type: "init", store: access, owner, batchSize: config.batchSize, leaseMs, logLevel: config.logLevel,
         }, logger)
         : new InlineSlot(new TaskRunner(store.tasks, { owner, batchSize: config.batchSize, leaseMs, logger }));
       this.slots.push(slot);

@@ -47,7 +47,7 @@ export class TaskRunner {
         await this.tasks.releaseTask(taskId, owner);
         return "released";
       }
-      const batch = await this.attempt(taskId, progress, () => this.tasks.applyTaskBatch(taskId, owner, batchSize, leaseMs, undefined, BATCHES_PER_COMMIT));
+      const batch = await this.attempt(taskId, progress, () => this.tasks.applyTaskBatch(taskId, owner, batchSize, leaseMs, BATCHES_PER_COMMIT));
       if (batch === "failed") return "failed";
       if (batch === null) return "lost"; // the lease lapsed and another worker took the task
       progress = batch;

@@ -1,8 +1,7 @@
 // Entry point of a worker thread: its own database connection and a runner,
 // applying the tasks the pool sends, one at a time.
 import { createLogger } from "../log";
-import { openStore } from "../store/open";
-import { SqliteStore } from "../store/sqlite/store";
+import { openForWorker } from "../store/open";
 import type { Store } from "../store/types";
 import type { FromWorker, ToWorker } from "./messages";
 import { TaskRunner } from "./runner";
@@ -18,11 +17,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   try {
     switch (message.type) {
       case "init": {
-        store = await openStore(message.database, { maxConnections: 2, writeGate: message.writeGate });
+        store = await openForWorker(message.store);
         const logger = createLogger(message.logLevel);
         runner = new TaskRunner(store.tasks, { owner: message.owner, batchSize: message.batchSize, leaseMs: message.leaseMs, logger });
-        // The process's checkpoint thread checkpoints the WAL (store/sqlite/checkpointer.ts).
-        if (store instanceof SqliteStore) store.leaveCheckpointsToOthers();
         reply({ type: "ready" });
         break;
       }

@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { silentLogger, type Logger } from "../../src/log";
+import { openForWorker } from "../../src/store/open";
 import { WalCheckpointer } from "../../src/store/sqlite/checkpointer";
 import { SqliteStore, WAL_LIMIT_PAGES } from "../../src/store/sqlite/store";
 import { until } from "../support/until";
@@ -19,7 +20,7 @@ afterEach(() => {
 function openStore(): SqliteStore {
   const dir = mkdtempSync(join(tmpdir(), "modsync-wal-"));
   dirs.push(dir);
-  const store = new SqliteStore(join(dir, "modsync.db"));
+  const store = SqliteStore.connect(join(dir, "modsync.db"));
   store.raw.exec("CREATE TABLE filler (data BLOB)");
   return store;
 }
@@ -76,7 +77,8 @@ test("without the thread, the WAL holds every write since the start, up to the l
 
 test("with it, the WAL is copied back after every write and starts over: its file stays the size of one write", async () => {
   const store = openStore();
-  const checkpointer = WalCheckpointer.forStore(store, silentLogger, 10)!;
+  const checkpointer = store.startUpkeep(silentLogger, 10)!;
+  expect(store.raw.query("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: WAL_LIMIT_PAGES });
   expect(await write(store, 8, true)).toBeLessThan(2 ** 20);
   await checkpointer.close();
   expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: 32 });
@@ -96,7 +98,7 @@ test("a thread that cannot checkpoint says so once, not every interval, and once
     expect(warnings).toEqual(["WAL checkpoint failed"]);
     // The database appears: the thread, still trying, says so once.
     mkdirSync(dir);
-    new SqliteStore(join(dir, "modsync.db")).raw.close();
+    SqliteStore.connect(join(dir, "modsync.db")).raw.close();
     await until(() => warnings.length > 1, 5000, "the recovery to be reported");
     expect(warnings).toEqual(["WAL checkpoint failed", "WAL checkpoints work again"]);
   } finally {
@@ -104,8 +106,17 @@ test("a thread that cannot checkpoint says so once, not every interval, and once
   }
 });
 
-test("nothing to do for a database in memory", async () => {
-  const store = new SqliteStore(":memory:");
-  expect(WalCheckpointer.forStore(store, silentLogger)).toBeNull();
+test("a worker thread's connection to the file leaves checkpoints to the thread too", async () => {
+  const store = openStore();
+  const worker = await openForWorker(store.workerAccess()!) as SqliteStore;
+  expect(worker.raw.query("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: WAL_LIMIT_PAGES });
+  await worker.close();
+  await store.close();
+});
+
+test("nothing to do for a database in memory, which no worker thread can reach either", async () => {
+  const store = SqliteStore.connect(":memory:");
+  expect(store.startUpkeep(silentLogger)).toBeNull();
+  expect(store.workerAccess()).toBeNull();
   await store.close();
 });

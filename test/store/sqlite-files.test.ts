@@ -25,14 +25,14 @@ const modes = (path: string) => Object.fromEntries(["", "-wal", "-shm"].map((suf
 
 test("a new database, its -wal and its -shm are 0600 after a write, and again when reopened later", async () => {
   const path = join(dir, "new", "modsync.db");
-  let store = new SqliteStore(path);
+  let store = SqliteStore.connect(path);
   await store.createOrganization("Private Org");
   expect(modes(path)).toEqual({ "modsync.db": "600", "modsync.db-wal": "600", "modsync.db-shm": "600" });
   await store.close();
 
   // The last connection's close removes -wal and -shm: the next start creates them again.
   expect(existsSync(`${path}-wal`)).toBe(false);
-  store = new SqliteStore(path);
+  store = SqliteStore.connect(path);
   await store.createOrganization("Second Org");
   expect(modes(path)).toEqual({ "modsync.db": "600", "modsync.db-wal": "600", "modsync.db-shm": "600" });
   await store.close();
@@ -42,7 +42,7 @@ test("an existing database file keeps its mode", async () => {
   const path = join(dir, "existing.db");
   writeFileSync(path, "");
   chmodSync(path, 0o640);
-  const store = new SqliteStore(path);
+  const store = SqliteStore.connect(path);
   await store.createOrganization("Org");
   expect(modeOf(path).toString(8)).toBe("640");
   await store.close();

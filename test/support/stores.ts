@@ -32,7 +32,7 @@ export function createTestDatabase(dialect: Dialect): TestDatabase {
       dialect,
       url: `sqlite:${path}`,
       async open() {
-        const store = new SqliteStore(path);
+        const store = SqliteStore.connect(path);
         opened.push(store);
         return store;
       },

@@ -392,7 +392,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     });
     const tasks = h.store.tasks;
     const accept = (id: string) => tasks.acceptUpload(id, {
-      siteName: site.name, drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: "10.0.0.1" }, fullSync: false,
+      siteName: site.name, drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: "10.0.0.1" }, fullSync: false, errorsTotal: 0,
     });
     async function make(kind: "completed" | "failed" | "pending" | "receiving"): Promise<string> {
       const id = await tasks.beginUpload(site.id);

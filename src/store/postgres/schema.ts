@@ -128,6 +128,8 @@ export const tasks = pgTable("tasks", {
   updated: integer("modules_updated").notNull().default(0),
   unchanged: integer("modules_unchanged").notNull().default(0),
   removed: integer("modules_removed").notNull().default(0),
+  /** Entries the payload skipped, all of them: only the first REPORTED_ERRORS are staged with their error. */
+  errorsTotal: integer("errors_total").notNull().default(0),
   result: text("result"),
   error: text("error"),
   attempts: integer("attempts").notNull().default(0),

@@ -1,24 +1,18 @@
-// Postgres adapter through postgres-js. Admin and read paths use drizzle's
-// query builder; the sync hot path uses postgres-js tagged statements (prepared
-// once per connection) with json_to_recordset(), so a batch of rows travels in
-// one parameter: one statement per step, no per-module round trips.
+// Postgres adapter through postgres-js: connecting, its admin writes
+// (drizzle's query builder). The rest of the Store is written once
+// (../sql-store.ts) over postgres-js tagged statements (statements.ts).
 import postgres from "postgres";
-import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { leavesExactlyPayload, type KnownIds, type SyncCommand, type SyncOutcome } from "../../inventory";
 import {
-  ConflictError, NotFoundError, SiteBusyError,
-  type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
+  ConflictError, NotFoundError,
+  type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
 } from "../types";
-import { migrationsFolder } from "../migrations";
-import { PostgresModules } from "./modules";
-import { PostgresTasks } from "./tasks";
+import { SiteReads } from "../reads";
+import { SqlStore } from "../sql-store";
+import { migrateSchema } from "./migrate";
+import { PostgresRunner } from "./runner";
 import * as schema from "./schema";
-
-/** Any fixed number: instances starting together queue on it to migrate one at a time. */
-const MIGRATION_LOCK_KEY = 7_401_133_901;
 
 /** The SQLSTATE of a Postgres error, also when drizzle wraps it in `cause`. */
 function pgCode(err: unknown): string | undefined {
@@ -30,48 +24,30 @@ function pgCode(err: unknown): string | undefined {
 
 export interface PostgresOptions {
   maxConnections?: number;
+  role?: StoreRole;
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Store {
   readonly dialect = "postgres" as const;
-  private readonly orm: PostgresJsDatabase<typeof schema>;
 
-  readonly tasks: PostgresTasks;
-
-  private constructor(readonly sql: postgres.Sql) {
-    this.orm = drizzle({ client: sql, schema });
-    this.tasks = new PostgresTasks(sql);
+  private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
+    super(new PostgresRunner(sql), new SiteReads(orm, schema));
   }
 
+  /** Connects, and brings the schema up to date unless it connects for a worker thread. */
   static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const sql = postgres(url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
       connect_timeout: 10,
     });
-    const store = new PostgresStore(sql);
     try {
-      await store.migrate();
+      if ((options.role ?? "main") === "main") await migrateSchema(sql);
     } catch (err) {
       await sql.end({ timeout: 1 });
       throw err;
     }
-    return store;
-  }
-
-  /** Applies pending migrations under a session advisory lock: concurrent starters wait, then find nothing to do. */
-  private async migrate(): Promise<void> {
-    const conn = await this.sql.reserve();
-    try {
-      await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-      try {
-        await migrate(this.orm, { migrationsFolder: migrationsFolder("postgres") });
-      } finally {
-        await conn`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
-      }
-    } finally {
-      conn.release();
-    }
+    return new PostgresStore(sql, url, drizzle({ client: sql, schema }));
   }
 
   async createOrganization(name: string): Promise<Organization> {
@@ -112,12 +88,6 @@ export class PostgresStore implements Store {
     return rows.length > 0;
   }
 
-  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
-    const [row] = await this.sql<{ user_id: number }[]>`
-      SELECT user_id FROM api_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`;
-    return row?.user_id ?? null;
-  }
-
   async isMember(userId: number, organizationId: number): Promise<boolean> {
     const [row] = await this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId)));
@@ -136,105 +106,19 @@ export class PostgresStore implements Store {
     }
   }
 
-  async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
-    const [r] = await this.sql`
-      SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
-      FROM sites s WHERE s.id = ${siteId}`;
-    if (!r) return null;
-    return {
-      isMember: r.is_member === true,
-      site: {
-        id: r.id, organizationId: r.organization_id, url: r.url, normalizedUrl: r.normalized_url, name: r.name,
-        tokenHash: r.token_hash, coreVersion: r.core_version, phpVersion: r.php_version, ipAddress: r.ip_address,
-        lastSyncedAt: r.last_synced_at, createdAt: r.created_at,
-      },
-    };
+  workerAccess(): WorkerStoreSpec {
+    return { dialect: "postgres", url: this.url };
   }
 
-  private summaries() {
-    const s = schema.sites;
-    const moduleCount = this.orm.$count(schema.siteModules, eq(schema.siteModules.siteId, s.id));
-    return this.orm.select({
-      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
-      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
-      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt, moduleCount,
-    }).from(s);
-  }
-
-  async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
-    const [row] = await this.summaries().where(eq(schema.sites.id, siteId));
-    return row ? { ...row, moduleCount: Number(row.moduleCount) } : null;
-  }
-
-  async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
-    const orgIds = this.orm.select({ id: schema.memberships.organizationId }).from(schema.memberships)
-      .where(eq(schema.memberships.userId, userId));
-    const rows = await this.summaries()
-      .where(and(inArray(schema.sites.organizationId, orgIds), query.afterId ? gt(schema.sites.id, query.afterId) : undefined))
-      .orderBy(asc(schema.sites.id)).limit(query.limit);
-    return rows.map((r) => ({ ...r, moduleCount: Number(r.moduleCount) }));
-  }
-
-  async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
-    const sm = schema.siteModules;
-    return this.orm.select({
-      machineName: schema.modules.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
-      enabled: sm.enabled, version: schema.moduleVersions.version, description: sm.description, project: sm.project,
-      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
-    }).from(sm)
-      .innerJoin(schema.modules, eq(schema.modules.id, sm.moduleId))
-      .leftJoin(schema.moduleVersions, eq(schema.moduleVersions.id, sm.versionId))
-      .where(and(
-        eq(sm.siteId, siteId),
-        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
-        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
-        query.after !== undefined ? gt(schema.modules.machineName, query.after) : undefined,
-      ))
-      .orderBy(asc(schema.modules.machineName)).limit(query.limit);
-  }
-
-  async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
-    // One round trip: the UPDATE waits for any sync of this site in flight
-    // (row lock), then matches only if the site still holds exactly the
-    // modules of the body with this fingerprint.
-    const [row] = await this.sql<{ sync_repeat: string | null }[]>`
-      UPDATE sites SET last_synced_at = GREATEST(last_synced_at, ${new Date().toISOString()}::timestamptz)
-      WHERE id = ${siteId} AND sync_fingerprint = ${fingerprint}
-        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress'))
-      RETURNING sync_repeat`;
-    return row?.sync_repeat ?? null;
-  }
-
-  async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const info = cmd.drupalInfo;
-    return this.sql.begin(async (tx) => {
-      // The row lock serialises syncs of one site across connections and instances.
-      const locked = await tx`SELECT id FROM sites WHERE id = ${cmd.siteId} FOR UPDATE`;
-      if (locked.length === 0) throw new NotFoundError(`site ${cmd.siteId}`);
-      // A statement of its own, after the lock: it sees every task accepted before we got it.
-      const active = await tx`SELECT 1 FROM tasks WHERE site_id = ${cmd.siteId} AND status IN ('pending', 'in_progress') LIMIT 1`;
-      if (active.length > 0) throw new SiteBusyError(cmd.siteId);
-      const now = new Date().toISOString(); // after the lock: later syncs of this site get later times
-      const modules = new PostgresModules(tx);
-      const current = await modules.current(cmd.siteId);
-      const { plan, learned } = await modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
-      const exact = leavesExactlyPayload(current, cmd.entries, plan) && cmd.fingerprint !== null;
-      await tx`UPDATE sites SET name = ${cmd.siteName}, core_version = ${info.coreVersion}, php_version = ${info.phpVersion},
-               ip_address = ${info.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${now}::timestamptz),
-               sync_fingerprint = ${exact ? cmd.fingerprint : null}, sync_repeat = ${exact ? cmd.repeat : null}
-               WHERE id = ${cmd.siteId}`;
-      return { counts: plan, learned };
-    });
+  /** Postgres keeps itself. */
+  startUpkeep(): null {
+    return null;
   }
 
   async databaseId(): Promise<string> {
     await this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing();
     const [row] = await this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id"));
     return row!.value;
-  }
-
-  async ping(): Promise<void> {
-    await this.sql`SELECT 1`;
   }
 
   async close(): Promise<void> {

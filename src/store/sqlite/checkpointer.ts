@@ -4,25 +4,18 @@
 // and on a thread applying a background sync it adds to the sync's time
 // (measured: 100,000 modules applied in 0.84–1.0 s without, 1.16–1.21 s with).
 // So every connection of the process leaves checkpoints to this thread
-// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past 40 MiB).
+// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past 40 MiB);
+// SqliteStore.startUpkeep starts it.
 import type { Logger } from "../../log";
-import type { Store } from "../types";
 import { closeThread } from "../../threads";
+import type { Upkeep } from "../types";
 import type { CheckpointMessage, CheckpointReply } from "./checkpoint-thread";
-import { SqliteStore } from "./store";
 
 export const CHECKPOINT_EVERY_MS = 1000;
 
-export class WalCheckpointer {
+export class WalCheckpointer implements Upkeep {
   private readonly worker: Worker;
   private closed: (() => void) | null = null;
-
-  /** For a SQLite file: this connection stops checkpointing, and the thread starts. Null for any other store. */
-  static forStore(store: Store, logger: Logger, everyMs = CHECKPOINT_EVERY_MS): WalCheckpointer | null {
-    if (!(store instanceof SqliteStore) || store.path === ":memory:") return null;
-    store.leaveCheckpointsToOthers();
-    return new WalCheckpointer(store.path, logger, everyMs);
-  }
 
   constructor(path: string, logger: Logger, everyMs = CHECKPOINT_EVERY_MS) {
     this.worker = new Worker(new URL("./checkpoint-thread.ts", import.meta.url).href);

@@ -1,9 +1,12 @@
-// SQLite schema (drizzle). Timestamps are Unix milliseconds in INTEGER columns;
-// booleans are 0/1. Mirrors ../postgres/schema.ts table for table.
+// SQLite schema (drizzle). Timestamps are Unix milliseconds in INTEGER columns,
+// booleans 0/1; drizzle reads them as Date and boolean, as on Postgres.
+// Mirrors ../postgres/schema.ts table for table.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-const createdAt = () => integer("created_at").notNull().default(sql`(unixepoch('subsec') * 1000)`);
+const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
+const now = sql`(unixepoch('subsec') * 1000)`;
+const createdAt = () => ts("created_at").notNull().default(now);
 
 export const organizations = sqliteTable("organizations", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -32,7 +35,7 @@ export const apiTokens = sqliteTable("api_tokens", {
   userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
   tokenHash: text("token_hash").notNull(),
   createdAt: createdAt(),
-  revokedAt: integer("revoked_at"),
+  revokedAt: ts("revoked_at"),
 }, (t) => [uniqueIndex("api_tokens_hash_uq").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)]);
 
 export const sites = sqliteTable("sites", {
@@ -45,7 +48,7 @@ export const sites = sqliteTable("sites", {
   coreVersion: text("core_version"),
   phpVersion: text("php_version"),
   ipAddress: text("ip_address"),
-  lastSyncedAt: integer("last_synced_at"),
+  lastSyncedAt: ts("last_synced_at"),
   /**
    * Fingerprint (sync/digest.ts) of the body whose modules the site holds
    * exactly; null when unknown. Every write to site_modules must keep it true
@@ -83,8 +86,8 @@ export const siteModules = sqliteTable("site_modules", {
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
   description: text("description"),
   project: text("project"),
-  firstSeenAt: integer("first_seen_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
+  firstSeenAt: ts("first_seen_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
 }, (t) => [
   // The primary key is the site association index: every query here starts
   // from a site. No reverse (module → sites) index until a query needs one:
@@ -129,14 +132,16 @@ export const tasks = sqliteTable("tasks", {
   updated: integer("modules_updated").notNull().default(0),
   unchanged: integer("modules_unchanged").notNull().default(0),
   removed: integer("modules_removed").notNull().default(0),
+  /** Entries the payload skipped, all of them: only the first REPORTED_ERRORS are staged with their error. */
+  errorsTotal: integer("errors_total").notNull().default(0),
   result: text("result"),
   error: text("error"),
   attempts: integer("attempts").notNull().default(0),
   leaseOwner: text("lease_owner"),
-  leaseExpiresAt: integer("lease_expires_at"),
+  leaseExpiresAt: ts("lease_expires_at"),
   createdAt: createdAt(),
-  updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
-  finishedAt: integer("finished_at"),
+  updatedAt: ts("updated_at").notNull().default(now),
+  finishedAt: ts("finished_at"),
 }, (t) => [
   uniqueIndex("tasks_id_uq").on(t.id),
   index("tasks_site_status_idx").on(t.siteId, t.status, t.seq),

@@ -1,78 +1,62 @@
-// bun:sqlite adapter. Admin and read paths use drizzle's query builder; the
-// sync hot path uses statements compiled once: single-row ones for lookups,
-// multi-row VALUES statements in fixed-size chunks for bulk writes (batch.ts).
+// bun:sqlite adapter: opening the file, its admin writes (drizzle's query
+// builder) and its upkeep. The rest of the Store is written once
+// (../sql-store.ts) over statements compiled once (statements.ts), run
+// synchronously (runner.ts).
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { leavesExactlyPayload, type KnownIds, type SyncCommand, type SyncOutcome } from "../../inventory";
+import type { Logger } from "../../log";
 import {
-  ConflictError, NotFoundError, SiteBusyError,
-  type ModuleListQuery, type Organization, type Role, type SiteAccess, type SiteListQuery,
-  type SiteModuleRow, type SiteRecord, type SiteSummary, type Store, type User,
+  ConflictError, NotFoundError,
+  type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
 } from "../types";
-import { migrationsFolder } from "../migrations";
-import { SqliteModules } from "./modules";
-import { SqliteTasks } from "./tasks";
+import { SiteReads } from "../reads";
+import { SqlStore } from "../sql-store";
+import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
+import { migrateSchema } from "./migrate";
+import { SqliteStatements } from "./statements";
+import { SqliteRunner } from "./runner";
 import { WriteGate } from "./write-gate";
 import { createPrivately } from "./private-file";
 import * as schema from "./schema";
 
-type Row = Record<string, unknown>;
 /** WAL size (4 KiB pages, so 40 MiB) past which a connection checkpoints at commit itself. */
 export const WAL_LIMIT_PAGES = 10_000;
-const toDate = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)));
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed/.test(err.message);
 }
 
-function siteFromRow(r: typeof schema.sites.$inferSelect): SiteRecord {
-  return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt) };
+export interface SqliteOptions {
+  /** The turns of writers to this file in this process, shared with the worker threads (write-gate.ts). */
+  gate?: WriteGate;
+  role?: StoreRole;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqlStore<never> implements Store {
   readonly dialect = "sqlite" as const;
-  private readonly orm: BunSQLiteDatabase<typeof schema>;
-  private readonly stmt;
-  private readonly modules: SqliteModules;
-  readonly tasks: SqliteTasks;
-  private readonly syncTx;
+
+  /** Compiles its statements: the schema must be up to date (connect()). */
+  private constructor(
+    readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
+  ) {
+    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema));
+  }
 
   /**
-   * `path` is a file path or ":memory:". Applies pending migrations. Threads
-   * writing one file pass the same `gate` (its buffer travels to workers).
+   * Opens `path` (a file path or ":memory:"), brings its schema up to date
+   * unless it opens for a worker thread, then compiles the store's
+   * statements. Threads writing one file pass the same `gate`.
    */
-  constructor(readonly path: string, readonly gate = new WriteGate(), readonly raw = SqliteStore.open(path)) {
-    this.orm = drizzle({ client: raw, schema });
-    migrate(this.orm, { migrationsFolder: migrationsFolder("sqlite") });
-    this.stmt = {
-      tokenUser: raw.prepare<{ user_id: number }, [string]>(
-        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
-      siteAccess: raw.prepare<Row, [number, number]>(
-        `SELECT s.*, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
-         FROM sites s WHERE s.id = ?1`),
-      ping: raw.prepare("SELECT 1"),
-      // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
-      touchSite: raw.prepare<never, [string, string, string, string, number, string | null, string | null, number]>(
-        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
-           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ? WHERE id = ?`),
-      // One atomic statement: records the sync only if the site still holds exactly this body's modules.
-      // (The same bytes carry the same name and drupal_info: only the time changes.)
-      touchIfRepeated: raw.prepare<{ sync_repeat: string | null }, [number, number, string]>(
-        `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
-           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
-         RETURNING sync_repeat`),
-      activeTask: raw.prepare<{ id: string }, [number]>(
-        "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
-    };
-    this.modules = new SqliteModules(raw);
-    this.tasks = new SqliteTasks(raw, this.modules, gate);
-    // BEGIN IMMEDIATE takes the write lock up front: two syncs (from this or
-    // another process) never interleave, and no upgrade deadlock can occur.
-    this.syncTx = raw.transaction((cmd: SyncCommand, known?: KnownIds) => this.runSync(cmd, known)).immediate;
+  static connect(path: string, { gate = new WriteGate(), role = "main" }: SqliteOptions = {}): SqliteStore {
+    const raw = SqliteStore.open(path);
+    if (role === "main") migrateSchema(raw);
+    const store = new SqliteStore(path, gate, raw, drizzle({ client: raw, schema }));
+    // The main thread's checkpoint thread (startUpkeep) checkpoints the WAL.
+    if (role === "worker") store.leaveCheckpointsToOthers();
+    return store;
   }
 
   static open(path: string): Database {
@@ -124,14 +108,10 @@ export class SqliteStore implements Store {
   }
 
   async revokeApiToken(tokenHash: string): Promise<boolean> {
-    const rows = this.orm.update(schema.apiTokens).set({ revokedAt: Date.now() })
+    const rows = this.orm.update(schema.apiTokens).set({ revokedAt: new Date() })
       .where(and(eq(schema.apiTokens.tokenHash, tokenHash), isNull(schema.apiTokens.revokedAt)))
       .returning({ id: schema.apiTokens.id }).all();
     return rows.length > 0;
-  }
-
-  async findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
-    return this.stmt.tokenUser.get(tokenHash)?.user_id ?? null;
   }
 
   async isMember(userId: number, organizationId: number): Promise<boolean> {
@@ -143,7 +123,7 @@ export class SqliteStore implements Store {
   async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {
     try {
       const [row] = this.orm.insert(schema.sites).values(input).returning().all();
-      return siteFromRow(row!);
+      return row!;
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`site with url ${input.url}`);
       if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
@@ -151,95 +131,6 @@ export class SqliteStore implements Store {
       }
       throw err;
     }
-  }
-
-  async getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
-    const r = this.stmt.siteAccess.get(siteId, userId);
-    if (!r) return null;
-    return {
-      isMember: r.is_member === 1,
-      site: {
-        id: r.id as number,
-        organizationId: r.organization_id as number,
-        url: r.url as string,
-        normalizedUrl: r.normalized_url as string,
-        name: r.name as string,
-        tokenHash: r.token_hash as string,
-        coreVersion: r.core_version as string | null,
-        phpVersion: r.php_version as string | null,
-        ipAddress: r.ip_address as string | null,
-        lastSyncedAt: toDate(r.last_synced_at),
-        createdAt: new Date(r.created_at as number),
-      },
-    };
-  }
-
-  private summaries() {
-    const s = schema.sites;
-    const moduleCount = this.orm.$count(schema.siteModules, eq(schema.siteModules.siteId, s.id));
-    return this.orm.select({
-      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
-      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
-      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt, moduleCount,
-    }).from(s);
-  }
-
-  private static summary(r: { lastSyncedAt: number | null; createdAt: number; moduleCount: number } & Omit<SiteSummary, "lastSyncedAt" | "createdAt" | "moduleCount">): SiteSummary {
-    return { ...r, lastSyncedAt: toDate(r.lastSyncedAt), createdAt: new Date(r.createdAt), moduleCount: Number(r.moduleCount) };
-  }
-
-  async getSiteSummary(siteId: number): Promise<SiteSummary | null> {
-    const row = this.summaries().where(eq(schema.sites.id, siteId)).get();
-    return row ? SqliteStore.summary(row) : null;
-  }
-
-  async listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
-    const orgIds = this.orm.select({ id: schema.memberships.organizationId }).from(schema.memberships)
-      .where(eq(schema.memberships.userId, userId));
-    const rows = this.summaries()
-      .where(and(inArray(schema.sites.organizationId, orgIds), query.afterId ? gt(schema.sites.id, query.afterId) : undefined))
-      .orderBy(asc(schema.sites.id)).limit(query.limit).all();
-    return rows.map(SqliteStore.summary);
-  }
-
-  async listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
-    const sm = schema.siteModules;
-    const rows = this.orm.select({
-      machineName: schema.modules.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
-      enabled: sm.enabled, version: schema.moduleVersions.version, description: sm.description, project: sm.project,
-      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
-    }).from(sm)
-      .innerJoin(schema.modules, eq(schema.modules.id, sm.moduleId))
-      .leftJoin(schema.moduleVersions, eq(schema.moduleVersions.id, sm.versionId))
-      .where(and(
-        eq(sm.siteId, siteId),
-        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
-        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
-        query.after !== undefined ? gt(schema.modules.machineName, query.after) : undefined,
-      ))
-      .orderBy(asc(schema.modules.machineName)).limit(query.limit).all();
-    return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt), updatedAt: new Date(r.updatedAt) }));
-  }
-
-  async recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
-    const row = await this.gate.run(() => this.stmt.touchIfRepeated.get(Date.now(), siteId, fingerprint));
-    return row?.sync_repeat ?? null;
-  }
-
-  async applySync(cmd: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    return this.gate.run(() => this.syncTx(cmd, known));
-  }
-
-  private runSync(cmd: SyncCommand, known?: KnownIds): SyncOutcome {
-    if (this.stmt.activeTask.get(cmd.siteId)) throw new SiteBusyError(cmd.siteId);
-    const current = this.modules.current(cmd.siteId);
-    const now = Date.now(); // inside the write lock: later syncs of this site get later times
-    const { plan, learned } = this.modules.apply(cmd.siteId, current, cmd.entries, cmd.fullSync, cmd.keep, known, now);
-    const info = cmd.drupalInfo;
-    const exact = leavesExactlyPayload(current, cmd.entries, plan) && cmd.fingerprint !== null;
-    this.stmt.touchSite.run(cmd.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now,
-      exact ? cmd.fingerprint : null, exact ? cmd.repeat : null, cmd.siteId);
-    return { counts: plan, learned };
   }
 
   /**
@@ -254,13 +145,21 @@ export class SqliteStore implements Store {
     this.raw.exec(`PRAGMA wal_autocheckpoint = ${WAL_LIMIT_PAGES}`);
   }
 
+  workerAccess(): WorkerStoreSpec | null {
+    // Every connection to ":memory:" opens a database of its own.
+    return this.path === ":memory:" ? null : { dialect: "sqlite", path: this.path, writeGate: this.gate.buffer };
+  }
+
+  /** The WAL checkpoint thread, for a file; checkpoints are left to it from then on. */
+  startUpkeep(logger: Logger, everyMs = CHECKPOINT_EVERY_MS): Upkeep | null {
+    if (this.path === ":memory:") return null;
+    this.leaveCheckpointsToOthers();
+    return new WalCheckpointer(this.path, logger, everyMs);
+  }
+
   async databaseId(): Promise<string> {
     this.orm.insert(schema.settings).values({ key: "database_id", value: crypto.randomUUID() }).onConflictDoNothing().run();
     return this.orm.select({ value: schema.settings.value }).from(schema.settings).where(eq(schema.settings.key, "database_id")).get()!.value;
-  }
-
-  async ping(): Promise<void> {
-    this.stmt.ping.get();
   }
 
   async close(): Promise<void> {

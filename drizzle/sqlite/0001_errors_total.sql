@@ -1,0 +1,1 @@
+ALTER TABLE `tasks` ADD `errors_total` integer DEFAULT 0 NOT NULL;

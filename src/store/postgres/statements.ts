@@ -1,0 +1,259 @@
+// The statements of Postgres (../statements.ts) on postgres-js, on a pooled
+// connection or on one transaction's: each step yields its query (the
+// runner awaits it). Tagged statements are prepared once per connection;
+// batches of rows travel as one JSON parameter (json_to_recordset), so a
+// step is one round trip whatever the batch size. Steps that touch a site's
+// modules run with the site's row lock held (lockSite, ownedTask).
+import type postgres from "postgres";
+import { REPORTED_ERRORS, type AcceptedSync, type CurrentModule, type EntryError, type SiteModuleState } from "../../inventory";
+import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
+import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
+import { encodeEntry } from "../staging";
+import type { BatchProgress, ResolvedIds, SiteEnvelope, StoreStatements } from "../statements";
+import { waitFor, type AwaitingStep } from "../steps";
+import type { StagedEntry } from "../task-types";
+import { NotFoundError, type SiteAccess } from "../types";
+
+/** A time as a timestamptz parameter (drizzle's client sends times as text). */
+const at = (time: Date) => time.toISOString();
+
+export class PostgresStatements implements StoreStatements<PromiseLike<unknown>> {
+  private readonly currentColumns;
+
+  /** `tx`: a transaction's connection, or the pool. */
+  constructor(private readonly tx: postgres.Sql | postgres.TransactionSql) {
+    this.currentColumns = tx.unsafe(`${CURRENT_MODULE_COLUMNS} FROM ${CURRENT_MODULE_JOINS}`);
+  }
+
+  *userIdByToken(tokenHash: string): AwaitingStep<number | null> {
+    const [row] = yield* waitFor(this.tx<{ user_id: number }[]>`
+      SELECT user_id FROM api_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`);
+    return row?.user_id ?? null;
+  }
+
+  *siteAccess(siteId: number, userId: number): AwaitingStep<SiteAccess | null> {
+    const [row] = yield* waitFor(this.tx<SiteAccessRow[]>`
+      SELECT ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
+      FROM sites s WHERE s.id = ${siteId}`);
+    return row ? siteAccessFromRow(row) : null;
+  }
+
+  /** The UPDATE waits for any sync of this site in flight (row lock), then matches or not. */
+  *recordRepeatedSync(siteId: number, fingerprint: string, now: Date): AwaitingStep<string | null> {
+    const [row] = yield* waitFor(this.tx<{ sync_repeat: string | null }[]>`
+      UPDATE sites SET last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz)
+      WHERE id = ${siteId} AND sync_fingerprint = ${fingerprint}
+        AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress'))
+      RETURNING sync_repeat`);
+    return row?.sync_repeat ?? null;
+  }
+
+  *ping(): AwaitingStep<void> {
+    yield* waitFor(this.tx`SELECT 1`);
+  }
+
+  *siteModules(siteId: number): AwaitingStep<Map<string, CurrentModule>> {
+    const rows = yield* waitFor(this.tx`SELECT ${this.currentColumns} WHERE sm.site_id = ${siteId}`.values());
+    return currentModules(rows as unknown as CurrentModuleRow[]);
+  }
+
+  *siteModulesAmong(siteId: number, names: readonly string[]): AwaitingStep<Map<string, CurrentModule>> {
+    const rows = yield* waitFor(this.tx`
+      SELECT ${this.currentColumns} WHERE sm.site_id = ${siteId}
+        AND m.machine_name IN (SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json))`.values());
+    return currentModules(rows as unknown as CurrentModuleRow[]);
+  }
+
+  // ORDER BY in the inserts: concurrent syncs adding the same new catalog
+  // rows lock them in one order, so they wait for each other instead of deadlocking.
+
+  *moduleIds(names: readonly string[]): AwaitingStep<[number, string][]> {
+    const json = JSON.stringify(names);
+    yield* waitFor(this.tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
+                           ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`);
+    const found = yield* waitFor(this.tx<{ id: number; machine_name: string }[]>`
+      SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${json}::json))`);
+    return found.map((r) => [r.id, r.machine_name]);
+  }
+
+  *versionIds(pairs: readonly (readonly [number, string])[]): AwaitingStep<[number, number, string][]> {
+    const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
+    yield* waitFor(this.tx`INSERT INTO module_versions (module_id, version)
+                           SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
+                           ON CONFLICT (module_id, version) DO NOTHING`);
+    const found = yield* waitFor(this.tx<{ id: string | number; module_id: number; version: string }[]>`
+      SELECT mv.id, mv.module_id, mv.version FROM json_to_recordset(${json}::json) AS x(m int, v text)
+      JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`);
+    return found.map((r) => [Number(r.id), r.module_id, r.version]);
+  }
+
+  *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: ResolvedIds, now: Date): AwaitingStep<void> {
+    const rows = entries.map((w) => ({
+      m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
+      d: w.displayName, t: w.moduleType, s: w.description, p: w.project,
+    }));
+    yield* waitFor(this.tx`
+      INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
+      SELECT ${siteId}, m, v, e, d, t, s, p, ${at(now)}::timestamptz, ${at(now)}::timestamptz
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text)
+      ON CONFLICT (site_id, module_id) DO UPDATE SET
+        version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
+        module_type = excluded.module_type, description = excluded.description, project = excluded.project,
+        updated_at = excluded.updated_at`);
+  }
+
+  *removeSiteModules(siteId: number, moduleIds: readonly number[]): AwaitingStep<void> {
+    yield* waitFor(this.tx`DELETE FROM site_modules WHERE site_id = ${siteId}
+                           AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`);
+  }
+
+  /** The row lock serialises syncs of one site across connections and instances. */
+  *lockSite(siteId: number): AwaitingStep<void> {
+    const locked = yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${siteId} FOR UPDATE`);
+    if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
+  }
+
+  *hasUnfinishedTasks(siteId: number): AwaitingStep<boolean> {
+    const active = yield* waitFor(this.tx`SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress') LIMIT 1`);
+    return active.length > 0;
+  }
+
+  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): AwaitingStep<void> {
+    yield* waitFor(this.tx`
+      UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
+        ip_address = ${site.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
+        sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}
+      WHERE id = ${siteId}`);
+  }
+
+  // Task times are the database's clock_timestamp() (`now` unused), but for
+  // the completion time, which the result reports too.
+
+  *insertUpload(taskId: string, siteId: number): AwaitingStep<void> {
+    yield* waitFor(this.tx`INSERT INTO tasks (id, site_id, seq, status) VALUES (${taskId}, ${siteId}, 0, 'receiving')`);
+  }
+
+  /** One statement: all or none. */
+  *stage(taskId: string, entries: readonly StagedEntry[]): AwaitingStep<void> {
+    const rows = entries.map((e) => ({
+      i: e.index, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
+    }));
+    yield* waitFor(this.tx`
+      INSERT INTO task_entries (task_num, idx, machine_name, entry, error)
+      SELECT (SELECT num FROM tasks WHERE id = ${taskId}), i, n, e, r
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`);
+  }
+
+  *deleteUpload(taskId: string): AwaitingStep<void> {
+    yield* waitFor(this.tx`DELETE FROM tasks WHERE id = ${taskId} AND status = 'receiving'`);
+  }
+
+  *accept(taskId: string, sync: AcceptedSync): AwaitingStep<number> {
+    const [task] = yield* waitFor(this.tx<{ site_id: number }[]>`SELECT site_id FROM tasks WHERE id = ${taskId}`);
+    if (!task) return 0;
+    // The site's row lock orders this acceptance with the site's synchronous syncs.
+    yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`);
+    const [counted] = yield* waitFor(this.tx<{ total: number }[]>`
+      SELECT count(*)::int AS total FROM task_entries WHERE task_num = (SELECT num FROM tasks WHERE id = ${taskId}) AND entry IS NOT NULL`);
+    const total = counted!.total;
+    const info = sync.drupalInfo;
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'pending', total = ${total}, errors_total = ${sync.errorsTotal}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
+        core_version = ${info.coreVersion}, php_version = ${info.phpVersion}, ip_address = ${info.ipAddress},
+        seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = ${task.site_id}), updated_at = clock_timestamp()
+      WHERE id = ${taskId} AND status = 'receiving'`);
+    return total;
+  }
+
+  *claim(taskId: string, owner: string, leaseMs: number): AwaitingStep<number | null> {
+    const [claimed] = yield* waitFor(this.tx<{ site_id: number }[]>`
+      UPDATE tasks SET status = 'in_progress', lease_owner = ${owner},
+        lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1, updated_at = clock_timestamp(),
+        site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
+      WHERE id = ${taskId} AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
+        AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
+                        AND e.status IN ('pending', 'in_progress'))
+      RETURNING site_id`);
+    return claimed?.site_id ?? null;
+  }
+
+  *forgetFingerprint(siteId: number): AwaitingStep<void> {
+    yield* waitFor(this.tx`UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ${siteId}`);
+  }
+
+  *ownedTask(taskId: string, owner: string): AwaitingStep<TaskRow | null> {
+    const [row] = yield* waitFor(this.tx<TaskTableRow[]>`
+      SELECT * FROM tasks WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress' FOR UPDATE`);
+    if (!row) return null;
+    yield* this.lockSite(row.site_id);
+    return taskFromRow(row);
+  }
+
+  *stagedAfter(taskNum: number, after: number, limit: number): AwaitingStep<{ idx: number; entry: string }[]> {
+    return yield* waitFor(this.tx<{ idx: number; entry: string }[]>`
+      SELECT idx, entry FROM task_entries WHERE task_num = ${taskNum} AND idx > ${after} AND entry IS NOT NULL
+      ORDER BY idx LIMIT ${limit}`);
+  }
+
+  *recordBatch(taskId: string, batch: BatchProgress, leaseMs: number): AwaitingStep<void> {
+    const { counts } = batch;
+    yield* waitFor(this.tx`
+      UPDATE tasks SET cursor = ${batch.cursor}, current = current + ${batch.applied},
+        modules_created = modules_created + ${counts.modulesCreated}, modules_updated = modules_updated + ${counts.modulesUpdated},
+        modules_unchanged = modules_unchanged + ${counts.modulesUnchanged},
+        lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', updated_at = clock_timestamp()
+      WHERE id = ${taskId}`);
+  }
+
+  *removeUnnamed(siteId: number, taskNum: number): AwaitingStep<number> {
+    const result = yield* waitFor(this.tx`
+      DELETE FROM site_modules WHERE site_id = ${siteId} AND module_id NOT IN (
+        SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_num = ${taskNum})`);
+    return result.count;
+  }
+
+  *skippedEntries(taskNum: number): AwaitingStep<EntryError[]> {
+    const rows = yield* waitFor(this.tx<{ error: string }[]>`
+      SELECT error FROM task_entries WHERE task_num = ${taskNum} AND error IS NOT NULL ORDER BY idx LIMIT ${REPORTED_ERRORS}`);
+    return rows.map((r) => JSON.parse(r.error) as EntryError);
+  }
+
+  *markCompleted(taskId: string, removed: number, result: string, now: Date): AwaitingStep<void> {
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'completed', modules_removed = ${removed}, result = ${result},
+        finished_at = ${at(now)}::timestamptz, updated_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ${taskId}`);
+  }
+
+  *markFailed(taskId: string, owner: string, error: string): AwaitingStep<void> {
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'failed', error = ${error}, finished_at = clock_timestamp(), updated_at = clock_timestamp(),
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress'`);
+  }
+
+  *release(taskId: string, owner: string): AwaitingStep<void> {
+    yield* waitFor(this.tx`
+      UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = clock_timestamp()
+      WHERE id = ${taskId} AND lease_owner = ${owner} AND status = 'in_progress'`);
+  }
+
+  *task(taskId: string): AwaitingStep<TaskRow | null> {
+    const [row] = yield* waitFor(this.tx<TaskTableRow[]>`SELECT * FROM tasks WHERE id = ${taskId}`);
+    return row ? taskFromRow(row) : null;
+  }
+
+  *runnableTaskIds(limit: number): AwaitingStep<string[]> {
+    const rows = yield* waitFor(this.tx<{ id: string }[]>`
+      SELECT id FROM tasks WHERE status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp())
+      ORDER BY created_at, seq LIMIT ${limit}`);
+    return rows.map((r) => r.id);
+  }
+
+  *purge(finishedBefore: Date, abandonedBefore: Date): AwaitingStep<number> {
+    const result = yield* waitFor(this.tx`
+      DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ${at(finishedBefore)}::timestamptz)
+        OR (status = 'receiving' AND created_at < ${at(abandonedBefore)}::timestamptz)`);
+    return result.count;
+  }
+}

@@ -1,0 +1,91 @@
+// The read side of sites and their modules, written once over drizzle's query
+// builder for both dialects: their schemas name the same columns with the
+// same types (times as Date, booleans as boolean), so one query and one row
+// shape serve both.
+import { and, asc, eq, gt, inArray, type Column, type SQL, type Table } from "drizzle-orm";
+import type * as postgres from "./postgres/schema";
+import type * as sqlite from "./sqlite/schema";
+import type { ModuleListQuery, SiteListQuery, SiteModuleRow, SiteSummary } from "./types";
+
+type ValueOf<F> =
+  F extends Column<infer C> ? (C["notNull"] extends true ? C["data"] : C["data"] | null)
+  : F extends SQL<infer T> ? T
+  : never;
+type RowOf<F> = { [K in keyof F]: ValueOf<F[K]> };
+
+// The part of a drizzle database both dialects share, as these reads use it:
+// select, from, joins, where, order, limit, in that order.
+interface Limited<R> extends PromiseLike<R[]> {
+  getSQL(): SQL;
+}
+interface Ordered<R> extends Limited<R> {
+  limit(limit: number): Limited<R>;
+}
+interface Filtered<R> extends Ordered<R> {
+  orderBy(...columns: SQL[]): Ordered<R>;
+}
+interface Joined<R> extends Filtered<R> {
+  innerJoin(table: Table, on: SQL): Joined<R>;
+  leftJoin(table: Table, on: SQL): Joined<R>;
+  where(condition: SQL | undefined): Filtered<R>;
+}
+export interface ReadDatabase {
+  select<F extends Record<string, Column | SQL>>(fields: F): { from(table: Table): Joined<RowOf<F>> };
+  $count(table: Table, filter?: SQL): SQL<number>;
+}
+
+/** A table of either dialect's schema. */
+type Either<T extends keyof typeof sqlite & keyof typeof postgres> = (typeof sqlite)[T] | (typeof postgres)[T];
+
+export interface ReadTables {
+  sites: Either<"sites">;
+  memberships: Either<"memberships">;
+  modules: Either<"modules">;
+  moduleVersions: Either<"moduleVersions">;
+  siteModules: Either<"siteModules">;
+}
+
+export class SiteReads {
+  constructor(private readonly db: ReadDatabase, private readonly t: ReadTables) {}
+
+  private summaries() {
+    const { sites: s, siteModules: sm } = this.t;
+    return this.db.select({
+      id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
+      coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,
+      lastSyncedAt: s.lastSyncedAt, createdAt: s.createdAt,
+      moduleCount: this.db.$count(sm, eq(sm.siteId, s.id)),
+    }).from(s);
+  }
+
+  async siteSummary(siteId: number): Promise<SiteSummary | null> {
+    const [row] = await this.summaries().where(eq(this.t.sites.id, siteId));
+    return row ?? null;
+  }
+
+  async sitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
+    const { sites: s, memberships: m } = this.t;
+    const orgIds = this.db.select({ id: m.organizationId }).from(m).where(eq(m.userId, userId));
+    return this.summaries()
+      .where(and(inArray(s.organizationId, orgIds), query.afterId ? gt(s.id, query.afterId) : undefined))
+      .orderBy(asc(s.id)).limit(query.limit);
+  }
+
+  async siteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
+    const { siteModules: sm, modules: m, moduleVersions: v } = this.t;
+    return this.db.select({
+      machineName: m.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
+      enabled: sm.enabled, version: v.version, description: sm.description, project: sm.project,
+      firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
+    }).from(sm)
+      .innerJoin(m, eq(m.id, sm.moduleId))
+      .leftJoin(v, eq(v.id, sm.versionId))
+      .where(and(
+        eq(sm.siteId, siteId),
+        query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
+        query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
+        query.after !== undefined ? gt(m.machineName, query.after) : undefined,
+      ))
+      .orderBy(asc(m.machineName)).limit(query.limit);
+  }
+}

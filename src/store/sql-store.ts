@@ -1,0 +1,56 @@
+// The part of the Store both adapters implement the same way, written once:
+// a request's way in (token, site access, the one-statement re-sync), the
+// sync (sync.ts), the site reads (reads.ts) and background syncs
+// (sql-task-store.ts), over the dialect's statements and StepRunner. A
+// dialect adds how it connects, its admin writes and its upkeep.
+import type { KnownIds, SyncCommand, SyncOutcome } from "../inventory";
+import type { SiteReads } from "./reads";
+import { SqlTaskStore } from "./sql-task-store";
+import type { StoreStatements } from "./statements";
+import type { StepRunner } from "./steps";
+import { applySync } from "./sync";
+import type { ModuleListQuery, SiteAccess, SiteListQuery, SiteModuleRow, SiteSummary, Store } from "./types";
+
+type SharedMethods = "tasks" | "findUserIdByTokenHash" | "getSiteAccess" | "getSiteSummary" | "listSitesForUser"
+  | "listSiteModules" | "recordRepeatedSync" | "applySync" | "ping";
+
+export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
+  readonly tasks: SqlTaskStore<Wait>;
+
+  constructor(private readonly db: StepRunner<Wait, StoreStatements<Wait>>, private readonly reads: SiteReads) {
+    this.tasks = new SqlTaskStore(db);
+  }
+
+  findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
+    return this.db.read((s) => s.userIdByToken(tokenHash));
+  }
+
+  getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {
+    return this.db.read((s) => s.siteAccess(siteId, userId));
+  }
+
+  getSiteSummary(siteId: number): Promise<SiteSummary | null> {
+    return this.reads.siteSummary(siteId);
+  }
+
+  listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
+    return this.reads.sitesForUser(userId, query);
+  }
+
+  listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
+    return this.reads.siteModules(siteId, query);
+  }
+
+  recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
+    return this.db.write((s) => s.recordRepeatedSync(siteId, fingerprint, new Date()));
+  }
+
+  /** One write transaction, serialised per site. */
+  applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
+    return this.db.transaction((s) => applySync(s, command, known));
+  }
+
+  ping(): Promise<void> {
+    return this.db.read((s) => s.ping());
+  }
+}

@@ -1,0 +1,267 @@
+// The statements of SQLite (../statements.ts) on bun:sqlite, compiled once:
+// single-row ones for lookups, multi-row VALUES statements in fixed-size
+// chunks for bulk writes (batch.ts). Every step runs at once and never
+// yields, so a write algorithm runs whole inside one synchronous BEGIN
+// IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
+import type { Database } from "bun:sqlite";
+import { REPORTED_ERRORS, type AcceptedSync, type CurrentModule, type EntryError, type SiteModuleState } from "../../inventory";
+import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
+import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
+import { encodeEntry } from "../staging";
+import type { BatchProgress, ResolvedIds, SiteEnvelope, StoreStatements } from "../statements";
+import type { NowStep } from "../steps";
+import type { SiteAccess } from "../types";
+import type { StagedEntry } from "../task-types";
+import { BatchStatement } from "./batch";
+
+export class SqliteStatements implements StoreStatements<never> {
+  private readonly one;
+  private readonly many;
+
+  constructor(private readonly db: Database) {
+    this.one = {
+      userIdByToken: db.prepare<{ user_id: number }, [string]>(
+        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
+      siteAccess: db.prepare<SiteAccessRow, [number, number]>(
+        `SELECT ${SITE_ACCESS_COLUMNS}, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
+         FROM sites s WHERE s.id = ?1`),
+      // (The same bytes carry the same name and drupal_info: only the time changes.)
+      recordRepeatedSync: db.prepare<{ sync_repeat: string | null }, [number, number, string]>(
+        `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
+           AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
+         RETURNING sync_repeat`),
+      ping: db.prepare("SELECT 1"),
+      siteModules: db.prepare<unknown, [number]>(`SELECT ${CURRENT_MODULE_COLUMNS} FROM ${CURRENT_MODULE_JOINS} WHERE sm.site_id = ?`),
+      unfinishedTask: db.prepare<{ id: string }, [number]>(
+        "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
+      // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
+      recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number]>(
+        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ? WHERE id = ?`),
+      claim: db.prepare<{ site_id: number }, [string, number, number, string, number]>(
+        `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?,
+           site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
+         WHERE id = ? AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < ?5))
+           AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
+                           AND e.status IN ('pending', 'in_progress'))
+         RETURNING site_id`),
+      forgetFingerprint: db.prepare<never, [number]>("UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ?"),
+      ownedTask: db.prepare<TaskTableRow, [string, string]>("SELECT * FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'in_progress'"),
+      stagedAfter: db.prepare<{ idx: number; entry: string }, [number, number, number]>(
+        "SELECT idx, entry FROM task_entries WHERE task_num = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?"),
+      recordBatch: db.prepare<never, [number, number, number, number, number, number, number, string]>(
+        `UPDATE tasks SET cursor = ?, current = current + ?, modules_created = modules_created + ?, modules_updated = modules_updated + ?,
+           modules_unchanged = modules_unchanged + ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`),
+      removeUnnamed: db.prepare<never, [number, number]>(
+        `DELETE FROM site_modules WHERE site_id = ? AND module_id NOT IN (
+           SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_num = ?)`),
+      skippedEntries: db.prepare<{ error: string }, [number]>(
+        `SELECT error FROM task_entries WHERE task_num = ? AND error IS NOT NULL ORDER BY idx LIMIT ${REPORTED_ERRORS}`),
+      markCompleted: db.prepare<never, [number, string, number, number, string]>(
+        `UPDATE tasks SET status = 'completed', modules_removed = ?, result = ?, finished_at = ?, updated_at = ?,
+           lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`),
+      insertUpload: db.prepare<never, [string, number]>("INSERT INTO tasks (id, site_id, seq, status) VALUES (?, ?, 0, 'receiving')"),
+      // The internal key staging rows use.
+      taskNum: db.prepare<{ num: number }, [string]>("SELECT num FROM tasks WHERE id = ?"),
+      deleteUpload: db.prepare<never, [string]>("DELETE FROM tasks WHERE id = ? AND status = 'receiving'"),
+      countStaged: db.prepare<{ total: number }, [number]>(
+        "SELECT count(*) AS total FROM task_entries WHERE task_num = ? AND entry IS NOT NULL"),
+      accept: db.prepare<never, [number, number, number, string, string, string, string, number, string]>(
+        `UPDATE tasks SET status = 'pending', total = ?, errors_total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
+           seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = tasks.site_id),
+           updated_at = ?
+         WHERE id = ? AND status = 'receiving'`),
+      markFailed: db.prepare<never, [string, number, number, string, string]>(
+        `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+         WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`),
+      release: db.prepare<never, [number, string, string]>(
+        `UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`),
+      task: db.prepare<TaskTableRow, [string]>("SELECT * FROM tasks WHERE id = ?"),
+      runnableTaskIds: db.prepare<{ id: string }, [number, number]>(
+        `SELECT id FROM tasks WHERE status = 'pending' OR (status = 'in_progress' AND lease_expires_at < ?)
+         ORDER BY created_at, seq LIMIT ?`),
+      purge: db.prepare<never, [number, number]>(
+        `DELETE FROM tasks WHERE (status IN ('completed', 'failed') AND finished_at < ?)
+           OR (status = 'receiving' AND created_at < ?)`),
+    };
+    this.many = {
+      // CROSS JOIN fixes the loop order: from the names, to their modules, to this site's rows.
+      // Left to itself the planner scans every row of the site, for every batch of a large task.
+      siteModulesAmong: new BatchStatement(db, 1, (values) =>
+        `WITH site(id) AS (SELECT ?)
+         SELECT ${CURRENT_MODULE_COLUMNS}
+         FROM (VALUES ${values}) AS names CROSS JOIN modules m ON m.machine_name = names.column1
+         CROSS JOIN site_modules sm ON sm.site_id = (SELECT id FROM site) AND sm.module_id = m.id
+         LEFT JOIN module_versions v ON v.id = sm.version_id`),
+      // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
+      insertModules: new BatchStatement(db, 1, (values) =>
+        `INSERT INTO modules (machine_name) VALUES ${values} ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`),
+      moduleIds: new BatchStatement(db, 1, (values) =>
+        `SELECT id, machine_name FROM modules WHERE machine_name IN (VALUES ${values})`),
+      insertVersions: new BatchStatement(db, 2, (values) =>
+        `INSERT INTO module_versions (module_id, version) VALUES ${values} ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`),
+      versionIds: new BatchStatement(db, 2, (values) =>
+        `SELECT id, module_id, version FROM module_versions WHERE (module_id, version) IN (VALUES ${values})`),
+      upsert: new BatchStatement(db, 10, (values) =>
+        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
+         VALUES ${values}
+         ON CONFLICT (site_id, module_id) DO UPDATE SET
+           version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
+           module_type = excluded.module_type, description = excluded.description, project = excluded.project,
+           updated_at = excluded.updated_at`),
+      remove: new BatchStatement(db, 1, (values) =>
+        `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
+      stage: new BatchStatement(db, 5, (values) =>
+        `INSERT INTO task_entries (task_num, idx, machine_name, entry, error) VALUES ${values}`),
+    };
+  }
+
+  *userIdByToken(tokenHash: string): NowStep<number | null> {
+    return this.one.userIdByToken.get(tokenHash)?.user_id ?? null;
+  }
+
+  *siteAccess(siteId: number, userId: number): NowStep<SiteAccess | null> {
+    const row = this.one.siteAccess.get(siteId, userId);
+    return row ? siteAccessFromRow(row) : null;
+  }
+
+  *recordRepeatedSync(siteId: number, fingerprint: string, now: Date): NowStep<string | null> {
+    return this.one.recordRepeatedSync.get(now.getTime(), siteId, fingerprint)?.sync_repeat ?? null;
+  }
+
+  *ping(): NowStep<void> {
+    this.one.ping.get();
+  }
+
+  *siteModules(siteId: number): NowStep<Map<string, CurrentModule>> {
+    return currentModules(this.one.siteModules.values(siteId) as CurrentModuleRow[]);
+  }
+
+  *siteModulesAmong(siteId: number, names: readonly string[]): NowStep<Map<string, CurrentModule>> {
+    return currentModules(this.many.siteModulesAmong.values<CurrentModuleRow>(names.map((n) => [n]), [siteId]));
+  }
+
+  *moduleIds(names: readonly string[]): NowStep<[number, string][]> {
+    const created = this.many.insertModules.values<[number, string]>(names.map((n) => [n]));
+    if (created.length === names.length) return created;
+    const createdNames = new Set(created.map(([, name]) => name));
+    return created.concat(this.many.moduleIds.values<[number, string]>(names.filter((n) => !createdNames.has(n)).map((n) => [n])));
+  }
+
+  *versionIds(pairs: readonly (readonly [number, string])[]): NowStep<[number, number, string][]> {
+    const created = this.many.insertVersions.values<[number, number, string]>(pairs as [number, string][]);
+    if (created.length === pairs.length) return created;
+    const createdKeys = new Set(created.map(([, m, v]) => `${m}:${v}`));
+    return created.concat(this.many.versionIds.values<[number, number, string]>(pairs.filter(([m, v]) => !createdKeys.has(`${m}:${v}`)) as [number, string][]));
+  }
+
+  *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: ResolvedIds, now: Date): NowStep<void> {
+    const ms = now.getTime();
+    this.many.upsert.run(entries.map((w) => [
+      siteId, ids.moduleId(w.machineName), ids.versionId(w),
+      w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, ms, ms,
+    ]));
+  }
+
+  *removeSiteModules(siteId: number, moduleIds: readonly number[]): NowStep<void> {
+    this.many.remove.run(moduleIds.map((id) => [id]), [siteId]);
+  }
+
+  /** BEGIN IMMEDIATE has taken the file's write lock already: every sync, of any site, waits for it. */
+  *lockSite(): NowStep<void> {}
+
+  *hasUnfinishedTasks(siteId: number): NowStep<boolean> {
+    return Boolean(this.one.unfinishedTask.get(siteId));
+  }
+
+  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): NowStep<void> {
+    this.one.recordSync.run(site.siteName, site.coreVersion, site.phpVersion, site.ipAddress, now.getTime(), fingerprint, repeat, siteId);
+  }
+
+  *claim(taskId: string, owner: string, leaseMs: number, now: Date): NowStep<number | null> {
+    const ms = now.getTime();
+    return this.one.claim.get(owner, ms + leaseMs, ms, taskId, ms)?.site_id ?? null;
+  }
+
+  *forgetFingerprint(siteId: number): NowStep<void> {
+    this.one.forgetFingerprint.run(siteId);
+  }
+
+  *ownedTask(taskId: string, owner: string): NowStep<TaskRow | null> {
+    const row = this.one.ownedTask.get(taskId, owner);
+    return row ? taskFromRow(row) : null;
+  }
+
+  *stagedAfter(taskNum: number, after: number, limit: number): NowStep<{ idx: number; entry: string }[]> {
+    return this.one.stagedAfter.all(taskNum, after, limit);
+  }
+
+  *recordBatch(taskId: string, batch: BatchProgress, leaseMs: number, now: Date): NowStep<void> {
+    const ms = now.getTime();
+    const { counts } = batch;
+    this.one.recordBatch.run(batch.cursor, batch.applied, counts.modulesCreated, counts.modulesUpdated, counts.modulesUnchanged, ms + leaseMs, ms, taskId);
+  }
+
+  *removeUnnamed(siteId: number, taskNum: number): NowStep<number> {
+    return this.one.removeUnnamed.run(siteId, taskNum).changes;
+  }
+
+  *skippedEntries(taskNum: number): NowStep<EntryError[]> {
+    return this.one.skippedEntries.all(taskNum).map((r) => JSON.parse(r.error) as EntryError);
+  }
+
+  *markCompleted(taskId: string, removed: number, result: string, now: Date): NowStep<void> {
+    const ms = now.getTime();
+    this.one.markCompleted.run(removed, result, ms, ms, taskId);
+  }
+
+  *insertUpload(taskId: string, siteId: number): NowStep<void> {
+    this.one.insertUpload.run(taskId, siteId);
+  }
+
+  /** The internal key staging rows use; -1 (matching nothing) for an unknown task. */
+  private taskNum(taskId: string): number {
+    return this.one.taskNum.get(taskId)?.num ?? -1;
+  }
+
+  *stage(taskId: string, entries: readonly StagedEntry[]): NowStep<void> {
+    const num = this.taskNum(taskId);
+    const rows = entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
+    // Several chunks, one transaction: all or none.
+    this.db.transaction(() => this.many.stage.run(rows)).immediate();
+  }
+
+  *deleteUpload(taskId: string): NowStep<void> {
+    this.one.deleteUpload.run(taskId);
+  }
+
+  *accept(taskId: string, sync: AcceptedSync, now: Date): NowStep<number> {
+    const { total } = this.one.countStaged.get(this.taskNum(taskId))!;
+    const info = sync.drupalInfo;
+    this.one.accept.run(total, sync.errorsTotal, sync.fullSync ? 1 : 0, sync.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now.getTime(), taskId);
+    return total;
+  }
+
+  *markFailed(taskId: string, owner: string, error: string, now: Date): NowStep<void> {
+    const ms = now.getTime();
+    this.one.markFailed.run(error, ms, ms, taskId, owner);
+  }
+
+  *release(taskId: string, owner: string, now: Date): NowStep<void> {
+    this.one.release.run(now.getTime(), taskId, owner);
+  }
+
+  *task(taskId: string): NowStep<TaskRow | null> {
+    const row = this.one.task.get(taskId);
+    return row ? taskFromRow(row) : null;
+  }
+
+  *runnableTaskIds(limit: number, now: Date): NowStep<string[]> {
+    return this.one.runnableTaskIds.all(now.getTime(), limit).map((r) => r.id);
+  }
+
+  *purge(finishedBefore: Date, abandonedBefore: Date): NowStep<number> {
+    return this.one.purge.run(finishedBefore.getTime(), abandonedBefore.getTime()).changes;
+  }
+}

@@ -1,0 +1,113 @@
+// The statements of a dialect, one step each, in its own SQL: what the store
+// code written once (sql-store.ts, sql-task-store.ts, and the algorithms of
+// sync.ts and task-work.ts) runs, through the dialect's StepRunner
+// (steps.ts). `Wait` is what a step yields while it waits: never on SQLite,
+// a query's promise on Postgres. Steps of the write algorithms run inside the
+// transaction the algorithm runs in.
+import type { AcceptedSync, CurrentModule, EntryError, SiteModuleState, SyncCounts } from "../inventory";
+import type { TaskRow } from "./rows";
+import type { Step } from "./steps";
+import type { StagedEntry } from "./task-types";
+import type { SiteAccess } from "./types";
+
+/** Catalog ids of a sync's writes, once resolved (resolve.ts). */
+export interface ResolvedIds {
+  moduleId(machineName: string): number;
+  versionId(entry: SiteModuleState): number | null;
+}
+
+/** Reading and writing one site's modules, in bulk. */
+export interface ModuleStatements<Wait> {
+  /** Every module of the site. */
+  siteModules(siteId: number): Step<Wait, Map<string, CurrentModule>>;
+  /** The site's modules among `names` (a background batch compares only those). */
+  siteModulesAmong(siteId: number, names: readonly string[]): Step<Wait, Map<string, CurrentModule>>;
+  /** Ids of the modules named, created where missing. */
+  moduleIds(names: readonly string[]): Step<Wait, Iterable<readonly [id: number, machineName: string]>>;
+  /** Ids of the (module id, version) pairs, created where missing. */
+  versionIds(pairs: readonly (readonly [moduleId: number, version: string])[]): Step<Wait, Iterable<readonly [id: number, moduleId: number, version: string]>>;
+  /** Writes the entries as the site's modules, created or updated. */
+  upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: ResolvedIds, now: Date): Step<Wait, void>;
+  removeSiteModules(siteId: number, moduleIds: readonly number[]): Step<Wait, void>;
+}
+
+/** What a sync writes on the site row besides its time. */
+export interface SiteEnvelope {
+  siteName: string;
+  coreVersion: string | null;
+  phpVersion: string | null;
+  ipAddress: string | null;
+}
+
+/** A synchronous sync's own statements. */
+export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
+  /** Holds the site until commit, so that its syncs apply one at a time; throws NotFoundError if there is no such site. */
+  lockSite(siteId: number): Step<Wait, void>;
+  /** Whether background syncs of the site, accepted earlier, are still to apply. */
+  hasUnfinishedTasks(siteId: number): Step<Wait, boolean>;
+  /** The envelope and time of the sync on the site row, with the fingerprint of the body it now holds exactly (or null). */
+  recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): Step<Wait, void>;
+}
+
+/** The statements of a request's way in: who it is, and the one-statement re-sync. */
+export interface SiteStatements<Wait> {
+  /** The user owning a live token with this hash. */
+  userIdByToken(tokenHash: string): Step<Wait, number | null>;
+  siteAccess(siteId: number, userId: number): Step<Wait, SiteAccess | null>;
+  /**
+   * Records a sync at `now`, in one atomic statement, only if the site still
+   * holds exactly the modules of the body with this fingerprint and no
+   * background sync of it is unfinished: that body's RepeatSummary (JSON), else null.
+   */
+  recordRepeatedSync(siteId: number, fingerprint: string, now: Date): Step<Wait, string | null>;
+  ping(): Step<Wait, void>;
+}
+
+/** What a batch adds to its task's progress. */
+export interface BatchProgress {
+  /** idx of the batch's last entry. */
+  cursor: number;
+  /** Entries applied. */
+  applied: number;
+  counts: SyncCounts;
+}
+
+/** A background sync's steps, from its upload to its end. */
+export interface TaskStatements<Wait> extends ModuleStatements<Wait>, Pick<SyncStatements<Wait>, "recordSync"> {
+  insertUpload(taskId: string, siteId: number): Step<Wait, void>;
+  /** Stages the entries, all or none. */
+  stage(taskId: string, entries: readonly StagedEntry[]): Step<Wait, void>;
+  /** Drops an upload still receiving, with its staged rows. */
+  deleteUpload(taskId: string): Step<Wait, void>;
+  /** Makes the upload pending, after the syncs of its site accepted before it; returns its valid entry count. */
+  accept(taskId: string, sync: AcceptedSync, now: Date): Step<Wait, number>;
+
+  /** Takes the task if it can run now; the id of its site, or null. */
+  claim(taskId: string, owner: string, leaseMs: number, now: Date): Step<Wait, number | null>;
+  /** No body's fingerprint describes the site's modules any more. */
+  forgetFingerprint(siteId: number): Step<Wait, void>;
+  /** The task while `owner` holds it, its site held until commit as a sync holds it; null once the lease is lost. */
+  ownedTask(taskId: string, owner: string): Step<Wait, TaskRow | null>;
+  /** Up to `limit` valid staged entries after index `after`, in order. */
+  stagedAfter(taskNum: number, after: number, limit: number): Step<Wait, { idx: number; entry: string }[]>;
+  /** Adds a batch to the task's progress and extends its lease. */
+  recordBatch(taskId: string, batch: BatchProgress, leaseMs: number, now: Date): Step<Wait, void>;
+  /** A full sync's removals: the site's modules the payload did not name. Returns how many. */
+  removeUnnamed(siteId: number, taskNum: number): Step<Wait, number>;
+  /** The entries the upload skipped, in payload order. */
+  skippedEntries(taskNum: number): Step<Wait, EntryError[]>;
+  markCompleted(taskId: string, removed: number, result: string, now: Date): Step<Wait, void>;
+  /** Ends the task as failed, if `owner` still holds it. */
+  markFailed(taskId: string, owner: string, error: string, now: Date): Step<Wait, void>;
+  /** Makes the task pending again, if `owner` still holds it. */
+  release(taskId: string, owner: string, now: Date): Step<Wait, void>;
+
+  task(taskId: string): Step<Wait, TaskRow | null>;
+  /** Pending tasks and those whose lease expired before `now`, oldest first. */
+  runnableTaskIds(limit: number, now: Date): Step<Wait, string[]>;
+  /** Deletes tasks finished before `finishedBefore` and uploads receiving since before `abandonedBefore`; returns how many. */
+  purge(finishedBefore: Date, abandonedBefore: Date): Step<Wait, number>;
+}
+
+/** Everything a dialect's statements object does. */
+export type StoreStatements<Wait> = SiteStatements<Wait> & SyncStatements<Wait> & TaskStatements<Wait>;

@@ -1,0 +1,23 @@
+// A synchronous sync, for both dialects: in one write transaction, serialised
+// per site, compare the payload with the site's modules and write the
+// difference.
+import { leavesExactlyPayload, planSync, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
+import type { SyncStatements } from "./statements";
+import type { Step } from "./steps";
+import { SiteBusyError } from "./types";
+import { writePlan } from "./write-plan";
+
+/** `known` saves id lookups. Throws SiteBusyError while background syncs of the site are unfinished. */
+export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, known?: KnownIds): Step<Wait, SyncOutcome> {
+  yield* s.lockSite(cmd.siteId);
+  // After the lock: it sees every task accepted before this sync got the site.
+  if (yield* s.hasUnfinishedTasks(cmd.siteId)) throw new SiteBusyError(cmd.siteId);
+  const now = new Date(); // after the lock: later syncs of this site get later times
+  const current = yield* s.siteModules(cmd.siteId);
+  const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
+  const learned = yield* writePlan(s, cmd.siteId, plan, now, known);
+  const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
+  yield* s.recordSync(cmd.siteId, { siteName: cmd.siteName, ...cmd.drupalInfo }, now,
+    exact ? cmd.fingerprint : null, exact ? cmd.repeat : null);
+  return { counts: plan, learned };
+}
