@@ -140,7 +140,9 @@ export class Lab {
   /** Drops `db` now rather than when the lab closes (a scenario done with it frees the disk and the connection). */
   async dropDatabase(db: ModsyncDatabase): Promise<void> {
     const at = this.databases.indexOf(db);
-    if (at >= 0) this.databases.splice(at, 1);
+    // Not tracked: already dropped (close() after Ctrl-C takes them all).
+    if (at < 0) return;
+    this.databases.splice(at, 1);
     await db.drop();
   }
 
