@@ -4,7 +4,7 @@
 //   BENCH_SCENARIOS     some of resync,large,huge,identical,drift,release (default: resync,large;
 //                       the others are opt-in)
 //   BENCH_DURATION      seconds per wrk run (default 10)
-//   BENCH_ROUNDS        wrk rounds in the re-sync scenario (default 3)
+//   BENCH_ROUNDS        wrk rounds in resync, identical, drift and release (default 3)
 //   BENCH_LARGE_ROUNDS  fresh-process rounds of the 100k sync (default 3)
 //   BENCH_HUGE_ROUNDS   fresh-process rounds of the 1M sync (default 1)
 //   BENCH_SITES         sites of identical/drift/release, or a list (default 1000; 1000,10000 adds the grown database)
@@ -14,7 +14,8 @@
 //                       and release run modsync with Redis
 //   BENCH_REDIS_URL     that Redis (default redis://127.0.0.1:6379; setting it implies BENCH_REDIS=1)
 //   BENCH_LOG_LEVEL     modsync's LOG_LEVEL (default warn)
-//   BENCH_MODSYNC_BUN_FLAGS  bun options for every modsync process, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof"
+//   BENCH_MODSYNC_BUN_FLAGS  bun options for every modsync process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//                       (then: bun bench/cpu-profile.ts /tmp/prof/<file>.cpuprofile)
 //
 // Scenarios (README's "What it measures"):
 //   resync     1,000 sites re-post byte-identical 150-module bodies (modsync answers from the stored fingerprint)
@@ -25,6 +26,10 @@
 //   drift      each request changes one module's version (a version no site had): one module updated
 //   release    each pass over the sites moves every core module (76 of the 150) to a new release,
 //              whose version rows all sites of the pass share: 76 modules updated per request
+//   identical, drift and release print req/s, p50, p99 and CPU per request of each side; a run counts
+//   only if both databases gained the version rows its bodies name and modsync's /metrics show the
+//   modules updated per sync. Targets (issue 11): drift and release >= 0.8 x their floor, identical
+//   >= 1.0 x, p99 <= 1.5 x the floor's, 10,000 sites within 10% of 1,000.
 import { BENCH_RATE_LIMIT_PER_HOUR, Lab } from "./lib/lab";
 import { CHANGE_SCENARIOS, readOptions } from "./lib/options";
 import { printTable, writeJson, type BenchResults } from "./lib/report";
