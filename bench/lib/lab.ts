@@ -20,6 +20,8 @@ export interface LabOptions {
   pgUrl: string | undefined;
   /** modsync's LOG_LEVEL (its stdout is discarded either way). */
   logLevel: LogLevel;
+  /** bun options for every modsync process (BENCH_MODSYNC_BUN_FLAGS), e.g. a profiler's. */
+  modsyncBunFlags?: readonly string[];
 }
 
 export interface Prepared {
@@ -65,14 +67,37 @@ export class Lab {
   async startFloor(label: string): Promise<Server> {
     return this.track(await startServer({
       name: "floor", script: join(this.benchDir, "floor-server.ts"), port: this.ports.floor, cwd: this.repoDir,
-      env: { FLOOR_DB: join(this.tmpDir, `floor-${label}.db`) },
+      env: { FLOOR_DB: this.floorDbPath(label) },
     }));
+  }
+
+  /**
+   * The Postgres floor (floor-server-pg.ts) on a fresh database of its own,
+   * `modsync_bench_floor_<label>`, on BENCH_DATABASE_URL's server; dropped when
+   * the lab closes. It creates its tables at start-up.
+   */
+  async startFloorPg(label: string): Promise<{ server: Server; db: ModsyncDatabase }> {
+    if (!this.options.pgUrl) throw new Error("the Postgres floor needs BENCH_DATABASE_URL");
+    const db = await freshDatabase(this.tmpDir, this.options.pgUrl, `floor_${label}`);
+    this.databases.push(db);
+    const server = this.track(await startServer({
+      name: "floor-pg", script: join(this.benchDir, "floor-server-pg.ts"), port: this.ports.floor, cwd: this.repoDir,
+      // It loads postgres-js from PROJECT_DIR/node_modules.
+      env: { FLOOR_PG: db.url, PROJECT_DIR: this.repoDir },
+    }));
+    return { server, db };
+  }
+
+  /** The SQLite floor's database file for `label` (startFloor's FLOOR_DB). */
+  floorDbPath(label: string): string {
+    return join(this.tmpDir, `floor-${label}.db`);
   }
 
   /** modsync on `db`; with `redisUrl`, its rate limiter and lookup caches use that Redis. */
   async startModsync(db: ModsyncDatabase, redisUrl: string | null = null): Promise<Server> {
     return this.track(await startServer({
       name: redisUrl ? "modsync+redis" : "modsync", script: join(this.repoDir, "src/index.ts"), port: this.ports.modsync, cwd: this.repoDir,
+      bunFlags: this.options.modsyncBunFlags,
       // /ready, not /health: it answers 200 only once the database and, when
       // configured, Redis answer, so no measured request falls back to in-process state.
       readyPath: "/ready",
@@ -91,6 +116,11 @@ export class Lab {
     }));
   }
 
+  /** Whether modsync processes run with extra bun flags (BENCH_MODSYNC_BUN_FLAGS), e.g. a profiler. */
+  get modsyncFlagged(): boolean {
+    return (this.options.modsyncBunFlags?.length ?? 0) > 0;
+  }
+
   async stop(server: Server): Promise<void> {
     await stopServer(server);
     this.running.delete(server);
@@ -105,6 +135,15 @@ export class Lab {
       for (const s of [floor, modsync]) await this.stop(s);
     };
     return { floor, modsync, fixtures, stop, setupSeconds };
+  }
+
+  /** Drops `db` now rather than when the lab closes (a scenario done with it frees the disk and the connection). */
+  async dropDatabase(db: ModsyncDatabase): Promise<void> {
+    const at = this.databases.indexOf(db);
+    // Not tracked: already dropped (close() after Ctrl-C takes them all).
+    if (at < 0) return;
+    this.databases.splice(at, 1);
+    await db.drop();
   }
 
   async close(): Promise<void> {

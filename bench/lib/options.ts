@@ -7,12 +7,19 @@ export interface BenchOptions {
   rounds: number;
   largeRounds: number;
   hugeRounds: number;
+  /** identical, drift, release: how many sites each run registers, warms and posts to (one pass of the scenarios per count). */
+  siteCounts: number[];
+  /** Extra bun flags for every modsync process the bench starts (e.g. --cpu-prof-md). */
+  modsyncBunFlags: string[];
   /** postgres://… for modsync, or undefined for a SQLite file. */
   pgUrl: string | undefined;
   /** Redis for the re-sync scenario's third server, or null: no Redis mode. */
   redisUrl: string | null;
   logLevel: LogLevel;
 }
+
+/** The re-sync scenarios of changes.ts (all opt-in), in the order they run. */
+export const CHANGE_SCENARIOS = ["identical", "drift", "release"] as const;
 
 const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -25,7 +32,7 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 function scenarios(): Set<string> {
-  const known = ["resync", "large", "huge"];
+  const known = ["resync", "large", "huge", ...CHANGE_SCENARIOS];
   // huge is opt-in: it adds minutes and writes ~210 MB of body plus databases of a million modules.
   const byDefault = ["resync", "large"];
   const chosen = (process.env.BENCH_SCENARIOS ?? byDefault.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
@@ -46,6 +53,24 @@ function redisUrl(): string | null {
   return chosen;
 }
 
+/** BENCH_SITES: "1000" or a list such as "1000,10000" (each a run of the changed re-sync scenarios). */
+function siteCounts(): number[] {
+  const raw = process.env.BENCH_SITES?.trim() || "1000";
+  const counts = raw.split(",").map((s) => s.trim());
+  if (counts.some((c) => !/^[1-9]\d*$/.test(c) || Number(c) < 2 || Number(c) > 100_000)) {
+    throw new Error(`BENCH_SITES must list site counts between 2 and 100000, comma-separated, got "${raw}"`);
+  }
+  return [...new Set(counts.map(Number))];
+}
+
+/** BENCH_MODSYNC_BUN_FLAGS: bun options, split on spaces, put before modsync's script. */
+function bunFlags(): string[] {
+  const flags = (process.env.BENCH_MODSYNC_BUN_FLAGS ?? "").split(/\s+/).filter(Boolean);
+  const bad = flags.find((f) => !f.startsWith("-"));
+  if (bad !== undefined) throw new Error(`BENCH_MODSYNC_BUN_FLAGS must hold bun options only (each starting with -), got "${bad}"`);
+  return flags;
+}
+
 function logLevel(): LogLevel {
   const raw = process.env.BENCH_LOG_LEVEL || "warn";
   const level = LOG_LEVELS.find((l) => l === raw);
@@ -60,6 +85,8 @@ export function readOptions(): BenchOptions {
     rounds: positiveInt("BENCH_ROUNDS", 3),
     largeRounds: positiveInt("BENCH_LARGE_ROUNDS", 3),
     hugeRounds: positiveInt("BENCH_HUGE_ROUNDS", 1),
+    siteCounts: siteCounts(),
+    modsyncBunFlags: bunFlags(),
     pgUrl: process.env.BENCH_DATABASE_URL || undefined,
     redisUrl: redisUrl(),
     logLevel: logLevel(),

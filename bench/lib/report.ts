@@ -2,10 +2,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import type { ChangeResult } from "../scenarios/changes";
 import type { HugeResult } from "../scenarios/huge";
 import type { LargeResult } from "../scenarios/large";
 import type { OneSyncSide } from "../scenarios/one-sync";
 import type { ResyncResult } from "../scenarios/resync-work";
+import { CHANGES } from "../scenarios/changes";
 import { num, printGrid, verdict, type RowGroup } from "./table";
 
 export const TARGETS = {
@@ -21,12 +23,22 @@ export const TARGETS = {
   hugeRatio: 1.5,
   /** huge: modsync's peak RSS (VmHWM), MiB, at most. */
   hugePeakMiB: 300,
+  /** identical re-syncs (changes.ts): modsync req/s ÷ its floor's, at least. */
+  identicalRatio: 1.0,
+  /** drift and release: modsync req/s ÷ its floor's, at least. */
+  changedRatio: 0.8,
+  /** identical, drift, release: modsync p99 ÷ its floor's, at most. */
+  changesP99Ratio: 1.5,
+  /** identical, drift, release: modsync req/s with the most sites ÷ with the fewest (BENCH_SITES=1000,10000), at least. */
+  grownRatio: 0.9,
 } as const;
 
 export interface BenchResults {
   resync?: ResyncResult;
   large?: LargeResult;
   huge?: HugeResult;
+  /** identical, drift, release: one per scenario and site count, in the order run. */
+  changes?: ChangeResult[];
 }
 
 export interface BenchMeta {
@@ -44,6 +56,10 @@ export interface BenchMeta {
   rateLimitPerHour: number;
   /** BENCH_REDIS's Redis, or null. */
   redisUrl: string | null;
+  /** BENCH_SITES: the site counts of identical, drift and release. */
+  siteCounts: number[];
+  /** BENCH_MODSYNC_BUN_FLAGS. */
+  modsyncBunFlags: string[];
 }
 
 const mean = (xs: number[] | undefined) => (xs && xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -87,10 +103,64 @@ export function printTable(r: BenchResults, meta: BenchMeta): void {
     });
   }
   const changed = meta.uncommitted?.length ? ` + ${meta.uncommitted.length} uncommitted file(s) outside bench/` : "";
+  const onlyChanges = !r.resync && !r.large && !r.huge;
   console.log(`\ncommit ${meta.commit ?? "unknown"}${changed}`);
-  console.log(`modsync (${meta.dialect}, LOG_LEVEL=${meta.logLevel}, RATE_LIMIT_PER_HOUR=${meta.rateLimitPerHour}) vs floor; ratio = modsync / floor`);
-  printGrid(["figure", "floor", "modsync", "ratio", "target", ""], groups);
+  console.log(`modsync (${meta.dialect}, LOG_LEVEL=${meta.logLevel}, RATE_LIMIT_PER_HOUR=${meta.rateLimitPerHour})${onlyChanges ? "" : " vs floor; ratio = modsync / floor"}`);
+  if (groups.length > 0) printGrid(["figure", "floor", "modsync", "ratio", "target", ""], groups);
   if (r.resync?.redis) printRedisTable(r.resync);
+  if (r.changes?.length) printChangesTable(r.changes, meta);
+}
+
+const KIND_TITLE: Record<ChangeResult["kind"], string> = {
+  identical: "identical re-syncs (byte-identical bodies)",
+  drift: "drift (each request changes 1 module's version)",
+  release: "release (each pass moves every core module to a new release)",
+};
+
+/** identical, drift, release: each against the floor of modsync's database, then the grown database against the smallest. */
+function printChangesTable(results: ChangeResult[], meta: BenchMeta): void {
+  const first = results[0]!;
+  const floorName = first.database === "postgres" ? "the Postgres floor (floor-server-pg.ts)" : "the SQLite floor (floor-server.ts)";
+  console.log(`\nmodsync (${first.database}${first.redis ? " + Redis" : ""}) vs ${floorName}; 150-module re-syncs at ${CHANGES.connections} connections, ${meta.seconds} s per run, best of ${meta.rounds} run(s) each; ratio = modsync / floor`);
+  const us = (v: number | null) => (v === null ? "-" : num(v, 0));
+  const groups: RowGroup[] = results.map((c) => {
+    const f = c.floor.best;
+    const m = c.modsync.best;
+    const target = c.kind === "identical" ? TARGETS.identicalRatio : TARGETS.changedRatio;
+    const rows = [
+      ["req/s", num(f.requestsPerSec, 1), num(m.requestsPerSec, 1), num(c.ratio), `>= ${target}`, verdict(c.ratio >= target)],
+      ["p50 ms", num(f.p50Ms), num(m.p50Ms), num(m.p50Ms / f.p50Ms), "", ""],
+      ["p99 ms", num(f.p99Ms), num(m.p99Ms), num(c.p99Ratio), `<= ${TARGETS.changesP99Ratio}`, verdict(c.p99Ratio <= TARGETS.changesP99Ratio)],
+      ["cpu/req µs, server process", us(f.cpuUs), us(m.cpuUs), num(m.cpuUs / f.cpuUs), "", "info"],
+    ];
+    if (f.dbCpuUs !== null || m.dbCpuUs !== null) {
+      rows.push(["cpu/req µs, its Postgres backends", us(f.dbCpuUs), us(m.dbCpuUs), f.dbCpuUs && m.dbCpuUs ? num(m.dbCpuUs / f.dbCpuUs) : "", "", "info"]);
+    }
+    if (m.redisCpuUs !== null) rows.push(["cpu/req µs, redis-server", "-", us(m.redisCpuUs), "", "", "info"]);
+    rows.push([`warm-up s (${c.sites.toLocaleString("en-US")} first syncs)`, num(c.floor.warmUpSeconds, 1), num(c.modsync.warmUpSeconds, 1), num(c.modsync.warmUpSeconds / c.floor.warmUpSeconds, 1), "", "info"]);
+    return { title: `${KIND_TITLE[c.kind]}, ${c.sites.toLocaleString("en-US")} sites`, rows };
+  });
+  printGrid(["figure", "floor", "modsync", "ratio", "target", ""], groups);
+  const grown = grownRows(results);
+  if (grown.length > 0) {
+    console.log("\ngrown database: the most sites ÷ the fewest, each server's best req/s (runs of different set-ups: noisier than the ratios above)");
+    printGrid(["scenario", "floor", "modsync", "target", "", "ratio to floor"], [{ title: "req/s, most sites ÷ fewest", rows: grown }]);
+    console.log("  (ratio to floor: modsync ÷ floor at the most sites ÷ the same at the fewest; for information, steadier when the machine's load changed between the two)");
+  }
+}
+
+function grownRows(results: ChangeResult[]): string[][] {
+  const rows: string[][] = [];
+  for (const kind of ["identical", "drift", "release"] as const) {
+    const runs = results.filter((c) => c.kind === kind).sort((a, b) => a.sites - b.sites);
+    if (runs.length < 2) continue;
+    const small = runs[0]!;
+    const large = runs[runs.length - 1]!;
+    const f = large.floor.best.requestsPerSec / small.floor.best.requestsPerSec;
+    const m = large.modsync.best.requestsPerSec / small.modsync.best.requestsPerSec;
+    rows.push([`${kind}: ${large.sites.toLocaleString("en-US")} ÷ ${small.sites.toLocaleString("en-US")} sites`, num(f), num(m), `modsync >= ${TARGETS.grownRatio}`, verdict(m >= TARGETS.grownRatio), num(large.ratio / small.ratio)]);
+  }
+  return rows;
 }
 
 /**
@@ -155,6 +225,8 @@ export function writeJson(r: BenchResults, meta: BenchMeta, benchDir: string): s
     rounds: meta.rounds,
     largeRounds: meta.largeRounds,
     hugeRounds: meta.hugeRounds,
+    sites: meta.siteCounts,
+    modsyncBunFlags: meta.modsyncBunFlags,
     targets: TARGETS,
     ...r,
   };

@@ -8,6 +8,8 @@ export interface Server {
   name: string;
   base: string;
   proc: Subprocess;
+  /** How long stopServer waits after SIGTERM before SIGKILL. */
+  graceMs: number;
 }
 
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
@@ -22,6 +24,8 @@ export function freePort(): number {
 export async function startServer(opts: {
   name: string;
   script: string;
+  /** bun options before the script (e.g. --cpu-prof-md); none by default. */
+  bunFlags?: readonly string[];
   port: number;
   env: Record<string, string>;
   /** Variables of the bench's own environment the server must not inherit (before `env` applies). */
@@ -32,14 +36,16 @@ export async function startServer(opts: {
 }): Promise<Server> {
   const inherited = { ...process.env };
   for (const name of opts.unset ?? []) delete inherited[name];
-  const proc = Bun.spawn([process.execPath, opts.script], {
+  const proc = Bun.spawn([process.execPath, ...(opts.bunFlags ?? []), opts.script], {
     cwd: opts.cwd,
     env: { ...inherited, ...opts.env, PORT: String(opts.port) },
     // Servers log readiness on stdout; only their warnings and errors matter here.
     stdout: "ignore",
     stderr: "inherit",
   });
-  const server = { name: opts.name, base: `http://127.0.0.1:${opts.port}`, proc };
+  // A profiler (bun flags) writes its profile at exit, which can take a while.
+  const graceMs = opts.bunFlags?.length ? 60_000 : 5_000;
+  const server = { name: opts.name, base: `http://127.0.0.1:${opts.port}`, proc, graceMs };
   const deadline = Date.now() + 15_000;
   // Kept for the error: a readiness answer names what is missing (e.g. Redis).
   let lastAnswer = "no answer";
@@ -59,11 +65,11 @@ export async function startServer(opts: {
   throw new Error(`${opts.name} did not become ready within 15 s (last answer: ${lastAnswer})`);
 }
 
-/** SIGTERM, then SIGKILL if the process is still alive after 5 s. */
+/** SIGTERM, then SIGKILL if the process is still alive after its grace (5 s; 60 s with bun flags). */
 export async function stopServer(server: Server): Promise<void> {
   if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
   server.proc.kill("SIGTERM");
-  const exited = await Promise.race([server.proc.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
+  const exited = await Promise.race([server.proc.exited.then(() => true), Bun.sleep(server.graceMs).then(() => false)]);
   if (!exited) {
     server.proc.kill("SIGKILL");
     await server.proc.exited;

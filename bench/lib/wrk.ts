@@ -1,4 +1,4 @@
-// Running wrk with bench/post.lua and reading its summary.
+// Running wrk with bench/post.lua (or another of bench/'s Lua scripts) and reading its summary.
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -52,15 +52,17 @@ export async function runWrk(opts: {
   seconds: number;
   connections: number;
   threads: number;
-  /** post.lua's environment: BODY_DIR or BODY_FILE, SITES, TOKEN. */
+  /** The script's environment; post.lua's: BODY_DIR or BODY_FILE, SITES, TOKEN. */
   env: Record<string, string>;
   benchDir: string;
+  /** A Lua script in benchDir; default post.lua. */
+  script?: string;
 }): Promise<WrkResult> {
   const args = [
     "wrk", `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`, "--latency",
     // wrk's default 2 s timeout would count slow answers as errors, not as latency.
     "--timeout", "30s",
-    "-s", join(opts.benchDir, "post.lua"), opts.base,
+    "-s", join(opts.benchDir, opts.script ?? "post.lua"), opts.base,
   ];
   const proc = Bun.spawn(args, { env: { ...process.env, ...opts.env }, stdout: "pipe", stderr: "pipe" });
   live.add(proc);

@@ -1,0 +1,416 @@
+// Scenarios identical, drift and release: 150-module re-syncs of N sites
+// (BENCH_SITES, default 1,000) whose bodies are byte-identical (identical),
+// differ by one module's version per request (drift), or move every core
+// module to the next release per pass over the sites (release). Real
+// traffic is mostly the last two: a body differs whenever anything on the
+// site changed, and after a Drupal core release thousands of sites re-sync
+// with 70+ changed versions each.
+//
+// Each request's body is built by changes.lua from one template (payload.ts's
+// 150 modules, with placeholders), so both servers get the same bodies, each
+// wrk thread posts to its own half of the sites, and no run repeats an
+// earlier run's versions. The floor is the one for modsync's database: the
+// SQLite floor (floor-server.ts), or with BENCH_DATABASE_URL the Postgres
+// floor (floor-server-pg.ts) on a fresh database of its own on the same
+// server. With BENCH_REDIS, modsync runs with REDIS_URL (there is no third
+// server here: compare with a run without it).
+//
+// Per scenario and site count: fresh databases for both, N sites registered
+// in modsync, both servers started, every site's first sync posted (pass 0:
+// the payload's own versions), then BENCH_ROUNDS rounds of one wrk run per
+// server, the order reversed every round; the best run of each counts.
+//
+// A run counts only if the work really happened: no non-2xx and no socket
+// errors; modsync's own counters (GET /metrics) say every sync was applied
+// with 1 (drift) or one per core module (release) module updated and none
+// created, or for identical that every sync was answered from the stored
+// fingerprint; and both databases gained the version rows the run's bodies
+// name (one per request in drift, one per core module and pass in release,
+// none in identical). With Redis, /ready must still say redis=ok and Redis
+// must have read one rate-limit bucket per sync.
+import { Database } from "bun:sqlite";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { payload, type Payload } from "../payload";
+import { readiness, syncCounters, type SyncCounters } from "../lib/endpoints";
+import type { Lab } from "../lib/lab";
+import type { BenchSite, ModsyncDatabase } from "../lib/modsync";
+import { countRows, PgProbe } from "../lib/postgres";
+import { postSync } from "../lib/post";
+import { RedisProbe } from "../lib/redis";
+import { cpuSecondsOf, type Server } from "../lib/servers";
+import { runWrk, type WrkResult } from "../lib/wrk";
+import { timed } from "./resync-work";
+
+export type ChangeKind = "identical" | "drift" | "release";
+
+export const CHANGES = { modules: 150, connections: 32, threads: 2, warmUpConcurrency: 16 } as const;
+
+export interface ChangeRun extends WrkResult {
+  round: number;
+  /** CPU time per answered request, µs: the server process (all threads). */
+  cpuUs: number;
+  /** Postgres: CPU per request of the backends connected to this server's database, µs; null on SQLite. */
+  dbCpuUs: number | null;
+  /** modsync with Redis: redis-server's CPU per request, µs (Redis is shared: others may add to it). */
+  redisCpuUs: number | null;
+  /** Version rows the server's database gained during the run. */
+  newVersionRows: number;
+  /** modsync only: what its counters say the run's syncs did. */
+  counters: { syncs: number; applied: number; updatedPerSync: number; createdPerSync: number } | null;
+}
+
+export interface ChangeSide {
+  best: ChangeRun;
+  runs: ChangeRun[];
+  /** Every site's first sync (creates), CHANGES.warmUpConcurrency at a time; informational. */
+  warmUpSeconds: number;
+}
+
+export interface ChangeResult {
+  kind: ChangeKind;
+  sites: number;
+  /** modsync's database and whether it used Redis; the floor is on the same kind of database. */
+  database: "sqlite" | "postgres";
+  redis: boolean;
+  /** Module versions each request changes: 0, 1, or the core modules. */
+  changedPerRequest: number;
+  floor: ChangeSide;
+  modsync: ChangeSide;
+  /** modsync req/s ÷ floor req/s (best runs). */
+  ratio: number;
+  /** modsync p99 ÷ floor p99 (best runs). */
+  p99Ratio: number;
+  setupSeconds: number;
+}
+
+/** The contrib module whose version drift changes: the first contrib module of the payload. */
+function driftModule(p: Payload): string {
+  const m = p.modules.find((mod) => mod.module_type === "contrib");
+  if (!m) throw new Error("the payload has no contrib module to drift");
+  return m.machine_name;
+}
+
+/**
+ * The body changes.lua fills in: the payload with placeholders for the
+ * site's url and token and, by kind, the drifting module's version or every
+ * core module's version (and drupal_info.core_version).
+ */
+function template(kind: ChangeKind, p: Payload): string {
+  const drifting = driftModule(p);
+  const t: Payload = {
+    ...p,
+    site: { ...p.site, url: "@URL@", token: "@TOKEN@" },
+    drupal_info: { ...p.drupal_info, core_version: kind === "release" ? "@CORE@" : p.drupal_info.core_version },
+    modules: p.modules.map((m) => {
+      if (kind === "drift" && m.machine_name === drifting) return { ...m, version: "@DRIFT@" };
+      if (kind === "release" && m.module_type === "core") return { ...m, version: "@CORE@" };
+      return m;
+    }),
+  };
+  return JSON.stringify(t);
+}
+
+/** `template` with its placeholders filled: the site's url and token, and pass 0's versions (the payload's own). */
+function pass0Body(tmpl: string, p: Payload, site: { url: string; token: string }): string {
+  const drifting = p.modules.find((m) => m.machine_name === driftModule(p))!;
+  const fills: Record<string, string> = { URL: site.url, TOKEN: site.token, DRIFT: drifting.version, CORE: p.drupal_info.core_version };
+  return tmpl.replace(/@([A-Z]+)@/g, (_, name: string) => fills[name]!);
+}
+
+/** Module versions one request of `kind` changes. */
+function changedPerRequest(kind: ChangeKind, p: Payload): number {
+  if (kind === "identical") return 0;
+  if (kind === "drift") return 1;
+  return p.modules.filter((m) => m.module_type === "core").length;
+}
+
+interface SideSetup {
+  server: Server;
+  /** Site ids, in the order the sites file lists them (floor: 1..N; modsync: the registered ids). */
+  ids: number[];
+  sitesFile: string;
+  apiToken: string | undefined;
+  /** The Postgres database the server uses (for its backends' CPU), or null on SQLite. */
+  pgDatabase: string | null;
+  versionRows(): Promise<number>;
+}
+
+/** Rows of `table` in a SQLite file another process has open (WAL: this read never blocks it). */
+function sqliteCount(path: string, table: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    // Finalized before close: a statement left to the GC keeps the file open (see sqliteReleased in lib/modsync.ts).
+    const stmt = db.prepare(`SELECT count(*) AS n FROM ${table}`);
+    try {
+      return (stmt.get() as { n: number }).n;
+    } finally {
+      stmt.finalize();
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** Counts `table`'s rows in a Postgres database (by URL) or a SQLite file (by path). */
+function rowCounter(db: { dialect: "postgres"; url: string } | { dialect: "sqlite"; path: string }, table: string): () => Promise<number> {
+  if (db.dialect === "postgres") return () => countRows(db.url, table);
+  return async () => sqliteCount(db.path, table);
+}
+
+function databaseRowCounter(db: ModsyncDatabase, table: string): () => Promise<number> {
+  return rowCounter(db.dialect === "postgres" ? { dialect: "postgres", url: db.url } : { dialect: "sqlite", path: db.url.slice("sqlite:".length) }, table);
+}
+
+/** The run with the most req/s. */
+function fastest(runs: ChangeRun[]): ChangeRun {
+  return runs.reduce((x, y) => (y.requestsPerSec > x.requestsPerSec ? y : x));
+}
+
+function databaseName(db: ModsyncDatabase): string | null {
+  return db.dialect === "postgres" ? new URL(db.url).pathname.slice(1) : null;
+}
+
+/** "id url token" lines for changes.lua; url and token go into JSON strings as they are. */
+function writeSitesFile(path: string, lines: { id: number; url: string; token: string }[]): void {
+  for (const l of lines) {
+    if (!/^[^\s"\\]+$/.test(l.url) || !/^[^\s"\\]+$/.test(l.token)) throw new Error(`site ${l.id}: url or token unfit for a JSON template`);
+  }
+  writeFileSync(path, lines.map((l) => `${l.id} ${l.url} ${l.token}`).join("\n") + "\n");
+}
+
+/** Every site's first sync, `concurrency` at a time; anything but 200 stops the bench. */
+async function warmUp(server: Server, ids: number[], body: (k: number) => string, apiToken?: string): Promise<number> {
+  return timed(async () => {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const k = next++;
+        const answer = await postSync(server.base, { siteId: ids[k]!, body: body(k) }, apiToken);
+        if (answer.status !== 200) {
+          throw new Error(`${server.name}: first sync of site ${ids[k]} answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 500)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CHANGES.warmUpConcurrency }, worker));
+  });
+}
+
+export interface ChangeOptions {
+  seconds: number;
+  rounds: number;
+  sites: number;
+  /** With BENCH_DATABASE_URL: modsync on Postgres, against the Postgres floor. */
+  pgUrl: string | undefined;
+  /** With BENCH_REDIS: modsync's REDIS_URL. */
+  redisUrl: string | null;
+}
+
+export async function changeScenario(lab: Lab, kind: ChangeKind, o: ChangeOptions): Promise<ChangeResult> {
+  const label = `${kind}_${o.sites}`;
+  const p = payload(CHANGES.modules);
+  const tmpl = template(kind, p);
+  const templateFile = join(lab.tmpDir, `${label}-template.json`);
+  writeFileSync(templateFile, tmpl);
+  const changed = changedPerRequest(kind, p);
+
+  const probes: { pg: PgProbe | null; redis: RedisProbe | null } = { pg: null, redis: null };
+  const started: Server[] = [];
+  const dbs: ModsyncDatabase[] = [];
+  try {
+    // Connect first: an unreachable Redis should stop the bench before minutes of set-up.
+    if (o.redisUrl) probes.redis = await RedisProbe.connect(o.redisUrl);
+    if (o.pgUrl) probes.pg = PgProbe.connect(o.pgUrl);
+
+    const prepared = await lab.prepare(label, o.sites);
+    dbs.push(prepared.db);
+    const sites: BenchSite[] = prepared.fixtures.sites;
+    console.log(`  ${o.sites} sites registered in modsync in ${prepared.setupSeconds.toFixed(1)} s`);
+
+    let floor: SideSetup;
+    const floorSites = sites.map((s, k) => ({ id: k + 1, url: s.url, token: s.token }));
+    const floorSitesFile = join(lab.tmpDir, `${label}-floor-sites.txt`);
+    writeSitesFile(floorSitesFile, floorSites);
+    if (o.pgUrl) {
+      const { server, db } = await lab.startFloorPg(label);
+      started.push(server);
+      dbs.push(db);
+      floor = { server, ids: floorSites.map((s) => s.id), sitesFile: floorSitesFile, apiToken: undefined, pgDatabase: databaseName(db), versionRows: databaseRowCounter(db, "versions") };
+    } else {
+      const server = await lab.startFloor(label);
+      started.push(server);
+      floor = { server, ids: floorSites.map((s) => s.id), sitesFile: floorSitesFile, apiToken: undefined, pgDatabase: null,
+        versionRows: rowCounter({ dialect: "sqlite", path: lab.floorDbPath(label) }, "versions") };
+    }
+
+    const modsyncSitesFile = join(lab.tmpDir, `${label}-modsync-sites.txt`);
+    writeSitesFile(modsyncSitesFile, sites);
+    let modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
+    started.push(modsyncServer);
+    const modsync: SideSetup = {
+      server: modsyncServer, ids: sites.map((s) => s.id), sitesFile: modsyncSitesFile, apiToken: prepared.fixtures.apiToken,
+      pgDatabase: databaseName(prepared.db), versionRows: databaseRowCounter(prepared.db, "module_versions"),
+    };
+
+    const body = (k: number) => pass0Body(tmpl, p, sites[k]!);
+    const floorWarm = await warmUp(floor.server, floor.ids, body);
+    const modsyncWarm = await warmUp(modsync.server, modsync.ids, body, modsync.apiToken);
+    console.log(`  warm-up (first ${CHANGES.modules}-module sync of every site): ${floor.server.name} ${floorWarm.toFixed(1)} s, ${modsync.server.name} ${modsyncWarm.toFixed(1)} s`);
+    if (lab.modsyncFlagged) {
+      // Profiling: the rounds get a process (and so a profile) of their own,
+      // without the warm-up's first syncs. It starts with empty caches; the
+      // sites share their modules, so its first syncs fill them.
+      await lab.stop(modsyncServer);
+      modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
+      started.push(modsyncServer);
+      modsync.server = modsyncServer;
+      console.log("  BENCH_MODSYNC_BUN_FLAGS: the rounds run in a second modsync process, so its profile holds no warm-up");
+    }
+
+    const runs: { floor: ChangeRun[]; modsync: ChangeRun[] } = { floor: [], modsync: [] };
+    for (let round = 1; round <= o.rounds; round++) {
+      const order = round % 2 === 1 ? (["floor", "modsync"] as const) : (["modsync", "floor"] as const);
+      for (const which of order) {
+        const side = which === "floor" ? floor : modsync;
+        runs[which].push(await measuredRun({ lab, kind, side, isModsync: which === "modsync", round, seconds: o.seconds, templateFile, changed, sites: o.sites, probes }));
+      }
+    }
+    const floorSide = { best: fastest(runs.floor), runs: runs.floor, warmUpSeconds: floorWarm };
+    const modsyncSide = { best: fastest(runs.modsync), runs: runs.modsync, warmUpSeconds: modsyncWarm };
+    return {
+      kind, sites: o.sites, database: prepared.db.dialect, redis: o.redisUrl !== null, changedPerRequest: changed,
+      floor: floorSide, modsync: modsyncSide,
+      ratio: modsyncSide.best.requestsPerSec / floorSide.best.requestsPerSec,
+      p99Ratio: modsyncSide.best.p99Ms / floorSide.best.p99Ms,
+      setupSeconds: prepared.setupSeconds,
+    };
+  } finally {
+    for (const server of started) await lab.stop(server);
+    await probes.pg?.close();
+    await probes.redis?.close();
+    // Done with them: a 10,000-site database is large, and each holds a connection.
+    for (const db of dbs) await lab.dropDatabase(db).catch((err: unknown) => console.error(`could not drop a bench database: ${String(err)}`));
+  }
+}
+
+async function measuredRun(a: {
+  lab: Lab;
+  kind: ChangeKind;
+  side: SideSetup;
+  isModsync: boolean;
+  round: number;
+  seconds: number;
+  templateFile: string;
+  changed: number;
+  sites: number;
+  probes: { pg: PgProbe | null; redis: RedisProbe | null };
+}): Promise<ChangeRun> {
+  const { side, probes } = a;
+  const server = side.server;
+  const pid = server.proc.pid;
+  const redis = a.isModsync ? probes.redis : null;
+
+  const rowsBefore = await side.versionRows();
+  const countersBefore = a.isModsync ? await syncCounters(server.base) : null;
+  const callsBefore = redis ? await redis.commandCalls() : null;
+  const redisCpuBefore = redis ? await redis.cpuSeconds() : null;
+  const dbCpuBefore = side.pgDatabase && probes.pg ? await probes.pg.backendCpu(side.pgDatabase) : null;
+  const cpuBefore = cpuSecondsOf(pid);
+
+  const env: Record<string, string> = {
+    TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads),
+    // The round: each server's database sees every round once, so no run repeats an earlier one's versions.
+    RUN: String(a.round),
+  };
+  if (side.apiToken) env.TOKEN = side.apiToken;
+  const r = await runWrk({ base: server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
+
+  const cpu = cpuSecondsOf(pid) - cpuBefore;
+  const dbCpu = dbCpuBefore && side.pgDatabase && probes.pg ? await probes.pg.backendCpuSince(side.pgDatabase, dbCpuBefore) : null;
+  const redisCpu = redis && redisCpuBefore !== null ? (await redis.cpuSeconds()) - redisCpuBefore : null;
+  const perRequestUs = (s: number) => (s * 1e6) / r.requests;
+  // Requests wrk cut off at the end may still be applied: give them a moment before counting.
+  await Bun.sleep(300);
+  const newVersionRows = (await side.versionRows()) - rowsBefore;
+
+  const run: ChangeRun = {
+    ...r, round: a.round, cpuUs: perRequestUs(cpu), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
+    redisCpuUs: redisCpu === null ? null : perRequestUs(redisCpu), newVersionRows, counters: null,
+  };
+  let cpuText = `cpu/req: server ${run.cpuUs.toFixed(0)} µs`;
+  if (run.dbCpuUs !== null) cpuText += `, postgres ${run.dbCpuUs.toFixed(0)} µs`;
+  if (run.redisCpuUs !== null) cpuText += `, redis-server ${run.redisCpuUs.toFixed(0)} µs`;
+  console.log(`  round ${a.round} ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpuText})`);
+  if (r.non2xx > 0 || r.socketErrors > 0) {
+    throw new Error(`${server.name} answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests; the figures are not valid`);
+  }
+
+  const notes: string[] = [`${newVersionRows} new version rows`];
+  checkVersionRows(server.name, a.kind, newVersionRows, r.requests, a.changed, a.sites);
+  if (countersBefore) {
+    const after = await syncCounters(server.base);
+    run.counters = checkCounters(server.name, a.kind, countersBefore, after, r.requests, a.changed);
+    notes.push(`/metrics: ${run.counters.syncs} syncs, ${run.counters.applied} applied, ${run.counters.updatedPerSync.toFixed(2)} modules updated and ${run.counters.createdPerSync.toFixed(2)} created per sync`);
+  }
+  if (redis && callsBefore) {
+    const ready = await readiness(server.base);
+    if (ready.status !== 200 || ready.checks.redis !== "ok") {
+      throw new Error(`${server.name}: GET /ready after the run answered ${ready.status} ${JSON.stringify(ready.checks)}; Redis was not in use`);
+    }
+    const bucketReads = (await redis.commandCalls()).bucketReads - callsBefore.bucketReads;
+    if (bucketReads < r.requests) {
+      throw new Error(`${server.name}: Redis read ${bucketReads} rate-limit buckets for ${r.requests} syncs; some syncs used in-process buckets instead of Redis`);
+    }
+    notes.push(`redis=ok, ${bucketReads} bucket reads`);
+  }
+  console.log(`          checks: ${notes.join("; ")}`);
+  return run;
+}
+
+/**
+ * The version rows a run must add: none for identical; one per request for
+ * drift (each names a version no site had), give or take the requests wrk
+ * cut off at the end; for release, one per core module and pass started
+ * (both threads share a pass's versions), so a multiple of the core modules.
+ */
+function checkVersionRows(name: string, kind: ChangeKind, rows: number, requests: number, changed: number, sites: number): void {
+  const fail = (expected: string) => {
+    throw new Error(`${name}: its database gained ${rows} version rows in a ${kind} run of ${requests} requests, expected ${expected}; the bodies did not do the work the scenario means`);
+  };
+  const slack = CHANGES.connections;
+  if (kind === "identical" && rows !== 0) fail("0");
+  if (kind === "drift" && (rows < requests || rows > requests + slack)) fail(`${requests} to ${requests + slack}`);
+  if (kind === "release") {
+    // The faster thread may run ahead by a pass; each thread has half the sites.
+    const least = Math.floor(requests / sites);
+    const most = Math.ceil((requests + slack) / Math.floor(sites / CHANGES.threads)) + 1;
+    if (rows % changed !== 0 || rows / changed < least || rows / changed > most) fail(`${changed} × ${least} to ${most} passes`);
+  }
+}
+
+/** modsync's counters over the run must show the scenario's work: every sync applied (or replayed), with the expected modules updated. */
+function checkCounters(name: string, kind: ChangeKind, before: SyncCounters, after: SyncCounters, requests: number, changed: number): NonNullable<ChangeRun["counters"]> {
+  const applied = after.syncs.applied - before.syncs.applied;
+  const replayed = after.syncs.unchanged - before.syncs.unchanged;
+  const syncs = applied + replayed;
+  const updated = after.modules.updated - before.modules.updated;
+  const created = after.modules.created - before.modules.created;
+  const removed = after.modules.removed - before.modules.removed;
+  const otherAnswers = Object.entries(after.answers)
+    .map(([status, n]) => [status, n - (before.answers[status] ?? 0)] as const)
+    .filter(([status, n]) => status !== "200" && n > 0);
+  const result = { syncs, applied, updatedPerSync: updated / Math.max(1, syncs), createdPerSync: created / Math.max(1, syncs) };
+  const problems: string[] = [];
+  if (otherAnswers.length > 0) problems.push(`answers other than 200: ${JSON.stringify(Object.fromEntries(otherAnswers))}`);
+  // wrk counts only answers it read; requests cut off at the end may be counted by the server too.
+  if (syncs < requests || syncs > requests + CHANGES.connections) problems.push(`${syncs} syncs counted for ${requests} answered`);
+  if (created !== 0 || removed !== 0) problems.push(`${created} modules created and ${removed} removed, expected none`);
+  if (kind === "identical") {
+    if (applied !== 0 || updated !== 0) problems.push(`${applied} syncs applied and ${updated} modules updated, expected every sync answered from the stored fingerprint`);
+  } else {
+    if (replayed !== 0) problems.push(`${replayed} syncs answered from the stored fingerprint, expected every body to differ`);
+    if (updated !== applied * changed) problems.push(`${updated} modules updated in ${applied} syncs, expected ${changed} per sync`);
+  }
+  if (problems.length > 0) throw new Error(`${name}: /metrics after the ${kind} run: ${problems.join("; ")}`);
+  return result;
+}
