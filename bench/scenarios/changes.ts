@@ -31,7 +31,7 @@
 import { Database } from "bun:sqlite";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { payload, type Payload } from "../payload";
+import { payload, type Payload } from "../../test/support/payload";
 import { readiness, syncCounters, type SyncCounters } from "../lib/endpoints";
 import type { Lab } from "../lib/lab";
 import type { BenchSite, ModsyncDatabase } from "../lib/modsync";
