@@ -31,7 +31,7 @@ export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
       // are described too; the handler builds the 200 body itself.
       detail: {
         summary: "Sync a site's modules",
-        description: "Partial sync (default) creates and updates the modules in the payload; `full_sync: true` also removes the site's modules absent from it. Invalid or repeated module entries are skipped and listed in `errors`; the rest are synced.",
+        description: "Partial sync (default) creates and updates the modules in the payload; `full_sync: true` also removes the site's modules absent from it. Invalid or repeated module entries are skipped: the first 100 are listed in `errors`, all are counted in `errors_total`; the rest are synced.",
         tags: ["Sync"],
         security: bearerSecurity,
         parameters: [siteIdParameter],
