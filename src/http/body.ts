@@ -4,7 +4,7 @@
 // who were allowed to send them.
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import { badRequest, tooLarge, type FieldError } from "../errors";
+import { badRequest, invalidJson, tooLarge, type FieldError } from "../errors";
 import { BodyReader, concat, type ChunkReader } from "./body-reader";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -98,12 +98,12 @@ export function parseJson(bytes: Uint8Array): JsonBody {
   try {
     text = utf8.decode(bytes);
   } catch {
-    throw badRequest("Request body is not valid UTF-8", [{ loc: ["body"], msg: "Invalid UTF-8" }]);
+    throw invalidJson("Invalid UTF-8", "Request body is not valid UTF-8");
   }
   try {
     return { value: JSON.parse(text), suspectText: SUSPECT_ESCAPE.test(text) };
   } catch {
-    throw badRequest("Request body is not valid JSON", [{ loc: ["body"], msg: "Invalid JSON" }]);
+    throw invalidJson("Invalid JSON");
   }
 }
 

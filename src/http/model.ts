@@ -2,6 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { t, type TSchema } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
+import { REPORTED_ERRORS } from "../inventory";
 
 export const ErrorResponse = t.Object({
   detail: t.String({ description: "What went wrong, for a person to read" }),
@@ -66,8 +67,8 @@ export const SyncResult = t.Object({
   modules_updated: Type.Integer(),
   modules_unchanged: Type.Integer(),
   modules_removed: Type.Integer({ description: "Removed by a full sync" }),
-  errors: t.Array(ModuleEntryError, { maxItems: 100, description: "Entries skipped as invalid or repeated: the first 100, in payload order" }),
-  errors_total: Type.Integer({ description: "How many entries were skipped in all (errors lists the first 100)" }),
+  errors: t.Array(ModuleEntryError, { maxItems: REPORTED_ERRORS, description: `Entries skipped as invalid or repeated: the first ${REPORTED_ERRORS}, in payload order` }),
+  errors_total: Type.Integer({ description: `How many entries were skipped in all (errors lists the first ${REPORTED_ERRORS})` }),
   message: t.String(),
 }, {
   title: "SyncResult",

@@ -9,5 +9,3 @@ export interface KnownIds {
 
 /** machine_names cannot contain ":", so this key is unambiguous. */
 export const versionKey = (machineName: string, version: string) => `${machineName}:${version}`;
-
-export const noKnownIds = (): KnownIds => ({ modules: new Map(), versions: new Map() });

@@ -1,6 +1,6 @@
 // The heart of a sync, with no I/O: given what the site has now and what the
 // payload says, decide what to write, what to remove and what to count.
-// Both store adapters execute the plan this returns, in bulk.
+// store/write-plan.ts executes the plan this returns, in bulk, for both dialects.
 import type { SyncCounts } from "./counts";
 import { sameState, type CurrentModule, type SiteModuleState } from "./module";
 

@@ -1,7 +1,7 @@
 // The limiter the app uses: shared Redis buckets when Redis is configured and
 // answering, in-process buckets otherwise (fail open, per instance).
 import type { RedisConnection } from "../redis/connection";
-import { MemoryRateLimiter, type RateDecision, type RateLimiter } from "./bucket";
+import { MemoryRateLimiter, type Cost, type RateDecision, type RateLimiter } from "./bucket";
 import { RedisRateLimiter } from "./redis";
 
 export class FallbackRateLimiter implements RateLimiter {
@@ -11,26 +11,23 @@ export class FallbackRateLimiter implements RateLimiter {
     private readonly redis: RedisConnection,
   ) {}
 
-  async take(key: number): Promise<RateDecision> {
+  take(key: number): Promise<RateDecision> {
+    return this.spend(key, 1);
+  }
+
+  refund(key: number): Promise<RateDecision> {
+    return this.spend(key, -1);
+  }
+
+  private async spend(key: number, cost: Cost): Promise<RateDecision> {
     if (this.redis.isUp) {
       try {
-        return await this.shared.take(key);
+        return await (cost === 1 ? this.shared.take(key) : this.shared.refund(key));
       } catch {
         // Redis failed or was slow: the connection has marked itself down.
       }
     }
-    return this.local.takeNow(key);
-  }
-
-  async refund(key: number): Promise<RateDecision> {
-    if (this.redis.isUp) {
-      try {
-        return await this.shared.refund(key);
-      } catch {
-        // As in take(): the in-process bucket stands in.
-      }
-    }
-    return this.local.takeNow(key, -1);
+    return this.local.takeNow(key, cost);
   }
 }
 

@@ -2,6 +2,7 @@
 // A fast hash is right here: the tokens carry full entropy, so there is
 // nothing for a slow hash to protect against, and it sits on the hot path.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { unauthorized } from "../errors";
 
 export type TokenKind = "api" | "site";
 const PREFIX: Record<TokenKind, string> = { api: "msk_", site: "mss_" };
@@ -20,3 +21,17 @@ export function tokenMatches(presented: string, storedHash: string): boolean {
   const b = Buffer.from(storedHash, "hex");
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * The token of an `Authorization: Bearer <token>` header, or a 401: "Not
+ * authenticated" without the header, "Invalid authentication credentials"
+ * for any other form (or a token longer than `maxChars`).
+ */
+export function bearerToken(authorization: string | null | undefined, maxChars: number): string {
+  if (!authorization) throw unauthorized("Not authenticated");
+  const token = BEARER.exec(authorization)?.[1];
+  if (token === undefined || token.length > maxChars) throw unauthorized("Invalid authentication credentials");
+  return token;
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;

@@ -1,6 +1,6 @@
 // Rows read with plain SQL, as the dialects hand them back: SQLite gives
 // booleans as 0/1 and times as Unix milliseconds; Postgres, through the
-// client drizzle configured, booleans and times as text. One mapper per row
+// client drizzle configured, booleans as booleans and times as text. One mapper per row
 // reads either. (Rows read through drizzle's query builder need none: the
 // schema's columns map to Date on both sides.)
 import type { SyncCounts } from "../inventory";
@@ -16,7 +16,6 @@ function toDate(value: DbTime | null): Date | null {
   return value === null ? null : new Date(value);
 }
 
-/** `SELECT s.*, <membership> AS is_member FROM sites s`. */
 /**
  * The site columns every access check reads: never `s.*`, which would drag
  * the stored fingerprint's summary (sync_repeat) along on every request.

@@ -6,6 +6,7 @@ import { Elysia } from "elysia";
 import { bearerSecurity } from "../http/auth";
 import { documentedBody, documentedResponse, ErrorResponse, SyncResult, ValidationErrorResponse } from "../http/model";
 import { rateLimitHeaderDocs, retryAfterDoc } from "../ratelimit/headers";
+import { REPORTED_ERRORS } from "../inventory";
 import { siteIdParameter } from "../sites/model";
 import { syncAccess, type SyncAccessDeps } from "./access";
 import type { Ingestion } from "./ingest";
@@ -31,14 +32,14 @@ export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
       // are described too; the handler builds the 200 body itself.
       detail: {
         summary: "Sync a site's modules",
-        description: "Partial sync (default) creates and updates the modules in the payload; `full_sync: true` also removes the site's modules absent from it. Invalid or repeated module entries are skipped: the first 100 are listed in `errors`, all are counted in `errors_total`; the rest are synced.",
+        description: `Partial sync (default) creates and updates the modules in the payload; \`full_sync: true\` also removes the site's modules absent from it. Invalid or repeated module entries are skipped: the first ${REPORTED_ERRORS} are listed in \`errors\`, all are counted in \`errors_total\`; the rest are synced.`,
         tags: ["Sync"],
         security: bearerSecurity,
         parameters: [siteIdParameter],
         requestBody: documentedBody(SyncBody, SyncBody.examples[0]),
         responses: {
           200: documentedResponse(SyncResult, "Synced: counts and the entries that were skipped", rateLimitHeaderDocs),
-          202: documentedResponse(SyncAccepted, "More valid entries than SYNC_BACKGROUND_THRESHOLD: queued as a background task", rateLimitHeaderDocs),
+          202: documentedResponse(SyncAccepted, "Entries naming more modules than `SYNC_BACKGROUND_THRESHOLD` (valid ones, and skipped ones with a valid machine_name): queued as a background task", rateLimitHeaderDocs),
           400: documentedResponse(ValidationErrorResponse, "Body not JSON, wrong top-level shape, or site.url not the registered URL", rateLimitHeaderDocs),
           401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)"),
           403: documentedResponse(ErrorResponse, "Not a member of the site's organization, or wrong site.token"),

@@ -1,6 +1,7 @@
-// Ingestion: receives a sync body. Up to SYNC_BACKGROUND_THRESHOLD valid module entries
-// it is applied at once (200); beyond that its entries are staged in the
-// database as they arrive and a background task is queued (202).
+// Ingestion: receives a sync body. While its entries name at most
+// SYNC_BACKGROUND_THRESHOLD modules (intake.ts) it is applied at once (200);
+// beyond that its entries are staged in the database as they arrive and a
+// background task is queued (202).
 //
 // Bodies up to WHOLE_BODY_BYTES (after decompression) are read whole: the
 // common, fast case, where a body byte for byte the last one applied is
@@ -19,8 +20,9 @@ import { payloadFingerprint } from "./digest";
 import { checkSite, type SyncService } from "./service";
 import { FieldTooLargeError, PayloadSplitter, PayloadSyntaxError } from "./stream";
 import { Intake } from "./intake";
+import { Turn } from "./turn";
 import { SiteInfo } from "./model";
-import { validateEnvelope, type Envelope } from "./validate";
+import { envelopeOf, validateEnvelope, type Envelope } from "./validate";
 
 /** The top-level fields a sync body may carry: any other is skipped unread. */
 const ENVELOPE_FIELDS = new Set(["site", "drupal_info", "modules", "full_sync"]);
@@ -59,40 +61,6 @@ function moreContainersThan(bytes: Uint8Array, max: number): boolean {
     for (let at = bytes.indexOf(open); at !== -1; at = bytes.indexOf(open, at + 1)) if (++opened > max) return true;
   }
   return false;
-}
-
-/** Entries taken between two looks at the clock (Turn). */
-const ENTRIES_PER_LOOK = 256;
-/** How long one body's entries may hold the event loop before other requests get a turn. */
-const TURN_MS = 10;
-
-/**
- * Taking a body's entries is CPU work with nothing to wait for (an invalid
- * entry is only judged and counted; a SQLite write does not wait either),
- * and awaiting a settled promise lets no timer or socket in: without a
- * break, a 6 KB gzip body of 2,000,000 `{}` held the event loop for seconds,
- * /health and every other request with it. So the loop yields (setImmediate)
- * whenever it has run TURN_MS since it last did.
- */
-class Turn {
-  private count = 0;
-  private since = performance.now();
-
-  /** Called once per entry: whether it is time to give the event loop a turn (no await otherwise). */
-  due(): boolean {
-    return ++this.count % ENTRIES_PER_LOOK === 0 && this.late();
-  }
-
-  /** Whether the loop has run TURN_MS since its last turn (once per chunk read: queued chunks are read without a wait). */
-  late(): boolean {
-    return performance.now() - this.since >= TURN_MS;
-  }
-
-  /** Resolves once the event loop has run what was waiting. */
-  async give(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
 }
 
 export type Received =
@@ -185,8 +153,8 @@ export class Ingestion {
       splitter.end();
       if (splitter.modulesArray) fields.modules = [];
       // Every envelope string is checked for unstorable text: it is small.
+      // The site block passed checkSite() as soon as it was read: a valid envelope's block is a SiteInfo.
       const payload = validateEnvelope({ value: fields, suspectText: true });
-      checkSite(site, payload.site);
       // Past WHOLE_BODY_BYTES the body has no fingerprint: such re-syncs are compared, not skipped.
       if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, null) };
       await intake.finish();
@@ -207,12 +175,7 @@ export class Ingestion {
 
   private async accept(intake: Intake, payload: Envelope): Promise<Received> {
     const taskId = intake.task!;
-    const { total } = await this.store.tasks.acceptUpload(taskId, {
-      siteName: payload.site.name,
-      drupalInfo: { coreVersion: payload.drupal_info.core_version, phpVersion: payload.drupal_info.php_version, ipAddress: payload.drupal_info.ip_address },
-      fullSync: payload.full_sync === true,
-      errorsTotal: intake.errorsTotal,
-    });
+    const { total } = await this.store.tasks.acceptUpload(taskId, { ...envelopeOf(payload), errorsTotal: intake.errorsTotal });
     await this.queue.push(taskId);
     return { kind: "accepted", taskId, total };
   }

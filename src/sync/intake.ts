@@ -15,7 +15,7 @@ import { EntryJudge, ModuleCollector } from "./validate";
 export interface IntakeOptions {
   siteId: number;
   backgroundThreshold: number;
-  /** Staged entries written per statement batch. */
+  /** Staged entries written per staging write (one transaction). */
   stageRows: number;
 }
 
@@ -23,7 +23,6 @@ export class Intake {
   private readonly judge = new EntryJudge();
   /** What a sync applied at once gets; filled only until the payload goes to the background. */
   readonly modules = new ModuleCollector();
-  private errorsAfterSwitch = 0;
   private taskId: string | null = null;
   private pending: StagedEntry[] = [];
 
@@ -35,7 +34,7 @@ export class Intake {
   }
 
   get errorsTotal(): number {
-    return this.modules.errorsTotal + this.errorsAfterSwitch;
+    return this.judge.skipped;
   }
 
   /**
@@ -43,14 +42,14 @@ export class Intake {
    * task or stages a batch): a small payload's entries are taken with no await.
    */
   add(raw: unknown, suspectText: boolean): Promise<void> | undefined {
+    const skippedBefore = this.judge.skipped;
     const judged = this.judge.next(raw, suspectText);
-    const staged = stagedForm(judged, this.errorsTotal);
+    const staged = stagedForm(judged, skippedBefore);
     if (this.taskId === null) {
       this.modules.add(judged);
       if (staged !== null) this.pending.push(staged);
       return this.modules.held > this.options.backgroundThreshold ? this.begin() : undefined;
     }
-    if (judged.error) this.errorsAfterSwitch++;
     if (staged !== null) this.pending.push(staged);
     return this.pending.length >= this.options.stageRows ? this.flushFull() : undefined;
   }

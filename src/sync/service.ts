@@ -8,7 +8,7 @@ import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
 import { SiteBusyError, type SiteRecord, type Store } from "../store/types";
 import { syncResult, unchangedCounts, type EntryError, type RepeatSummary, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
-import type { Envelope, ValidatedModules } from "./validate";
+import { envelopeOf, type Envelope, type ValidatedModules } from "./validate";
 
 /** How long a sync waits for the site's earlier background syncs before answering 503. */
 const SITE_BUSY_WAIT_MS = 60_000;
@@ -50,15 +50,9 @@ export class SyncService {
     const started = performance.now();
     const repeat: RepeatSummary = { modules: modules.entries.length, errors: modules.errors, errorsTotal: modules.errorsTotal };
     const command: SyncCommand = {
+      ...envelopeOf(payload),
       siteId: site.id,
-      siteName: payload.site.name,
-      drupalInfo: {
-        coreVersion: payload.drupal_info.core_version,
-        phpVersion: payload.drupal_info.php_version,
-        ipAddress: payload.drupal_info.ip_address,
-      },
       entries: modules.entries,
-      fullSync: payload.full_sync === true,
       keep: modules.skipped,
       fingerprint,
       repeat: JSON.stringify(repeat),
@@ -70,15 +64,15 @@ export class SyncService {
   }
 
   private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], errorsTotal: number, cache: CacheReport | null, started: number): SyncResult {
-    const processed = counts.modulesCreated + counts.modulesUpdated + counts.modulesUnchanged;
+    const result = syncResult(site.id, counts, errors, errorsTotal);
     this.metrics.recordSync(fullSync, replayed, counts, cache);
     this.logger.info("sync", {
-      site_id: site.id, full_sync: fullSync, path: replayed ? "unchanged" : "applied", processed,
+      site_id: site.id, full_sync: fullSync, path: replayed ? "unchanged" : "applied", processed: result.modules_processed,
       created: counts.modulesCreated, updated: counts.modulesUpdated, unchanged: counts.modulesUnchanged,
       removed: counts.modulesRemoved, skipped: errorsTotal, cache,
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
-    return syncResult(site.id, counts, errors, errorsTotal);
+    return result;
   }
 
   /**

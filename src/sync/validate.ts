@@ -8,7 +8,7 @@ import { badRequest, type FieldError } from "../errors";
 import { ModuleEntry, SyncEnvelope } from "./model";
 import { NameSet } from "./name-set";
 import { MAX_VALUE_CHARS, OVERSIZED_ENTRY } from "./stream";
-import { REPORTED_ERRORS, type EntryError, type Judgement, type SiteModuleState } from "../inventory";
+import { REPORTED_ERRORS, type AcceptedSync, type EntryError, type Judgement, type SiteModuleState } from "../inventory";
 
 /** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
 export const VALIDATION_RULES_VERSION = 1;
@@ -25,6 +25,16 @@ export interface ValidatedModules {
   errorsTotal: number;
   /** Names of skipped entries: a full sync must not remove these modules. */
   skipped: Set<string>;
+}
+
+/** What a sync keeps of its envelope, whether applied at once or accepted for the background. */
+export function envelopeOf(payload: Envelope): Omit<AcceptedSync, "errorsTotal"> {
+  const info = payload.drupal_info;
+  return {
+    siteName: payload.site.name,
+    drupalInfo: { coreVersion: info.core_version, phpVersion: info.php_version, ipAddress: info.ip_address },
+    fullSync: payload.full_sync === true,
+  };
 }
 
 /** The envelope, or a 400 naming each wrong field. */
@@ -89,14 +99,14 @@ function reportedName(name: string): { machine_name: string } {
  * lists it, so it is not worked out (TypeBox's error walk is most of what
  * judging an invalid entry costs, and a body may hold millions of them).
  */
-export const UNREPORTED_DETAIL = "Skipped (past the errors reported)";
+const UNREPORTED_DETAIL = "Skipped (past the errors reported)";
 
 /**
  * Judges one entry (repeats are the caller's to find). `suspectText`: the
  * entry's text may hold NUL or unpaired surrogates (JsonBody). `reported`:
  * whether its error, if any, will be listed (else its detail is UNREPORTED_DETAIL).
  */
-export function judgeEntry(raw: unknown, index: number, suspectText: boolean, reported = true): Judgement {
+export function judgeEntry(raw: unknown, index: number, suspectText: boolean, reported: boolean): Judgement {
   const machineName = nameOf(raw);
   const valid = entry.check(raw);
   // machine_name and project are pattern-checked already; these are free text.
@@ -136,11 +146,11 @@ export class EntryJudge {
   private readonly seen = new NameSet();
   private index = 0;
   /** Entries skipped so far: the first REPORTED_ERRORS are the ones a result lists. */
-  private errors = 0;
+  skipped = 0;
 
   next(raw: unknown, suspectText: boolean): Judgement {
-    const judged = this.judge(this.index++, raw, suspectText, this.errors < REPORTED_ERRORS);
-    if (judged.error) this.errors++;
+    const judged = this.judge(this.index++, raw, suspectText, this.skipped < REPORTED_ERRORS);
+    if (judged.error) this.skipped++;
     return judged;
   }
 

@@ -3,7 +3,7 @@
 // chunks for bulk writes (batch.ts). Every step runs at once and never
 // yields, so a write algorithm runs whole inside one synchronous BEGIN
 // IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
-import type { Database } from "bun:sqlite";
+import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { REPORTED_ERRORS, type AcceptedSync, type CurrentModule, type EntryError, type SiteModuleState } from "../../inventory";
 import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
@@ -17,8 +17,12 @@ import { BatchStatement } from "./batch";
 export class SqliteStatements implements StoreStatements<never> {
   private readonly one;
   private readonly many;
+  private readonly stageAll: (rows: SQLQueryBindings[][]) => void;
 
   constructor(private readonly db: Database) {
+    // Several chunks, one transaction: all or none (the wrapper made once, as SqliteRunner does).
+    const stageAll = db.transaction((rows: SQLQueryBindings[][]) => this.many.stage.run(rows));
+    this.stageAll = (rows) => stageAll.immediate(rows);
     this.one = {
       userIdByToken: db.prepare<{ user_id: number }, [string]>(
         "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
@@ -228,8 +232,7 @@ export class SqliteStatements implements StoreStatements<never> {
   *stage(taskId: string, entries: readonly StagedEntry[]): NowStep<void> {
     const num = this.taskNum(taskId);
     const rows = entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
-    // Several chunks, one transaction: all or none.
-    this.db.transaction(() => this.many.stage.run(rows)).immediate();
+    this.stageAll(rows);
   }
 
   *deleteUpload(taskId: string): NowStep<void> {
