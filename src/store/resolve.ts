@@ -1,20 +1,20 @@
-// Catalog ids for the entries a sync writes, shared by both adapters: ids the
-// cache already knows are used as they are; the adapter fetches (or creates)
-// only the rest, in bulk, and what it fetched is reported back for caching.
-import { versionKey, type KnownIds, type SiteModuleState } from "../inventory";
-import type { ResolvedIds } from "./statements";
+// Catalog ids for a sync's entries, shared by both adapters: ids the cache
+// already knows are used as they are; the adapter fetches (or creates) only
+// the rest, in bulk, and what it fetched is reported back for caching. Every
+// entry's ids are resolved before the diff, which compares ids, not text.
+import { versionKey, type EntryIds, type KnownIds, type SiteModuleState } from "../inventory";
 
-export class IdResolution implements ResolvedIds {
+export class IdResolution implements EntryIds {
   private readonly modules = new Map<string, number>();
   private readonly versions = new Map<string, number>();
   readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
 
-  constructor(private readonly writes: readonly SiteModuleState[], private readonly known?: KnownIds) {}
+  constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {}
 
   /** machine_names whose module id must come from the database. */
   unknownModules(): string[] {
     const unknown: string[] = [];
-    for (const w of this.writes) {
+    for (const w of this.entries) {
       const id = this.known?.modules.get(w.machineName);
       if (id === undefined) unknown.push(w.machineName);
       else this.modules.set(w.machineName, id);
@@ -32,7 +32,7 @@ export class IdResolution implements ResolvedIds {
   /** (module id, version) pairs whose version id must come from the database. Call after addModules. */
   unknownVersions(): [moduleId: number, version: string][] {
     const unknown: [number, string][] = [];
-    for (const w of this.writes) {
+    for (const w of this.entries) {
       if (w.version === null) continue;
       const key = versionKey(w.machineName, w.version);
       const id = this.known?.versions.get(key);
@@ -44,7 +44,7 @@ export class IdResolution implements ResolvedIds {
 
   addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
     const names = new Map<number, string>();
-    for (const w of this.writes) names.set(this.moduleId(w.machineName), w.machineName);
+    for (const w of this.entries) names.set(this.moduleId(w.machineName), w.machineName);
     for (const [id, moduleId, version] of rows) {
       const key = versionKey(names.get(moduleId)!, version);
       this.versions.set(key, id);

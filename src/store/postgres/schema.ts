@@ -1,4 +1,5 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
+import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -82,6 +83,12 @@ export const siteModules = pgTable("site_modules", {
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
   description: text("description"),
   project: text("project"),
+  /**
+   * detailsHash() of display_name, module_type, description and project: what
+   * a sync compares instead of reading the text back. Written with them by every
+   * write; rows older than it are filled in at start-up (backfill.ts).
+   */
+  detailsHash: bigint("details_hash", { mode: "number" }),
   firstSeenAt: ts("first_seen_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
@@ -89,6 +96,9 @@ export const siteModules = pgTable("site_modules", {
   // from a site. No reverse (module → sites) index until a query needs one:
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+  // Only rows still waiting for their details_hash (none once start-up has
+  // filled them in): the backfill finds them without a scan, writes pay nothing.
+  index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */

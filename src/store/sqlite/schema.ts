@@ -86,6 +86,12 @@ export const siteModules = sqliteTable("site_modules", {
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
   description: text("description"),
   project: text("project"),
+  /**
+   * detailsHash() of display_name, module_type, description and project: what
+   * a sync compares instead of reading the text back. Written with them by every
+   * write; rows older than it are filled in at start-up (backfill.ts).
+   */
+  detailsHash: integer("details_hash"),
   firstSeenAt: ts("first_seen_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
@@ -93,6 +99,9 @@ export const siteModules = sqliteTable("site_modules", {
   // from a site. No reverse (module → sites) index until a query needs one:
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+  // Only rows still waiting for their details_hash (none once start-up has
+  // filled them in): the backfill finds them without a scan, writes pay nothing.
+  index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */
