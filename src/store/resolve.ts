@@ -6,7 +6,10 @@ import { versionKey, type EntryIds, type KnownIds, type SiteModuleState } from "
 
 export class IdResolution implements EntryIds {
   private readonly modules = new Map<string, number>();
-  private readonly versions = new Map<string, number>();
+  /** By entry (identity: no key string is built again for each look-up). */
+  private readonly versions = new Map<SiteModuleState, number>();
+  /** Entries whose version id must come from the database, by versionKey. */
+  private readonly missingVersions = new Map<string, SiteModuleState>();
   readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
 
   constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {}
@@ -36,18 +39,23 @@ export class IdResolution implements EntryIds {
       if (w.version === null) continue;
       const key = versionKey(w.machineName, w.version);
       const id = this.known?.versions.get(key);
-      if (id === undefined) unknown.push([this.moduleId(w.machineName), w.version]);
-      else this.versions.set(key, id);
+      if (id !== undefined) {
+        this.versions.set(w, id);
+      } else {
+        this.missingVersions.set(key, w);
+        unknown.push([this.moduleId(w.machineName), w.version]);
+      }
     }
     return unknown;
   }
 
   addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
     const names = new Map<number, string>();
-    for (const w of this.entries) names.set(this.moduleId(w.machineName), w.machineName);
+    for (const w of this.missingVersions.values()) names.set(this.moduleId(w.machineName), w.machineName);
     for (const [id, moduleId, version] of rows) {
       const key = versionKey(names.get(moduleId)!, version);
-      this.versions.set(key, id);
+      const entry = this.missingVersions.get(key);
+      if (entry !== undefined) this.versions.set(entry, id);
       this.learned.versions.set(key, id);
     }
   }
@@ -60,7 +68,7 @@ export class IdResolution implements EntryIds {
 
   versionId(entry: SiteModuleState): number | null {
     if (entry.version === null) return null;
-    const id = this.versions.get(versionKey(entry.machineName, entry.version));
+    const id = this.versions.get(entry);
     if (id === undefined) throw new Error(`version id of ${entry.machineName} ${entry.version} was not resolved`);
     return id;
   }
