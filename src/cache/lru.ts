@@ -21,15 +21,21 @@ export class LruCache<V> {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  get(key: string): V | undefined {
+  /** `now`: the clock's time, read once by a caller that gets many keys. */
+  get(key: string, now = this.clock()): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expires <= this.clock()) {
+    if (entry.expires <= now) {
       this.entries.delete(key);
       return undefined;
     }
     entry.read = true;
     return entry.value;
+  }
+
+  /** The clock this cache's entries expire on. */
+  now(): number {
+    return this.clock();
   }
 
   set(key: string, value: V): void {

@@ -5,23 +5,23 @@
 import { versionKey, type EntryIds, type KnownIds, type SiteModuleState } from "../inventory";
 
 export class IdResolution implements EntryIds {
-  private readonly modules = new Map<string, number>();
+  /** Module ids by name: the caller's known ones (the map is taken over, not copied), then those read. */
+  private readonly modules: Map<string, number>;
   /** By entry (identity: no key string is built again for each look-up). */
   private readonly versions = new Map<SiteModuleState, number>();
   /** Entries whose version id must come from the database, by versionKey. */
   private readonly missingVersions = new Map<string, SiteModuleState>();
   readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
 
-  constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {}
+  /** `known` is the caller's to give away: its maps are used, and added to, as they are. */
+  constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {
+    this.modules = known?.modules ?? new Map();
+  }
 
   /** machine_names whose module id must come from the database. */
   unknownModules(): string[] {
     const unknown: string[] = [];
-    for (const w of this.entries) {
-      const id = this.known?.modules.get(w.machineName);
-      if (id === undefined) unknown.push(w.machineName);
-      else this.modules.set(w.machineName, id);
-    }
+    for (const w of this.entries) if (!this.modules.has(w.machineName)) unknown.push(w.machineName);
     return unknown;
   }
 

@@ -67,10 +67,16 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   // ORDER BY in the inserts: concurrent syncs adding the same new catalog
   // rows lock them in one order, so they wait for each other instead of deadlocking.
 
+  // RETURNING gives the ids of new rows; only rows that already existed need
+  // the SELECT after (a round trip saved when every row is new, as a new version usually is).
+
   *moduleIds(names: readonly string[]): AwaitingStep<[number, string][]> {
     const json = JSON.stringify(names);
-    yield* waitFor(this.tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
-                           ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`);
+    const created = yield* waitFor(this.tx<{ id: number; machine_name: string }[]>`
+      INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
+      ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`);
+    const ids = created.map((r): [number, string] => [r.id, r.machine_name]);
+    if (created.length === names.length) return ids;
     const found = yield* waitFor(this.tx<{ id: number; machine_name: string }[]>`
       SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${json}::json))`);
     return found.map((r) => [r.id, r.machine_name]);
@@ -84,9 +90,11 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   *versionIds(pairs: readonly (readonly [number, string])[]): AwaitingStep<[number, number, string][]> {
     const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
-    yield* waitFor(this.tx`INSERT INTO module_versions (module_id, version)
-                           SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
-                           ON CONFLICT (module_id, version) DO NOTHING`);
+    const created = yield* waitFor(this.tx<{ id: string | number; module_id: number; version: string }[]>`
+      INSERT INTO module_versions (module_id, version)
+      SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
+      ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`);
+    if (created.length === pairs.length) return created.map((r) => [Number(r.id), r.module_id, r.version]);
     const found = yield* waitFor(this.tx<{ id: string | number; module_id: number; version: string }[]>`
       SELECT mv.id, mv.module_id, mv.version FROM json_to_recordset(${json}::json) AS x(m int, v text)
       JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`);
