@@ -2,6 +2,8 @@
 // the pinned npm package (no CDN, so it works offline and air-gapped), told to
 // load no web fonts and send no telemetry, reading the document from an
 // absolute path (a relative one resolves differently from /swagger and /swagger/).
+// Not mounted on an element with id "api-reference": the script mounts a
+// second, unconfigured reference there by itself (web fonts, AI agent and all).
 import { join } from "node:path";
 
 /** The standalone build of the pinned @scalar/api-reference (a dev dependency; the image copies this one file). */
@@ -12,6 +14,7 @@ export function docsPage({ title, specUrl, scriptUrl }: { title: string; specUrl
     url: specUrl,
     withDefaultFonts: false,
     telemetry: false,
+    defaultOpenAllTags: true,
     hideClientButton: true,
     showDeveloperTools: "never",
     agent: { disabled: true },
@@ -27,9 +30,9 @@ export function docsPage({ title, specUrl, scriptUrl }: { title: string; specUrl
     <title>${escapeHtml(title)}</title>
   </head>
   <body>
-    <div id="api-reference"></div>
+    <div id="docs"></div>
     <script src="${escapeHtml(scriptUrl)}"></script>
-    <script>Scalar.createApiReference("#api-reference", ${json});</script>
+    <script>Scalar.createApiReference("#docs", ${json});</script>
   </body>
 </html>
 `;
