@@ -132,8 +132,7 @@ describe("OpenAPI document", () => {
     expect(doc.security).toBeUndefined();
     for (const { path, method, op } of operations()) {
       const route = `${method} ${path}`;
-      if (path === "/metrics") expect({ route, security: op.security }).toEqual({ route, security: [{}, { metricsToken: [] }] });
-      else if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: [] });
+      if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: [] });
       else {
         expect({ route, security: op.security }).toEqual({ route, security: [{ bearerAuth: [] }] });
         expect({ route, has401: "401" in (op.responses ?? {}) }).toEqual({ route, has401: true });

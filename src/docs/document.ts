@@ -43,8 +43,18 @@ export function buildDocument(app: AnyElysia, base: Omit<Document, "openapi" | "
     openapi: "3.1.1",
     ...base,
     paths,
-    components: { ...base.components, schemas: sortedByName(schemas) as Record<string, OpenAPIV3_1.SchemaObject> },
+    components: {
+      ...base.components,
+      securitySchemes: usedSchemes(base.components?.securitySchemes ?? {}, generated),
+      schemas: sortedByName(schemas) as Record<string, OpenAPIV3_1.SchemaObject>,
+    },
   };
+}
+
+/** The security schemes some operation asks for (`metricsToken` only when the server has a METRICS_TOKEN). */
+function usedSchemes<T>(schemes: Record<string, T>, paths: Record<string, Record<string, Operation>>): Record<string, T> {
+  const used = new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => (op.security ?? []).flatMap(Object.keys))));
+  return Object.fromEntries(Object.entries(schemes).filter(([name]) => used.has(name)));
 }
 
 /** X-Request-Id on every response, WWW-Authenticate on every 401. */
