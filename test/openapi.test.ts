@@ -34,7 +34,9 @@ describe("OpenAPI document", () => {
     const ref = (schema as { $ref?: string }).$ref;
     return (ref ? doc.components!.schemas![ref.replace("#/components/schemas/", "")] : schema) as OpenAPIV3_1.SchemaObject;
   };
-  const jsonSchema = (response: unknown) => resolve((response as OpenAPIV3_1.ResponseObject | undefined)?.content?.["application/json"]?.schema ?? {});
+  /** The schema of a response's JSON body, whichever JSON media type it is declared under. */
+  const jsonSchema = (response: unknown) => resolve(Object.entries((response as OpenAPIV3_1.ResponseObject | undefined)?.content ?? {})
+    .find(([media]) => /^application\/(.+\+)?json$/.test(media))?.[1]?.schema ?? {});
 
   beforeAll(async () => {
     h = await createHarness("sqlite");
@@ -162,8 +164,8 @@ describe("OpenAPI document", () => {
       ["SyncRequest", "SyncResult", "SyncAccepted", "Task", "TaskResult", "Site", "SiteList", "SiteModule", "SiteModuleList", "SiteCreate", "SiteCreated", "Error", "ValidationError"]));
     for (const { path, method, op } of operations())
       for (const [status, response] of Object.entries(op.responses ?? {}) as [string, OpenAPIV3_1.ResponseObject][]) {
-        const schema = response.content?.["application/json"]?.schema;
-        if (schema) expect({ route: `${method} ${path}`, status, named: "$ref" in schema }).toEqual({ route: `${method} ${path}`, status, named: true });
+        for (const [media, { schema }] of Object.entries(response.content ?? {}))
+          if (media.endsWith("json") && schema) expect({ route: `${method} ${path}`, status, named: "$ref" in schema }).toEqual({ route: `${method} ${path}`, status, named: true });
       }
   });
 

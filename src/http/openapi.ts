@@ -32,18 +32,21 @@ export function documentedBody(schema: TSchema, example?: unknown): OpenAPIV3.Re
   return { required: true, content: { "application/json": media } };
 }
 
+/** The media type of every error answer (http/errors.ts). */
+const ERROR_MEDIA_TYPE = "application/json";
+
 /** A JSON response, with the headers it carries besides X-Request-Id. */
-export function documentedResponse(schema: TSchema, description: string, headers?: HeaderDocs): OpenAPIV3.ResponseObject {
+export function documentedResponse(schema: TSchema, description: string, headers?: HeaderDocs, mediaType = "application/json"): OpenAPIV3.ResponseObject {
   return {
     description,
     ...(headers && { headers }),
-    content: { "application/json": { schema: asSchema(schema) } },
+    content: { [mediaType]: { schema: asSchema(schema) } },
   };
 }
 
 /** An error response: the error body, and the headers it carries besides X-Request-Id (and WWW-Authenticate on 401). */
 export function errorResponse(description: string, headers?: HeaderDocs, schema: TSchema = ErrorResponse): OpenAPIV3.ResponseObject {
-  return documentedResponse(schema, description, headers);
+  return documentedResponse(schema, description, headers, ERROR_MEDIA_TYPE);
 }
 
 /** Declared on every response by the document builder: the error plugin (http/errors.ts) sets it on every answer. */
