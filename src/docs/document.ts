@@ -25,6 +25,7 @@ const templateOf = (path: string) => path.replace(/:([^/]+)/g, "{$1}");
 export function buildDocument(app: AnyElysia, base: Omit<Document, "openapi" | "paths">): Document {
   // Plain JSON from here on: TypeBox schemas are shared with validation and must not be touched.
   const generated = JSON.parse(JSON.stringify(toOpenAPISchema(app).paths)) as Record<string, Record<string, Operation>>;
+  // Each route's own hooks, as Elysia keeps them (a protected method: the openapi plugin reads them the same way).
   for (const route of app["getGlobalRoutes"]() as Route[]) {
     const declared = route.hooks?.detail;
     const operation = generated[templateOf(route.path)]?.[route.method.toLowerCase()];
