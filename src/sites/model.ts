@@ -3,6 +3,7 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { parameters, type Parameter } from "../http/model";
+import { UpdateStatusCounts } from "./update-counts";
 
 export const SiteCreateBody = t.Object({
   organization_id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, examples: [1] }),
@@ -31,6 +32,7 @@ export const Site = t.Object({
   }),
   last_synced_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Time of the last successful sync" }),
   module_count: Type.Integer(),
+  update_status_counts: UpdateStatusCounts,
   created_at: t.String({ format: "date-time" }),
 }, { title: "Site" });
 

@@ -1,0 +1,66 @@
+// Computes sites' update statuses from their inventories and the stored
+// release data, a batch of sites at a time: per batch, one read of the sites,
+// one of their modules, one of the release documents they need, and one
+// write transaction (delete, multi-row inserts). Runs off the request path.
+import { installedProjects, judgeProject, securityReleaseToInstall, type ProjectHistory } from "../releases";
+import type { ReleaseStore, SiteUpdates } from "../store/releases/types";
+
+/** Sites per batch: 10,000 sites are 20 batches. */
+export const SITES_PER_BATCH = 500;
+
+function releaseLink(history: ProjectHistory | null, version: string | null): string | null {
+  if (!history || version === null) return null;
+  return history.releases.find((r) => r.version === version)?.releaseLink ?? null;
+}
+
+export class UpdateStatuses {
+  constructor(private readonly releases: ReleaseStore, private readonly clock: () => number = Date.now) {}
+
+  /** Computes the statuses of these sites again, now. */
+  async computeSites(siteIds: number[]): Promise<void> {
+    const inventories = await this.releases.inventories(siteIds);
+    const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules) }));
+    const histories = await this.releases.histories([...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))]);
+    const updates: SiteUpdates[] = sites.map(({ inventory, projects }) => ({
+      siteId: inventory.siteId,
+      syncedAt: inventory.syncedAt,
+      projects: projects.map((p) => {
+        const history = histories.get(p.project) ?? null;
+        const judged = judgeProject(p.version, history);
+        return {
+          project: p.project,
+          installedVersion: p.version,
+          status: judged.status,
+          reason: judged.reason,
+          recommended: judged.recommended,
+          latestVersion: judged.latestVersion,
+          securityUpdates: judged.securityUpdates,
+          alsoAvailable: judged.alsoAvailable,
+          links: {
+            project: history?.link ?? null,
+            recommended: releaseLink(history, judged.recommended),
+            securityRelease: releaseLink(history, securityReleaseToInstall(judged)),
+          },
+        };
+      }),
+    }));
+    await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
+  }
+
+  /**
+   * Computes every site synced since its statuses were (or whose release data
+   * changed), batch by batch; returns how many. Each site at most once per
+   * call, so a site that keeps changing cannot hold the caller.
+   */
+  async computePending(batchSize = SITES_PER_BATCH): Promise<number> {
+    let done = 0;
+    let lastId = 0;
+    for (;;) {
+      const ids = await this.releases.sitesToCompute(lastId, batchSize);
+      if (ids.length === 0) return done;
+      await this.computeSites(ids);
+      done += ids.length;
+      lastId = ids.at(-1)!;
+    }
+  }
+}
