@@ -19,12 +19,6 @@ export interface SqlExec {
   list(type: "int" | "text"): string;
 }
 
-/** A time read back: SQLite gives Unix milliseconds, Postgres a Date. */
-export function toDate(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(Number(value));
-}
-
 export class SqliteExec implements SqlExec {
   constructor(private readonly db: Database, private readonly gate: WriteGate) {}
 

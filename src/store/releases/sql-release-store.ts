@@ -1,7 +1,8 @@
 // The release store, written once over SqlExec for both dialects.
 import { UPDATE_STATUSES, type ProjectHistory, type UpdateStatus } from "../../releases";
 import type { ModuleType } from "../../inventory";
-import { toDate, type SqlExec, type Statement } from "./exec";
+import { toDate, type DbTime } from "../rows";
+import type { SqlExec, Statement } from "./exec";
 import type {
   ExposedSite, HistoryDocument, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
 } from "./types";
@@ -120,7 +121,7 @@ export class SqlReleaseStore implements ReleaseStore {
     const ids = JSON.stringify(siteIds);
     // The sites first: a sync that commits between the two reads leaves its
     // site marked older than its modules, so it is computed again.
-    const sites = await this.db.all<{ id: number; core_version: string | null; last_synced_at: unknown }>(
+    const sites = await this.db.all<{ id: number; core_version: string | null; last_synced_at: DbTime | null }>(
       `SELECT id, core_version, last_synced_at FROM sites WHERE id IN (${this.db.list("int")}) ORDER BY id`, [ids]);
     const modules = await this.db.all<{ site_id: number; machine_name: string; module_type: ModuleType; version: string | null; project: string | null }>(`
       SELECT sm.site_id, m.machine_name, sm.module_type, v.version, sm.project
@@ -150,10 +151,10 @@ export class SqlReleaseStore implements ReleaseStore {
   }
 
   async siteUpdates(siteId: number): Promise<{ computedAt: Date | null; projects: ProjectUpdateRow[] }> {
-    const [mark] = await this.db.all<{ computed_at: unknown }>("SELECT computed_at FROM site_update_marks WHERE site_id = ?", [siteId]);
+    const [mark] = await this.db.all<{ computed_at: DbTime }>("SELECT computed_at FROM site_update_marks WHERE site_id = ?", [siteId]);
     const rows = await this.db.all<UpdateRowData>(
       `SELECT ${UPDATE_COLUMNS} FROM site_project_updates WHERE site_id = ? ORDER BY project`, [siteId]);
-    return { computedAt: toDate(mark?.computed_at), projects: rows.map(updateFromRow) };
+    return { computedAt: toDate(mark?.computed_at ?? null), projects: rows.map(updateFromRow) };
   }
 
   async statusCounts(siteIds: number[]): Promise<Map<number, StatusCounts>> {
