@@ -4,15 +4,10 @@
 // with the installed version, its statuses computed as the background does,
 // and read from GET /api/v1/sites/{id}/updates.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseReleaseHistory } from "../../src/releases";
 import { UpdateStatuses } from "../../src/updates/statuses";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { fixture } from "../support/releases";
 import { describeEachDialect } from "../support/stores";
-
-const FIXTURES = join(import.meta.dir, "../fixtures/release-history");
-export const fixture = (name: string) => parseReleaseHistory(readFileSync(join(FIXTURES, `${name}.xml`), "utf8"));
 
 interface Case {
   /** Drupal's test and data set. */
