@@ -30,12 +30,7 @@ export class UpdateStatuses {
         return {
           project: p.project,
           installedVersion: p.version,
-          status: judged.status,
-          reason: judged.reason,
-          recommended: judged.recommended,
-          latestVersion: judged.latestVersion,
-          securityUpdates: judged.securityUpdates,
-          alsoAvailable: judged.alsoAvailable,
+          ...judged,
           links: {
             project: history?.link ?? null,
             recommended: releaseLink(history, judged.recommended),

@@ -1,5 +1,6 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const createdAt = () => ts("created_at").notNull().defaultNow();
@@ -181,7 +182,7 @@ export const siteProjectUpdates = pgTable("site_project_updates", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   project: text("project").notNull(),
   installedVersion: text("installed_version"),
-  status: text("status", { enum: ["not_secure", "revoked", "not_supported", "not_current", "current", "unknown"] }).notNull(),
+  status: text("status", { enum: UPDATE_STATUSES }).notNull(),
   reason: text("reason"),
   recommended: text("recommended"),
   latestVersion: text("latest_version"),

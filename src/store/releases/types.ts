@@ -1,6 +1,6 @@
 // The storage port of release data and of the update statuses computed from
 // it (issue 14). Written once for both dialects (sql-release-store.ts).
-import type { InstalledModule, ProjectHistory, UpdateStatus } from "../../releases";
+import type { InstalledModule, ProjectHistory, ProjectJudgement, UpdateStatus } from "../../releases";
 
 export interface HistoryDocument {
   history: ProjectHistory;
@@ -30,15 +30,10 @@ export interface UpdateLinks {
   securityRelease: string | null;
 }
 
-export interface ProjectUpdateRow {
+/** A project a site runs, and its judgement. */
+export interface ProjectUpdateRow extends ProjectJudgement {
   project: string;
   installedVersion: string | null;
-  status: UpdateStatus;
-  reason: string | null;
-  recommended: string | null;
-  latestVersion: string | null;
-  securityUpdates: string[];
-  alsoAvailable: string[];
   links: UpdateLinks;
 }
 

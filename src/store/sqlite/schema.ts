@@ -3,6 +3,7 @@
 // Mirrors ../postgres/schema.ts table for table.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => integer(name, { mode: "timestamp_ms" });
 const now = sql`(unixepoch('subsec') * 1000)`;
@@ -185,7 +186,7 @@ export const siteProjectUpdates = sqliteTable("site_project_updates", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   project: text("project").notNull(),
   installedVersion: text("installed_version"),
-  status: text("status", { enum: ["not_secure", "revoked", "not_supported", "not_current", "current", "unknown"] }).notNull(),
+  status: text("status", { enum: UPDATE_STATUSES }).notNull(),
   reason: text("reason"),
   recommended: text("recommended"),
   latestVersion: text("latest_version"),
