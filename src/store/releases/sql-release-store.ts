@@ -136,6 +136,10 @@ export class SqlReleaseStore implements ReleaseStore {
     return [...bySite.values()];
   }
 
+  /**
+   * Delete then insert: what a site no longer runs goes. The insert also
+   * updates, so two instances computing one site at once both succeed.
+   */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
     const rows = sites.flatMap((s) => s.projects.map((p) => ({ siteId: s.siteId, ...p })));
@@ -144,7 +148,7 @@ export class SqlReleaseStore implements ReleaseStore {
       ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, rows, (r) => [
         r.siteId, r.project, r.installedVersion, r.status, r.reason, r.recommended, r.latestVersion,
         JSON.stringify(r.securityUpdates), JSON.stringify(r.alsoAvailable), JSON.stringify(r.links),
-      ]),
+      ], ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
       ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
         " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
     ]);
