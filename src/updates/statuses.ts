@@ -3,7 +3,7 @@
 // one of their modules, one of the release documents they need, and one
 // write transaction (delete, multi-row inserts). Runs off the request path.
 import { installedProjects, judgeProject, securityReleaseToInstall, type ProjectHistory } from "../releases";
-import type { ReleaseStore, SiteUpdates } from "../store/releases/types";
+import type { ProjectUpdateRow, ReleaseStore, SiteUpdates } from "../store/releases/types";
 
 /** Sites per batch: 10,000 sites are 20 batches. */
 export const SITES_PER_BATCH = 500;
@@ -21,23 +21,33 @@ export class UpdateStatuses {
     const inventories = await this.releases.inventories(siteIds);
     const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules) }));
     const histories = await this.releases.histories([...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))]);
+    // Sites run the same releases: each (project, version) is judged once per batch.
+    const judged = new Map<string, ProjectUpdateRow>();
+    const judge = (project: string, version: string | null): ProjectUpdateRow => {
+      // (Stored text never holds NUL; "" is no version, "=x" the version x.)
+      const key = `${project}\u0000${version === null ? "" : `=${version}`}`;
+      let row = judged.get(key);
+      if (!row) {
+        const history = histories.get(project) ?? null;
+        const judgement = judgeProject(version, history);
+        row = {
+          project,
+          installedVersion: version,
+          ...judgement,
+          links: {
+            project: history?.link ?? null,
+            recommended: releaseLink(history, judgement.recommended),
+            securityRelease: releaseLink(history, securityReleaseToInstall(judgement)),
+          },
+        };
+        judged.set(key, row);
+      }
+      return row;
+    };
     const updates: SiteUpdates[] = sites.map(({ inventory, projects }) => ({
       siteId: inventory.siteId,
       syncedAt: inventory.syncedAt,
-      projects: projects.map((p) => {
-        const history = histories.get(p.project) ?? null;
-        const judged = judgeProject(p.version, history);
-        return {
-          project: p.project,
-          installedVersion: p.version,
-          ...judged,
-          links: {
-            project: history?.link ?? null,
-            recommended: releaseLink(history, judged.recommended),
-            securityRelease: releaseLink(history, securityReleaseToInstall(judged)),
-          },
-        };
-      }),
+      projects: projects.map((p) => judge(p.project, p.version)),
     }));
     await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
   }

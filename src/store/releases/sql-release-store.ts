@@ -142,12 +142,18 @@ export class SqlReleaseStore implements ReleaseStore {
    */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
-    const rows = sites.flatMap((s) => s.projects.map((p) => ({ siteId: s.siteId, ...p })));
+    // Rows repeat across sites (one judgement per release): their JSON is written once each.
+    const json = new Map<ProjectUpdateRow, string[]>();
+    const jsonOf = (p: ProjectUpdateRow) => {
+      let columns = json.get(p);
+      if (!columns) json.set(p, columns = [JSON.stringify(p.securityUpdates), JSON.stringify(p.alsoAvailable), JSON.stringify(p.links)]);
+      return columns;
+    };
+    const rows = sites.flatMap((s) => s.projects.map((p) => ({ siteId: s.siteId, p })));
     await this.db.write([
       { sql: `DELETE FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`, params: [JSON.stringify(sites.map((s) => s.siteId))] },
-      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, rows, (r) => [
-        r.siteId, r.project, r.installedVersion, r.status, r.reason, r.recommended, r.latestVersion,
-        JSON.stringify(r.securityUpdates), JSON.stringify(r.alsoAvailable), JSON.stringify(r.links),
+      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, rows, ({ siteId, p }) => [
+        siteId, p.project, p.installedVersion, p.status, p.reason, p.recommended, p.latestVersion, ...jsonOf(p),
       ], ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
       ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
         " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
