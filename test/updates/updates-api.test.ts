@@ -133,6 +133,17 @@ describeEachDialect("update statuses API", (dialect) => {
     await statuses.computePending();
   });
 
+  test("a project the site no longer runs leaves its statuses; one it starts running joins them", async () => {
+    const site = await h.freshSite("changing");
+    await syncSite(site, "8.1.2", [mod("aaa_update_test", { version: "8.x-1.0" })]);
+    await statuses.computePending();
+    const full = payload(site, [mod("node", { module_type: "core", version: "8.1.2" }), mod("old_thing", { version: "8.0.1" })], { ...info("8.1.2"), full_sync: true });
+    expect((await h.sync(full, site.id)).status).toBe(200);
+    expect(await statuses.computePending()).toBe(1);
+    const body = await (await h.request("GET", `/api/v1/sites/${site.id}/updates`)).json() as { projects: { project: string; status: string }[] };
+    expect(body.projects.map((p) => [p.project, p.status])).toEqual([["drupal", "current"], ["old_thing", "revoked"]]);
+  });
+
   test("/metrics: the gauge of sites with a not_secure project", async () => {
     const text = await (await h.request("GET", "/metrics", { token: null })).text();
     // worst, insecure, and the other organization's site.

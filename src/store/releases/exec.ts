@@ -17,6 +17,8 @@ export interface SqlExec {
   write(statements: Statement[]): Promise<number[]>;
   /** A subquery yielding the elements of a JSON array parameter (`?`), as integers or text. */
   list(type: "int" | "text"): string;
+  /** A subquery yielding the [integer, text] pairs of a JSON array parameter (`?`), as two columns. */
+  pairs(): string;
 }
 
 export class SqliteExec implements SqlExec {
@@ -38,6 +40,10 @@ export class SqliteExec implements SqlExec {
 
   list(type: "int" | "text"): string {
     return type === "int" ? "SELECT CAST(value AS INTEGER) FROM json_each(?)" : "SELECT CAST(value AS TEXT) FROM json_each(?)";
+  }
+
+  pairs(): string {
+    return "SELECT CAST(value ->> 0 AS INTEGER), CAST(value ->> 1 AS TEXT) FROM json_each(?)";
   }
 }
 
@@ -67,5 +73,9 @@ export class PostgresExec implements SqlExec {
 
   list(type: "int" | "text"): string {
     return type === "int" ? "SELECT (jsonb_array_elements_text(?::jsonb))::int" : "SELECT jsonb_array_elements_text(?::jsonb)";
+  }
+
+  pairs(): string {
+    return "SELECT (e ->> 0)::int, e ->> 1 FROM jsonb_array_elements(?::jsonb) AS e";
   }
 }

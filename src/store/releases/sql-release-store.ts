@@ -36,6 +36,12 @@ const updateFromRow = (r: UpdateRowData): ProjectUpdateRow => ({
   links: JSON.parse(r.links) as ProjectUpdateRow["links"],
 });
 
+/** A row's columns after site_id, in UPDATE_COLUMNS order, as written. */
+const updateValues = (p: ProjectUpdateRow): unknown[] => [
+  p.project, p.installedVersion, p.status, p.reason, p.recommended, p.latestVersion,
+  JSON.stringify(p.securityUpdates), JSON.stringify(p.alsoAvailable), JSON.stringify(p.links),
+];
+
 function chunks<T>(items: T[], size = ROWS_PER_INSERT): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -137,24 +143,47 @@ export class SqlReleaseStore implements ReleaseStore {
   }
 
   /**
-   * Delete then insert: what a site no longer runs goes. The insert also
-   * updates, so two instances computing one site at once both succeed.
+   * Writes only what changed: most computations after a sync find the same
+   * statuses, and reading a batch's rows costs far less than writing them.
+   * Rows of projects a site no longer runs are deleted; the rest upserted, so
+   * two instances computing one site at once both succeed.
    */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
-    // Rows repeat across sites (one judgement per release): their JSON is written once each.
-    const json = new Map<ProjectUpdateRow, string[]>();
-    const jsonOf = (p: ProjectUpdateRow) => {
-      let columns = json.get(p);
-      if (!columns) json.set(p, columns = [JSON.stringify(p.securityUpdates), JSON.stringify(p.alsoAvailable), JSON.stringify(p.links)]);
-      return columns;
+    const stored = new Map<string, string>();
+    for (const r of await this.db.all<UpdateRowData & { site_id: number }>(
+      `SELECT site_id, ${UPDATE_COLUMNS} FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`,
+      [JSON.stringify(sites.map((s) => s.siteId))],
+    )) {
+      stored.set(`${Number(r.site_id)} ${r.project}`, JSON.stringify(updateValues(updateFromRow(r))));
+    }
+    // Rows repeat across sites (one judgement per release): their values are made once each.
+    const values = new Map<ProjectUpdateRow, unknown[]>();
+    const valuesOf = (p: ProjectUpdateRow) => {
+      let v = values.get(p);
+      if (!v) values.set(p, v = updateValues(p));
+      return v;
     };
-    const rows = sites.flatMap((s) => s.projects.map((p) => ({ siteId: s.siteId, p })));
+    const changed: { siteId: number; p: ProjectUpdateRow }[] = [];
+    for (const s of sites) {
+      for (const p of s.projects) {
+        const key = `${s.siteId} ${p.project}`;
+        const same = stored.get(key) === JSON.stringify(valuesOf(p));
+        stored.delete(key);
+        if (!same) changed.push({ siteId: s.siteId, p });
+      }
+    }
+    // What is left was stored for projects the sites no longer run.
+    const gone = [...stored.keys()].map((key) => {
+      const space = key.indexOf(" ");
+      return [Number(key.slice(0, space)), key.slice(space + 1)];
+    });
     await this.db.write([
-      { sql: `DELETE FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`, params: [JSON.stringify(sites.map((s) => s.siteId))] },
-      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, rows, ({ siteId, p }) => [
-        siteId, p.project, p.installedVersion, p.status, p.reason, p.recommended, p.latestVersion, ...jsonOf(p),
-      ], ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
+      ...(gone.length > 0
+        ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(gone)] }]
+        : []),
+      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, changed, ({ siteId, p }) => [siteId, ...valuesOf(p)],
+        ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
       ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
         " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
     ]);
