@@ -155,20 +155,24 @@ export class SqlReleaseStore implements ReleaseStore {
       `SELECT site_id, ${UPDATE_COLUMNS} FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`,
       [JSON.stringify(sites.map((s) => s.siteId))],
     )) {
-      stored.set(`${Number(r.site_id)} ${r.project}`, JSON.stringify(updateValues(updateFromRow(r))));
+      const columns = [r.project, r.installed_version, r.status, r.reason, r.recommended, r.latest_version, r.security_updates, r.also_available, r.links];
+      stored.set(`${Number(r.site_id)} ${r.project}`, JSON.stringify(columns));
     }
     // Rows repeat across sites (one judgement per release): their values are made once each.
-    const values = new Map<ProjectUpdateRow, unknown[]>();
+    const values = new Map<ProjectUpdateRow, { columns: unknown[]; text: string }>();
     const valuesOf = (p: ProjectUpdateRow) => {
       let v = values.get(p);
-      if (!v) values.set(p, v = updateValues(p));
+      if (!v) {
+        const columns = updateValues(p);
+        values.set(p, v = { columns, text: JSON.stringify(columns) });
+      }
       return v;
     };
     const changed: { siteId: number; p: ProjectUpdateRow }[] = [];
     for (const s of sites) {
       for (const p of s.projects) {
         const key = `${s.siteId} ${p.project}`;
-        const same = stored.get(key) === JSON.stringify(valuesOf(p));
+        const same = stored.get(key) === valuesOf(p).text;
         stored.delete(key);
         if (!same) changed.push({ siteId: s.siteId, p });
       }
@@ -182,7 +186,7 @@ export class SqlReleaseStore implements ReleaseStore {
       ...(gone.length > 0
         ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(gone)] }]
         : []),
-      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, changed, ({ siteId, p }) => [siteId, ...valuesOf(p)],
+      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, changed, ({ siteId, p }) => [siteId, ...valuesOf(p).columns],
         ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
       ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
         " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
