@@ -18,8 +18,16 @@ export const MAX_XML_BYTES = 16 * 1024 * 1024;
 const MAX_DEPTH = 32;
 const MAX_ELEMENTS = 500_000;
 
+/** Attributes per start tag: release histories use one (xmlns:dc); a bound keeps a tag that never ends cheap to refuse. */
+const MAX_ATTRIBUTES = 16;
+
 // One token at `lastIndex`: CDATA, comment, declaration/PI, DOCTYPE-like, end tag, start tag, text.
-const TOKEN = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!([^>]*)>|<\/([^\s<>]+)\s*>|<([^\s<>/!?]+)((?:\s+[^\s=<>/]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)/y;
+const TOKEN = new RegExp(
+  "<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|<!--[\\s\\S]*?-->|<\\?[\\s\\S]*?\\?>|<!([^>]*)>|<\\/([^\\s<>]+)\\s*>"
+    + `|<([^\\s<>/!?]+)((?:\\s+[^\\s=<>/]+\\s*=\\s*(?:"[^"<]*"|'[^'<]*')){0,${MAX_ATTRIBUTES}})\\s*(\\/?)>`
+    + "|([^<]+)",
+  "y",
+);
 
 const PREDEFINED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 

@@ -53,3 +53,17 @@ test("a document past MAX_XML_BYTES is refused before it is read", () => {
   expect(() => parseReleaseHistory(huge)).toThrow(/larger than/);
   expect(performance.now() - started).toBeLessThan(1000);
 });
+
+test("markup built to make the reader backtrack is refused in linear time", () => {
+  const bodies = [
+    `<project><a${' x="1"'.repeat(300_000)}`, // a start tag that never ends
+    `<project><![CDATA[${"x".repeat(2_000_000)}`, // CDATA that never ends
+    `<project><!--${"-".repeat(2_000_000)}`, // a comment that never ends
+    `<project>${"&amp".repeat(500_000)}</project>`, // entities without their ";"
+  ];
+  for (const xml of bodies) {
+    const started = performance.now();
+    expect(() => parseReleaseHistory(xml)).toThrow(ReleaseHistoryError);
+    expect(performance.now() - started).toBeLessThan(2000);
+  }
+});
