@@ -2,7 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { UPDATE_STATUSES } from "../releases";
-import { parameters } from "../http/model";
+import { parameters } from "../http/openapi";
 
 const nullableString = t.Union([t.String(), t.Null()]);
 
@@ -73,5 +73,5 @@ export const SecurityReport = t.Object({
 });
 
 export const limitParameters = parameters(
-  { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+  { name: "limit", in: "query", required: false, description: "Sites to list, most exposed first", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
 );

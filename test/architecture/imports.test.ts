@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts"],
   ["http"],
-  ["metrics", "health", "sites", "tasks", "updates"],
+  ["metrics", "health", "sites", "tasks", "docs", "updates"],
   ["sync"],
   ["context", "app", "start", "index", "cli"],
 ];
