@@ -19,6 +19,7 @@ interface Case {
   securityUpdates?: string[];
   /** The security release to install (the closest security update). */
   securityRelease?: string | null;
+  alsoAvailable?: string[];
 }
 
 // Security availability (UpdateSemverTestSecurityAvailabilityTrait::securityUpdateAvailabilityProvider, core):
@@ -33,6 +34,7 @@ const CASES: Case[] = [
   { drupal: "security '0.2, 1.2, secure'", installed: "8.0.2", fixture: "drupal.sec.8.1.2", status: "not_current", recommended: "8.1.2", securityUpdates: ["8.1.2"] },
   { drupal: "security '2.0-rc2, 0.2 1.2'", installed: "8.2.0-rc2", fixture: "drupal.sec.8.2.0-rc2", status: "current", recommended: "8.2.0-rc2", securityUpdates: [] },
   { drupal: "security '1.0, 0.2 1.2' (8.0.2 is below 8.1.0: not listed)", installed: "8.1.0", fixture: "drupal.sec.8.2.0-rc2", status: "not_secure", recommended: "8.1.2", securityUpdates: ["8.2.0-rc2", "8.1.2"], securityRelease: "8.1.2" },
+  { drupal: "security '0.0, 1.2, insecure-unsupported' (insecure wins over not supported)", installed: "8.0.0", fixture: "drupal.sec.8.1.2_insecure-unsupported", status: "not_secure", recommended: "8.1.2", securityUpdates: ["8.1.2"], securityRelease: "8.1.2" },
   ...["8.2.0-alpha1", "8.2.0-alpha2", "8.2.0-beta1", "8.2.0-beta2", "8.2.0-rc1"].map((installed): Case => ({
     drupal: `security 'Pre-release:${installed.slice(2)}, security update'`, installed, fixture: "drupal.sec.8.2.0-rc2",
     status: "not_secure", recommended: "8.2.0-rc2", securityUpdates: ["8.2.0-rc2"], securityRelease: "8.2.0-rc2",
@@ -49,6 +51,10 @@ const CASES: Case[] = [
   { drupal: "testUnsupportedRelease newest branch unsupported: 8.1.0-beta1", installed: "8.1.0-beta1", fixture: "drupal.1.1-unsupported", status: "not_supported", recommended: null },
   ...["8.0.0", "8.0.1-alpha1", "8.1.1-beta1", "8.1.1"].map((installed): Case => ({
     drupal: `testMajorUpdateAvailable '9.0.0': ${installed}`, installed, fixture: "drupal.9.0.0", status: "not_supported", recommended: "9.0.0",
+  })),
+  ...["8.0.0", "8.0.1-beta1", "8.1.0", "8.1.1"].map((installed): Case => ({
+    drupal: `testMajorUpdateAvailable '8.0.0-9.0.0': ${installed} (9.0.0 also available)`, installed, fixture: "drupal.8.0.0-9.0.0",
+    status: installed === "8.1.1" ? "current" : "not_current", recommended: "8.1.1", alsoAvailable: ["9.0.0"],
   })),
   // UpdateCalculateProjectDataTest (kernel): a flagged project.
   { drupal: "project_status insecure", installed: "8.0.1", fixture: "drupal.project_status.insecure.0.2", status: "not_secure", recommended: null },
@@ -87,6 +93,7 @@ describeEachDialect("Drupal's expected update statuses", (dialect) => {
       expect(project).toMatchObject({ installed_version: c.installed, status: c.status, recommended: c.recommended });
       if (c.securityUpdates) expect(project.security_updates).toEqual(c.securityUpdates);
       if (c.securityRelease !== undefined) expect(project.security_release).toBe(c.securityRelease);
+      expect(project.also_available).toEqual(c.alsoAvailable ?? []);
       if (c.recommended) {
         const link = history.releases.find((r) => r.version === c.recommended)!.releaseLink;
         expect((project.links as Record<string, unknown>).recommended).toBe(link);
