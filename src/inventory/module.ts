@@ -2,13 +2,19 @@
 // fields a sync compares. This folder is the inventory domain: plain types
 // and pure functions, importing nothing else of modsync.
 
-export type ModuleType = "core" | "contrib" | "custom";
+export const MODULE_TYPES = ["core", "contrib", "custom"] as const;
+export type ModuleType = (typeof MODULE_TYPES)[number];
+
+/** Drupal's kinds of extension: themes and install profiles have versions and advisories too. */
+export const EXTENSION_TYPES = ["module", "theme", "profile"] as const;
+export type ExtensionType = (typeof EXTENSION_TYPES)[number];
 
 /** Everything stored per (site, module). */
 export interface SiteModuleState {
   machineName: string;
   displayName: string;
   moduleType: ModuleType;
+  extensionType: ExtensionType;
   enabled: boolean;
   version: string | null;
   description: string | null;
@@ -25,6 +31,7 @@ export function sameState(a: SiteModuleState, b: SiteModuleState): boolean {
     && a.enabled === b.enabled
     && a.displayName === b.displayName
     && a.moduleType === b.moduleType
+    && a.extensionType === b.extensionType
     && a.description === b.description
     && a.project === b.project;
 }

@@ -28,7 +28,7 @@ export function tokenMatches(presented: string, storedHash: string): boolean {
  * for any other form (or a token longer than `maxChars`).
  */
 export function bearerToken(authorization: string | null | undefined, maxChars: number): string {
-  if (!authorization) throw unauthorized("Not authenticated");
+  if (!authorization) throw unauthorized("Not authenticated", "not_authenticated");
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined || token.length > maxChars) throw unauthorized("Invalid authentication credentials");
   return token;

@@ -3,6 +3,7 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { parameters, type Parameter } from "../http/model";
+import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 
 export const SiteCreateBody = t.Object({
   organization_id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, examples: [1] }),
@@ -42,7 +43,8 @@ export const SiteList = t.Object({
 export const SiteModule = t.Object({
   machine_name: t.String({ examples: ["views"] }),
   display_name: t.String({ examples: ["Views"] }),
-  module_type: t.UnionEnum(["core", "contrib", "custom"]),
+  module_type: t.UnionEnum(MODULE_TYPES),
+  extension_type: t.UnionEnum(EXTENSION_TYPES, { description: "module, theme or install profile" }),
   enabled: t.Boolean(),
   version: nullableString,
   description: nullableString,
@@ -62,7 +64,8 @@ export const pageParameters = parameters(
   { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "next_cursor of the previous page" },
 );
 export const moduleFilterParameters = parameters(
-  { name: "module_type", in: "query", required: false, schema: { type: "string", enum: ["core", "contrib", "custom"] } },
+  { name: "module_type", in: "query", required: false, schema: { type: "string", enum: [...MODULE_TYPES] } },
+  { name: "extension_type", in: "query", required: false, schema: { type: "string", enum: [...EXTENSION_TYPES] } },
   { name: "enabled", in: "query", required: false, schema: { type: "boolean" } },
 );
 export const siteIdParameter: Parameter = { name: "site_id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };

@@ -29,8 +29,8 @@ export class SitesService {
   async requireAccess(rawSiteId: string, userId: number): Promise<SiteRecord> {
     const siteId = parseSiteId(rawSiteId);
     const access = siteId === null ? null : await this.store.getSiteAccess(siteId, userId);
-    if (!access) throw notFound("Site not found");
-    if (!access.isMember) throw forbidden("You do not have access to this site's organization");
+    if (!access) throw notFound("Site not found", "site_not_found");
+    if (!access.isMember) throw forbidden("You do not have access to this site's organization", "not_a_member");
     return access.site;
   }
 
@@ -52,14 +52,14 @@ export class SitesService {
       return { id: site.id, url: site.url, name: site.name, token };
     } catch (err) {
       if (err instanceof ConflictError) throw conflict("A site with this URL is already registered in this organization");
-      if (err instanceof NotFoundError) throw notFound("Organization not found");
+      if (err instanceof NotFoundError) throw notFound("Organization not found", "organization_not_found");
       throw err;
     }
   }
 
   async register(userId: number, input: { organizationId: number; url: string; name: string }) {
     if (!(await this.store.isMember(userId, input.organizationId))) {
-      throw forbidden("You are not a member of this organization");
+      throw forbidden("You are not a member of this organization", "not_a_member");
     }
     return this.create(input);
   }
@@ -77,7 +77,7 @@ export class SitesService {
 
   async get(site: SiteRecord) {
     const summary = await this.store.getSiteSummary(site.id);
-    if (!summary) throw notFound("Site not found");
+    if (!summary) throw notFound("Site not found", "site_not_found");
     return siteJson(summary);
   }
 
@@ -90,6 +90,7 @@ export class SitesService {
         machine_name: m.machineName,
         display_name: m.displayName,
         module_type: m.moduleType,
+        extension_type: m.extensionType,
         enabled: m.enabled,
         version: m.version,
         description: m.description,

@@ -74,7 +74,7 @@ export class SiteReads {
   async siteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
     const { siteModules: sm, modules: m, moduleVersions: v } = this.t;
     return this.db.select({
-      machineName: m.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
+      machineName: m.machineName, displayName: sm.displayName, moduleType: sm.moduleType, extensionType: sm.extensionType,
       enabled: sm.enabled, version: v.version, description: sm.description, project: sm.project,
       firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
     }).from(sm)
@@ -83,6 +83,7 @@ export class SiteReads {
       .where(and(
         eq(sm.siteId, siteId),
         query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
+        query.extensionType ? eq(sm.extensionType, query.extensionType) : undefined,
         query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
         query.after !== undefined ? gt(m.machineName, query.after) : undefined,
       ))

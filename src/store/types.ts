@@ -1,6 +1,6 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
-import type { KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
+import type { ExtensionType, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
 import type { Logger } from "../log";
 import type { TaskStore } from "./task-types";
 
@@ -61,6 +61,7 @@ export interface SiteModuleRow extends SiteModuleState {
 
 export interface ModuleListQuery {
   moduleType?: ModuleType;
+  extensionType?: ExtensionType;
   enabled?: boolean;
   /** Return modules whose machine_name sorts after this one. */
   after?: string;

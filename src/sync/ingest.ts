@@ -10,7 +10,7 @@
 // Anything that stops an upload (bad JSON, a size past MAX_BODY_MB, a client
 // that hangs up) removes what was staged.
 import type { Config } from "../config";
-import { badRequest, invalidJson, tooLarge, unsupportedEncoding } from "../errors";
+import { badRequest, fullSyncWithoutEntries, invalidJson, tooLarge, unsupportedEncoding } from "../errors";
 import { compile, parseJson, readBytes } from "../http/body";
 import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
@@ -63,6 +63,11 @@ function moreContainersThan(bytes: Uint8Array, max: number): boolean {
   return false;
 }
 
+/** A full sync naming no valid module would empty the site: refused (422). */
+function refuseEmptyFullSync(payload: Envelope, intake: Intake): void {
+  if (payload.full_sync === true && intake.validEntries === 0) throw fullSyncWithoutEntries(intake.errorsTotal);
+}
+
 export type Received =
   | { kind: "synced"; response: SyncResult }
   | { kind: "accepted"; taskId: string; total: number };
@@ -113,6 +118,7 @@ export class Ingestion {
         if (writing) await writing;
         if (turn.due()) await turn.give();
       }
+      refuseEmptyFullSync(payload, intake);
       if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, fingerprint) };
       await intake.finish();
       return await this.accept(intake, payload);
@@ -156,6 +162,7 @@ export class Ingestion {
       // The site block passed checkSite() as soon as it was read: a valid envelope's block is a SiteInfo.
       const payload = validateEnvelope({ value: fields, suspectText: true });
       // Past WHOLE_BODY_BYTES the body has no fingerprint: such re-syncs are compared, not skipped.
+      refuseEmptyFullSync(payload, intake);
       if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, null) };
       await intake.finish();
       return await this.accept(intake, payload);

@@ -2,6 +2,7 @@
 // typing the handler and documenting the route (with the spec's examples).
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
+import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 
 /** Drupal's extension-name rule: a lowercase letter, then lowercase letters, digits, underscores. */
 const machineName = (description: string) =>
@@ -13,7 +14,8 @@ const optionalText = (maxLength: number, description: string) =>
 export const ModuleEntry = t.Object({
   machine_name: machineName("Drupal extension name, at most 50 characters"),
   display_name: t.String({ maxLength: 255 }),
-  module_type: t.UnionEnum(["core", "contrib", "custom"]),
+  module_type: t.Optional(t.UnionEnum(MODULE_TYPES, { default: "core", description: "Where the extension comes from; absent means core" })),
+  extension_type: t.Optional(t.UnionEnum(EXTENSION_TYPES, { default: "module", description: "What kind of extension it is: themes and install profiles have versions and advisories too; absent means module" })),
   enabled: t.Boolean(),
   version: optionalText(64, "Installed version; null or absent when the module has none (often custom modules)"),
   description: optionalText(4096, "The module's description from its .info.yml"),
@@ -39,7 +41,7 @@ export const SiteInfo = t.Object({
 export const DrupalInfo = t.Object({
   core_version: t.String({ minLength: 1, maxLength: 64 }),
   php_version: t.String({ minLength: 1, maxLength: 64 }),
-  ip_address: t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address" }),
+  ip_address: t.Optional(t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address; optional (cron under drush has none)" })),
 });
 
 const fullSync = t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" }));

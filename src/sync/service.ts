@@ -15,11 +15,11 @@ const SITE_BUSY_WAIT_MS = 60_000;
 
 /** Site token (403), then site URL (400): the checks after the body's shape. */
 export function checkSite(site: SiteRecord, given: Envelope["site"]): void {
-  if (!tokenMatches(given.token, site.tokenHash)) throw forbidden("Invalid site token");
+  if (!tokenMatches(given.token, site.tokenHash)) throw forbidden("Invalid site token", "invalid_site_token");
   if (normalizeSiteUrl(given.url) !== site.normalizedUrl) {
     throw badRequest("Site URL does not match the registered URL", [
       { loc: ["body", "site", "url"], msg: `Expected the URL registered for site ${site.id}` },
-    ]);
+    ], "site_url_mismatch");
   }
 }
 

@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { leavesExactlyPayload, planSync, type CurrentModule, type SiteModuleState } from "../../src/inventory";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
-  machineName, displayName: machineName, moduleType: "contrib", enabled: true, version: "1.0.0", description: null, project: null, ...over,
+  machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version: "1.0.0", description: null, project: null, ...over,
 });
 const current = (...mods: [number, SiteModuleState][]) =>
   new Map<string, CurrentModule>(mods.map(([moduleId, s]) => [s.machineName, { ...s, moduleId }]));

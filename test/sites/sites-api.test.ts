@@ -227,7 +227,7 @@ describeEachDialect("sites API", (dialect) => {
       expect(page.next_cursor).toBeNull();
       const byName = new Map(page.items.map((m: { machine_name: string }) => [m.machine_name, m]));
       expect(byName.get("views")).toEqual({
-        machine_name: "views", display_name: "Views", module_type: "core", enabled: true, version: "10.3.8",
+        machine_name: "views", display_name: "Views", module_type: "core", extension_type: "module", enabled: true, version: "10.3.8",
         description: "Lists", project: null, first_seen_at: expect.stringMatching(ISO), updated_at: expect.stringMatching(ISO),
       });
       expect(byName.get("my_custom")).toMatchObject({ module_type: "custom", enabled: false, version: null, description: null, project: null });

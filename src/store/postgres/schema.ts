@@ -80,6 +80,7 @@ export const siteModules = pgTable("site_modules", {
   enabled: boolean("enabled").notNull(),
   displayName: text("display_name").notNull(),
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
   description: text("description"),
   project: text("project"),
   firstSeenAt: ts("first_seen_at").notNull(),
@@ -89,6 +90,21 @@ export const siteModules = pgTable("site_modules", {
   // from a site. No reverse (module → sites) index until a query needs one:
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+]);
+
+/** Mirrors ../sqlite/schema.ts: the first answer to a POST sent with an Idempotency-Key. */
+export const idempotencyKeys = pgTable("idempotency_keys", {
+  scope: text("scope").notNull(),
+  key: text("key").notNull(),
+  requestHash: text("request_hash").notNull(),
+  status: integer("status"),
+  headers: text("headers"),
+  body: text("body"),
+  createdAt: createdAt(),
+  expiresAt: ts("expires_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.scope, t.key] }),
+  index("idempotency_keys_expires_idx").on(t.expiresAt),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */

@@ -84,6 +84,7 @@ export const siteModules = sqliteTable("site_modules", {
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
   displayName: text("display_name").notNull(),
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
   description: text("description"),
   project: text("project"),
   firstSeenAt: ts("first_seen_at").notNull(),
@@ -93,6 +94,27 @@ export const siteModules = sqliteTable("site_modules", {
   // from a site. No reverse (module → sites) index until a query needs one:
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+]);
+
+/**
+ * The first answer to a POST sent with an Idempotency-Key, per caller and
+ * route (`scope`): a retry with the same key gets it again. `status` is null
+ * while the first request is still being answered. Rows expire (`expires_at`)
+ * and are purged with finished tasks.
+ */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  scope: text("scope").notNull(),
+  key: text("key").notNull(),
+  /** SHA-256 of the request body: the same key with another body is refused. */
+  requestHash: text("request_hash").notNull(),
+  status: integer("status"),
+  headers: text("headers"),
+  body: text("body"),
+  createdAt: createdAt(),
+  expiresAt: ts("expires_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.scope, t.key] }),
+  index("idempotency_keys_expires_idx").on(t.expiresAt),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */
