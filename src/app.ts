@@ -84,6 +84,7 @@ const documentation = {
   components: {
     securitySchemes: {
       bearerAuth: { type: "http" as const, scheme: "bearer", description: "An API token issued with `npm run cli -- token create`" },
+      siteToken: { type: "http" as const, scheme: "bearer", description: "A site's own token (`mss_…`, from registration or `POST /api/v1/sites/{site_id}/token`): accepted on that site's sync route only" },
       metricsToken: { type: "http" as const, scheme: "bearer", description: "METRICS_TOKEN, when the server is started with one (GET /metrics only)" },
     },
   },

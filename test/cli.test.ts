@@ -74,7 +74,7 @@ describeEachDialect("admin CLI", (dialect) => {
     expect(out.id).not.toBe(orgId);
     // The organization is real: a user can join it.
     const user = await store.createUser({ email: email(), organizationId: out.id as number, role: "member" });
-    expect(await store.isMember(user.id, out.id as number)).toBe(true);
+    expect(await store.memberRole(user.id, out.id as number)).toBe("member");
   }, TIMEOUT);
 
   for (const role of ["admin", "member"] as const) {
@@ -85,7 +85,7 @@ describeEachDialect("admin CLI", (dialect) => {
       expect(out.email).toBe(address.toLowerCase());
       expect(out.token).toStartWith("msk_");
       expect(await authenticatedAs(store, out.token as string)).toBe(out.id as number);
-      expect(await store.isMember(out.id as number, orgId)).toBe(true);
+      expect(await store.memberRole(out.id as number, orgId)).toBe(role);
     }, TIMEOUT);
   }
 

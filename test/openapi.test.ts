@@ -13,6 +13,8 @@ const ROUTES = [
   ["get", "/api/v1/sites/{site_id}"],
   ["get", "/api/v1/sites/{site_id}/modules"],
   ["post", "/api/v1/sites/{site_id}/modules"],
+  ["post", "/api/v1/sites/{site_id}/token"],
+  ["delete", "/api/v1/sites/{site_id}"],
   ["get", "/health"],
   ["get", "/ready"],
 ] as const;
@@ -88,13 +90,15 @@ describe("OpenAPI document", () => {
     expect(schema.required).toEqual(["site", "drupal_info", "modules"]);
     expect(Object.keys(schema.properties ?? {})).toEqual(["site", "drupal_info", "modules", "full_sync"]);
     const modules = schema.properties!.modules as OpenAPIV3_1.ArraySchemaObject;
-    expect((modules.items as OpenAPIV3_1.SchemaObject).required).toEqual(["machine_name", "display_name", "module_type", "enabled"]);
+    // module_type defaults to core and extension_type to module: neither is required.
+    expect((modules.items as OpenAPIV3_1.SchemaObject).required).toEqual(["machine_name", "display_name", "enabled"]);
   });
 
   test("documents the sync responses 200, 400, 401, 403, 404 and 413, each with a JSON schema", () => {
     const responses = operation("post", "/api/v1/sites/{site_id}/modules")!.responses as Record<string, OpenAPIV3_1.ResponseObject>;
     for (const status of ["200", "400", "401", "403", "404", "413"]) {
-      const schema = responses[status]?.content?.["application/json"]?.schema as OpenAPIV3_1.SchemaObject | undefined;
+      const media = status === "200" ? "application/json" : "application/problem+json";
+      const schema = responses[status]?.content?.[media]?.schema as OpenAPIV3_1.SchemaObject | undefined;
       expect({ status, type: schema?.type }).toEqual({ status, type: "object" });
     }
     const ok = responses["200"]!.content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
@@ -127,7 +131,9 @@ describe("OpenAPI document", () => {
       const route = `${method} ${path}`;
       if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: undefined });
       else {
-        expect({ route, security: op.security }).toEqual({ route, security: [{ bearerAuth: [] }] });
+        // A site's sync route also takes the site's own token as the bearer.
+        const security: OpenAPIV3_1.SecurityRequirementObject[] = route === "post /api/v1/sites/{site_id}/modules" ? [{ bearerAuth: [] }, { siteToken: [] }] : [{ bearerAuth: [] }];
+        expect({ route, security: op.security }).toEqual({ route, security });
         expect({ route, has401: "401" in (op.responses ?? {}) }).toEqual({ route, has401: true });
       }
     }

@@ -1,6 +1,7 @@
 CREATE TABLE "idempotency_keys" (
 	"scope" text NOT NULL,
 	"key" text NOT NULL,
+	"site_id" integer,
 	"request_hash" text NOT NULL,
 	"status" integer,
 	"headers" text,
@@ -11,4 +12,6 @@ CREATE TABLE "idempotency_keys" (
 );
 --> statement-breakpoint
 ALTER TABLE "site_modules" ADD COLUMN "extension_type" text DEFAULT 'module' NOT NULL;--> statement-breakpoint
-CREATE INDEX "idempotency_keys_expires_idx" ON "idempotency_keys" USING btree ("expires_at");
+ALTER TABLE "idempotency_keys" ADD CONSTRAINT "idempotency_keys_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "idempotency_keys_expires_idx" ON "idempotency_keys" USING btree ("expires_at");--> statement-breakpoint
+CREATE INDEX "idempotency_keys_site_idx" ON "idempotency_keys" USING btree ("site_id");

@@ -11,6 +11,11 @@ export function generateToken(kind: TokenKind): string {
   return PREFIX[kind] + randomBytes(32).toString("base64url");
 }
 
+/** A site token (by its prefix): on a site's sync route it may stand in for a person's API token. */
+export function isSiteToken(token: string): boolean {
+  return token.startsWith(PREFIX.site);
+}
+
 export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }

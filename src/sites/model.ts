@@ -15,7 +15,7 @@ export const SiteCreated = t.Object({
   id: Type.Integer(),
   url: t.String(),
   name: t.String(),
-  token: t.String({ description: "The site token the Drupal module sends as site.token. Shown only once." }),
+  token: t.String({ description: "The site token (`mss_…`): the Drupal site sends it as site.token, or as the bearer of its sync route. Shown only once." }),
 }, { title: "SiteCreated" });
 
 const nullableString = t.Union([t.String(), t.Null()]);
@@ -68,4 +68,17 @@ export const moduleFilterParameters = parameters(
   { name: "extension_type", in: "query", required: false, schema: { type: "string", enum: [...EXTENSION_TYPES] } },
   { name: "enabled", in: "query", required: false, schema: { type: "boolean" } },
 );
+/** The new token of a rotation. */
+export const SiteToken = t.Object({
+  id: Type.Integer(),
+  token: t.String({ description: "The new site token (`mss_…`), shown only once: use it as site.token or as the bearer of the site's sync route" }),
+}, { title: "SiteToken" });
+
+/** If-None-Match, on every GET that answers an ETag. */
+export const conditionalGetDocs = parameters(
+  { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag of an earlier answer: 304 with no body while it is still current" },
+);
+
+export const listHeadersDocs = "Answers with an `ETag` (304 for a matching `If-None-Match`) and, when there is a next page, `Link: </same/path?…&cursor=…>; rel=\"next\"`.";
+
 export const siteIdParameter: Parameter = { name: "site_id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };

@@ -5,7 +5,7 @@
 import { and, asc, eq, gt, inArray, type Column, type SQL, type Table } from "drizzle-orm";
 import type * as postgres from "./postgres/schema";
 import type * as sqlite from "./sqlite/schema";
-import type { ModuleListQuery, SiteListQuery, SiteModuleRow, SiteSummary } from "./types";
+import type { ModuleListQuery, Organization, SiteListQuery, SiteModuleRow, SiteSummary, UserListing } from "./types";
 
 type ValueOf<F> =
   F extends Column<infer C> ? (C["notNull"] extends true ? C["data"] : C["data"] | null)
@@ -38,6 +38,8 @@ export interface ReadDatabase {
 type Either<T extends keyof typeof sqlite & keyof typeof postgres> = (typeof sqlite)[T] | (typeof postgres)[T];
 
 export interface ReadTables {
+  organizations: Either<"organizations">;
+  users: Either<"users">;
   sites: Either<"sites">;
   memberships: Either<"memberships">;
   modules: Either<"modules">;
@@ -69,6 +71,31 @@ export class SiteReads {
     return this.summaries()
       .where(and(inArray(s.organizationId, orgIds), query.afterId ? gt(s.id, query.afterId) : undefined))
       .orderBy(asc(s.id)).limit(query.limit);
+  }
+
+  /** Every site, or one organization's, by id (the admin CLI). */
+  async allSites(organizationId?: number): Promise<SiteSummary[]> {
+    const s = this.t.sites;
+    return this.summaries().where(organizationId === undefined ? undefined : eq(s.organizationId, organizationId)).orderBy(asc(s.id));
+  }
+
+  async organizations(): Promise<Organization[]> {
+    const o = this.t.organizations;
+    return this.db.select({ id: o.id, name: o.name }).from(o).where(undefined).orderBy(asc(o.id));
+  }
+
+  /** Every user with their memberships, by id. */
+  async users(): Promise<UserListing[]> {
+    const { users: u, memberships: m } = this.t;
+    const rows = await this.db.select({ id: u.id, email: u.email, organizationId: m.organizationId, role: m.role })
+      .from(u).leftJoin(m, eq(m.userId, u.id)).where(undefined).orderBy(asc(u.id), asc(m.organizationId));
+    const users = new Map<number, UserListing>();
+    for (const r of rows) {
+      const user = users.get(r.id) ?? { id: r.id, email: r.email, memberships: [] };
+      users.set(r.id, user);
+      if (r.organizationId !== null && r.role !== null) user.memberships.push({ organizationId: r.organizationId, role: r.role });
+    }
+    return [...users.values()];
   }
 
   async siteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {

@@ -52,6 +52,13 @@ export interface SiteSummary extends Omit<SiteRecord, "tokenHash" | "normalizedU
 export interface SiteAccess {
   site: SiteRecord;
   isMember: boolean;
+  /** The user's role in the site's organization; null for a non-member. */
+  role: Role | null;
+}
+
+/** A user and their memberships, as the admin CLI lists them. */
+export interface UserListing extends User {
+  memberships: { organizationId: number; role: Role }[];
 }
 
 export interface SiteModuleRow extends SiteModuleState {
@@ -111,10 +118,26 @@ export interface Store {
   revokeApiToken(tokenHash: string): Promise<boolean>;
   /** The user owning a live (unrevoked) token with this hash, or null. */
   findUserIdByTokenHash(tokenHash: string): Promise<number | null>;
-  isMember(userId: number, organizationId: number): Promise<boolean>;
+  /** The user's role in the organization; null when not a member. */
+  memberRole(userId: number, organizationId: number): Promise<Role | null>;
+  listOrganizations(): Promise<Organization[]>;
+  listUsers(): Promise<UserListing[]>;
+  /** Every site (of one organization when given), by id. */
+  listSites(organizationId?: number): Promise<SiteSummary[]>;
 
   createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord>;
   getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null>;
+  /**
+   * Replaces the site's token hash (the old token stops at once) and forgets
+   * its body fingerprint; false when there is no such site.
+   */
+  rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean>;
+  /**
+   * Deletes the site and, in the same statement (foreign keys cascade), its
+   * modules, tasks and their staged entries, fingerprint and idempotency keys;
+   * false when there is no such site.
+   */
+  deleteSite(siteId: number): Promise<boolean>;
   getSiteSummary(siteId: number): Promise<SiteSummary | null>;
   listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]>;
   listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]>;

@@ -11,19 +11,23 @@ import { siteIdParameter } from "../sites/model";
 import { syncAccess, type SyncAccessDeps } from "./access";
 import type { Ingestion } from "./ingest";
 import { SyncAccepted, SyncBody } from "./model";
+import { TASK_POLL_SECONDS } from "../tasks/model";
 
 export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
   return new Elysia({ name: "sync" })
     .use(syncAccess(ctx))
-    .post("/api/v1/sites/:site_id/modules", async ({ site, attempt, request, set }) => {
-      const received = await attempt.run(() => ctx.ingestion.receive(site, request));
+    .post("/api/v1/sites/:site_id/modules", async ({ site, bearer, attempt, request, set }) => {
+      const received = await attempt.run(() => ctx.ingestion.receive(site, request, bearer));
       if (received.kind === "synced") return received.response;
+      const statusUrl = `/api/v1/tasks/${received.taskId}/status`;
       set.status = 202;
+      set.headers.location = statusUrl;
+      set.headers["retry-after"] = String(TASK_POLL_SECONDS);
       return {
         status: "accepted" as const,
         task_id: received.taskId,
         message: `Sync of ${received.total} modules queued for processing`,
-        status_url: `/api/v1/tasks/${received.taskId}/status`,
+        status_url: statusUrl,
       };
     }, {
       siteSync: true,
@@ -32,17 +36,22 @@ export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
       // are described too; the handler builds the 200 body itself.
       detail: {
         summary: "Sync a site's modules",
-        description: `Partial sync (default) creates and updates the modules in the payload; \`full_sync: true\` also removes the site's modules absent from it. Invalid or repeated module entries are skipped: the first ${REPORTED_ERRORS} are listed in \`errors\`, all are counted in \`errors_total\`; the rest are synced.`,
+        description: `Partial sync (default) creates and updates the modules in the payload; \`full_sync: true\` also removes the site's modules absent from it. Invalid or repeated module entries are skipped: the first ${REPORTED_ERRORS} are listed in \`errors\`, all are counted in \`errors_total\`; the rest are synced. The bearer is a person's API token (then \`site.token\` is required) or this site's own token (then \`site.token\` may be left out, and must match if sent).`,
         tags: ["Sync"],
-        security: bearerSecurity,
+        security: [...bearerSecurity, { siteToken: [] }],
         parameters: [siteIdParameter],
         requestBody: documentedBody(SyncBody, SyncBody.examples[0]),
         responses: {
           200: documentedResponse(SyncResult, "Synced: counts and the entries that were skipped", rateLimitHeaderDocs),
-          202: documentedResponse(SyncAccepted, "Entries naming more modules than `SYNC_BACKGROUND_THRESHOLD` (valid ones, and skipped ones with a valid machine_name): queued as a background task", rateLimitHeaderDocs),
+          202: documentedResponse(SyncAccepted, "Entries naming more modules than `SYNC_BACKGROUND_THRESHOLD` (valid ones, and skipped ones with a valid machine_name): queued as a background task, whose status URL is in `Location`", {
+            ...rateLimitHeaderDocs,
+            Location: { description: "The task's status URL (status_url)", schema: { type: "string" } },
+            "Retry-After": { description: `Seconds before polling the status URL (${TASK_POLL_SECONDS})`, schema: { type: "integer" } },
+          }),
           400: documentedResponse(ValidationErrorResponse, "Body not JSON, wrong top-level shape, or site.url not the registered URL", rateLimitHeaderDocs),
-          401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)"),
+          401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token; or a site token that is not this site's (WWW-Authenticate: Bearer)"),
           403: documentedResponse(ErrorResponse, "Not a member of the site's organization, or wrong site.token"),
+          422: documentedResponse(ValidationErrorResponse, "`full_sync: true` with no valid module entry (it would remove every module of the site): `full_sync_without_entries`", rateLimitHeaderDocs),
           404: documentedResponse(ErrorResponse, "No such site"),
           413: documentedResponse(ErrorResponse, "Body larger than MAX_BODY_MB (after decompression)", rateLimitHeaderDocs),
           415: documentedResponse(ErrorResponse, "Content-Encoding other than identity, gzip or deflate", rateLimitHeaderDocs),

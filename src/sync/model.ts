@@ -35,7 +35,7 @@ export const ModuleEntry = t.Object({
 export const SiteInfo = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: "Must match the registered URL (scheme/host case, default port and trailing slash ignored)" }),
   name: t.String({ minLength: 1, maxLength: 255, pattern: "\\S", description: "Not blank" }),
-  token: t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration" }),
+  token: t.Optional(t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration. Required with a person's API token as the bearer; with the site token as the bearer it may be left out, and must match if sent" })),
 });
 
 export const DrupalInfo = t.Object({

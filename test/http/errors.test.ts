@@ -60,6 +60,7 @@ test("a client that hangs up mid-body is logged at info as a disconnect, with it
     async refund() {
       return { ...decision, now: Date.now() };
     },
+    async forget() {},
   };
   const app = createApp({ config: testConfig(), store: h.store, logger: capture, limiter }).listen({ port: 0, hostname: "127.0.0.1" });
   try {

@@ -64,7 +64,8 @@ describeEachDialect("sites API", (dialect) => {
     test("accepts a URL already registered in another organization", async () => {
       const url = "https://shared.sites-api.test";
       expect((await register({ organization_id: h.world.orgId, url, name: "Mine" })).status).toBe(201);
-      const res = await register({ organization_id: h.world.otherOrgId, url, name: "Theirs" }, h.world.outsiderToken);
+      const theirAdmin = await h.accounts.createUser({ email: "admin@agency-two.test", organizationId: h.world.otherOrgId, role: "admin" });
+      const res = await register({ organization_id: h.world.otherOrgId, url, name: "Theirs" }, theirAdmin.token);
       expect(res.status).toBe(201);
       expect((await json(res)).url).toBe(url);
     });

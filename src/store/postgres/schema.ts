@@ -96,6 +96,8 @@ export const siteModules = pgTable("site_modules", {
 export const idempotencyKeys = pgTable("idempotency_keys", {
   scope: text("scope").notNull(),
   key: text("key").notNull(),
+  /** The site the route acts on, if any: deleting the site deletes its keys. */
+  siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
   requestHash: text("request_hash").notNull(),
   status: integer("status"),
   headers: text("headers"),
@@ -105,6 +107,7 @@ export const idempotencyKeys = pgTable("idempotency_keys", {
 }, (t) => [
   primaryKey({ columns: [t.scope, t.key] }),
   index("idempotency_keys_expires_idx").on(t.expiresAt),
+  index("idempotency_keys_site_idx").on(t.siteId),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */

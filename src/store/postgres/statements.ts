@@ -33,7 +33,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   *siteAccess(siteId: number, userId: number): AwaitingStep<SiteAccess | null> {
     const [row] = yield* waitFor(this.tx<SiteAccessRow[]>`
-      SELECT ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
+      SELECT ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS role
       FROM sites s WHERE s.id = ${siteId}`);
     return row ? siteAccessFromRow(row) : null;
   }

@@ -88,10 +88,22 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
     return rows.length > 0;
   }
 
-  async isMember(userId: number, organizationId: number): Promise<boolean> {
-    const [row] = await this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
+  async memberRole(userId: number, organizationId: number): Promise<Role | null> {
+    const [row] = await this.orm.select({ role: schema.memberships.role }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId)));
-    return row !== undefined;
+    return row?.role ?? null;
+  }
+
+  async rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean> {
+    const rows = await this.orm.update(schema.sites).set({ tokenHash, syncFingerprint: null, syncRepeat: null })
+      .where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id });
+    return rows.length > 0;
+  }
+
+  /** One statement, cascading; it waits for the row lock a sync of the site holds. */
+  async deleteSite(siteId: number): Promise<boolean> {
+    const rows = await this.orm.delete(schema.sites).where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id });
+    return rows.length > 0;
   }
 
   async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {

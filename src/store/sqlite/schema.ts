@@ -105,6 +105,8 @@ export const siteModules = sqliteTable("site_modules", {
 export const idempotencyKeys = sqliteTable("idempotency_keys", {
   scope: text("scope").notNull(),
   key: text("key").notNull(),
+  /** The site the route acts on, if any: deleting the site deletes its keys. */
+  siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
   /** SHA-256 of the request body: the same key with another body is refused. */
   requestHash: text("request_hash").notNull(),
   status: integer("status"),
@@ -115,6 +117,7 @@ export const idempotencyKeys = sqliteTable("idempotency_keys", {
 }, (t) => [
   primaryKey({ columns: [t.scope, t.key] }),
   index("idempotency_keys_expires_idx").on(t.expiresAt),
+  index("idempotency_keys_site_idx").on(t.siteId),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */

@@ -27,7 +27,7 @@ export class SqliteStatements implements StoreStatements<never> {
       userIdByToken: db.prepare<{ user_id: number }, [string]>(
         "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
       siteAccess: db.prepare<SiteAccessRow, [number, number]>(
-        `SELECT ${SITE_ACCESS_COLUMNS}, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
+        `SELECT ${SITE_ACCESS_COLUMNS}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS role
          FROM sites s WHERE s.id = ?1`),
       // (The same bytes carry the same name and drupal_info: only the time changes.)
       recordRepeatedSync: db.prepare<{ sync_repeat: string | null }, [number, number, string]>(

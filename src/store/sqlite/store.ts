@@ -114,10 +114,21 @@ export class SqliteStore extends SqlStore<never> implements Store {
     return rows.length > 0;
   }
 
-  async isMember(userId: number, organizationId: number): Promise<boolean> {
-    const row = this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
+  async memberRole(userId: number, organizationId: number): Promise<Role | null> {
+    const row = this.orm.select({ role: schema.memberships.role }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId))).get();
-    return row !== undefined;
+    return row?.role ?? null;
+  }
+
+  async rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean> {
+    const rows = this.orm.update(schema.sites).set({ tokenHash, syncFingerprint: null, syncRepeat: null })
+      .where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id }).all();
+    return rows.length > 0;
+  }
+
+  async deleteSite(siteId: number): Promise<boolean> {
+    // Through the write gate, as every writer of this file: one statement, cascading.
+    return this.gate.run(() => this.orm.delete(schema.sites).where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id }).all().length > 0);
   }
 
   async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {
