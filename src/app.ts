@@ -25,6 +25,7 @@ import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
 import { TasksService } from "./tasks/service";
 import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
+import { Idempotency } from "./idempotency/service";
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +57,7 @@ export function buildContext({ config, store, logger = createLogger(config.logLe
     tasks: new TasksService(store),
     ingestion: new Ingestion(store, sync, queue, config),
     queue,
+    idempotency: new Idempotency(store, config.idempotencyKeyTtlHours * 3_600_000),
     auth: bearerAuth(accounts),
     metrics,
     cache,
@@ -83,7 +85,7 @@ const documentation = {
   ],
   components: {
     securitySchemes: {
-      bearerAuth: { type: "http" as const, scheme: "bearer", description: "An API token issued with `npm run cli -- token create`" },
+      bearerAuth: { type: "http" as const, scheme: "bearer", description: "An API token issued with `npm run cli -- token create`. Every POST takes an optional `Idempotency-Key` header (1–255 visible ASCII characters): a retry with the same key and body gets the first successful answer again (`Idempotent-Replayed: true`), spending nothing; the same key with another body is a 422, and while the first is still being answered a 409. Keys are kept `IDEMPOTENCY_KEY_TTL_HOURS`." },
       siteToken: { type: "http" as const, scheme: "bearer", description: "A site's own token (`mss_…`, from registration or `POST /api/v1/sites/{site_id}/token`): accepted on that site's sync route only" },
       metricsToken: { type: "http" as const, scheme: "bearer", description: "METRICS_TOKEN, when the server is started with one (GET /metrics only)" },
     },

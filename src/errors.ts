@@ -10,7 +10,7 @@ export interface FieldError {
 
 /** Stable codes: clients branch on these, never on the wording of `detail`. */
 export type ErrorCode =
-  | "invalid_request" | "invalid_json" | "validation_failed" | "invalid_query" | "site_url_mismatch" | "full_sync_without_entries"
+  | "invalid_request" | "invalid_json" | "invalid_idempotency_key" | "validation_failed" | "invalid_query" | "site_url_mismatch" | "full_sync_without_entries"
   | "not_authenticated" | "invalid_credentials"
   | "forbidden" | "not_a_member" | "invalid_site_token" | "role_required"
   | "not_found" | "site_not_found" | "task_not_found" | "organization_not_found"

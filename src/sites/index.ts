@@ -7,7 +7,9 @@ import { bearerSecurity, type BearerAuth } from "../http/auth";
 import { compile, readJson, SMALL_BODY_BYTES, validateOr400 } from "../http/body";
 import { conditional, linkNext } from "../http/conditional";
 import { authErrors, documentedBody, documentedResponse, ErrorResponse, ValidationErrorResponse } from "../http/model";
+import type { RateLimiter } from "../ratelimit/bucket";
 import type { SitesService } from "./service";
+import { idempotently, type Idempotency } from "../idempotency/service";
 import {
   moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, SiteToken, siteIdParameter,
   conditionalGetDocs, listHeadersDocs,
@@ -15,16 +17,17 @@ import {
 
 const createBody = compile(SiteCreateBody);
 
-export function sitesRoutes({ auth, sites }: { auth: BearerAuth; sites: SitesService }) {
+export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: BearerAuth; sites: SitesService; limiter: RateLimiter; idempotency: Idempotency }) {
   return new Elysia({ name: "sites", prefix: "/api/v1/sites" })
     .use(auth)
-    .post("", async ({ request, userId, set }) => {
-      const body = validateOr400(createBody, await readJson(request, SMALL_BODY_BYTES), "Invalid site");
-      const created = await sites.register(userId, { organizationId: body.organization_id, url: body.url, name: body.name });
-      set.status = 201;
-      set.headers.location = `/api/v1/sites/${created.id}`;
-      return created;
-    }, {
+    .post("", ({ request, userId, set }) =>
+      idempotently(idempotency, request, set, { scope: `user:${userId} POST /api/v1/sites`, siteId: null, maxBodyBytes: SMALL_BODY_BYTES }, async (read) => {
+        const body = validateOr400(createBody, await readJson(read, SMALL_BODY_BYTES), "Invalid site");
+        const created = await sites.register(userId, { organizationId: body.organization_id, url: body.url, name: body.name });
+        set.status = 201;
+        set.headers.location = `/api/v1/sites/${created.id}`;
+        return created;
+      }), {
       auth: true,
       parse: "none",
       response: { 201: SiteCreated, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse },
@@ -70,8 +73,11 @@ export function sitesRoutes({ auth, sites }: { auth: BearerAuth; sites: SitesSer
         parameters: [siteIdParameter, ...moduleFilterParameters, ...pageParameters, ...conditionalGetDocs],
       },
     })
-    .post("/:site_id/token", async ({ userId, params }) =>
-      sites.rotateToken(await sites.requireAccess(params.site_id, userId, "admin", "rotate a site's token")), {
+    .post("/:site_id/token", async ({ request, userId, params, set }) => {
+      const site = await sites.requireAccess(params.site_id, userId, "admin", "rotate a site's token");
+      const scope = `user:${userId} POST /api/v1/sites/${site.id}/token`;
+      return idempotently(idempotency, request, set, { scope, siteId: site.id, maxBodyBytes: SMALL_BODY_BYTES }, () => sites.rotateToken(site));
+    }, {
       auth: true,
       response: { 200: SiteToken, ...authErrors },
       detail: {
@@ -81,7 +87,10 @@ export function sitesRoutes({ auth, sites }: { auth: BearerAuth; sites: SitesSer
       },
     })
     .delete("/:site_id", async ({ userId, params, set }) => {
-      await sites.delete(await sites.requireAccess(params.site_id, userId, "admin", "delete a site"));
+      const site = await sites.requireAccess(params.site_id, userId, "admin", "delete a site");
+      await sites.delete(site);
+      // Its rate-limit bucket too (ids are never reused: this is tidiness, not safety).
+      await limiter.forget(site.id).catch(() => {});
       set.status = 204;
       return undefined;
     }, {

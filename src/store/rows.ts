@@ -5,7 +5,7 @@
 // schema's columns map to Date on both sides.)
 import type { SyncCounts } from "../inventory";
 import type { TaskRecord, TaskStatus } from "./task-types";
-import type { Role, SiteAccess } from "./types";
+import type { IdempotencyRecord, Role, SiteAccess } from "./types";
 
 type DbBoolean = boolean | number;
 type DbTime = number | string | Date;
@@ -38,6 +38,11 @@ export function siteAccessFromRow(r: SiteAccessRow): SiteAccess {
       lastSyncedAt: toDate(r.last_synced_at), createdAt: toDate(r.created_at),
     },
   };
+}
+
+/** An idempotency_keys row as drizzle reads it (either dialect). */
+export function idempotencyRecord(row: { requestHash: string; status: number | null; headers: string | null; body: string | null }): IdempotencyRecord {
+  return { requestHash: row.requestHash, status: row.status, headers: row.headers === null ? {} : JSON.parse(row.headers), body: row.body };
 }
 
 /** `SELECT * FROM tasks`, the columns read. */

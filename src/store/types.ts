@@ -56,6 +56,22 @@ export interface SiteAccess {
   role: Role | null;
 }
 
+/** The first answer to a POST with an Idempotency-Key; `status` null while it is being worked out. */
+export interface IdempotencyRecord {
+  requestHash: string;
+  status: number | null;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/** What a POST with an Idempotency-Key answered, to replay. */
+export interface IdempotentAnswer {
+  requestHash: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /** A user and their memberships, as the admin CLI lists them. */
 export interface UserListing extends User {
   memberships: { organizationId: number; role: Role }[];
@@ -118,6 +134,16 @@ export interface Store {
   revokeApiToken(tokenHash: string): Promise<boolean>;
   /** The user owning a live (unrevoked) token with this hash, or null. */
   findUserIdByTokenHash(tokenHash: string): Promise<number | null>;
+  /**
+   * Claims (scope, key) for a first request, atomically: null when this call
+   * claimed it (new, or its earlier claim had expired), else the live record.
+   */
+  claimIdempotencyKey(input: { scope: string; key: string; siteId: number | null; now: Date; expiresAt: Date }): Promise<IdempotencyRecord | null>;
+  completeIdempotencyKey(scope: string, key: string, answer: IdempotentAnswer): Promise<void>;
+  /** Drops a claim whose request failed: a retry runs again. */
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+  purgeIdempotencyKeys(now: Date): Promise<number>;
+
   /** The user's role in the organization; null when not a member. */
   memberRole(userId: number, organizationId: number): Promise<Role | null>;
   listOrganizations(): Promise<Organization[]>;

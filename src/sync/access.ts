@@ -25,6 +25,8 @@ import { rateLimitHeaders } from "../ratelimit/headers";
 import { bearerToken, isSiteToken, tokenMatches } from "../security/tokens";
 import type { SitesService } from "../sites/service";
 import type { SiteRecord } from "../store/types";
+import type { Idempotency, IdempotentClaim } from "../idempotency/service";
+import type { Config } from "../config";
 import type { Bearer } from "./service";
 
 export interface SyncAccessDeps {
@@ -33,6 +35,8 @@ export interface SyncAccessDeps {
   limiter: RateLimiter;
   failures: FailedAttempts;
   metrics: Metrics;
+  idempotency: Idempotency;
+  config: Pick<Config, "maxBodyBytes">;
 }
 
 /** A refusal that counts against the user: the request was the caller's to get right. */
@@ -47,13 +51,21 @@ export class SyncAttempt {
     private readonly deps: SyncAccessDeps,
     /** The response's headers: the rate-limit ones are set again after a refund. */
     private readonly headers: Record<string, unknown>,
+    /** The Idempotency-Key claimed by this request, if it came with one. */
+    readonly claim: IdempotentClaim | null,
   ) {}
+
+  /** The request to read: the original, or its body hashed for the Idempotency-Key. */
+  body(request: Request): Request {
+    return this.claim?.request ?? request;
+  }
 
   /** Runs the sync; if it does not succeed, the token goes back (and a refusal counts against the user). */
   async run<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
+      await this.claim?.release();
       const bucket = await this.deps.limiter.refund(this.siteId).catch(() => null);
       if (bucket) Object.assign(this.headers, rateLimitHeaders(bucket));
       if (callerFault(err)) await this.deps.failures.record(this.failureKey).catch(() => {});
@@ -64,6 +76,9 @@ export class SyncAttempt {
     }
   }
 }
+
+/** What the macro hands the route: a stored answer to replay, or the attempt to run. */
+const admitted = (site: SiteRecord, bearer: Bearer, replay: Response | null, attempt: SyncAttempt | null) => ({ site, bearer, replay, attempt });
 
 /** Failed attempts of a site token's bearer are the site's: keyed apart from user ids. */
 const siteFailureKey = (siteId: number) => -siteId;
@@ -92,13 +107,19 @@ export function syncAccess(deps: SyncAccessDeps) {
     siteSync: {
       async resolve({ request, params, set }) {
         const { site, bearer, failureKey } = await identify(request.headers.get("authorization"), (params as { site_id: string }).site_id);
+        // A retry of an answered request is answered again before any quota is spent.
+        const scope = `${bearer}:${bearer === "site" ? site.id : failureKey} POST ${new URL(request.url).pathname}`;
+        const idempotent = await deps.idempotency.begin(request, scope, site.id, deps.config.maxBodyBytes);
+        if (idempotent?.kind === "replay") return admitted(site, bearer, idempotent.response, null);
+        const claim = idempotent?.claim ?? null;
         const decision = await limiter.take(site.id);
         Object.assign(set.headers, rateLimitHeaders(decision));
         if (!decision.allowed) {
+          await claim?.release();
           metrics.rateLimitRefusals.inc();
           throw rateLimited();
         }
-        return { site, bearer, attempt: new SyncAttempt(site.id, failureKey, deps, set.headers) };
+        return admitted(site, bearer, null, new SyncAttempt(site.id, failureKey, deps, set.headers, claim));
       },
     },
   });

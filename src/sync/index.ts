@@ -13,22 +13,35 @@ import type { Ingestion } from "./ingest";
 import { SyncAccepted, SyncBody } from "./model";
 import { TASK_POLL_SECONDS } from "../tasks/model";
 
+/** The 202 of a sync accepted for the background: where to poll (Location), and when (Retry-After). */
+function accepted(received: { taskId: string; total: number }, headers: Record<string, unknown>) {
+  const statusUrl = `/api/v1/tasks/${received.taskId}/status`;
+  headers.location = statusUrl;
+  headers["retry-after"] = String(TASK_POLL_SECONDS);
+  return {
+    status: 202,
+    body: {
+      status: "accepted" as const,
+      task_id: received.taskId,
+      message: `Sync of ${received.total} modules queued for processing`,
+      status_url: statusUrl,
+    },
+  };
+}
+
 export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
   return new Elysia({ name: "sync" })
     .use(syncAccess(ctx))
-    .post("/api/v1/sites/:site_id/modules", async ({ site, bearer, attempt, request, set }) => {
-      const received = await attempt.run(() => ctx.ingestion.receive(site, request, bearer));
-      if (received.kind === "synced") return received.response;
-      const statusUrl = `/api/v1/tasks/${received.taskId}/status`;
-      set.status = 202;
-      set.headers.location = statusUrl;
-      set.headers["retry-after"] = String(TASK_POLL_SECONDS);
-      return {
-        status: "accepted" as const,
-        task_id: received.taskId,
-        message: `Sync of ${received.total} modules queued for processing`,
-        status_url: statusUrl,
-      };
+    .post("/api/v1/sites/:site_id/modules", async ({ site, bearer, replay, attempt, request, set }) => {
+      if (replay || !attempt) return replay;
+      const answer = await attempt.run(async () => {
+        const received = await ctx.ingestion.receive(site, attempt.body(request), bearer);
+        const answered = received.kind === "synced" ? { status: 200, body: received.response } : accepted(received, set.headers);
+        await attempt.claim?.complete(answered.status, set.headers, answered.body);
+        return answered;
+      });
+      set.status = answer.status;
+      return answer.body;
     }, {
       siteSync: true,
       parse: "none",

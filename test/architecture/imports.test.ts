@@ -11,7 +11,7 @@ const SRC = resolve(import.meta.dir, "../../src");
 const LAYERS: string[][] = [
   ["inventory", "errors", "config", "log", "within", "threads"],
   ["security", "redis", "store"],
-  ["cache", "ratelimit", "accounts"],
+  ["cache", "ratelimit", "accounts", "idempotency"],
   ["http"],
   ["metrics", "health", "sites", "tasks"],
   ["sync"],
