@@ -102,6 +102,21 @@ describeEachDialect("HTTP conventions", (dialect) => {
       expect(retry.headers.get("location")).toBe(`/api/v1/tasks/${[...taskIds][0]}/status`);
     });
 
+    test("a streamed (gzip) body is hashed as it is read: its retry replays, another body under the key is a 422", async () => {
+      const site = await h.freshSite("idem");
+      const gzip = (body: unknown) => Bun.gzipSync(JSON.stringify(body));
+      const body = payload(site, Array.from({ length: 8 }, (_, i) => mod(`gz_${i}`)));
+      const send = (raw: Uint8Array) => postSync(h.app, site.id, {
+        token: h.world.token, raw, headers: { "content-type": "application/json", "content-encoding": "gzip", "idempotency-key": "gzip-1" },
+      });
+      const first = await send(gzip(body));
+      expect(first.status).toBe(202);
+      const retry = await send(gzip(body));
+      expect(retry.headers.get("idempotent-replayed")).toBe("true");
+      expect((await json(retry)).task_id).toBe((await json(first)).task_id);
+      await expectError(await send(gzip({ ...body, full_sync: true })), 422);
+    });
+
     test("registering a site: a retry returns the same site and token, creates none", async () => {
       const body = { organization_id: h.world.orgId, url: "https://idem-register.conventions.test", name: "Once" };
       const first = await h.request("POST", "/api/v1/sites", { body, headers: { "idempotency-key": "register-1" } });
@@ -110,6 +125,17 @@ describeEachDialect("HTTP conventions", (dialect) => {
       expect(again.status).toBe(201);
       expect(await json(again)).toEqual(await json(first));
       expect(again.headers.get("location")).toBe(first.headers.get("location"));
+    });
+
+    test("a key expires: once past its time it is claimed anew, and purged", async () => {
+      const at = (ms: number) => new Date(Date.UTC(2030, 0, 1) + ms);
+      const claim = (now: Date) => h.store.claimIdempotencyKey({ scope: "user:1 POST /x", key: "expiring", siteId: null, now, expiresAt: new Date(now.getTime() + 1000) });
+      expect(await claim(at(0))).toBeNull();
+      await h.store.completeIdempotencyKey("user:1 POST /x", "expiring", { requestHash: "h", status: 200, headers: { "content-type": "application/json" }, body: "{}" });
+      expect(await claim(at(999))).toEqual({ requestHash: "h", status: 200, headers: { "content-type": "application/json" }, body: "{}" });
+      expect(await claim(at(1001))).toBeNull();
+      expect(await h.store.purgeIdempotencyKeys(at(5000))).toBeGreaterThanOrEqual(1);
+      expect(await claim(at(5000))).toBeNull();
     });
 
     test("a malformed key is a 400 naming the header", async () => {
