@@ -2,6 +2,7 @@
 // token as the bearer of its sync route, token rotation, deletion, and the
 // roles that may do each.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { redisKeyPrefix } from "../../src/app";
 import { createHarness, mod, payload, type Harness, type SeededSite } from "../support/harness";
 import { expectError, postSync } from "../support/http";
 import { describeEachDialect } from "../support/stores";
@@ -111,6 +112,22 @@ describeEachDialect("site credentials and lifecycle", (dialect) => {
       await expectError(await h.request("DELETE", `/api/v1/sites/${site.id}`), 404);
       // Its modules are gone from the database, not only from the site's reads.
       expect(await h.store.listSiteModules(site.id, { limit: 10 })).toEqual([]);
+    });
+
+    test("takes the site's rate-limit bucket with it, in Redis too when there is one", async () => {
+      // A limit that keeps a spent bucket for a while (this suite's is effectively off).
+      const limited = await createHarness(dialect, { config: { rateLimitPerHour: 4 } });
+      try {
+        const site = limited.world.site;
+        expect((await limited.sync(payload(site, [mod("views")]))).status).toBe(200);
+        const key = `${await redisKeyPrefix(limited.store)}bucket:${site.id}`;
+        if (limited.redis) expect(await limited.redis.client.exists(key)).toBe(1);
+        expect((await limited.request("DELETE", `/api/v1/sites/${site.id}`)).status).toBe(204);
+        if (limited.redis) expect(await limited.redis.client.exists(key)).toBe(0);
+        else expect(dialect).toBe("sqlite");
+      } finally {
+        await limited.close();
+      }
     });
 
     test("a member gets 403 role_required and the site stays", async () => {
