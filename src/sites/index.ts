@@ -6,16 +6,33 @@ import { Elysia } from "elysia";
 import { bearerSecurity, type BearerAuth } from "../http/auth";
 import { compile, readJson, SMALL_BODY_BYTES, validateOr400 } from "../http/body";
 import { conditional, linkNext } from "../http/conditional";
-import { authErrors, documentedBody, documentedResponse, ErrorResponse, ValidationErrorResponse } from "../http/model";
+import { authErrors, ErrorResponse, ValidationErrorResponse } from "../http/model";
+import { documentedBody, documentedResponse, errorResponse, type HeaderDocs } from "../http/openapi";
+import { idempotently, type Idempotency } from "../idempotency/service";
 import type { RateLimiter } from "../ratelimit/bucket";
 import type { SitesService } from "./service";
-import { idempotently, type Idempotency } from "../idempotency/service";
 import {
-  moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, SiteToken, siteIdParameter,
-  conditionalGetDocs, listHeadersDocs,
+  conditionalGetDocs, moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, SiteToken, siteIdParameter,
 } from "./model";
 
 const createBody = compile(SiteCreateBody);
+
+/** The answers of a route that reads one site the caller must be a member of. */
+const siteReadErrors = {
+  401: errorResponse("Missing, unknown or revoked bearer token"),
+  403: errorResponse("Not a member of the site's organization"),
+  404: errorResponse("No such site (also for a `site_id` that is not a positive 32-bit integer)"),
+};
+
+/** The answers of a route only the site organization's admins may call. */
+const siteAdminErrors = {
+  ...siteReadErrors,
+  403: errorResponse("Not a member of the site's organization (`not_a_member`), or a member but not an admin (`role_required`)"),
+};
+
+const ETAG: HeaderDocs = { ETag: { description: "The answer's tag: send it back as `If-None-Match`", schema: { type: "string" } } };
+const LINK: HeaderDocs = { Link: { description: "`</same/path?…&cursor=…>; rel=\"next\"` while there is a next page", schema: { type: "string" } } };
+const NOT_MODIFIED = { 304: { description: "Not modified: `If-None-Match` names the current `ETag`" } };
 
 export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: BearerAuth; sites: SitesService; limiter: RateLimiter; idempotency: Idempotency }) {
   return new Elysia({ name: "sites", prefix: "/api/v1/sites" })
@@ -32,11 +49,23 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
       parse: "none",
       response: { 201: SiteCreated, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse },
       detail: {
+        operationId: "registerSite",
         summary: "Register a site",
-        description: "Registers a Drupal site in an organization the caller is an admin of (403 `role_required` for a member). The returned token is shown only once. The 201 carries `Location: /api/v1/sites/{id}`.",
+        description: "Registers a Drupal site in an organization the caller is an admin of. The returned token is shown only once.",
         tags: ["Sites"],
         security: bearerSecurity,
         requestBody: documentedBody(SiteCreateBody),
+        responses: {
+          201: documentedResponse(SiteCreated, "Registered: the site, with its token (shown only this once)", {
+            Location: { description: "The new site's URL, `/api/v1/sites/{id}`", schema: { type: "string" } },
+          }),
+          400: errorResponse("Body not JSON, or a field missing or invalid (`errors` names it)", undefined, ValidationErrorResponse),
+          401: errorResponse("Missing, unknown or revoked bearer token"),
+          403: errorResponse("Not a member of that organization (`not_a_member`), or not an admin of it (`role_required`)"),
+          409: errorResponse("The organization already has a site with this URL; or a request with this `Idempotency-Key` is still being answered"),
+          413: errorResponse("Body larger than 64 KiB"),
+          422: errorResponse("This `Idempotency-Key` was already used with another body", undefined, ValidationErrorResponse),
+        },
       },
     })
     .get("", async ({ request, userId, query, set }) => {
@@ -46,16 +75,32 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
     }, {
       auth: true,
       response: { 200: SiteList, 400: ValidationErrorResponse, 401: ErrorResponse },
-      detail: { summary: "List the caller's sites", description: listHeadersDocs, tags: ["Sites"], security: bearerSecurity, parameters: [...pageParameters, ...conditionalGetDocs] },
+      detail: {
+        operationId: "listSites",
+        summary: "List the caller's sites",
+        description: "The sites of every organization the caller belongs to, by id; follow `next_cursor` (or the `Link` header) for the next page.",
+        tags: ["Sites"],
+        security: bearerSecurity,
+        parameters: [...pageParameters, ...conditionalGetDocs],
+        responses: {
+          200: documentedResponse(SiteList, "One page of sites", { ...ETAG, ...LINK }),
+          ...NOT_MODIFIED,
+          400: errorResponse("`limit` or `cursor` invalid (`errors` names it)", undefined, ValidationErrorResponse),
+          401: siteReadErrors[401],
+        },
+      },
     })
     .get("/:site_id", async ({ request, userId, params, set }) =>
       conditional(request, set, await sites.get(await sites.requireAccess(params.site_id, userId))), {
       auth: true,
       response: { 200: Site, ...authErrors },
       detail: {
+        operationId: "getSite",
         summary: "One site: drupal_info, last sync, module count",
-        description: "Answers with an `ETag`; a request whose `If-None-Match` names it gets 304 with no body.",
-        tags: ["Sites"], security: bearerSecurity, parameters: [siteIdParameter, ...conditionalGetDocs],
+        tags: ["Sites"],
+        security: bearerSecurity,
+        parameters: [siteIdParameter, ...conditionalGetDocs],
+        responses: { 200: documentedResponse(Site, "The site", ETAG), ...NOT_MODIFIED, ...siteReadErrors },
       },
     })
     .get("/:site_id/modules", async ({ request, userId, params, query, set }) => {
@@ -66,11 +111,18 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
       auth: true,
       response: { 200: SiteModuleList, 400: ValidationErrorResponse, ...authErrors },
       detail: {
+        operationId: "listSiteModules",
         summary: "A site's modules, by machine_name",
-        description: listHeadersDocs,
+        description: "Optionally filtered by `module_type`, `extension_type` and `enabled`; follow `next_cursor` (or the `Link` header) for the next page.",
         tags: ["Sites"],
         security: bearerSecurity,
         parameters: [siteIdParameter, ...moduleFilterParameters, ...pageParameters, ...conditionalGetDocs],
+        responses: {
+          200: documentedResponse(SiteModuleList, "One page of the site's modules", { ...ETAG, ...LINK }),
+          ...NOT_MODIFIED,
+          400: errorResponse("A query parameter invalid (`errors` names it)", undefined, ValidationErrorResponse),
+          ...siteReadErrors,
+        },
       },
     })
     .post("/:site_id/token", async ({ request, userId, params, set }) => {
@@ -81,9 +133,18 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
       auth: true,
       response: { 200: SiteToken, ...authErrors },
       detail: {
+        operationId: "rotateSiteToken",
         summary: "Rotate a site's token",
-        description: "Issues a new site token, shown only once; the old one stops working at once (as `site.token` and as a bearer). Admins of the site's organization only (403 `role_required`).",
-        tags: ["Sites"], security: bearerSecurity, parameters: [siteIdParameter],
+        description: "Issues a new site token, shown only once; the old one stops working at once (as `site.token` and as a bearer). Admins of the site's organization only.",
+        tags: ["Sites"],
+        security: bearerSecurity,
+        parameters: [siteIdParameter],
+        responses: {
+          200: documentedResponse(SiteToken, "The new token (shown only this once)"),
+          ...siteAdminErrors,
+          409: errorResponse("A request with this `Idempotency-Key` is still being answered"),
+          422: errorResponse("This `Idempotency-Key` was already used with another body", undefined, ValidationErrorResponse),
+        },
       },
     })
     .delete("/:site_id", async ({ userId, params, set }) => {
@@ -95,17 +156,14 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
       return undefined;
     }, {
       auth: true,
-      // Documented by hand: a 204 has no body for a schema to describe.
       detail: {
-        responses: {
-          204: { description: "Deleted" },
-          401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token"),
-          403: documentedResponse(ErrorResponse, "Not a member of the site's organization, or not an admin of it (`role_required`)"),
-          404: documentedResponse(ErrorResponse, "No such site"),
-        },
+        operationId: "deleteSite",
         summary: "Delete a site and all its data",
-        description: "Removes the site with its modules, background tasks and their staged entries, body fingerprint, idempotency keys and rate-limit buckets, in one transaction. A sync of the site still in flight then answers 404. Admins of the site's organization only (403 `role_required`).",
-        tags: ["Sites"], security: bearerSecurity, parameters: [siteIdParameter],
+        description: "Removes the site with its modules, background tasks and their staged entries, body fingerprint, idempotency keys and rate-limit bucket, in one transaction. A sync of the site still in flight then answers 404. Admins of the site's organization only.",
+        tags: ["Sites"],
+        security: bearerSecurity,
+        parameters: [siteIdParameter],
+        responses: { 204: { description: "Deleted" }, ...siteAdminErrors },
       },
     });
 }

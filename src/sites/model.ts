@@ -2,7 +2,7 @@
 // Type.Integer, not Elysia's t.Integer: the latter also accepts numeric strings.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { parameters, type Parameter } from "../http/model";
+import { integerPathParameter, parameters } from "../http/openapi";
 import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 
 export const SiteCreateBody = t.Object({
@@ -60,14 +60,16 @@ export const SiteModuleList = t.Object({
 
 /** OpenAPI parameters of the list routes (validated by hand, after authentication). */
 export const pageParameters = parameters(
-  { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
-  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "next_cursor of the previous page" },
+  { name: "limit", in: "query", required: false, description: "Items per page", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "`next_cursor` of the previous page; absent for the first page" },
 );
 export const moduleFilterParameters = parameters(
-  { name: "module_type", in: "query", required: false, schema: { type: "string", enum: [...MODULE_TYPES] } },
-  { name: "extension_type", in: "query", required: false, schema: { type: "string", enum: [...EXTENSION_TYPES] } },
-  { name: "enabled", in: "query", required: false, schema: { type: "boolean" } },
+  { name: "module_type", in: "query", required: false, description: "Only modules of this type", schema: { type: "string", enum: [...MODULE_TYPES] } },
+  { name: "extension_type", in: "query", required: false, description: "Only extensions of this kind", schema: { type: "string", enum: [...EXTENSION_TYPES] } },
+  { name: "enabled", in: "query", required: false, description: "Only enabled (`true`) or only disabled (`false`) modules", schema: { type: "boolean" } },
 );
+export const siteIdParameter = integerPathParameter("site_id", "The site's id, as `POST /api/v1/sites` answered it");
+
 /** The new token of a rotation. */
 export const SiteToken = t.Object({
   id: Type.Integer(),
@@ -78,7 +80,3 @@ export const SiteToken = t.Object({
 export const conditionalGetDocs = parameters(
   { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag of an earlier answer: 304 with no body while it is still current" },
 );
-
-export const listHeadersDocs = "Answers with an `ETag` (304 for a matching `If-None-Match`) and, when there is a next page, `Link: </same/path?…&cursor=…>; rel=\"next\"`.";
-
-export const siteIdParameter: Parameter = { name: "site_id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };
