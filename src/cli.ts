@@ -8,6 +8,7 @@
 //   site list [--org ORG_ID]
 //   org list
 //   user list
+//   releases import <file|dir>...
 // With --json every command prints exactly one JSON object on stdout.
 import { parseArgs } from "node:util";
 import { AccountsService } from "./accounts/service";
@@ -15,6 +16,7 @@ import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./errors";
 import { SitesService } from "./sites/service";
 import { openStore } from "./store/open";
+import { importReleaseHistories, ReleaseImportError } from "./updates/import";
 import { ConflictError, NotFoundError, type Role, type Store } from "./store/types";
 
 const USAGE = `Usage: npm run cli -- <command> [options] [--json]
@@ -26,7 +28,8 @@ const USAGE = `Usage: npm run cli -- <command> [options] [--json]
   site rotate-token --site SITE_ID
   site list [--org ORG_ID]
   org list
-  user list`;
+  user list
+  releases import <file|dir>... (drupal.org release-history XML; a folder: its *.xml files)`;
 
 class UsageError extends Error {}
 
@@ -69,7 +72,10 @@ async function secretToken(options: Options): Promise<string> {
   throw new UsageError("--token - (token on stdin) or MODSYNC_TOKEN is required");
 }
 
-type Command = (store: Store, options: Options) => Promise<{ result: Record<string, unknown>; text: string }>;
+type Command = (store: Store, options: Options, paths: string[]) => Promise<{ result: Record<string, unknown>; text: string }>;
+
+/** Lines of a text table, one per row. */
+const lines = <T>(rows: T[], line: (row: T) => string, none: string) => (rows.length === 0 ? none : rows.map(line).join("\n"));
 
 const commands: Record<string, Command> = {
   "org create": async (store, o) => {
@@ -122,17 +128,24 @@ const commands: Record<string, Command> = {
     const text = lines(items, (u) => `${u.id}\t${u.email}\t${u.memberships.map((m) => `org ${m.organization_id} (${m.role})`).join(", ") || "no organization"}`, "No users");
     return { result: { items }, text };
   },
+  "releases import": async (store, _o, paths) => {
+    const report = await importReleaseHistories(store, paths);
+    return {
+      result: { projects: report.projects.length, changed: report.changed, sites_computed: report.sitesComputed },
+      text: `Imported ${report.projects.length} project(s), ${report.changed.length} changed; statuses of ${report.sitesComputed} site(s) computed`,
+    };
+  },
 };
 
-/** Lines of a text table, one per row. */
-const lines = <T>(rows: T[], line: (row: T) => string, none: string) => (rows.length === 0 ? none : rows.map(line).join("\n"));
+/** Commands that take paths after their name. */
+const TAKES_PATHS = new Set(["releases import"]);
 
 function messageOf(err: unknown): string {
   if (err instanceof ApiError) {
     const fields = err.extra.errors?.map((e) => e.msg).join("; ");
     return fields ? `${err.detail}: ${fields}` : err.detail;
   }
-  if (err instanceof NotFoundError || err instanceof ConflictError) return err.message;
+  if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof ReleaseImportError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -159,7 +172,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(message.split("\n")[0]);
     return code;
   };
-  const command = commands[parsed.positionals.join(" ")];
+  const name = parsed.positionals.slice(0, 2).join(" ");
+  const paths = parsed.positionals.slice(2);
+  const command = paths.length === 0 || TAKES_PATHS.has(name) ? commands[name] : undefined;
   if (!command) return fail(`Unknown command "${parsed.positionals.join(" ")}"\n${USAGE}`, 2);
 
   let store: Store;
@@ -170,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const { json: _json, ...options } = parsed.values;
-    const { result, text } = await command(store, options);
+    const { result, text } = await command(store, options, paths);
     console.log(json ? JSON.stringify(result) : text);
     return 0;
   } catch (err) {

@@ -15,6 +15,7 @@ import type { JobQueue } from "./tasks/queue";
 import type { TasksService } from "./tasks/service";
 import type { Ingestion } from "./sync/ingest";
 import type { Idempotency } from "./idempotency/service";
+import type { UpdatesService } from "./updates/service";
 
 export interface AppContext {
   config: Config;
@@ -37,4 +38,6 @@ export interface AppContext {
   idempotency: Idempotency;
   /** Task ids waiting for a worker. */
   queue: JobQueue;
+  /** Update statuses of sites' projects (read side). */
+  updates: UpdatesService;
 }
