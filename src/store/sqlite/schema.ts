@@ -88,6 +88,12 @@ export const siteModules = sqliteTable("site_modules", {
   extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
   description: text("description"),
   project: text("project"),
+  /**
+   * detailsHash() of display_name, module_type, description and project: what
+   * a sync compares instead of reading the text back. Written with them by every
+   * write; rows older than it are filled in at start-up (backfill.ts).
+   */
+  detailsHash: integer("details_hash"),
   firstSeenAt: ts("first_seen_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
@@ -95,6 +101,9 @@ export const siteModules = sqliteTable("site_modules", {
   // from a site. No reverse (module → sites) index until a query needs one:
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+  // Only rows still waiting for their details_hash (none once start-up has
+  // filled them in): the backfill finds them without a scan, writes pay nothing.
+  index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
 ]);
 
 /**
