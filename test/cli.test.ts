@@ -241,8 +241,10 @@ describeEachDialect("admin CLI: releases import", (dialect) => {
   }, TIMEOUT);
 });
 
-// These never depend on the dialect: each is one child process, run side by side.
-describe.concurrent("admin CLI on SQLite: text output and input checks", () => {
+// These never depend on the dialect: each is one child process. They run one
+// after another: side by side, twenty CLI start-ups on a busy two-core machine
+// shared one timeout budget and could all miss it together.
+describe("admin CLI on SQLite: text output and input checks", () => {
   let db: TestDatabase;
   let store: Store;
   let orgId: number;
