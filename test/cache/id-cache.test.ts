@@ -44,7 +44,7 @@ function recordingLogger(): Logger & { syncs: SyncLog[]; warnings: string[] } {
 const tiers = (memoryHits: number, redisHits: number, misses: number): Tiers => ({ memoryHits, redisHits, misses });
 
 const state = (machineName: string, version: string | null = "1.0.0"): SiteModuleState => ({
-  machineName, version, displayName: machineName, moduleType: "contrib", enabled: true, description: null, project: null,
+  machineName, version, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, description: null, project: null,
 });
 
 const cacheConfig = (overrides: Partial<Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">> = {}) =>
