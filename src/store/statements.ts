@@ -5,6 +5,7 @@
 // a query's promise on Postgres. Steps of the write algorithms run inside the
 // transaction the algorithm runs in.
 import type { AcceptedSync, CurrentModule, EntryError, SiteModuleState, SyncCounts } from "../inventory";
+import type { HistoryStatements } from "./history";
 import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
 import type { StagedEntry } from "./task-types";
@@ -18,6 +19,8 @@ export interface ResolvedIds {
 
 /** Reading and writing one site's modules, in bulk. */
 export interface ModuleStatements<Wait> {
+  /** What syncs change, recorded in their transaction (history.ts). */
+  readonly history: HistoryStatements<Wait>;
   /** Every module of the site. */
   siteModules(siteId: number): Step<Wait, Map<string, CurrentModule>>;
   /** The site's modules among `names` (a background batch compares only those). */

@@ -1,5 +1,6 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { CHANGE_KINDS } from "../../inventory/changes";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const createdAt = () => ts("created_at").notNull().defaultNow();
@@ -55,7 +56,11 @@ export const sites = pgTable("sites", {
   /** What that body's sync reports when repeated: its valid entry count and skipped entries (JSON). */
   syncRepeat: text("sync_repeat"),
   createdAt: createdAt(),
-}, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
+}, (t) => [
+  uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl),
+  // Who went quiet: an organization's sites by last sync (stale filter, summary, the stale gauge), read from the index alone.
+  index("sites_org_synced_idx").on(t.organizationId, t.lastSyncedAt, t.createdAt),
+]);
 
 export const modules = pgTable("modules", {
   id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
@@ -158,4 +163,31 @@ export const taskEntries = pgTable("task_entries", {
   error: text("error"),
 }, (t) => [
   primaryKey({ columns: [t.taskNum, t.idx] }),
+]);
+
+/**
+ * What each applied sync changed on a site (store/history.ts writes it in the
+ * sync's own transaction): a module added, removed, its version from → to,
+ * enabled or disabled, core and PHP version changes; a site's first sync is
+ * one "initial_inventory" row with its module count. `organization_id` is the
+ * site's, copied so the organization feed reads one index range.
+ * Purged after HISTORY_RETENTION_DAYS.
+ */
+export const siteChanges = pgTable("site_changes", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+  changedAt: ts("changed_at").notNull(),
+  /** The background task that applied the sync; null for a synchronous one. */
+  taskId: text("task_id"),
+  kind: text("kind", { enum: CHANGE_KINDS }).notNull(),
+  machineName: text("machine_name"),
+  fromValue: text("from_value"),
+  toValue: text("to_value"),
+  /** initial_inventory only: how many modules the site reported. */
+  moduleCount: integer("module_count"),
+}, (t) => [
+  index("site_changes_site_idx").on(t.siteId, t.changedAt, t.id),
+  index("site_changes_org_idx").on(t.organizationId, t.changedAt, t.id),
+  index("site_changes_time_idx").on(t.changedAt),
 ]);
