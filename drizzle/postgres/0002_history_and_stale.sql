@@ -16,4 +16,5 @@ ALTER TABLE "site_changes" ADD CONSTRAINT "site_changes_site_id_sites_id_fk" FOR
 CREATE INDEX "site_changes_site_idx" ON "site_changes" USING btree ("site_id","changed_at","id");--> statement-breakpoint
 CREATE INDEX "site_changes_org_idx" ON "site_changes" USING btree ("organization_id","changed_at","id");--> statement-breakpoint
 CREATE INDEX "site_changes_time_idx" ON "site_changes" USING btree ("changed_at");--> statement-breakpoint
+CREATE INDEX "site_modules_module_idx" ON "site_modules" USING btree ("module_id","site_id");--> statement-breakpoint
 CREATE INDEX "sites_org_synced_idx" ON "sites" USING btree ("organization_id","last_synced_at","created_at");

@@ -16,4 +16,5 @@ CREATE TABLE `site_changes` (
 CREATE INDEX `site_changes_site_idx` ON `site_changes` (`site_id`,`changed_at`,`id`);--> statement-breakpoint
 CREATE INDEX `site_changes_org_idx` ON `site_changes` (`organization_id`,`changed_at`,`id`);--> statement-breakpoint
 CREATE INDEX `site_changes_time_idx` ON `site_changes` (`changed_at`);--> statement-breakpoint
+CREATE INDEX `site_modules_module_idx` ON `site_modules` (`module_id`,`site_id`);--> statement-breakpoint
 CREATE INDEX `sites_org_synced_idx` ON `sites` (`organization_id`,`last_synced_at`,`created_at`);

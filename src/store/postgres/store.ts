@@ -8,6 +8,7 @@ import {
   ConflictError, NotFoundError,
   type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
 } from "../types";
+import { InventoryQueries } from "../queries";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
 import { migrateSchema } from "./migrate";
@@ -31,7 +32,7 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
   readonly dialect = "postgres" as const;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
-    super(new PostgresRunner(sql), new SiteReads(orm, schema));
+    super(new PostgresRunner(sql), new SiteReads(orm, schema), new InventoryQueries(orm, schema));
   }
 
   /** Connects, and brings the schema up to date unless it connects for a worker thread. */

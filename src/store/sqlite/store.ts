@@ -12,6 +12,7 @@ import {
   ConflictError, NotFoundError,
   type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
 } from "../types";
+import { InventoryQueries } from "../queries";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
@@ -42,7 +43,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
-    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema));
+    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema));
   }
 
   /**

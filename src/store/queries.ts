@@ -1,0 +1,131 @@
+// The questions asked across sites and over time (modules/, changes/,
+// organizations/, stale sites), written once over drizzle's query builder
+// for both dialects, as reads.ts is. Every query is scoped to organizations
+// (the caller's, resolved by the service) and starts from an index:
+// site_modules_module_idx (module → sites), sites_org_synced_idx
+// (organization → sites by last sync), site_changes_site_idx /
+// site_changes_org_idx (changes by site or organization, in time order).
+import { and, asc, count, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { ReadDatabase, ReadTables } from "./reads";
+import type {
+  ChangeQuery, ChangeRow, CountedValue, ModuleSiteQuery, ModuleSiteRow, ModuleUsageQuery, ModuleUsageRow, OrganizationCounts, StaleCount,
+} from "./types";
+
+/** Sites with no successful sync since `before` (a site never synced counts from its registration). */
+export function staleCondition(t: ReadTables, before: Date): SQL {
+  const s = t.sites;
+  return or(lt(s.lastSyncedAt, before), and(isNull(s.lastSyncedAt), lt(s.createdAt, before)))!;
+}
+
+export class InventoryQueries {
+  constructor(private readonly db: ReadDatabase, private readonly t: ReadTables) {}
+
+  async moduleId(machineName: string): Promise<number | null> {
+    const m = this.t.modules;
+    const [row] = await this.db.select({ id: m.id }).from(m).where(eq(m.machineName, machineName)).limit(1);
+    return row?.id ?? null;
+  }
+
+  /** Every version of a module in the catalog (the version filters are decided on them in code, in Drupal's order). */
+  async moduleVersions(moduleId: number): Promise<{ id: number; version: string }[]> {
+    const v = this.t.moduleVersions;
+    return this.db.select({ id: v.id, version: v.version }).from(v).where(eq(v.moduleId, moduleId));
+  }
+
+  async moduleSites(q: ModuleSiteQuery): Promise<ModuleSiteRow[]> {
+    const { sites: s, siteModules: sm, moduleVersions: v } = this.t;
+    return this.db.select({
+      siteId: s.id, organizationId: s.organizationId, name: s.name, url: s.url,
+      version: v.version, enabled: sm.enabled, lastSyncedAt: s.lastSyncedAt,
+    }).from(sm)
+      .innerJoin(s, eq(s.id, sm.siteId))
+      .leftJoin(v, eq(v.id, sm.versionId))
+      .where(and(
+        eq(sm.moduleId, q.moduleId),
+        inArray(s.organizationId, q.organizationIds),
+        q.afterSiteId !== undefined ? gt(sm.siteId, q.afterSiteId) : undefined,
+        q.versionIds !== undefined ? inArray(sm.versionId, q.versionIds) : undefined,
+        q.enabled !== undefined ? eq(sm.enabled, q.enabled) : undefined,
+      ))
+      .orderBy(asc(sm.siteId)).limit(q.limit);
+  }
+
+  /**
+   * The organizations' modules whose machine_name starts with `prefix`, a page
+   * by name, with how many of their sites run each version.
+   */
+  async moduleUsage(q: ModuleUsageQuery): Promise<{ names: string[]; usage: ModuleUsageRow[] }> {
+    const { sites: s, siteModules: sm, modules: m, moduleVersions: v } = this.t;
+    // The page of names: the catalog walked in name order (its unique index) from the prefix,
+    // keeping the modules some site of theirs runs (site_modules_module_idx).
+    const theirs = this.db.select({ one: sm.siteId }).from(sm).innerJoin(s, eq(s.id, sm.siteId))
+      .where(and(eq(sm.moduleId, m.id), inArray(s.organizationId, q.organizationIds)));
+    const candidates = await this.db.select({ id: m.id, machineName: m.machineName }).from(m)
+      .where(and(
+        q.prefix ? gte(m.machineName, q.prefix) : undefined,
+        q.prefix ? sql`${m.machineName} LIKE ${`${q.prefix.replace(/_/g, "\\_")}%`} ESCAPE '\\'` : undefined,
+        q.after !== undefined ? gt(m.machineName, q.after) : undefined,
+        exists(theirs as unknown as SQL),
+      ))
+      .orderBy(asc(m.machineName)).limit(q.limit);
+    if (candidates.length === 0) return { names: [], usage: [] };
+    const usage = await this.db.select({ machineName: m.machineName, version: v.version, sites: count() }).from(sm)
+      .innerJoin(s, eq(s.id, sm.siteId))
+      .innerJoin(m, eq(m.id, sm.moduleId))
+      .leftJoin(v, eq(v.id, sm.versionId))
+      .where(and(inArray(sm.moduleId, candidates.map((c) => c.id)), inArray(s.organizationId, q.organizationIds)))
+      .groupBy(sql`${m.machineName}`, sql`${v.version}`);
+    return { names: candidates.map((c) => c.machineName), usage };
+  }
+
+  async changes(q: ChangeQuery): Promise<ChangeRow[]> {
+    const c = this.t.siteChanges;
+    return this.db.select({
+      id: c.id, siteId: c.siteId, organizationId: c.organizationId, changedAt: c.changedAt, taskId: c.taskId,
+      kind: c.kind, machineName: c.machineName, fromValue: c.fromValue, toValue: c.toValue, moduleCount: c.moduleCount,
+    }).from(c)
+      .where(and(
+        q.siteId !== undefined ? eq(c.siteId, q.siteId) : inArray(c.organizationId, q.organizationIds),
+        q.since ? gte(c.changedAt, q.since) : undefined,
+        q.until ? lt(c.changedAt, q.until) : undefined,
+        q.after ? or(gt(c.changedAt, q.after.at), and(eq(c.changedAt, q.after.at), gt(c.id, q.after.id))) : undefined,
+      ))
+      .orderBy(asc(c.changedAt), asc(c.id)).limit(q.limit);
+  }
+
+  /** Stale sites per organization, from sites_org_synced_idx alone. */
+  async staleCounts(before: Date): Promise<StaleCount[]> {
+    const s = this.t.sites;
+    return this.db.select({ organizationId: s.organizationId, sites: count() }).from(s)
+      .where(staleCondition(this.t, before)).groupBy(sql`${s.organizationId}`);
+  }
+
+  async organizationCounts(organizationId: number, staleBefore: Date, syncedSince: Date): Promise<OrganizationCounts> {
+    const s = this.t.sites;
+    const inOrg = eq(s.organizationId, organizationId);
+    const total = (where: SQL | undefined) => this.db.select({ n: count() }).from(s).where(where).then((r) => r[0]?.n ?? 0);
+    const [sites, stale, synced] = await Promise.all([
+      total(inOrg),
+      total(and(inOrg, staleCondition(this.t, staleBefore))),
+      total(and(inOrg, isNotNull(s.lastSyncedAt), gte(s.lastSyncedAt, syncedSince))),
+    ]);
+    return { sites, stale, synced };
+  }
+
+  async distribution(organizationId: number, column: "coreVersion" | "phpVersion"): Promise<CountedValue[]> {
+    const s = this.t.sites;
+    const col = s[column];
+    return this.db.select({ value: col, sites: count() }).from(s)
+      .where(eq(s.organizationId, organizationId)).groupBy(sql`${col}`).orderBy(desc(count()), asc(col)).limit(50);
+  }
+
+  async topContribModules(organizationId: number, limit: number): Promise<CountedValue[]> {
+    const { sites: s, siteModules: sm, modules: m } = this.t;
+    return this.db.select({ value: m.machineName, sites: count() }).from(s)
+      .innerJoin(sm, eq(sm.siteId, s.id))
+      .innerJoin(m, eq(m.id, sm.moduleId))
+      .where(and(eq(s.organizationId, organizationId), eq(sm.moduleType, "contrib")))
+      .groupBy(sql`${m.machineName}`).orderBy(desc(count()), asc(m.machineName)).limit(limit);
+  }
+}
+
