@@ -17,7 +17,14 @@ import { bearerAuth } from "./http/auth";
 import { errorHandling } from "./http/errors";
 import { createLogger, type Logger } from "./log";
 import { sitesRoutes } from "./sites";
-import { SitesService } from "./sites/service";
+import { SitesService, Staleness } from "./sites/service";
+import { OrganizationScope } from "./accounts/scope";
+import { changesRoutes } from "./changes";
+import { ChangesService } from "./changes/service";
+import { modulesRoutes } from "./modules";
+import { ModulesService } from "./modules/service";
+import { organizationsRoutes } from "./organizations";
+import { OrganizationsService } from "./organizations/service";
 import type { Store } from "./store/types";
 import { syncRoutes } from "./sync";
 import { tasksRoutes } from "./tasks";
@@ -38,21 +45,31 @@ export interface AppDeps {
   failures?: FailedAttempts;
   /** The job list background tasks go to; default: an in-process one. */
   queue?: JobQueue;
+  /** Unix milliseconds now (tests move time by hand to make sites stale). */
+  clock?: () => number;
 }
 
-export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue() }: AppDeps): AppContext {
+export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), clock = Date.now }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
   const prefix = shared?.keyPrefix ?? "";
   const metrics = new Metrics();
   const cache = new IdCache(config, redis, prefix);
   const sync = new SyncService(store, cache, metrics, logger);
+  const staleness = new Staleness(config.staleAfterHours, clock);
+  const scope = new OrganizationScope(store);
+  metrics.watchStaleSites(() => store.queries.staleCounts(staleness.cutoff()));
   return {
     config,
     logger,
     store,
     accounts,
-    sites: new SitesService(store),
+    sites: new SitesService(store, staleness),
+    scope,
+    staleness,
+    modules: new ModulesService(store, scope),
+    changes: new ChangesService(store, scope),
+    organizations: new OrganizationsService(store, scope, staleness, clock),
     tasks: new TasksService(store),
     ingestion: new Ingestion(store, sync, queue, config),
     queue,
@@ -79,6 +96,7 @@ const documentation = {
   tags: [
     { name: "Sync", description: "Module inventory ingestion" },
     { name: "Sites", description: "Site registration and inventory reads" },
+    { name: "Questions", description: "Across sites and over time: where a module runs, what changed, who went quiet" },
     { name: "Operations", description: "Health and readiness" },
   ],
   components: {
@@ -100,7 +118,10 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))
     .use(syncRoutes(ctx))
-    .use(tasksRoutes(ctx));
+    .use(tasksRoutes(ctx))
+    .use(modulesRoutes(ctx))
+    .use(changesRoutes(ctx))
+    .use(organizationsRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

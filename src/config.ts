@@ -33,6 +33,10 @@ export interface Config {
   taskLeaseSeconds: number;
   /** Bearer token GET /metrics requires; null leaves it public. */
   metricsToken: string | null;
+  /** Recorded site changes are purged after this many days. */
+  historyRetentionDays: number;
+  /** A site with no successful sync for this long is stale. */
+  staleAfterHours: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +63,8 @@ export const CONFIG_VARIABLES = {
   SYNC_WORKERS: { default: String(Math.max(1, availableParallelism() - 1)), meaning: "Worker threads applying background syncs (default: cores - 1, at least 1)" },
   TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
   TASK_LEASE_SECONDS: { default: "30", meaning: "A worker's claim on a task; a task whose worker died is taken over once it lapses" },
+  HISTORY_RETENTION_DAYS: { default: "90", meaning: "Recorded site changes (GET /api/v1/changes, /sites/{id}/changes) are purged after this many days" },
+  STALE_AFTER_HOURS: { default: "24", meaning: "A site with no successful sync for this many hours (counted from its registration if it never synced) is stale" },
   METRICS_TOKEN: { default: "(unset)", meaning: "When set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>; unset leaves it public" },
 } as const;
 
@@ -168,5 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     taskRetentionHours: integer(env, "TASK_RETENTION_HOURS", 1, 24 * 365),
     taskLeaseSeconds: integer(env, "TASK_LEASE_SECONDS", 1, 3600),
     metricsToken: metricsToken(env),
+    historyRetentionDays: integer(env, "HISTORY_RETENTION_DAYS", 1, 3650),
+    staleAfterHours: integer(env, "STALE_AFTER_HOURS", 1, 24 * 365),
   };
 }

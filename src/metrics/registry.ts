@@ -1,6 +1,6 @@
 // Prometheus metrics, one registry per app (tests build several apps in one
 // process). Exposed as text at GET /metrics.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CacheReport } from "../cache/ids";
 import type { SyncCounts } from "../inventory";
 
@@ -48,6 +48,24 @@ export class Metrics {
     labelNames: ["cache", "tier", "result"] as const,
     registers: [this.registry],
   });
+
+  /**
+   * Stale sites per organization, counted at scrape time by one indexed query
+   * (sites_org_synced_idx), never on another route's requests.
+   */
+  watchStaleSites(count: () => Promise<{ organizationId: number; sites: number }[]>): void {
+    new Gauge({
+      name: "modsync_stale_sites",
+      help: "Sites with no successful sync for STALE_AFTER_HOURS, by organization",
+      labelNames: ["organization_id"] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await count();
+        this.reset();
+        for (const c of counts) this.set({ organization_id: String(c.organizationId) }, c.sites);
+      },
+    });
+  }
 
   /** Labelled series by "method route status": prom-client's label lookup costs more than the observation. */
   private readonly requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();

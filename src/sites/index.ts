@@ -4,7 +4,7 @@ import { bearerSecurity, type BearerAuth } from "../http/auth";
 import { compile, readJson, SMALL_BODY_BYTES, validateOr400 } from "../http/body";
 import { authErrors, documentedBody, ErrorResponse, ValidationErrorResponse } from "../http/model";
 import type { SitesService } from "./service";
-import { moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, siteIdParameter } from "./model";
+import { moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, siteIdParameter, staleParameter } from "./model";
 
 const createBody = compile(SiteCreateBody);
 
@@ -30,7 +30,7 @@ export function sitesRoutes({ auth, sites }: { auth: BearerAuth; sites: SitesSer
     .get("", async ({ userId, query }) => sites.list(userId, query), {
       auth: true,
       response: { 200: SiteList, 400: ValidationErrorResponse, 401: ErrorResponse },
-      detail: { summary: "List the caller's sites", tags: ["Sites"], security: bearerSecurity, parameters: pageParameters },
+      detail: { summary: "List the caller's sites", tags: ["Sites"], security: bearerSecurity, parameters: [staleParameter, ...pageParameters] },
     })
     .get("/:site_id", async ({ userId, params }) => sites.get(await sites.requireAccess(params.site_id, userId)), {
       auth: true,

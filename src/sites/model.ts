@@ -31,6 +31,7 @@ export const Site = t.Object({
   }),
   last_synced_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Time of the last successful sync" }),
   module_count: Type.Integer(),
+  stale: t.Boolean({ description: "No successful sync for STALE_AFTER_HOURS (default 24), counted from registration if the site never synced" }),
   created_at: t.String({ format: "date-time" }),
 }, { title: "Site" });
 
@@ -61,6 +62,10 @@ export const pageParameters = parameters(
   { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
   { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "next_cursor of the previous page" },
 );
+export const staleParameter: Parameter = {
+  name: "stale", in: "query", required: false, schema: { type: "boolean" },
+  description: "true: only sites with no successful sync for STALE_AFTER_HOURS; false: only the others",
+};
 export const moduleFilterParameters = parameters(
   { name: "module_type", in: "query", required: false, schema: { type: "string", enum: ["core", "contrib", "custom"] } },
   { name: "enabled", in: "query", required: false, schema: { type: "boolean" } },

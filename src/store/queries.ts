@@ -20,6 +20,12 @@ export function staleCondition(t: ReadTables, before: Date): SQL {
 export class InventoryQueries {
   constructor(private readonly db: ReadDatabase, private readonly t: ReadTables) {}
 
+  async organizationsOf(userId: number): Promise<number[]> {
+    const m = this.t.memberships;
+    const rows = await this.db.select({ id: m.organizationId }).from(m).where(eq(m.userId, userId));
+    return rows.map((r) => r.id);
+  }
+
   async moduleId(machineName: string): Promise<number | null> {
     const m = this.t.modules;
     const [row] = await this.db.select({ id: m.id }).from(m).where(eq(m.machineName, machineName)).limit(1);
