@@ -40,12 +40,12 @@ async function main() {
   await exec(store, `INSERT INTO module_versions (module_id, version) SELECT id, v FROM modules, (SELECT '8.x-1.9' AS v UNION ALL SELECT '8.x-1.10' UNION ALL SELECT '2.0.0') vs`);
   const now = pgUrl ? "now()" : "(unixepoch('subsec') * 1000)";
   const hourAgo = pgUrl ? "now() - interval '1 hour'" : "(unixepoch('subsec') * 1000 - 3600000)";
-  const series = pgUrl ? `generate_series(1, ${SITES})` : `(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${SITES}) SELECT i FROM n)`;
-  const i = pgUrl ? "g.i" : "g.i";
+  const series = pgUrl ? `generate_series(1, ${SITES}) AS g(i)` : `(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${SITES}) SELECT i FROM n) AS g`;
+  const i = "g.i";
   await exec(store, `INSERT INTO sites (organization_id, url, normalized_url, name, token_hash, core_version, php_version, last_synced_at)
     SELECT ${org.id}, 'https://s' || ${i} || '.example', 'https://s' || ${i} || '.example', 'site ' || ${i}, 'h' || ${i},
       CASE WHEN ${i} % 3 = 0 THEN '10.3.8' ELSE '10.2.12' END, '8.3.2', CASE WHEN ${i} % 50 = 0 THEN NULL ELSE ${hourAgo} END
-    FROM ${series} AS g(i)`);
+    FROM ${series}`);
   await exec(store, `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, first_seen_at, updated_at)
     SELECT s.id, m.id, v.id, true, m.machine_name, CASE WHEN m.id % 2 = 0 THEN 'contrib' ELSE 'core' END, ${now}, ${now}
     FROM sites s JOIN modules m ON true JOIN module_versions v ON v.module_id = m.id
