@@ -6,7 +6,7 @@
 // would take minutes and measure nothing here), then times each route
 // in-process (app.handle(), so no HTTP stack in the figures) BENCH_QUERY_RUNS
 // times (default 200) and prints p50 and p99 per route.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AccountsService } from "../src/accounts/service";
@@ -21,6 +21,8 @@ import { payload } from "../test/support/payload";
 const SITES = Number(process.env.BENCH_QUERY_SITES ?? 10_000);
 const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 200);
 const pgUrl = process.env.BENCH_DATABASE_URL;
+/** A SQLite file to keep (seeded once, reused by later runs) instead of a temporary one. */
+const keep = process.env.BENCH_QUERY_DB;
 
 async function exec(store: Store, text: string): Promise<void> {
   if (store instanceof SqliteStore) store.raw.exec(text);
@@ -29,11 +31,21 @@ async function exec(store: Store, text: string): Promise<void> {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "modsync-queries-"));
-  const store: Store = pgUrl ? await PostgresStore.connect(pgUrl) : SqliteStore.connect(join(dir, "bench.db"));
+  const seeded = keep !== undefined && existsSync(keep);
+  const store: Store = pgUrl ? await PostgresStore.connect(pgUrl) : SqliteStore.connect(keep ?? join(dir, "bench.db"));
   const accounts = new AccountsService(store);
-  const org = await accounts.createOrganization("Bench");
-  const user = await accounts.createUser({ email: "bench@queries.test", organizationId: org.id, role: "member" });
   const modules = payload(150).modules;
+  const org = seeded ? { id: 1 } : await accounts.createOrganization("Bench");
+  const user = await accounts.createUser({ email: `bench-${Date.now()}@queries.test`, organizationId: org.id, role: "member" });
+  if (!seeded) await seed(store, org.id, modules.map((m) => m.machine_name));
+  await run(store, org.id, user.token, modules[10]!.machine_name);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function seed(store: Store, orgId: number, moduleNames: string[]) {
+  const org = { id: orgId };
+  const modules = moduleNames.map((machine_name) => ({ machine_name }));
   const t0 = performance.now();
   const names = modules.map((m) => `('${m.machine_name}')`).join(",");
   await exec(store, `INSERT INTO modules (machine_name) VALUES ${names}`);
@@ -57,8 +69,12 @@ async function main() {
   else await exec(store, "ANALYZE");
   console.log(`seeded ${SITES} sites x 150 modules in ${((performance.now() - t0) / 1000).toFixed(1)} s (${pgUrl ? "postgres" : "sqlite"})`);
 
+}
+
+async function run(store: Store, orgId: number, token: string, module: string) {
+  const org = { id: orgId };
+  const user = { token };
   const app = createApp({ config: { ...loadConfig({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "error" }) }, store, logger: silentLogger });
-  const module = modules[10]!.machine_name;
   const routes: [string, string][] = [
     ["module sites (first page)", `/api/v1/modules/${module}/sites`],
     ["module sites version_below", `/api/v1/modules/${module}/sites?version_below=8.x-1.10`],
@@ -86,8 +102,6 @@ async function main() {
     const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(2);
     console.log(`| ${label} (${runs} runs) | ${at(0.5)} | ${at(0.99)} |`);
   }
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 await main();
