@@ -17,7 +17,7 @@ export function modulesRoutes({ auth, modules }: { auth: BearerAuth; modules: Mo
       detail: {
         summary: "The modules your sites run, with how many sites run each version",
         description: "Modules by machine_name; 403 for an organization_id the caller does not belong to.",
-        tags: ["Questions"], security: bearerSecurity, parameters: [...moduleSearchParameters, ...pageParameters],
+        tags: ["Questions"], security: bearerSecurity, parameters: moduleSearchParameters,
       },
     })
     .get("/:machine_name/sites", async ({ userId, params, query }) => modules.sites(userId, params.machine_name, query), {

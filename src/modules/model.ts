@@ -48,6 +48,8 @@ export const moduleSiteParameters = parameters(
   organizationParameter,
 );
 export const moduleSearchParameters = parameters(
+  { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 }, description: "Modules per page (each counts all your sites running it)" },
+  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "next_cursor of the previous page" },
   { name: "search", in: "query", required: false, schema: { type: "string", pattern: "^[a-z0-9_]{1,50}$" }, description: "Only modules whose machine_name starts with this", example: "web" },
   organizationParameter,
 );

@@ -23,10 +23,10 @@ export function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): 
 
 export const MACHINE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 
-export function parseLimit(raw: string | undefined, errors: FieldError[]): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
-  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LIMIT) {
-    errors.push({ loc: ["query", "limit"], msg: `Must be an integer from 1 to ${MAX_LIMIT}` });
+export function parseLimit(raw: string | undefined, errors: FieldError[], bounds = { fallback: DEFAULT_LIMIT, max: MAX_LIMIT }): number {
+  if (raw === undefined) return bounds.fallback;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > bounds.max) {
+    errors.push({ loc: ["query", "limit"], msg: `Must be an integer from 1 to ${bounds.max}` });
   }
   return Number(raw);
 }

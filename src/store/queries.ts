@@ -83,12 +83,18 @@ export class InventoryQueries {
       ))
       .orderBy(asc(m.machineName)).limit(q.limit);
     if (candidates.length === 0) return { names: [], usage: [] };
-    const usage = await this.db.select({ machineName: m.machineName, version: v.version, sites: count() }).from(sm)
+    // Counted by ids (no join per row), then named.
+    const counted = await this.db.select({ moduleId: sm.moduleId, versionId: sm.versionId, sites: count() }).from(sm)
       .innerJoin(s, eq(s.id, sm.siteId))
-      .innerJoin(m, eq(m.id, sm.moduleId))
-      .leftJoin(v, eq(v.id, sm.versionId))
       .where(and(inArray(sm.moduleId, candidates.map((c) => c.id)), inArray(filterOnly(s.organizationId), q.organizationIds)))
-      .groupBy(sql`${m.machineName}`, sql`${v.version}`);
+      .groupBy(sql`${sm.moduleId}`, sql`${sm.versionId}`);
+    const versionIds = counted.flatMap((c) => (c.versionId === null ? [] : [c.versionId]));
+    const versions = versionIds.length === 0 ? [] : await this.db.select({ id: v.id, version: v.version }).from(v).where(inArray(v.id, versionIds));
+    const versionOf = new Map(versions.map((x) => [x.id, x.version]));
+    const nameOf = new Map(candidates.map((c) => [c.id, c.machineName]));
+    const usage = counted.map((c) => ({
+      machineName: nameOf.get(c.moduleId)!, version: c.versionId === null ? null : versionOf.get(c.versionId) ?? null, sites: c.sites,
+    }));
     return { names: candidates.map((c) => c.machineName), usage };
   }
 
@@ -135,11 +141,14 @@ export class InventoryQueries {
 
   async topContribModules(organizationId: number, limit: number): Promise<CountedValue[]> {
     const { sites: s, siteModules: sm, modules: m } = this.t;
-    return this.db.select({ value: m.machineName, sites: count() }).from(s)
+    // Counted by module id (no join per row), then the top ones named.
+    const top = await this.db.select({ moduleId: sm.moduleId, sites: count() }).from(s)
       .innerJoin(sm, eq(sm.siteId, s.id))
-      .innerJoin(m, eq(m.id, sm.moduleId))
       .where(and(eq(s.organizationId, organizationId), eq(sm.moduleType, "contrib")))
-      .groupBy(sql`${m.machineName}`).orderBy(desc(count()), asc(m.machineName)).limit(limit);
+      .groupBy(sql`${sm.moduleId}`).orderBy(desc(count()), asc(sm.moduleId)).limit(limit);
+    if (top.length === 0) return [];
+    const names = new Map((await this.db.select({ id: m.id, name: m.machineName }).from(m).where(inArray(m.id, top.map((t) => t.moduleId)))).map((r) => [r.id, r.name]));
+    return top.map((t) => ({ value: names.get(t.moduleId)!, sites: t.sites }));
   }
 }
 

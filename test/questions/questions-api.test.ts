@@ -273,10 +273,20 @@ describeEachDialect("questions", (dialect) => {
         core_versions: [{ version: "10.3.8", sites: 1 }], php_versions: [{ version: "8.3.2", sites: 1 }],
         top_contrib_modules: [{ machine_name: "webform", sites: 1 }],
       });
-      const mine = await json(get(`/api/v1/organizations/${a.orgId}/summary`));
-      expect(mine.top_contrib_modules[0]).toEqual({ machine_name: "token", sites: expect.any(Number) });
-      expect(mine.top_contrib_modules.map((m: any) => m.machine_name)).not.toContain("secret_b_module");
-      expect(mine.top_contrib_modules.map((m: any) => m.machine_name)).not.toContain("views");
+      // An organization of its own, so the figures are exactly these syncs'.
+      const orgC = await h.accounts.createOrganization("Questions C");
+      const userC = await h.accounts.createUser({ email: `qc-${dialect}@c.test`, organizationId: orgC.id, role: "member" });
+      const [c1, c2, c3] = [await newSite(h.sites, orgC.id, "qc"), await newSite(h.sites, orgC.id, "qc"), await newSite(h.sites, orgC.id, "qc")];
+      const info = (core: string, php: string) => ({ drupal_info: { core_version: core, php_version: php, ip_address: "192.0.2.7" } });
+      await postSync(app, c1.id, { body: payload(c1, [mod("token"), mod("webform"), mod("views", { module_type: "core" })], info("10.3.8", "8.3.2")), token: userC.token });
+      await postSync(app, c2.id, { body: payload(c2, [mod("token"), mod("my_custom", { module_type: "custom" })], info("10.3.8", "8.2.0")), token: userC.token });
+      expect(await json(get(`/api/v1/organizations/${orgC.id}/summary`, userC.token))).toEqual({
+        organization_id: orgC.id, sites: 3, stale_sites: 0, sites_synced_last_24h: 2,
+        core_versions: [{ version: "10.3.8", sites: 2 }, { version: null, sites: 1 }],
+        php_versions: [{ version: "8.2.0", sites: 1 }, { version: "8.3.2", sites: 1 }, { version: null, sites: 1 }],
+        top_contrib_modules: [{ machine_name: "token", sites: 2 }, { machine_name: "webform", sites: 1 }],
+      });
+      void c3;
       await expectError(await get(`/api/v1/organizations/${b.orgId}/summary`), 403);
       await expectError(await get("/api/v1/organizations/999999/summary"), 403);
       await expectError(await get("/api/v1/organizations/abc/summary"), 404);
