@@ -11,10 +11,16 @@ import type {
   ChangeQuery, ChangeRow, CountedValue, ModuleSiteQuery, ModuleSiteRow, ModuleUsageQuery, ModuleUsageRow, OrganizationCounts, StaleCount,
 } from "./types";
 
-/** Sites with no successful sync since `before` (a site never synced counts from its registration). */
-export function staleCondition(t: ReadTables, before: Date): SQL {
+/**
+ * Sites with no successful sync since `before` (a site never synced counts
+ * from its registration), or (`stale` false) the others. Each side written
+ * out: NOT of the first would drop never-synced sites (NULL) from both.
+ */
+export function staleCondition(t: ReadTables, before: Date, stale = true): SQL {
   const s = t.sites;
-  return or(lt(s.lastSyncedAt, before), and(isNull(s.lastSyncedAt), lt(s.createdAt, before)))!;
+  return stale
+    ? or(lt(s.lastSyncedAt, before), and(isNull(s.lastSyncedAt), lt(s.createdAt, before)))!
+    : or(gte(s.lastSyncedAt, before), and(isNull(s.lastSyncedAt), gte(s.createdAt, before)))!;
 }
 
 /**

@@ -2,7 +2,7 @@
 // builder for both dialects: their schemas name the same columns with the
 // same types (times as Date, booleans as boolean), so one query and one row
 // shape serve both.
-import { and, asc, eq, gt, inArray, not, type Column, type SQL, type Table } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type Column, type SQL, type Table } from "drizzle-orm";
 import { staleCondition } from "./queries";
 import type * as postgres from "./postgres/schema";
 import type * as sqlite from "./sqlite/schema";
@@ -77,7 +77,7 @@ export class SiteReads {
       .where(and(
         inArray(s.organizationId, orgIds),
         query.afterId ? gt(s.id, query.afterId) : undefined,
-        query.stale ? (query.stale.stale ? staleCondition(this.t, query.stale.before) : not(staleCondition(this.t, query.stale.before))) : undefined,
+        query.stale ? staleCondition(this.t, query.stale.before, query.stale.stale) : undefined,
       ))
       .orderBy(asc(s.id)).limit(query.limit);
   }

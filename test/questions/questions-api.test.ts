@@ -243,6 +243,8 @@ describeEachDialect("questions", (dialect) => {
       const staleIds = async () => (await json(get("/api/v1/sites?stale=true&limit=1000"))).items.map((s: any) => s.id);
       expect(await staleIds()).toEqual([]);
       expect((await json(get(`/api/v1/sites/${quiet.id}`))).stale).toBe(false);
+      // Never synced and registered just now: fresh, and listed as such.
+      expect((await json(get("/api/v1/sites?stale=false&limit=1000"))).items.map((s: any) => s.id)).toContain(quiet.id);
       clock.advance(25 * 3_600_000);
       expect((await json(get(`/api/v1/sites/${quiet.id}`))).stale).toBe(true);
       const all = (await json(get("/api/v1/sites?limit=1000"))).items.map((s: any) => s.id);
