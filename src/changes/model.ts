@@ -2,7 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { CHANGE_KINDS } from "../inventory";
-import { parameters } from "../http/model";
+import { parameters } from "../http/openapi";
 
 export const Change = t.Object({
   id: Type.Integer(),

@@ -1,7 +1,7 @@
 // TypeBox models of the module routes: where a module runs, and the usage table.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { parameters, type Parameter } from "../http/model";
+import { parameters, type Parameter } from "../http/openapi";
 
 const nextCursor = t.Union([t.String(), t.Null()], { description: "Pass as ?cursor= for the next page; null on the last page" });
 

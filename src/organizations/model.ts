@@ -1,7 +1,7 @@
 // TypeBox model of an organization's summary.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import type { Parameter } from "../http/model";
+import { integerPathParameter } from "../http/openapi";
 
 const VersionCount = (title: string, example: string) => t.Object({
   version: t.Union([t.String(), t.Null()], { examples: [example], description: "null: not reported" }),
@@ -19,4 +19,4 @@ export const OrganizationSummary = t.Object({
   top_contrib_modules: t.Array(ModuleCount, { description: "The ten contrib modules on the most sites" }),
 }, { title: "OrganizationSummary" });
 
-export const organizationIdParameter: Parameter = { name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };
+export const organizationIdParameter = integerPathParameter("id", "The organization's id (one the caller is a member of)");

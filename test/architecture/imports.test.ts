@@ -13,7 +13,7 @@ const LAYERS: string[][] = [
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts"],
   ["http"],
-  ["metrics", "health", "sites", "tasks", "modules", "changes", "organizations"],
+  ["metrics", "health", "sites", "tasks", "docs", "modules", "changes", "organizations"],
   ["sync"],
   ["context", "app", "start", "index", "cli"],
 ];
