@@ -23,16 +23,20 @@ export function staleCondition(t: ReadTables, before: Date, stale = true): SQL {
     : or(gte(s.lastSyncedAt, before), and(isNull(s.lastSyncedAt), gte(s.createdAt, before)))!;
 }
 
-/**
- * The organization filter of a query that a module's index drives: written
- * `+organization_id`, which no index matches, so SQLite's planner does not
- * start from the organization's sites instead (10,000 sites probed, then
- * sorted, where the module's index gives the page in order).
- */
-const filterOnly = (column: SQL | Column) => sql`+${column}`;
-
 export class InventoryQueries {
-  constructor(private readonly db: ReadDatabase, private readonly t: ReadTables) {}
+  constructor(private readonly db: ReadDatabase, private readonly t: ReadTables, private readonly dialect: "sqlite" | "postgres") {}
+
+  /**
+   * The organization filter of a query that a module's index drives. On
+   * SQLite written `+organization_id`, which no index matches, so its planner
+   * does not start from the organization's sites instead (10,000 sites
+   * probed, then sorted, where the module's index gives the page in order).
+   * Postgres, which has the column's statistics, needs no hint, and the `+`
+   * would hide them (it then starts from the sites: measured 650 ms vs 30 ms).
+   */
+  private filterOnly(column: Column): SQL {
+    return this.dialect === "sqlite" ? sql`+${column}` : sql`${column}`;
+  }
 
   async organizationsOf(userId: number): Promise<number[]> {
     const m = this.t.memberships;
@@ -62,7 +66,7 @@ export class InventoryQueries {
       .leftJoin(v, eq(v.id, sm.versionId))
       .where(and(
         eq(sm.moduleId, q.moduleId),
-        inArray(filterOnly(s.organizationId), q.organizationIds),
+        inArray(this.filterOnly(s.organizationId), q.organizationIds),
         q.afterSiteId !== undefined ? gt(sm.siteId, q.afterSiteId) : undefined,
         q.versionIds !== undefined ? inArray(sm.versionId, q.versionIds) : undefined,
         q.enabled !== undefined ? eq(sm.enabled, q.enabled) : undefined,
@@ -79,7 +83,7 @@ export class InventoryQueries {
     // The page of names: the catalog walked in name order (its unique index) from the prefix,
     // keeping the modules some site of theirs runs (site_modules_module_idx).
     const theirs = this.db.select({ one: sm.siteId }).from(sm).innerJoin(s, eq(s.id, sm.siteId))
-      .where(and(eq(sm.moduleId, m.id), inArray(filterOnly(s.organizationId), q.organizationIds)));
+      .where(and(eq(sm.moduleId, m.id), inArray(this.filterOnly(s.organizationId), q.organizationIds)));
     const candidates = await this.db.select({ id: m.id, machineName: m.machineName }).from(m)
       .where(and(
         q.prefix ? gte(m.machineName, q.prefix) : undefined,
@@ -92,7 +96,7 @@ export class InventoryQueries {
     // Counted by ids (no join per row), then named.
     const counted = await this.db.select({ moduleId: sm.moduleId, versionId: sm.versionId, sites: count() }).from(sm)
       .innerJoin(s, eq(s.id, sm.siteId))
-      .where(and(inArray(sm.moduleId, candidates.map((c) => c.id)), inArray(filterOnly(s.organizationId), q.organizationIds)))
+      .where(and(inArray(sm.moduleId, candidates.map((c) => c.id)), inArray(this.filterOnly(s.organizationId), q.organizationIds)))
       .groupBy(sql`${sm.moduleId}`, sql`${sm.versionId}`);
     const versionIds = counted.flatMap((c) => (c.versionId === null ? [] : [c.versionId]));
     const versions = versionIds.length === 0 ? [] : await this.db.select({ id: v.id, version: v.version }).from(v).where(inArray(v.id, versionIds));

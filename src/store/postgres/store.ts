@@ -32,7 +32,7 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
   readonly dialect = "postgres" as const;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
-    super(new PostgresRunner(sql), new SiteReads(orm, schema), new InventoryQueries(orm, schema));
+    super(new PostgresRunner(sql), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "postgres"));
   }
 
   /** Connects, and brings the schema up to date unless it connects for a worker thread. */

@@ -43,7 +43,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
-    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema));
+    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "sqlite"));
   }
 
   /**
