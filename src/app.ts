@@ -32,6 +32,8 @@ import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
 import { TasksService } from "./tasks/service";
 import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
+import { updatesRoutes } from "./updates";
+import { UpdatesService } from "./updates/service";
 
 export interface AppDeps {
   config: Config;
@@ -47,13 +49,17 @@ export interface AppDeps {
   queue?: JobQueue;
   /** Unix milliseconds now (tests move time by hand to make sites stale). */
   clock?: () => number;
+  /** The metrics registry; default: a new one (start.ts shares its own with the background work). */
+  metrics?: Metrics;
 }
 
-export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), clock = Date.now }: AppDeps): AppContext {
+export function buildContext({
+  config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), metrics = new Metrics(), clock = Date.now,
+}: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
   const prefix = shared?.keyPrefix ?? "";
-  const metrics = new Metrics();
+  metrics.watchSecurityExposure(() => store.releases.countSitesNotSecure());
   const cache = new IdCache(config, redis, prefix);
   const sync = new SyncService(store, cache, metrics, logger);
   const staleness = new Staleness(config.staleAfterHours, clock);
@@ -71,6 +77,7 @@ export function buildContext({ config, store, logger = createLogger(config.logLe
     changes: new ChangesService(store, scope),
     organizations: new OrganizationsService(store, scope, staleness, clock),
     tasks: new TasksService(store),
+    updates: new UpdatesService(store),
     ingestion: new Ingestion(store, sync, queue, config),
     queue,
     auth: bearerAuth(accounts),
@@ -99,6 +106,7 @@ export function createApp(deps: AppDeps) {
     .use(sitesRoutes(ctx))
     .use(syncRoutes(ctx))
     .use(tasksRoutes(ctx))
+    .use(updatesRoutes(ctx))
     .use(modulesRoutes(ctx))
     .use(changesRoutes(ctx))
     .use(organizationsRoutes(ctx));

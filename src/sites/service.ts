@@ -4,6 +4,7 @@ import { generateToken, hashToken } from "../security/tokens";
 import { ConflictError, NotFoundError, type SiteRecord, type SiteSummary, type Store } from "../store/types";
 import { encodeCursor, parseModulePage, parseSitePage } from "./pagination";
 import { parseSiteId } from "./site-id";
+import { withUpdateCounts } from "./update-counts";
 import { normalizeSiteUrl } from "./url";
 
 /** Who went quiet: a site with no successful sync for STALE_AFTER_HOURS (counted from its registration if it never synced). */
@@ -86,7 +87,7 @@ export class SitesService {
     const rows = await this.store.listSitesForUser(userId, { afterId: page.afterId, limit: page.limit + 1, stale });
     const sites = rows.slice(0, page.limit);
     return {
-      items: sites.map((s) => siteJson(s, this.staleness)),
+      items: await withUpdateCounts(this.store, sites.map((s) => siteJson(s, this.staleness))),
       next_cursor: rows.length > page.limit ? encodeCursor(String(sites.at(-1)!.id)) : null,
     };
   }
@@ -94,7 +95,8 @@ export class SitesService {
   async get(site: SiteRecord) {
     const summary = await this.store.getSiteSummary(site.id);
     if (!summary) throw notFound("Site not found");
-    return siteJson(summary, this.staleness);
+    const [json] = await withUpdateCounts(this.store, [siteJson(summary, this.staleness)]);
+    return json!;
   }
 
   async listModules(site: SiteRecord, query: Record<string, string | undefined>) {

@@ -3,7 +3,7 @@
 // without its change. One statement per sync records its module changes and
 // its core and PHP version changes (compared with the site row, so it runs
 // before recordSync overwrites that row).
-import type { CurrentModule, SiteChange, SyncPlan } from "../inventory";
+import type { EntryIds, SiteChange, StoredModule, SyncPlan } from "../inventory";
 import { initialInventory, moduleChanges, syncChanges } from "../inventory";
 import type { TaskRow } from "./rows";
 import type { SiteEnvelope } from "./statements";
@@ -22,21 +22,21 @@ export interface HistoryStatements<Wait> {
 }
 
 /** The history of a synchronous sync: `current` is what the site held before it. */
-export function* recordSyncHistory<Wait>(s: { history: HistoryStatements<Wait> }, siteId: number, current: ReadonlyMap<string, CurrentModule>,
-  plan: SyncPlan, site: SiteEnvelope, now: Date): Step<Wait, void> {
-  yield* s.history.recordChanges(siteId, syncChanges(current, plan), site, now, null);
+export function* recordSyncHistory<Wait>(s: { history: HistoryStatements<Wait> }, siteId: number, current: ReadonlyMap<number, StoredModule>,
+  plan: SyncPlan, ids: EntryIds, site: SiteEnvelope, now: Date): Step<Wait, void> {
+  yield* s.history.recordChanges(siteId, syncChanges(current, plan, ids), site, now, null);
 }
 
 /** Rows as both dialects' statements unpack them from one JSON parameter. */
 export function changesJson(changes: readonly SiteChange[]): string {
-  return JSON.stringify(changes.map((c) => ({ k: c.kind, n: c.machineName, f: c.from, t: c.to, c: c.count })));
+  return JSON.stringify(changes.map((c) => ({ k: c.kind, m: c.moduleId, f: c.fromVersionId, t: c.toVersionId, c: c.count })));
 }
 
 /** A background batch's module changes; none while the task fills an empty site (its completion records one initial_inventory). */
-export function* recordBatchHistory<Wait>(s: { history: HistoryStatements<Wait> }, task: TaskRow, present: ReadonlyMap<string, CurrentModule>,
-  plan: SyncPlan, now: Date): Step<Wait, void> {
+export function* recordBatchHistory<Wait>(s: { history: HistoryStatements<Wait> }, task: TaskRow, present: ReadonlyMap<number, StoredModule>,
+  plan: SyncPlan, ids: EntryIds, now: Date): Step<Wait, void> {
   if (task.siteWasEmpty) return;
-  const changes = moduleChanges(present, plan);
+  const changes = moduleChanges(present, plan, ids);
   if (changes.length > 0) yield* s.history.recordChanges(task.siteId, changes, null, now, task.id);
 }
 

@@ -3,6 +3,7 @@
 import type { ChangeKind, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
 import type { InventoryQueries } from "./queries";
 import type { Logger } from "../log";
+import type { ReleaseStore } from "./releases/types";
 import type { TaskStore } from "./task-types";
 
 export type Role = "admin" | "member";
@@ -164,6 +165,8 @@ export interface Store {
   readonly tasks: TaskStore;
   /** The questions across sites and over time: where a module runs, what changed, who went quiet. */
   readonly queries: InventoryQueries;
+  /** Release data and update statuses. */
+  readonly releases: ReleaseStore;
 
   createOrganization(name: string): Promise<Organization>;
   /** Creates the user and their membership of `organizationId`. */

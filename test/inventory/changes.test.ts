@@ -1,34 +1,43 @@
-// What a sync changed, derived from its plan (before → after), with no I/O.
+// What a sync changed, derived from its plan (before → after), with no I/O:
+// by catalog ids, which the statement recording them names.
 import { expect, test } from "bun:test";
-import { moduleChanges, planSync, syncChanges, type CurrentModule, type SiteModuleState } from "../../src/inventory";
+import { detailsHash, moduleChanges, planSync, syncChanges, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
 
 const state = (machineName: string, version: string | null, enabled = true, extra: Partial<SiteModuleState> = {}): SiteModuleState => ({
   machineName, displayName: machineName, moduleType: "contrib", enabled, version, description: null, project: null, ...extra,
 });
-const current = (...modules: SiteModuleState[]) =>
-  new Map<string, CurrentModule>(modules.map((m, i) => [m.machineName, { ...m, moduleId: i + 1 }]));
+// Module ids: a=1, b=2, ...; version ids: 100 + a number per distinct version string.
+const versions = new Map<string, number>();
+const ids: EntryIds = {
+  moduleId: (name) => name.charCodeAt(0) - 96,
+  versionId: (e) => (e.version === null ? null : versions.get(e.version) ?? (versions.set(e.version, 100 + versions.size), versions.get(e.version)!)),
+};
+const stored = (...modules: SiteModuleState[]) => new Map<number, StoredModule>(modules.map((m) => [ids.moduleId(m.machineName),
+  { moduleId: ids.moduleId(m.machineName), versionId: ids.versionId(m), enabled: m.enabled, detailsHash: detailsHash(m) }]));
+const v = (version: string) => ids.versionId(state("x", version));
+const NONE = new Set<number>();
 
 test("a sync into an empty inventory is one initial_inventory with its count; nothing reported is nothing", () => {
-  const plan = planSync(new Map(), [state("a", "1.0.0"), state("b", null)], false, new Set());
-  expect(syncChanges(new Map(), plan)).toEqual([{ kind: "initial_inventory", machineName: null, from: null, to: null, count: 2 }]);
-  expect(syncChanges(new Map(), planSync(new Map(), [], true, new Set()))).toEqual([]);
+  const plan = planSync(new Map(), [state("a", "1.0.0"), state("b", null)], ids, false, NONE);
+  expect(syncChanges(new Map(), plan, ids)).toEqual([{ kind: "initial_inventory", moduleId: null, fromVersionId: null, toVersionId: null, count: 2 }]);
+  expect(syncChanges(new Map(), planSync(new Map(), [], ids, true, NONE), ids)).toEqual([]);
 });
 
 test("added, version from → to, enabled, disabled and removed; other field changes are not history", () => {
-  const before = current(state("a", "8.x-1.9"), state("b", "1.0.0"), state("c", "1.0.0", false), state("d", "2.0.0"), state("e", "1.0.0"));
+  const before = stored(state("a", "8.x-1.9"), state("b", "1.0.0"), state("c", "1.0.0", false), state("d", "2.0.0"), state("e", "1.0.0"));
   const after = [state("a", "8.x-1.10"), state("b", "1.0.0", false), state("c", "1.0.0", true), state("e", "1.0.0", true, { displayName: "E!" }), state("f", null)];
-  const plan = planSync(before, after, true, new Set());
-  expect(moduleChanges(before, plan)).toEqual([
-    { kind: "version_changed", machineName: "a", from: "8.x-1.9", to: "8.x-1.10", count: null },
-    { kind: "module_disabled", machineName: "b", from: "1.0.0", to: "1.0.0", count: null },
-    { kind: "module_enabled", machineName: "c", from: "1.0.0", to: "1.0.0", count: null },
-    { kind: "module_added", machineName: "f", from: null, to: null, count: null },
-    { kind: "module_removed", machineName: "d", from: "2.0.0", to: null, count: null },
+  const plan = planSync(before, after, ids, true, NONE);
+  expect(moduleChanges(before, plan, ids)).toEqual([
+    { kind: "version_changed", moduleId: 1, fromVersionId: v("8.x-1.9"), toVersionId: v("8.x-1.10"), count: null },
+    { kind: "module_disabled", moduleId: 2, fromVersionId: v("1.0.0"), toVersionId: v("1.0.0"), count: null },
+    { kind: "module_enabled", moduleId: 3, fromVersionId: v("1.0.0"), toVersionId: v("1.0.0"), count: null },
+    { kind: "module_added", moduleId: 6, fromVersionId: null, toVersionId: null, count: null },
+    { kind: "module_removed", moduleId: 4, fromVersionId: v("2.0.0"), toVersionId: null, count: null },
   ]);
 });
 
 test("a partial sync removes nothing, and a module kept for its skipped entry is not removed", () => {
-  const before = current(state("a", "1.0.0"), state("b", "1.0.0"));
-  expect(moduleChanges(before, planSync(before, [state("a", "1.0.0")], false, new Set()))).toEqual([]);
-  expect(moduleChanges(before, planSync(before, [state("a", "1.0.0")], true, new Set(["b"])))).toEqual([]);
+  const before = stored(state("a", "1.0.0"), state("b", "1.0.0"));
+  expect(moduleChanges(before, planSync(before, [state("a", "1.0.0")], ids, false, NONE), ids)).toEqual([]);
+  expect(moduleChanges(before, planSync(before, [state("a", "1.0.0")], ids, true, new Set([2])), ids)).toEqual([]);
 });

@@ -113,7 +113,8 @@ function instrumentPostgres(store: PostgresStore): StatementCounter {
 }
 
 /** Statements that read or write the catalog (module or version ids), as opposed to a site's own rows. */
-const touchesCatalog = (sql: string) => /\b(modules|module_versions)\b/.test(sql) && !/\bsite_modules\b/.test(sql);
+// (The history statement names the ids it records by joining the catalog: not a lookup of ids.)
+const touchesCatalog = (sql: string) => /\b(modules|module_versions)\b/.test(sql) && !/\bsite_modules\b/.test(sql) && !/\bsite_changes\b/.test(sql);
 const touchesSiteModules = (sql: string) => /\bsite_modules\b/.test(sql);
 
 const SIZES = [150, 1500] as const;

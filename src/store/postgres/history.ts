@@ -17,8 +17,10 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
     const php = site?.phpVersion ?? null;
     yield* waitFor(this.tx`
       INSERT INTO site_changes (organization_id, site_id, changed_at, task_id, kind, machine_name, from_value, to_value, module_count)
-      SELECT s.organization_id, s.id, ${at(now)}::timestamptz, ${taskId}::text, c.k, c.n, c.f, c.t, c.c
-      FROM sites s, json_to_recordset(${changesJson(changes)}::json) AS c(k text, n text, f text, t text, c int) WHERE s.id = ${siteId}
+      SELECT s.organization_id, s.id, ${at(now)}::timestamptz, ${taskId}::text, c.k, m.machine_name, vf.version, vt.version, c.c
+      FROM sites s CROSS JOIN json_to_recordset(${changesJson(changes)}::json) AS c(k text, m int, f bigint, t bigint, c int)
+        LEFT JOIN modules m ON m.id = c.m LEFT JOIN module_versions vf ON vf.id = c.f LEFT JOIN module_versions vt ON vt.id = c.t
+      WHERE s.id = ${siteId}
       UNION ALL
       SELECT s.organization_id, s.id, ${at(now)}::timestamptz, ${taskId}::text, 'core_version_changed', NULL, s.core_version, ${core}::text, NULL
       FROM sites s WHERE s.id = ${siteId} AND ${site !== null}::boolean AND s.last_synced_at IS NOT NULL AND s.core_version IS DISTINCT FROM ${core}::text

@@ -18,8 +18,12 @@ export class SqliteHistoryStatements implements HistoryStatements<never> {
   constructor(db: Database) {
     this.record = db.prepare<never, RecordParams>(
       `INSERT INTO site_changes (organization_id, site_id, changed_at, task_id, kind, machine_name, from_value, to_value, module_count)
-       SELECT s.organization_id, s.id, $now, $task, c.value ->> 'k', c.value ->> 'n', c.value ->> 'f', c.value ->> 't', c.value ->> 'c'
-       FROM sites s, json_each($changes) c WHERE s.id = $site
+       SELECT s.organization_id, s.id, $now, $task, c.value ->> 'k', m.machine_name, vf.version, vt.version, c.value ->> 'c'
+       FROM sites s JOIN json_each($changes) c
+         LEFT JOIN modules m ON m.id = c.value ->> 'm'
+         LEFT JOIN module_versions vf ON vf.id = c.value ->> 'f'
+         LEFT JOIN module_versions vt ON vt.id = c.value ->> 't'
+       WHERE s.id = $site
        UNION ALL
        SELECT s.organization_id, s.id, $now, $task, 'core_version_changed', NULL, s.core_version, $core, NULL
        FROM sites s WHERE s.id = $site AND $envelope AND s.last_synced_at IS NOT NULL AND s.core_version IS NOT $core

@@ -15,6 +15,8 @@ import {
 import { InventoryQueries } from "../queries";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
+import { SqliteExec } from "../releases/exec";
+import { SqlReleaseStore } from "../releases/sql-release-store";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
 import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
@@ -38,12 +40,14 @@ export interface SqliteOptions {
 
 export class SqliteStore extends SqlStore<never> implements Store {
   readonly dialect = "sqlite" as const;
+  readonly releases: SqlReleaseStore;
 
   /** Compiles its statements: the schema must be up to date (connect()). */
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
     super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "sqlite"));
+    this.releases = new SqlReleaseStore(new SqliteExec(raw, gate));
   }
 
   /**
