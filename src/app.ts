@@ -17,7 +17,14 @@ import { bearerAuth } from "./http/auth";
 import { errorHandling } from "./http/errors";
 import { createLogger, type Logger } from "./log";
 import { sitesRoutes } from "./sites";
-import { SitesService } from "./sites/service";
+import { SitesService, Staleness } from "./sites/service";
+import { OrganizationScope } from "./accounts/scope";
+import { changesRoutes } from "./changes";
+import { ChangesService } from "./changes/service";
+import { modulesRoutes } from "./modules";
+import { ModulesService } from "./modules/service";
+import { organizationsRoutes } from "./organizations";
+import { OrganizationsService } from "./organizations/service";
 import type { Store } from "./store/types";
 import { syncRoutes } from "./sync";
 import { tasksRoutes } from "./tasks";
@@ -41,12 +48,14 @@ export interface AppDeps {
   failures?: FailedAttempts;
   /** The job list background tasks go to; default: an in-process one. */
   queue?: JobQueue;
+  /** Unix milliseconds now (tests move time by hand to make sites stale). */
+  clock?: () => number;
   /** The metrics registry; default: a new one (start.ts shares its own with the background work). */
   metrics?: Metrics;
 }
 
 export function buildContext({
-  config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), metrics = new Metrics(),
+  config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), metrics = new Metrics(), clock = Date.now,
 }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
@@ -54,12 +63,20 @@ export function buildContext({
   metrics.watchSecurityExposure(() => store.releases.countSitesNotSecure());
   const cache = new IdCache(config, redis, prefix);
   const sync = new SyncService(store, cache, metrics, logger);
+  const staleness = new Staleness(config.staleAfterHours, clock);
+  const scope = new OrganizationScope(store);
+  metrics.watchStaleSites(() => store.queries.staleCounts(staleness.cutoff()));
   return {
     config,
     logger,
     store,
     accounts,
-    sites: new SitesService(store),
+    sites: new SitesService(store, staleness),
+    scope,
+    staleness,
+    modules: new ModulesService(store, scope),
+    changes: new ChangesService(store, scope),
+    organizations: new OrganizationsService(store, scope, staleness, clock),
     tasks: new TasksService(store),
     updates: new UpdatesService(store),
     ingestion: new Ingestion(store, sync, queue, config),
@@ -91,7 +108,10 @@ export function createApp(deps: AppDeps) {
     .use(sitesRoutes(ctx))
     .use(syncRoutes(ctx))
     .use(tasksRoutes(ctx))
-    .use(updatesRoutes(ctx));
+    .use(updatesRoutes(ctx))
+    .use(modulesRoutes(ctx))
+    .use(changesRoutes(ctx))
+    .use(organizationsRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -35,6 +35,10 @@ export interface Config {
   taskLeaseSeconds: number;
   /** Bearer token GET /metrics requires; null leaves it public. */
   metricsToken: string | null;
+  /** Recorded site changes are purged after this many days. */
+  historyRetentionDays: number;
+  /** A site with no successful sync for this long is stale. */
+  staleAfterHours: number;
   /** Base URL of drupal.org's release histories (`${url}/${project}/current`); null: nothing is fetched. */
   releaseHistoryUrl: string | null;
   /** Release data is fetched again at most this often. */
@@ -66,6 +70,8 @@ export const CONFIG_VARIABLES = {
   TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
   IDEMPOTENCY_KEY_TTL_HOURS: { default: "24", meaning: "How long the first answer to a POST sent with an Idempotency-Key is replayed to its retries" },
   TASK_LEASE_SECONDS: { default: "30", meaning: "A worker's claim on a task; a task whose worker died is taken over once it lapses" },
+  HISTORY_RETENTION_DAYS: { default: "90", meaning: "Recorded site changes (GET /api/v1/changes, /sites/{id}/changes) are purged after this many days" },
+  STALE_AFTER_HOURS: { default: "24", meaning: "A site with no successful sync for this many hours (counted from its registration if it never synced) is stale" },
   METRICS_TOKEN: { default: "(unset)", meaning: "When set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>; unset leaves it public" },
   RELEASE_HISTORY_URL: { default: "(unset)", meaning: "http(s) base URL of release-history documents (e.g. https://updates.drupal.org/release-history); when unset nothing is fetched" },
   RELEASE_REFRESH_HOURS: { default: "6", meaning: "Release data of the projects in use is fetched again at most this often (one instance at a time)" },
@@ -197,6 +203,8 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyKeyTtlHours: integer(env, "IDEMPOTENCY_KEY_TTL_HOURS", 1, 24 * 30),
     taskLeaseSeconds: integer(env, "TASK_LEASE_SECONDS", 1, 3600),
     metricsToken: metricsToken(env),
+    historyRetentionDays: integer(env, "HISTORY_RETENTION_DAYS", 1, 3650),
+    staleAfterHours: integer(env, "STALE_AFTER_HOURS", 1, 24 * 365),
     releaseHistoryUrl: releaseHistoryUrl(env),
     releaseRefreshHours: integer(env, "RELEASE_REFRESH_HOURS", 1, 24 * 30),
   };

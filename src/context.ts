@@ -9,7 +9,11 @@ import type { RedisConnection } from "./redis/connection";
 import type { Config } from "./config";
 import type { BearerAuth } from "./http/auth";
 import type { Logger } from "./log";
-import type { SitesService } from "./sites/service";
+import type { SitesService, Staleness } from "./sites/service";
+import type { OrganizationScope } from "./accounts/scope";
+import type { ChangesService } from "./changes/service";
+import type { ModulesService } from "./modules/service";
+import type { OrganizationsService } from "./organizations/service";
 import type { Store } from "./store/types";
 import type { JobQueue } from "./tasks/queue";
 import type { TasksService } from "./tasks/service";
@@ -23,6 +27,12 @@ export interface AppContext {
   store: Store;
   accounts: AccountsService;
   sites: SitesService;
+  /** The organizations a caller may read. */
+  scope: OrganizationScope;
+  staleness: Staleness;
+  modules: ModulesService;
+  changes: ChangesService;
+  organizations: OrganizationsService;
   auth: BearerAuth;
   metrics: Metrics;
   cache: IdCache;

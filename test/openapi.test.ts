@@ -161,7 +161,7 @@ describe("OpenAPI document", () => {
     const names = (method: string, path: string) =>
       ((operation(method, path)?.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).filter((p) => p.in === "query").map((p) => p.name).sort();
     expect(names("get", "/api/v1/sites/{site_id}/modules")).toEqual(["cursor", "enabled", "extension_type", "limit", "module_type"]);
-    expect(names("get", "/api/v1/sites")).toEqual(["cursor", "limit"]);
+    expect(names("get", "/api/v1/sites")).toEqual(["cursor", "limit", "stale"]);
   });
 
   test("names every body as a component", () => {

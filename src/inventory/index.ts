@@ -8,3 +8,4 @@ export * from "./known-ids";
 export * from "./command";
 export * from "./plan";
 export * from "./version-order";
+export * from "./changes";

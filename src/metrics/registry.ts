@@ -71,6 +71,23 @@ export class Metrics {
     collect: (): void => this.lookupTally.flushInto(this.cacheLookups),
   });
 
+  /**
+   * Stale sites per organization, counted at scrape time by one indexed query
+   * (sites_org_synced_idx), never on another route's requests.
+   */
+  watchStaleSites(count: () => Promise<{ organizationId: number; sites: number }[]>): void {
+    new Gauge({
+      name: "modsync_stale_sites",
+      help: "Sites with no successful sync for STALE_AFTER_HOURS, by organization",
+      labelNames: ["organization_id"] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await count();
+        this.reset();
+        for (const c of counts) this.set({ organization_id: String(c.organizationId) }, c.sites);
+      },
+    });
+  }
   readonly releaseFetches = new Counter({
     name: "modsync_release_fetches_total",
     help: "Release-history documents fetched, by result (changed|unchanged: 200 with the same content or 304|failed: the last good data is kept)",

@@ -13,6 +13,7 @@ import type { RateLimiter } from "../ratelimit/bucket";
 import type { SitesService } from "./service";
 import {
   conditionalGetDocs, moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreated, SiteList, SiteModuleList, SiteToken, siteIdParameter,
+  staleParameter,
 } from "./model";
 
 const createBody = compile(SiteCreateBody);
@@ -81,7 +82,7 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
         description: "The sites of every organization the caller belongs to, by id; follow `next_cursor` (or the `Link` header) for the next page.",
         tags: ["Sites"],
         security: bearerSecurity,
-        parameters: [...pageParameters, ...conditionalGetDocs],
+        parameters: [staleParameter, ...pageParameters, ...conditionalGetDocs],
         responses: {
           200: documentedResponse(SiteList, "One page of sites", { ...ETAG, ...LINK }),
           ...NOT_MODIFIED,

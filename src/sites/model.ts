@@ -2,7 +2,7 @@
 // Type.Integer, not Elysia's t.Integer: the latter also accepts numeric strings.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { integerPathParameter, parameters } from "../http/openapi";
+import { integerPathParameter, parameters, type Parameter } from "../http/openapi";
 import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 import { UPDATE_STATUSES } from "../releases";
 
@@ -38,6 +38,7 @@ export const Site = t.Object({
   }),
   last_synced_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Time of the last successful sync" }),
   module_count: Type.Integer(),
+  stale: t.Boolean({ description: "No successful sync for STALE_AFTER_HOURS (default 24), counted from registration if the site never synced" }),
   update_status_counts: UpdateStatusCounts,
   created_at: t.String({ format: "date-time" }),
 }, { title: "Site" });
@@ -70,6 +71,10 @@ export const pageParameters = parameters(
   { name: "limit", in: "query", required: false, description: "Items per page", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
   { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "`next_cursor` of the previous page; absent for the first page" },
 );
+export const staleParameter: Parameter = {
+  name: "stale", in: "query", required: false, schema: { type: "boolean" },
+  description: "true: only sites with no successful sync for STALE_AFTER_HOURS; false: only the others",
+};
 export const moduleFilterParameters = parameters(
   { name: "module_type", in: "query", required: false, description: "Only modules of this type", schema: { type: "string", enum: [...MODULE_TYPES] } },
   { name: "extension_type", in: "query", required: false, description: "Only extensions of this kind", schema: { type: "string", enum: [...EXTENSION_TYPES] } },

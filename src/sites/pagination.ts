@@ -7,12 +7,12 @@ import { parseSiteId } from "./site-id";
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-type Query = Record<string, string | undefined>;
+export type Query = Record<string, string | undefined>;
 
 export const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");
 
 /** A cursor's key, if `raw` is one this API issued: it encodes a key of the expected shape. */
-function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string | undefined {
+export function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string | undefined {
   const key = raw.length <= 100 ? Buffer.from(raw, "base64url").toString("utf8") : "";
   if (!shape.test(key) || encodeCursor(key) !== raw) {
     errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
@@ -21,22 +21,22 @@ function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string 
   return key;
 }
 
-const MACHINE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
+export const MACHINE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 
-export function parseLimit(raw: string | undefined, errors: FieldError[]): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
-  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LIMIT) {
-    errors.push({ loc: ["query", "limit"], msg: `Must be an integer from 1 to ${MAX_LIMIT}` });
+export function parseLimit(raw: string | undefined, errors: FieldError[], bounds = { fallback: DEFAULT_LIMIT, max: MAX_LIMIT }): number {
+  if (raw === undefined) return bounds.fallback;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > bounds.max) {
+    errors.push({ loc: ["query", "limit"], msg: `Must be an integer from 1 to ${bounds.max}` });
   }
   return Number(raw);
 }
 
-function fail(errors: FieldError[]): never {
+export function fail(errors: FieldError[]): never {
   throw badRequest("Invalid query parameters", errors, "invalid_query");
 }
 
-export function parseSitePage(query: Query): { limit: number; afterId?: number } {
-  const errors: FieldError[] = [];
+/** A page of a list by site id (`cursor` encodes the last site id of the previous page). */
+export function parseSiteIdPage(query: Query, errors: FieldError[]): { limit: number; afterId?: number } {
   const limit = parseLimit(query.limit, errors);
   let afterId: number | undefined;
   if (query.cursor !== undefined) {
@@ -44,8 +44,22 @@ export function parseSitePage(query: Query): { limit: number; afterId?: number }
     if (key !== undefined) afterId = parseSiteId(key) ?? undefined;
     if (key !== undefined && afterId === undefined) errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
   }
-  if (errors.length) fail(errors);
   return { limit, afterId };
+}
+
+/** A boolean query parameter: "true", "false", or absent. */
+export function parseBoolean(query: Query, name: string, errors: FieldError[]): boolean | undefined {
+  const raw = query[name];
+  if (raw !== undefined && raw !== "true" && raw !== "false") errors.push({ loc: ["query", name], msg: "Must be true or false" });
+  return raw === undefined ? undefined : raw === "true";
+}
+
+export function parseSitePage(query: Query): { limit: number; afterId?: number; stale?: boolean } {
+  const errors: FieldError[] = [];
+  const page = parseSiteIdPage(query, errors);
+  const stale = parseBoolean(query, "stale", errors);
+  if (errors.length) fail(errors);
+  return { ...page, stale };
 }
 
 export function parseModulePage(query: Query): { limit: number; after?: string; moduleType?: ModuleType; extensionType?: ExtensionType; enabled?: boolean } {
@@ -60,16 +74,13 @@ export function parseModulePage(query: Query): { limit: number; after?: string; 
   if (extensionType !== undefined && !(EXTENSION_TYPES as readonly string[]).includes(extensionType)) {
     errors.push({ loc: ["query", "extension_type"], msg: `Must be one of ${EXTENSION_TYPES.join(", ")}` });
   }
-  const enabled = query.enabled;
-  if (enabled !== undefined && enabled !== "true" && enabled !== "false") {
-    errors.push({ loc: ["query", "enabled"], msg: "Must be true or false" });
-  }
+  const enabled = parseBoolean(query, "enabled", errors);
   if (errors.length) fail(errors);
   return {
     limit,
     after,
     moduleType: moduleType as ModuleType | undefined,
     extensionType: extensionType as ExtensionType | undefined,
-    enabled: enabled === undefined ? undefined : enabled === "true",
+    enabled,
   };
 }

@@ -7,7 +7,21 @@ import { parseSiteId } from "./site-id";
 import { withUpdateCounts } from "./update-counts";
 import { normalizeSiteUrl } from "./url";
 
-function siteJson(s: SiteSummary) {
+/** Who went quiet: a site with no successful sync for STALE_AFTER_HOURS (counted from its registration if it never synced). */
+export class Staleness {
+  constructor(private readonly staleAfterHours: number, private readonly clock: () => number = Date.now) {}
+
+  /** Sites whose last sync (or registration) is before this are stale. */
+  cutoff(): Date {
+    return new Date(this.clock() - this.staleAfterHours * 3_600_000);
+  }
+
+  isStale(site: { lastSyncedAt: Date | null; createdAt: Date }): boolean {
+    return (site.lastSyncedAt ?? site.createdAt) < this.cutoff();
+  }
+}
+
+function siteJson(s: SiteSummary, staleness: Staleness) {
   return {
     id: s.id,
     organization_id: s.organizationId,
@@ -16,12 +30,13 @@ function siteJson(s: SiteSummary) {
     drupal_info: { core_version: s.coreVersion, php_version: s.phpVersion, ip_address: s.ipAddress },
     last_synced_at: s.lastSyncedAt ? s.lastSyncedAt.toISOString() : null,
     module_count: s.moduleCount,
+    stale: staleness.isStale(s),
     created_at: s.createdAt.toISOString(),
   };
 }
 
 export class SitesService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, private readonly staleness = new Staleness(24)) {}
 
   /**
    * The checks every site route shares, in the order the API promises:
@@ -93,10 +108,11 @@ export class SitesService {
   async list(userId: number, query: Record<string, string | undefined>) {
     const page = parseSitePage(query);
     // One row more than asked tells whether another page exists.
-    const rows = await this.store.listSitesForUser(userId, { ...page, limit: page.limit + 1 });
+    const stale = page.stale === undefined ? undefined : { stale: page.stale, before: this.staleness.cutoff() };
+    const rows = await this.store.listSitesForUser(userId, { afterId: page.afterId, limit: page.limit + 1, stale });
     const sites = rows.slice(0, page.limit);
     return {
-      items: await withUpdateCounts(this.store, sites.map(siteJson)),
+      items: await withUpdateCounts(this.store, sites.map((s) => siteJson(s, this.staleness))),
       next_cursor: rows.length > page.limit ? encodeCursor(String(sites.at(-1)!.id)) : null,
     };
   }
@@ -104,7 +120,7 @@ export class SitesService {
   async get(site: SiteRecord) {
     const summary = await this.store.getSiteSummary(site.id);
     if (!summary) throw notFound("Site not found", "site_not_found");
-    const [json] = await withUpdateCounts(this.store, [siteJson(summary)]);
+    const [json] = await withUpdateCounts(this.store, [siteJson(summary, this.staleness)]);
     return json!;
   }
 

@@ -3,6 +3,7 @@
 // same types (times as Date, booleans as boolean), so one query and one row
 // shape serve both.
 import { and, asc, eq, gt, inArray, type Column, type SQL, type Table } from "drizzle-orm";
+import { staleCondition } from "./queries";
 import type * as postgres from "./postgres/schema";
 import type * as sqlite from "./sqlite/schema";
 import type { ModuleListQuery, Organization, SiteListQuery, SiteModuleRow, SiteSummary, UserListing } from "./types";
@@ -21,8 +22,13 @@ interface Limited<R> extends PromiseLike<R[]> {
 interface Ordered<R> extends Limited<R> {
   limit(limit: number): Limited<R>;
 }
+interface Grouped<R> extends Ordered<R> {
+  orderBy(...columns: SQL[]): Ordered<R>;
+}
 interface Filtered<R> extends Ordered<R> {
   orderBy(...columns: SQL[]): Ordered<R>;
+  /** Columns as sql`${column}`: one type for either dialect's columns. */
+  groupBy(...columns: SQL[]): Grouped<R>;
 }
 interface Joined<R> extends Filtered<R> {
   innerJoin(table: Table, on: SQL): Joined<R>;
@@ -45,6 +51,7 @@ export interface ReadTables {
   modules: Either<"modules">;
   moduleVersions: Either<"moduleVersions">;
   siteModules: Either<"siteModules">;
+  siteChanges: Either<"siteChanges">;
 }
 
 export class SiteReads {
@@ -69,7 +76,11 @@ export class SiteReads {
     const { sites: s, memberships: m } = this.t;
     const orgIds = this.db.select({ id: m.organizationId }).from(m).where(eq(m.userId, userId));
     return this.summaries()
-      .where(and(inArray(s.organizationId, orgIds), query.afterId ? gt(s.id, query.afterId) : undefined))
+      .where(and(
+        inArray(s.organizationId, orgIds),
+        query.afterId ? gt(s.id, query.afterId) : undefined,
+        query.stale ? staleCondition(this.t, query.stale.before, query.stale.stale) : undefined,
+      ))
       .orderBy(asc(s.id)).limit(query.limit);
   }
 

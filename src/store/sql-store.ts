@@ -4,6 +4,7 @@
 // (sql-task-store.ts), over the dialect's statements and StepRunner. A
 // dialect adds how it connects, its admin writes and its upkeep.
 import type { KnownIds, SyncCommand, SyncOutcome } from "../inventory";
+import type { InventoryQueries } from "./queries";
 import type { SiteReads } from "./reads";
 import { SqlTaskStore } from "./sql-task-store";
 import type { StoreStatements } from "./statements";
@@ -11,14 +12,14 @@ import type { StepRunner } from "./steps";
 import { applySync } from "./sync";
 import type { ModuleListQuery, Organization, SiteAccess, SiteListQuery, SiteModuleRow, SiteSummary, Store, UserListing } from "./types";
 
-type SharedMethods = "tasks" | "findUserIdByTokenHash" | "getSiteAccess" | "getSiteSummary" | "listSitesForUser"
+type SharedMethods = "tasks" | "queries" | "findUserIdByTokenHash" | "getSiteAccess" | "getSiteSummary" | "listSitesForUser"
   | "listSites" | "listOrganizations" | "listUsers"
   | "listSiteModules" | "recordRepeatedSync" | "applySync" | "ping";
 
 export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
   readonly tasks: SqlTaskStore<Wait>;
 
-  constructor(private readonly db: StepRunner<Wait, StoreStatements<Wait>>, private readonly reads: SiteReads) {
+  constructor(private readonly db: StepRunner<Wait, StoreStatements<Wait>>, private readonly reads: SiteReads, readonly queries: InventoryQueries) {
     this.tasks = new SqlTaskStore(db);
   }
 

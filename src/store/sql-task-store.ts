@@ -63,4 +63,8 @@ export class SqlTaskStore<Wait> implements TaskStore {
   purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number> {
     return this.db.write((s) => s.purge(finishedBefore, abandonedBefore));
   }
+
+  purgeChanges(before: Date): Promise<number> {
+    return this.db.write((s) => s.history.purgeChanges(before));
+  }
 }

@@ -5,6 +5,7 @@
 // a query's promise on Postgres. Steps of the write algorithms run inside the
 // transaction the algorithm runs in.
 import type { AcceptedSync, EntryError, EntryIds, SiteModuleState, StoredModule, SyncCounts } from "../inventory";
+import type { HistoryStatements } from "./history";
 import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
 import type { StagedEntry } from "./task-types";
@@ -12,6 +13,8 @@ import type { SiteAccess } from "./types";
 
 /** Reading and writing one site's modules, in bulk. */
 export interface ModuleStatements<Wait> {
+  /** What syncs change, recorded in their transaction (history.ts). */
+  readonly history: HistoryStatements<Wait>;
   /** Every module of the site, by module id. */
   siteModules(siteId: number): Step<Wait, Map<number, StoredModule>>;
   /** The site's modules among these module ids (a background batch compares only those). */

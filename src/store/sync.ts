@@ -2,6 +2,7 @@
 // per site, compare the payload with the site's modules and write the
 // difference.
 import { leavesExactlyPayload, planSync, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
+import { recordSyncHistory } from "./history";
 import type { SyncStatements } from "./statements";
 import type { Step } from "./steps";
 import { SiteBusyError } from "./types";
@@ -21,8 +22,10 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   const current = yield* s.siteModules(cmd.siteId);
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
   yield* writePlan(s, cmd.siteId, plan, ids, now);
+  const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
+  yield* recordSyncHistory(s, cmd.siteId, current, plan, ids, site, now);
   const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
-  yield* s.recordSync(cmd.siteId, { siteName: cmd.siteName, ...cmd.drupalInfo }, now,
+  yield* s.recordSync(cmd.siteId, site, now,
     exact ? cmd.fingerprint : null, exact ? cmd.repeat : null);
   return { counts: plan, learned: ids.learned };
 }

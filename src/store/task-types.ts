@@ -61,4 +61,6 @@ export interface TaskStore {
   runnableTaskIds(limit: number): Promise<string[]>;
   /** Deletes tasks finished before `finishedBefore` and uploads still receiving since before `abandonedBefore`. */
   purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number>;
+  /** Deletes recorded site changes older than `before` (HISTORY_RETENTION_DAYS); returns how many. */
+  purgeChanges(before: Date): Promise<number>;
 }

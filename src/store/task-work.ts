@@ -2,6 +2,7 @@
 // dialects, each one write transaction: claiming the task, applying batches of
 // its staged entries (each with the task's progress), and completing it.
 import { planSync, syncResult, type EntryError } from "../inventory";
+import { recordBatchHistory, recordCompletionHistory } from "./history";
 import type { TaskRow } from "./rows";
 import { decodeEntry } from "./staging";
 import type { TaskStatements } from "./statements";
@@ -35,6 +36,7 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e.machineName)));
     const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
     yield* writePlan(s, task.siteId, plan, ids, now);
+    yield* recordBatchHistory(s, task, present, plan, ids, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;
     applied += rows.length;
@@ -49,10 +51,11 @@ export function* completeTask<Wait>(s: TaskStatements<Wait>, taskId: string, own
   const task = yield* s.ownedTask(taskId, owner);
   if (!task) return false;
   const now = new Date();
-  // Everything the payload named stays, skipped entries included; only a failed task never gets here.
-  const removed = task.fullSync ? yield* s.removeUnnamed(task.siteId, task.num) : 0;
   // An accepted task has its envelope (site_name is set with status 'pending').
   const envelope = { siteName: task.siteName!, coreVersion: task.coreVersion, phpVersion: task.phpVersion, ipAddress: task.ipAddress };
+  yield* recordCompletionHistory(s, task, envelope, now);
+  // Everything the payload named stays, skipped entries included; only a failed task never gets here.
+  const removed = task.fullSync ? yield* s.removeUnnamed(task.siteId, task.num) : 0;
   yield* s.recordSync(task.siteId, envelope, now, null, null);
   const result = completedResult(task, removed, yield* s.skippedEntries(task.num), now);
   yield* s.markCompleted(taskId, removed, JSON.stringify(result), now);

@@ -1,6 +1,7 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
-import type { ExtensionType, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
+import type { ChangeKind, ExtensionType, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
+import type { InventoryQueries } from "./queries";
 import type { Logger } from "../log";
 import type { ReleaseStore } from "./releases/types";
 import type { TaskStore } from "./task-types";
@@ -96,7 +97,67 @@ export interface SiteListQuery {
   /** Return sites whose id is greater than this one. */
   afterId?: number;
   limit: number;
+  /** Only stale sites (true) or only the others (false), stale meaning no successful sync since `staleBefore`. */
+  stale?: { stale: boolean; before: Date };
 }
+
+/** Sites running one module, among organizations' sites. */
+export interface ModuleSiteQuery {
+  moduleId: number;
+  organizationIds: number[];
+  /** Only sites whose version of the module is one of these (module_versions ids). */
+  versionIds?: number[];
+  enabled?: boolean;
+  afterSiteId?: number;
+  limit: number;
+}
+
+export interface ModuleSiteRow {
+  siteId: number;
+  organizationId: number;
+  name: string;
+  url: string;
+  version: string | null;
+  enabled: boolean;
+  lastSyncedAt: Date | null;
+}
+
+export interface ModuleUsageQuery {
+  organizationIds: number[];
+  /** Only modules whose machine_name starts with this. */
+  prefix?: string;
+  /** Modules whose machine_name sorts after this one. */
+  after?: string;
+  limit: number;
+}
+
+export interface ModuleUsageRow { machineName: string; version: string | null; sites: number }
+
+/** Changes of one site, or of organizations' sites, in time order. */
+export type ChangeQuery = {
+  since?: Date;
+  until?: Date;
+  /** Changes after this one (the cursor): later, or as late with a greater id. */
+  after?: { at: Date; id: number };
+  limit: number;
+} & ({ siteId: number; organizationIds?: undefined } | { siteId?: undefined; organizationIds: number[] });
+
+export interface ChangeRow {
+  id: number;
+  siteId: number;
+  organizationId: number;
+  changedAt: Date;
+  taskId: string | null;
+  kind: ChangeKind;
+  machineName: string | null;
+  fromValue: string | null;
+  toValue: string | null;
+  moduleCount: number | null;
+}
+
+export interface StaleCount { organizationId: number; sites: number }
+export interface CountedValue { value: string | null; sites: number }
+export interface OrganizationCounts { sites: number; stale: number; synced: number }
 
 /**
  * Thrown by applySync when background syncs of the site, accepted earlier,
@@ -126,6 +187,8 @@ export interface Store {
   readonly dialect: "sqlite" | "postgres";
   /** Background syncs. */
   readonly tasks: TaskStore;
+  /** The questions across sites and over time: where a module runs, what changed, who went quiet. */
+  readonly queries: InventoryQueries;
   /** Release data and update statuses. */
   readonly releases: ReleaseStore;
 

@@ -1,7 +1,7 @@
 // Keeps the job list honest against the database, on every instance:
 // tasks that are pending (a job list lost with Redis, or with a restart) or
 // whose worker's lease lapsed (a dead worker) are enqueued again, and
-// finished tasks are purged once past their retention.
+// finished tasks (and recorded site changes) are purged once past their retention.
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { TaskStore } from "../store/task-types";
@@ -18,7 +18,7 @@ export class TaskMaintenance {
   constructor(
     private readonly tasks: TaskStore,
     private readonly queue: JobQueue,
-    private readonly config: Pick<Config, "taskRetentionHours">,
+    private readonly config: Pick<Config, "taskRetentionHours" | "historyRetentionDays">,
     private readonly logger: Logger,
   ) {}
 
@@ -42,6 +42,8 @@ export class TaskMaintenance {
     try {
       const purged = await this.tasks.purgeTasks(new Date(now - this.config.taskRetentionHours * 3600_000), new Date(now - ABANDONED_UPLOAD_MS));
       if (purged > 0) this.logger.info("purged finished tasks", { count: purged });
+      const changes = await this.tasks.purgeChanges(new Date(now - this.config.historyRetentionDays * 86_400_000));
+      if (changes > 0) this.logger.info("purged recorded site changes", { count: changes });
       return purged;
     } catch (err) {
       this.logger.warn("could not purge tasks", { error: err instanceof Error ? err.message : String(err) });

@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts", "idempotency"],
   ["http"],
-  ["metrics", "health", "sites", "tasks", "docs", "updates"],
+  ["metrics", "health", "sites", "tasks", "docs", "updates", "modules", "changes", "organizations"],
   ["sync"],
   ["context", "app", "start", "index", "cli"],
 ];

@@ -433,7 +433,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     await ageCreated(abandoned, 7);
     expect(await taskRows(h.store, site.id)).toEqual({ tasks: 7, entries: 21 });
 
-    const maintenance = new TaskMaintenance(tasks, new MemoryJobQueue(), { taskRetentionHours: 24 }, silentLogger);
+    const maintenance = new TaskMaintenance(tasks, new MemoryJobQueue(), { taskRetentionHours: 24, historyRetentionDays: 90 }, silentLogger);
     expect(await maintenance.purge()).toBe(3);
     const left = (await sql<{ id: string }>(h.store, `SELECT id FROM tasks WHERE site_id = ${site.id}`)).map((r) => r.id).sort();
     expect(left).toEqual([recentCompleted, recentFailed, oldPending, receiving].sort());

@@ -1,6 +1,7 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { CHANGE_KINDS } from "../../inventory/changes";
 import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -57,7 +58,11 @@ export const sites = pgTable("sites", {
   /** What that body's sync reports when repeated: its valid entry count and skipped entries (JSON). */
   syncRepeat: text("sync_repeat"),
   createdAt: createdAt(),
-}, (t) => [uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl)]);
+}, (t) => [
+  uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl),
+  // Who went quiet: an organization's sites by last sync (stale filter, summary, the stale gauge), read from the index alone.
+  index("sites_org_synced_idx").on(t.organizationId, t.lastSyncedAt, t.createdAt),
+]);
 
 export const modules = pgTable("modules", {
   id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
@@ -94,10 +99,12 @@ export const siteModules = pgTable("site_modules", {
   firstSeenAt: ts("first_seen_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
-  // The primary key is the site association index: every query here starts
-  // from a site. No reverse (module → sites) index until a query needs one:
-  // measured, it made a first 150-module sync ~10x slower (scattered writes).
+  // The primary key is the site association index: every sync starts from a site.
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+  // Where a module runs (modules/): the module's sites without reading every site's modules. Only
+  // a row's creation and removal write it (an update changes neither column); it makes a new
+  // site's first sync slower (its 150 entries land in 150 places), not the re-syncs.
+  index("site_modules_module_idx").on(t.moduleId, t.siteId),
   // Only rows still waiting for their details_hash (none once start-up has
   // filled them in): the backfill finds them without a scan, writes pay nothing.
   index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
@@ -188,6 +195,33 @@ export const taskEntries = pgTable("task_entries", {
   error: text("error"),
 }, (t) => [
   primaryKey({ columns: [t.taskNum, t.idx] }),
+]);
+
+/**
+ * What each applied sync changed on a site (store/history.ts writes it in the
+ * sync's own transaction): a module added, removed, its version from → to,
+ * enabled or disabled, core and PHP version changes; a site's first sync is
+ * one "initial_inventory" row with its module count. `organization_id` is the
+ * site's, copied so the organization feed reads one index range.
+ * Purged after HISTORY_RETENTION_DAYS.
+ */
+export const siteChanges = pgTable("site_changes", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+  changedAt: ts("changed_at").notNull(),
+  /** The background task that applied the sync; null for a synchronous one. */
+  taskId: text("task_id"),
+  kind: text("kind", { enum: CHANGE_KINDS }).notNull(),
+  machineName: text("machine_name"),
+  fromValue: text("from_value"),
+  toValue: text("to_value"),
+  /** initial_inventory only: how many modules the site reported. */
+  moduleCount: integer("module_count"),
+}, (t) => [
+  index("site_changes_site_idx").on(t.siteId, t.changedAt, t.id),
+  index("site_changes_org_idx").on(t.organizationId, t.changedAt, t.id),
+  index("site_changes_time_idx").on(t.changedAt),
 ]);
 
 /**

@@ -13,15 +13,18 @@ import type { BatchProgress, SiteEnvelope, StoreStatements } from "../statements
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess } from "../types";
+import { PostgresHistoryStatements } from "./history";
 
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
 const at = (time: Date) => time.toISOString();
 
 export class PostgresStatements implements StoreStatements<PromiseLike<unknown>> {
   private readonly currentColumns;
+  readonly history: PostgresHistoryStatements;
 
   /** `tx`: a transaction's connection, or the pool. */
   constructor(private readonly tx: postgres.Sql | postgres.TransactionSql) {
+    this.history = new PostgresHistoryStatements(tx);
     this.currentColumns = tx.unsafe(STORED_MODULE_COLUMNS);
   }
 

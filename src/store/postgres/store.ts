@@ -9,6 +9,7 @@ import {
   ConflictError, NotFoundError,
   type IdempotencyRecord, type IdempotentAnswer, type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
 } from "../types";
+import { InventoryQueries } from "../queries";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
 import { PostgresExec } from "../releases/exec";
@@ -35,7 +36,7 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
   readonly releases: SqlReleaseStore;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
-    super(new PostgresRunner(sql), new SiteReads(orm, schema));
+    super(new PostgresRunner(sql), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "postgres"));
     this.releases = new SqlReleaseStore(new PostgresExec(sql));
   }
 

@@ -13,13 +13,16 @@ import type { NowStep } from "../steps";
 import type { SiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
 import { BatchStatement } from "./batch";
+import { SqliteHistoryStatements } from "./history";
 
 export class SqliteStatements implements StoreStatements<never> {
   private readonly one;
   private readonly many;
   private readonly stageAll: (rows: SQLQueryBindings[][]) => void;
+  readonly history: SqliteHistoryStatements;
 
   constructor(private readonly db: Database) {
+    this.history = new SqliteHistoryStatements(db);
     // Several chunks, one transaction: all or none (the wrapper made once, as SqliteRunner does).
     const stageAll = db.transaction((rows: SQLQueryBindings[][]) => this.many.stage.run(rows));
     this.stageAll = (rows) => stageAll.immediate(rows);

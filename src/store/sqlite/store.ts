@@ -13,6 +13,7 @@ import {
   ConflictError, NotFoundError,
   type IdempotencyRecord, type IdempotentAnswer, type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
 } from "../types";
+import { InventoryQueries } from "../queries";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
 import { SqliteExec } from "../releases/exec";
@@ -46,7 +47,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
-    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema));
+    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "sqlite"));
     this.releases = new SqlReleaseStore(new SqliteExec(raw, gate));
   }
 

@@ -1,0 +1,74 @@
+// `bun bench/history-cost.ts`: what recording the history costs a sync, in
+// process, A/B interleaved so both sides share the machine's load: the same
+// syncs applied with the history's statement and with it replaced by nothing.
+// Shapes: drift (1 version changed of 150) and release (76 changed).
+// SQLite by default; BENCH_DATABASE_URL=postgres://… for Postgres (an empty database).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { SiteModuleState, SyncCommand } from "../src/inventory";
+import { PostgresHistoryStatements } from "../src/store/postgres/history";
+import { PostgresStore } from "../src/store/postgres/store";
+import { SqliteHistoryStatements } from "../src/store/sqlite/history";
+import { SqliteStore } from "../src/store/sqlite/store";
+import type { Store } from "../src/store/types";
+import { payload } from "../test/support/payload";
+
+const SITES = 200;
+const ROUNDS = Number(process.env.BENCH_HISTORY_ROUNDS ?? 6);
+const pgUrl = process.env.BENCH_DATABASE_URL;
+
+const dir = mkdtempSync(join(tmpdir(), "modsync-history-"));
+const store: Store = pgUrl ? await PostgresStore.connect(pgUrl) : SqliteStore.connect(join(dir, "bench.db"));
+const org = await store.createOrganization("bench");
+const base = payload(150).modules.map((m): SiteModuleState => ({
+  machineName: m.machine_name, displayName: m.display_name, moduleType: m.module_type, extensionType: "module", enabled: m.enabled,
+  version: m.version ?? null, description: m.description ?? null, project: null,
+}));
+const command = (siteId: number, entries: SiteModuleState[]): SyncCommand => ({
+  siteId, siteName: "s", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: "192.0.2.1" },
+  entries, fullSync: true, keep: new Set(), fingerprint: null, repeat: null,
+} as unknown as SyncCommand);
+const sites: number[] = [];
+for (let i = 0; i < SITES; i++) {
+  const site = await store.createSite({ organizationId: org.id, url: `https://h${i}.example`, normalizedUrl: `https://h${i}.example`, name: "s", tokenHash: `h${i}` });
+  sites.push(site.id);
+  await store.applySync(command(site.id, base));
+}
+
+let pass = 0;
+function shape(kind: "drift" | "release"): SiteModuleState[] {
+  pass++;
+  return base.map((m, i) => (kind === "drift" ? i === pass % 150 : m.moduleType === "core") ? { ...m, version: `${kind}-${pass}-${i}` } : m);
+}
+
+// History off: recordChanges replaced, on both dialects' classes, by a step that does nothing.
+type Recorder = { recordChanges: unknown };
+const protos = [SqliteHistoryStatements.prototype, PostgresHistoryStatements.prototype] as unknown as Recorder[];
+const originals = protos.map((p) => p.recordChanges);
+function setHistory(on: boolean) {
+  protos.forEach((p, i) => (p.recordChanges = on ? originals[i] : function* () {}));
+}
+
+const results: Record<string, { on: number[]; off: number[] }> = { drift: { on: [], off: [] }, release: { on: [], off: [] } };
+for (let r = 0; r < ROUNDS; r++) {
+  for (const kind of ["drift", "release"] as const) {
+    for (const on of r % 2 === 0 ? [true, false] : [false, true]) {
+      setHistory(on);
+      const bodies = sites.map((id) => command(id, shape(kind)));
+      const cpu0 = process.cpuUsage();
+      for (const c of bodies) await store.applySync(c);
+      const cpu = process.cpuUsage(cpu0);
+      results[kind]![on ? "on" : "off"].push((cpu.user + cpu.system) / bodies.length);
+    }
+  }
+}
+setHistory(true);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`${pgUrl ? "postgres" : "sqlite"}: CPU per sync of this process (µs), median of ${ROUNDS} interleaved rounds of ${SITES} syncs`);
+for (const [kind, r] of Object.entries(results)) {
+  const on = median(r.on), off = median(r.off);
+  console.log(`  ${kind.padEnd(8)} with history ${on.toFixed(0)}  without ${off.toFixed(0)}  ratio ${(on / off).toFixed(3)}`);
+}
+await store.close();
+rmSync(dir, { recursive: true, force: true });
