@@ -43,6 +43,8 @@ export interface Config {
   releaseHistoryUrl: string | null;
   /** Release data is fetched again at most this often. */
   releaseRefreshHours: number;
+  /** An organization's top contrib modules are computed again at most this often (when its sites changed). */
+  summaryRefreshSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +77,7 @@ export const CONFIG_VARIABLES = {
   METRICS_TOKEN: { default: "(unset)", meaning: "When set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>; unset leaves it public" },
   RELEASE_HISTORY_URL: { default: "(unset)", meaning: "http(s) base URL of release-history documents (e.g. https://updates.drupal.org/release-history); when unset nothing is fetched" },
   RELEASE_REFRESH_HOURS: { default: "6", meaning: "Release data of the projects in use is fetched again at most this often (one instance at a time)" },
+  SUMMARY_REFRESH_SECONDS: { default: "300", meaning: "The organization summary's top contrib modules are computed again at most this often, in the background" },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -207,5 +210,6 @@ export function loadConfig(env: Env = process.env): Config {
     staleAfterHours: integer(env, "STALE_AFTER_HOURS", 1, 24 * 365),
     releaseHistoryUrl: releaseHistoryUrl(env),
     releaseRefreshHours: integer(env, "RELEASE_REFRESH_HOURS", 1, 24 * 30),
+    summaryRefreshSeconds: integer(env, "SUMMARY_REFRESH_SECONDS", 1, 86400),
   };
 }

@@ -10,7 +10,7 @@ test("defaults: port 3000 on 0.0.0.0, SQLite in ./data, no Redis", () => {
     backgroundThreshold: 500, batchSize: 100, workers: Math.max(1, availableParallelism() - 1), taskRetentionHours: 24,
     idempotencyKeyTtlHours: 24, taskLeaseSeconds: 30, metricsToken: null,
     historyRetentionDays: 90, staleAfterHours: 24,
-    releaseHistoryUrl: null, releaseRefreshHours: 6,
+    releaseHistoryUrl: null, releaseRefreshHours: 6, summaryRefreshSeconds: 300,
   });
 });
 
@@ -47,6 +47,7 @@ test("every bad value names its variable", () => {
     [{ RELEASE_HISTORY_URL: "ftp://updates.example" }, "RELEASE_HISTORY_URL"], [{ RELEASE_HISTORY_URL: "not a url" }, "RELEASE_HISTORY_URL"],
     [{ RELEASE_HISTORY_URL: "https://u:p@updates.example/rh" }, "RELEASE_HISTORY_URL"], [{ RELEASE_HISTORY_URL: "https://updates.example/rh?x=1" }, "RELEASE_HISTORY_URL"],
     [{ RELEASE_REFRESH_HOURS: "0" }, "RELEASE_REFRESH_HOURS"], [{ RELEASE_REFRESH_HOURS: "1.5" }, "RELEASE_REFRESH_HOURS"],
+    [{ SUMMARY_REFRESH_SECONDS: "0" }, "SUMMARY_REFRESH_SECONDS"], [{ SUMMARY_REFRESH_SECONDS: "86401" }, "SUMMARY_REFRESH_SECONDS"],
   ];
   for (const [env, variable] of cases) {
     let caught: unknown;

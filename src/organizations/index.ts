@@ -15,7 +15,7 @@ export function organizationsRoutes({ auth, organizations }: { auth: BearerAuth;
       detail: {
         operationId: "getOrganizationSummary",
         summary: "An organization at a glance",
-        description: "Sites, stale sites, sites synced in the last 24 h, core and PHP versions, the ten most common contrib modules. 403 for an organization the caller is not in (whether or not it exists).",
+        description: "Sites, stale sites, sites synced in the last 24 h, core and PHP versions, the ten most common contrib modules (computed in the background every SUMMARY_REFRESH_SECONDS at most, with the time they were computed). 403 for an organization the caller is not in (whether or not it exists).",
         tags: ["Questions"], security: bearerSecurity, parameters: [organizationIdParameter],
         responses: {
           200: documentedResponse(OrganizationSummary, "The organization's figures"),

@@ -19,11 +19,13 @@ export class OrganizationsService {
   async summary(userId: number, rawId: string) {
     const id = await this.scope.one(userId, rawId);
     const q = this.store.queries;
+    // The top modules are read as the background thread last computed them (top-modules.ts): counting
+    // them here would read every site_modules row of the organization on the thread serving requests.
     const [counts, core, php, top] = await Promise.all([
       q.organizationCounts(id, this.staleness.cutoff(), new Date(this.clock() - DAY_MS)),
       q.distribution(id, "coreVersion"),
       q.distribution(id, "phpVersion"),
-      q.topContribModules(id, 10),
+      this.store.topModules.read(id),
     ]);
     return {
       organization_id: id,
@@ -32,7 +34,8 @@ export class OrganizationsService {
       sites_synced_last_24h: counts.synced,
       core_versions: byUse(core),
       php_versions: byUse(php),
-      top_contrib_modules: top.map((c) => ({ machine_name: c.value ?? "", sites: c.sites })),
+      top_contrib_modules: top.modules.map((m) => ({ machine_name: m.machineName, sites: m.sites })),
+      top_contrib_modules_computed_at: top.computedAt?.toISOString() ?? null,
     };
   }
 }

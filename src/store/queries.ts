@@ -148,17 +148,5 @@ export class InventoryQueries {
     return this.db.select({ value: col, sites: count() }).from(s)
       .where(eq(s.organizationId, organizationId)).groupBy(sql`${col}`).orderBy(desc(count()), asc(col)).limit(50);
   }
-
-  async topContribModules(organizationId: number, limit: number): Promise<CountedValue[]> {
-    const { sites: s, siteModules: sm, modules: m } = this.t;
-    // Counted by module id (no join per row), then the top ones named.
-    const top = await this.db.select({ moduleId: sm.moduleId, sites: count() }).from(s)
-      .innerJoin(sm, eq(sm.siteId, s.id))
-      .where(and(eq(s.organizationId, organizationId), eq(sm.moduleType, "contrib")))
-      .groupBy(sql`${sm.moduleId}`).orderBy(desc(count()), asc(sm.moduleId)).limit(limit);
-    if (top.length === 0) return [];
-    const names = new Map((await this.db.select({ id: m.id, name: m.machineName }).from(m).where(inArray(m.id, top.map((t) => t.moduleId)))).map((r) => [r.id, r.name]));
-    return top.map((t) => ({ value: names.get(t.moduleId)!, sites: t.sites }));
-  }
 }
 

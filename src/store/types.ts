@@ -2,6 +2,7 @@
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
 import type { ChangeKind, ExtensionType, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
 import type { InventoryQueries } from "./queries";
+import type { TopModulesStore } from "./top-modules";
 import type { Logger } from "../log";
 import type { ReleaseStore } from "./releases/types";
 import type { TaskStore } from "./task-types";
@@ -191,6 +192,8 @@ export interface Store {
   readonly queries: InventoryQueries;
   /** Release data and update statuses. */
   readonly releases: ReleaseStore;
+  /** Each organization's top contrib modules, computed in the background. */
+  readonly topModules: TopModulesStore;
 
   createOrganization(name: string): Promise<Organization>;
   /** Creates the user and their membership of `organizationId`. */

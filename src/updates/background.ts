@@ -4,6 +4,7 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics/registry";
+import { TopModulesRefresh } from "../organizations/top-modules";
 import type { Store } from "../store/types";
 import { closeThread } from "../threads";
 import type { FromUpdatesThread, RefreshSettings, ToUpdatesThread } from "./messages";
@@ -15,9 +16,11 @@ export interface Background {
   close(): Promise<void>;
 }
 
-export function createUpkeep(store: Store, refresh: RefreshSettings | null, logger: Logger, onFetch?: (result: FetchResult) => void): UpdatesUpkeep {
+export function createUpkeep(
+  store: Store, refresh: RefreshSettings | null, summaryRefreshMs: number, logger: Logger, onFetch?: (result: FetchResult) => void,
+): UpdatesUpkeep {
   const refresher = refresh ? new ReleaseRefresher(store.releases, { ...refresh, logger, onFetch }) : null;
-  return new UpdatesUpkeep(new UpdateStatuses(store.releases), refresher, logger);
+  return new UpdatesUpkeep(new UpdateStatuses(store.releases), refresher, logger, new TopModulesRefresh(store.topModules, summaryRefreshMs));
 }
 
 /** Without RELEASE_HISTORY_URL nothing is fetched; statuses are computed either way. */
@@ -31,10 +34,11 @@ export function startUpdatesBackground(
   { store, config, logger, metrics, owner }: { store: Store; config: Config; logger: Logger; metrics: Metrics; owner: string },
 ): Background {
   const refresh = refreshSettings(config, owner);
+  const summaryRefreshMs = config.summaryRefreshSeconds * 1000;
   const count = (result: FetchResult) => metrics.releaseFetches.inc({ result });
   const spec = store.workerAccess();
   if (!spec) {
-    const upkeep = createUpkeep(store, refresh, logger, count);
+    const upkeep = createUpkeep(store, refresh, summaryRefreshMs, logger, count);
     upkeep.start();
     return upkeep;
   }
@@ -46,7 +50,7 @@ export function startUpdatesBackground(
     else if (message.type === "closed") closed?.();
     else logger.error("update statuses thread failed", { error: message.error });
   };
-  worker.postMessage({ type: "init", store: spec, logLevel: config.logLevel, refresh } satisfies ToUpdatesThread);
+  worker.postMessage({ type: "init", store: spec, logLevel: config.logLevel, refresh, summaryRefreshMs } satisfies ToUpdatesThread);
   return {
     close: () => closeThread(worker, { type: "close" } satisfies ToUpdatesThread, (done) => {
       closed = done;

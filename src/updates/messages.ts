@@ -10,7 +10,7 @@ export interface RefreshSettings {
 }
 
 export type ToUpdatesThread =
-  | { type: "init"; store: WorkerStoreSpec; logLevel: LogLevel; refresh: RefreshSettings | null }
+  | { type: "init"; store: WorkerStoreSpec; logLevel: LogLevel; refresh: RefreshSettings | null; summaryRefreshMs: number }
   | { type: "close" };
 
 export type FromUpdatesThread =

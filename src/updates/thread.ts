@@ -19,7 +19,7 @@ self.onmessage = async (event: MessageEvent<ToUpdatesThread>) => {
   try {
     if (message.type === "init") {
       store = await openForWorker(message.store);
-      upkeep = createUpkeep(store, message.refresh, createLogger(message.logLevel), (result) => reply({ type: "fetched", result }));
+      upkeep = createUpkeep(store, message.refresh, message.summaryRefreshMs, createLogger(message.logLevel), (result) => reply({ type: "fetched", result }));
       upkeep.start();
     } else {
       await upkeep?.close();

@@ -3,6 +3,7 @@
 // RELEASE_HISTORY_URL is set, refresh release data once it is due. One round
 // at a time; a failing round is logged and the next one tries again.
 import type { Logger } from "../log";
+import type { TopModulesRefresh } from "../organizations/top-modules";
 import type { ReleaseRefresher } from "./refresher";
 import type { UpdateStatuses } from "./statuses";
 
@@ -17,6 +18,8 @@ export class UpdatesUpkeep {
     private readonly statuses: UpdateStatuses,
     private readonly refresher: ReleaseRefresher | null,
     private readonly logger: Logger,
+    /** The organization summaries' top modules, kept by the same rounds (organizations/top-modules.ts). */
+    private readonly topModules: TopModulesRefresh | null = null,
   ) {}
 
   start(everyMs = ROUND_EVERY_MS): void {
@@ -37,6 +40,7 @@ export class UpdatesUpkeep {
       await this.statuses.computePending();
       const report = await this.refresher?.refreshIfDue();
       if (report && report.changed.length > 0) await this.statuses.computePending();
+      await this.topModules?.runIfDue();
     } catch (err) {
       this.logger.warn("update statuses round failed", { error: err instanceof Error ? err.message : String(err) });
     }

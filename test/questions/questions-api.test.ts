@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp, type App } from "../../src/app";
 import { silentLogger } from "../../src/log";
+import { TopModulesRefresh } from "../../src/organizations/top-modules";
 import { TaskMaintenance } from "../../src/tasks/maintenance";
 import { MemoryJobQueue } from "../../src/tasks/queue";
 import { manualClock, type ManualClock } from "../support/clock";
@@ -271,11 +272,15 @@ describeEachDialect("questions", (dialect) => {
     });
 
     test("the summary: counts, core and PHP versions, top contrib modules; another organization's is 403", async () => {
+      // The top modules as the background thread computes them (top-modules.test.ts tests when).
+      const refresh = new TopModulesRefresh(h.store.topModules, 1000, clock.now);
+      await refresh.run();
+      const computedAt = new Date(clock.now()).toISOString();
       const body = await json(get(`/api/v1/organizations/${b.orgId}/summary`, b.token));
       expect(body).toEqual({
         organization_id: b.orgId, sites: 1, stale_sites: 0, sites_synced_last_24h: 1,
         core_versions: [{ version: "10.3.8", sites: 1 }], php_versions: [{ version: "8.3.2", sites: 1 }],
-        top_contrib_modules: [{ machine_name: "webform", sites: 1 }],
+        top_contrib_modules: [{ machine_name: "webform", sites: 1 }], top_contrib_modules_computed_at: computedAt,
       });
       // An organization of its own, so the figures are exactly these syncs'.
       const orgC = await h.accounts.createOrganization("Questions C");
@@ -284,11 +289,12 @@ describeEachDialect("questions", (dialect) => {
       const info = (core: string, php: string) => ({ drupal_info: { core_version: core, php_version: php, ip_address: "192.0.2.7" } });
       await postSync(app, c1.id, { body: payload(c1, [mod("token"), mod("webform"), mod("views", { module_type: "core" })], info("10.3.8", "8.3.2")), token: userC.token });
       await postSync(app, c2.id, { body: payload(c2, [mod("token"), mod("my_custom", { module_type: "custom" })], info("10.3.8", "8.2.0")), token: userC.token });
+      await refresh.run();
       expect(await json(get(`/api/v1/organizations/${orgC.id}/summary`, userC.token))).toEqual({
         organization_id: orgC.id, sites: 3, stale_sites: 0, sites_synced_last_24h: 2,
         core_versions: [{ version: "10.3.8", sites: 2 }, { version: null, sites: 1 }],
         php_versions: [{ version: "8.2.0", sites: 1 }, { version: "8.3.2", sites: 1 }, { version: null, sites: 1 }],
-        top_contrib_modules: [{ machine_name: "token", sites: 2 }, { machine_name: "webform", sites: 1 }],
+        top_contrib_modules: [{ machine_name: "token", sites: 2 }, { machine_name: "webform", sites: 1 }], top_contrib_modules_computed_at: computedAt,
       });
       void c3;
       await expectError(await get(`/api/v1/organizations/${b.orgId}/summary`), 403);

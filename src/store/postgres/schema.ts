@@ -280,3 +280,22 @@ export const upkeepLeases = pgTable("upkeep_leases", {
   /** When the work last finished: it runs again once its interval has passed. */
   lastDoneAt: ts("last_done_at"),
 });
+
+/**
+ * Per organization, when its top contrib modules were last computed (by the
+ * background thread, organizations/top-modules.ts) and from what state of its
+ * sites (`signature`: site count, latest sync, sum of site ids): a different
+ * signature means computing again.
+ */
+export const organizationSummaryRefreshes = pgTable("organization_summary_refreshes", {
+  organizationId: integer("organization_id").primaryKey().references(() => organizations.id, { onDelete: "cascade" }),
+  signature: text("signature").notNull(),
+  computedAt: ts("computed_at").notNull(),
+});
+
+/** The ten contrib modules on the most sites of an organization, as of its refresh's computed_at. */
+export const organizationTopModules = pgTable("organization_top_modules", {
+  organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+  moduleId: integer("module_id").notNull().references(() => modules.id),
+  sites: integer("sites").notNull(),
+}, (t) => [primaryKey({ columns: [t.organizationId, t.moduleId] })]);

@@ -14,6 +14,7 @@ import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
 import { PostgresExec } from "../releases/exec";
 import { SqlReleaseStore } from "../releases/sql-release-store";
+import { TopModulesStore } from "../top-modules";
 import { migrateSchema } from "./migrate";
 import { PostgresRunner } from "./runner";
 import * as schema from "./schema";
@@ -34,10 +35,13 @@ export interface PostgresOptions {
 export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Store {
   readonly dialect = "postgres" as const;
   readonly releases: SqlReleaseStore;
+  readonly topModules: TopModulesStore;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
     super(new PostgresRunner(sql), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "postgres"));
-    this.releases = new SqlReleaseStore(new PostgresExec(sql));
+    const exec = new PostgresExec(sql);
+    this.releases = new SqlReleaseStore(exec);
+    this.topModules = new TopModulesStore(exec, "postgres");
   }
 
   /** Connects, and brings the schema up to date unless it connects for a worker thread. */

@@ -18,6 +18,7 @@ import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
 import { SqliteExec } from "../releases/exec";
 import { SqlReleaseStore } from "../releases/sql-release-store";
+import { TopModulesStore } from "../top-modules";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
 import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
@@ -42,13 +43,16 @@ export interface SqliteOptions {
 export class SqliteStore extends SqlStore<never> implements Store {
   readonly dialect = "sqlite" as const;
   readonly releases: SqlReleaseStore;
+  readonly topModules: TopModulesStore;
 
   /** Compiles its statements: the schema must be up to date (connect()). */
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
     super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "sqlite"));
-    this.releases = new SqlReleaseStore(new SqliteExec(raw, gate));
+    const exec = new SqliteExec(raw, gate);
+    this.releases = new SqlReleaseStore(exec);
+    this.topModules = new TopModulesStore(exec, "sqlite");
   }
 
   /**
