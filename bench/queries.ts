@@ -13,6 +13,7 @@ import { AccountsService } from "../src/accounts/service";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { silentLogger } from "../src/log";
+import { TopModulesRefresh } from "../src/organizations/top-modules";
 import { PostgresStore } from "../src/store/postgres/store";
 import { SqliteStore } from "../src/store/sqlite/store";
 import type { Store } from "../src/store/types";
@@ -87,11 +88,15 @@ async function run(store: Store, orgId: number, token: string, module: string) {
     ["organization summary", `/api/v1/organizations/${org.id}/summary`],
     ["/metrics (stale gauge)", "/metrics"],
   ];
+  // The summary's top modules, as the background thread computes them (off the request path).
+  const t0 = performance.now();
+  await new TopModulesRefresh(store.topModules, 0).run();
+  console.log(`top modules computed in the background in ${(performance.now() - t0).toFixed(0)} ms`);
   console.log("| Route | p50 ms | p99 ms |\n| --- | --- | --- |");
   for (const [label, path] of routes) {
     const times: number[] = [];
-    // The aggregates (usage, summary) take seconds on a grown SQLite file: fewer runs (p99 is then their maximum).
-    const runs = label.includes("summary") || label.includes("usage") ? Math.min(RUNS, 10) : RUNS;
+    // The usage aggregates take seconds on a grown SQLite file: fewer runs (p99 is then their maximum).
+    const runs = label.includes("usage") ? Math.min(RUNS, 10) : RUNS;
     for (let r = 0; r < runs; r++) {
       const start = performance.now();
       const res = await app.handle(new Request(`http://bench${path}`, { headers: { authorization: `Bearer ${user.token}` } }));
