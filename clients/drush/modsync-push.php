@@ -6,6 +6,14 @@
 
 declare(strict_types=1);
 
+// stdout carries only the result: PHP's own notices go to stderr, and any of
+// them is a bug that stops the run (exit 1) rather than send something half-built.
+ini_set('display_errors', 'stderr');
+set_error_handler(static function (int $severity, string $message, string $file, int $line): bool {
+    if ((error_reporting() & $severity) === 0) return false; // silenced with @ where a failure is handled
+    throw new ErrorException($message, 0, $severity, $file, $line);
+});
+
 const VERSION = '1.0.0';
 /** Bodies larger than this are sent gzip-compressed (modsync reads Content-Encoding: gzip). */
 const GZIP_OVER_BYTES = 65536;
@@ -304,6 +312,10 @@ function refusal(Response $response, string $what): Failure
         $at = gmdate('Y-m-d H:i:s', time() + $after);
         return new Failure("rate limited: retry after $after seconds ($at UTC)\n  " . problem($response), EXIT_RATE_LIMITED);
     }
+    if ($status >= 300 && $status < 400) {
+        $to = $response->headers['location'] ?? 'elsewhere';
+        return new Failure("$what: HTTP $status: modsync answers from $to; set MODSYNC_URL to that address (redirects are not followed: they would resend the token)", EXIT_REFUSED);
+    }
     $code = match (true) {
         $status === 401, $status === 403 => EXIT_AUTH,
         $status >= 500 => EXIT_SERVER,
@@ -357,7 +369,7 @@ function follow(Response $accepted, array $settings): array
     $url = statusUrl($accepted, $settings['server']);
     $deadline = microtime(true) + $settings['wait'];
     $delay = retryAfter($accepted) ?? 1;
-    $task = $accepted->json()['task_id'] ?? $url;
+    $task = ($accepted->json() ?? [])['task_id'] ?? $url;
     fwrite(STDERR, "modsync-push: accepted as background task $task; following $url\n");
     while (true) {
         $left = $deadline - microtime(true);

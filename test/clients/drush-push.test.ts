@@ -85,8 +85,8 @@ describeEachDialect("drush client against the server", (dialect) => {
     const stored = await storedModules(site.id);
     expect(stored.size).toBe(count);
     const pick = (name: string) => {
-      const { machine_name: _, ...rest } = stored.get(name)!;
-      return { display_name: rest.display_name, module_type: rest.module_type, enabled: rest.enabled, version: rest.version, project: rest.project };
+      const { display_name, module_type, enabled, version, project } = stored.get(name)!;
+      return { display_name, module_type, enabled, version, project };
     };
     expect({
       views: pick("views"), language: pick("language"), standard: pick("standard"),
@@ -183,6 +183,14 @@ describeEachDialect("drush client against the server", (dialect) => {
     }
     expect((await storedModules(site.id)).size).toBe(0);
   }, 30_000);
+
+  test("a site URL other than the registered one: exits 6 with modsync's detail, nothing stored", async () => {
+    const site = await newSite(sites, orgId, "drush-url");
+    const run = await push([`--status-file=${STATUS}`], { ...envFor(site), MODSYNC_SITE_URL: "https://elsewhere.example" }, PM_LIST);
+    expectExit(run, EXIT.refused);
+    expect(run.stderr).toMatch(/sync refused: HTTP 400: .*url/i);
+    expect((await storedModules(site.id)).size).toBe(0);
+  }, 30_000);
 });
 
 describe("drush client on its own", () => {
@@ -214,9 +222,8 @@ describe("drush client on its own", () => {
     const run = await push(["--dry-run", "--partial", "--ip-address=192.0.2.10"], env, PM_LIST);
     expectExit(run, EXIT.ok);
     const php = Bun.spawnSync(["php", "-r", "echo PHP_VERSION;"]).stdout.toString();
-    expect({ ...JSON.parse(run.stdout), modules: undefined, site: undefined }).toEqual({
-      drupal_info: { core_version: "10.3.8", php_version: php, ip_address: "192.0.2.10" }, full_sync: false, modules: undefined, site: undefined,
-    });
+    const { drupal_info, full_sync } = JSON.parse(run.stdout);
+    expect({ drupal_info, full_sync }).toEqual({ drupal_info: { core_version: "10.3.8", php_version: php, ip_address: "192.0.2.10" }, full_sync: false });
   });
 
   test("missing settings, a token flag or an unknown option: exit 2 naming what is wrong", async () => {
@@ -237,10 +244,14 @@ describe("drush client on its own", () => {
     expect(badId.stderr).toContain("MODSYNC_SITE_ID");
   });
 
-  test("input that is not drush's JSON, or lists nothing: exit 3, nothing sent", async () => {
+  test("input that is missing, not drush's JSON, or lists nothing: exit 3, nothing sent", async () => {
     const notJson = await push(["--dry-run", "-"], env, NOT_JSON);
     expectExit(notJson, EXIT.input);
     expect(notJson.stderr).toContain("--format=json");
+
+    const missing = await push(["--dry-run", "/nonexistent/pm-list.json"], env);
+    expectExit(missing, EXIT.input);
+    expect(missing.stderr).toContain("cannot read drush pm:list output from /nonexistent/pm-list.json");
 
     const emptyList = await push(["--dry-run", "-"], env, EMPTY);
     expectExit(emptyList, EXIT.input);
