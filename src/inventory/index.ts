@@ -7,3 +7,4 @@ export * from "./counts";
 export * from "./known-ids";
 export * from "./command";
 export * from "./plan";
+export * from "./version-order";
