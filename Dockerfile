@@ -12,6 +12,15 @@ COPY package.json package-lock.json ./
 # rather than resolve anything it does not pin.
 RUN bun install --production --omit=peer --frozen-lockfile --ignore-scripts
 
+# The docs UI's one script (/swagger/assets/api-reference.js), from the
+# @scalar/api-reference version package.json pins: a dev dependency, as its
+# own dependencies (~280 MB) are not needed to serve the prebuilt bundle.
+FROM node:20-slim AS docs-ui
+WORKDIR /ui
+COPY package.json ./
+RUN npm pack --silent "@scalar/api-reference@$(node -p 'require("./package.json").devDependencies["@scalar/api-reference"]')" \
+ && tar -xzf scalar-api-reference-*.tgz package/dist/browser/standalone.js
+
 FROM oven/bun:1.4.5-slim
 ENV NODE_ENV=production \
     PORT=3000 \
@@ -19,6 +28,7 @@ ENV NODE_ENV=production \
     DATABASE_URL=sqlite:/data/modsync.db
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=docs-ui /ui/package/dist/browser/standalone.js ./node_modules/@scalar/api-reference/dist/browser/standalone.js
 COPY package.json ./
 COPY src ./src
 COPY drizzle ./drizzle

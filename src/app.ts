@@ -1,11 +1,11 @@
 // Builds the HTTP application from its dependencies. No I/O happens here:
 // tests build an app around a real store and drive it with app.handle().
 import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
 import { AccountsService } from "./accounts/service";
 import type { Config } from "./config";
 import type { AppContext } from "./context";
 import { IdCache } from "./cache/ids";
+import { docsRoutes } from "./docs";
 import { healthRoutes } from "./health";
 import { metricsRoutes, observeRequest } from "./metrics";
 import { Metrics } from "./metrics/registry";
@@ -70,25 +70,6 @@ export async function redisKeyPrefix(store: Store): Promise<string> {
   return `modsync:${await store.databaseId()}:`;
 }
 
-const documentation = {
-  info: {
-    title: "modsync",
-    version: "1.0.0",
-    description: "Ingestion API for Drupal module inventories: sites push their modules, modsync keeps the exact set per site.",
-  },
-  tags: [
-    { name: "Sync", description: "Module inventory ingestion" },
-    { name: "Sites", description: "Site registration and inventory reads" },
-    { name: "Operations", description: "Health and readiness" },
-  ],
-  components: {
-    securitySchemes: {
-      bearerAuth: { type: "http" as const, scheme: "bearer", description: "An API token issued with `npm run cli -- token create`" },
-      metricsToken: { type: "http" as const, scheme: "bearer", description: "METRICS_TOKEN, when the server is started with one (GET /metrics only)" },
-    },
-  },
-};
-
 export function createApp(deps: AppDeps) {
   const ctx = buildContext(deps);
   // MAX_BODY_MB is enforced by the routes (declared and actual size, after
@@ -96,7 +77,7 @@ export function createApp(deps: AppDeps) {
   return new Elysia({ serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER } })
     .use(errorHandling(ctx.logger, (request, route, status) => observeRequest(ctx.metrics, request, route, status)))
     .use(metricsRoutes({ metrics: ctx.metrics, metricsToken: ctx.config.metricsToken }))
-    .use(openapi({ path: "/swagger", specPath: "/swagger/json", documentation }))
+    .use(docsRoutes())
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))
     .use(syncRoutes(ctx))

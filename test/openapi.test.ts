@@ -13,6 +13,8 @@ const ROUTES = [
   ["get", "/api/v1/sites/{site_id}"],
   ["get", "/api/v1/sites/{site_id}/modules"],
   ["post", "/api/v1/sites/{site_id}/modules"],
+  ["get", "/api/v1/tasks/{task_id}/status"],
+  ["get", "/metrics"],
   ["get", "/health"],
   ["get", "/ready"],
 ] as const;
@@ -27,6 +29,14 @@ describe("OpenAPI document", () => {
   const operation = (method: string, path: string) => (doc.paths?.[path] as Record<string, Operation> | undefined)?.[method];
   /** POST/GET /api/v1/sites, also if documented with a trailing slash (that is checked once, above). */
   const collection = (method: string) => operation(method, "/api/v1/sites") ?? operation(method, "/api/v1/sites/");
+  /** A schema, or the named component it refers to. */
+  const resolve = (schema: unknown): OpenAPIV3_1.SchemaObject => {
+    const ref = (schema as { $ref?: string }).$ref;
+    return (ref ? doc.components!.schemas![ref.replace("#/components/schemas/", "")] : schema) as OpenAPIV3_1.SchemaObject;
+  };
+  /** The schema of a response's JSON body, whichever JSON media type it is declared under. */
+  const jsonSchema = (response: unknown) => resolve(Object.entries((response as OpenAPIV3_1.ResponseObject | undefined)?.content ?? {})
+    .find(([media]) => /^application\/(.+\+)?json$/.test(media))?.[1]?.schema ?? {});
 
   beforeAll(async () => {
     h = await createHarness("sqlite");
@@ -84,20 +94,20 @@ describe("OpenAPI document", () => {
       }],
       full_sync: false,
     });
-    const schema = media.schema as OpenAPIV3_1.SchemaObject;
+    expect(media.schema).toEqual({ $ref: "#/components/schemas/SyncRequest" });
+    const schema = resolve(media.schema);
     expect(schema.required).toEqual(["site", "drupal_info", "modules"]);
     expect(Object.keys(schema.properties ?? {})).toEqual(["site", "drupal_info", "modules", "full_sync"]);
     const modules = schema.properties!.modules as OpenAPIV3_1.ArraySchemaObject;
-    expect((modules.items as OpenAPIV3_1.SchemaObject).required).toEqual(["machine_name", "display_name", "module_type", "enabled"]);
+    expect(resolve(modules.items).required).toEqual(["machine_name", "display_name", "module_type", "enabled"]);
   });
 
   test("documents the sync responses 200, 400, 401, 403, 404 and 413, each with a JSON schema", () => {
     const responses = operation("post", "/api/v1/sites/{site_id}/modules")!.responses as Record<string, OpenAPIV3_1.ResponseObject>;
     for (const status of ["200", "400", "401", "403", "404", "413"]) {
-      const schema = responses[status]?.content?.["application/json"]?.schema as OpenAPIV3_1.SchemaObject | undefined;
-      expect({ status, type: schema?.type }).toEqual({ status, type: "object" });
+      expect({ status, type: jsonSchema(responses[status]).type }).toEqual({ status, type: "object" });
     }
-    const ok = responses["200"]!.content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    const ok = jsonSchema(responses["200"]);
     expect(Object.keys(ok.properties ?? {})).toEqual([
       "site_id", "modules_processed", "modules_created", "modules_updated", "modules_unchanged", "modules_removed", "errors", "errors_total", "message",
     ]);
@@ -105,14 +115,13 @@ describe("OpenAPI document", () => {
 
   test("documents the site registration body", () => {
     const body = collection("post")?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
-    const schema = body?.content["application/json"]?.schema as OpenAPIV3_1.SchemaObject | undefined;
-    expect(schema?.required).toEqual(["organization_id", "url", "name"]);
+    const schema = resolve(body?.content["application/json"]?.schema ?? {});
+    expect(schema.required).toEqual(["organization_id", "url", "name"]);
   });
 
   test("documents ids as plain integers, as the API sends and requires them", () => {
-    const createSchema = (collection("post")!.requestBody as OpenAPIV3_1.RequestBodyObject).content["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
-    const site = (operation("get", "/api/v1/sites/{site_id}")!.responses!["200"] as OpenAPIV3_1.ResponseObject)
-      .content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    const createSchema = resolve((collection("post")!.requestBody as OpenAPIV3_1.RequestBodyObject).content["application/json"]!.schema);
+    const site = jsonSchema(operation("get", "/api/v1/sites/{site_id}")!.responses!["200"]);
     // The API must refuse organization_id "1" (see sites-api.test.ts); the document must not offer a string form.
     expect(createSchema.properties!.organization_id).toMatchObject({ type: "integer" });
     expect(createSchema.properties!.organization_id).not.toHaveProperty("anyOf");
@@ -125,7 +134,7 @@ describe("OpenAPI document", () => {
     expect(doc.security).toBeUndefined();
     for (const { path, method, op } of operations()) {
       const route = `${method} ${path}`;
-      if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: undefined });
+      if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: [] });
       else {
         expect({ route, security: op.security }).toEqual({ route, security: [{ bearerAuth: [] }] });
         expect({ route, has401: "401" in (op.responses ?? {}) }).toEqual({ route, has401: true });
@@ -133,15 +142,76 @@ describe("OpenAPI document", () => {
     }
   });
 
-  test("serves the interactive documentation at /swagger as HTML", async () => {
-    const res = await h.request("GET", "/swagger", { token: null });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("text/html");
-    const html = await res.text();
-    expect(html).toContain("<html");
-    // The viewer loads the document from a URL relative to the page: it must resolve to /swagger/json.
-    const config = /data-configuration='([^']+)'/.exec(html);
-    expect(config).not.toBeNull();
-    expect(new URL(JSON.parse(config![1]!).url, "http://localhost/swagger").pathname).toBe("/swagger/json");
+  test("types ids as integers in paths, and the task's times exactly", () => {
+    for (const { path, method, op } of operations())
+      for (const p of (op.parameters ?? []) as OpenAPIV3_1.ParameterObject[])
+        if (p.name === "site_id") expect({ route: `${method} ${path}`, schema: p.schema }).toMatchObject({ schema: { type: "integer", minimum: 1 } });
+    const result = resolve(doc.components!.schemas!.TaskResult);
+    expect(result.properties!.completed_at).toMatchObject({ type: "integer", minimum: 0 });
+    expect(JSON.stringify(doc.components!.schemas!.TaskProgress)).not.toContain("anyOf");
+    expect(JSON.stringify(doc)).not.toContain('"format":"integer"');
   });
+
+  test("declares the list routes' query parameters", () => {
+    const names = (method: string, path: string) =>
+      ((operation(method, path)?.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).filter((p) => p.in === "query").map((p) => p.name).sort();
+    expect(names("get", "/api/v1/sites/{site_id}/modules")).toEqual(["cursor", "enabled", "limit", "module_type"]);
+    expect(names("get", "/api/v1/sites")).toEqual(["cursor", "limit"]);
+  });
+
+  test("names every body as a component", () => {
+    expect(Object.keys(doc.components?.schemas ?? {})).toEqual(expect.arrayContaining(
+      ["SyncRequest", "SyncResult", "SyncAccepted", "Task", "TaskResult", "Site", "SiteList", "SiteModule", "SiteModuleList", "SiteCreate", "SiteCreated", "Error", "ValidationError"]));
+    for (const { path, method, op } of operations())
+      for (const [status, response] of Object.entries(op.responses ?? {}) as [string, OpenAPIV3_1.ResponseObject][]) {
+        for (const [media, { schema }] of Object.entries(response.content ?? {}))
+          if (media.endsWith("json") && schema) expect({ route: `${method} ${path}`, status, named: "$ref" in schema }).toEqual({ route: `${method} ${path}`, status, named: true });
+      }
+  });
+
+  test("declares the headers every answer carries: X-Request-Id everywhere, WWW-Authenticate on 401", () => {
+    for (const { path, method, op } of operations())
+      for (const [status, response] of Object.entries(op.responses ?? {}) as [string, OpenAPIV3_1.ResponseObject][]) {
+        const headers = Object.keys(response.headers ?? {});
+        expect({ route: `${method} ${path}`, status, requestId: headers.includes("X-Request-Id") }).toMatchObject({ requestId: true });
+        if (status === "401") expect({ route: `${method} ${path}`, headers }).toMatchObject({ headers: expect.arrayContaining(["WWW-Authenticate"]) });
+      }
+  });
+
+  test("declares the sync's rate-limit headers on every status that can send them, and its 503", () => {
+    const responses = operation("post", "/api/v1/sites/{site_id}/modules")!.responses as Record<string, OpenAPIV3_1.ResponseObject>;
+    for (const status of ["200", "202", "400", "403", "413", "415", "429", "503"])
+      expect({ status, headers: Object.keys(responses[status]?.headers ?? {}) })
+        .toMatchObject({ status, headers: expect.arrayContaining(["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit", "RateLimit-Policy"]) });
+    for (const status of ["429", "503"]) expect(Object.keys(responses[status]!.headers!)).toContain("Retry-After");
+  });
+
+  test("names where it is served", () => {
+    expect(doc.servers).toEqual([{ url: "/", description: expect.any(String) }]);
+  });
+
+  test("puts configuration variables in backticks", () => {
+    const text = JSON.stringify(doc);
+    for (const name of ["METRICS_TOKEN", "MAX_BODY_MB", "SYNC_BACKGROUND_THRESHOLD", "FAILED_ATTEMPTS_PER_HOUR"]) {
+      const bare = text.split(name).slice(0, -1).filter((before) => !before.endsWith("`") && !before.endsWith("<"));
+      expect({ name, bare: bare.length }).toEqual({ name, bare: 0 });
+    }
+  });
+
+  for (const path of ["/swagger", "/swagger/"])
+    test(`serves the interactive documentation at ${path}, loading the document and the viewer from this server`, async () => {
+      const res = await h.request("GET", path, { token: null });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/html");
+      const html = await res.text();
+      const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
+      expect(scripts).toEqual(["/swagger/assets/api-reference.js"]);
+      expect(html).not.toMatch(/https?:\/\//);
+      const config = /createApiReference\("#docs", (\{.*\})\);/.exec(html);
+      expect(new URL(JSON.parse(config![1]!).url, `http://localhost${path}`).pathname).toBe("/swagger/json");
+      const script = await h.request("GET", scripts[0]!, { token: null });
+      expect(script.status).toBe(200);
+      expect(script.headers.get("content-type")).toContain("javascript");
+      expect((await script.text()).length).toBeGreaterThan(1_000_000);
+    });
 });

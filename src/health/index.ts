@@ -1,5 +1,6 @@
 // Liveness and readiness for orchestrators and the container HEALTHCHECK.
 import { Elysia, t } from "elysia";
+import { documentedResponse, PUBLIC } from "../http/openapi";
 import type { RedisConnection } from "../redis/connection";
 import type { Store } from "../store/types";
 import type { Logger } from "../log";
@@ -44,7 +45,13 @@ export function healthRoutes({ store, redis, logger }: { store: Store; redis: Re
   return new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" }), {
       response: { 200: Health },
-      detail: { summary: "Liveness: 200 while the process is up", tags: ["Operations"] },
+      detail: {
+        operationId: "getHealth",
+        summary: "Liveness: 200 while the process is up",
+        tags: ["Operations"],
+        security: PUBLIC,
+        responses: { 200: documentedResponse(Health, "The process is up") },
+      },
     })
     .get("/ready", async ({ set }) => {
       const checks: Record<string, string> = { database: await check("database", () => store.ping()) };
@@ -54,6 +61,15 @@ export function healthRoutes({ store, redis, logger }: { store: Store; redis: Re
       return { status: ready ? "ready" as const : "unavailable" as const, checks };
     }, {
       response: { 200: Ready, 503: Ready },
-      detail: { summary: "Readiness: 200 when the database (and Redis, when configured) answers, else 503 naming what failed", tags: ["Operations"] },
+      detail: {
+        operationId: "getReadiness",
+        summary: "Readiness: 200 when the database (and Redis, when configured) answers, else 503 naming what failed",
+        tags: ["Operations"],
+        security: PUBLIC,
+        responses: {
+          200: documentedResponse(Ready, "Every dependency answers"),
+          503: documentedResponse(Ready, "A dependency does not answer: `checks` names it (`unavailable`); why is in the server's log"),
+        },
+      },
     });
 }

@@ -1,7 +1,6 @@
 // Response shapes shared by every feature, for validation and OpenAPI.
 import { Type } from "@sinclair/typebox";
-import { t, type TSchema } from "elysia";
-import type { OpenAPIV3 } from "openapi-types";
+import { t } from "elysia";
 import { REPORTED_ERRORS } from "../inventory";
 
 export const ErrorResponse = t.Object({
@@ -22,35 +21,6 @@ export const authErrors = {
   403: ErrorResponse,
   404: ErrorResponse,
 } as const;
-
-export type Parameter = OpenAPIV3.ParameterObject;
-
-/** OpenAPI parameters, typed for route `detail`. */
-export const parameters = (...params: Parameter[]): Parameter[] => params;
-
-/**
- * The OpenAPI request body of a route that reads its own body (`parse: "none"`
- * drops Elysia's generated one). TypeBox schemas are JSON Schema already.
- */
-export function documentedBody(schema: TSchema, example?: unknown): OpenAPIV3.RequestBodyObject {
-  const media: OpenAPIV3.MediaTypeObject = { schema: schema as unknown as OpenAPIV3.SchemaObject };
-  if (example !== undefined) media.example = example;
-  return { required: true, content: { "application/json": media } };
-}
-
-type HeaderDocs = Record<string, { description: string; schema: { type: "integer" | "string" } }>;
-
-/**
- * An OpenAPI response object written by hand, for routes whose responses carry
- * documented headers (Elysia's generated ones cannot describe headers).
- */
-export function documentedResponse(schema: TSchema, description: string, headers?: HeaderDocs): OpenAPIV3.ResponseObject {
-  return {
-    description,
-    ...(headers && { headers }),
-    content: { "application/json": { schema: schema as unknown as OpenAPIV3.SchemaObject } },
-  };
-}
 
 /** A skipped module entry, as every sync result lists it (inventory's EntryError). */
 export const ModuleEntryError = t.Object({

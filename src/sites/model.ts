@@ -2,7 +2,7 @@
 // Type.Integer, not Elysia's t.Integer: the latter also accepts numeric strings.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { parameters, type Parameter } from "../http/model";
+import { integerPathParameter, parameters } from "../http/openapi";
 
 export const SiteCreateBody = t.Object({
   organization_id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, examples: [1] }),
@@ -58,11 +58,11 @@ export const SiteModuleList = t.Object({
 
 /** OpenAPI parameters of the list routes (validated by hand, after authentication). */
 export const pageParameters = parameters(
-  { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
-  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "next_cursor of the previous page" },
+  { name: "limit", in: "query", required: false, description: "Items per page", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "`next_cursor` of the previous page; absent for the first page" },
 );
 export const moduleFilterParameters = parameters(
-  { name: "module_type", in: "query", required: false, schema: { type: "string", enum: ["core", "contrib", "custom"] } },
-  { name: "enabled", in: "query", required: false, schema: { type: "boolean" } },
+  { name: "module_type", in: "query", required: false, description: "Only modules of this type", schema: { type: "string", enum: ["core", "contrib", "custom"] } },
+  { name: "enabled", in: "query", required: false, description: "Only enabled (`true`) or only disabled (`false`) modules", schema: { type: "boolean" } },
 );
-export const siteIdParameter: Parameter = { name: "site_id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };
+export const siteIdParameter = integerPathParameter("site_id", "The site's id, as `POST /api/v1/sites` answered it");

@@ -4,7 +4,8 @@
 // parsing; ingestion (ingest.ts) does the rest. The schema is documented by hand.
 import { Elysia } from "elysia";
 import { bearerSecurity } from "../http/auth";
-import { documentedBody, documentedResponse, ErrorResponse, SyncResult, ValidationErrorResponse } from "../http/model";
+import { SyncResult, ValidationErrorResponse } from "../http/model";
+import { documentedBody, documentedResponse, errorResponse } from "../http/openapi";
 import { rateLimitHeaderDocs, retryAfterDoc } from "../ratelimit/headers";
 import { REPORTED_ERRORS } from "../inventory";
 import { siteIdParameter } from "../sites/model";
@@ -31,6 +32,7 @@ export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
       // Responses are documented by hand (below) so their rate-limit headers
       // are described too; the handler builds the 200 body itself.
       detail: {
+        operationId: "syncModules",
         summary: "Sync a site's modules",
         description: `Partial sync (default) creates and updates the modules in the payload; \`full_sync: true\` also removes the site's modules absent from it. Invalid or repeated module entries are skipped: the first ${REPORTED_ERRORS} are listed in \`errors\`, all are counted in \`errors_total\`; the rest are synced.`,
         tags: ["Sync"],
@@ -39,15 +41,15 @@ export function syncRoutes(ctx: SyncAccessDeps & { ingestion: Ingestion }) {
         requestBody: documentedBody(SyncBody, SyncBody.examples[0]),
         responses: {
           200: documentedResponse(SyncResult, "Synced: counts and the entries that were skipped", rateLimitHeaderDocs),
-          202: documentedResponse(SyncAccepted, "Entries naming more modules than `SYNC_BACKGROUND_THRESHOLD` (valid ones, and skipped ones with a valid machine_name): queued as a background task", rateLimitHeaderDocs),
-          400: documentedResponse(ValidationErrorResponse, "Body not JSON, wrong top-level shape, or site.url not the registered URL", rateLimitHeaderDocs),
-          401: documentedResponse(ErrorResponse, "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)"),
-          403: documentedResponse(ErrorResponse, "Not a member of the site's organization, or wrong site.token"),
-          404: documentedResponse(ErrorResponse, "No such site"),
-          413: documentedResponse(ErrorResponse, "Body larger than MAX_BODY_MB (after decompression)", rateLimitHeaderDocs),
-          415: documentedResponse(ErrorResponse, "Content-Encoding other than identity, gzip or deflate", rateLimitHeaderDocs),
-          429: documentedResponse(ErrorResponse, "The site's syncs for the hour are spent (`Rate limit exceeded. Please try again later.`, with the rate-limit headers), or this user's refused syncs passed `FAILED_ATTEMPTS_PER_HOUR` (answered before the body is read). Only a sync that passes every check spends one of the site's.", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
-          503: documentedResponse(ErrorResponse, "The site's earlier background syncs are still being applied after a minute's wait; retry after `Retry-After` seconds", retryAfterDoc),
+          202: documentedResponse(SyncAccepted, "Entries naming more modules than `SYNC_BACKGROUND_THRESHOLD` (valid ones, and skipped ones with a valid machine_name): queued as a background task; poll `status_url`", rateLimitHeaderDocs),
+          400: errorResponse("Body not JSON, wrong top-level shape (`errors` names the field), or site.url not the registered URL", rateLimitHeaderDocs, ValidationErrorResponse),
+          401: errorResponse("Missing, unknown or revoked bearer token"),
+          403: errorResponse("Not a member of the site's organization (answered before the site's quota is touched, without rate-limit headers), or a wrong `site.token` (with them)", rateLimitHeaderDocs),
+          404: errorResponse("No such site (also for a `site_id` that is not a positive 32-bit integer)"),
+          413: errorResponse("Body larger than `MAX_BODY_MB` (after decompression)", rateLimitHeaderDocs),
+          415: errorResponse("`Content-Encoding` other than identity, gzip or deflate", rateLimitHeaderDocs),
+          429: errorResponse("The site's syncs for the hour are spent (`Rate limit exceeded. Please try again later.`, with the rate-limit headers), or this user's refused syncs passed `FAILED_ATTEMPTS_PER_HOUR` (answered before the body is read, with `Retry-After` only). Only a sync that passes every check spends one of the site's.", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
+          503: errorResponse("The site's earlier background syncs are still being applied after a minute's wait; retry after `Retry-After` seconds (nothing was spent)", { ...rateLimitHeaderDocs, ...retryAfterDoc }),
         },
       },
     });

@@ -34,13 +34,13 @@ export const SiteInfo = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: "Must match the registered URL (scheme/host case, default port and trailing slash ignored)" }),
   name: t.String({ minLength: 1, maxLength: 255, pattern: "\\S", description: "Not blank" }),
   token: t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration" }),
-});
+}, { title: "SyncSite" });
 
 export const DrupalInfo = t.Object({
   core_version: t.String({ minLength: 1, maxLength: 64 }),
   php_version: t.String({ minLength: 1, maxLength: 64 }),
   ip_address: t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address" }),
-});
+}, { title: "DrupalInfo" });
 
 const fullSync = t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" }));
 

@@ -13,7 +13,7 @@ const LAYERS: string[][] = [
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts"],
   ["http"],
-  ["metrics", "health", "sites", "tasks"],
+  ["metrics", "health", "sites", "tasks", "docs"],
   ["sync"],
   ["context", "app", "start", "index", "cli"],
 ];

@@ -130,7 +130,10 @@ describeEachDialect("millions of invalid entries", (dialect) => {
   test("the OpenAPI document's sync result has errors_total, and lists at most 100 errors", async () => {
     const doc = (await (await fetch(`${h.server.base}/swagger/json`)).json()) as OpenAPIV3_1.Document;
     const ok = doc.paths!["/api/v1/sites/{site_id}/modules"]!.post!.responses!["200"] as OpenAPIV3_1.ResponseObject;
-    const schema = ok.content!["application/json"]!.schema as OpenAPIV3_1.SchemaObject;
+    // The result is a named component: the response refers to it.
+    const ref = (ok.content!["application/json"]!.schema as OpenAPIV3_1.ReferenceObject).$ref;
+    expect(ref).toBe("#/components/schemas/SyncResult");
+    const schema = doc.components!.schemas!.SyncResult!;
     expect(schema.required).toContain("errors_total");
     expect(schema.properties!.errors_total).toMatchObject({ type: "integer" });
     expect(schema.properties!.errors).toMatchObject({ type: "array", maxItems: REPORTED });

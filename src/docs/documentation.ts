@@ -1,0 +1,25 @@
+// What the OpenAPI document says besides its operations: the API, where it is
+// served, its tags and its security schemes.
+import type { OpenAPIV3_1 } from "openapi-types";
+
+export const documentation = {
+  info: {
+    title: "modsync",
+    version: "1.0.0",
+    description: "Ingestion API for Drupal module inventories: sites push their modules, modsync keeps the exact set per site.\n\n"
+      + "Ids are integers; times are ISO 8601 strings, except a completed task's `completed_at` (Unix seconds, as the ingestion spec has it). "
+      + "Every answer carries `X-Request-Id`; errors are JSON with a `detail` for a person to read.",
+  },
+  servers: [{ url: "/", description: "The modsync instance serving this document" }],
+  tags: [
+    { name: "Sync", description: "Module inventory ingestion and background sync tasks" },
+    { name: "Sites", description: "Site registration and inventory reads" },
+    { name: "Operations", description: "Health, readiness and metrics" },
+  ],
+  components: {
+    securitySchemes: {
+      bearerAuth: { type: "http", scheme: "bearer", description: "An API token issued with `bun run cli token create` (or `user create`)" },
+      metricsToken: { type: "http", scheme: "bearer", description: "`METRICS_TOKEN`, when the server is started with one (`GET /metrics` only)" },
+    },
+  },
+} satisfies Omit<OpenAPIV3_1.Document, "openapi" | "paths">;
