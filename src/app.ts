@@ -25,6 +25,8 @@ import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
 import { TasksService } from "./tasks/service";
 import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
+import { updatesRoutes } from "./updates";
+import { UpdatesService } from "./updates/service";
 
 export interface AppDeps {
   config: Config;
@@ -38,13 +40,17 @@ export interface AppDeps {
   failures?: FailedAttempts;
   /** The job list background tasks go to; default: an in-process one. */
   queue?: JobQueue;
+  /** The metrics registry; default: a new one (start.ts shares its own with the background work). */
+  metrics?: Metrics;
 }
 
-export function buildContext({ config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue() }: AppDeps): AppContext {
+export function buildContext({
+  config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), metrics = new Metrics(),
+}: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
   const prefix = shared?.keyPrefix ?? "";
-  const metrics = new Metrics();
+  metrics.watchSecurityExposure(() => store.releases.countSitesNotSecure());
   const cache = new IdCache(config, redis, prefix);
   const sync = new SyncService(store, cache, metrics, logger);
   return {
@@ -54,6 +60,7 @@ export function buildContext({ config, store, logger = createLogger(config.logLe
     accounts,
     sites: new SitesService(store),
     tasks: new TasksService(store),
+    updates: new UpdatesService(store),
     ingestion: new Ingestion(store, sync, queue, config),
     queue,
     auth: bearerAuth(accounts),
@@ -81,7 +88,8 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(ctx))
     .use(sitesRoutes(ctx))
     .use(syncRoutes(ctx))
-    .use(tasksRoutes(ctx));
+    .use(tasksRoutes(ctx))
+    .use(updatesRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

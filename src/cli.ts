@@ -4,6 +4,7 @@
 //   token create --user USER_ID
 //   token revoke --token -          (the token on stdin; or MODSYNC_TOKEN=... token revoke)
 //   site create --org ORG_ID --url URL --name NAME
+//   releases import <file|dir>...
 // With --json every command prints exactly one JSON object on stdout.
 import { parseArgs } from "node:util";
 import { AccountsService } from "./accounts/service";
@@ -11,6 +12,7 @@ import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./errors";
 import { SitesService } from "./sites/service";
 import { openStore } from "./store/open";
+import { importReleaseHistories, ReleaseImportError } from "./updates/import";
 import { ConflictError, NotFoundError, type Role, type Store } from "./store/types";
 
 const USAGE = `Usage: npm run cli -- <command> [options] [--json]
@@ -18,7 +20,8 @@ const USAGE = `Usage: npm run cli -- <command> [options] [--json]
   user create --email EMAIL --org ORG_ID [--role admin|member]
   token create --user USER_ID
   token revoke --token -        (reads the token from stdin; or set MODSYNC_TOKEN)
-  site create --org ORG_ID --url URL --name NAME`;
+  site create --org ORG_ID --url URL --name NAME
+  releases import <file|dir>... (drupal.org release-history XML; a folder: its *.xml files)`;
 
 class UsageError extends Error {}
 
@@ -61,7 +64,7 @@ async function secretToken(options: Options): Promise<string> {
   throw new UsageError("--token - (token on stdin) or MODSYNC_TOKEN is required");
 }
 
-type Command = (store: Store, options: Options) => Promise<{ result: Record<string, unknown>; text: string }>;
+type Command = (store: Store, options: Options, paths: string[]) => Promise<{ result: Record<string, unknown>; text: string }>;
 
 const commands: Record<string, Command> = {
   "org create": async (store, o) => {
@@ -87,14 +90,24 @@ const commands: Record<string, Command> = {
     const site = await new SitesService(store).create({ organizationId: id(o, "org"), url: required(o, "url"), name: required(o, "name") });
     return { result: site, text: `Created site ${site.id} (${site.url})\nSite token (shown once): ${site.token}` };
   },
+  "releases import": async (store, _o, paths) => {
+    const report = await importReleaseHistories(store, paths);
+    return {
+      result: { projects: report.projects.length, changed: report.changed, sites_computed: report.sitesComputed },
+      text: `Imported ${report.projects.length} project(s), ${report.changed.length} changed; statuses of ${report.sitesComputed} site(s) computed`,
+    };
+  },
 };
+
+/** Commands that take paths after their name. */
+const TAKES_PATHS = new Set(["releases import"]);
 
 function messageOf(err: unknown): string {
   if (err instanceof ApiError) {
     const fields = err.extra.errors?.map((e) => e.msg).join("; ");
     return fields ? `${err.detail}: ${fields}` : err.detail;
   }
-  if (err instanceof NotFoundError || err instanceof ConflictError) return err.message;
+  if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof ReleaseImportError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -121,7 +134,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(message.split("\n")[0]);
     return code;
   };
-  const command = commands[parsed.positionals.join(" ")];
+  const name = parsed.positionals.slice(0, 2).join(" ");
+  const paths = parsed.positionals.slice(2);
+  const command = paths.length === 0 || TAKES_PATHS.has(name) ? commands[name] : undefined;
   if (!command) return fail(`Unknown command "${parsed.positionals.join(" ")}"\n${USAGE}`, 2);
 
   let store: Store;
@@ -132,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const { json: _json, ...options } = parsed.values;
-    const { result, text } = await command(store, options);
+    const { result, text } = await command(store, options, paths);
     console.log(json ? JSON.stringify(result) : text);
     return 0;
   } catch (err) {

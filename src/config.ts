@@ -33,6 +33,10 @@ export interface Config {
   taskLeaseSeconds: number;
   /** Bearer token GET /metrics requires; null leaves it public. */
   metricsToken: string | null;
+  /** Base URL of drupal.org's release histories (`${url}/${project}/current`); null: nothing is fetched. */
+  releaseHistoryUrl: string | null;
+  /** Release data is fetched again at most this often. */
+  releaseRefreshHours: number;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +64,8 @@ export const CONFIG_VARIABLES = {
   TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
   TASK_LEASE_SECONDS: { default: "30", meaning: "A worker's claim on a task; a task whose worker died is taken over once it lapses" },
   METRICS_TOKEN: { default: "(unset)", meaning: "When set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>; unset leaves it public" },
+  RELEASE_HISTORY_URL: { default: "(unset)", meaning: "http(s) base URL of release-history documents (e.g. https://updates.drupal.org/release-history); when unset nothing is fetched" },
+  RELEASE_REFRESH_HOURS: { default: "6", meaning: "Release data of the projects in use is fetched again at most this often (one instance at a time)" },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -143,6 +149,25 @@ function metricsToken(env: Env): string | null {
   return raw;
 }
 
+/** An http(s) URL without credentials, query or fragment; null when unset. */
+function releaseHistoryUrl(env: Env): string | null {
+  const raw = env.RELEASE_HISTORY_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("RELEASE_HISTORY_URL", `is not a valid URL, got "${withoutPassword(raw)}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError("RELEASE_HISTORY_URL", `must start with http:// or https://, got "${withoutPassword(raw)}"`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError("RELEASE_HISTORY_URL", "may hold no credentials, query or fragment (documents are fetched at <url>/<project>/current)");
+  }
+  return raw.replace(/\/+$/, "");
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = (env.HOST ?? CONFIG_VARIABLES.HOST.default).trim();
   if (host === "") throw new ConfigError("HOST", "must not be empty");
@@ -168,5 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     taskRetentionHours: integer(env, "TASK_RETENTION_HOURS", 1, 24 * 365),
     taskLeaseSeconds: integer(env, "TASK_LEASE_SECONDS", 1, 3600),
     metricsToken: metricsToken(env),
+    releaseHistoryUrl: releaseHistoryUrl(env),
+    releaseRefreshHours: integer(env, "RELEASE_REFRESH_HOURS", 1, 24 * 30),
   };
 }

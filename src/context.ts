@@ -14,6 +14,7 @@ import type { Store } from "./store/types";
 import type { JobQueue } from "./tasks/queue";
 import type { TasksService } from "./tasks/service";
 import type { Ingestion } from "./sync/ingest";
+import type { UpdatesService } from "./updates/service";
 
 export interface AppContext {
   config: Config;
@@ -34,4 +35,6 @@ export interface AppContext {
   ingestion: Ingestion;
   /** Task ids waiting for a worker. */
   queue: JobQueue;
+  /** Update statuses of sites' projects (read side). */
+  updates: UpdatesService;
 }

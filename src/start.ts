@@ -9,6 +9,8 @@ import { openStore } from "./store/open";
 import { createJobQueue } from "./tasks/jobs";
 import { TaskMaintenance } from "./tasks/maintenance";
 import { TaskPool } from "./tasks/pool";
+import { Metrics } from "./metrics/registry";
+import { startUpdatesBackground } from "./updates/background";
 
 export async function start(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
@@ -25,13 +27,17 @@ export async function start(config: Config): Promise<void> {
   const shared = redis ? { redis, keyPrefix: await redisKeyPrefix(store) } : undefined;
   const instanceId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   const queue = createJobQueue(shared, instanceId, logger);
-  const app = createApp({ config, store, logger, shared, queue }).listen({ port: config.port, hostname: config.host });
+  const metrics = new Metrics();
+  const app = createApp({ config, store, logger, shared, queue, metrics }).listen({ port: config.port, hostname: config.host });
   const pool = new TaskPool({ config, store, queue, logger, instanceId });
   const maintenance = new TaskMaintenance(store.tasks, queue, config, logger);
   pool.start();
   await maintenance.start(); // re-enqueues what a previous run (or a lost job list) left pending
+  // Update statuses after syncs and release data changes; release data fetched when RELEASE_HISTORY_URL is set.
+  const updates = startUpdatesBackground({ store, config, logger, metrics, owner: instanceId });
   logger.info("modsync listening", {
     host: config.host, port: config.port, database: config.database.dialect, redis: redis !== null, workers: config.workers,
+    releaseRefresh: config.releaseHistoryUrl !== null,
   });
 
   let stopping = false;
@@ -46,6 +52,7 @@ export async function start(config: Config): Promise<void> {
     await Promise.race([app.stop(), Bun.sleep(4000)]);
     maintenance.stop();
     await pool.stop();
+    await updates.close();
     await queue.close();
     await redis?.close();
     await upkeep?.close();

@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AccountsService } from "../src/accounts/service";
 import { SitesService } from "../src/sites/service";
 import type { Store } from "../src/store/types";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RELEASE_FIXTURES } from "./support/releases";
 import { inheritedEnv, ROOT } from "./support/server-process";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "./support/stores";
 
@@ -163,6 +167,52 @@ describeEachDialect("admin CLI", (dialect) => {
 
   test("token create fails for an unknown user", async () => {
     failsWith(await run("token", "create", "--user", "999999"), /user 999999 not found/);
+  }, TIMEOUT);
+});
+
+describeEachDialect("admin CLI: releases import", (dialect) => {
+  let db: TestDatabase;
+  let store: Store;
+  let dir: string;
+  const run = (...args: string[]) => cli(db.url, ...args);
+  /** A folder holding these fixture files (and `extra` files by name). */
+  const folder = (name: string, fixtures: string[], extra: Record<string, string> = {}) => {
+    const path = join(dir, name);
+    mkdirSync(path);
+    for (const f of fixtures) copyFileSync(join(RELEASE_FIXTURES, `${f}.xml`), join(path, `${f}.xml`));
+    for (const [file, text] of Object.entries(extra)) writeFileSync(join(path, file), text);
+    return path;
+  };
+  const stored = async () => [...(await store.releases.histories(["drupal", "aaa_update_test"])).keys()].sort();
+
+  beforeAll(async () => {
+    db = createTestDatabase(dialect);
+    store = await db.open();
+    dir = mkdtempSync(join(tmpdir(), "modsync-releases-"));
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await db.destroy();
+  });
+
+  test("a malformed document in a folder is refused with its file and reason, and nothing is stored", async () => {
+    const path = folder("bad", ["drupal.sec.8.0.2"], { "zzz.xml": "<project><short_name>zzz</short_name><releases>" });
+    failsWith(await run("releases", "import", path), /zzz\.xml: not well-formed XML: <releases> is never closed/);
+    expect(await stored()).toEqual([]);
+    failsWith(await run("releases", "import", join(dir, "nowhere")), /nowhere: no such file or folder/);
+    const twice = folder("twice", ["drupal.sec.8.0.2", "drupal.sec.8.1.2"]);
+    failsWith(await run("releases", "import", twice), /a second document for project "drupal"/);
+    expect(await stored()).toEqual([]);
+  }, TIMEOUT);
+
+  test("imports a folder's documents (--json: projects, changed, sites computed), then a file; the same again changes nothing", async () => {
+    const path = folder("good", ["drupal.sec.8.0.2", "aaa_update_test.8.x-1.2"], { "notes.txt": "not a document" });
+    expect(oneJsonObject(await run("releases", "import", path, "--json"))).toEqual({ projects: 2, changed: ["aaa_update_test", "drupal"], sites_computed: 0 });
+    expect(await stored()).toEqual(["aaa_update_test", "drupal"]);
+    expect(oneJsonObject(await run("releases", "import", path, "--json"))).toEqual({ projects: 2, changed: [], sites_computed: 0 });
+    const file = join(RELEASE_FIXTURES, "drupal.sec.8.1.2.xml");
+    expect(oneJsonObject(await run("releases", "import", file, "--json"))).toMatchObject({ projects: 1, changed: ["drupal"] });
+    expect((await store.releases.histories(["drupal"])).get("drupal")!.releases.map((r) => r.version)).toContain("8.1.2");
   }, TIMEOUT);
 });
 

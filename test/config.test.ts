@@ -8,6 +8,7 @@ test("defaults: port 3000 on 0.0.0.0, SQLite in ./data, no Redis", () => {
     redisUrl: null, maxBodyBytes: 500 * 1024 * 1024, logLevel: "info",
     rateLimitPerHour: 4, failedAttemptsPerHour: 60, moduleCacheTtlSeconds: 3600, versionCacheTtlSeconds: 86400, cacheMaxEntries: 100000,
     backgroundThreshold: 500, batchSize: 100, workers: Math.max(1, availableParallelism() - 1), taskRetentionHours: 24, taskLeaseSeconds: 30, metricsToken: null,
+    releaseHistoryUrl: null, releaseRefreshHours: 6,
   });
 });
 
@@ -41,6 +42,9 @@ test("every bad value names its variable", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ METRICS_TOKEN: "" }, "METRICS_TOKEN"], [{ METRICS_TOKEN: "   " }, "METRICS_TOKEN"], [{ METRICS_TOKEN: "short-token" }, "METRICS_TOKEN"],
     [{ METRICS_TOKEN: "sixteen chars ok" }, "METRICS_TOKEN"], [{ METRICS_TOKEN: "x".repeat(1025) }, "METRICS_TOKEN"],
+    [{ RELEASE_HISTORY_URL: "ftp://updates.example" }, "RELEASE_HISTORY_URL"], [{ RELEASE_HISTORY_URL: "not a url" }, "RELEASE_HISTORY_URL"],
+    [{ RELEASE_HISTORY_URL: "https://u:p@updates.example/rh" }, "RELEASE_HISTORY_URL"], [{ RELEASE_HISTORY_URL: "https://updates.example/rh?x=1" }, "RELEASE_HISTORY_URL"],
+    [{ RELEASE_REFRESH_HOURS: "0" }, "RELEASE_REFRESH_HOURS"], [{ RELEASE_REFRESH_HOURS: "1.5" }, "RELEASE_REFRESH_HOURS"],
   ];
   for (const [env, variable] of cases) {
     let caught: unknown;
@@ -62,4 +66,10 @@ test("METRICS_TOKEN: unset leaves /metrics public; set, it is kept as given; err
   expect(loadConfig({ METRICS_TOKEN: "a".repeat(16) }).metricsToken).toBe("a".repeat(16));
   expect(() => loadConfig({ METRICS_TOKEN: "fifteen-chars-x" })).toThrow(/METRICS_TOKEN must be 16 to 1024 characters long, got 15/);
   expect(() => loadConfig({ METRICS_TOKEN: "hunter2 hunter2 hunter2" })).not.toThrow(/hunter2/);
+});
+
+test("RELEASE_HISTORY_URL: unset fetches nothing; set, kept without a trailing slash", () => {
+  expect(loadConfig({}).releaseHistoryUrl).toBeNull();
+  expect(loadConfig({ RELEASE_HISTORY_URL: "https://updates.drupal.org/release-history/" }).releaseHistoryUrl).toBe("https://updates.drupal.org/release-history");
+  expect(loadConfig({ RELEASE_REFRESH_HOURS: "24" }).releaseRefreshHours).toBe(24);
 });

@@ -32,8 +32,9 @@ export class LookupCache {
   async getMany(keys: readonly string[]): Promise<{ found: Map<string, number>; counts: TierCounts }> {
     const found = new Map<string, number>();
     const missed: string[] = [];
+    const now = this.memory.now();
     for (const key of keys) {
-      const id = this.memory.get(key);
+      const id = this.memory.get(key, now);
       if (id === undefined) missed.push(key);
       else found.set(key, id);
     }

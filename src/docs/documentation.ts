@@ -14,6 +14,7 @@ export const documentation = {
   tags: [
     { name: "Sync", description: "Module inventory ingestion and background sync tasks" },
     { name: "Sites", description: "Site registration and inventory reads" },
+    { name: "Updates", description: "Update and security status of sites' projects, from drupal.org release data" },
     { name: "Operations", description: "Health, readiness and metrics" },
   ],
   components: {

@@ -15,16 +15,40 @@ export interface SiteModuleState {
   project: string | null;
 }
 
-/** A module currently on the site, as loaded inside the sync transaction. */
-export interface CurrentModule extends SiteModuleState {
+/**
+ * A module currently on the site, as loaded inside the sync transaction:
+ * integers only (catalog ids, and detailsHash for the text fields), so that
+ * reading a site's modules creates no string.
+ */
+export interface StoredModule {
   moduleId: number;
+  versionId: number | null;
+  enabled: boolean;
+  detailsHash: number;
 }
 
-export function sameState(a: SiteModuleState, b: SiteModuleState): boolean {
-  return a.version === b.version
-    && a.enabled === b.enabled
-    && a.displayName === b.displayName
-    && a.moduleType === b.moduleType
-    && a.description === b.description
-    && a.project === b.project;
+/** An entry's catalog ids, once resolved. */
+export interface EntryIds {
+  moduleId(machineName: string): number;
+  versionId(entry: SiteModuleState): number | null;
+}
+
+/**
+ * A 53-bit hash (a safe integer, stored as such by both dialects) of what an
+ * entry holds besides its module, version and enabled flag. Stored with each
+ * row, it lets a sync tell an unchanged row from a changed one without reading
+ * the row's text back. Parts are joined by NUL, which no stored text holds (it
+ * is refused), and null is told from any string by its own tag. Two different
+ * texts share a hash with a chance of 2^-53 (wyhash).
+ */
+export function detailsHash(state: SiteModuleState): number {
+  const text = `${state.displayName}\0${state.moduleType}\0${state.description === null ? "n" : `s${state.description}`}\0${state.project === null ? "n" : `s${state.project}`}`;
+  return Number(BigInt.asUintN(53, Bun.hash.wyhash(text)));
+}
+
+/** Whether the stored row already holds `entry` (whose ids are `ids`). */
+export function sameState(stored: StoredModule, entry: SiteModuleState, ids: EntryIds): boolean {
+  return stored.versionId === ids.versionId(entry)
+    && stored.enabled === entry.enabled
+    && stored.detailsHash === detailsHash(entry);
 }

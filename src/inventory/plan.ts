@@ -2,7 +2,7 @@
 // payload says, decide what to write, what to remove and what to count.
 // store/write-plan.ts executes the plan this returns, in bulk, for both dialects.
 import type { SyncCounts } from "./counts";
-import { sameState, type CurrentModule, type SiteModuleState } from "./module";
+import { sameState, type EntryIds, type SiteModuleState, type StoredModule } from "./module";
 
 export interface SyncPlan extends SyncCounts {
   /** Entries to upsert (created and updated alike). */
@@ -18,31 +18,33 @@ export interface SyncPlan extends SyncCounts {
  * minus removals plus creations; its size equals the payload's only when the
  * modules left over are precisely the payload's.)
  */
-export function leavesExactlyPayload(current: ReadonlyMap<string, CurrentModule>, entries: readonly SiteModuleState[], plan: SyncPlan): boolean {
+export function leavesExactlyPayload(current: ReadonlyMap<number, StoredModule>, entries: readonly SiteModuleState[], plan: SyncPlan): boolean {
   return current.size - plan.modulesRemoved + plan.modulesCreated === entries.length;
 }
 
 /**
- * `entries` must hold unique machine names (the validator drops repeats).
- * `keep` names modules whose payload entry was invalid: a full sync must not
- * remove them, since the site did report them.
+ * `current`: the site's modules by module id. `entries` must hold unique
+ * machine names (the validator drops repeats); `ids` has every entry's ids.
+ * `keep` holds the module ids of modules whose payload entry was invalid: a
+ * full sync must not remove them, since the site did report them.
  */
 export function planSync(
-  current: ReadonlyMap<string, CurrentModule>,
+  current: ReadonlyMap<number, StoredModule>,
   entries: readonly SiteModuleState[],
+  ids: EntryIds,
   fullSync: boolean,
-  keep: ReadonlySet<string>,
+  keep: ReadonlySet<number>,
 ): SyncPlan {
   const writes: SiteModuleState[] = [];
   let created = 0;
   let updated = 0;
   let unchanged = 0;
   for (const entry of entries) {
-    const existing = current.get(entry.machineName);
+    const existing = current.get(ids.moduleId(entry.machineName));
     if (existing === undefined) {
       created++;
       writes.push(entry);
-    } else if (sameState(existing, entry)) {
+    } else if (sameState(existing, entry, ids)) {
       unchanged++;
     } else {
       updated++;
@@ -52,10 +54,10 @@ export function planSync(
 
   const removals: number[] = [];
   if (fullSync && current.size > 0) {
-    const reported = new Set<string>();
-    for (const entry of entries) reported.add(entry.machineName);
-    for (const [name, module] of current) {
-      if (!reported.has(name) && !keep.has(name)) removals.push(module.moduleId);
+    const reported = new Set<number>();
+    for (const entry of entries) reported.add(ids.moduleId(entry.machineName));
+    for (const moduleId of current.keys()) {
+      if (!reported.has(moduleId) && !keep.has(moduleId)) removals.push(moduleId);
     }
   }
 

@@ -1,6 +1,6 @@
 // Prometheus metrics, one registry per app (tests build several apps in one
 // process). Exposed as text at GET /metrics.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CacheReport } from "../cache/ids";
 import type { SyncCounts } from "../inventory";
 
@@ -49,11 +49,35 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly releaseFetches = new Counter({
+    name: "modsync_release_fetches_total",
+    help: "Release-history documents fetched, by result (changed|unchanged: 200 with the same content or 304|failed: the last good data is kept)",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  /** Read from the database at each scrape (watchSecurityExposure). */
+  private countSitesNotSecure: (() => Promise<number>) | null = null;
+
+  readonly sitesWithSecurityUpdates = new Gauge({
+    name: "modsync_sites_security_updates_pending",
+    help: "Sites running at least one project whose update status is not_secure",
+    registers: [this.registry],
+    collect: async () => {
+      if (this.countSitesNotSecure) this.sitesWithSecurityUpdates.set(await this.countSitesNotSecure());
+    },
+  });
+
   /** Labelled series by "method route status": prom-client's label lookup costs more than the observation. */
   private readonly requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "modsync_" });
+  }
+
+  /** Where the security gauge reads its value (one indexed count per scrape). */
+  watchSecurityExposure(count: () => Promise<number>): void {
+    this.countSitesNotSecure = count;
   }
 
   recordRequest(method: string, route: string, status: number | string, seconds: number): void {

@@ -10,7 +10,7 @@ import { moduleFilterParameters, pageParameters, Site, SiteCreateBody, SiteCreat
 const createBody = compile(SiteCreateBody);
 
 /** The answers of a route that reads one site the caller must be a member of. */
-const siteReadErrors = {
+export const siteReadErrors = {
   401: errorResponse("Missing, unknown or revoked bearer token"),
   403: errorResponse("Not a member of the site's organization"),
   404: errorResponse("No such site (also for a `site_id` that is not a positive 32-bit integer)"),
@@ -66,7 +66,7 @@ export function sitesRoutes({ auth, sites }: { auth: BearerAuth; sites: SitesSer
       response: { 200: Site, ...authErrors },
       detail: {
         operationId: "getSite",
-        summary: "One site: drupal_info, last sync, module count",
+        summary: "One site: drupal_info, last sync, module count, update status counts",
         tags: ["Sites"],
         security: bearerSecurity,
         parameters: [siteIdParameter],

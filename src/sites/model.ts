@@ -3,6 +3,7 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { integerPathParameter, parameters } from "../http/openapi";
+import { UPDATE_STATUSES } from "../releases";
 
 export const SiteCreateBody = t.Object({
   organization_id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, examples: [1] }),
@@ -19,6 +20,11 @@ export const SiteCreated = t.Object({
 
 const nullableString = t.Union([t.String(), t.Null()]);
 
+export const UpdateStatusCounts = t.Object(
+  Object.fromEntries(UPDATE_STATUSES.map((s) => [s, Type.Integer({ minimum: 0 })])) as Record<(typeof UPDATE_STATUSES)[number], ReturnType<typeof Type.Integer>>,
+  { title: "UpdateStatusCounts", description: "The site's drupal.org projects per update status (GET /api/v1/sites/{site_id}/updates lists them)" },
+);
+
 export const Site = t.Object({
   id: Type.Integer({ examples: [123] }),
   organization_id: Type.Integer(),
@@ -31,6 +37,7 @@ export const Site = t.Object({
   }),
   last_synced_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "Time of the last successful sync" }),
   module_count: Type.Integer(),
+  update_status_counts: UpdateStatusCounts,
   created_at: t.String({ format: "date-time" }),
 }, { title: "Site" });
 

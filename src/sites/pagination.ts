@@ -23,7 +23,7 @@ function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string 
 
 const MACHINE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 
-function parseLimit(raw: string | undefined, errors: FieldError[]): number {
+export function parseLimit(raw: string | undefined, errors: FieldError[]): number {
   if (raw === undefined) return DEFAULT_LIMIT;
   if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LIMIT) {
     errors.push({ loc: ["query", "limit"], msg: `Must be an integer from 1 to ${MAX_LIMIT}` });

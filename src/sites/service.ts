@@ -4,6 +4,7 @@ import { generateToken, hashToken } from "../security/tokens";
 import { ConflictError, NotFoundError, type SiteRecord, type SiteSummary, type Store } from "../store/types";
 import { encodeCursor, parseModulePage, parseSitePage } from "./pagination";
 import { parseSiteId } from "./site-id";
+import { withUpdateCounts } from "./update-counts";
 import { normalizeSiteUrl } from "./url";
 
 function siteJson(s: SiteSummary) {
@@ -70,7 +71,7 @@ export class SitesService {
     const rows = await this.store.listSitesForUser(userId, { ...page, limit: page.limit + 1 });
     const sites = rows.slice(0, page.limit);
     return {
-      items: sites.map(siteJson),
+      items: await withUpdateCounts(this.store, sites.map(siteJson)),
       next_cursor: rows.length > page.limit ? encodeCursor(String(sites.at(-1)!.id)) : null,
     };
   }
@@ -78,7 +79,8 @@ export class SitesService {
   async get(site: SiteRecord) {
     const summary = await this.store.getSiteSummary(site.id);
     if (!summary) throw notFound("Site not found");
-    return siteJson(summary);
+    const [json] = await withUpdateCounts(this.store, [siteJson(summary)]);
+    return json!;
   }
 
   async listModules(site: SiteRecord, query: Record<string, string | undefined>) {

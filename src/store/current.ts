@@ -1,18 +1,21 @@
 // A site's current modules, as the sync compares them: read by both dialects
-// with the same columns, as value arrays (the cheapest rows both drivers give).
-import type { CurrentModule, ModuleType } from "../inventory";
+// with the same columns, integers only, as value arrays (the cheapest rows
+// both drivers give). Text stays in the database: detailsHash stands for it.
+import type { StoredModule } from "../inventory";
 
-/** The columns, in CurrentModuleRow order, and the joins they come from (aliases sm, m, v). */
-export const CURRENT_MODULE_COLUMNS = "sm.module_id, m.machine_name, v.version, sm.enabled, sm.display_name, sm.module_type, sm.description, sm.project";
-export const CURRENT_MODULE_JOINS = "site_modules sm JOIN modules m ON m.id = sm.module_id LEFT JOIN module_versions v ON v.id = sm.version_id";
+/** The columns, in StoredModuleRow order, of site_modules. */
+export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_hash";
 
-/** SQLite hands `enabled` back as 0/1, Postgres as a boolean. */
-export type CurrentModuleRow = [number, string, string | null, number | boolean, string, ModuleType, string | null, string | null];
+/**
+ * SQLite hands `enabled` back as 0/1, Postgres as a boolean; Postgres hands
+ * bigint columns (version_id, details_hash) back as strings.
+ */
+export type StoredModuleRow = [number, number | string | null, number | boolean, number | string];
 
-export function currentModules(rows: Iterable<CurrentModuleRow>): Map<string, CurrentModule> {
-  const current = new Map<string, CurrentModule>();
-  for (const [moduleId, machineName, version, enabled, displayName, moduleType, description, project] of rows) {
-    current.set(machineName, { moduleId, machineName, version, enabled: Boolean(enabled), displayName, moduleType, description, project });
+export function storedModules(rows: Iterable<StoredModuleRow>): Map<number, StoredModule> {
+  const current = new Map<number, StoredModule>();
+  for (const [moduleId, versionId, enabled, detailsHash] of rows) {
+    current.set(moduleId, { moduleId, versionId: versionId === null ? null : Number(versionId), enabled: Boolean(enabled), detailsHash: Number(detailsHash) });
   }
   return current;
 }

@@ -1,24 +1,27 @@
-// Catalog ids for the entries a sync writes, shared by both adapters: ids the
-// cache already knows are used as they are; the adapter fetches (or creates)
-// only the rest, in bulk, and what it fetched is reported back for caching.
-import { versionKey, type KnownIds, type SiteModuleState } from "../inventory";
-import type { ResolvedIds } from "./statements";
+// Catalog ids for a sync's entries, shared by both adapters: ids the cache
+// already knows are used as they are; the adapter fetches (or creates) only
+// the rest, in bulk, and what it fetched is reported back for caching. Every
+// entry's ids are resolved before the diff, which compares ids, not text.
+import { versionKey, type EntryIds, type KnownIds, type SiteModuleState } from "../inventory";
 
-export class IdResolution implements ResolvedIds {
-  private readonly modules = new Map<string, number>();
-  private readonly versions = new Map<string, number>();
+export class IdResolution implements EntryIds {
+  /** Module ids by name: the caller's known ones (the map is taken over, not copied), then those read. */
+  private readonly modules: Map<string, number>;
+  /** By entry (identity: no key string is built again for each look-up). */
+  private readonly versions = new Map<SiteModuleState, number>();
+  /** Entries whose version id must come from the database, by versionKey. */
+  private readonly missingVersions = new Map<string, SiteModuleState>();
   readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
 
-  constructor(private readonly writes: readonly SiteModuleState[], private readonly known?: KnownIds) {}
+  /** `known` is the caller's to give away: its maps are used, and added to, as they are. */
+  constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {
+    this.modules = known?.modules ?? new Map();
+  }
 
   /** machine_names whose module id must come from the database. */
   unknownModules(): string[] {
     const unknown: string[] = [];
-    for (const w of this.writes) {
-      const id = this.known?.modules.get(w.machineName);
-      if (id === undefined) unknown.push(w.machineName);
-      else this.modules.set(w.machineName, id);
-    }
+    for (const w of this.entries) if (!this.modules.has(w.machineName)) unknown.push(w.machineName);
     return unknown;
   }
 
@@ -32,22 +35,27 @@ export class IdResolution implements ResolvedIds {
   /** (module id, version) pairs whose version id must come from the database. Call after addModules. */
   unknownVersions(): [moduleId: number, version: string][] {
     const unknown: [number, string][] = [];
-    for (const w of this.writes) {
+    for (const w of this.entries) {
       if (w.version === null) continue;
       const key = versionKey(w.machineName, w.version);
       const id = this.known?.versions.get(key);
-      if (id === undefined) unknown.push([this.moduleId(w.machineName), w.version]);
-      else this.versions.set(key, id);
+      if (id !== undefined) {
+        this.versions.set(w, id);
+      } else {
+        this.missingVersions.set(key, w);
+        unknown.push([this.moduleId(w.machineName), w.version]);
+      }
     }
     return unknown;
   }
 
   addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
     const names = new Map<number, string>();
-    for (const w of this.writes) names.set(this.moduleId(w.machineName), w.machineName);
+    for (const w of this.missingVersions.values()) names.set(this.moduleId(w.machineName), w.machineName);
     for (const [id, moduleId, version] of rows) {
       const key = versionKey(names.get(moduleId)!, version);
-      this.versions.set(key, id);
+      const entry = this.missingVersions.get(key);
+      if (entry !== undefined) this.versions.set(entry, id);
       this.learned.versions.set(key, id);
     }
   }
@@ -60,7 +68,7 @@ export class IdResolution implements ResolvedIds {
 
   versionId(entry: SiteModuleState): number | null {
     if (entry.version === null) return null;
-    const id = this.versions.get(versionKey(entry.machineName, entry.version));
+    const id = this.versions.get(entry);
     if (id === undefined) throw new Error(`version id of ${entry.machineName} ${entry.version} was not resolved`);
     return id;
   }

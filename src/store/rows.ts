@@ -8,11 +8,11 @@ import type { TaskRecord, TaskStatus } from "./task-types";
 import type { SiteAccess } from "./types";
 
 type DbBoolean = boolean | number;
-type DbTime = number | string | Date;
+export type DbTime = number | string | Date;
 
-function toDate(value: DbTime): Date;
-function toDate(value: DbTime | null): Date | null;
-function toDate(value: DbTime | null): Date | null {
+export function toDate(value: DbTime): Date;
+export function toDate(value: DbTime | null): Date | null;
+export function toDate(value: DbTime | null): Date | null {
   return value === null ? null : new Date(value);
 }
 

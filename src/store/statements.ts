@@ -4,30 +4,26 @@
 // (steps.ts). `Wait` is what a step yields while it waits: never on SQLite,
 // a query's promise on Postgres. Steps of the write algorithms run inside the
 // transaction the algorithm runs in.
-import type { AcceptedSync, CurrentModule, EntryError, SiteModuleState, SyncCounts } from "../inventory";
+import type { AcceptedSync, EntryError, EntryIds, SiteModuleState, StoredModule, SyncCounts } from "../inventory";
 import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
 import type { StagedEntry } from "./task-types";
 import type { SiteAccess } from "./types";
 
-/** Catalog ids of a sync's writes, once resolved (resolve.ts). */
-export interface ResolvedIds {
-  moduleId(machineName: string): number;
-  versionId(entry: SiteModuleState): number | null;
-}
-
 /** Reading and writing one site's modules, in bulk. */
 export interface ModuleStatements<Wait> {
-  /** Every module of the site. */
-  siteModules(siteId: number): Step<Wait, Map<string, CurrentModule>>;
-  /** The site's modules among `names` (a background batch compares only those). */
-  siteModulesAmong(siteId: number, names: readonly string[]): Step<Wait, Map<string, CurrentModule>>;
+  /** Every module of the site, by module id. */
+  siteModules(siteId: number): Step<Wait, Map<number, StoredModule>>;
+  /** The site's modules among these module ids (a background batch compares only those). */
+  siteModulesAmong(siteId: number, moduleIds: readonly number[]): Step<Wait, Map<number, StoredModule>>;
   /** Ids of the modules named, created where missing. */
   moduleIds(names: readonly string[]): Step<Wait, Iterable<readonly [id: number, machineName: string]>>;
+  /** Ids of the modules named that the catalog holds (none is created). */
+  existingModuleIds(names: readonly string[]): Step<Wait, Iterable<number>>;
   /** Ids of the (module id, version) pairs, created where missing. */
   versionIds(pairs: readonly (readonly [moduleId: number, version: string])[]): Step<Wait, Iterable<readonly [id: number, moduleId: number, version: string]>>;
-  /** Writes the entries as the site's modules, created or updated. */
-  upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: ResolvedIds, now: Date): Step<Wait, void>;
+  /** Writes the entries as the site's modules, created or updated (with their detailsHash). */
+  upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): Step<Wait, void>;
   removeSiteModules(siteId: number, moduleIds: readonly number[]): Step<Wait, void>;
 }
 

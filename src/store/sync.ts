@@ -5,7 +5,9 @@ import { leavesExactlyPayload, planSync, type KnownIds, type SyncCommand, type S
 import type { SyncStatements } from "./statements";
 import type { Step } from "./steps";
 import { SiteBusyError } from "./types";
-import { writePlan } from "./write-plan";
+import { resolveIds, writePlan } from "./write-plan";
+
+const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 
 /** `known` saves id lookups. Throws SiteBusyError while background syncs of the site are unfinished. */
 export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, known?: KnownIds): Step<Wait, SyncOutcome> {
@@ -13,11 +15,14 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   // After the lock: it sees every task accepted before this sync got the site.
   if (yield* s.hasUnfinishedTasks(cmd.siteId)) throw new SiteBusyError(cmd.siteId);
   const now = new Date(); // after the lock: later syncs of this site get later times
+  const ids = yield* resolveIds(s, cmd.entries, known);
+  // A module the catalog does not hold is on no site: nothing to keep for it.
+  const keep = cmd.fullSync && cmd.keep.size > 0 ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
   const current = yield* s.siteModules(cmd.siteId);
-  const plan = planSync(current, cmd.entries, cmd.fullSync, cmd.keep);
-  const learned = yield* writePlan(s, cmd.siteId, plan, now, known);
+  const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
+  yield* writePlan(s, cmd.siteId, plan, ids, now);
   const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
   yield* s.recordSync(cmd.siteId, { siteName: cmd.siteName, ...cmd.drupalInfo }, now,
     exact ? cmd.fingerprint : null, exact ? cmd.repeat : null);
-  return { counts: plan, learned };
+  return { counts: plan, learned: ids.learned };
 }

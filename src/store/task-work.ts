@@ -7,9 +7,9 @@ import { decodeEntry } from "./staging";
 import type { TaskStatements } from "./statements";
 import type { Step } from "./steps";
 import type { BatchOutcome } from "./task-types";
-import { writePlan } from "./write-plan";
+import { resolveIds, writePlan } from "./write-plan";
 
-const NOTHING_TO_KEEP: ReadonlySet<string> = new Set();
+const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 
 /** Takes the task for `owner` if it can run now. */
 export function* claimTask<Wait>(s: TaskStatements<Wait>, taskId: string, owner: string, leaseMs: number): Step<Wait, boolean> {
@@ -31,9 +31,10 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     if (rows.length === 0) break;
     const entries = rows.map((r) => decodeEntry(r.entry));
     const now = new Date();
-    const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => e.machineName));
-    const plan = planSync(present, entries, false, NOTHING_TO_KEEP);
-    yield* writePlan(s, task.siteId, plan, now);
+    const ids = yield* resolveIds(s, entries);
+    const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e.machineName)));
+    const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
+    yield* writePlan(s, task.siteId, plan, ids, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;
     applied += rows.length;

@@ -2,6 +2,7 @@
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
 import type { KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
 import type { Logger } from "../log";
+import type { ReleaseStore } from "./releases/types";
 import type { TaskStore } from "./task-types";
 
 export type Role = "admin" | "member";
@@ -101,6 +102,8 @@ export interface Store {
   readonly dialect: "sqlite" | "postgres";
   /** Background syncs. */
   readonly tasks: TaskStore;
+  /** Release data and update statuses. */
+  readonly releases: ReleaseStore;
 
   createOrganization(name: string): Promise<Organization>;
   /** Creates the user and their membership of `organizationId`. */

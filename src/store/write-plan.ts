@@ -1,21 +1,22 @@
-// Writing a sync plan to a site's modules, for both dialects: catalog ids
-// resolved in bulk (those the caller knows are used as they are), then one
-// bulk upsert of what changed and one bulk removal.
-import type { KnownIds, SyncPlan } from "../inventory";
+// Resolving a sync's catalog ids and writing its plan to a site's modules, for
+// both dialects: ids resolved in bulk (those the caller knows are used as
+// they are), then one bulk upsert of what changed and one bulk removal.
+import type { KnownIds, SiteModuleState, SyncPlan } from "../inventory";
 import { IdResolution } from "./resolve";
 import type { ModuleStatements } from "./statements";
 import type { Step } from "./steps";
 
-/** Returns the ids it read or created that `known` did not hold. */
-export function* writePlan<Wait>(s: ModuleStatements<Wait>, siteId: number, plan: SyncPlan, now: Date, known?: KnownIds): Step<Wait, KnownIds> {
-  const ids = new IdResolution(plan.writes, known);
-  if (plan.writes.length > 0) {
-    const names = ids.unknownModules();
-    if (names.length > 0) ids.addModules(yield* s.moduleIds(names));
-    const pairs = ids.unknownVersions();
-    if (pairs.length > 0) ids.addVersions(yield* s.versionIds(pairs));
-    yield* s.upsertSiteModules(siteId, plan.writes, ids, now);
-  }
+/** The ids of every entry: `known` ones as they are, the rest read or created. Its `learned` are those `known` did not hold. */
+export function* resolveIds<Wait>(s: ModuleStatements<Wait>, entries: readonly SiteModuleState[], known?: KnownIds): Step<Wait, IdResolution> {
+  const ids = new IdResolution(entries, known);
+  const names = ids.unknownModules();
+  if (names.length > 0) ids.addModules(yield* s.moduleIds(names));
+  const pairs = ids.unknownVersions();
+  if (pairs.length > 0) ids.addVersions(yield* s.versionIds(pairs));
+  return ids;
+}
+
+export function* writePlan<Wait>(s: ModuleStatements<Wait>, siteId: number, plan: SyncPlan, ids: IdResolution, now: Date): Step<Wait, void> {
+  if (plan.writes.length > 0) yield* s.upsertSiteModules(siteId, plan.writes, ids, now);
   if (plan.removals.length > 0) yield* s.removeSiteModules(siteId, plan.removals);
-  return ids.learned;
 }

@@ -10,10 +10,11 @@ const SRC = resolve(import.meta.dir, "../../src");
 /** Bottom first. The README's "Where things are" table follows this order. */
 const LAYERS: string[][] = [
   ["inventory", "errors", "config", "log", "within", "threads"],
+  ["releases"],
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts"],
   ["http"],
-  ["metrics", "health", "sites", "tasks", "docs"],
+  ["metrics", "health", "sites", "tasks", "docs", "updates"],
   ["sync"],
   ["context", "app", "start", "index", "cli"],
 ];
@@ -63,6 +64,13 @@ test("folders import each other in one direction only: the folder graph has no c
 test("the inventory domain imports nothing of modsync's outside itself", () => {
   const outside = imports()
     .filter(({ from, to }) => unitOf(from) === "inventory" && unitOf(to) !== "inventory")
+    .map(({ from, to }) => `${relative(SRC, from)} -> ${relative(SRC, to)}`);
+  expect(outside).toEqual([]);
+});
+
+test("the releases domain imports only the inventory domain", () => {
+  const outside = imports()
+    .filter(({ from, to }) => unitOf(from) === "releases" && !["releases", "inventory"].includes(unitOf(to)))
     .map(({ from, to }) => `${relative(SRC, from)} -> ${relative(SRC, to)}`);
   expect(outside).toEqual([]);
 });

@@ -44,6 +44,20 @@ describe("LruCache", () => {
     expect(cache.get("d")).toBe(4);
   });
 
+  test("when every key was read since stored, the oldest goes (a second chance each), never the key being stored", () => {
+    const cache = new LruCache<number>(3, 60_000);
+    cache.set("a", 1);
+    cache.set("b", 2);
+    cache.set("c", 3);
+    for (const key of ["b", "a", "c"]) cache.get(key);
+    cache.set("d", 4);
+    expect(cache.size).toBe(3);
+    expect(cache.get("d")).toBe(4);
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.get("b")).toBe(2);
+    expect(cache.get("c")).toBe(3);
+  });
+
   test("storing an existing key again also makes it the most recently used", () => {
     const cache = new LruCache<number>(2, 60_000);
     cache.set("a", 1);

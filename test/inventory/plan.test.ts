@@ -1,12 +1,24 @@
 // planSync is pure: what changed, what to remove, the counts.
 import { expect, test } from "bun:test";
-import { leavesExactlyPayload, planSync, type CurrentModule, type SiteModuleState } from "../../src/inventory";
+import { detailsHash, leavesExactlyPayload, planSync as plan, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
   machineName, displayName: machineName, moduleType: "contrib", enabled: true, version: "1.0.0", description: null, project: null, ...over,
 });
-const current = (...mods: [number, SiteModuleState][]) =>
-  new Map<string, CurrentModule>(mods.map(([moduleId, s]) => [s.machineName, { ...s, moduleId }]));
+
+// Catalog ids as the store resolves them: one per name, one per (name, version); current() fixes a module's id.
+const moduleIds = new Map<string, number>();
+const versionIds = new Map<string, number>();
+const idOf = (ids: Map<string, number>, key: string) => ids.get(key) ?? ids.set(key, 1000 + ids.size).get(key)!;
+const ids: EntryIds = {
+  moduleId: (name) => idOf(moduleIds, name),
+  versionId: (e) => (e.version === null ? null : idOf(versionIds, `${e.machineName}:${e.version}`)),
+};
+const current = (...mods: [number, SiteModuleState][]) => new Map<number, StoredModule>(mods.map(([moduleId, s]) => {
+  moduleIds.set(s.machineName, moduleId);
+  return [moduleId, { moduleId, versionId: ids.versionId(s), enabled: s.enabled, detailsHash: detailsHash(s) }];
+}));
+const planSync = (cur: Map<number, StoredModule>, entries: SiteModuleState[], full: boolean, keep: Set<number>) => plan(cur, entries, ids, full, keep);
 
 test("new modules are created, identical ones unchanged, differing ones updated", () => {
   const plan = planSync(current([1, state("a")], [2, state("b")]), [state("a"), state("b", { version: "2.0.0" }), state("c")], false, new Set());
@@ -21,10 +33,33 @@ test("null and a value differ; two nulls are equal", () => {
   expect(planSync(cur, [state("a", { version: null, description: "" })], false, new Set()).modulesUpdated).toBe(1);
 });
 
+test("every stored field counts: a change to any one of them is an update", () => {
+  const cur = current([1, state("a", { description: "d", project: "p" })]);
+  const base = state("a", { description: "d", project: "p" });
+  expect(planSync(cur, [base], false, new Set()).modulesUnchanged).toBe(1);
+  for (const over of [{ displayName: "A" }, { moduleType: "core" as const }, { enabled: false }, { version: "1.0.1" },
+    { description: null }, { description: "d " }, { project: null }, { project: "q" }]) {
+    expect(planSync(cur, [{ ...base, ...over }], false, new Set())).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 0 });
+  }
+});
+
+test("detailsHash tells apart texts that only a separator or null would confuse", () => {
+  const hashes = [
+    state("a", { displayName: "x", description: null, project: null }),
+    state("a", { displayName: "x", description: "", project: null }),
+    state("a", { displayName: "x", description: null, project: "" }),
+    state("a", { displayName: "x", description: "n", project: null }),
+    state("a", { displayName: "x", description: "sn", project: null }),
+    state("a", { displayName: "x\0contrib", description: null, project: null }),
+  ].map(detailsHash);
+  expect(new Set(hashes).size).toBe(hashes.length);
+  expect(hashes.every(Number.isSafeInteger)).toBe(true);
+});
+
 test("partial sync removes nothing; full sync removes the absent, except those kept", () => {
   const cur = current([1, state("a")], [2, state("b")], [3, state("c")]);
   expect(planSync(cur, [state("a")], false, new Set()).removals).toEqual([]);
-  const full = planSync(cur, [state("a")], true, new Set(["c"]));
+  const full = planSync(cur, [state("a")], true, new Set([3]));
   expect(full.removals).toEqual([2]);
   expect(full.modulesRemoved).toBe(1);
 });
@@ -35,13 +70,13 @@ test("a full sync of nothing onto nothing does nothing", () => {
 
 test("leavesExactlyPayload: only when nothing but the payload's modules remain", () => {
   const cur = current([1, state("a")], [2, state("b")]);
-  const exactly = (entries: SiteModuleState[], full: boolean, keep: string[] = []) =>
+  const exactly = (entries: SiteModuleState[], full: boolean, keep: number[] = []) =>
     leavesExactlyPayload(cur, entries, planSync(cur, entries, full, new Set(keep)));
   expect(exactly([state("a"), state("b")], false)).toBe(true);
   expect(exactly([state("b"), state("a"), state("c")], false)).toBe(true);
   expect(exactly([state("a")], false)).toBe(false); // partial: b stays
   expect(exactly([state("a")], true)).toBe(true); // full: b removed
-  expect(exactly([state("a")], true, ["b"])).toBe(false); // full, but b's entry was skipped: b stays
+  expect(exactly([state("a")], true, [2])).toBe(false); // full, but b's entry was skipped: b stays
   expect(exactly([state("c")], true)).toBe(true);
   expect(leavesExactlyPayload(new Map(), [], planSync(new Map(), [], false, new Set()))).toBe(true);
 });

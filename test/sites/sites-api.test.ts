@@ -175,6 +175,7 @@ describeEachDialect("sites API", (dialect) => {
         id: created.id, organization_id: h.world.orgId, url: created.url, name: created.name,
         drupal_info: { core_version: null, php_version: null, ip_address: null },
         last_synced_at: null, module_count: 0, created_at: expect.stringMatching(ISO),
+        update_status_counts: { not_secure: 0, revoked: 0, not_supported: 0, not_current: 0, current: 0, unknown: 0 },
       });
 
       await h.sync(payload(created, [mod("views"), mod("token")]), created.id);

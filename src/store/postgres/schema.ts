@@ -1,5 +1,7 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
+import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const createdAt = () => ts("created_at").notNull().defaultNow();
@@ -82,6 +84,12 @@ export const siteModules = pgTable("site_modules", {
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
   description: text("description"),
   project: text("project"),
+  /**
+   * detailsHash() of display_name, module_type, description and project: what
+   * a sync compares instead of reading the text back. Written with them by every
+   * write; rows older than it are filled in at start-up (backfill.ts).
+   */
+  detailsHash: bigint("details_hash", { mode: "number" }),
   firstSeenAt: ts("first_seen_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
@@ -89,6 +97,9 @@ export const siteModules = pgTable("site_modules", {
   // from a site. No reverse (module → sites) index until a query needs one:
   // measured, it made a first 150-module sync ~10x slower (scattered writes).
   primaryKey({ columns: [t.siteId, t.moduleId] }),
+  // Only rows still waiting for their details_hash (none once start-up has
+  // filled them in): the backfill finds them without a scan, writes pay nothing.
+  index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */
@@ -159,3 +170,60 @@ export const taskEntries = pgTable("task_entries", {
 }, (t) => [
   primaryKey({ columns: [t.taskNum, t.idx] }),
 ]);
+
+/**
+ * Release data (issue 14): one drupal.org release-history document per
+ * project, as read (releases/history.ts, JSON), with what a conditional
+ * fetch sends back (ETag, Last-Modified).
+ */
+export const releaseProjects = pgTable("release_projects", {
+  project: text("project").primaryKey(),
+  history: text("history").notNull(),
+  etag: text("etag"),
+  lastModified: text("last_modified"),
+  /** Last time the document was confirmed (200, 304 or an import). */
+  fetchedAt: ts("fetched_at").notNull(),
+  /** Last time its content changed: the statuses of the sites using it are computed again. */
+  changedAt: ts("changed_at").notNull(),
+});
+
+/** Each site's installed projects and their update status, computed off the request path. */
+export const siteProjectUpdates = pgTable("site_project_updates", {
+  siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+  project: text("project").notNull(),
+  installedVersion: text("installed_version"),
+  status: text("status", { enum: UPDATE_STATUSES }).notNull(),
+  reason: text("reason"),
+  recommended: text("recommended"),
+  latestVersion: text("latest_version"),
+  /** JSON array of versions, newest first. */
+  securityUpdates: text("security_updates").notNull(),
+  /** JSON array of versions. */
+  alsoAvailable: text("also_available").notNull(),
+  /** JSON object: drupal.org pages of the project, the recommended release and the security release to install. */
+  links: text("links").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.siteId, t.project] }),
+  index("site_project_updates_project_idx").on(t.project),
+  index("site_project_updates_status_idx").on(t.status, t.siteId),
+]);
+
+/**
+ * When a site's statuses were computed, and for which of its syncs
+ * (`synced_at`: the site's last_synced_at then; null once its projects'
+ * release data changed): a site whose last sync is newer is computed again.
+ */
+export const siteUpdateMarks = pgTable("site_update_marks", {
+  siteId: integer("site_id").primaryKey().references(() => sites.id, { onDelete: "cascade" }),
+  syncedAt: ts("synced_at"),
+  computedAt: ts("computed_at").notNull(),
+});
+
+/** Named leases on background work shared by every instance (the release refresh): one holder at a time. */
+export const upkeepLeases = pgTable("upkeep_leases", {
+  name: text("name").primaryKey(),
+  owner: text("owner"),
+  expiresAt: ts("expires_at"),
+  /** When the work last finished: it runs again once its interval has passed. */
+  lastDoneAt: ts("last_done_at"),
+});

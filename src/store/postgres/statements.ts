@@ -5,11 +5,11 @@
 // step is one round trip whatever the batch size. Steps that touch a site's
 // modules run with the site's row lock held (lockSite, ownedTask).
 import type postgres from "postgres";
-import { REPORTED_ERRORS, type AcceptedSync, type CurrentModule, type EntryError, type SiteModuleState } from "../../inventory";
-import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
+import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule } from "../../inventory";
+import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
 import { encodeEntry } from "../staging";
-import type { BatchProgress, ResolvedIds, SiteEnvelope, StoreStatements } from "../statements";
+import type { BatchProgress, SiteEnvelope, StoreStatements } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess } from "../types";
@@ -22,7 +22,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   /** `tx`: a transaction's connection, or the pool. */
   constructor(private readonly tx: postgres.Sql | postgres.TransactionSql) {
-    this.currentColumns = tx.unsafe(`${CURRENT_MODULE_COLUMNS} FROM ${CURRENT_MODULE_JOINS}`);
+    this.currentColumns = tx.unsafe(STORED_MODULE_COLUMNS);
   }
 
   *userIdByToken(tokenHash: string): AwaitingStep<number | null> {
@@ -52,54 +52,68 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     yield* waitFor(this.tx`SELECT 1`);
   }
 
-  *siteModules(siteId: number): AwaitingStep<Map<string, CurrentModule>> {
-    const rows = yield* waitFor(this.tx`SELECT ${this.currentColumns} WHERE sm.site_id = ${siteId}`.values());
-    return currentModules(rows as unknown as CurrentModuleRow[]);
+  *siteModules(siteId: number): AwaitingStep<Map<number, StoredModule>> {
+    const rows = yield* waitFor(this.tx`SELECT ${this.currentColumns} FROM site_modules WHERE site_id = ${siteId}`.values());
+    return storedModules(rows as unknown as StoredModuleRow[]);
   }
 
-  *siteModulesAmong(siteId: number, names: readonly string[]): AwaitingStep<Map<string, CurrentModule>> {
+  *siteModulesAmong(siteId: number, moduleIds: readonly number[]): AwaitingStep<Map<number, StoredModule>> {
     const rows = yield* waitFor(this.tx`
-      SELECT ${this.currentColumns} WHERE sm.site_id = ${siteId}
-        AND m.machine_name IN (SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json))`.values());
-    return currentModules(rows as unknown as CurrentModuleRow[]);
+      SELECT ${this.currentColumns} FROM site_modules WHERE site_id = ${siteId}
+        AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`.values());
+    return storedModules(rows as unknown as StoredModuleRow[]);
   }
 
   // ORDER BY in the inserts: concurrent syncs adding the same new catalog
   // rows lock them in one order, so they wait for each other instead of deadlocking.
 
+  // RETURNING gives the ids of new rows; only rows that already existed need
+  // the SELECT after (a round trip saved when every row is new, as a new version usually is).
+
   *moduleIds(names: readonly string[]): AwaitingStep<[number, string][]> {
     const json = JSON.stringify(names);
-    yield* waitFor(this.tx`INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
-                           ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING`);
+    const created = yield* waitFor(this.tx<{ id: number; machine_name: string }[]>`
+      INSERT INTO modules (machine_name) SELECT value FROM json_array_elements_text(${json}::json)
+      ORDER BY 1 ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`);
+    const ids = created.map((r): [number, string] => [r.id, r.machine_name]);
+    if (created.length === names.length) return ids;
     const found = yield* waitFor(this.tx<{ id: number; machine_name: string }[]>`
       SELECT id, machine_name FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${json}::json))`);
     return found.map((r) => [r.id, r.machine_name]);
   }
 
+  *existingModuleIds(names: readonly string[]): AwaitingStep<number[]> {
+    const found = yield* waitFor(this.tx<{ id: number }[]>`
+      SELECT id FROM modules WHERE machine_name IN (SELECT value FROM json_array_elements_text(${JSON.stringify(names)}::json))`);
+    return found.map((r) => r.id);
+  }
+
   *versionIds(pairs: readonly (readonly [number, string])[]): AwaitingStep<[number, number, string][]> {
     const json = JSON.stringify(pairs.map(([m, v]) => ({ m, v })));
-    yield* waitFor(this.tx`INSERT INTO module_versions (module_id, version)
-                           SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
-                           ON CONFLICT (module_id, version) DO NOTHING`);
+    const created = yield* waitFor(this.tx<{ id: string | number; module_id: number; version: string }[]>`
+      INSERT INTO module_versions (module_id, version)
+      SELECT m, v FROM json_to_recordset(${json}::json) AS x(m int, v text) ORDER BY 1, 2
+      ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`);
+    if (created.length === pairs.length) return created.map((r) => [Number(r.id), r.module_id, r.version]);
     const found = yield* waitFor(this.tx<{ id: string | number; module_id: number; version: string }[]>`
       SELECT mv.id, mv.module_id, mv.version FROM json_to_recordset(${json}::json) AS x(m int, v text)
       JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v`);
     return found.map((r) => [Number(r.id), r.module_id, r.version]);
   }
 
-  *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: ResolvedIds, now: Date): AwaitingStep<void> {
+  *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): AwaitingStep<void> {
     const rows = entries.map((w) => ({
       m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
-      d: w.displayName, t: w.moduleType, s: w.description, p: w.project,
+      d: w.displayName, t: w.moduleType, s: w.description, p: w.project, h: detailsHash(w),
     }));
     yield* waitFor(this.tx`
-      INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
-      SELECT ${siteId}, m, v, e, d, t, s, p, ${at(now)}::timestamptz, ${at(now)}::timestamptz
-      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text)
+      INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
+      SELECT ${siteId}, m, v, e, d, t, s, p, h, ${at(now)}::timestamptz, ${at(now)}::timestamptz
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text, h bigint)
       ON CONFLICT (site_id, module_id) DO UPDATE SET
         version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
         module_type = excluded.module_type, description = excluded.description, project = excluded.project,
-        updated_at = excluded.updated_at`);
+        details_hash = excluded.details_hash, updated_at = excluded.updated_at`);
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): AwaitingStep<void> {

@@ -10,6 +10,8 @@ import {
 } from "../types";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
+import { PostgresExec } from "../releases/exec";
+import { SqlReleaseStore } from "../releases/sql-release-store";
 import { migrateSchema } from "./migrate";
 import { PostgresRunner } from "./runner";
 import * as schema from "./schema";
@@ -29,9 +31,11 @@ export interface PostgresOptions {
 
 export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Store {
   readonly dialect = "postgres" as const;
+  readonly releases: SqlReleaseStore;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
     super(new PostgresRunner(sql), new SiteReads(orm, schema));
+    this.releases = new SqlReleaseStore(new PostgresExec(sql));
   }
 
   /** Connects, and brings the schema up to date unless it connects for a worker thread. */

@@ -4,11 +4,11 @@
 // yields, so a write algorithm runs whole inside one synchronous BEGIN
 // IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
 import type { Database, SQLQueryBindings } from "bun:sqlite";
-import { REPORTED_ERRORS, type AcceptedSync, type CurrentModule, type EntryError, type SiteModuleState } from "../../inventory";
-import { CURRENT_MODULE_COLUMNS, CURRENT_MODULE_JOINS, currentModules, type CurrentModuleRow } from "../current";
+import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule } from "../../inventory";
+import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
 import { encodeEntry } from "../staging";
-import type { BatchProgress, ResolvedIds, SiteEnvelope, StoreStatements } from "../statements";
+import type { BatchProgress, SiteEnvelope, StoreStatements } from "../statements";
 import type { NowStep } from "../steps";
 import type { SiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
@@ -35,7 +35,7 @@ export class SqliteStatements implements StoreStatements<never> {
            AND NOT EXISTS (SELECT 1 FROM tasks WHERE site_id = ?2 AND status IN ('pending', 'in_progress'))
          RETURNING sync_repeat`),
       ping: db.prepare("SELECT 1"),
-      siteModules: db.prepare<unknown, [number]>(`SELECT ${CURRENT_MODULE_COLUMNS} FROM ${CURRENT_MODULE_JOINS} WHERE sm.site_id = ?`),
+      siteModules: db.prepare<unknown, [number]>(`SELECT ${STORED_MODULE_COLUMNS} FROM site_modules WHERE site_id = ?`),
       unfinishedTask: db.prepare<{ id: string }, [number]>(
         "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
@@ -90,14 +90,12 @@ export class SqliteStatements implements StoreStatements<never> {
            OR (status = 'receiving' AND created_at < ?)`),
     };
     this.many = {
-      // CROSS JOIN fixes the loop order: from the names, to their modules, to this site's rows.
-      // Left to itself the planner scans every row of the site, for every batch of a large task.
+      // CROSS JOIN fixes the loop order: from the ids to this site's rows, one primary-key
+      // lookup each. Left to itself the planner may scan every row of the site, for every batch of a large task.
       siteModulesAmong: new BatchStatement(db, 1, (values) =>
         `WITH site(id) AS (SELECT ?)
-         SELECT ${CURRENT_MODULE_COLUMNS}
-         FROM (VALUES ${values}) AS names CROSS JOIN modules m ON m.machine_name = names.column1
-         CROSS JOIN site_modules sm ON sm.site_id = (SELECT id FROM site) AND sm.module_id = m.id
-         LEFT JOIN module_versions v ON v.id = sm.version_id`),
+         SELECT ${STORED_MODULE_COLUMNS.split(", ").map((c) => `sm.${c}`).join(", ")}
+         FROM (VALUES ${values}) AS ids CROSS JOIN site_modules sm ON sm.site_id = (SELECT id FROM site) AND sm.module_id = ids.column1`),
       // RETURNING gives the ids of new rows; only rows that already existed need the SELECT after.
       insertModules: new BatchStatement(db, 1, (values) =>
         `INSERT INTO modules (machine_name) VALUES ${values} ON CONFLICT (machine_name) DO NOTHING RETURNING id, machine_name`),
@@ -107,13 +105,13 @@ export class SqliteStatements implements StoreStatements<never> {
         `INSERT INTO module_versions (module_id, version) VALUES ${values} ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`),
       versionIds: new BatchStatement(db, 2, (values) =>
         `SELECT id, module_id, version FROM module_versions WHERE (module_id, version) IN (VALUES ${values})`),
-      upsert: new BatchStatement(db, 10, (values) =>
-        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, first_seen_at, updated_at)
+      upsert: new BatchStatement(db, 11, (values) =>
+        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
          VALUES ${values}
          ON CONFLICT (site_id, module_id) DO UPDATE SET
            version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
            module_type = excluded.module_type, description = excluded.description, project = excluded.project,
-           updated_at = excluded.updated_at`),
+           details_hash = excluded.details_hash, updated_at = excluded.updated_at`),
       remove: new BatchStatement(db, 1, (values) =>
         `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
       stage: new BatchStatement(db, 5, (values) =>
@@ -138,12 +136,12 @@ export class SqliteStatements implements StoreStatements<never> {
     this.one.ping.get();
   }
 
-  *siteModules(siteId: number): NowStep<Map<string, CurrentModule>> {
-    return currentModules(this.one.siteModules.values(siteId) as CurrentModuleRow[]);
+  *siteModules(siteId: number): NowStep<Map<number, StoredModule>> {
+    return storedModules(this.one.siteModules.values(siteId) as StoredModuleRow[]);
   }
 
-  *siteModulesAmong(siteId: number, names: readonly string[]): NowStep<Map<string, CurrentModule>> {
-    return currentModules(this.many.siteModulesAmong.values<CurrentModuleRow>(names.map((n) => [n]), [siteId]));
+  *siteModulesAmong(siteId: number, moduleIds: readonly number[]): NowStep<Map<number, StoredModule>> {
+    return storedModules(this.many.siteModulesAmong.values<StoredModuleRow>(moduleIds.map((id) => [id]), [siteId]));
   }
 
   *moduleIds(names: readonly string[]): NowStep<[number, string][]> {
@@ -153,6 +151,10 @@ export class SqliteStatements implements StoreStatements<never> {
     return created.concat(this.many.moduleIds.values<[number, string]>(names.filter((n) => !createdNames.has(n)).map((n) => [n])));
   }
 
+  *existingModuleIds(names: readonly string[]): NowStep<number[]> {
+    return this.many.moduleIds.values<[number, string]>(names.map((n) => [n])).map(([id]) => id);
+  }
+
   *versionIds(pairs: readonly (readonly [number, string])[]): NowStep<[number, number, string][]> {
     const created = this.many.insertVersions.values<[number, number, string]>(pairs as [number, string][]);
     if (created.length === pairs.length) return created;
@@ -160,11 +162,11 @@ export class SqliteStatements implements StoreStatements<never> {
     return created.concat(this.many.versionIds.values<[number, number, string]>(pairs.filter(([m, v]) => !createdKeys.has(`${m}:${v}`)) as [number, string][]));
   }
 
-  *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: ResolvedIds, now: Date): NowStep<void> {
+  *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): NowStep<void> {
     const ms = now.getTime();
     this.many.upsert.run(entries.map((w) => [
       siteId, ids.moduleId(w.machineName), ids.versionId(w),
-      w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, ms, ms,
+      w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, detailsHash(w), ms, ms,
     ]));
   }
 

@@ -12,6 +12,8 @@ import {
 } from "../types";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
+import { SqliteExec } from "../releases/exec";
+import { SqlReleaseStore } from "../releases/sql-release-store";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
 import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
@@ -36,12 +38,14 @@ export interface SqliteOptions {
 
 export class SqliteStore extends SqlStore<never> implements Store {
   readonly dialect = "sqlite" as const;
+  readonly releases: SqlReleaseStore;
 
   /** Compiles its statements: the schema must be up to date (connect()). */
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
     super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema));
+    this.releases = new SqlReleaseStore(new SqliteExec(raw, gate));
   }
 
   /**

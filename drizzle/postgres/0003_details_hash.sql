@@ -1,0 +1,2 @@
+ALTER TABLE "site_modules" ADD COLUMN "details_hash" bigint;--> statement-breakpoint
+CREATE INDEX "site_modules_details_hash_missing" ON "site_modules" USING btree ("site_id","module_id") WHERE details_hash IS NULL;

@@ -1,0 +1,81 @@
+// The few things the release store needs of a database, for both dialects:
+// reads, and writes applied together atomically. Statements are written once
+// with `?` placeholders; lists travel as one JSON parameter (list()), so a
+// statement's text, and so its prepared form, does not change with their length.
+import type { Database } from "bun:sqlite";
+import type postgres from "postgres";
+import type { WriteGate } from "../sqlite/write-gate";
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+export interface SqlExec {
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs the statements in one transaction; returns each one's count of changed rows. */
+  write(statements: Statement[]): Promise<number[]>;
+  /** A subquery yielding the elements of a JSON array parameter (`?`), as integers or text. */
+  list(type: "int" | "text"): string;
+  /** A subquery yielding the [integer, text] pairs of a JSON array parameter (`?`), as two columns. */
+  pairs(): string;
+}
+
+export class SqliteExec implements SqlExec {
+  constructor(private readonly db: Database, private readonly gate: WriteGate) {}
+
+  private static params(params: unknown[]) {
+    return params.map((p) => (p instanceof Date ? p.getTime() : p)) as never[];
+  }
+
+  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.db.query(sql).all(...SqliteExec.params(params)) as T[];
+  }
+
+  write(statements: Statement[]): Promise<number[]> {
+    // Synchronous from BEGIN IMMEDIATE to COMMIT: nothing else on this connection can interleave.
+    return this.gate.run(() => this.db.transaction(() =>
+      statements.map((s) => this.db.query(s.sql).run(...SqliteExec.params(s.params)).changes)).immediate());
+  }
+
+  list(type: "int" | "text"): string {
+    return type === "int" ? "SELECT CAST(value AS INTEGER) FROM json_each(?)" : "SELECT CAST(value AS TEXT) FROM json_each(?)";
+  }
+
+  pairs(): string {
+    return "SELECT CAST(value ->> 0 AS INTEGER), CAST(value ->> 1 AS TEXT) FROM json_each(?)";
+  }
+}
+
+export class PostgresExec implements SqlExec {
+  constructor(private readonly sql: postgres.Sql) {}
+
+  private static text(sql: string): string {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  }
+
+  private static params(params: unknown[]) {
+    return params.map((p) => (p instanceof Date ? p.toISOString() : p)) as postgres.ParameterOrJSON<never>[];
+  }
+
+  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.sql.unsafe(PostgresExec.text(sql), PostgresExec.params(params), { prepare: true })) as unknown as T[];
+  }
+
+  async write(statements: Statement[]): Promise<number[]> {
+    return (await this.sql.begin(async (tx) => {
+      const counts: number[] = [];
+      for (const s of statements) counts.push((await tx.unsafe(PostgresExec.text(s.sql), PostgresExec.params(s.params), { prepare: true })).count);
+      return counts;
+    })) as number[];
+  }
+
+  list(type: "int" | "text"): string {
+    return type === "int" ? "SELECT (jsonb_array_elements_text(?::jsonb))::int" : "SELECT jsonb_array_elements_text(?::jsonb)";
+  }
+
+  pairs(): string {
+    return "SELECT (e ->> 0)::int, e ->> 1 FROM jsonb_array_elements(?::jsonb) AS e";
+  }
+}

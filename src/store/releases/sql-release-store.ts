@@ -1,0 +1,256 @@
+// The release store, written once over SqlExec for both dialects.
+import { UPDATE_STATUSES, type ProjectHistory, type UpdateStatus } from "../../releases";
+import type { ModuleType } from "../../inventory";
+import { toDate, type DbTime } from "../rows";
+import type { SqlExec, Statement } from "./exec";
+import type {
+  ExposedSite, HistoryDocument, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
+} from "./types";
+
+/** Rows per multi-row INSERT: few distinct statement texts, far below both dialects' parameter limits. */
+const ROWS_PER_INSERT = 200;
+
+const UPDATE_COLUMNS = "project, installed_version, status, reason, recommended, latest_version, security_updates, also_available, links";
+
+interface UpdateRowData {
+  project: string;
+  installed_version: string | null;
+  status: UpdateStatus;
+  reason: string | null;
+  recommended: string | null;
+  latest_version: string | null;
+  security_updates: string;
+  also_available: string;
+  links: string;
+}
+
+const updateFromRow = (r: UpdateRowData): ProjectUpdateRow => ({
+  project: r.project,
+  installedVersion: r.installed_version,
+  status: r.status,
+  reason: r.reason,
+  recommended: r.recommended,
+  latestVersion: r.latest_version,
+  securityUpdates: JSON.parse(r.security_updates) as string[],
+  alsoAvailable: JSON.parse(r.also_available) as string[],
+  links: JSON.parse(r.links) as ProjectUpdateRow["links"],
+});
+
+/** A row's columns after site_id, in UPDATE_COLUMNS order, as written. */
+const updateValues = (p: ProjectUpdateRow): unknown[] => [
+  p.project, p.installedVersion, p.status, p.reason, p.recommended, p.latestVersion,
+  JSON.stringify(p.securityUpdates), JSON.stringify(p.alsoAvailable), JSON.stringify(p.links),
+];
+
+function chunks<T>(items: T[], size = ROWS_PER_INSERT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** One multi-row INSERT per chunk of rows. */
+function inserts<T>(head: string, columns: number, rows: T[], values: (row: T) => unknown[], tail = ""): Statement[] {
+  const tuple = `(${Array(columns).fill("?").join(", ")})`;
+  return chunks(rows).map((chunk) => ({
+    sql: `${head} VALUES ${chunk.map(() => tuple).join(", ")}${tail}`,
+    params: chunk.flatMap(values),
+  }));
+}
+
+export function emptyCounts(): StatusCounts {
+  return Object.fromEntries(UPDATE_STATUSES.map((s) => [s, 0])) as StatusCounts;
+}
+
+export class SqlReleaseStore implements ReleaseStore {
+  constructor(private readonly db: SqlExec) {}
+
+  async saveHistories(documents: HistoryDocument[], now: Date): Promise<string[]> {
+    if (documents.length === 0) return [];
+    const projects = documents.map((d) => d.history.project);
+    const stored = new Map((await this.db.all<{ project: string; history: string }>(
+      `SELECT project, history FROM release_projects WHERE project IN (${this.db.list("text")})`, [JSON.stringify(projects)],
+    )).map((r) => [r.project, r.history]));
+    const rows = documents.map((d) => ({ ...d, json: JSON.stringify(d.history) }));
+    const changed = rows.filter((r) => stored.get(r.history.project) !== r.json).map((r) => r.history.project);
+    await this.db.write([
+      ...inserts(
+        "INSERT INTO release_projects (project, history, etag, last_modified, fetched_at, changed_at)", 6, rows,
+        (r) => [r.history.project, r.json, r.etag ?? null, r.lastModified ?? null, now, now],
+        ` ON CONFLICT (project) DO UPDATE SET history = excluded.history, etag = excluded.etag,
+          last_modified = excluded.last_modified, fetched_at = excluded.fetched_at,
+          changed_at = CASE WHEN release_projects.history = excluded.history THEN release_projects.changed_at ELSE excluded.changed_at END`,
+      ),
+      {
+        sql: `UPDATE site_update_marks SET synced_at = NULL WHERE site_id IN
+          (SELECT site_id FROM site_project_updates WHERE project IN (${this.db.list("text")}))`,
+        params: [JSON.stringify(changed)],
+      },
+    ]);
+    return changed;
+  }
+
+  async confirmHistories(projects: string[], now: Date): Promise<void> {
+    if (projects.length === 0) return;
+    await this.db.write([{
+      sql: `UPDATE release_projects SET fetched_at = ? WHERE project IN (${this.db.list("text")})`,
+      params: [now, JSON.stringify(projects)],
+    }]);
+  }
+
+  async histories(projects: string[]): Promise<Map<string, ProjectHistory>> {
+    if (projects.length === 0) return new Map();
+    const rows = await this.db.all<{ project: string; history: string }>(
+      `SELECT project, history FROM release_projects WHERE project IN (${this.db.list("text")})`, [JSON.stringify(projects)],
+    );
+    return new Map(rows.map((r) => [r.project, JSON.parse(r.history) as ProjectHistory]));
+  }
+
+  async projectsInUse(): Promise<RefreshTarget[]> {
+    const rows = await this.db.all<{ project: string; etag: string | null; last_modified: string | null }>(`
+      SELECT p.project, r.etag, r.last_modified
+      FROM (SELECT DISTINCT project FROM site_project_updates) p LEFT JOIN release_projects r ON r.project = p.project
+      ORDER BY p.project`);
+    return rows.map((r) => ({ project: r.project, etag: r.etag, lastModified: r.last_modified }));
+  }
+
+  async sitesToCompute(afterId: number, limit: number): Promise<number[]> {
+    const rows = await this.db.all<{ id: number }>(`
+      SELECT s.id FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
+      WHERE s.id > ? AND s.last_synced_at IS NOT NULL
+        AND (u.site_id IS NULL OR u.synced_at IS NULL OR u.synced_at < s.last_synced_at)
+      ORDER BY s.id LIMIT ?`, [afterId, limit]);
+    return rows.map((r) => Number(r.id));
+  }
+
+  async inventories(siteIds: number[]): Promise<SiteInventory[]> {
+    if (siteIds.length === 0) return [];
+    const ids = JSON.stringify(siteIds);
+    // The sites first: a sync that commits between the two reads leaves its
+    // site marked older than its modules, so it is computed again.
+    const sites = await this.db.all<{ id: number; core_version: string | null; last_synced_at: DbTime | null }>(
+      `SELECT id, core_version, last_synced_at FROM sites WHERE id IN (${this.db.list("int")}) ORDER BY id`, [ids]);
+    const modules = await this.db.all<{ site_id: number; machine_name: string; module_type: ModuleType; version: string | null; project: string | null }>(`
+      SELECT sm.site_id, m.machine_name, sm.module_type, v.version, sm.project
+      FROM site_modules sm JOIN modules m ON m.id = sm.module_id LEFT JOIN module_versions v ON v.id = sm.version_id
+      WHERE sm.site_id IN (${this.db.list("int")}) AND sm.module_type <> 'custom'`, [ids]);
+    const bySite = new Map(sites.map((s) => [Number(s.id), {
+      siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), modules: [],
+    } as SiteInventory]));
+    for (const m of modules) {
+      bySite.get(Number(m.site_id))?.modules.push({ machineName: m.machine_name, moduleType: m.module_type, version: m.version, project: m.project });
+    }
+    return [...bySite.values()];
+  }
+
+  /**
+   * Writes only what changed: most computations after a sync find the same
+   * statuses, and reading a batch's rows costs far less than writing them.
+   * Rows of projects a site no longer runs are deleted; the rest upserted, so
+   * two instances computing one site at once both succeed.
+   */
+  async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
+    if (sites.length === 0) return;
+    const stored = new Map<string, string>();
+    for (const r of await this.db.all<UpdateRowData & { site_id: number }>(
+      `SELECT site_id, ${UPDATE_COLUMNS} FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`,
+      [JSON.stringify(sites.map((s) => s.siteId))],
+    )) {
+      const columns = [r.project, r.installed_version, r.status, r.reason, r.recommended, r.latest_version, r.security_updates, r.also_available, r.links];
+      stored.set(`${Number(r.site_id)} ${r.project}`, JSON.stringify(columns));
+    }
+    // Rows repeat across sites (one judgement per release): their values are made once each.
+    const values = new Map<ProjectUpdateRow, { columns: unknown[]; text: string }>();
+    const valuesOf = (p: ProjectUpdateRow) => {
+      let v = values.get(p);
+      if (!v) {
+        const columns = updateValues(p);
+        values.set(p, v = { columns, text: JSON.stringify(columns) });
+      }
+      return v;
+    };
+    const changed: { siteId: number; p: ProjectUpdateRow }[] = [];
+    for (const s of sites) {
+      for (const p of s.projects) {
+        const key = `${s.siteId} ${p.project}`;
+        const same = stored.get(key) === valuesOf(p).text;
+        stored.delete(key);
+        if (!same) changed.push({ siteId: s.siteId, p });
+      }
+    }
+    // What is left was stored for projects the sites no longer run.
+    const gone = [...stored.keys()].map((key) => {
+      const space = key.indexOf(" ");
+      return [Number(key.slice(0, space)), key.slice(space + 1)];
+    });
+    await this.db.write([
+      ...(gone.length > 0
+        ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(gone)] }]
+        : []),
+      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, changed, ({ siteId, p }) => [siteId, ...valuesOf(p).columns],
+        ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
+      ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
+        " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
+    ]);
+  }
+
+  async siteUpdates(siteId: number): Promise<{ computedAt: Date | null; projects: ProjectUpdateRow[] }> {
+    const [mark] = await this.db.all<{ computed_at: DbTime }>("SELECT computed_at FROM site_update_marks WHERE site_id = ?", [siteId]);
+    const rows = await this.db.all<UpdateRowData>(
+      `SELECT ${UPDATE_COLUMNS} FROM site_project_updates WHERE site_id = ? ORDER BY project`, [siteId]);
+    return { computedAt: toDate(mark?.computed_at ?? null), projects: rows.map(updateFromRow) };
+  }
+
+  async statusCounts(siteIds: number[]): Promise<Map<number, StatusCounts>> {
+    const counts = new Map(siteIds.map((id) => [id, emptyCounts()]));
+    if (siteIds.length === 0) return counts;
+    const rows = await this.db.all<{ site_id: number; status: UpdateStatus; n: number }>(`
+      SELECT site_id, status, COUNT(*) AS n FROM site_project_updates
+      WHERE site_id IN (${this.db.list("int")}) GROUP BY site_id, status`, [JSON.stringify(siteIds)]);
+    for (const r of rows) {
+      const c = counts.get(Number(r.site_id));
+      if (c && r.status in c) c[r.status] = Number(r.n);
+    }
+    return counts;
+  }
+
+  async exposedSites(userId: number): Promise<ExposedSite[]> {
+    const rows = await this.db.all<UpdateRowData & { id: number; name: string; url: string }>(`
+      SELECT s.id, s.name, s.url, ${UPDATE_COLUMNS.split(", ").map((c) => `u.${c}`).join(", ")}
+      FROM site_project_updates u JOIN sites s ON s.id = u.site_id
+      WHERE u.status IN ('not_secure', 'revoked')
+        AND s.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = ?)
+      ORDER BY s.id, u.project`, [userId]);
+    const sites = new Map<number, ExposedSite>();
+    for (const r of rows) {
+      const id = Number(r.id);
+      let site = sites.get(id);
+      if (!site) sites.set(id, site = { site: { id, name: r.name, url: r.url }, projects: [] });
+      site.projects.push(updateFromRow(r));
+    }
+    return [...sites.values()];
+  }
+
+  async countSitesNotSecure(): Promise<number> {
+    const [row] = await this.db.all<{ n: number }>("SELECT COUNT(DISTINCT site_id) AS n FROM site_project_updates WHERE status = 'not_secure'");
+    return Number(row?.n ?? 0);
+  }
+
+  async takeLease(name: string, owner: string, now: Date, leaseMs: number, everyMs: number): Promise<boolean> {
+    const [, taken] = await this.db.write([
+      { sql: "INSERT INTO upkeep_leases (name) VALUES (?) ON CONFLICT (name) DO NOTHING", params: [name] },
+      {
+        sql: `UPDATE upkeep_leases SET owner = ?, expires_at = ?
+          WHERE name = ? AND (expires_at IS NULL OR expires_at < ?) AND (last_done_at IS NULL OR last_done_at <= ?)`,
+        params: [owner, new Date(now.getTime() + leaseMs), name, now, new Date(now.getTime() - everyMs)],
+      },
+    ]);
+    return taken === 1;
+  }
+
+  async finishLease(name: string, owner: string, now: Date): Promise<void> {
+    await this.db.write([{
+      sql: "UPDATE upkeep_leases SET owner = NULL, expires_at = NULL, last_done_at = ? WHERE name = ? AND owner = ?",
+      params: [now, name, owner],
+    }]);
+  }
+}

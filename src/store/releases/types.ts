@@ -1,0 +1,86 @@
+// The storage port of release data and of the update statuses computed from
+// it (issue 14). Written once for both dialects (sql-release-store.ts).
+import type { InstalledModule, ProjectHistory, ProjectJudgement, UpdateStatus } from "../../releases";
+
+export interface HistoryDocument {
+  history: ProjectHistory;
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
+export interface RefreshTarget {
+  project: string;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/** What a site's statuses are computed from. */
+export interface SiteInventory {
+  siteId: number;
+  coreVersion: string | null;
+  /** The sync these modules are from (sites.last_synced_at when read). */
+  syncedAt: Date | null;
+  modules: InstalledModule[];
+}
+
+/** drupal.org pages, from the release data. */
+export interface UpdateLinks {
+  project: string | null;
+  recommended: string | null;
+  securityRelease: string | null;
+}
+
+/** A project a site runs, and its judgement. */
+export interface ProjectUpdateRow extends ProjectJudgement {
+  project: string;
+  installedVersion: string | null;
+  links: UpdateLinks;
+}
+
+export interface SiteUpdates {
+  siteId: number;
+  syncedAt: Date | null;
+  projects: ProjectUpdateRow[];
+}
+
+export interface ExposedSite {
+  site: { id: number; name: string; url: string };
+  projects: ProjectUpdateRow[];
+}
+
+export type StatusCounts = Record<UpdateStatus, number>;
+
+export interface ReleaseStore {
+  /**
+   * Stores documents (one per project), in one transaction; the sites using
+   * a project whose document changed are marked to be computed again.
+   * Returns the projects whose document changed (or is new).
+   */
+  saveHistories(documents: HistoryDocument[], now: Date): Promise<string[]>;
+  /** Records that the stored documents of `projects` are still current (a 304). */
+  confirmHistories(projects: string[], now: Date): Promise<void>;
+  histories(projects: string[]): Promise<Map<string, ProjectHistory>>;
+  /** Every project some site uses, with what its stored document came with. */
+  projectsInUse(): Promise<RefreshTarget[]>;
+
+  /** Sites above `afterId` synced since their statuses were computed (or whose release data changed), lowest id first. */
+  sitesToCompute(afterId: number, limit: number): Promise<number[]>;
+  inventories(siteIds: number[]): Promise<SiteInventory[]>;
+  /** Replaces the statuses of these sites, in one transaction. */
+  replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void>;
+
+  siteUpdates(siteId: number): Promise<{ computedAt: Date | null; projects: ProjectUpdateRow[] }>;
+  statusCounts(siteIds: number[]): Promise<Map<number, StatusCounts>>;
+  /** The user's sites with not_secure or revoked projects, and those projects. */
+  exposedSites(userId: number): Promise<ExposedSite[]>;
+  /** Sites with at least one not_secure project. */
+  countSitesNotSecure(): Promise<number>;
+
+  /**
+   * Takes the lease `name` for `leaseMs` if nobody holds it and its work last
+   * finished at least `everyMs` ago: true when this caller now holds it.
+   */
+  takeLease(name: string, owner: string, now: Date, leaseMs: number, everyMs: number): Promise<boolean>;
+  /** Lets the lease go, recording the work as done at `now`. */
+  finishLease(name: string, owner: string, now: Date): Promise<void>;
+}

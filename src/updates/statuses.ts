@@ -1,0 +1,71 @@
+// Computes sites' update statuses from their inventories and the stored
+// release data, a batch of sites at a time: per batch, one read of the sites,
+// one of their modules, one of the release documents they need, and one
+// write transaction (delete, multi-row inserts). Runs off the request path.
+import { installedProjects, judgeProject, securityReleaseToInstall, type ProjectHistory } from "../releases";
+import type { ProjectUpdateRow, ReleaseStore, SiteUpdates } from "../store/releases/types";
+
+/** Sites per batch: 10,000 sites are 20 batches. */
+export const SITES_PER_BATCH = 500;
+
+function releaseLink(history: ProjectHistory | null, version: string | null): string | null {
+  if (!history || version === null) return null;
+  return history.releases.find((r) => r.version === version)?.releaseLink ?? null;
+}
+
+export class UpdateStatuses {
+  constructor(private readonly releases: ReleaseStore, private readonly clock: () => number = Date.now) {}
+
+  /** Computes the statuses of these sites again, now. */
+  async computeSites(siteIds: number[]): Promise<void> {
+    const inventories = await this.releases.inventories(siteIds);
+    const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules) }));
+    const histories = await this.releases.histories([...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))]);
+    // Sites run the same releases: each (project, version) is judged once per batch.
+    const judged = new Map<string, ProjectUpdateRow>();
+    const judge = (project: string, version: string | null): ProjectUpdateRow => {
+      // (Stored text never holds NUL; "" is no version, "=x" the version x.)
+      const key = `${project}\u0000${version === null ? "" : `=${version}`}`;
+      let row = judged.get(key);
+      if (!row) {
+        const history = histories.get(project) ?? null;
+        const judgement = judgeProject(version, history);
+        row = {
+          project,
+          installedVersion: version,
+          ...judgement,
+          links: {
+            project: history?.link ?? null,
+            recommended: releaseLink(history, judgement.recommended),
+            securityRelease: releaseLink(history, securityReleaseToInstall(judgement)),
+          },
+        };
+        judged.set(key, row);
+      }
+      return row;
+    };
+    const updates: SiteUpdates[] = sites.map(({ inventory, projects }) => ({
+      siteId: inventory.siteId,
+      syncedAt: inventory.syncedAt,
+      projects: projects.map((p) => judge(p.project, p.version)),
+    }));
+    await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
+  }
+
+  /**
+   * Computes every site synced since its statuses were (or whose release data
+   * changed), batch by batch; returns how many. Each site at most once per
+   * call, so a site that keeps changing cannot hold the caller.
+   */
+  async computePending(batchSize = SITES_PER_BATCH): Promise<number> {
+    let done = 0;
+    let lastId = 0;
+    for (;;) {
+      const ids = await this.releases.sitesToCompute(lastId, batchSize);
+      if (ids.length === 0) return done;
+      await this.computeSites(ids);
+      done += ids.length;
+      lastId = ids.at(-1)!;
+    }
+  }
+}
