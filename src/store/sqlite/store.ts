@@ -3,8 +3,6 @@
 // (../sql-store.ts) over statements compiled once (statements.ts), run
 // synchronously (runner.ts).
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { and, eq, isNull, lt } from "drizzle-orm";
 import { idempotencyRecord } from "../rows";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
@@ -24,6 +22,7 @@ import { SqliteStatements } from "./statements";
 import { SqliteRunner } from "./runner";
 import { WriteGate } from "./write-gate";
 import { createPrivately } from "./private-file";
+import { prepareDatabaseFolder } from "./writable";
 import * as schema from "./schema";
 
 /** WAL size (4 KiB pages, so 40 MiB) past which a connection checkpoints at commit itself. */
@@ -67,7 +66,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
 
   static open(path: string): Database {
     if (path !== ":memory:") {
-      mkdirSync(dirname(path), { recursive: true });
+      prepareDatabaseFolder(path);
       createPrivately(path);
     }
     const db = new Database(path, { create: true, strict: true });
