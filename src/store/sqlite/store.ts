@@ -70,10 +70,12 @@ export class SqliteStore extends SqlStore<never> implements Store {
       createPrivately(path);
     }
     const db = new Database(path, { create: true, strict: true });
+    // Another process (CLI, second instance) may hold the write lock for a whole large sync.
+    // Set first: switching a new file to WAL takes a lock that another connection
+    // opening it at the same moment (the checkpoint thread, a second process) may hold.
+    db.exec("PRAGMA busy_timeout = 15000");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    // Another process (CLI, second instance) may hold the write lock for a whole large sync.
-    db.exec("PRAGMA busy_timeout = 15000");
     db.exec("PRAGMA foreign_keys = ON");
     // Once checkpointed, the WAL restarts from its start, but its file keeps the
     // size of the largest sync it ever held; beyond this it is cut back.
