@@ -60,6 +60,10 @@ export interface ReleaseStore {
   /** Records that the stored documents of `projects` are still current (a 304). */
   confirmHistories(projects: string[], now: Date): Promise<void>;
   histories(projects: string[]): Promise<Map<string, ProjectHistory>>;
+  /** A stamp per stored document of `projects` that differs once the document changes. */
+  historyStamps(projects: string[]): Promise<Map<string, string>>;
+  /** Marks these sites to be computed again. */
+  invalidateSites(siteIds: number[]): Promise<void>;
   /** Every project some site uses, with what its stored document came with. */
   projectsInUse(): Promise<RefreshTarget[]>;
 
