@@ -265,6 +265,14 @@ export class SqlReleaseStore implements ReleaseStore {
     return taken === 1;
   }
 
+  async renewLease(name: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const [renewed] = await this.db.write([{
+      sql: "UPDATE upkeep_leases SET expires_at = ? WHERE name = ? AND owner = ?",
+      params: [new Date(now.getTime() + leaseMs), name, owner],
+    }]);
+    return renewed === 1;
+  }
+
   async finishLease(name: string, owner: string, now: Date): Promise<void> {
     await this.db.write([{
       sql: "UPDATE upkeep_leases SET owner = NULL, expires_at = NULL, last_done_at = ? WHERE name = ? AND owner = ?",

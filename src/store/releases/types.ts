@@ -85,6 +85,8 @@ export interface ReleaseStore {
    * finished at least `everyMs` ago: true when this caller now holds it.
    */
   takeLease(name: string, owner: string, now: Date, leaseMs: number, everyMs: number): Promise<boolean>;
+  /** Extends the lease `owner` holds to `leaseMs` from `now`: false when it no longer holds it. */
+  renewLease(name: string, owner: string, now: Date, leaseMs: number): Promise<boolean>;
   /** Lets the lease go, recording the work as done at `now`. */
   finishLease(name: string, owner: string, now: Date): Promise<void>;
 }
