@@ -42,6 +42,12 @@ const CASES: Case[] = [
     drupal: `security 'Pre-release:${installed.slice(2)}, security update'`, installed, fixture: "drupal.sec.8.2.0-rc2",
     status: "not_secure", recommended: "8.2.0-rc2", securityUpdates: ["8.2.0-rc2"], securityRelease: "8.2.0-rc2",
   })),
+  { drupal: "security '0.0, 0.1, 0.2' (8.0.1 is a security release since marked insecure: not listed)", installed: "8.0.0", fixture: "drupal.sec.8.0.1_8.0.2", status: "not_secure", recommended: "8.0.2", securityUpdates: ["8.0.2"], securityRelease: "8.0.2" },
+  { drupal: "security '0.0, 1.2, insecure'", installed: "8.0.0", fixture: "drupal.sec.8.1.2_insecure", status: "not_secure", recommended: "8.1.2", securityUpdates: ["8.1.2"], securityRelease: "8.1.2" },
+  ...["8.2.0-alpha1", "8.2.0-alpha2", "8.2.0-beta1", "8.2.0-beta2", "8.2.0-rc1", "8.2.0-rc2"].map((installed): Case => ({
+    drupal: `security 'Pre-release:${installed.slice(2)}, no security update'`, installed, fixture: "drupal.sec.8.2.0-rc2-b",
+    status: installed === "8.2.0-rc2" ? "current" : "not_current", recommended: "8.2.0-rc2", securityUpdates: [],
+  })),
   // Baseline (UpdateSemverTestBaselineTrait, core).
   ...["8.0.0", "8.0.0-alpha1", "8.0.0-beta1", "8.0.1", "8.1.0-beta1"].map((installed): Case => ({
     drupal: `testNoUpdatesAvailable-like: ${installed} with 8.1.0 released`, installed, fixture: "drupal.8.1.0",
