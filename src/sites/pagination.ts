@@ -12,7 +12,7 @@ type Query = Record<string, string | undefined>;
 export const encodeCursor = (key: string) => Buffer.from(key, "utf8").toString("base64url");
 
 /** A cursor's key, if `raw` is one this API issued: it encodes a key of the expected shape. */
-function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string | undefined {
+export function decodeCursor(raw: string, shape: RegExp, errors: FieldError[]): string | undefined {
   const key = raw.length <= 100 ? Buffer.from(raw, "base64url").toString("utf8") : "";
   if (!shape.test(key) || encodeCursor(key) !== raw) {
     errors.push({ loc: ["query", "cursor"], msg: "Invalid cursor" });
