@@ -13,6 +13,8 @@ export const REFRESH_LEASE = "release-refresh";
 /** A dead holder's lease lapses after it; a live one renews it while it fetches (every third of it). */
 export const LEASE_MS = 30 * 60_000;
 const FETCH_CONCURRENCY = 4;
+/** How soon a refresh in which a fetch failed is tried again. */
+export const RETRY_FAILED_MS = 15 * 60_000;
 /** Per document, headers and body together: a server that stalls cannot hold the refresh. */
 const FETCH_TIMEOUT_MS = 30_000;
 /** Documents stored per transaction. */
@@ -58,10 +60,17 @@ export class ReleaseRefresher {
   async refreshIfDue(): Promise<RefreshReport | null> {
     const { owner, everyMs } = this.options;
     if (!(await this.releases.takeLease(REFRESH_LEASE, owner, new Date(this.clock()), LEASE_MS, everyMs))) return null;
+    let retrySoon = true;
     try {
-      return await this.refreshAll();
+      const report = await this.refreshAll();
+      retrySoon = report.failed.length > 0;
+      return report;
     } finally {
-      await this.releases.finishLease(REFRESH_LEASE, owner, new Date(this.clock()));
+      // After a failure the next refresh is due RETRY_FAILED_MS from now, not a whole interval:
+      // recorded as done that much earlier. The projects that did not fail then answer 304s.
+      const now = this.clock();
+      const doneAt = retrySoon ? now - everyMs + Math.min(RETRY_FAILED_MS, everyMs) : now;
+      await this.releases.finishLease(REFRESH_LEASE, owner, new Date(doneAt));
     }
   }
 

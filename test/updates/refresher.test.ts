@@ -5,7 +5,7 @@
 // statuses computed again once release data changes.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log";
-import { LEASE_MS, REFRESH_LEASE, ReleaseRefresher, type FetchResult } from "../../src/updates/refresher";
+import { LEASE_MS, REFRESH_LEASE, ReleaseRefresher, RETRY_FAILED_MS, type FetchResult } from "../../src/updates/refresher";
 import { UpdateStatuses } from "../../src/updates/statuses";
 import { manualClock } from "../support/clock";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
@@ -117,8 +117,22 @@ describeEachDialect("release refresher", (dialect) => {
     expect(await drupalStatus()).toMatchObject({ status: "not_secure", securityUpdates: ["8.0.2"] });
   });
 
-  test("runs at most once per interval, whichever instance asks", async () => {
-    await refreshedOnce();
+  test("runs at most once per interval, whichever instance asks; sooner again after a failed fetch", async () => {
+    await refreshedOnce(); // "broken" and "garbled" failed
+    expect(await refresher("a").refreshIfDue()).toBeNull();
+    clock.advance(RETRY_FAILED_MS - 1);
+    expect(await refresher("b").refreshIfDue()).toBeNull();
+    clock.advance(1);
+    // Both mended: the retry fetches all four (the others conditionally) and nothing fails.
+    const valid = (project: string) => fixtureText("aaa_update_test.8.x-1.2").replace(/<short_name>[^<]*</, `<short_name>${project}<`);
+    rh.answers.set("broken", { status: 200, body: valid("broken") });
+    rh.answers.set("garbled", { status: 200, body: valid("garbled") });
+    const retried = await refresher("b").refreshIfDue();
+    expect(retried).toMatchObject({ failed: [], unchanged: 2 });
+    expect(retried!.changed.sort()).toEqual(["broken", "garbled"]);
+    rh.requests.length = 0;
+
+    // Nothing failed: the next is a whole interval later.
     expect(await refresher("a").refreshIfDue()).toBeNull();
     clock.advance(6 * HOUR - 1);
     expect(await refresher("b").refreshIfDue()).toBeNull();
