@@ -25,6 +25,7 @@ import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
 import { TasksService } from "./tasks/service";
 import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
+import { Idempotency } from "./idempotency/service";
 import { updatesRoutes } from "./updates";
 import { UpdatesService } from "./updates/service";
 
@@ -63,6 +64,7 @@ export function buildContext({
     updates: new UpdatesService(store),
     ingestion: new Ingestion(store, sync, queue, config),
     queue,
+    idempotency: new Idempotency(store, config.idempotencyKeyTtlHours * 3_600_000),
     auth: bearerAuth(accounts),
     metrics,
     cache,

@@ -4,6 +4,10 @@
 //   token create --user USER_ID
 //   token revoke --token -          (the token on stdin; or MODSYNC_TOKEN=... token revoke)
 //   site create --org ORG_ID --url URL --name NAME
+//   site rotate-token --site SITE_ID
+//   site list [--org ORG_ID]
+//   org list
+//   user list
 //   releases import <file|dir>...
 // With --json every command prints exactly one JSON object on stdout.
 import { parseArgs } from "node:util";
@@ -21,6 +25,10 @@ const USAGE = `Usage: npm run cli -- <command> [options] [--json]
   token create --user USER_ID
   token revoke --token -        (reads the token from stdin; or set MODSYNC_TOKEN)
   site create --org ORG_ID --url URL --name NAME
+  site rotate-token --site SITE_ID
+  site list [--org ORG_ID]
+  org list
+  user list
   releases import <file|dir>... (drupal.org release-history XML; a folder: its *.xml files)`;
 
 class UsageError extends Error {}
@@ -66,6 +74,9 @@ async function secretToken(options: Options): Promise<string> {
 
 type Command = (store: Store, options: Options, paths: string[]) => Promise<{ result: Record<string, unknown>; text: string }>;
 
+/** Lines of a text table, one per row. */
+const lines = <T>(rows: T[], line: (row: T) => string, none: string) => (rows.length === 0 ? none : rows.map(line).join("\n"));
+
 const commands: Record<string, Command> = {
   "org create": async (store, o) => {
     const org = await new AccountsService(store).createOrganization(required(o, "name"));
@@ -89,6 +100,33 @@ const commands: Record<string, Command> = {
   "site create": async (store, o) => {
     const site = await new SitesService(store).create({ organizationId: id(o, "org"), url: required(o, "url"), name: required(o, "name") });
     return { result: site, text: `Created site ${site.id} (${site.url})\nSite token (shown once): ${site.token}` };
+  },
+  "site rotate-token": async (store, o) => {
+    const sites = new SitesService(store);
+    const siteId = id(o, "site");
+    const site = await sites.find(String(siteId));
+    if (!site) throw new NotFoundError(`site ${siteId}`);
+    const rotated = await sites.rotateToken(site);
+    return { result: rotated, text: `New token of site ${rotated.id} (shown once; the old one no longer works): ${rotated.token}` };
+  },
+  "site list": async (store, o) => {
+    const sites = await store.listSites(o.org === undefined ? undefined : id(o, "org"));
+    const items = sites.map((s) => ({
+      id: s.id, organization_id: s.organizationId, url: s.url, name: s.name, module_count: s.moduleCount,
+      last_synced_at: s.lastSyncedAt ? s.lastSyncedAt.toISOString() : null,
+    }));
+    const text = lines(items, (s) => `${s.id}\torg ${s.organization_id}\t${s.url}\t${s.name}\t${s.module_count} modules\tlast sync ${s.last_synced_at ?? "never"}`, "No sites");
+    return { result: { items }, text };
+  },
+  "org list": async (store) => {
+    const items = await store.listOrganizations();
+    return { result: { items }, text: lines(items, (org) => `${org.id}\t${org.name}`, "No organizations") };
+  },
+  "user list": async (store) => {
+    const users = await store.listUsers();
+    const items = users.map((u) => ({ id: u.id, email: u.email, memberships: u.memberships.map((m) => ({ organization_id: m.organizationId, role: m.role })) }));
+    const text = lines(items, (u) => `${u.id}\t${u.email}\t${u.memberships.map((m) => `org ${m.organization_id} (${m.role})`).join(", ") || "no organization"}`, "No users");
+    return { result: { items }, text };
   },
   "releases import": async (store, _o, paths) => {
     const report = await importReleaseHistories(store, paths);
@@ -120,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         json: { type: "boolean", default: false },
         name: { type: "string" }, email: { type: "string" }, org: { type: "string" }, role: { type: "string" },
-        user: { type: "string" }, token: { type: "string" }, url: { type: "string" },
+        user: { type: "string" }, token: { type: "string" }, url: { type: "string" }, site: { type: "string" },
       },
     });
   } catch (err) {

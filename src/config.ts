@@ -29,6 +29,8 @@ export interface Config {
   /** Worker threads applying background syncs. */
   workers: number;
   taskRetentionHours: number;
+  /** How long the first answer to a POST with an Idempotency-Key is kept for its retries. */
+  idempotencyKeyTtlHours: number;
   /** How long a worker's claim on a task lasts without renewal: a dead worker's task is taken over after it. */
   taskLeaseSeconds: number;
   /** Bearer token GET /metrics requires; null leaves it public. */
@@ -62,6 +64,7 @@ export const CONFIG_VARIABLES = {
   SYNC_BATCH_SIZE: { default: "100", meaning: "Module entries per staging write and per applied background batch" },
   SYNC_WORKERS: { default: String(Math.max(1, availableParallelism() - 1)), meaning: "Worker threads applying background syncs (default: cores - 1, at least 1)" },
   TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
+  IDEMPOTENCY_KEY_TTL_HOURS: { default: "24", meaning: "How long the first answer to a POST sent with an Idempotency-Key is replayed to its retries" },
   TASK_LEASE_SECONDS: { default: "30", meaning: "A worker's claim on a task; a task whose worker died is taken over once it lapses" },
   METRICS_TOKEN: { default: "(unset)", meaning: "When set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>; unset leaves it public" },
   RELEASE_HISTORY_URL: { default: "(unset)", meaning: "http(s) base URL of release-history documents (e.g. https://updates.drupal.org/release-history); when unset nothing is fetched" },
@@ -191,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     batchSize: integer(env, "SYNC_BATCH_SIZE", 1, 10_000),
     workers: integer(env, "SYNC_WORKERS", 1, 64),
     taskRetentionHours: integer(env, "TASK_RETENTION_HOURS", 1, 24 * 365),
+    idempotencyKeyTtlHours: integer(env, "IDEMPOTENCY_KEY_TTL_HOURS", 1, 24 * 30),
     taskLeaseSeconds: integer(env, "TASK_LEASE_SECONDS", 1, 3600),
     metricsToken: metricsToken(env),
     releaseHistoryUrl: releaseHistoryUrl(env),

@@ -14,6 +14,7 @@ import type { Store } from "./store/types";
 import type { JobQueue } from "./tasks/queue";
 import type { TasksService } from "./tasks/service";
 import type { Ingestion } from "./sync/ingest";
+import type { Idempotency } from "./idempotency/service";
 import type { UpdatesService } from "./updates/service";
 
 export interface AppContext {
@@ -33,6 +34,8 @@ export interface AppContext {
   tasks: TasksService;
   /** Receives sync bodies: applies them at once or stages them for the background. */
   ingestion: Ingestion;
+  /** Idempotency-Key on POSTs: first answers, replayed to retries. */
+  idempotency: Idempotency;
   /** Task ids waiting for a worker. */
   queue: JobQueue;
   /** Update statuses of sites' projects (read side). */

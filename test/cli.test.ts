@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AccountsService } from "../src/accounts/service";
 import { SitesService } from "../src/sites/service";
+import { tokenMatches } from "../src/security/tokens";
 import type { Store } from "../src/store/types";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -78,7 +79,7 @@ describeEachDialect("admin CLI", (dialect) => {
     expect(out.id).not.toBe(orgId);
     // The organization is real: a user can join it.
     const user = await store.createUser({ email: email(), organizationId: out.id as number, role: "member" });
-    expect(await store.isMember(user.id, out.id as number)).toBe(true);
+    expect(await store.memberRole(user.id, out.id as number)).toBe("member");
   }, TIMEOUT);
 
   for (const role of ["admin", "member"] as const) {
@@ -89,7 +90,7 @@ describeEachDialect("admin CLI", (dialect) => {
       expect(out.email).toBe(address.toLowerCase());
       expect(out.token).toStartWith("msk_");
       expect(await authenticatedAs(store, out.token as string)).toBe(out.id as number);
-      expect(await store.isMember(out.id as number, orgId)).toBe(true);
+      expect(await store.memberRole(out.id as number, orgId)).toBe(role);
     }, TIMEOUT);
   }
 
@@ -135,6 +136,30 @@ describeEachDialect("admin CLI", (dialect) => {
     expect(out).toMatchObject({ url: "https://cli.example.org", name: "CLI Site" });
     expect(out.token).toStartWith("mss_");
     expect(await store.getSiteSummary(out.id as number)).toMatchObject({ organizationId: orgId, url: "https://cli.example.org", name: "CLI Site" });
+  }, TIMEOUT);
+
+  test("site rotate-token --json prints {id, token}: the new token works, the old one no longer; an unknown site fails", async () => {
+    const site = await new SitesService(store).create({ organizationId: orgId, url: "https://rotate.cli.example.org", name: "Rotate" });
+    const out = oneJsonObject(await run("site", "rotate-token", "--site", String(site.id), "--json"));
+    expect(out).toEqual({ id: site.id, token: expect.stringMatching(/^mss_/) });
+    const { tokenHash } = (await store.getSiteAccess(site.id, 0))!.site;
+    expect(tokenMatches(out.token as string, tokenHash)).toBe(true);
+    expect(tokenMatches(site.token, tokenHash)).toBe(false);
+    failsWith(await run("site", "rotate-token", "--site", "999999"), /site 999999 not found/i);
+  }, TIMEOUT);
+
+  test("org list, user list and site list --json print {items} of what the database holds", async () => {
+    const org = await store.createOrganization("Listed Org");
+    const admin = await new AccountsService(store).createUser({ email: email(), organizationId: org.id, role: "admin" });
+    const site = await new SitesService(store).create({ organizationId: org.id, url: "https://listed.cli.example.org", name: "Listed" });
+    const orgs = oneJsonObject(await run("org", "list", "--json")).items as { id: number; name: string }[];
+    expect(orgs).toContainEqual({ id: org.id, name: "Listed Org" });
+    const users = oneJsonObject(await run("user", "list", "--json")).items as unknown[];
+    expect(users).toContainEqual({ id: admin.id, email: admin.email, memberships: [{ organization_id: org.id, role: "admin" }] });
+    const sites = oneJsonObject(await run("site", "list", "--org", String(org.id), "--json")).items;
+    expect(sites).toEqual([{ id: site.id, organization_id: org.id, url: site.url, name: "Listed", module_count: 0, last_synced_at: null }]);
+    const text = await run("site", "list", "--org", String(org.id));
+    expect(text.stdout).toContain(`${site.id}\torg ${org.id}\thttps://listed.cli.example.org\tListed\t0 modules\tlast sync never`);
   }, TIMEOUT);
 
   test("user create in an unknown organization fails, and with --json prints one {error} object", async () => {

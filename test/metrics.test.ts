@@ -239,7 +239,7 @@ describe("GET /metrics with METRICS_TOKEN", () => {
       const res = await scrapeWith(authorization);
       const body = await res.text();
       expect({ authorization, status: res.status, www: res.headers.get("www-authenticate") }).toEqual({ authorization, status: 401, www: "Bearer" });
-      expect(JSON.parse(body)).toEqual({ detail: expect.any(String) });
+      expect(JSON.parse(body)).toMatchObject({ status: 401, code: expect.any(String), detail: expect.any(String) });
       expect(body).not.toContain("modsync_");
     }
   });

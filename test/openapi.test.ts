@@ -13,6 +13,8 @@ const ROUTES = [
   ["get", "/api/v1/sites/{site_id}"],
   ["get", "/api/v1/sites/{site_id}/modules"],
   ["post", "/api/v1/sites/{site_id}/modules"],
+  ["post", "/api/v1/sites/{site_id}/token"],
+  ["delete", "/api/v1/sites/{site_id}"],
   ["get", "/api/v1/tasks/{task_id}/status"],
   ["get", "/metrics"],
   ["get", "/health"],
@@ -99,7 +101,8 @@ describe("OpenAPI document", () => {
     expect(schema.required).toEqual(["site", "drupal_info", "modules"]);
     expect(Object.keys(schema.properties ?? {})).toEqual(["site", "drupal_info", "modules", "full_sync"]);
     const modules = schema.properties!.modules as OpenAPIV3_1.ArraySchemaObject;
-    expect(resolve(modules.items).required).toEqual(["machine_name", "display_name", "module_type", "enabled"]);
+    // module_type defaults to core and extension_type to module: neither is required.
+    expect(resolve(modules.items).required).toEqual(["machine_name", "display_name", "enabled"]);
   });
 
   test("documents the sync responses 200, 400, 401, 403, 404 and 413, each with a JSON schema", () => {
@@ -136,7 +139,9 @@ describe("OpenAPI document", () => {
       const route = `${method} ${path}`;
       if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: [] });
       else {
-        expect({ route, security: op.security }).toEqual({ route, security: [{ bearerAuth: [] }] });
+        // A site's sync route also takes the site's own token as the bearer.
+        const security: OpenAPIV3_1.SecurityRequirementObject[] = route === "post /api/v1/sites/{site_id}/modules" ? [{ bearerAuth: [] }, { siteToken: [] }] : [{ bearerAuth: [] }];
+        expect({ route, security: op.security }).toEqual({ route, security });
         expect({ route, has401: "401" in (op.responses ?? {}) }).toEqual({ route, has401: true });
       }
     }
@@ -155,13 +160,13 @@ describe("OpenAPI document", () => {
   test("declares the list routes' query parameters", () => {
     const names = (method: string, path: string) =>
       ((operation(method, path)?.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).filter((p) => p.in === "query").map((p) => p.name).sort();
-    expect(names("get", "/api/v1/sites/{site_id}/modules")).toEqual(["cursor", "enabled", "limit", "module_type"]);
+    expect(names("get", "/api/v1/sites/{site_id}/modules")).toEqual(["cursor", "enabled", "extension_type", "limit", "module_type"]);
     expect(names("get", "/api/v1/sites")).toEqual(["cursor", "limit"]);
   });
 
   test("names every body as a component", () => {
     expect(Object.keys(doc.components?.schemas ?? {})).toEqual(expect.arrayContaining(
-      ["SyncRequest", "SyncResult", "SyncAccepted", "Task", "TaskResult", "Site", "SiteList", "SiteModule", "SiteModuleList", "SiteCreate", "SiteCreated", "Error", "ValidationError"]));
+      ["SyncRequest", "SyncResult", "SyncAccepted", "Task", "TaskResult", "Site", "SiteList", "SiteModule", "SiteModuleList", "SiteCreate", "SiteCreated", "Problem", "ValidationProblem", "SiteToken"]));
     for (const { path, method, op } of operations())
       for (const [status, response] of Object.entries(op.responses ?? {}) as [string, OpenAPIV3_1.ResponseObject][]) {
         for (const [media, { schema }] of Object.entries(response.content ?? {}))

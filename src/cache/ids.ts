@@ -29,9 +29,18 @@ export class IdCache {
   async lookup(entries: readonly SiteModuleState[]): Promise<{ known: KnownIds; report: CacheReport }> {
     const names = entries.map((e) => e.machineName);
     const versions: string[] = [];
-    for (const e of entries) if (e.version !== null) versions.push(versionKey(e.machineName, e.version));
+    const versioned: SiteModuleState[] = [];
+    for (const e of entries) {
+      if (e.version === null) continue;
+      versions.push(versionKey(e.machineName, e.version));
+      versioned.push(e);
+    }
     const [m, v] = await Promise.all([this.modules.getMany(names), this.versions.getMany(versions)]);
-    return { known: { modules: m.found, versions: v.found }, report: { module: m.counts, version: v.counts } };
+    const entryVersions = new Map<SiteModuleState, number>();
+    v.ids.forEach((id, i) => {
+      if (id !== undefined) entryVersions.set(versioned[i]!, id);
+    });
+    return { known: { modules: m.found, versions: v.found, entryVersions }, report: { module: m.counts, version: v.counts } };
   }
 
   /** Ids the store had to read or create: cached once their transaction committed. */

@@ -28,24 +28,31 @@ export class LookupCache {
     this.memory = new LruCache(maxEntries, ttlSeconds * 1000, clock);
   }
 
-  /** The ids known for `keys`, and where each came from. */
-  async getMany(keys: readonly string[]): Promise<{ found: Map<string, number>; counts: TierCounts }> {
+  /** The ids known for `keys` (by key, and in `keys`' order), and where each came from. */
+  async getMany(keys: readonly string[]): Promise<{ found: Map<string, number>; ids: (number | undefined)[]; counts: TierCounts }> {
     const found = new Map<string, number>();
+    const ids = new Array<number | undefined>(keys.length);
     const missed: string[] = [];
+    const missedAt: number[] = [];
     const now = this.memory.now();
-    for (const key of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const id = this.memory.get(key, now);
-      if (id === undefined) missed.push(key);
-      else found.set(key, id);
+      ids[i] = id;
+      if (id === undefined) {
+        missed.push(key);
+        missedAt.push(i);
+      } else found.set(key, id);
     }
     const counts = { memoryHits: found.size, redisHits: 0, misses: missed.length };
-    if (missed.length === 0 || !this.redis?.isUp) return { found, counts };
+    if (missed.length === 0 || !this.redis?.isUp) return { found, ids, counts };
     try {
       const values = await this.redis.run((client) => client.mGet(missed.map((k) => this.prefix + k)));
       values.forEach((value, i) => {
         const id = value === null ? NaN : Number(value);
         if (!Number.isSafeInteger(id)) return;
         found.set(missed[i]!, id);
+        ids[missedAt[i]!] = id;
         this.memory.set(missed[i]!, id);
         counts.redisHits++;
         counts.misses--;
@@ -53,7 +60,7 @@ export class LookupCache {
     } catch {
       // Redis down or slow: the database answers the misses.
     }
-    return { found, counts };
+    return { found, ids, counts };
   }
 
   /** Remembers ids learned from the database, in both tiers. */

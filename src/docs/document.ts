@@ -75,7 +75,8 @@ function nameSchemas(value: Json, schemas: Record<string, Json>, top = false): J
   if (Array.isArray(value)) return value.map((v) => nameSchemas(v, schemas));
   if (value === null || typeof value !== "object") return value;
   const named: Record<string, Json> = {};
-  for (const [key, v] of Object.entries(value)) named[key] = nameSchemas(v, schemas);
+  // Examples are values, not schemas: a Problem example's `title` names no component.
+  for (const [key, v] of Object.entries(value)) named[key] = key === "examples" || key === "example" ? v : nameSchemas(v, schemas);
   const title = named.title;
   if (top || typeof title !== "string" || !looksLikeSchema(named)) return named;
   const known = schemas[title];

@@ -4,6 +4,7 @@
 // who were allowed to send them.
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { humanMessage } from "./messages";
 import { badRequest, invalidJson, tooLarge, type FieldError } from "../errors";
 import { BodyReader, concat, type ChunkReader } from "./body-reader";
 
@@ -127,7 +128,7 @@ export function compile<T extends TSchema>(schema: T): Checker<T> {
         if (seen.has(e.path)) continue;
         seen.add(e.path);
         const path = e.path.split("/").slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, "/").replace(/~0/g, "~")));
-        out.push({ loc: [...where, ...path], msg: e.message });
+        out.push({ loc: [...where, ...path], msg: humanMessage(e) });
         if (out.length >= max) break;
       }
       return out;

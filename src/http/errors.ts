@@ -1,9 +1,11 @@
-// Cross-cutting: a request id on every answer, and every error mapped to JSON
-// `{"detail": ...}`. Unexpected failures answer 500 with nothing leaked, are
+// Cross-cutting: a request id on every answer, and every error mapped to an
+// RFC 9457 problem (`application/problem+json`: type, title, status, detail,
+// code, and errors where fields are at fault). Unexpected failures answer 500 with nothing leaked, are
 // logged with their stack and the request id, and the process keeps serving.
 // A client that hung up is no failure of ours: logged at info.
 import { Elysia } from "elysia";
-import { ApiError, TOO_LARGE_DETAIL, type FieldError } from "../errors";
+import { ApiError, TOO_LARGE_DETAIL, type ErrorCode, type FieldError } from "../errors";
+import { problem, PROBLEM_JSON } from "./problem";
 import type { Logger } from "../log";
 
 const requestIds = new WeakMap<Request, string>();
@@ -33,6 +35,7 @@ export function errorHandling(logger: Logger, observe?: AnswerObserver) {
     })
     .onError({ as: "global" }, (context) => {
       const body = answer(context);
+      context.set.headers["content-type"] = PROBLEM_JSON;
       observe?.(context.request, (context as { route?: string }).route, context.set.status);
       return body;
     });
@@ -49,37 +52,38 @@ export function errorHandling(logger: Logger, observe?: AnswerObserver) {
         error: error instanceof Error ? error.message : String(error),
       });
       set.status = CLIENT_CLOSED;
-      return { detail: "Client closed the request" };
+      return problem(CLIENT_CLOSED, "client_closed", "Client closed the request");
     }
     if (error instanceof ApiError) {
       set.status = error.status;
       if (error.extra.headers) Object.assign(set.headers, error.extra.headers);
-      return error.extra.errors ? { detail: error.detail, errors: error.extra.errors } : { detail: error.detail };
+      return problem(error.status, error.code, error.detail, error.extra.errors);
     }
     switch (code) {
       case "NOT_FOUND":
         set.status = 404;
-        return { detail: "Not found" };
+        return problem(404, "not_found", "Not found");
       case "PARSE":
         set.status = 400;
-        return { detail: "Request body is not valid JSON" };
+        return problem(400, "invalid_json", "Request body is not valid JSON");
       case "VALIDATION": {
         const where = (error as { type?: string }).type ?? "body";
         // A response that fails its own schema is our bug, not the client's: a 500, logged.
         if (where === "response") break;
         set.status = 400;
-        return { detail: `Invalid ${where}`, errors: validationErrors(error, where) };
+        return problem(400, where === "query" ? "invalid_query" : "validation_failed", `Invalid ${where}`, validationErrors(error, where));
       }
       case "INVALID_COOKIE_SIGNATURE":
       case "INVALID_FILE_TYPE":
         set.status = 400;
-        return { detail: "Bad request" };
+        return problem(400, "invalid_request", "Bad request");
     }
     const status = (error as { status?: unknown }).status;
     if (typeof status === "number" && status >= 400 && status < 500) {
       // Elysia-raised client errors (e.g. 413 from the body limit): pass the status, not the internals.
       set.status = status;
-      return { detail: status === 413 ? TOO_LARGE_DETAIL : "Bad request" };
+      const code: ErrorCode = status === 413 ? "body_too_large" : "invalid_request";
+      return problem(status, code, status === 413 ? TOO_LARGE_DETAIL : "Bad request");
     }
     // Drivers wrap the database's own message (and code) in `cause`: log it too.
     const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;
@@ -92,6 +96,6 @@ export function errorHandling(logger: Logger, observe?: AnswerObserver) {
       stack: error instanceof Error ? error.stack : undefined,
     });
     set.status = 500;
-    return { detail: "Internal server error" };
+    return problem(500, "internal_error", "Internal server error");
   }
 }

@@ -3,17 +3,33 @@ import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { REPORTED_ERRORS } from "../inventory";
 
-export const ErrorResponse = t.Object({
-  detail: t.String({ description: "What went wrong, for a person to read" }),
-}, { title: "Error" });
+const fieldErrors = t.Array(t.Object({
+  loc: t.Array(t.Union([t.String(), Type.Integer()]), { description: 'Path to the offending value, e.g. ["body", "site", "url"]' }),
+  msg: t.String({ description: "What is wrong with it, and what is allowed" }),
+}, { title: "FieldError" }), { description: "The fields at fault, where fields are" });
 
-export const ValidationErrorResponse = t.Object({
-  detail: t.String(),
-  errors: t.Optional(t.Array(t.Object({
-    loc: t.Array(t.Union([t.String(), Type.Integer()]), { description: 'Path to the offending value, e.g. ["body", "site", "url"]' }),
-    msg: t.String(),
-  }))),
-}, { title: "ValidationError" });
+const problemFields = {
+  type: t.String({ description: "URI naming the kind of problem: `urn:modsync:problem:<code>`", examples: ["urn:modsync:problem:rate_limited"] }),
+  title: t.String({ description: "The HTTP status's reason phrase", examples: ["Too Many Requests"] }),
+  status: Type.Integer({ examples: [429] }),
+  detail: t.String({ description: "What went wrong, for a person to read", examples: ["Rate limit exceeded. Please try again later."] }),
+  code: t.String({ description: "Stable machine-readable code (snake_case): branch on this, not on detail", examples: ["rate_limited"] }),
+};
+
+/** RFC 9457 problem details: every error answer (`application/problem+json`). */
+export const ErrorResponse = t.Object({ ...problemFields, errors: t.Optional(fieldErrors) }, {
+  title: "Problem",
+  examples: [{ type: "urn:modsync:problem:rate_limited", title: "Too Many Requests", status: 429, detail: "Rate limit exceeded. Please try again later.", code: "rate_limited" }],
+});
+
+/** The same problem, as a 400 naming the fields at fault. */
+export const ValidationErrorResponse = t.Object({ ...problemFields, errors: t.Optional(fieldErrors) }, {
+  title: "ValidationProblem",
+  examples: [{
+    type: "urn:modsync:problem:validation_failed", title: "Bad Request", status: 400, detail: "Invalid sync payload", code: "validation_failed",
+    errors: [{ loc: ["body", "drupal_info", "core_version"], msg: "Required property" }],
+  }],
+});
 
 /** The 401/403/404 answers every authenticated site route can give. */
 export const authErrors = {

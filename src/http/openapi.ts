@@ -7,6 +7,7 @@
 import type { TSchema } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
 import { ErrorResponse } from "./model";
+import { PROBLEM_JSON } from "./problem";
 
 export type Parameter = OpenAPIV3.ParameterObject;
 export type HeaderDocs = Record<string, OpenAPIV3.HeaderObject>;
@@ -32,8 +33,8 @@ export function documentedBody(schema: TSchema, example?: unknown): OpenAPIV3.Re
   return { required: true, content: { "application/json": media } };
 }
 
-/** The media type of every error answer (http/errors.ts). */
-const ERROR_MEDIA_TYPE = "application/json";
+/** The media type of every error answer (http/errors.ts): RFC 9457 problem details. */
+const ERROR_MEDIA_TYPE = PROBLEM_JSON;
 
 /** A JSON response, with the headers it carries besides X-Request-Id. */
 export function documentedResponse(schema: TSchema, description: string, headers?: HeaderDocs, mediaType = "application/json"): OpenAPIV3.ResponseObject {

@@ -8,7 +8,8 @@ import type { SiteModuleState } from "./module";
 export interface DrupalInfo {
   coreVersion: string;
   phpVersion: string;
-  ipAddress: string;
+  /** Absent when the site could not tell (cron under drush): the stored one is kept. */
+  ipAddress: string | null;
 }
 
 /** The envelope of a background sync, applied when its task completes. */

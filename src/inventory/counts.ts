@@ -40,6 +40,13 @@ export function syncResult(siteId: number, counts: SyncCounts, errors: EntryErro
     modules_removed: counts.modulesRemoved,
     errors,
     errors_total: errorsTotal,
-    message: `Successfully synced ${processed} modules`,
+    message: syncMessage(processed, errorsTotal),
   };
+}
+
+/** The result's message: says what happened when nothing could be synced. */
+export function syncMessage(processed: number, skipped: number): string {
+  if (processed > 0 || skipped === 0) return `Successfully synced ${processed} modules`;
+  const entries = skipped === 1 ? "the 1 entry was" : `all ${skipped} entries were`;
+  return `No module synced: ${entries} invalid or repeated (see errors)`;
 }

@@ -2,13 +2,19 @@
 // fields a sync compares. This folder is the inventory domain: plain types
 // and pure functions, importing nothing else of modsync.
 
-export type ModuleType = "core" | "contrib" | "custom";
+export const MODULE_TYPES = ["core", "contrib", "custom"] as const;
+export type ModuleType = (typeof MODULE_TYPES)[number];
+
+/** Drupal's kinds of extension: themes and install profiles have versions and advisories too. */
+export const EXTENSION_TYPES = ["module", "theme", "profile"] as const;
+export type ExtensionType = (typeof EXTENSION_TYPES)[number];
 
 /** Everything stored per (site, module). */
 export interface SiteModuleState {
   machineName: string;
   displayName: string;
   moduleType: ModuleType;
+  extensionType: ExtensionType;
   enabled: boolean;
   version: string | null;
   description: string | null;
@@ -35,14 +41,16 @@ export interface EntryIds {
 
 /**
  * A 53-bit hash (a safe integer, stored as such by both dialects) of what an
- * entry holds besides its module, version and enabled flag. Stored with each
+ * entry holds besides its module, version and enabled flag (extension_type included). Stored with each
  * row, it lets a sync tell an unchanged row from a changed one without reading
  * the row's text back. Parts are joined by NUL, which no stored text holds (it
  * is refused), and null is told from any string by its own tag. Two different
  * texts share a hash with a chance of 2^-53 (wyhash).
  */
 export function detailsHash(state: SiteModuleState): number {
-  const text = `${state.displayName}\0${state.moduleType}\0${state.description === null ? "n" : `s${state.description}`}\0${state.project === null ? "n" : `s${state.project}`}`;
+  // A module's kind adds nothing: the hashes stored before extension_type existed stay true.
+  const kind = state.extensionType === "module" ? "" : `\0k${state.extensionType}`;
+  const text = `${state.displayName}\0${state.moduleType}\0${state.description === null ? "n" : `s${state.description}`}\0${state.project === null ? "n" : `s${state.project}`}${kind}`;
   return Number(BigInt.asUintN(53, Bun.hash.wyhash(text)));
 }
 

@@ -3,6 +3,20 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CacheReport } from "../cache/ids";
 import type { SyncCounts } from "../inventory";
+import { Tally } from "./tally";
+
+/** modsync_syncs_total's series: index (full ? 2 : 0) + (unchanged ? 1 : 0). */
+const SYNC_SERIES = [
+  { mode: "partial", path: "applied" }, { mode: "partial", path: "unchanged" },
+  { mode: "full", path: "applied" }, { mode: "full", path: "unchanged" },
+];
+const OUTCOMES = ["created", "updated", "unchanged", "removed"] as const;
+const CACHES = ["module", "version"] as const;
+/** modsync_cache_lookups_total's series: index 4 × cache + (memory hit, memory miss, redis hit, redis miss). */
+const LOOKUP_SERIES = CACHES.flatMap((cache) => [
+  { cache, tier: "memory", result: "hit" }, { cache, tier: "memory", result: "miss" },
+  { cache, tier: "redis", result: "hit" }, { cache, tier: "redis", result: "miss" },
+]);
 
 export class Metrics {
   readonly registry = new Registry();
@@ -28,25 +42,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly syncs = new Counter({
+  // Counted per sync in tallies, moved into their counters when these are read.
+  private readonly syncTally = new Tally(SYNC_SERIES);
+  private readonly moduleTally = new Tally(OUTCOMES.map((outcome) => ({ outcome })));
+  private readonly lookupTally = new Tally(LOOKUP_SERIES);
+
+  readonly syncs: Counter<"mode" | "path"> = new Counter({
     name: "modsync_syncs_total",
     help: "Syncs applied, by mode (partial|full) and path (unchanged: fingerprint matched; applied: compared and written)",
     labelNames: ["mode", "path"] as const,
     registers: [this.registry],
+    collect: (): void => this.syncTally.flushInto(this.syncs),
   });
 
-  readonly syncModules = new Counter({
+  readonly syncModules: Counter<"outcome"> = new Counter({
     name: "modsync_sync_modules_total",
     help: "Modules counted by syncs, by outcome",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
+    collect: (): void => this.moduleTally.flushInto(this.syncModules),
   });
 
-  readonly cacheLookups = new Counter({
+  readonly cacheLookups: Counter<"cache" | "tier" | "result"> = new Counter({
     name: "modsync_cache_lookups_total",
     help: "Id cache lookups, by cache (module|version), tier (memory|redis) and result (hit|miss)",
     labelNames: ["cache", "tier", "result"] as const,
     registers: [this.registry],
+    collect: (): void => this.lookupTally.flushInto(this.cacheLookups),
   });
 
   readonly releaseFetches = new Counter({
@@ -93,17 +115,17 @@ export class Metrics {
   }
 
   recordSync(fullSync: boolean, unchangedPath: boolean, counts: SyncCounts, cache: CacheReport | null): void {
-    this.syncs.inc({ mode: fullSync ? "full" : "partial", path: unchangedPath ? "unchanged" : "applied" });
-    this.syncModules.inc({ outcome: "created" }, counts.modulesCreated);
-    this.syncModules.inc({ outcome: "updated" }, counts.modulesUpdated);
-    this.syncModules.inc({ outcome: "unchanged" }, counts.modulesUnchanged);
-    this.syncModules.inc({ outcome: "removed" }, counts.modulesRemoved);
+    this.syncTally.add((fullSync ? 2 : 0) + (unchangedPath ? 1 : 0));
+    this.moduleTally.add(0, counts.modulesCreated);
+    this.moduleTally.add(1, counts.modulesUpdated);
+    this.moduleTally.add(2, counts.modulesUnchanged);
+    this.moduleTally.add(3, counts.modulesRemoved);
     if (!cache) return;
-    for (const [name, tiers] of [["module", cache.module], ["version", cache.version]] as const) {
-      this.cacheLookups.inc({ cache: name, tier: "memory", result: "hit" }, tiers.memoryHits);
-      this.cacheLookups.inc({ cache: name, tier: "memory", result: "miss" }, tiers.redisHits + tiers.misses);
-      this.cacheLookups.inc({ cache: name, tier: "redis", result: "hit" }, tiers.redisHits);
-      this.cacheLookups.inc({ cache: name, tier: "redis", result: "miss" }, tiers.misses);
+    for (const [at, tiers] of [[0, cache.module], [4, cache.version]] as const) {
+      this.lookupTally.add(at, tiers.memoryHits);
+      this.lookupTally.add(at + 1, tiers.redisHits + tiers.misses);
+      this.lookupTally.add(at + 2, tiers.redisHits);
+      this.lookupTally.add(at + 3, tiers.misses);
     }
   }
 }

@@ -21,6 +21,8 @@ export interface RateLimiter {
   take(key: number): Promise<RateDecision>;
   /** Gives back a token taken for a request that was then refused; the bucket as it is then. */
   refund(key: number): Promise<RateDecision>;
+  /** Drops the key's bucket (its site was deleted). */
+  forget(key: number): Promise<void>;
 }
 
 /** +1 spends a token, -1 gives one back. */
@@ -66,6 +68,10 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async refund(key: number): Promise<RateDecision> {
     return this.takeNow(key, -1);
+  }
+
+  async forget(key: number): Promise<void> {
+    this.buckets.delete(key);
   }
 
   takeNow(key: number, cost: Cost = 1): RateDecision {

@@ -19,6 +19,12 @@ export class FallbackRateLimiter implements RateLimiter {
     return this.spend(key, -1);
   }
 
+  /** Both buckets: the shared one, if Redis answers, and this process's. */
+  async forget(key: number): Promise<void> {
+    await this.local.forget(key);
+    if (this.redis.isUp) await this.shared.forget(key).catch(() => {});
+  }
+
   private async spend(key: number, cost: Cost): Promise<RateDecision> {
     if (this.redis.isUp) {
       try {

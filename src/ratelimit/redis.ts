@@ -92,6 +92,10 @@ export class RedisRateLimiter implements RateLimiter {
     return this.enqueue(id, -1);
   }
 
+  async forget(id: number): Promise<void> {
+    await this.redis.send("DEL", [this.key(id)]);
+  }
+
   private enqueue(id: number, cost: Cost): Promise<RateDecision> {
     return new Promise((resolve, reject) => {
       if (this.waiting.push({ key: this.key(id), cost, resolve, reject }) === 1) setImmediate(() => this.flush());

@@ -11,6 +11,11 @@ export function generateToken(kind: TokenKind): string {
   return PREFIX[kind] + randomBytes(32).toString("base64url");
 }
 
+/** A site token (by its prefix): on a site's sync route it may stand in for a person's API token. */
+export function isSiteToken(token: string): boolean {
+  return token.startsWith(PREFIX.site);
+}
+
 export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
@@ -28,7 +33,7 @@ export function tokenMatches(presented: string, storedHash: string): boolean {
  * for any other form (or a token longer than `maxChars`).
  */
 export function bearerToken(authorization: string | null | undefined, maxChars: number): string {
-  if (!authorization) throw unauthorized("Not authenticated");
+  if (!authorization) throw unauthorized("Not authenticated", "not_authenticated");
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined || token.length > maxChars) throw unauthorized("Invalid authentication credentials");
   return token;

@@ -3,6 +3,7 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { integerPathParameter, parameters } from "../http/openapi";
+import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 import { UPDATE_STATUSES } from "../releases";
 
 export const SiteCreateBody = t.Object({
@@ -15,7 +16,7 @@ export const SiteCreated = t.Object({
   id: Type.Integer(),
   url: t.String(),
   name: t.String(),
-  token: t.String({ description: "The site token the Drupal module sends as site.token. Shown only once." }),
+  token: t.String({ description: "The site token (`mss_…`): the Drupal site sends it as site.token, or as the bearer of its sync route. Shown only once." }),
 }, { title: "SiteCreated" });
 
 const nullableString = t.Union([t.String(), t.Null()]);
@@ -49,7 +50,8 @@ export const SiteList = t.Object({
 export const SiteModule = t.Object({
   machine_name: t.String({ examples: ["views"] }),
   display_name: t.String({ examples: ["Views"] }),
-  module_type: t.UnionEnum(["core", "contrib", "custom"]),
+  module_type: t.UnionEnum(MODULE_TYPES),
+  extension_type: t.UnionEnum(EXTENSION_TYPES, { description: "module, theme or install profile" }),
   enabled: t.Boolean(),
   version: nullableString,
   description: nullableString,
@@ -69,7 +71,19 @@ export const pageParameters = parameters(
   { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "`next_cursor` of the previous page; absent for the first page" },
 );
 export const moduleFilterParameters = parameters(
-  { name: "module_type", in: "query", required: false, description: "Only modules of this type", schema: { type: "string", enum: ["core", "contrib", "custom"] } },
+  { name: "module_type", in: "query", required: false, description: "Only modules of this type", schema: { type: "string", enum: [...MODULE_TYPES] } },
+  { name: "extension_type", in: "query", required: false, description: "Only extensions of this kind", schema: { type: "string", enum: [...EXTENSION_TYPES] } },
   { name: "enabled", in: "query", required: false, description: "Only enabled (`true`) or only disabled (`false`) modules", schema: { type: "boolean" } },
 );
 export const siteIdParameter = integerPathParameter("site_id", "The site's id, as `POST /api/v1/sites` answered it");
+
+/** The new token of a rotation. */
+export const SiteToken = t.Object({
+  id: Type.Integer(),
+  token: t.String({ description: "The new site token (`mss_…`), shown only once: use it as site.token or as the bearer of the site's sync route" }),
+}, { title: "SiteToken" });
+
+/** If-None-Match, on every GET that answers an ETag. */
+export const conditionalGetDocs = parameters(
+  { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag of an earlier answer: 304 with no body while it is still current" },
+);

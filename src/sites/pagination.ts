@@ -1,7 +1,7 @@
 // Query parsing for the list routes. Done by hand, after authentication, so
 // a bad query never answers 400 before an unauthenticated request gets 401.
 import { badRequest, type FieldError } from "../errors";
-import type { ModuleType } from "../inventory";
+import { EXTENSION_TYPES, MODULE_TYPES, type ExtensionType, type ModuleType } from "../inventory";
 import { parseSiteId } from "./site-id";
 
 export const DEFAULT_LIMIT = 100;
@@ -32,7 +32,7 @@ export function parseLimit(raw: string | undefined, errors: FieldError[]): numbe
 }
 
 function fail(errors: FieldError[]): never {
-  throw badRequest("Invalid query parameters", errors);
+  throw badRequest("Invalid query parameters", errors, "invalid_query");
 }
 
 export function parseSitePage(query: Query): { limit: number; afterId?: number } {
@@ -48,13 +48,17 @@ export function parseSitePage(query: Query): { limit: number; afterId?: number }
   return { limit, afterId };
 }
 
-export function parseModulePage(query: Query): { limit: number; after?: string; moduleType?: ModuleType; enabled?: boolean } {
+export function parseModulePage(query: Query): { limit: number; after?: string; moduleType?: ModuleType; extensionType?: ExtensionType; enabled?: boolean } {
   const errors: FieldError[] = [];
   const limit = parseLimit(query.limit, errors);
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, MACHINE_NAME, errors);
   const moduleType = query.module_type;
-  if (moduleType !== undefined && moduleType !== "core" && moduleType !== "contrib" && moduleType !== "custom") {
-    errors.push({ loc: ["query", "module_type"], msg: "Must be one of core, contrib, custom" });
+  if (moduleType !== undefined && !(MODULE_TYPES as readonly string[]).includes(moduleType)) {
+    errors.push({ loc: ["query", "module_type"], msg: `Must be one of ${MODULE_TYPES.join(", ")}` });
+  }
+  const extensionType = query.extension_type;
+  if (extensionType !== undefined && !(EXTENSION_TYPES as readonly string[]).includes(extensionType)) {
+    errors.push({ loc: ["query", "extension_type"], msg: `Must be one of ${EXTENSION_TYPES.join(", ")}` });
   }
   const enabled = query.enabled;
   if (enabled !== undefined && enabled !== "true" && enabled !== "false") {
@@ -65,6 +69,7 @@ export function parseModulePage(query: Query): { limit: number; after?: string; 
     limit,
     after,
     moduleType: moduleType as ModuleType | undefined,
+    extensionType: extensionType as ExtensionType | undefined,
     enabled: enabled === undefined ? undefined : enabled === "true",
   };
 }

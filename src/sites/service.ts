@@ -1,7 +1,7 @@
 // Site registration, access rules and the read side of a site's inventory.
-import { badRequest, conflict, forbidden, notFound } from "../errors";
+import { adminOnly, badRequest, conflict, forbidden, notFound } from "../errors";
 import { generateToken, hashToken } from "../security/tokens";
-import { ConflictError, NotFoundError, type SiteRecord, type SiteSummary, type Store } from "../store/types";
+import { ConflictError, NotFoundError, type Role, type SiteRecord, type SiteSummary, type Store } from "../store/types";
 import { encodeCursor, parseModulePage, parseSitePage } from "./pagination";
 import { parseSiteId } from "./site-id";
 import { withUpdateCounts } from "./update-counts";
@@ -25,14 +25,39 @@ export class SitesService {
 
   /**
    * The checks every site route shares, in the order the API promises:
-   * the site exists (404), then the user belongs to its organization (403).
+   * the site exists (404), then the user belongs to its organization (403),
+   * then, for what only admins may do, is one of its admins (403).
    */
-  async requireAccess(rawSiteId: string, userId: number): Promise<SiteRecord> {
+  async requireAccess(rawSiteId: string, userId: number, needs: Role = "member", action = "do this"): Promise<SiteRecord> {
     const siteId = parseSiteId(rawSiteId);
     const access = siteId === null ? null : await this.store.getSiteAccess(siteId, userId);
-    if (!access) throw notFound("Site not found");
-    if (!access.isMember) throw forbidden("You do not have access to this site's organization");
+    if (!access) throw notFound("Site not found", "site_not_found");
+    if (!access.isMember) throw forbidden("You do not have access to this site's organization", "not_a_member");
+    if (needs === "admin" && access.role !== "admin") throw adminOnly(action);
     return access.site;
+  }
+
+  /** The site, by the raw id of a path, without any user's access (a site token's bearer is checked against it); null if none. */
+  async find(rawSiteId: string): Promise<SiteRecord | null> {
+    const siteId = parseSiteId(rawSiteId);
+    return siteId === null ? null : (await this.store.getSiteAccess(siteId, 0))?.site ?? null;
+  }
+
+  /** Whether the site is still there (a sync that failed may have met its deletion). */
+  async exists(siteId: number): Promise<boolean> {
+    return (await this.store.getSiteAccess(siteId, 0)) !== null;
+  }
+
+  /** A new site token; the old one stops at once. Shown only here. */
+  async rotateToken(site: SiteRecord): Promise<{ id: number; token: string }> {
+    const token = generateToken("site");
+    if (!(await this.store.rotateSiteToken(site.id, hashToken(token)))) throw notFound("Site not found", "site_not_found");
+    return { id: site.id, token };
+  }
+
+  /** Deletes the site and everything of it (the store's one cascading statement). */
+  async delete(site: SiteRecord): Promise<void> {
+    if (!(await this.store.deleteSite(site.id))) throw notFound("Site not found", "site_not_found");
   }
 
   /** Registers a site; the token is returned once and stored only as a hash. */
@@ -53,15 +78,15 @@ export class SitesService {
       return { id: site.id, url: site.url, name: site.name, token };
     } catch (err) {
       if (err instanceof ConflictError) throw conflict("A site with this URL is already registered in this organization");
-      if (err instanceof NotFoundError) throw notFound("Organization not found");
+      if (err instanceof NotFoundError) throw notFound("Organization not found", "organization_not_found");
       throw err;
     }
   }
 
   async register(userId: number, input: { organizationId: number; url: string; name: string }) {
-    if (!(await this.store.isMember(userId, input.organizationId))) {
-      throw forbidden("You are not a member of this organization");
-    }
+    const role = await this.store.memberRole(userId, input.organizationId);
+    if (role === null) throw forbidden("You are not a member of this organization", "not_a_member");
+    if (role !== "admin") throw forbidden("Only an admin of the organization can register sites; your role is member", "role_required");
     return this.create(input);
   }
 
@@ -78,7 +103,7 @@ export class SitesService {
 
   async get(site: SiteRecord) {
     const summary = await this.store.getSiteSummary(site.id);
-    if (!summary) throw notFound("Site not found");
+    if (!summary) throw notFound("Site not found", "site_not_found");
     const [json] = await withUpdateCounts(this.store, [siteJson(summary)]);
     return json!;
   }
@@ -92,6 +117,7 @@ export class SitesService {
         machine_name: m.machineName,
         display_name: m.displayName,
         module_type: m.moduleType,
+        extension_type: m.extensionType,
         enabled: m.enabled,
         version: m.version,
         description: m.description,

@@ -5,7 +5,7 @@
 import { and, asc, eq, gt, inArray, type Column, type SQL, type Table } from "drizzle-orm";
 import type * as postgres from "./postgres/schema";
 import type * as sqlite from "./sqlite/schema";
-import type { ModuleListQuery, SiteListQuery, SiteModuleRow, SiteSummary } from "./types";
+import type { ModuleListQuery, Organization, SiteListQuery, SiteModuleRow, SiteSummary, UserListing } from "./types";
 
 type ValueOf<F> =
   F extends Column<infer C> ? (C["notNull"] extends true ? C["data"] : C["data"] | null)
@@ -38,6 +38,8 @@ export interface ReadDatabase {
 type Either<T extends keyof typeof sqlite & keyof typeof postgres> = (typeof sqlite)[T] | (typeof postgres)[T];
 
 export interface ReadTables {
+  organizations: Either<"organizations">;
+  users: Either<"users">;
   sites: Either<"sites">;
   memberships: Either<"memberships">;
   modules: Either<"modules">;
@@ -71,10 +73,35 @@ export class SiteReads {
       .orderBy(asc(s.id)).limit(query.limit);
   }
 
+  /** Every site, or one organization's, by id (the admin CLI). */
+  async allSites(organizationId?: number): Promise<SiteSummary[]> {
+    const s = this.t.sites;
+    return this.summaries().where(organizationId === undefined ? undefined : eq(s.organizationId, organizationId)).orderBy(asc(s.id));
+  }
+
+  async organizations(): Promise<Organization[]> {
+    const o = this.t.organizations;
+    return this.db.select({ id: o.id, name: o.name }).from(o).where(undefined).orderBy(asc(o.id));
+  }
+
+  /** Every user with their memberships, by id. */
+  async users(): Promise<UserListing[]> {
+    const { users: u, memberships: m } = this.t;
+    const rows = await this.db.select({ id: u.id, email: u.email, organizationId: m.organizationId, role: m.role })
+      .from(u).leftJoin(m, eq(m.userId, u.id)).where(undefined).orderBy(asc(u.id), asc(m.organizationId));
+    const users = new Map<number, UserListing>();
+    for (const r of rows) {
+      const user = users.get(r.id) ?? { id: r.id, email: r.email, memberships: [] };
+      users.set(r.id, user);
+      if (r.organizationId !== null && r.role !== null) user.memberships.push({ organizationId: r.organizationId, role: r.role });
+    }
+    return [...users.values()];
+  }
+
   async siteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {
     const { siteModules: sm, modules: m, moduleVersions: v } = this.t;
     return this.db.select({
-      machineName: m.machineName, displayName: sm.displayName, moduleType: sm.moduleType,
+      machineName: m.machineName, displayName: sm.displayName, moduleType: sm.moduleType, extensionType: sm.extensionType,
       enabled: sm.enabled, version: v.version, description: sm.description, project: sm.project,
       firstSeenAt: sm.firstSeenAt, updatedAt: sm.updatedAt,
     }).from(sm)
@@ -83,6 +110,7 @@ export class SiteReads {
       .where(and(
         eq(sm.siteId, siteId),
         query.moduleType ? eq(sm.moduleType, query.moduleType) : undefined,
+        query.extensionType ? eq(sm.extensionType, query.extensionType) : undefined,
         query.enabled !== undefined ? eq(sm.enabled, query.enabled) : undefined,
         query.after !== undefined ? gt(m.machineName, query.after) : undefined,
       ))

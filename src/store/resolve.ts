@@ -7,8 +7,8 @@ import { versionKey, type EntryIds, type KnownIds, type SiteModuleState } from "
 export class IdResolution implements EntryIds {
   /** Module ids by name: the caller's known ones (the map is taken over, not copied), then those read. */
   private readonly modules: Map<string, number>;
-  /** By entry (identity: no key string is built again for each look-up). */
-  private readonly versions = new Map<SiteModuleState, number>();
+  /** By entry (identity: no key string is built again for each look-up): the caller's known ones, then those read. */
+  private readonly versions: Map<SiteModuleState, number>;
   /** Entries whose version id must come from the database, by versionKey. */
   private readonly missingVersions = new Map<string, SiteModuleState>();
   readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
@@ -16,6 +16,7 @@ export class IdResolution implements EntryIds {
   /** `known` is the caller's to give away: its maps are used, and added to, as they are. */
   constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {
     this.modules = known?.modules ?? new Map();
+    this.versions = known?.entryVersions ?? new Map();
   }
 
   /** machine_names whose module id must come from the database. */
@@ -36,7 +37,7 @@ export class IdResolution implements EntryIds {
   unknownVersions(): [moduleId: number, version: string][] {
     const unknown: [number, string][] = [];
     for (const w of this.entries) {
-      if (w.version === null) continue;
+      if (w.version === null || this.versions.has(w)) continue;
       const key = versionKey(w.machineName, w.version);
       const id = this.known?.versions.get(key);
       if (id !== undefined) {

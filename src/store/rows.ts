@@ -5,7 +5,7 @@
 // schema's columns map to Date on both sides.)
 import type { SyncCounts } from "../inventory";
 import type { TaskRecord, TaskStatus } from "./task-types";
-import type { SiteAccess } from "./types";
+import type { IdempotencyRecord, Role, SiteAccess } from "./types";
 
 type DbBoolean = boolean | number;
 export type DbTime = number | string | Date;
@@ -25,18 +25,24 @@ export const SITE_ACCESS_COLUMNS = "s.id, s.organization_id, s.url, s.normalized
 export interface SiteAccessRow {
   id: number; organization_id: number; url: string; normalized_url: string; name: string; token_hash: string;
   core_version: string | null; php_version: string | null; ip_address: string | null;
-  last_synced_at: DbTime | null; created_at: DbTime; is_member: DbBoolean;
+  last_synced_at: DbTime | null; created_at: DbTime; role: Role | null;
 }
 
 export function siteAccessFromRow(r: SiteAccessRow): SiteAccess {
   return {
-    isMember: Boolean(r.is_member),
+    isMember: r.role !== null,
+    role: r.role,
     site: {
       id: r.id, organizationId: r.organization_id, url: r.url, normalizedUrl: r.normalized_url, name: r.name,
       tokenHash: r.token_hash, coreVersion: r.core_version, phpVersion: r.php_version, ipAddress: r.ip_address,
       lastSyncedAt: toDate(r.last_synced_at), createdAt: toDate(r.created_at),
     },
   };
+}
+
+/** An idempotency_keys row as drizzle reads it (either dialect). */
+export function idempotencyRecord(row: { requestHash: string; status: number | null; headers: string | null; body: string | null }): IdempotencyRecord {
+  return { requestHash: row.requestHash, status: row.status, headers: row.headers === null ? {} : JSON.parse(row.headers), body: row.body };
 }
 
 /** `SELECT * FROM tasks`, the columns read. */

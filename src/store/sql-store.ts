@@ -9,9 +9,10 @@ import { SqlTaskStore } from "./sql-task-store";
 import type { StoreStatements } from "./statements";
 import type { StepRunner } from "./steps";
 import { applySync } from "./sync";
-import type { ModuleListQuery, SiteAccess, SiteListQuery, SiteModuleRow, SiteSummary, Store } from "./types";
+import type { ModuleListQuery, Organization, SiteAccess, SiteListQuery, SiteModuleRow, SiteSummary, Store, UserListing } from "./types";
 
 type SharedMethods = "tasks" | "findUserIdByTokenHash" | "getSiteAccess" | "getSiteSummary" | "listSitesForUser"
+  | "listSites" | "listOrganizations" | "listUsers"
   | "listSiteModules" | "recordRepeatedSync" | "applySync" | "ping";
 
 export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
@@ -35,6 +36,18 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
 
   listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]> {
     return this.reads.sitesForUser(userId, query);
+  }
+
+  listSites(organizationId?: number): Promise<SiteSummary[]> {
+    return this.reads.allSites(organizationId);
+  }
+
+  listOrganizations(): Promise<Organization[]> {
+    return this.reads.organizations();
+  }
+
+  listUsers(): Promise<UserListing[]> {
+    return this.reads.users();
   }
 
   listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]> {

@@ -3,14 +3,15 @@
 // background sync.
 import type { SiteModuleState } from "../inventory";
 
-type Encoded = [string, string, SiteModuleState["moduleType"], boolean, string | null, string | null, string | null];
+// extension_type comes last: rows staged before it existed decode as modules.
+type Encoded = [string, string, SiteModuleState["moduleType"], boolean, string | null, string | null, string | null, SiteModuleState["extensionType"]?];
 
 export function encodeEntry(e: SiteModuleState): string {
-  const row: Encoded = [e.machineName, e.displayName, e.moduleType, e.enabled, e.version, e.description, e.project];
+  const row: Encoded = [e.machineName, e.displayName, e.moduleType, e.enabled, e.version, e.description, e.project, e.extensionType];
   return JSON.stringify(row);
 }
 
 export function decodeEntry(text: string): SiteModuleState {
-  const [machineName, displayName, moduleType, enabled, version, description, project] = JSON.parse(text) as Encoded;
-  return { machineName, displayName, moduleType, enabled, version, description, project };
+  const [machineName, displayName, moduleType, enabled, version, description, project, extensionType = "module"] = JSON.parse(text) as Encoded;
+  return { machineName, displayName, moduleType, extensionType, enabled, version, description, project };
 }

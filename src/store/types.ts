@@ -1,6 +1,6 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
-import type { KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
+import type { ExtensionType, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
 import type { Logger } from "../log";
 import type { ReleaseStore } from "./releases/types";
 import type { TaskStore } from "./task-types";
@@ -53,6 +53,29 @@ export interface SiteSummary extends Omit<SiteRecord, "tokenHash" | "normalizedU
 export interface SiteAccess {
   site: SiteRecord;
   isMember: boolean;
+  /** The user's role in the site's organization; null for a non-member. */
+  role: Role | null;
+}
+
+/** The first answer to a POST with an Idempotency-Key; `status` null while it is being worked out. */
+export interface IdempotencyRecord {
+  requestHash: string;
+  status: number | null;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/** What a POST with an Idempotency-Key answered, to replay. */
+export interface IdempotentAnswer {
+  requestHash: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A user and their memberships, as the admin CLI lists them. */
+export interface UserListing extends User {
+  memberships: { organizationId: number; role: Role }[];
 }
 
 export interface SiteModuleRow extends SiteModuleState {
@@ -62,6 +85,7 @@ export interface SiteModuleRow extends SiteModuleState {
 
 export interface ModuleListQuery {
   moduleType?: ModuleType;
+  extensionType?: ExtensionType;
   enabled?: boolean;
   /** Return modules whose machine_name sorts after this one. */
   after?: string;
@@ -113,10 +137,36 @@ export interface Store {
   revokeApiToken(tokenHash: string): Promise<boolean>;
   /** The user owning a live (unrevoked) token with this hash, or null. */
   findUserIdByTokenHash(tokenHash: string): Promise<number | null>;
-  isMember(userId: number, organizationId: number): Promise<boolean>;
+  /**
+   * Claims (scope, key) for a first request, atomically: null when this call
+   * claimed it (new, or its earlier claim had expired), else the live record.
+   */
+  claimIdempotencyKey(input: { scope: string; key: string; siteId: number | null; now: Date; expiresAt: Date }): Promise<IdempotencyRecord | null>;
+  completeIdempotencyKey(scope: string, key: string, answer: IdempotentAnswer): Promise<void>;
+  /** Drops a claim whose request failed: a retry runs again. */
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+  purgeIdempotencyKeys(now: Date): Promise<number>;
+
+  /** The user's role in the organization; null when not a member. */
+  memberRole(userId: number, organizationId: number): Promise<Role | null>;
+  listOrganizations(): Promise<Organization[]>;
+  listUsers(): Promise<UserListing[]>;
+  /** Every site (of one organization when given), by id. */
+  listSites(organizationId?: number): Promise<SiteSummary[]>;
 
   createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord>;
   getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null>;
+  /**
+   * Replaces the site's token hash (the old token stops at once) and forgets
+   * its body fingerprint; false when there is no such site.
+   */
+  rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean>;
+  /**
+   * Deletes the site and, in the same statement (foreign keys cascade), its
+   * modules, tasks and their staged entries, fingerprint and idempotency keys;
+   * false when there is no such site.
+   */
+  deleteSite(siteId: number): Promise<boolean>;
   getSiteSummary(siteId: number): Promise<SiteSummary | null>;
   listSitesForUser(userId: number, query: SiteListQuery): Promise<SiteSummary[]>;
   listSiteModules(siteId: number, query: ModuleListQuery): Promise<SiteModuleRow[]>;

@@ -17,13 +17,16 @@
 // The fingerprint also covers what the site's checks compared the body with:
 // its token hash and registered URL. A body that passed them once is answered
 // unparsed only while both are unchanged; after a token rotation or a URL
-// change the same bytes are checked again in full.
+// change the same bytes are checked again in full. And how the caller
+// authenticated: a body without site.token that a site token's bearer synced
+// is no proof of anything for a person's token, which needs it in the body.
 import type { SiteRecord } from "../store/types";
+import type { Bearer } from "./service";
 import { VALIDATION_RULES_VERSION } from "./validate";
 
 const SCHEME = `wy2.r${VALIDATION_RULES_VERSION}:`;
 
-export function payloadFingerprint(body: Uint8Array, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">): string {
-  const checkedAgainst = Bun.hash.wyhash(`${site.tokenHash}\n${site.normalizedUrl}`, 0n);
+export function payloadFingerprint(body: Uint8Array, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: Bearer): string {
+  const checkedAgainst = Bun.hash.wyhash(`${site.tokenHash}\n${site.normalizedUrl}\n${bearer}`, 0n);
   return SCHEME + Bun.hash.wyhash(body, checkedAgainst).toString(36);
 }

@@ -10,14 +10,14 @@
 // Anything that stops an upload (bad JSON, a size past MAX_BODY_MB, a client
 // that hangs up) removes what was staged.
 import type { Config } from "../config";
-import { badRequest, invalidJson, tooLarge, unsupportedEncoding } from "../errors";
+import { badRequest, fullSyncWithoutEntries, invalidJson, tooLarge, unsupportedEncoding } from "../errors";
 import { compile, parseJson, readBytes } from "../http/body";
 import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
 import type { JobQueue } from "../tasks/queue";
 import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
 import { payloadFingerprint } from "./digest";
-import { checkSite, type SyncService } from "./service";
+import { checkSite, type Bearer, type SyncService } from "./service";
 import { FieldTooLargeError, PayloadSplitter, PayloadSyntaxError } from "./stream";
 import { Intake } from "./intake";
 import { Turn } from "./turn";
@@ -63,6 +63,11 @@ function moreContainersThan(bytes: Uint8Array, max: number): boolean {
   return false;
 }
 
+/** A full sync naming no valid module would empty the site: refused (422). */
+function refuseEmptyFullSync(payload: Envelope, intake: Intake): void {
+  if (payload.full_sync === true && intake.validEntries === 0) throw fullSyncWithoutEntries(intake.errorsTotal);
+}
+
 export type Received =
   | { kind: "synced"; response: SyncResult }
   | { kind: "accepted"; taskId: string; total: number };
@@ -75,13 +80,13 @@ export class Ingestion {
     private readonly config: Pick<Config, "maxBodyBytes" | "backgroundThreshold" | "batchSize">,
   ) {}
 
-  async receive(site: SiteRecord, request: Request): Promise<Received> {
+  async receive(site: SiteRecord, request: Request, bearer: Bearer): Promise<Received> {
     const { maxBodyBytes } = this.config;
     const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase() || "identity";
     if (!ENCODINGS.has(encoding)) throw unsupportedEncoding(encoding);
     const declared = Number(request.headers.get("content-length") ?? NaN);
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
-    if (encoding === "identity" && declared <= WHOLE_BODY_BYTES) return this.receiveWhole(site, await readBytes(request, maxBodyBytes));
+    if (encoding === "identity" && declared <= WHOLE_BODY_BYTES) return this.receiveWhole(site, bearer, await readBytes(request, maxBodyBytes));
 
     let stream = request.body;
     if (!stream) throw invalidJson("Empty body");
@@ -92,19 +97,19 @@ export class Ingestion {
       await body.cancel();
       throw err;
     });
-    if (head.done) return this.receiveWhole(site, concat(head.chunks));
-    return this.receiveStream(site, head.chunks, body);
+    if (head.done) return this.receiveWhole(site, bearer, concat(head.chunks));
+    return this.receiveStream(site, bearer, head.chunks, body);
   }
 
-  private async receiveWhole(site: SiteRecord, bytes: Uint8Array): Promise<Received> {
-    const fingerprint = payloadFingerprint(bytes, site);
+  private async receiveWhole(site: SiteRecord, bearer: Bearer, bytes: Uint8Array): Promise<Received> {
+    const fingerprint = payloadFingerprint(bytes, site, bearer);
     const replayed = await this.sync.replay(site, fingerprint);
     if (replayed) return { kind: "synced", response: replayed };
     // Split, not parsed in one go: such a body is not a re-sync worth a fingerprint.
-    if (moreContainersThan(bytes, WHOLE_BODY_MAX_CONTAINERS)) return this.receiveStream(site, [bytes], BodyReader.ended());
+    if (moreContainersThan(bytes, WHOLE_BODY_MAX_CONTAINERS)) return this.receiveStream(site, bearer, [bytes], BodyReader.ended());
     const body = parseJson(bytes);
     const payload = validateEnvelope(body);
-    checkSite(site, payload.site);
+    checkSite(site, payload.site, bearer);
     const intake = this.intake(site);
     const turn = new Turn();
     try {
@@ -113,6 +118,7 @@ export class Ingestion {
         if (writing) await writing;
         if (turn.due()) await turn.give();
       }
+      refuseEmptyFullSync(payload, intake);
       if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, fingerprint) };
       await intake.finish();
       return await this.accept(intake, payload);
@@ -123,7 +129,7 @@ export class Ingestion {
   }
 
   /** A body too large to hold: split as it arrives; `head` holds the chunks already read. */
-  private async receiveStream(site: SiteRecord, head: Uint8Array[], body: BodyReader): Promise<Received> {
+  private async receiveStream(site: SiteRecord, bearer: Bearer, head: Uint8Array[], body: BodyReader): Promise<Received> {
     // Only the fields modsync reads are kept (a null prototype: "__proto__" is just a name).
     const fields: Record<string, unknown> = Object.create(null);
     const intake = this.intake(site);
@@ -133,7 +139,7 @@ export class Ingestion {
         fields[name] = value;
         // The site's own checks, as soon as its block has been read: a refused
         // body is not read, judged or staged any further.
-        if (name === "site" && siteInfo.check(value)) checkSite(site, value);
+        if (name === "site" && siteInfo.check(value)) checkSite(site, value, bearer);
       },
       modules: async (chunk) => {
         for (const item of chunk) {
@@ -156,6 +162,7 @@ export class Ingestion {
       // The site block passed checkSite() as soon as it was read: a valid envelope's block is a SiteInfo.
       const payload = validateEnvelope({ value: fields, suspectText: true });
       // Past WHOLE_BODY_BYTES the body has no fingerprint: such re-syncs are compared, not skipped.
+      refuseEmptyFullSync(payload, intake);
       if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, null) };
       await intake.finish();
       return await this.accept(intake, payload);

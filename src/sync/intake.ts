@@ -25,6 +25,7 @@ export class Intake {
   readonly modules = new ModuleCollector();
   private taskId: string | null = null;
   private pending: StagedEntry[] = [];
+  private valid = 0;
 
   constructor(private readonly tasks: TaskStore, private readonly options: IntakeOptions) {}
 
@@ -37,6 +38,11 @@ export class Intake {
     return this.judge.skipped;
   }
 
+  /** Valid entries taken so far, held or staged. */
+  get validEntries(): number {
+    return this.valid;
+  }
+
   /**
    * Takes the next entry. Returns a promise only when it writes (begins the
    * task or stages a batch): a small payload's entries are taken with no await.
@@ -44,6 +50,7 @@ export class Intake {
   add(raw: unknown, suspectText: boolean): Promise<void> | undefined {
     const skippedBefore = this.judge.skipped;
     const judged = this.judge.next(raw, suspectText);
+    if (judged.entry) this.valid++;
     const staged = stagedForm(judged, skippedBefore);
     if (this.taskId === null) {
       this.modules.add(judged);

@@ -2,6 +2,7 @@
 // typing the handler and documenting the route (with the spec's examples).
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
+import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 
 /** Drupal's extension-name rule: a lowercase letter, then lowercase letters, digits, underscores. */
 const machineName = (description: string) =>
@@ -13,7 +14,10 @@ const optionalText = (maxLength: number, description: string) =>
 export const ModuleEntry = t.Object({
   machine_name: machineName("Drupal extension name, at most 50 characters"),
   display_name: t.String({ maxLength: 255 }),
-  module_type: t.UnionEnum(["core", "contrib", "custom"]),
+  // No `default` keyword (UnionEnum would add its first value): generated
+  // clients make a field with a default required. validate.ts applies these defaults.
+  module_type: t.Optional(t.UnionEnum(MODULE_TYPES, { default: undefined, description: "Where the extension comes from; absent means `core`" })),
+  extension_type: t.Optional(t.UnionEnum(EXTENSION_TYPES, { default: undefined, description: "What kind of extension it is (themes and install profiles have versions and advisories too); absent means `module`" })),
   enabled: t.Boolean(),
   version: optionalText(64, "Installed version; null or absent when the module has none (often custom modules)"),
   description: optionalText(4096, "The module's description from its .info.yml"),
@@ -33,13 +37,13 @@ export const ModuleEntry = t.Object({
 export const SiteInfo = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: "Must match the registered URL (scheme/host case, default port and trailing slash ignored)" }),
   name: t.String({ minLength: 1, maxLength: 255, pattern: "\\S", description: "Not blank" }),
-  token: t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration" }),
+  token: t.Optional(t.String({ minLength: 1, maxLength: 512, description: "The site token issued at registration. Required with a person's API token as the bearer; with the site token as the bearer it may be left out, and must match if sent" })),
 }, { title: "SyncSite" });
 
 export const DrupalInfo = t.Object({
   core_version: t.String({ minLength: 1, maxLength: 64 }),
   php_version: t.String({ minLength: 1, maxLength: 64 }),
-  ip_address: t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address" }),
+  ip_address: t.Optional(t.String({ minLength: 2, maxLength: 45, description: "IPv4 or IPv6 address; optional (cron under drush has none)" })),
 }, { title: "DrupalInfo" });
 
 const fullSync = t.Optional(t.Boolean({ default: false, description: "Remove the site's modules absent from this payload" }));

@@ -13,13 +13,24 @@ import { envelopeOf, type Envelope, type ValidatedModules } from "./validate";
 /** How long a sync waits for the site's earlier background syncs before answering 503. */
 const SITE_BUSY_WAIT_MS = 60_000;
 
-/** Site token (403), then site URL (400): the checks after the body's shape. */
-export function checkSite(site: SiteRecord, given: Envelope["site"]): void {
-  if (!tokenMatches(given.token, site.tokenHash)) throw forbidden("Invalid site token");
+/** Who a sync's bearer token names: a person (API token) or the site itself (its site token). */
+export type Bearer = "user" | "site";
+
+/**
+ * Site token (403), then site URL (400): the checks after the body's shape.
+ * With the site's own token as the bearer (checked already), site.token may
+ * be absent, and must match if present; a person's bearer needs it.
+ */
+export function checkSite(site: SiteRecord, given: Envelope["site"], bearer: Bearer): void {
+  if (given.token === undefined) {
+    if (bearer === "user") {
+      throw badRequest("Invalid sync payload", [{ loc: ["body", "site", "token"], msg: "Required unless the bearer is the site's own token" }]);
+    }
+  } else if (!tokenMatches(given.token, site.tokenHash)) throw forbidden("Invalid site token", "invalid_site_token");
   if (normalizeSiteUrl(given.url) !== site.normalizedUrl) {
     throw badRequest("Site URL does not match the registered URL", [
       { loc: ["body", "site", "url"], msg: `Expected the URL registered for site ${site.id}` },
-    ]);
+    ], "site_url_mismatch");
   }
 }
 

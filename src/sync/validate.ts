@@ -11,7 +11,7 @@ import { MAX_VALUE_CHARS, OVERSIZED_ENTRY } from "./stream";
 import { REPORTED_ERRORS, type AcceptedSync, type EntryError, type Judgement, type SiteModuleState } from "../inventory";
 
 /** Bump whenever a rule here or in model.ts changes which entries a body yields (see digest.ts). */
-export const VALIDATION_RULES_VERSION = 1;
+export const VALIDATION_RULES_VERSION = 2;
 
 const envelope = compile(SyncEnvelope);
 const entry = compile(ModuleEntry);
@@ -32,7 +32,7 @@ export function envelopeOf(payload: Envelope): Omit<AcceptedSync, "errorsTotal">
   const info = payload.drupal_info;
   return {
     siteName: payload.site.name,
-    drupalInfo: { coreVersion: info.core_version, phpVersion: info.php_version, ipAddress: info.ip_address },
+    drupalInfo: { coreVersion: info.core_version, phpVersion: info.php_version, ipAddress: info.ip_address ?? null },
     fullSync: payload.full_sync === true,
   };
 }
@@ -126,7 +126,9 @@ export function judgeEntry(raw: unknown, index: number, suspectText: boolean, re
     entry: {
       machineName: raw.machine_name,
       displayName: raw.display_name,
-      moduleType: raw.module_type,
+      // The schema's defaults: an entry without them is a core module.
+      moduleType: raw.module_type ?? "core",
+      extensionType: raw.extension_type ?? "module",
       enabled: raw.enabled,
       // An empty version string means "no version", as null does.
       version: raw.version === undefined || raw.version === "" ? null : raw.version,

@@ -4,6 +4,9 @@ import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { SyncResult } from "../http/model";
 
+/** The poll hint (Retry-After, seconds) of a task not finished yet, on its 202 and its status. */
+export const TASK_POLL_SECONDS = 2;
+
 /** What a completed task's status shows: the sync result and when it completed. */
 export const CompletedResult = t.Composite([SyncResult, t.Object({
   completed_at: Type.Integer({

@@ -12,7 +12,7 @@ export class TasksService {
   async status(taskId: string, userId: number) {
     const task = TASK_ID.test(taskId) ? await this.store.tasks.getTask(taskId) : null;
     const access = task && task.status !== "receiving" ? await this.store.getSiteAccess(task.siteId, userId) : null;
-    if (!task || !access?.isMember) throw notFound("Task not found");
+    if (!task || !access?.isMember) throw notFound("Task not found", "task_not_found");
     switch (task.status) {
       case "completed":
         // Written by the store from the same counts a synchronous sync returns.

@@ -12,7 +12,7 @@ const LAYERS: string[][] = [
   ["inventory", "errors", "config", "log", "within", "threads"],
   ["releases"],
   ["security", "redis", "store"],
-  ["cache", "ratelimit", "accounts"],
+  ["cache", "ratelimit", "accounts", "idempotency"],
   ["http"],
   ["metrics", "health", "sites", "tasks", "docs", "updates"],
   ["sync"],

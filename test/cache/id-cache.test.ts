@@ -44,7 +44,7 @@ function recordingLogger(): Logger & { syncs: SyncLog[]; warnings: string[] } {
 const tiers = (memoryHits: number, redisHits: number, misses: number): Tiers => ({ memoryHits, redisHits, misses });
 
 const state = (machineName: string, version: string | null = "1.0.0"): SiteModuleState => ({
-  machineName, version, displayName: machineName, moduleType: "contrib", enabled: true, description: null, project: null,
+  machineName, version, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, description: null, project: null,
 });
 
 const cacheConfig = (overrides: Partial<Pick<Config, "moduleCacheTtlSeconds" | "versionCacheTtlSeconds" | "cacheMaxEntries">> = {}) =>
@@ -105,6 +105,17 @@ describe("IdCache without Redis", () => {
     expect(warm.report).toEqual({ module: tiers(2, 0, 0), version: tiers(2, 0, 0) });
     expect([...warm.known.modules]).toEqual([["views", 11], ["token", 12]]);
     expect(warm.known.versions.get(versionKey("token", "1.5.0"))).toBe(102);
+    // The same ids by entry, which resolution takes over without building keys again.
+    expect(warm.known.entryVersions?.get(entries[0]!)).toBe(101);
+    expect(warm.known.entryVersions?.get(entries[1]!)).toBe(102);
+  });
+
+  test("entryVersions holds only the entries whose version id is known, never an entry without a version", async () => {
+    const cache = new IdCache(cacheConfig(), null, "modsync:test:");
+    await cache.remember({ modules: new Map(), versions: new Map([[versionKey("views", "1.0.0"), 5]]) });
+    const entries = [state("custom_a", null), state("views", "1.0.0"), state("token", "2.0.0")];
+    const { known } = await cache.lookup(entries);
+    expect([...known.entryVersions!]).toEqual([[entries[1]!, 5]]);
   });
 
   test("a version id is keyed by module and version: another version of a cached module is a miss", async () => {

@@ -59,7 +59,7 @@ describe("a client generated from the OpenAPI document", () => {
 
   test("has named types for every body", () => {
     const types = readFileSync(join(folder, "schema.d.ts"), "utf8");
-    for (const name of ["SyncRequest", "SyncResult", "SyncAccepted", "Task", "TaskResult", "Site", "SiteCreated", "SiteModule", "SiteModuleList", "Error", "ValidationError"])
+    for (const name of ["SyncRequest", "SyncResult", "SyncAccepted", "Task", "TaskResult", "Site", "SiteCreated", "SiteModule", "SiteModuleList", "Problem", "ValidationProblem"])
       expect({ name, declared: new RegExp(`^\\s{8}${name}: `, "m").test(types) }).toEqual({ name, declared: true });
   });
 

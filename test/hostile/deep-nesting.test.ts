@@ -39,7 +39,7 @@ describe("deeply nested bodies [sqlite]", () => {
 
   test("POST /api/v1/sites: nested 200,000 deep (400 KB) is past the route's 64 KiB: 413, not parsed", async () => {
     const { value: res } = await cheaply(h, "sites route, nested 200000 deep", () => register(registration(200_000)));
-    expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: { detail: "Request body exceeds 65536 bytes" } });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: expect.objectContaining({ detail: "Request body exceeds 65536 bytes" }) });
   });
 
   test("POST /api/v1/sites still takes a body with a shallow extra key, and names a NUL where it is", async () => {
@@ -60,7 +60,7 @@ describe("deeply nested bodies [sqlite]", () => {
   for (const depth of [100, 1000, 30_000]) {
     test(`the sync route: extra keys nested ${depth} deep inside site, with a wrong site token, are a 403, never walked`, async () => {
       const { value: res } = await cheaply(h, `sync route, wrong token, nested ${depth} deep`, () => sync(syncBody(depth, "mss_wrong")));
-      expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
+      expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: expect.objectContaining({ detail: "Invalid site token" }) });
     });
   }
 

@@ -42,14 +42,14 @@ describeEachDialect("millions of invalid entries", (dialect) => {
     const gz = await gzipped([modulesOpening(site, { token: "mss_wrong" }), ...emptyEntries(2_000_000), "]}"], 9);
     expect(gz.byteLength).toBeLessThan(8 * 1024);
     const { value: res } = await cheaply(h, `${dialect}: gzip 2M {} wrong token (${gz.byteLength} bytes)`, () => sync(0, gz, { "content-encoding": "gzip" }));
-    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: expect.objectContaining({ detail: "Invalid site token" }) });
   });
 
   test("the same with the site block after the 2,000,000 entries: read to the end, still 403 with bounded memory", async () => {
     const site = h.world.sites[0]!;
     const gz = await gzipped([`{"drupal_info":${JSON.stringify(DRUPAL_INFO)},"modules":[`, ...emptyEntries(2_000_000), `],"site":${siteBlock(site, "mss_wrong")}}`], 9);
     const { value: res } = await cheaply(h, `${dialect}: gzip 2M {} site last, wrong token`, () => sync(0, gz, { "content-encoding": "gzip" }));
-    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: expect.objectContaining({ detail: "Invalid site token" }) });
   });
 
   test("the same with the right site token: a sync of no valid entry, 200 listing the first 100 of 2,000,000 errors", async () => {

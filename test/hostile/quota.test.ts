@@ -66,7 +66,7 @@ describe("hostile bodies and the quota", () => {
     read = false;
     const blocked = await send(chunked(64 * 1024));
     expect({ status: blocked.status, read, body: await blocked.json() })
-      .toEqual({ status: 429, read: false, body: { detail: "Too many refused syncs. Please check the request and try again later." } });
+      .toEqual({ status: 429, read: false, body: expect.objectContaining({ detail: "Too many refused syncs. Please check the request and try again later." }) });
     // The site's quota is whole: another member syncs it four times.
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 1; i++) {

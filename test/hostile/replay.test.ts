@@ -46,7 +46,7 @@ describeEachDialect("a replayed body after the site changed", (dialect) => {
 
     await sql(h.store, `UPDATE sites SET token_hash = '${hashToken("mss_rotated")}' WHERE id = ${site.id}`);
     const { value: res } = await cheaply(h, `${dialect}: replay after token change`, () => sync(site, bytes));
-    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: { detail: "Invalid site token" } });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: expect.objectContaining({ detail: "Invalid site token" }) });
     // Still the fingerprint of the old sync: the refusal came from the checks, not from a cleared column.
     expect(await fingerprint(site)).toBe(stored);
 

@@ -29,7 +29,7 @@ test("a database failure mid-request is a clean 500 with a request id, and the a
   const res = await h.sync(body);
   const requestId = res.headers.get("x-request-id");
   const text = await res.clone().text();
-  expect(await expectError(res, 500)).toEqual({ detail: "Internal server error" });
+  expect(await expectError(res, 500)).toEqual({ type: "urn:modsync:problem:internal_error", title: "Internal Server Error", status: 500, code: "internal_error", detail: "Internal server error" });
   expect(text).not.toContain("site_modules");
   expect(logged).toHaveLength(1);
   expect(logged[0]!.fields).toMatchObject({ request_id: requestId, path: `/api/v1/sites/${h.world.site.id}/modules` });
@@ -41,7 +41,7 @@ test("a database failure mid-request is a clean 500 with a request id, and the a
 }));
 
 test("unknown routes answer JSON 404", () => withHarness(async (h) => {
-  expect(await expectError(await h.request("GET", "/nope", { token: null }), 404)).toEqual({ detail: "Not found" });
+  expect(await expectError(await h.request("GET", "/nope", { token: null }), 404)).toEqual({ type: "urn:modsync:problem:not_found", title: "Not Found", status: 404, code: "not_found", detail: "Not found" });
 }));
 
 test("a client that hangs up mid-body is logged at info as a disconnect, with its request id and path, not as an unhandled error", () => withHarness(async (h) => {
@@ -60,6 +60,7 @@ test("a client that hangs up mid-body is logged at info as a disconnect, with it
     async refund() {
       return { ...decision, now: Date.now() };
     },
+    async forget() {},
   };
   const app = createApp({ config: testConfig(), store: h.store, logger: capture, limiter }).listen({ port: 0, hostname: "127.0.0.1" });
   try {

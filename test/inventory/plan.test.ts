@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { detailsHash, leavesExactlyPayload, planSync as plan, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
-  machineName, displayName: machineName, moduleType: "contrib", enabled: true, version: "1.0.0", description: null, project: null, ...over,
+  machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version: "1.0.0", description: null, project: null, ...over,
 });
 
 // Catalog ids as the store resolves them: one per name, one per (name, version); current() fixes a module's id.

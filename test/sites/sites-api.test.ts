@@ -64,7 +64,8 @@ describeEachDialect("sites API", (dialect) => {
     test("accepts a URL already registered in another organization", async () => {
       const url = "https://shared.sites-api.test";
       expect((await register({ organization_id: h.world.orgId, url, name: "Mine" })).status).toBe(201);
-      const res = await register({ organization_id: h.world.otherOrgId, url, name: "Theirs" }, h.world.outsiderToken);
+      const theirAdmin = await h.accounts.createUser({ email: "admin@agency-two.test", organizationId: h.world.otherOrgId, role: "admin" });
+      const res = await register({ organization_id: h.world.otherOrgId, url, name: "Theirs" }, theirAdmin.token);
       expect(res.status).toBe(201);
       expect((await json(res)).url).toBe(url);
     });
@@ -228,7 +229,7 @@ describeEachDialect("sites API", (dialect) => {
       expect(page.next_cursor).toBeNull();
       const byName = new Map(page.items.map((m: { machine_name: string }) => [m.machine_name, m]));
       expect(byName.get("views")).toEqual({
-        machine_name: "views", display_name: "Views", module_type: "core", enabled: true, version: "10.3.8",
+        machine_name: "views", display_name: "Views", module_type: "core", extension_type: "module", enabled: true, version: "10.3.8",
         description: "Lists", project: null, first_seen_at: expect.stringMatching(ISO), updated_at: expect.stringMatching(ISO),
       });
       expect(byName.get("my_custom")).toMatchObject({ module_type: "custom", enabled: false, version: null, description: null, project: null });

@@ -45,7 +45,7 @@ describeEachDialect("details_hash backfill", (dialect) => {
     expect((await h.sync(payload(site, [entry]), site.id)).status).toBe(200);
     const [row] = await sql<{ details_hash: number | string }>(h.store, `SELECT details_hash FROM site_modules WHERE site_id = ${site.id}`);
     expect(Number(row!.details_hash)).toBe(detailsHash({
-      machineName: "pathauto", displayName: "Pathauto", moduleType: "contrib", enabled: true, version: entry.version ?? null, description: null, project: "pathauto",
+      machineName: "pathauto", displayName: "Pathauto", moduleType: "contrib", extensionType: "module", enabled: true, version: entry.version ?? null, description: null, project: "pathauto",
     }));
   });
 });

@@ -35,22 +35,29 @@ export function postSync(to: Target, siteId: number | string, init: SendInit): P
   return send(to, "POST", `/api/v1/sites/${siteId}/modules`, init);
 }
 
-/** An error answer: `detail`, and for a 400 naming fields, `errors`. */
+/** An error answer (RFC 9457): `detail`, a stable `code`, and for a 400 naming fields, `errors`. */
 export interface ErrorBody {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
   detail: string;
   errors?: { loc: unknown[]; msg: string }[];
 }
 
 /**
- * Every error answers JSON `{"detail": "..."}` with a request id. Checks
- * that, the status, and the detail when given; returns the parsed body.
+ * Every error answers `application/problem+json` (type, title, status,
+ * detail, code) with a request id. Checks that, the status, and the detail
+ * when given; returns the parsed body.
  */
 export async function expectError(res: Response, status: number, detail?: string | RegExp): Promise<ErrorBody> {
   const text = await res.text();
   expect({ status: res.status, body: text }).toEqual({ status, body: expect.any(String) });
-  expect(res.headers.get("content-type")).toContain("application/json");
+  expect(res.headers.get("content-type")).toContain("application/problem+json");
   expect(res.headers.get("x-request-id")).toBeTruthy();
   const body = JSON.parse(text) as ErrorBody;
+  expect(body).toMatchObject({ type: `urn:modsync:problem:${body.code}`, title: expect.any(String), status });
+  expect(body.code).toMatch(/^[a-z_]+$/);
   expect(typeof body.detail).toBe("string");
   expect(body.detail.length).toBeGreaterThan(0);
   if (typeof detail === "string") expect(body.detail).toBe(detail);

@@ -82,6 +82,7 @@ export const siteModules = pgTable("site_modules", {
   enabled: boolean("enabled").notNull(),
   displayName: text("display_name").notNull(),
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
   description: text("description"),
   project: text("project"),
   /**
@@ -100,6 +101,24 @@ export const siteModules = pgTable("site_modules", {
   // Only rows still waiting for their details_hash (none once start-up has
   // filled them in): the backfill finds them without a scan, writes pay nothing.
   index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
+]);
+
+/** Mirrors ../sqlite/schema.ts: the first answer to a POST sent with an Idempotency-Key. */
+export const idempotencyKeys = pgTable("idempotency_keys", {
+  scope: text("scope").notNull(),
+  key: text("key").notNull(),
+  /** The site the route acts on, if any: deleting the site deletes its keys. */
+  siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
+  requestHash: text("request_hash").notNull(),
+  status: integer("status"),
+  headers: text("headers"),
+  body: text("body"),
+  createdAt: createdAt(),
+  expiresAt: ts("expires_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.scope, t.key] }),
+  index("idempotency_keys_expires_idx").on(t.expiresAt),
+  index("idempotency_keys_site_idx").on(t.siteId),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */

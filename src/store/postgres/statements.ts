@@ -33,7 +33,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   *siteAccess(siteId: number, userId: number): AwaitingStep<SiteAccess | null> {
     const [row] = yield* waitFor(this.tx<SiteAccessRow[]>`
-      SELECT ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS is_member
+      SELECT ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS role
       FROM sites s WHERE s.id = ${siteId}`);
     return row ? siteAccessFromRow(row) : null;
   }
@@ -104,15 +104,15 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): AwaitingStep<void> {
     const rows = entries.map((w) => ({
       m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
-      d: w.displayName, t: w.moduleType, s: w.description, p: w.project, h: detailsHash(w),
+      d: w.displayName, t: w.moduleType, k: w.extensionType, s: w.description, p: w.project, h: detailsHash(w),
     }));
     yield* waitFor(this.tx`
-      INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
-      SELECT ${siteId}, m, v, e, d, t, s, p, h, ${at(now)}::timestamptz, ${at(now)}::timestamptz
-      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, s text, p text, h bigint)
+      INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, extension_type, description, project, details_hash, first_seen_at, updated_at)
+      SELECT ${siteId}, m, v, e, d, t, k, s, p, h, ${at(now)}::timestamptz, ${at(now)}::timestamptz
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, k text, s text, p text, h bigint)
       ON CONFLICT (site_id, module_id) DO UPDATE SET
         version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
-        module_type = excluded.module_type, description = excluded.description, project = excluded.project,
+        module_type = excluded.module_type, extension_type = excluded.extension_type, description = excluded.description, project = excluded.project,
         details_hash = excluded.details_hash, updated_at = excluded.updated_at`);
   }
 
@@ -135,7 +135,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): AwaitingStep<void> {
     yield* waitFor(this.tx`
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
-        ip_address = ${site.ipAddress}, last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
+        ip_address = coalesce(${site.ipAddress}, ip_address), last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
         sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}
       WHERE id = ${siteId}`);
   }

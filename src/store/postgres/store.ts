@@ -2,11 +2,12 @@
 // (drizzle's query builder). The rest of the Store is written once
 // (../sql-store.ts) over postgres-js tagged statements (statements.ts).
 import postgres from "postgres";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt } from "drizzle-orm";
+import { idempotencyRecord } from "../rows";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import {
   ConflictError, NotFoundError,
-  type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
+  type IdempotencyRecord, type IdempotentAnswer, type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
 } from "../types";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
@@ -92,10 +93,48 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
     return rows.length > 0;
   }
 
-  async isMember(userId: number, organizationId: number): Promise<boolean> {
-    const [row] = await this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
+  async claimIdempotencyKey(input: { scope: string; key: string; siteId: number | null; now: Date; expiresAt: Date }): Promise<IdempotencyRecord | null> {
+    const t = schema.idempotencyKeys;
+    const fresh = { siteId: input.siteId, requestHash: "", status: null, headers: null, body: null, createdAt: input.now, expiresAt: input.expiresAt };
+    const claimed = await this.orm.insert(t).values({ scope: input.scope, key: input.key, ...fresh })
+      .onConflictDoUpdate({ target: [t.scope, t.key], set: fresh, setWhere: lt(t.expiresAt, input.now) })
+      .returning({ scope: t.scope });
+    if (claimed.length > 0) return null;
+    const [row] = await this.orm.select().from(t).where(and(eq(t.scope, input.scope), eq(t.key, input.key)));
+    return row ? idempotencyRecord(row) : null;
+  }
+
+  async completeIdempotencyKey(scope: string, key: string, answer: IdempotentAnswer): Promise<void> {
+    const t = schema.idempotencyKeys;
+    await this.orm.update(t).set({ requestHash: answer.requestHash, status: answer.status, headers: JSON.stringify(answer.headers), body: answer.body })
+      .where(and(eq(t.scope, scope), eq(t.key, key)));
+  }
+
+  async releaseIdempotencyKey(scope: string, key: string): Promise<void> {
+    const t = schema.idempotencyKeys;
+    await this.orm.delete(t).where(and(eq(t.scope, scope), eq(t.key, key), isNull(t.status)));
+  }
+
+  async purgeIdempotencyKeys(now: Date): Promise<number> {
+    return (await this.orm.delete(schema.idempotencyKeys).where(lt(schema.idempotencyKeys.expiresAt, now)).returning({ key: schema.idempotencyKeys.key })).length;
+  }
+
+  async memberRole(userId: number, organizationId: number): Promise<Role | null> {
+    const [row] = await this.orm.select({ role: schema.memberships.role }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId)));
-    return row !== undefined;
+    return row?.role ?? null;
+  }
+
+  async rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean> {
+    const rows = await this.orm.update(schema.sites).set({ tokenHash, syncFingerprint: null, syncRepeat: null })
+      .where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id });
+    return rows.length > 0;
+  }
+
+  /** One statement, cascading; it waits for the row lock a sync of the site holds. */
+  async deleteSite(siteId: number): Promise<boolean> {
+    const rows = await this.orm.delete(schema.sites).where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id });
+    return rows.length > 0;
   }
 
   async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {

@@ -85,6 +85,7 @@ export const siteModules = sqliteTable("site_modules", {
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
   displayName: text("display_name").notNull(),
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
   description: text("description"),
   project: text("project"),
   /**
@@ -103,6 +104,30 @@ export const siteModules = sqliteTable("site_modules", {
   // Only rows still waiting for their details_hash (none once start-up has
   // filled them in): the backfill finds them without a scan, writes pay nothing.
   index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
+]);
+
+/**
+ * The first answer to a POST sent with an Idempotency-Key, per caller and
+ * route (`scope`): a retry with the same key gets it again. `status` is null
+ * while the first request is still being answered. Rows expire (`expires_at`)
+ * and are purged with finished tasks.
+ */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  scope: text("scope").notNull(),
+  key: text("key").notNull(),
+  /** The site the route acts on, if any: deleting the site deletes its keys. */
+  siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
+  /** SHA-256 of the request body: the same key with another body is refused. */
+  requestHash: text("request_hash").notNull(),
+  status: integer("status"),
+  headers: text("headers"),
+  body: text("body"),
+  createdAt: createdAt(),
+  expiresAt: ts("expires_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.scope, t.key] }),
+  index("idempotency_keys_expires_idx").on(t.expiresAt),
+  index("idempotency_keys_site_idx").on(t.siteId),
 ]);
 
 /** Facts about this database itself, e.g. its id (which namespaces its keys in Redis). */

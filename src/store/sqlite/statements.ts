@@ -27,7 +27,7 @@ export class SqliteStatements implements StoreStatements<never> {
       userIdByToken: db.prepare<{ user_id: number }, [string]>(
         "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
       siteAccess: db.prepare<SiteAccessRow, [number, number]>(
-        `SELECT ${SITE_ACCESS_COLUMNS}, EXISTS(SELECT 1 FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS is_member
+        `SELECT ${SITE_ACCESS_COLUMNS}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS role
          FROM sites s WHERE s.id = ?1`),
       // (The same bytes carry the same name and drupal_info: only the time changes.)
       recordRepeatedSync: db.prepare<{ sync_repeat: string | null }, [number, number, string]>(
@@ -40,7 +40,8 @@ export class SqliteStatements implements StoreStatements<never> {
         "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
       recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number]>(
-        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = ?,
+        // A sync without ip_address (cron under drush has none) keeps the one last reported.
+        `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = coalesce(?, ip_address),
            last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ? WHERE id = ?`),
       claim: db.prepare<{ site_id: number }, [string, number, number, string, number]>(
         `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?,
@@ -70,7 +71,7 @@ export class SqliteStatements implements StoreStatements<never> {
       deleteUpload: db.prepare<never, [string]>("DELETE FROM tasks WHERE id = ? AND status = 'receiving'"),
       countStaged: db.prepare<{ total: number }, [number]>(
         "SELECT count(*) AS total FROM task_entries WHERE task_num = ? AND entry IS NOT NULL"),
-      accept: db.prepare<never, [number, number, number, string, string, string, string, number, string]>(
+      accept: db.prepare<never, [number, number, number, string, string, string, string | null, number, string]>(
         `UPDATE tasks SET status = 'pending', total = ?, errors_total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
            seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = tasks.site_id),
            updated_at = ?
@@ -105,13 +106,13 @@ export class SqliteStatements implements StoreStatements<never> {
         `INSERT INTO module_versions (module_id, version) VALUES ${values} ON CONFLICT (module_id, version) DO NOTHING RETURNING id, module_id, version`),
       versionIds: new BatchStatement(db, 2, (values) =>
         `SELECT id, module_id, version FROM module_versions WHERE (module_id, version) IN (VALUES ${values})`),
-      upsert: new BatchStatement(db, 11, (values) =>
-        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
+      upsert: new BatchStatement(db, 12, (values) =>
+        `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, extension_type, description, project, details_hash, first_seen_at, updated_at)
          VALUES ${values}
          ON CONFLICT (site_id, module_id) DO UPDATE SET
            version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
-           module_type = excluded.module_type, description = excluded.description, project = excluded.project,
-           details_hash = excluded.details_hash, updated_at = excluded.updated_at`),
+           module_type = excluded.module_type, extension_type = excluded.extension_type, description = excluded.description,
+           project = excluded.project, details_hash = excluded.details_hash, updated_at = excluded.updated_at`),
       remove: new BatchStatement(db, 1, (values) =>
         `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
       stage: new BatchStatement(db, 5, (values) =>
@@ -166,7 +167,7 @@ export class SqliteStatements implements StoreStatements<never> {
     const ms = now.getTime();
     this.many.upsert.run(entries.map((w) => [
       siteId, ids.moduleId(w.machineName), ids.versionId(w),
-      w.enabled ? 1 : 0, w.displayName, w.moduleType, w.description, w.project, detailsHash(w), ms, ms,
+      w.enabled ? 1 : 0, w.displayName, w.moduleType, w.extensionType, w.description, w.project, detailsHash(w), ms, ms,
     ]));
   }
 

@@ -5,12 +5,13 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt } from "drizzle-orm";
+import { idempotencyRecord } from "../rows";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { Logger } from "../../log";
 import {
   ConflictError, NotFoundError,
-  type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
+  type IdempotencyRecord, type IdempotentAnswer, type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
 } from "../types";
 import { SiteReads } from "../reads";
 import { SqlStore } from "../sql-store";
@@ -118,10 +119,47 @@ export class SqliteStore extends SqlStore<never> implements Store {
     return rows.length > 0;
   }
 
-  async isMember(userId: number, organizationId: number): Promise<boolean> {
-    const row = this.orm.select({ userId: schema.memberships.userId }).from(schema.memberships)
+  async claimIdempotencyKey(input: { scope: string; key: string; siteId: number | null; now: Date; expiresAt: Date }): Promise<IdempotencyRecord | null> {
+    const t = schema.idempotencyKeys;
+    const fresh = { siteId: input.siteId, requestHash: "", status: null, headers: null, body: null, createdAt: input.now, expiresAt: input.expiresAt };
+    const claimed = this.orm.insert(t).values({ scope: input.scope, key: input.key, ...fresh })
+      .onConflictDoUpdate({ target: [t.scope, t.key], set: fresh, setWhere: lt(t.expiresAt, input.now) })
+      .returning({ scope: t.scope }).all();
+    if (claimed.length > 0) return null;
+    const row = this.orm.select().from(t).where(and(eq(t.scope, input.scope), eq(t.key, input.key))).get();
+    return row ? idempotencyRecord(row) : null;
+  }
+
+  async completeIdempotencyKey(scope: string, key: string, answer: IdempotentAnswer): Promise<void> {
+    const t = schema.idempotencyKeys;
+    this.orm.update(t).set({ requestHash: answer.requestHash, status: answer.status, headers: JSON.stringify(answer.headers), body: answer.body })
+      .where(and(eq(t.scope, scope), eq(t.key, key))).run();
+  }
+
+  async releaseIdempotencyKey(scope: string, key: string): Promise<void> {
+    const t = schema.idempotencyKeys;
+    this.orm.delete(t).where(and(eq(t.scope, scope), eq(t.key, key), isNull(t.status))).run();
+  }
+
+  async purgeIdempotencyKeys(now: Date): Promise<number> {
+    return this.orm.delete(schema.idempotencyKeys).where(lt(schema.idempotencyKeys.expiresAt, now)).returning({ key: schema.idempotencyKeys.key }).all().length;
+  }
+
+  async memberRole(userId: number, organizationId: number): Promise<Role | null> {
+    const row = this.orm.select({ role: schema.memberships.role }).from(schema.memberships)
       .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.organizationId, organizationId))).get();
-    return row !== undefined;
+    return row?.role ?? null;
+  }
+
+  async rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean> {
+    const rows = this.orm.update(schema.sites).set({ tokenHash, syncFingerprint: null, syncRepeat: null })
+      .where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id }).all();
+    return rows.length > 0;
+  }
+
+  async deleteSite(siteId: number): Promise<boolean> {
+    // Through the write gate, as every writer of this file: one statement, cascading.
+    return this.gate.run(() => this.orm.delete(schema.sites).where(eq(schema.sites.id, siteId)).returning({ id: schema.sites.id }).all().length > 0);
   }
 
   async createSite(input: { organizationId: number; url: string; normalizedUrl: string; name: string; tokenHash: string }): Promise<SiteRecord> {
