@@ -16,12 +16,7 @@ import { EMPTY, EXIT, expectExit, NOT_JSON, largePmList, PM_LIST, pmList, pmList
 /** Syncs per site per hour on these servers: the rate-limit test spends a fresh site's bucket. */
 const RATE_LIMIT = 3;
 type Bearer = "site" | "api";
-/**
- * The bearer the server tests send: "site", the client's default form. The
- * background-sync test sends "api" (the spec's original form): the task status
- * route does not yet read a site's tasks with the site token (401), so a
- * site-token client cannot follow its task there.
- */
+/** The bearer the server tests send: "site", the client's default form (it also follows its 202 with it). */
 const BEARER: Bearer = "site";
 /** Small, so that a pm:list of a few hundred modules becomes a background task. */
 const BACKGROUND_THRESHOLD = 100;
@@ -144,7 +139,7 @@ describeEachDialect("drush client against the server", (dialect) => {
     const large = largePmList(600);
     const proxy = recordingProxy(server.base);
     try {
-      const run = await push([`--status-file=${STATUS}`, large.path], envFor(site, proxy.base, "api"));
+      const run = await push([`--status-file=${STATUS}`, large.path], envFor(site, proxy.base));
 
       expectExit(run, EXIT.ok);
       const total = Object.keys(large.rows).length;
@@ -156,13 +151,15 @@ describeEachDialect("drush client against the server", (dialect) => {
         authorization: post!.headers.get("authorization"), type: post!.headers.get("content-type"),
       }).toEqual({
         method: "POST", path: `/api/v1/sites/${site.id}/modules`, encoding: "gzip",
-        authorization: `Bearer ${apiToken}`, type: "application/json",
+        authorization: `Bearer ${site.token}`, type: "application/json",
       });
       // Compressed: far below what the JSON of that many entries weighs.
       expect(post!.bytes).toBeLessThan(total * 40);
       expect(polls.length).toBeGreaterThan(0);
       for (const poll of polls) {
-        expect({ method: poll.method, path: poll.path }).toEqual({ method: "GET", path: expect.stringMatching(/^\/api\/v1\/tasks\/[0-9a-f-]{36}\/status$/) });
+        expect({ method: poll.method, path: poll.path, authorization: poll.headers.get("authorization") }).toEqual({
+          method: "GET", path: expect.stringMatching(/^\/api\/v1\/tasks\/[0-9a-f-]{36}\/status$/), authorization: `Bearer ${site.token}`,
+        });
       }
       expect((await storedModules(site.id)).size).toBe(total);
     } finally {
