@@ -1,10 +1,16 @@
 # One container: Bun (the same version as the pinned dev dependency), production
-# dependencies only, SQLite on the /data volume, non-root.
+# dependencies only, SQLite on the /data volume, non-root (user bun, uid 1000).
 FROM oven/bun:1.4.5-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; Bun itself comes from the base image.
-RUN bun install --production --frozen-lockfile --ignore-scripts || bun install --production --ignore-scripts
+# Production dependencies, without peers: Bun installs peer dependencies by
+# default, and those of elysia and @elysiajs/openapi (typescript and its native
+# compiler, @types/bun, bun-types, file-type) are build tooling modsync never
+# loads at run time: node_modules 90 MB with them, 46 MB without. Bun itself
+# comes from the base image. The lockfile is package-lock.json (npm is the
+# project's installer); bun reads it, and --frozen-lockfile fails the build
+# rather than resolve anything it does not pin.
+RUN bun install --production --omit=peer --frozen-lockfile --ignore-scripts
 
 # The docs UI's one script (/swagger/assets/api-reference.js), from the
 # @scalar/api-reference version package.json pins: a dev dependency, as its
@@ -26,10 +32,13 @@ COPY --from=docs-ui /ui/package/dist/browser/standalone.js ./node_modules/@scala
 COPY package.json ./
 COPY src ./src
 COPY drizzle ./drizzle
+# A named volume starts as a copy of this folder (owned by bun); a bind mount
+# keeps its host owner and must be writable by uid 1000 (start-up says so if not).
 RUN mkdir -p /data && chown bun:bun /data
 USER bun
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["bun", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"]
+# The admin CLI in a running container: docker exec <container> bun run cli <command>
 CMD ["bun", "src/index.ts"]

@@ -77,7 +77,7 @@ export function buildContext({
     modules: new ModulesService(store, scope),
     changes: new ChangesService(store, scope),
     organizations: new OrganizationsService(store, scope, staleness, clock),
-    tasks: new TasksService(store),
+    tasks: new TasksService(store, accounts),
     updates: new UpdatesService(store),
     ingestion: new Ingestion(store, sync, queue, config),
     queue,

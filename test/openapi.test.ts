@@ -139,8 +139,9 @@ describe("OpenAPI document", () => {
       const route = `${method} ${path}`;
       if (PUBLIC.has(path)) expect({ route, security: op.security }).toEqual({ route, security: [] });
       else {
-        // A site's sync route also takes the site's own token as the bearer.
-        const security: OpenAPIV3_1.SecurityRequirementObject[] = route === "post /api/v1/sites/{site_id}/modules" ? [{ bearerAuth: [] }, { siteToken: [] }] : [{ bearerAuth: [] }];
+        // A site's sync route, and its tasks' status, also take the site's own token as the bearer.
+        const siteTokenRoutes = ["post /api/v1/sites/{site_id}/modules", "get /api/v1/tasks/{task_id}/status"];
+        const security: OpenAPIV3_1.SecurityRequirementObject[] = siteTokenRoutes.includes(route) ? [{ bearerAuth: [] }, { siteToken: [] }] : [{ bearerAuth: [] }];
         expect({ route, security: op.security }).toEqual({ route, security });
         expect({ route, has401: "401" in (op.responses ?? {}) }).toEqual({ route, has401: true });
       }

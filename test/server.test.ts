@@ -1,7 +1,7 @@
 // The server as deployed: `bun src/index.ts` in a child process, configured
 // only through its environment.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { postgresAvailable, TEST_POSTGRES_URL } from "./support/env";
@@ -59,6 +59,53 @@ describe("server process", () => {
       }
     }, 15_000);
   }
+});
+
+describe("a SQLite folder the server's user cannot write (a bind-mounted /data of another uid)", () => {
+  // As root every folder is writable: the server then runs as nobody, as the image runs as its own user.
+  const NOBODY = 65534;
+  const asRoot = process.getuid?.() === 0;
+  const runAs = asRoot ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups"] : [];
+  const uid = asRoot ? NOBODY : process.getuid!();
+
+  /** A folder (mode `mode`, owned by this test's user) the server's user can reach but not write. */
+  function folder(mode: number): string {
+    const parent = tempDir();
+    chmodSync(parent, 0o755);
+    const data = join(parent, "data");
+    mkdirSync(data);
+    chmodSync(data, mode);
+    return data;
+  }
+
+  async function refusal(dbPath: string): Promise<string> {
+    const server = await startServer({ DATABASE_URL: `sqlite:${dbPath}` }, { runAs });
+    try {
+      expect(await exitWithin(server.proc, 10_000)).toBe(1);
+      // Errors are logged on stderr: one JSON line.
+      const lines = (await server.stderr).trim().split("\n").map((line) => JSON.parse(line));
+      expect(lines.map((l) => l.msg)).toEqual(["cannot open the database"]);
+      return String(lines[0].error);
+    } finally {
+      server.proc.kill("SIGKILL");
+    }
+  }
+
+  test("a read-only folder: exit 1, the log names the folder, the uid and what to do", async () => {
+    const data = folder(0o555);
+    const error = await refusal(join(data, "modsync.db"));
+    expect(error).toStartWith(`cannot write in the SQLite database folder ${data}: permission denied (EACCES) for uid ${uid}`);
+    expect(error).toContain(`make it writable by uid ${uid}`);
+    expect(error).toContain("DATABASE_URL");
+  }, 20_000);
+
+  test("a database file the server's user may not write, in a writable folder: exit 1 naming the file", async () => {
+    const data = folder(0o777);
+    const dbPath = join(data, "modsync.db");
+    writeFileSync(dbPath, "");
+    chmodSync(dbPath, 0o400);
+    expect(await refusal(dbPath)).toStartWith(`cannot write the SQLite database file ${dbPath}: permission denied (EACCES) for uid ${uid}`);
+  }, 20_000);
 });
 
 describe.skipIf(!postgresAvailable())("server processes on Postgres", () => {

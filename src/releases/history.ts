@@ -52,7 +52,11 @@ export function parseReleaseHistory(xml: string): ProjectHistory {
   if (!project) throw new ReleaseHistoryError("<short_name> is missing");
   if (!PROJECT_NAME.test(project)) throw new ReleaseHistoryError(`<short_name> "${project.slice(0, 64)}" is not a project name`);
   const releasesElement = root.children.find((c) => c.name === "releases");
-  const releases = (releasesElement?.children ?? []).filter((c) => c.name === "release").map(readRelease);
+  // A release without a version cannot be told apart from another: Drupal's
+  // UpdateProcessor skips it (and keeps the rest of the document); so does this.
+  const releases = (releasesElement?.children ?? [])
+    .filter((c) => c.name === "release" && childText(c, "version"))
+    .map(readRelease);
   const branches = childText(root, "supported_branches");
   return {
     project,
@@ -64,9 +68,8 @@ export function parseReleaseHistory(xml: string): ProjectHistory {
   };
 }
 
-function readRelease(element: XmlElement, index: number): Release {
-  const version = childText(element, "version");
-  if (!version) throw new ReleaseHistoryError(`release ${index + 1} has no <version>`);
+function readRelease(element: XmlElement): Release {
+  const version = childText(element, "version")!;
   const date = childText(element, "date");
   const terms = element.children.find((c) => c.name === "terms")?.children ?? [];
   return {

@@ -27,16 +27,29 @@ function documentFiles(paths: string[]): string[] {
       throw new ReleaseImportError(`${path}: no such file or folder`);
     }
     if (!stat.isDirectory()) return [path];
-    const files = readdirSync(path).filter((name) => name.endsWith(".xml")).sort().map((name) => join(path, name));
+    const files = readdirSync(path, { withFileTypes: true })
+      .filter((entry) => entry.name.endsWith(".xml") && !entry.isDirectory())
+      .map((entry) => join(path, entry.name))
+      .sort();
     if (files.length === 0) throw new ReleaseImportError(`${path}: no .xml files`);
     return files;
   });
 }
 
-function readDocument(file: string): HistoryDocument {
-  if (statSync(file).size > MAX_XML_BYTES) throw new ReleaseImportError(`${file}: larger than ${MAX_XML_BYTES} bytes`);
+function readText(file: string): string {
   try {
-    return { history: parseReleaseHistory(readFileSync(file, "utf8")) };
+    if (statSync(file).size > MAX_XML_BYTES) throw new ReleaseImportError(`${file}: larger than ${MAX_XML_BYTES} bytes`);
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    if (err instanceof ReleaseImportError) throw err;
+    // Unreadable (permissions, a folder named as a file, a broken link): say which file and why.
+    throw new ReleaseImportError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+function readDocument(file: string): HistoryDocument {
+  try {
+    return { history: parseReleaseHistory(readText(file)) };
   } catch (err) {
     if (err instanceof ReleaseHistoryError) throw new ReleaseImportError(`${file}: ${err.message}`);
     throw err;

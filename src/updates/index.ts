@@ -7,7 +7,7 @@ import { documentedResponse, errorResponse } from "../http/openapi";
 import { siteReadErrors } from "../sites";
 import { siteIdParameter } from "../sites/model";
 import type { SitesService } from "../sites/service";
-import { limitParameters, SecurityReport, SiteUpdateList } from "./model";
+import { securityPageParameters, SecurityReport, SiteUpdateList } from "./model";
 import type { UpdatesService } from "./service";
 
 export function updatesRoutes({ auth, sites, updates }: { auth: BearerAuth; sites: SitesService; updates: UpdatesService }) {
@@ -36,13 +36,14 @@ export function updatesRoutes({ auth, sites, updates }: { auth: BearerAuth; site
         operationId: "getSecurityReport",
         summary: "The caller's sites running not_secure or revoked projects, most exposed first",
         description: "Sites of every organization the caller belongs to with at least one project `not_secure` or `revoked`, "
-          + "ordered by their count of not_secure projects, then revoked ones, then id.",
+          + "ordered by their count of not_secure projects, then revoked ones, then id; follow `next_cursor` for the next page. "
+          + "A site whose counts change between two pages is listed at its new place.",
         tags: ["Updates"],
         security: bearerSecurity,
-        parameters: limitParameters,
+        parameters: securityPageParameters,
         responses: {
-          200: documentedResponse(SecurityReport, "The exposed sites, most exposed first, and how many there are"),
-          400: errorResponse("`limit` invalid (`errors` names it)", undefined, ValidationErrorResponse),
+          200: documentedResponse(SecurityReport, "A page of the exposed sites, most exposed first, and how many there are"),
+          400: errorResponse("`limit` or `cursor` invalid (`errors` names it)", undefined, ValidationErrorResponse),
           401: siteReadErrors[401],
         },
       },

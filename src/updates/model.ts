@@ -60,7 +60,8 @@ export const ExposedSite = t.Object({
 
 export const SecurityReport = t.Object({
   items: t.Array(ExposedSite, { description: "Most exposed first: most not_secure projects, then most revoked, then by site id" }),
-  total: Type.Integer({ description: "Exposed sites in all (items holds the first `limit`)" }),
+  total: Type.Integer({ description: "Exposed sites in all, every page together" }),
+  next_cursor: t.Union([t.String(), t.Null()], { description: "Pass as ?cursor= for the next page; null on the last page" }),
 }, {
   title: "SecurityReport",
   examples: [{
@@ -69,9 +70,11 @@ export const SecurityReport = t.Object({
       projects: [{ project: "drupal", installed_version: "10.3.1", status: "not_secure", security_release: "10.3.6", recommended: "10.3.8" }],
     }],
     total: 1,
+    next_cursor: null,
   }],
 });
 
-export const limitParameters = parameters(
-  { name: "limit", in: "query", required: false, description: "Sites to list, most exposed first", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+export const securityPageParameters = parameters(
+  { name: "limit", in: "query", required: false, description: "Sites per page, most exposed first", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+  { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "`next_cursor` of the previous page; absent for the first page" },
 );

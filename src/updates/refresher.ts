@@ -10,9 +10,12 @@ import type { Logger } from "../log";
 import type { HistoryDocument, RefreshTarget, ReleaseStore } from "../store/releases/types";
 
 export const REFRESH_LEASE = "release-refresh";
-/** Long enough for thousands of projects at FETCH_CONCURRENCY; a dead holder's lease lapses after it. */
-const LEASE_MS = 30 * 60_000;
+/** A dead holder's lease lapses after it; a live one renews it while it fetches (every third of it). */
+export const LEASE_MS = 30 * 60_000;
 const FETCH_CONCURRENCY = 4;
+/** How soon a refresh in which a fetch failed is tried again. */
+export const RETRY_FAILED_MS = 15 * 60_000;
+/** Per document, headers and body together: a server that stalls cannot hold the refresh. */
 const FETCH_TIMEOUT_MS = 30_000;
 /** Documents stored per transaction. */
 const SAVE_BATCH = 50;
@@ -36,6 +39,10 @@ export interface RefresherOptions {
   /** Counts each fetch by result. */
   onFetch?: (result: FetchResult) => void;
   fetch?: typeof fetch;
+  /** Documents fetched at once (default FETCH_CONCURRENCY). */
+  concurrency?: number;
+  /** Time allowed per document (default FETCH_TIMEOUT_MS). */
+  fetchTimeoutMs?: number;
 }
 
 class FetchFailure extends Error {}
@@ -53,10 +60,17 @@ export class ReleaseRefresher {
   async refreshIfDue(): Promise<RefreshReport | null> {
     const { owner, everyMs } = this.options;
     if (!(await this.releases.takeLease(REFRESH_LEASE, owner, new Date(this.clock()), LEASE_MS, everyMs))) return null;
+    let retrySoon = true;
     try {
-      return await this.refreshAll();
+      const report = await this.refreshAll();
+      retrySoon = report.failed.length > 0;
+      return report;
     } finally {
-      await this.releases.finishLease(REFRESH_LEASE, owner, new Date(this.clock()));
+      // After a failure the next refresh is due RETRY_FAILED_MS from now, not a whole interval:
+      // recorded as done that much earlier. The projects that did not fail then answer 304s.
+      const now = this.clock();
+      const doneAt = retrySoon ? now - everyMs + Math.min(RETRY_FAILED_MS, everyMs) : now;
+      await this.releases.finishLease(REFRESH_LEASE, owner, new Date(doneAt));
     }
   }
 
@@ -66,8 +80,20 @@ export class ReleaseRefresher {
     const documents: HistoryDocument[] = [];
     const unchanged: string[] = [];
     let next = 0;
+    let renewedAt = this.clock();
+    let leaseLost = false;
+    // A refresh longer than the lease would let a second instance start one: renew it as fetches finish.
+    const keepLease = async () => {
+      const now = this.clock();
+      if (leaseLost || now - renewedAt < LEASE_MS / 3) return;
+      renewedAt = now;
+      if (!(await this.releases.renewLease(REFRESH_LEASE, this.options.owner, new Date(now), LEASE_MS))) {
+        leaseLost = true;
+        this.options.logger.warn("release refresh lease lost; another instance refreshes, this one stops fetching");
+      }
+    };
     const worker = async () => {
-      while (next < targets.length) {
+      while (next < targets.length && !leaseLost) {
         const target = targets[next++]!;
         try {
           const document = await this.fetchOne(target);
@@ -80,9 +106,10 @@ export class ReleaseRefresher {
           this.options.onFetch?.("failed");
           this.options.logger.warn("release history fetch failed; the last good data is kept", { project: target.project, reason });
         }
+        await keepLease();
       }
     };
-    await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker));
+    await Promise.all(Array.from({ length: this.options.concurrency ?? FETCH_CONCURRENCY }, worker));
     const now = new Date(this.clock());
     for (let i = 0; i < documents.length; i += SAVE_BATCH) {
       report.changed.push(...await this.releases.saveHistories(documents.slice(i, i + SAVE_BATCH), now));
@@ -103,7 +130,7 @@ export class ReleaseRefresher {
     const url = `${this.options.baseUrl.replace(/\/+$/, "")}/${target.project}/current`;
     let response: Response;
     try {
-      response = await this.fetch(url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      response = await this.fetch(url, { headers, signal: AbortSignal.timeout(this.options.fetchTimeoutMs ?? FETCH_TIMEOUT_MS) });
     } catch (err) {
       throw new FetchFailure(`request failed: ${err instanceof Error ? err.message : String(err)}`);
     }

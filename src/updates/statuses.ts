@@ -20,7 +20,9 @@ export class UpdateStatuses {
   async computeSites(siteIds: number[]): Promise<void> {
     const inventories = await this.releases.inventories(siteIds);
     const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules) }));
-    const histories = await this.releases.histories([...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))]);
+    const used = [...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))];
+    const stampsRead = await this.releases.historyStamps(used);
+    const histories = await this.releases.histories(used);
     // Sites run the same releases: each (project, version) is judged once per batch.
     const judged = new Map<string, ProjectUpdateRow>();
     const judge = (project: string, version: string | null): ProjectUpdateRow => {
@@ -50,6 +52,13 @@ export class UpdateStatuses {
       projects: projects.map((p) => judge(p.project, p.version)),
     }));
     await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
+    // Release data saved while this batch was judged marked its sites to be
+    // computed again, and the write above cleared that mark: set it again.
+    const stampsNow = await this.releases.historyStamps(used);
+    const changed = new Set(used.filter((p) => stampsNow.get(p) !== stampsRead.get(p)));
+    if (changed.size > 0) {
+      await this.releases.invalidateSites(sites.filter((s) => s.projects.some((p) => changed.has(p.project))).map((s) => s.inventory.siteId));
+    }
   }
 
   /**

@@ -22,6 +22,9 @@ interface Case {
   alsoAvailable?: string[];
 }
 
+/** The installed versions UpdateSemverTestBaselineTrait loops over: 8.{0,1}.{0,1} plain, -alpha1 and -beta1. */
+const SEMVER_INSTALLED = [0, 1].flatMap((minor) => [0, 1].flatMap((patch) => ["-alpha1", "-beta1", ""].map((extra) => `8.${minor}.${patch}${extra}`)));
+
 // Security availability (UpdateSemverTestSecurityAvailabilityTrait::securityUpdateAvailabilityProvider, core):
 // SECURITY_UPDATE_REQUIRED is not_secure, UPDATE_AVAILABLE not_current, UPDATE_NONE current.
 const CASES: Case[] = [
@@ -39,6 +42,12 @@ const CASES: Case[] = [
     drupal: `security 'Pre-release:${installed.slice(2)}, security update'`, installed, fixture: "drupal.sec.8.2.0-rc2",
     status: "not_secure", recommended: "8.2.0-rc2", securityUpdates: ["8.2.0-rc2"], securityRelease: "8.2.0-rc2",
   })),
+  { drupal: "security '0.0, 0.1, 0.2' (8.0.1 is a security release since marked insecure: not listed)", installed: "8.0.0", fixture: "drupal.sec.8.0.1_8.0.2", status: "not_secure", recommended: "8.0.2", securityUpdates: ["8.0.2"], securityRelease: "8.0.2" },
+  { drupal: "security '0.0, 1.2, insecure'", installed: "8.0.0", fixture: "drupal.sec.8.1.2_insecure", status: "not_secure", recommended: "8.1.2", securityUpdates: ["8.1.2"], securityRelease: "8.1.2" },
+  ...["8.2.0-alpha1", "8.2.0-alpha2", "8.2.0-beta1", "8.2.0-beta2", "8.2.0-rc1", "8.2.0-rc2"].map((installed): Case => ({
+    drupal: `security 'Pre-release:${installed.slice(2)}, no security update'`, installed, fixture: "drupal.sec.8.2.0-rc2-b",
+    status: installed === "8.2.0-rc2" ? "current" : "not_current", recommended: "8.2.0-rc2", securityUpdates: [],
+  })),
   // Baseline (UpdateSemverTestBaselineTrait, core).
   ...["8.0.0", "8.0.0-alpha1", "8.0.0-beta1", "8.0.1", "8.1.0-beta1"].map((installed): Case => ({
     drupal: `testNoUpdatesAvailable-like: ${installed} with 8.1.0 released`, installed, fixture: "drupal.8.1.0",
@@ -49,13 +58,22 @@ const CASES: Case[] = [
   { drupal: "testUnsupportedRelease 8.0.3", installed: "8.0.3", fixture: "drupal.8.1.0", status: "not_supported", recommended: "8.1.0" },
   { drupal: "testUnsupportedRelease newest branch unsupported: 8.1.0", installed: "8.1.0", fixture: "drupal.1.1-unsupported", status: "not_supported", recommended: null },
   { drupal: "testUnsupportedRelease newest branch unsupported: 8.1.0-beta1", installed: "8.1.0-beta1", fixture: "drupal.1.1-unsupported", status: "not_supported", recommended: null },
-  ...["8.0.0", "8.0.1-alpha1", "8.1.1-beta1", "8.1.1"].map((installed): Case => ({
+  // testMajorUpdateAvailable, every installed version it loops over.
+  ...SEMVER_INSTALLED.map((installed): Case => ({
     drupal: `testMajorUpdateAvailable '9.0.0': ${installed}`, installed, fixture: "drupal.9.0.0", status: "not_supported", recommended: "9.0.0",
   })),
-  ...["8.0.0", "8.0.1-beta1", "8.1.0", "8.1.1"].map((installed): Case => ({
+  ...SEMVER_INSTALLED.map((installed): Case => ({
     drupal: `testMajorUpdateAvailable '8.0.0-9.0.0': ${installed} (9.0.0 also available)`, installed, fixture: "drupal.8.0.0-9.0.0",
     status: installed === "8.1.1" ? "current" : "not_current", recommended: "8.1.1", alsoAvailable: ["9.0.0"],
   })),
+  // testMajorExtraUpdateAvailable: the next major has stable releases, the one after only unstable ones.
+  ...SEMVER_INSTALLED.map((installed): Case => ({
+    drupal: `testMajorExtraUpdateAvailable '9.0.0-10.0.0': ${installed}`, installed, fixture: "drupal.9.0.0-10.0.0",
+    status: "not_supported", recommended: "9.2.2", alsoAvailable: ["10.0.0-beta1"],
+  })),
+  // testRevokedRelease and testUnsupportedRelease with the 8.0. branch no longer supported.
+  { drupal: "testRevokedRelease 8.0.2 on '8.1.0-unsupported'", installed: "8.0.2", fixture: "drupal.8.1.0-unsupported", status: "revoked", recommended: "8.1.0" },
+  { drupal: "testUnsupportedRelease 8.0.3 on '8.1.0-unsupported'", installed: "8.0.3", fixture: "drupal.8.1.0-unsupported", status: "not_supported", recommended: "8.1.0" },
   // UpdateCalculateProjectDataTest (kernel): a flagged project.
   { drupal: "project_status insecure", installed: "8.0.1", fixture: "drupal.project_status.insecure.0.2", status: "not_secure", recommended: null },
   { drupal: "project_status revoked", installed: "8.0.1", fixture: "drupal.project_status.revoked.0.2", status: "revoked", recommended: null },

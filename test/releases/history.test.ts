@@ -35,7 +35,6 @@ test("hostile and malformed documents are refused, saying why", () => {
     ["<project><title>no name</title></project>", /<short_name> is missing/],
     ["<project><short_name>../../etc</short_name></project>", /not a project name/],
     ['<?xml version="1.0" encoding="utf-8"?>\n<error>No release history was found for the requested project (nope).</error>', /expected a <project> document, got <error>: No release history/],
-    [doc("<releases><release><status>published</status></release></releases>"), /release 1 has no <version>/],
     [`<project>${"<a>".repeat(40)}${"</a>".repeat(40)}</project>`, /nested deeper than 32/],
     ["plain text", /text outside the root element/],
     ["", /no root element/],
@@ -45,6 +44,15 @@ test("hostile and malformed documents are refused, saying why", () => {
     expect(() => parseReleaseHistory(xml)).toThrow(ReleaseHistoryError);
     expect(() => parseReleaseHistory(xml)).toThrow(why);
   }
+});
+
+test("a release without <version> is skipped, as Drupal skips it; the document's other releases are kept", () => {
+  const h = parseReleaseHistory(doc(
+    "<releases><release><status>published</status></release>"
+      + "<release><version> </version></release>"
+      + "<release><version>8.x-1.0</version><status>published</status></release></releases>",
+  ));
+  expect(h.releases.map((r) => r.version)).toEqual(["8.x-1.0"]);
 });
 
 test("a document past MAX_XML_BYTES is refused before it is read", () => {

@@ -50,9 +50,10 @@ export function inheritedEnv(): Record<string, string | undefined> {
  * file (unless env names a database), info logs and a rate limit out of the
  * way. Returns at once: see startedServer() for one that is up.
  */
-export async function startServer(env: Record<string, string | undefined> = {}): Promise<Server> {
+export async function startServer(env: Record<string, string | undefined> = {}, { runAs = [] as string[] } = {}): Promise<Server> {
   const port = env.PORT ?? String(await serverPort());
-  const proc = Bun.spawn([process.execPath, "src/index.ts"], {
+  // runAs: a command that runs the rest as another user (setpriv …).
+  const proc = Bun.spawn([...runAs, process.execPath, "src/index.ts"], {
     cwd: ROOT,
     env: {
       ...inheritedEnv(), PORT: port, HOST: "127.0.0.1", DATABASE_URL: `sqlite:${tempDir()}/modsync.db`,

@@ -255,7 +255,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     expect(await stored(site)).toEqual(expectedTuples(body.modules));
   });
 
-  test("status: 404 for unknown and malformed ids, for another organization's member and for an upload still arriving; 401 without a token", async () => {
+  test("status: 404 for unknown and malformed ids, for another organization's member, another site's token and an upload still arriving; the site's own token reads it; 401 without a token", async () => {
     const site = await freshSite();
     const taskId = await accepted(await h.sync(big(501, site), site.id), 501);
     expect((await status(taskId)).status).toBe(200);
@@ -271,6 +271,13 @@ describeEachDialect("background syncs through the API", (dialect) => {
     const receiving = await h.store.tasks.beginUpload(site.id);
     expect((await status(receiving)).status).toBe(404);
     await h.store.tasks.abortUpload(receiving);
+
+    // The site's own token (the bearer of a site-token sync) reads its tasks; another site's token does not.
+    expect(await (await status(taskId, site.token)).json()).toMatchObject({ status: expect.stringMatching(/^(pending|in_progress|completed)$/) });
+    const neighbour = await freshSite();
+    const other = await status(taskId, neighbour.token);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: "task_not_found" });
 
     const anonymous = await status(taskId, null);
     expect(anonymous.status).toBe(401);

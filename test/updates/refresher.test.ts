@@ -5,7 +5,7 @@
 // statuses computed again once release data changes.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log";
-import { ReleaseRefresher, type FetchResult } from "../../src/updates/refresher";
+import { LEASE_MS, REFRESH_LEASE, ReleaseRefresher, RETRY_FAILED_MS, type FetchResult } from "../../src/updates/refresher";
 import { UpdateStatuses } from "../../src/updates/statuses";
 import { manualClock } from "../support/clock";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
@@ -117,8 +117,22 @@ describeEachDialect("release refresher", (dialect) => {
     expect(await drupalStatus()).toMatchObject({ status: "not_secure", securityUpdates: ["8.0.2"] });
   });
 
-  test("runs at most once per interval, whichever instance asks", async () => {
-    await refreshedOnce();
+  test("runs at most once per interval, whichever instance asks; sooner again after a failed fetch", async () => {
+    await refreshedOnce(); // "broken" and "garbled" failed
+    expect(await refresher("a").refreshIfDue()).toBeNull();
+    clock.advance(RETRY_FAILED_MS - 1);
+    expect(await refresher("b").refreshIfDue()).toBeNull();
+    clock.advance(1);
+    // Both mended: the retry fetches all four (the others conditionally) and nothing fails.
+    const valid = (project: string) => fixtureText("aaa_update_test.8.x-1.2").replace(/<short_name>[^<]*</, `<short_name>${project}<`);
+    rh.answers.set("broken", { status: 200, body: valid("broken") });
+    rh.answers.set("garbled", { status: 200, body: valid("garbled") });
+    const retried = await refresher("b").refreshIfDue();
+    expect(retried).toMatchObject({ failed: [], unchanged: 2 });
+    expect(retried!.changed.sort()).toEqual(["broken", "garbled"]);
+    rh.requests.length = 0;
+
+    // Nothing failed: the next is a whole interval later.
     expect(await refresher("a").refreshIfDue()).toBeNull();
     clock.advance(6 * HOUR - 1);
     expect(await refresher("b").refreshIfDue()).toBeNull();
@@ -168,5 +182,58 @@ describeEachDialect("release refresher", (dialect) => {
     expect(await h.store.releases.sitesToCompute(0, 10)).toEqual([siteId]);
     await new UpdateStatuses(h.store.releases).computePending();
     expect(await drupalStatus()).toMatchObject({ status: "not_current", recommended: "8.1.2" });
+  });
+
+  test("a refresh longer than the lease renews it: no second instance starts while it fetches", async () => {
+    await refreshedOnce();
+    clock.advance(6 * HOUR);
+    const takenByB: boolean[] = [];
+    // One document at a time, each taking 2/3 of the lease: the second starts past the lease taken at the start.
+    const slow = new ReleaseRefresher(h.store.releases, {
+      baseUrl: rh.baseUrl, everyMs: 6 * HOUR, owner: "a", logger: silentLogger, clock: clock.now, concurrency: 1,
+      fetch: (async (url: string, init?: RequestInit) => {
+        clock.advance((LEASE_MS * 2) / 3);
+        takenByB.push(await h.store.releases.takeLease(REFRESH_LEASE, "b", new Date(clock.now()), LEASE_MS, 6 * HOUR));
+        return fetch(url, init);
+      }) as typeof fetch,
+    });
+    const report = await slow.refreshIfDue();
+    expect(report!.fetched).toBe(4);
+    expect(takenByB).toEqual([false, false, false, false]);
+    // Done: the next refresh is due an interval after it finished, not before.
+    expect(await refresher("b").refreshIfDue()).toBeNull();
+  });
+
+  test("a server that answers slowly (no headers, or a body that stalls) fails that project within the timeout", async () => {
+    await refreshedOnce();
+    clock.advance(6 * HOUR);
+    const stalls: ReturnType<typeof setTimeout>[] = [];
+    const stalling = Bun.serve({
+      port: 0,
+      fetch(req) {
+        if (req.url.includes("/drupal/")) return new Promise<Response>(() => {}); // never answers
+        const body = new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode("<project><short_name>"));
+            stalls.push(setTimeout(() => controller.close(), 60_000)); // the rest never comes in time
+          },
+        });
+        return new Response(body, { headers: { "content-type": "application/xml" } });
+      },
+    });
+    try {
+      const started = performance.now();
+      const report = await new ReleaseRefresher(h.store.releases, {
+        baseUrl: `http://127.0.0.1:${stalling.port}/release-history`, everyMs: 6 * HOUR, owner: "a", logger: silentLogger,
+        clock: clock.now, fetchTimeoutMs: 300,
+      }).refreshIfDue();
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(report!.failed).toHaveLength(4);
+      expect(report!.changed).toEqual([]);
+      expect(await storedDrupalVersions()).toEqual(["8.0.2", "8.0.1", "8.0.0"]);
+    } finally {
+      stalls.forEach(clearTimeout);
+      stalling.stop(true);
+    }
   });
 });

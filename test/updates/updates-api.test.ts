@@ -89,23 +89,35 @@ describeEachDialect("update statuses API", (dialect) => {
   test("GET /api/v1/security: the caller's exposed sites only, most exposed first", async () => {
     const res = await h.request("GET", "/api/v1/security");
     expect(res.status).toBe(200);
-    const body = await res.json() as { items: { site_id: number; not_secure: number; revoked: number; projects: unknown[] }[]; total: number };
+    const body = await res.json() as { items: { site_id: number; not_secure: number; revoked: number; projects: unknown[] }[]; total: number; next_cursor: string | null };
     expect(body.total).toBe(2);
     expect(body.items.map((s) => [s.site_id, s.not_secure, s.revoked])).toEqual([[worst.id, 1, 1], [insecure.id, 1, 0]]);
     expect(body.items[1]!.projects).toEqual([{ project: "drupal", installed_version: "8.1.0", status: "not_secure", security_release: "8.1.2", recommended: "8.1.2" }]);
     expect(body.items.some((s) => s.site_id === outsiders.id)).toBe(false);
 
+    expect(body.next_cursor).toBeNull();
+
+    // Page by page with the cursor: each site once, in order, and the last page says so.
     const first = await (await h.request("GET", "/api/v1/security?limit=1")).json() as typeof body;
     expect(first.items.map((s) => s.site_id)).toEqual([worst.id]);
     expect(first.total).toBe(2);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await (await h.request("GET", `/api/v1/security?limit=1&cursor=${first.next_cursor}`)).json() as typeof body;
+    expect(second.items.map((s) => s.site_id)).toEqual([insecure.id]);
+    expect(second).toMatchObject({ total: 2, next_cursor: null });
     const theirs = await (await h.request("GET", "/api/v1/security", { token: h.world.outsiderToken })).json() as typeof body;
     expect(theirs.items.map((s) => s.site_id)).toEqual([outsiders.id]);
   });
 
-  test("GET /api/v1/security refuses a bad limit (400 naming it) and no token (401)", async () => {
+  test("GET /api/v1/security refuses a bad limit or cursor (400 naming it) and no token (401)", async () => {
     for (const limit of ["0", "1001", "abc", "-1"]) {
       const err = await expectError(await h.request("GET", `/api/v1/security?limit=${limit}`), 400);
       expect(err.errors).toEqual([{ loc: ["query", "limit"], msg: expect.any(String) }]);
+    }
+    const notOurs = [Buffer.from("1.0.abc").toString("base64url"), Buffer.from("9".repeat(200)).toString("base64url"), "%00", "x".repeat(5000)];
+    for (const cursor of notOurs) {
+      const err = await expectError(await h.request("GET", `/api/v1/security?cursor=${cursor}`), 400);
+      expect(err.errors).toEqual([{ loc: ["query", "cursor"], msg: "Invalid cursor" }]);
     }
     await expectError(await h.request("GET", "/api/v1/security", { token: null }), 401);
   });

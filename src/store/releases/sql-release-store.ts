@@ -105,6 +105,24 @@ export class SqlReleaseStore implements ReleaseStore {
     return new Map(rows.map((r) => [r.project, JSON.parse(r.history) as ProjectHistory]));
   }
 
+  async historyStamps(projects: string[]): Promise<Map<string, string>> {
+    if (projects.length === 0) return new Map();
+    const rows = await this.db.all<{ project: string; changed_at: DbTime; size: number }>(
+      `SELECT project, changed_at, LENGTH(history) AS size FROM release_projects WHERE project IN (${this.db.list("text")})`,
+      [JSON.stringify(projects)],
+    );
+    // The size too: two changes within one millisecond still differ.
+    return new Map(rows.map((r) => [r.project, `${toDate(r.changed_at)?.getTime()}/${Number(r.size)}`]));
+  }
+
+  async invalidateSites(siteIds: number[]): Promise<void> {
+    if (siteIds.length === 0) return;
+    await this.db.write([{
+      sql: `UPDATE site_update_marks SET synced_at = NULL WHERE site_id IN (${this.db.list("int")})`,
+      params: [JSON.stringify(siteIds)],
+    }]);
+  }
+
   async projectsInUse(): Promise<RefreshTarget[]> {
     const rows = await this.db.all<{ project: string; etag: string | null; last_modified: string | null }>(`
       SELECT p.project, r.etag, r.last_modified
@@ -245,6 +263,14 @@ export class SqlReleaseStore implements ReleaseStore {
       },
     ]);
     return taken === 1;
+  }
+
+  async renewLease(name: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const [renewed] = await this.db.write([{
+      sql: "UPDATE upkeep_leases SET expires_at = ? WHERE name = ? AND owner = ?",
+      params: [new Date(now.getTime() + leaseMs), name, owner],
+    }]);
+    return renewed === 1;
   }
 
   async finishLease(name: string, owner: string, now: Date): Promise<void> {

@@ -60,6 +60,10 @@ export interface ReleaseStore {
   /** Records that the stored documents of `projects` are still current (a 304). */
   confirmHistories(projects: string[], now: Date): Promise<void>;
   histories(projects: string[]): Promise<Map<string, ProjectHistory>>;
+  /** A stamp per stored document of `projects` that differs once the document changes. */
+  historyStamps(projects: string[]): Promise<Map<string, string>>;
+  /** Marks these sites to be computed again. */
+  invalidateSites(siteIds: number[]): Promise<void>;
   /** Every project some site uses, with what its stored document came with. */
   projectsInUse(): Promise<RefreshTarget[]>;
 
@@ -81,6 +85,8 @@ export interface ReleaseStore {
    * finished at least `everyMs` ago: true when this caller now holds it.
    */
   takeLease(name: string, owner: string, now: Date, leaseMs: number, everyMs: number): Promise<boolean>;
+  /** Extends the lease `owner` holds to `leaseMs` from `now`: false when it no longer holds it. */
+  renewLease(name: string, owner: string, now: Date, leaseMs: number): Promise<boolean>;
   /** Lets the lease go, recording the work as done at `now`. */
   finishLease(name: string, owner: string, now: Date): Promise<void>;
 }

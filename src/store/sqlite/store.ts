@@ -3,8 +3,6 @@
 // (../sql-store.ts) over statements compiled once (statements.ts), run
 // synchronously (runner.ts).
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { and, eq, isNull, lt } from "drizzle-orm";
 import { idempotencyRecord } from "../rows";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
@@ -25,6 +23,7 @@ import { SqliteStatements } from "./statements";
 import { SqliteRunner } from "./runner";
 import { WriteGate } from "./write-gate";
 import { createPrivately } from "./private-file";
+import { prepareDatabaseFolder } from "./writable";
 import * as schema from "./schema";
 
 /** WAL size (4 KiB pages, so 40 MiB) past which a connection checkpoints at commit itself. */
@@ -71,14 +70,16 @@ export class SqliteStore extends SqlStore<never> implements Store {
 
   static open(path: string): Database {
     if (path !== ":memory:") {
-      mkdirSync(dirname(path), { recursive: true });
+      prepareDatabaseFolder(path);
       createPrivately(path);
     }
     const db = new Database(path, { create: true, strict: true });
+    // Another process (CLI, second instance) may hold the write lock for a whole large sync.
+    // Set first: switching a new file to WAL takes a lock that another connection
+    // opening it at the same moment (the checkpoint thread, a second process) may hold.
+    db.exec("PRAGMA busy_timeout = 15000");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    // Another process (CLI, second instance) may hold the write lock for a whole large sync.
-    db.exec("PRAGMA busy_timeout = 15000");
     db.exec("PRAGMA foreign_keys = ON");
     // Once checkpointed, the WAL restarts from its start, but its file keeps the
     // size of the largest sync it ever held; beyond this it is cut back.
