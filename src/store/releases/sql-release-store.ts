@@ -131,11 +131,19 @@ export class SqlReleaseStore implements ReleaseStore {
     return rows.map((r) => ({ project: r.project, etag: r.etag, lastModified: r.last_modified }));
   }
 
+  /**
+   * Sites never computed, whose release data changed (mark cleared), or whose
+   * inventory changed since: a sync's changes are in site_changes, written in
+   * its transaction at its sync time, so a re-sync that changed nothing (most
+   * of them) costs the background thread nothing. A module's project or type
+   * edited alone is no recorded change: it is judged anew at the next change.
+   */
   async sitesToCompute(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db.all<{ id: number }>(`
       SELECT s.id FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
       WHERE s.id > ? AND s.last_synced_at IS NOT NULL
-        AND (u.site_id IS NULL OR u.synced_at IS NULL OR u.synced_at < s.last_synced_at)
+        AND (u.site_id IS NULL OR u.synced_at IS NULL
+          OR u.synced_at < (SELECT max(c.changed_at) FROM site_changes c WHERE c.site_id = s.id))
       ORDER BY s.id LIMIT ?`, [afterId, limit]);
     return rows.map((r) => Number(r.id));
   }
