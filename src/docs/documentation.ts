@@ -20,7 +20,7 @@ export const documentation = {
   ],
   components: {
     securitySchemes: {
-      bearerAuth: { type: "http", scheme: "bearer", description: "An API token issued with `bun run cli token create` (or `user create`). Every POST takes an optional `Idempotency-Key` header (1–255 visible ASCII characters): a retry with the same key and body gets the first successful answer again (`Idempotent-Replayed: true`), spending nothing; the same key with another body is a 422, and while the first is still being answered a 409. Keys are kept `IDEMPOTENCY_KEY_TTL_HOURS`." },
+      bearerAuth: { type: "http", scheme: "bearer", description: "An API token issued with `bun run cli token create` (or `user create`). A sync (`POST /api/v1/sites/{site_id}/modules`) takes an optional `Idempotency-Key` header (1–255 visible ASCII characters): a retry with the same key and body gets the first successful answer again (`Idempotent-Replayed: true`), spending nothing; the same key with another body is a 422, and while the first is still being answered a 409. Keys are kept `IDEMPOTENCY_KEY_TTL_HOURS`. Registration and token rotation answer a secret kept only as a hash, so they are never replayed: a retried registration is a 409 (no second site), a retried rotation rotates again." },
       siteToken: { type: "http", scheme: "bearer", description: "A site's own token (`mss_…`, from registration or `POST /api/v1/sites/{site_id}/token`): accepted on that site's sync route and its tasks' status only" },
       metricsToken: { type: "http", scheme: "bearer", description: "`METRICS_TOKEN`, when the server is started with one (`GET /metrics` only)" },
     },

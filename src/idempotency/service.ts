@@ -84,34 +84,6 @@ export class Idempotency {
   }
 }
 
-/** What a route answers, as Elysia's `set` holds it. */
-interface Answering {
-  status?: number | string;
-  headers: Record<string, unknown>;
-}
-
-/**
- * Runs a POST route's `work` under its Idempotency-Key, if it has one: a
- * retry gets the stored answer (typed as the body: Elysia sends a Response
- * as it is), a first request is worked out (reading `request` as given to
- * `work`) and its answer stored.
- */
-export async function idempotently<T>(
-  idempotency: Idempotency, request: Request, set: Answering, where: { scope: string; siteId: number | null; maxBodyBytes: number },
-  work: (request: Request) => Promise<T>,
-): Promise<T> {
-  const start = await idempotency.begin(request, where.scope, where.siteId, where.maxBodyBytes);
-  if (start?.kind === "replay") return start.response as T;
-  const claim = start?.claim ?? null;
-  try {
-    const body = await work(claim?.request ?? request);
-    await claim?.complete(typeof set.status === "number" ? set.status : 200, set.headers, body);
-    return body;
-  } catch (err) {
-    await claim?.release();
-    throw err;
-  }
-}
 
 /** `original` with its body passed through `hasher` as it is read. */
 function hashedRequest(original: Request, hasher: Bun.CryptoHasher): Request {

@@ -8,7 +8,6 @@ import { compile, readJson, SMALL_BODY_BYTES, validateOr400 } from "../http/body
 import { conditional, linkNext } from "../http/conditional";
 import { authErrors, ErrorResponse, ValidationErrorResponse } from "../http/model";
 import { documentedBody, documentedResponse, errorResponse, type HeaderDocs } from "../http/openapi";
-import { idempotently, type Idempotency } from "../idempotency/service";
 import type { RateLimiter } from "../ratelimit/bucket";
 import type { SitesService } from "./service";
 import {
@@ -35,17 +34,21 @@ const ETAG: HeaderDocs = { ETag: { description: "The answer's tag: send it back 
 const LINK: HeaderDocs = { Link: { description: "`</same/path?…&cursor=…>; rel=\"next\"` while there is a next page", schema: { type: "string" } } };
 const NOT_MODIFIED = { 304: { description: "Not modified: `If-None-Match` names the current `ETag`" } };
 
-export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: BearerAuth; sites: SitesService; limiter: RateLimiter; idempotency: Idempotency }) {
+export function sitesRoutes({ auth, sites, limiter }: { auth: BearerAuth; sites: SitesService; limiter: RateLimiter }) {
   return new Elysia({ name: "sites", prefix: "/api/v1/sites" })
     .use(auth)
-    .post("", ({ request, userId, set }) =>
-      idempotently(idempotency, request, set, { scope: `user:${userId} POST /api/v1/sites`, siteId: null, maxBodyBytes: SMALL_BODY_BYTES }, async (read) => {
-        const body = validateOr400(createBody, await readJson(read, SMALL_BODY_BYTES), "Invalid site");
-        const created = await sites.register(userId, { organizationId: body.organization_id, url: body.url, name: body.name });
-        set.status = 201;
-        set.headers.location = `/api/v1/sites/${created.id}`;
-        return created;
-      }), {
+    // Registration and rotation answer a site token, which modsync keeps only
+    // as a hash: their answers are never stored to be replayed (no
+    // Idempotency-Key). Retrying them is safe as it is: a registration retried
+    // is a 409 (the URL is registered, no second site); a rotation retried
+    // rotates again, and the last token answered is the one that works.
+    .post("", async ({ request, userId, set }) => {
+      const body = validateOr400(createBody, await readJson(request, SMALL_BODY_BYTES), "Invalid site");
+      const created = await sites.register(userId, { organizationId: body.organization_id, url: body.url, name: body.name });
+      set.status = 201;
+      set.headers.location = `/api/v1/sites/${created.id}`;
+      return created;
+    }, {
       auth: true,
       parse: "none",
       response: { 201: SiteCreated, 400: ValidationErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse },
@@ -63,9 +66,8 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
           400: errorResponse("Body not JSON, or a field missing or invalid (`errors` names it)", undefined, ValidationErrorResponse),
           401: errorResponse("Missing, unknown or revoked bearer token"),
           403: errorResponse("Not a member of that organization (`not_a_member`), or not an admin of it (`role_required`)"),
-          409: errorResponse("The organization already has a site with this URL; or a request with this `Idempotency-Key` is still being answered"),
+          409: errorResponse("The organization already has a site with this URL (also the answer to a retried registration: no second site is made)"),
           413: errorResponse("Body larger than 64 KiB"),
-          422: errorResponse("This `Idempotency-Key` was already used with another body", undefined, ValidationErrorResponse),
         },
       },
     })
@@ -126,10 +128,9 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
         },
       },
     })
-    .post("/:site_id/token", async ({ request, userId, params, set }) => {
+    .post("/:site_id/token", async ({ userId, params }) => {
       const site = await sites.requireAccess(params.site_id, userId, "admin", "rotate a site's token");
-      const scope = `user:${userId} POST /api/v1/sites/${site.id}/token`;
-      return idempotently(idempotency, request, set, { scope, siteId: site.id, maxBodyBytes: SMALL_BODY_BYTES }, () => sites.rotateToken(site));
+      return sites.rotateToken(site);
     }, {
       auth: true,
       response: { 200: SiteToken, ...authErrors },
@@ -143,8 +144,6 @@ export function sitesRoutes({ auth, sites, limiter, idempotency }: { auth: Beare
         responses: {
           200: documentedResponse(SiteToken, "The new token (shown only this once)"),
           ...siteAdminErrors,
-          409: errorResponse("A request with this `Idempotency-Key` is still being answered"),
-          422: errorResponse("This `Idempotency-Key` was already used with another body", undefined, ValidationErrorResponse),
         },
       },
     })

@@ -117,14 +117,30 @@ describeEachDialect("HTTP conventions", (dialect) => {
       await expectError(await send(gzip({ ...body, full_sync: true })), 422);
     });
 
-    test("registering a site: a retry returns the same site and token, creates none", async () => {
+    test("registering a site or rotating its token stores no answer (it holds a token): a retried registration is a 409 and makes no site, a retried rotation rotates again", async () => {
       const body = { organization_id: h.world.orgId, url: "https://idem-register.conventions.test", name: "Once" };
       const first = await h.request("POST", "/api/v1/sites", { body, headers: { "idempotency-key": "register-1" } });
       const again = await h.request("POST", "/api/v1/sites", { body, headers: { "idempotency-key": "register-1" } });
       expect(first.status).toBe(201);
-      expect(again.status).toBe(201);
-      expect(await json(again)).toEqual(await json(first));
-      expect(again.headers.get("location")).toBe(first.headers.get("location"));
+      const created = await json(first) as { id: number; token: string };
+      expect(again.status).toBe(409);
+      expect(again.headers.get("idempotent-replayed")).toBeNull();
+
+      const rotate = () => h.request("POST", `/api/v1/sites/${created.id}/token`, { headers: { "idempotency-key": "rotate-1" } });
+      const r1 = await rotate();
+      const r2 = await rotate();
+      expect([r1.status, r2.status]).toEqual([200, 200]);
+      const [t1, t2] = [(await json(r1) as { token: string }).token, (await json(r2) as { token: string }).token];
+      expect(t2).not.toBe(t1);
+      // No token of either route is anywhere in the stored answers.
+      for (const token of [created.token, t1, t2]) {
+        for (const scope of [`user:${h.world.userId} POST /api/v1/sites`, `user:${h.world.userId} POST /api/v1/sites/${created.id}/token`]) {
+          for (const key of ["register-1", "rotate-1"]) {
+            const stored = await h.store.claimIdempotencyKey({ scope, key, siteId: null, now: new Date(), expiresAt: new Date(Date.now() + 1000) });
+            expect(JSON.stringify(stored ?? {})).not.toContain(token);
+          }
+        }
+      }
     });
 
     test("a key expires: once past its time it is claimed anew, and purged", async () => {
