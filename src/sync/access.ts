@@ -112,7 +112,11 @@ export function syncAccess(deps: SyncAccessDeps) {
         const idempotent = await deps.idempotency.begin(request, scope, site.id, deps.config.maxBodyBytes);
         if (idempotent?.kind === "replay") return admitted(site, bearer, idempotent.response, null);
         const claim = idempotent?.claim ?? null;
-        const decision = await limiter.take(site.id);
+        // A limiter that fails must not leave the key claimed (its retries would be 409s until it expires).
+        const decision = await limiter.take(site.id).catch(async (err: unknown) => {
+          await claim?.release();
+          throw err;
+        });
         Object.assign(set.headers, rateLimitHeaders(decision));
         if (!decision.allowed) {
           await claim?.release();
