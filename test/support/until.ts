@@ -16,3 +16,14 @@ export async function until<T>(probe: () => T | undefined | null | false | Promi
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
 }
+
+/**
+ * Waits until the clock has left the current millisecond. Sync times and the
+ * marks of computed update statuses are kept to the millisecond: a sync in
+ * the very millisecond of the computation before it could not be told from
+ * one that computation saw (production syncs of one site are minutes apart).
+ */
+export async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  await until(() => Date.now() > now, 1000, "the clock to pass the current millisecond", 1);
+}

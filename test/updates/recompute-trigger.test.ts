@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { UpdateStatuses } from "../../src/updates/statuses";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
+import { nextMillisecond } from "../support/until";
 
 describeEachDialect("sites due for their update statuses", (dialect) => {
   let h: Harness;
@@ -19,6 +20,7 @@ describeEachDialect("sites due for their update statuses", (dialect) => {
     const statuses = new UpdateStatuses(h.store.releases);
     const info = (core: string) => ({ drupal_info: { core_version: core, php_version: "8.3.2", ip_address: "192.0.2.1" } });
     const sync = async (version: string, core = "10.3.8", extra: object = {}) => {
+      await nextMillisecond(); // later than the computation before it
       const body = payload(site, [mod("node", { module_type: "core", version: core }), mod("token", { version })], { ...info(core), ...extra });
       expect((await h.sync(body, site.id)).status).toBe(200);
     };

@@ -6,6 +6,7 @@ import { UpdateStatuses } from "../../src/updates/statuses";
 import { createHarness, mod, payload, type Harness, type SeededSite } from "../support/harness";
 import { expectError } from "../support/http";
 import { fixture } from "../support/releases";
+import { nextMillisecond } from "../support/until";
 import { describeEachDialect } from "../support/stores";
 
 const info = (core: string) => ({ drupal_info: { core_version: core, php_version: "8.3.2", ip_address: "192.0.2.1" } });
@@ -20,6 +21,7 @@ describeEachDialect("update statuses API", (dialect) => {
   let outsiders: SeededSite;
 
   async function syncSite(site: SeededSite, core: string, modules: ReturnType<typeof mod>[]) {
+    await nextMillisecond(); // later than any computation before it
     expect((await h.sync(payload(site, [mod("node", { module_type: "core", version: core }), ...modules], info(core)), site.id)).status).toBe(200);
   }
 
@@ -150,6 +152,7 @@ describeEachDialect("update statuses API", (dialect) => {
     await syncSite(site, "8.1.2", [mod("aaa_update_test", { version: "8.x-1.0" })]);
     await statuses.computePending();
     const full = payload(site, [mod("node", { module_type: "core", version: "8.1.2" }), mod("old_thing", { version: "8.0.1" })], { ...info("8.1.2"), full_sync: true });
+    await nextMillisecond();
     expect((await h.sync(full, site.id)).status).toBe(200);
     expect(await statuses.computePending()).toBe(1);
     const body = await (await h.request("GET", `/api/v1/sites/${site.id}/updates`)).json() as { projects: { project: string; status: string }[] };
