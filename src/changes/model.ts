@@ -5,7 +5,7 @@ import { CHANGE_KINDS } from "../inventory";
 import { parameters } from "../http/openapi";
 
 export const Change = t.Object({
-  id: Type.Integer(),
+  id: t.String({ description: "The change's identifier: its sync's change set and its place in it", examples: ["8812.3"] }),
   site_id: Type.Integer({ examples: [123] }),
   organization_id: Type.Integer({ examples: [1] }),
   changed_at: t.String({ format: "date-time", description: "When the sync that made the change was applied" }),

@@ -3,6 +3,7 @@
 import type { OrganizationScope } from "../accounts/scope";
 import type { FieldError } from "../errors";
 import { decodeCursor, encodeCursor, fail, parseLimit, type Query } from "../sites/pagination";
+import type { ChangePosition } from "../store/change-sets";
 import type { ChangeQuery, ChangeRow, SiteRecord, Store } from "../store/types";
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
@@ -18,18 +19,18 @@ function parseTime(query: Query, name: "since" | "until", errors: FieldError[]):
   return new Date(ms);
 }
 
-/** since, until, limit and the cursor (the last change's time and id). */
+/** since, until, limit and the cursor (the last change's time, change set and index in it). */
 function parseChangePage(query: Query) {
   const errors: FieldError[] = [];
   const limit = parseLimit(query.limit, errors);
   const since = parseTime(query, "since", errors);
   const until = parseTime(query, "until", errors);
-  let after: { at: Date; id: number } | undefined;
+  let after: ChangePosition | undefined;
   if (query.cursor !== undefined) {
-    const key = decodeCursor(query.cursor, /^\d{1,15}\.[1-9]\d{0,15}$/, errors);
+    const key = decodeCursor(query.cursor, /^\d{1,15}\.[1-9]\d{0,15}\.\d{1,9}$/, errors);
     if (key !== undefined) {
-      const [at, id] = key.split(".").map(Number) as [number, number];
-      after = { at: new Date(at), id };
+      const [at, setId, index] = key.split(".").map(Number) as [number, number, number];
+      after = { at: new Date(at), setId, index };
     }
   }
   if (errors.length) fail(errors);
@@ -38,7 +39,7 @@ function parseChangePage(query: Query) {
 
 function changeJson(c: ChangeRow) {
   return {
-    id: c.id, site_id: c.siteId, organization_id: c.organizationId, changed_at: c.changedAt.toISOString(), task_id: c.taskId,
+    id: `${c.setId}.${c.index}`, site_id: c.siteId, organization_id: c.organizationId, changed_at: c.changedAt.toISOString(), task_id: c.taskId,
     kind: c.kind, machine_name: c.machineName, from: c.fromValue, to: c.toValue, module_count: c.moduleCount,
   };
 }
@@ -65,7 +66,7 @@ export class ChangesService {
     const last = items.at(-1);
     return {
       items: items.map(changeJson),
-      next_cursor: rows.length > limit && last ? encodeCursor(`${last.changedAt.getTime()}.${last.id}`) : null,
+      next_cursor: rows.length > limit && last ? encodeCursor(`${last.changedAt.getTime()}.${last.setId}.${last.index}`) : null,
     };
   }
 }

@@ -2,7 +2,7 @@
 // inside the sync's own transaction: no change without its record, no record
 // without its change. One statement per sync records its module changes and
 // its core and PHP version changes (compared with the site row, so it runs
-// before recordSync overwrites that row).
+// before recordSync overwrites that row) as one change set (change-sets.ts).
 import type { EntryIds, SiteChange, StoredModule, SyncPlan } from "../inventory";
 import { initialInventory, moduleChanges, syncChanges } from "../inventory";
 import type { TaskRow } from "./rows";
@@ -11,8 +11,9 @@ import type { Step } from "./steps";
 
 export interface HistoryStatements<Wait> {
   /**
-   * Inserts `changes` for the site, in one statement, and, when `site` is
-   * given and the site had synced before, its core and PHP version changes.
+   * Records `changes` for the site as one change set, in one statement,
+   * with, when `site` is given and the site had synced before, its core and
+   * PHP version changes; nothing if there are none.
    */
   recordChanges(siteId: number, changes: readonly SiteChange[], site: SiteEnvelope | null, now: Date, taskId: string | null): Step<Wait, void>;
   /** A background full sync's removals (before removeUnnamed deletes them): the site's modules the task did not name. */
@@ -25,11 +26,6 @@ export interface HistoryStatements<Wait> {
 export function* recordSyncHistory<Wait>(s: { history: HistoryStatements<Wait> }, siteId: number, current: ReadonlyMap<number, StoredModule>,
   plan: SyncPlan, ids: EntryIds, site: SiteEnvelope, now: Date): Step<Wait, void> {
   yield* s.history.recordChanges(siteId, syncChanges(current, plan, ids), site, now, null);
-}
-
-/** Rows as both dialects' statements unpack them from one JSON parameter. */
-export function changesJson(changes: readonly SiteChange[]): string {
-  return JSON.stringify(changes.map((c) => ({ k: c.kind, m: c.moduleId, f: c.fromVersionId, t: c.toVersionId, c: c.count })));
 }
 
 /** A background batch's module changes; none while the task fills an empty site (its completion records one initial_inventory). */

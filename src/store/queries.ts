@@ -3,9 +3,10 @@
 // for both dialects, as reads.ts is. Every query is scoped to organizations
 // (the caller's, resolved by the service) and starts from an index:
 // site_modules_module_idx (module → sites), sites_org_synced_idx
-// (organization → sites by last sync), site_changes_site_idx /
-// site_changes_org_idx (changes by site or organization, in time order).
+// (organization → sites by last sync), site_change_sets_site_idx /
+// site_change_sets_org_idx (changes by site or organization, in time order).
 import { and, asc, count, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type Column, type SQL } from "drizzle-orm";
+import { catalogIdsOf, nameChanges, pickChanges } from "./change-sets";
 import type { ReadDatabase, ReadTables } from "./reads";
 import type {
   ChangeQuery, ChangeRow, CountedValue, ModuleSiteQuery, ModuleSiteRow, ModuleUsageQuery, ModuleUsageRow, OrganizationCounts, StaleCount,
@@ -108,19 +109,32 @@ export class InventoryQueries {
     return { names: candidates.map((c) => c.machineName), usage };
   }
 
+  /**
+   * Up to `q.limit` changes in time order: as many change sets as could hold
+   * them (each holds one or more), unpacked and named (change-sets.ts).
+   */
   async changes(q: ChangeQuery): Promise<ChangeRow[]> {
-    const c = this.t.siteChanges;
-    return this.db.select({
-      id: c.id, siteId: c.siteId, organizationId: c.organizationId, changedAt: c.changedAt, taskId: c.taskId,
-      kind: c.kind, machineName: c.machineName, fromValue: c.fromValue, toValue: c.toValue, moduleCount: c.moduleCount,
+    const c = this.t.siteChangeSets;
+    const sets = await this.db.select({
+      id: c.id, siteId: c.siteId, organizationId: c.organizationId, changedAt: c.changedAt, taskId: c.taskId, changes: c.changes,
     }).from(c)
       .where(and(
         q.siteId !== undefined ? eq(c.siteId, q.siteId) : inArray(c.organizationId, q.organizationIds),
         q.since ? gte(c.changedAt, q.since) : undefined,
         q.until ? lt(c.changedAt, q.until) : undefined,
-        q.after ? or(gt(c.changedAt, q.after.at), and(eq(c.changedAt, q.after.at), gt(c.id, q.after.id))) : undefined,
+        // The cursor's own set may hold changes after it.
+        q.after ? or(gt(c.changedAt, q.after.at), and(eq(c.changedAt, q.after.at), gte(c.id, q.after.setId))) : undefined,
       ))
-      .orderBy(asc(c.changedAt), asc(c.id)).limit(q.limit);
+      .orderBy(asc(c.changedAt), asc(c.id)).limit(q.limit + 1);
+    const picked = pickChanges(sets, q.after, q.limit);
+    const { moduleIds, versionIds } = catalogIdsOf(picked);
+    const { modules: m, moduleVersions: v } = this.t;
+    const [modules, versions] = await Promise.all([
+      moduleIds.length === 0 ? [] : this.db.select({ id: m.id, text: m.machineName }).from(m).where(inArray(m.id, moduleIds)),
+      versionIds.length === 0 ? [] : this.db.select({ id: v.id, text: v.version }).from(v).where(inArray(v.id, versionIds)),
+    ]);
+    const byId = (rows: { id: number; text: string }[]) => new Map(rows.map((r) => [Number(r.id), r.text]));
+    return nameChanges(picked, byId(modules), byId(versions));
   }
 
   /** Stale sites per organization, from sites_org_synced_idx alone. */

@@ -51,7 +51,7 @@ export interface ReadTables {
   modules: Either<"modules">;
   moduleVersions: Either<"moduleVersions">;
   siteModules: Either<"siteModules">;
-  siteChanges: Either<"siteChanges">;
+  siteChangeSets: Either<"siteChangeSets">;
 }
 
 export class SiteReads {

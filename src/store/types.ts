@@ -1,6 +1,7 @@
 // The storage port. Routes and services talk only to this interface; the
 // sqlite/ and postgres/ adapters implement it, each with its own schema.
 import type { ChangeKind, ExtensionType, KnownIds, ModuleType, SiteModuleState, SyncCommand, SyncOutcome } from "../inventory";
+import type { ChangePosition } from "./change-sets";
 import type { InventoryQueries } from "./queries";
 import type { TopModulesStore } from "./top-modules";
 import type { Logger } from "../log";
@@ -138,13 +139,15 @@ export interface ModuleUsageRow { machineName: string; version: string | null; s
 export type ChangeQuery = {
   since?: Date;
   until?: Date;
-  /** Changes after this one (the cursor): later, or as late with a greater id. */
-  after?: { at: Date; id: number };
+  /** Changes after this one (the cursor). */
+  after?: ChangePosition;
   limit: number;
 } & ({ siteId: number; organizationIds?: undefined } | { siteId?: undefined; organizationIds: number[] });
 
 export interface ChangeRow {
-  id: number;
+  /** The change set (one sync's changes) it belongs to, and its place in it. */
+  setId: number;
+  index: number;
   siteId: number;
   organizationId: number;
   changedAt: Date;

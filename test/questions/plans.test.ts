@@ -1,6 +1,6 @@
 // The plans of the questions' queries on SQLite, as drizzle sends them:
 // every one starts from an index, none reads a whole table of site rows
-// (site_modules, site_changes, sites). Captured from the statements the store
+// (site_modules, site_change_sets, sites). Captured from the statements the store
 // prepares, then explained.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
@@ -34,14 +34,14 @@ async function plansOf(run: () => Promise<unknown>): Promise<string[]> {
   return sqls.flatMap((sql) => (store.raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail));
 }
 
-const BIG = /^SCAN (sm|site_modules|site_changes|sites|s)\b(?! USING COVERING INDEX)/;
+const BIG = /^SCAN (sm|site_modules|site_change_sets|sites|s)\b(?! USING COVERING INDEX)/;
 
 test("where a module runs, the usage table, the change feeds, stale counts and the summary start from indexes", async () => {
   const q = store.queries;
   const cases: [string, () => Promise<unknown>][] = [
     ["module sites", () => q.moduleSites({ moduleId: 1, organizationIds: [1, 2], versionIds: [1, 2], enabled: true, afterSiteId: 5, limit: 100 })],
     ["usage", () => q.moduleUsage({ organizationIds: [1], prefix: "web", limit: 20 })],
-    ["site changes", () => q.changes({ siteId: 1, since: new Date(0), after: { at: new Date(0), id: 1 }, limit: 100 })],
+    ["site changes", () => q.changes({ siteId: 1, since: new Date(0), after: { at: new Date(0), setId: 1, index: 0 }, limit: 100 })],
     ["org changes", () => q.changes({ organizationIds: [1], since: new Date(0), limit: 100 })],
     ["stale counts", () => q.staleCounts(new Date())],
     ["summary counts", () => q.organizationCounts(1, new Date(), new Date())],

@@ -182,7 +182,7 @@ describeEachDialect("questions", (dialect) => {
       expect(after.map((c: any) => c.id)).toContain(all[1].id);
       const before = (await json(get(`/api/v1/sites/${site.id}/changes?until=${all[1].changed_at}`))).items;
       expect(before.map((c: any) => c.id)).toEqual(all.filter((c: any) => c.changed_at < all[1].changed_at).map((c: any) => c.id));
-      const paged: number[] = [];
+      const paged: string[] = [];
       let cursor: string | null = null;
       do {
         const page: any = await json(get(`/api/v1/sites/${site.id}/changes?limit=3${cursor ? `&cursor=${cursor}` : ""}`));
@@ -192,6 +192,32 @@ describeEachDialect("questions", (dialect) => {
       expect(paged).toEqual(all.map((c: any) => c.id));
       const bad = await expectError(await get(`/api/v1/sites/${site.id}/changes?since=yesterday`), 400);
       expect(bad.errors?.[0]?.loc).toEqual(["query", "since"]);
+    });
+
+    test("one sync's many changes page one by one: a cursor can stop inside them", async () => {
+      const site = await newSite(h.sites, a.orgId, "many");
+      const names = ["m_a", "m_b", "m_c", "m_d", "m_e"];
+      await sync(site, names.map((n) => mod(n, { version: "1.0.0" })));
+      await sync(site, names.map((n) => mod(n, { version: "2.0.0" })), { drupal_info: { core_version: "10.4.1", php_version: "8.4.0", ip_address: "192.0.2.1" } });
+      const all = (await json(get(`/api/v1/sites/${site.id}/changes`))).items;
+      expect(all.map((c: any) => [c.kind, c.machine_name, c.from, c.to])).toEqual([
+        ["initial_inventory", null, null, null],
+        ...names.map((n) => ["version_changed", n, "1.0.0", "2.0.0"]),
+        ["core_version_changed", null, "10.3.8", "10.4.1"],
+        ["php_version_changed", null, "8.3.2", "8.4.0"],
+      ]);
+      expect(new Set(all.map((c: any) => c.id)).size).toBe(all.length);
+      for (const limit of [1, 2, 3]) {
+        const paged: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: any = await json(get(`/api/v1/sites/${site.id}/changes?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`));
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          paged.push(...page.items.map((c: any) => c.id));
+          cursor = page.next_cursor;
+        } while (cursor);
+        expect(paged).toEqual(all.map((c: any) => c.id));
+      }
     });
 
     test("the organization feed holds the caller's sites only; another organization's site is 403", async () => {

@@ -114,7 +114,7 @@ function instrumentPostgres(store: PostgresStore): StatementCounter {
 
 /** Statements that read or write the catalog (module or version ids), as opposed to a site's own rows. */
 // (The history statement names the ids it records by joining the catalog: not a lookup of ids.)
-const touchesCatalog = (sql: string) => /\b(modules|module_versions)\b/.test(sql) && !/\bsite_modules\b/.test(sql) && !/\bsite_changes\b/.test(sql);
+const touchesCatalog = (sql: string) => /\b(modules|module_versions)\b/.test(sql) && !/\bsite_modules\b/.test(sql) && !/\bsite_change_sets\b/.test(sql);
 const touchesSiteModules = (sql: string) => /\bsite_modules\b/.test(sql);
 
 const SIZES = [150, 1500] as const;
@@ -243,7 +243,7 @@ describeEachDialect("database statements per sync request", (dialect) => {
       expect(m.knownVersions.length).toBeLessThan(size / 10);
       expect(m.newSiteWarm.length).toBeLessThan(size / 10);
       // the history of every changed version, and a first sync's initial inventory, is one statement
-      for (const ran of [m.newVersions, m.knownVersions, m.newSiteWarm]) expect(ran.filter((sql) => /\bsite_changes\b/.test(sql))).toHaveLength(1);
+      for (const ran of [m.newVersions, m.knownVersions, m.newSiteWarm]) expect(ran.filter((sql) => /\bsite_change_sets\b/.test(sql))).toHaveLength(1);
     }
     if (dialect === "postgres") {
       // one json_to_recordset statement per step whatever the size

@@ -1,7 +1,6 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import { CHANGE_KINDS } from "../../inventory/changes";
 import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -199,29 +198,29 @@ export const taskEntries = pgTable("task_entries", {
 
 /**
  * What each applied sync changed on a site (store/history.ts writes it in the
- * sync's own transaction): a module added, removed, its version from → to,
- * enabled or disabled, core and PHP version changes; a site's first sync is
- * one "initial_inventory" row with its module count. `organization_id` is the
- * site's, copied so the organization feed reads one index range.
- * Purged after HISTORY_RETENTION_DAYS.
+ * sync's own transaction): one row per sync that changed anything, its
+ * changes a JSON array in `changes` (store/change-sets.ts reads it): a module
+ * added, removed, its version from → to, enabled or disabled, core and PHP
+ * version changes; a site's first sync is one "initial_inventory" change with
+ * its module count. One row per sync, not per change, and modules and
+ * versions by catalog id, named when read: a release that moves 76 modules
+ * writes one row and its three index entries, not 76 rows and 228.
+ * `organization_id` is the site's, copied so the organization feed reads one
+ * index range. Purged after HISTORY_RETENTION_DAYS.
  */
-export const siteChanges = pgTable("site_changes", {
+export const siteChangeSets = pgTable("site_change_sets", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
   organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   changedAt: ts("changed_at").notNull(),
   /** The background task that applied the sync; null for a synchronous one. */
   taskId: text("task_id"),
-  kind: text("kind", { enum: CHANGE_KINDS }).notNull(),
-  machineName: text("machine_name"),
-  fromValue: text("from_value"),
-  toValue: text("to_value"),
-  /** initial_inventory only: how many modules the site reported. */
-  moduleCount: integer("module_count"),
+  /** JSON array of RecordedChange (store/change-sets.ts), in the order the sync made them; never empty. */
+  changes: text("changes").notNull(),
 }, (t) => [
-  index("site_changes_site_idx").on(t.siteId, t.changedAt, t.id),
-  index("site_changes_org_idx").on(t.organizationId, t.changedAt, t.id),
-  index("site_changes_time_idx").on(t.changedAt),
+  index("site_change_sets_site_idx").on(t.siteId, t.changedAt, t.id),
+  index("site_change_sets_org_idx").on(t.organizationId, t.changedAt, t.id),
+  index("site_change_sets_time_idx").on(t.changedAt),
 ]);
 
 /**

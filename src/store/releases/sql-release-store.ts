@@ -133,10 +133,10 @@ export class SqlReleaseStore implements ReleaseStore {
 
   /**
    * Sites never computed, whose release data changed (mark cleared), or whose
-   * inventory changed since: a sync's changes are in site_changes, written in
+   * inventory changed since: a sync's changes are in site_change_sets, written in
    * its transaction at its sync time, so a re-sync that changed nothing (most
    * of them) costs the background thread nothing. (EXISTS, not max(): a seek
-   * in site_changes_site_idx, where max() let SQLite walk the time index.)
+   * in site_change_sets_site_idx, where max() let SQLite walk the time index.)
    * A module's project or type
    * edited alone is no recorded change: it is judged anew at the next change.
    */
@@ -145,7 +145,7 @@ export class SqlReleaseStore implements ReleaseStore {
       SELECT s.id FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
       WHERE s.id > ? AND s.last_synced_at IS NOT NULL
         AND (u.site_id IS NULL OR u.synced_at IS NULL
-          OR EXISTS (SELECT 1 FROM site_changes c WHERE c.site_id = s.id AND c.changed_at > u.synced_at))
+          OR EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = s.id AND c.changed_at > u.synced_at))
       ORDER BY s.id LIMIT ?`, [afterId, limit]);
     return rows.map((r) => Number(r.id));
   }

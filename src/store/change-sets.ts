@@ -1,0 +1,90 @@
+// The history's storage form, for both dialects: each applied sync that
+// changed anything is one site_change_sets row whose `changes` is a JSON array
+// of RecordedChange, in the order the sync made them. Modules and versions are
+// written by catalog id (the sync has the ids; naming them would cost a join
+// per change inside the sync's transaction) and named when read. Core and PHP
+// changes, and rows from before change sets (migration 0007), carry their
+// values as text instead.
+import type { ChangeKind, SiteChange } from "../inventory";
+import type { ChangeRow } from "./types";
+
+/** One change as stored: ids (`m`, `f`, `t`) or text (`n`, `fv`, `tv`); null and absent are alike. */
+export interface RecordedChange {
+  k: ChangeKind;
+  /** Module id. */
+  m?: number | null;
+  /** Version ids, before and after. */
+  f?: number | null;
+  t?: number | null;
+  /** initial_inventory: module count. */
+  c?: number | null;
+  /** Module machine name, versions before and after, as text. */
+  n?: string | null;
+  fv?: string | null;
+  tv?: string | null;
+}
+
+/** The JSON of a sync's module changes as the history statements store it (nulls left out). */
+export function changesJson(changes: readonly SiteChange[]): string {
+  return JSON.stringify(changes.map((c): RecordedChange => ({
+    k: c.kind, m: c.moduleId ?? undefined, f: c.fromVersionId ?? undefined, t: c.toVersionId ?? undefined, c: c.count ?? undefined,
+  })));
+}
+
+/** A site_change_sets row as read. */
+export interface ChangeSetRow {
+  id: number;
+  siteId: number;
+  organizationId: number;
+  changedAt: Date;
+  taskId: string | null;
+  changes: string;
+}
+
+/** A place in the feed: a change is its set's time and id and its index in the set. */
+export interface ChangePosition { at: Date; setId: number; index: number }
+
+/** A change picked from its set, not yet named. */
+export interface PickedChange { set: ChangeSetRow; index: number; change: RecordedChange }
+
+/**
+ * Up to `limit` changes of `sets` (in feed order: time, then id), after
+ * `after`; the sets must start at or after the set `after` is in.
+ */
+export function pickChanges(sets: readonly ChangeSetRow[], after: ChangePosition | undefined, limit: number): PickedChange[] {
+  const picked: PickedChange[] = [];
+  for (const set of sets) {
+    const changes = JSON.parse(set.changes) as RecordedChange[];
+    const inCursorSet = after !== undefined && set.id === after.setId && set.changedAt.getTime() === after.at.getTime();
+    for (let index = inCursorSet ? after.index + 1 : 0; index < changes.length; index++) {
+      if (picked.length === limit) return picked;
+      picked.push({ set, index, change: changes[index]! });
+    }
+  }
+  return picked;
+}
+
+/** The catalog ids `picked` names modules and versions by. */
+export function catalogIdsOf(picked: readonly PickedChange[]): { moduleIds: number[]; versionIds: number[] } {
+  const moduleIds = new Set<number>();
+  const versionIds = new Set<number>();
+  for (const { change: c } of picked) {
+    if (c.m != null) moduleIds.add(c.m);
+    if (c.f != null) versionIds.add(c.f);
+    if (c.t != null) versionIds.add(c.t);
+  }
+  return { moduleIds: [...moduleIds], versionIds: [...versionIds] };
+}
+
+/** The picked changes as the feed gives them, named from the catalog's `modules` and `versions` (id → text). */
+export function nameChanges(picked: readonly PickedChange[], modules: ReadonlyMap<number, string>, versions: ReadonlyMap<number, string>): ChangeRow[] {
+  const version = (id: number | null | undefined, text: string | null | undefined) => text ?? (id == null ? null : versions.get(id) ?? null);
+  return picked.map(({ set, index, change: c }) => ({
+    setId: set.id, index, siteId: set.siteId, organizationId: set.organizationId, changedAt: set.changedAt, taskId: set.taskId,
+    kind: c.k,
+    machineName: c.n ?? (c.m == null ? null : modules.get(c.m) ?? null),
+    fromValue: version(c.f, c.fv),
+    toValue: version(c.t, c.tv),
+    moduleCount: c.c ?? null,
+  }));
+}
