@@ -63,9 +63,11 @@ async function seed(store: Store, orgId: number, moduleNames: string[]) {
     SELECT s.id, m.id, v.id, true, m.machine_name, CASE WHEN m.id % 2 = 0 THEN 'contrib' ELSE 'core' END, ${now}, ${now}
     FROM sites s JOIN modules m ON true JOIN module_versions v ON v.module_id = m.id
       AND v.version = CASE (s.id + m.id) % 3 WHEN 0 THEN '8.x-1.9' WHEN 1 THEN '8.x-1.10' ELSE '2.0.0' END`);
-  await exec(store, `INSERT INTO site_changes (organization_id, site_id, changed_at, kind, machine_name, from_value, to_value, module_count)
-    SELECT s.organization_id, s.id, ${hourAgo}, k.kind, CASE WHEN k.kind = 'initial_inventory' THEN NULL ELSE 'views' END, NULL, NULL, NULL
-    FROM sites s, (SELECT 'initial_inventory' AS kind UNION ALL SELECT 'version_changed' UNION ALL SELECT 'module_disabled') k`);
+  // Two change sets per site (three changes): its first sync, then a version change and a module disabled.
+  await exec(store, `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
+    SELECT s.organization_id, s.id, ${hourAgo}, c.changes
+    FROM sites s, (SELECT '[{"k":"initial_inventory","c":150}]' AS changes
+      UNION ALL SELECT '[{"k":"version_changed","m":1,"f":1,"t":2},{"k":"module_disabled","m":1,"f":2,"t":2}]') c`);
   if (pgUrl) await exec(store, "ANALYZE");
   else await exec(store, "ANALYZE");
   console.log(`seeded ${SITES} sites x 150 modules in ${((performance.now() - t0) / 1000).toFixed(1)} s (${pgUrl ? "postgres" : "sqlite"})`);
