@@ -4,7 +4,7 @@
 // (steps.ts). `Wait` is what a step yields while it waits: never on SQLite,
 // a query's promise on Postgres. Steps of the write algorithms run inside the
 // transaction the algorithm runs in.
-import type { AcceptedSync, EntryError, EntryIds, SiteModuleState, StoredModule, SyncCounts } from "../inventory";
+import type { AcceptedSync, EntryError, EntryIds, SiteChange, SiteModuleState, StoredModule, SyncCounts } from "../inventory";
 import type { HistoryStatements } from "./history";
 import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
@@ -30,6 +30,12 @@ export interface ModuleStatements<Wait> {
   removeSiteModules(siteId: number, moduleIds: readonly number[]): Step<Wait, void>;
 }
 
+/** A sync's module changes, and the background task that applied it (null: synchronous). */
+export interface SyncHistory {
+  changes: readonly SiteChange[];
+  taskId: string | null;
+}
+
 /** What a sync writes on the site row besides its time. */
 export interface SiteEnvelope {
   siteName: string;
@@ -44,8 +50,13 @@ export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
   lockSite(siteId: number): Step<Wait, void>;
   /** Whether background syncs of the site, accepted earlier, are still to apply. */
   hasUnfinishedTasks(siteId: number): Step<Wait, boolean>;
-  /** The envelope and time of the sync on the site row, with the fingerprint of the body it now holds exactly (or null). */
-  recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): Step<Wait, void>;
+  /**
+   * The envelope and time of the sync on the site row, with the fingerprint
+   * of the body it now holds exactly (or null); first, the sync's changes
+   * recorded as history.recordChanges records them, the core and PHP changes
+   * against the row as it was (Postgres: both in one statement).
+   */
+  recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): Step<Wait, void>;
 }
 
 /** The statements of a request's way in: who it is, and the one-statement re-sync. */

@@ -1,8 +1,7 @@
 // A synchronous sync, for both dialects: in one write transaction, serialised
 // per site, compare the payload with the site's modules and write the
 // difference.
-import { leavesExactlyPayload, planSync, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
-import { recordSyncHistory } from "./history";
+import { leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
 import type { SyncStatements } from "./statements";
 import type { Step } from "./steps";
 import { SiteBusyError } from "./types";
@@ -23,9 +22,9 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
   yield* writePlan(s, cmd.siteId, plan, ids, now);
   const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
-  yield* recordSyncHistory(s, cmd.siteId, current, plan, ids, site, now);
   const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
+  // With its history: what it changed (`current` is what the site held before it).
   yield* s.recordSync(cmd.siteId, site, now,
-    exact ? cmd.fingerprint : null, exact ? cmd.repeat : null);
+    exact ? cmd.fingerprint : null, exact ? cmd.repeat : null, { changes: syncChanges(current, plan, ids), taskId: null });
   return { counts: plan, learned: ids.learned };
 }

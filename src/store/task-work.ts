@@ -2,7 +2,7 @@
 // dialects, each one write transaction: claiming the task, applying batches of
 // its staged entries (each with the task's progress), and completing it.
 import { planSync, syncResult, type EntryError } from "../inventory";
-import { recordBatchHistory, recordCompletionHistory } from "./history";
+import { completionChanges, recordBatchHistory, recordUnnamedRemovalsHistory } from "./history";
 import type { TaskRow } from "./rows";
 import { decodeEntry } from "./staging";
 import type { TaskStatements } from "./statements";
@@ -53,10 +53,10 @@ export function* completeTask<Wait>(s: TaskStatements<Wait>, taskId: string, own
   const now = new Date();
   // An accepted task has its envelope (site_name is set with status 'pending').
   const envelope = { siteName: task.siteName!, coreVersion: task.coreVersion, phpVersion: task.phpVersion, ipAddress: task.ipAddress };
-  yield* recordCompletionHistory(s, task, envelope, now);
+  yield* recordUnnamedRemovalsHistory(s, task, now);
   // Everything the payload named stays, skipped entries included; only a failed task never gets here.
   const removed = task.fullSync ? yield* s.removeUnnamed(task.siteId, task.num) : 0;
-  yield* s.recordSync(task.siteId, envelope, now, null, null);
+  yield* s.recordSync(task.siteId, envelope, now, null, null, completionChanges(task));
   const result = completedResult(task, removed, yield* s.skippedEntries(task.num), now);
   yield* s.markCompleted(taskId, removed, JSON.stringify(result), now);
   return true;

@@ -15,6 +15,16 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
 
   *recordChanges(siteId: number, changes: readonly SiteChange[], site: SiteEnvelope | null, now: Date, taskId: string | null): AwaitingStep<void> {
     if (changes.length === 0 && !site) return;
+    yield* waitFor(this.changeSetInsert(siteId, changes, site, now, taskId));
+  }
+
+  /**
+   * The INSERT of recordChanges, as a fragment: PostgresStatements.recordSync
+   * runs it in the WITH of its UPDATE of the site row, one round trip for
+   * both (a data-modifying WITH reads the row as it was before the UPDATE:
+   * every part of a statement sees one snapshot).
+   */
+  changeSetInsert(siteId: number, changes: readonly SiteChange[], site: SiteEnvelope | null, now: Date, taskId: string | null) {
     const core = site?.coreVersion ?? null;
     const php = site?.phpVersion ?? null;
     const envelope = site !== null;
@@ -22,14 +32,14 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
     const coreChanged = this.tx`(${envelope}::boolean AND s.last_synced_at IS NOT NULL AND s.core_version IS DISTINCT FROM ${core}::text)`;
     const phpChanged = this.tx`(${envelope}::boolean AND s.last_synced_at IS NOT NULL AND s.php_version IS DISTINCT FROM ${php}::text)`;
     const json = changesJson(changes);
-    yield* waitFor(this.tx`
+    return this.tx`
       INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
       SELECT s.organization_id, s.id, ${at(now)}::timestamptz, ${taskId}::text,
         CASE WHEN ${coreChanged} OR ${phpChanged} THEN (${json}::jsonb
           || CASE WHEN ${coreChanged} THEN jsonb_build_array(jsonb_build_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', ${core}::text)) ELSE '[]'::jsonb END
           || CASE WHEN ${phpChanged} THEN jsonb_build_array(jsonb_build_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', ${php}::text)) ELSE '[]'::jsonb END)::text
         ELSE ${json}::text END
-      FROM sites s WHERE s.id = ${siteId} AND (${changes.length > 0}::boolean OR ${coreChanged} OR ${phpChanged})`);
+      FROM sites s WHERE s.id = ${siteId} AND (${changes.length > 0}::boolean OR ${coreChanged} OR ${phpChanged})`;
   }
 
   *recordUnnamedRemovals(siteId: number, taskNum: number, now: Date, taskId: string): AwaitingStep<void> {

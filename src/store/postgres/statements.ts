@@ -9,7 +9,7 @@ import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type 
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
 import { encodeEntry } from "../staging";
-import type { BatchProgress, SiteEnvelope, StoreStatements } from "../statements";
+import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess } from "../types";
@@ -135,8 +135,10 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     return active.length > 0;
   }
 
-  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): AwaitingStep<void> {
+  /** One round trip: the change set is inserted in the WITH of the UPDATE (PostgresHistoryStatements.changeSetInsert). */
+  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): AwaitingStep<void> {
     yield* waitFor(this.tx`
+      WITH recorded AS (${this.history.changeSetInsert(siteId, history.changes, site, now, history.taskId)})
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
         ip_address = coalesce(${site.ipAddress}, ip_address), last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
         sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}

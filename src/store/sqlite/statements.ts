@@ -8,7 +8,7 @@ import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type 
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
 import { encodeEntry } from "../staging";
-import type { BatchProgress, SiteEnvelope, StoreStatements } from "../statements";
+import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory } from "../statements";
 import type { NowStep } from "../steps";
 import type { SiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
@@ -185,7 +185,8 @@ export class SqliteStatements implements StoreStatements<never> {
     return Boolean(this.one.unfinishedTask.get(siteId));
   }
 
-  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null): NowStep<void> {
+  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): NowStep<void> {
+    yield* this.history.recordChanges(siteId, history.changes, site, now, history.taskId);
     this.one.recordSync.run(site.siteName, site.coreVersion, site.phpVersion, site.ipAddress, now.getTime(), fingerprint, repeat, siteId);
   }
 
