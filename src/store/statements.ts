@@ -48,8 +48,8 @@ export interface SiteEnvelope {
 export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
   /** Holds the site until commit, so that its syncs apply one at a time; throws NotFoundError if there is no such site. */
   lockSite(siteId: number): Step<Wait, void>;
-  /** Whether background syncs of the site, accepted earlier, are still to apply. */
-  hasUnfinishedTasks(siteId: number): Step<Wait, boolean>;
+  /** Every module of the site, by module id; null (and no rows read) while background syncs of the site, accepted earlier, are still to apply. */
+  siteModulesUnlessBusy(siteId: number): Step<Wait, Map<number, StoredModule> | null>;
   /**
    * The envelope and time of the sync on the site row, with the fingerprint
    * of the body it now holds exactly (or null); first, the sync's changes

@@ -130,9 +130,19 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
   }
 
-  *hasUnfinishedTasks(siteId: number): AwaitingStep<boolean> {
-    const active = yield* waitFor(this.tx`SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress') LIMIT 1`);
-    return active.length > 0;
+  /**
+   * One round trip: the busy flag, then the module columns (none when busy;
+   * one row of nulls when the site holds none).
+   */
+  *siteModulesUnlessBusy(siteId: number): AwaitingStep<Map<number, StoredModule> | null> {
+    const rows = yield* waitFor(this.tx`
+      SELECT b.busy, ${this.currentColumns}
+      FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b
+        LEFT JOIN site_modules ON site_id = ${siteId} AND NOT b.busy`.values());
+    const [first] = rows as unknown as [boolean, ...StoredModuleRow][];
+    if (!first || first[0]) return null;
+    if (first[1] === null) return new Map();
+    return storedModules(rows.map((row) => row.slice(1) as unknown as StoredModuleRow));
   }
 
   /** One round trip: the change set is inserted in the WITH of the UPDATE (PostgresHistoryStatements.changeSetInsert). */

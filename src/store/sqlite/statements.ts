@@ -181,8 +181,9 @@ export class SqliteStatements implements StoreStatements<never> {
   /** BEGIN IMMEDIATE has taken the file's write lock already: every sync, of any site, waits for it. */
   *lockSite(): NowStep<void> {}
 
-  *hasUnfinishedTasks(siteId: number): NowStep<boolean> {
-    return Boolean(this.one.unfinishedTask.get(siteId));
+  *siteModulesUnlessBusy(siteId: number): NowStep<Map<number, StoredModule> | null> {
+    if (this.one.unfinishedTask.get(siteId)) return null;
+    return yield* this.siteModules(siteId);
   }
 
   *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): NowStep<void> {
