@@ -12,6 +12,7 @@ import { manualClock, type ManualClock } from "../support/clock";
 import { createHarness, mod, newSite, payload, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
 import { expectError, postSync, send } from "../support/http";
 import { describeEachDialect } from "../support/stores";
+import { sql } from "../tasks/support";
 
 const json = (res: Response | Promise<Response>): Promise<any> => Promise.resolve(res).then((r) => r.json());
 
@@ -218,6 +219,30 @@ describeEachDialect("questions", (dialect) => {
         } while (cursor);
         expect(paged).toEqual(all.map((c: any) => c.id));
       }
+    });
+
+    test("a sync that fails at its last write leaves neither its changes nor their record", async () => {
+      const site = await newSite(h.sites, a.orgId, "atomic");
+      expect((await sync(site, [mod("m_kept", { version: "1.0.0" })])).status).toBe(200);
+      const before = (await json(get(`/api/v1/sites/${site.id}/changes`))).items;
+      // A real database error on the site row's UPDATE, the sync's last statement (the change set is written before it, or with it).
+      const explode = dialect === "sqlite"
+        ? ["CREATE TRIGGER explode BEFORE UPDATE ON sites WHEN NEW.name = 'explode' BEGIN SELECT RAISE(ABORT, 'boom'); END"]
+        : ["CREATE FUNCTION explode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.name = 'explode' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$",
+          "CREATE TRIGGER explode BEFORE UPDATE ON sites FOR EACH ROW EXECUTE FUNCTION explode()"];
+      for (const statement of explode) await sql(h.store, statement);
+      try {
+        const res = await sync(site, [mod("m_kept", { version: "2.0.0" }), mod("m_new")],
+          { site: { url: site.url, name: "explode", token: site.token }, drupal_info: { core_version: "11.0.0", php_version: "8.4.0", ip_address: "192.0.2.1" } });
+        expect(res.status).toBe(500);
+        expect((await res.json()).detail).not.toContain("boom"); // the database's message stays in the log
+      } finally {
+        await sql(h.store, dialect === "sqlite" ? "DROP TRIGGER explode" : "DROP TRIGGER explode ON sites");
+        if (dialect === "postgres") await sql(h.store, "DROP FUNCTION explode()");
+      }
+      expect((await json(get(`/api/v1/sites/${site.id}/changes`))).items).toEqual(before);
+      const modules = (await json(get(`/api/v1/sites/${site.id}/modules`))).items;
+      expect(modules.map((m: any) => [m.machine_name, m.version])).toEqual([["m_kept", "1.0.0"]]);
     });
 
     test("the organization feed holds the caller's sites only; another organization's site is 403", async () => {
