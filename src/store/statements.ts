@@ -4,7 +4,7 @@
 // (steps.ts). `Wait` is what a step yields while it waits: never on SQLite,
 // a query's promise on Postgres. Steps of the write algorithms run inside the
 // transaction the algorithm runs in.
-import type { AcceptedSync, EntryError, EntryIds, SiteChange, SiteModuleState, StoredModule, SyncCounts } from "../inventory";
+import type { AcceptedSync, EntryError, EntryIds, SiteChange, SiteModuleState, StoredModule, SyncCounts, SyncPlan } from "../inventory";
 import type { HistoryStatements } from "./history";
 import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
@@ -36,6 +36,14 @@ export interface SyncHistory {
   taskId: string | null;
 }
 
+/** What recordSync writes with a sync's time: the envelope, the fingerprint of the body the site now holds exactly (or null), the history. */
+export interface SyncRecord {
+  site: SiteEnvelope;
+  fingerprint: string | null;
+  repeat: string | null;
+  history: SyncHistory;
+}
+
 /** What a sync writes on the site row besides its time. */
 export interface SiteEnvelope {
   siteName: string;
@@ -46,10 +54,15 @@ export interface SiteEnvelope {
 
 /** A synchronous sync's own statements. */
 export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
-  /** Holds the site until commit, so that its syncs apply one at a time; throws NotFoundError if there is no such site. */
-  lockSite(siteId: number): Step<Wait, void>;
-  /** Every module of the site, by module id; null (and no rows read) while background syncs of the site, accepted earlier, are still to apply. */
-  siteModulesUnlessBusy(siteId: number): Step<Wait, Map<number, StoredModule> | null>;
+  /**
+   * Holds the site until commit, so that its syncs apply one at a time
+   * (NotFoundError if there is no such site), then reads every module of
+   * the site, by module id: null (and no rows read) while background syncs
+   * of the site, accepted earlier, are still to apply.
+   */
+  lockSiteModules(siteId: number): Step<Wait, Map<number, StoredModule> | null>;
+  /** The plan's writes (writePlan), then the site row's (recordSync), in one step. */
+  writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): Step<Wait, void>;
   /**
    * The envelope and time of the sync on the site row, with the fingerprint
    * of the body it now holds exactly (or null); first, the sync's changes

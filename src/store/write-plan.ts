@@ -1,7 +1,7 @@
 // Resolving a sync's catalog ids and writing its plan to a site's modules, for
 // both dialects: ids resolved in bulk (those the caller knows are used as
 // they are), then one bulk upsert of what changed and one bulk removal.
-import type { KnownIds, SiteModuleState, SyncPlan } from "../inventory";
+import type { EntryIds, KnownIds, SiteModuleState, SyncPlan } from "../inventory";
 import { IdResolution } from "./resolve";
 import type { ModuleStatements } from "./statements";
 import type { Step } from "./steps";
@@ -16,7 +16,7 @@ export function* resolveIds<Wait>(s: ModuleStatements<Wait>, entries: readonly S
   return ids;
 }
 
-export function* writePlan<Wait>(s: ModuleStatements<Wait>, siteId: number, plan: SyncPlan, ids: IdResolution, now: Date): Step<Wait, void> {
+export function* writePlan<Wait>(s: ModuleStatements<Wait>, siteId: number, plan: SyncPlan, ids: EntryIds, now: Date): Step<Wait, void> {
   if (plan.writes.length > 0) yield* s.upsertSiteModules(siteId, plan.writes, ids, now);
   if (plan.removals.length > 0) yield* s.removeSiteModules(siteId, plan.removals);
 }

@@ -5,11 +5,11 @@
 // step is one round trip whatever the batch size. Steps that touch a site's
 // modules run with the site's row lock held (lockSite, ownedTask).
 import type postgres from "postgres";
-import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule } from "../../inventory";
+import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
 import { encodeEntry } from "../staging";
-import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory } from "../statements";
+import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess } from "../types";
@@ -105,54 +105,88 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   }
 
   *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): AwaitingStep<void> {
+    yield* waitFor(this.upsertQuery(siteId, entries, ids, now));
+  }
+
+  private upsertQuery(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
     const rows = entries.map((w) => ({
       m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
       d: w.displayName, t: w.moduleType, k: w.extensionType, s: w.description, p: w.project, h: detailsHash(w),
     }));
-    yield* waitFor(this.tx`
+    return this.tx`
       INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, extension_type, description, project, details_hash, first_seen_at, updated_at)
       SELECT ${siteId}, m, v, e, d, t, k, s, p, h, ${at(now)}::timestamptz, ${at(now)}::timestamptz
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, k text, s text, p text, h bigint)
       ON CONFLICT (site_id, module_id) DO UPDATE SET
         version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
         module_type = excluded.module_type, extension_type = excluded.extension_type, description = excluded.description, project = excluded.project,
-        details_hash = excluded.details_hash, updated_at = excluded.updated_at`);
+        details_hash = excluded.details_hash, updated_at = excluded.updated_at`;
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): AwaitingStep<void> {
-    yield* waitFor(this.tx`DELETE FROM site_modules WHERE site_id = ${siteId}
-                           AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`);
+    yield* waitFor(this.removeQuery(siteId, moduleIds));
+  }
+
+  private removeQuery(siteId: number, moduleIds: readonly number[]) {
+    return this.tx`DELETE FROM site_modules WHERE site_id = ${siteId}
+                   AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`;
   }
 
   /** The row lock serialises syncs of one site across connections and instances. */
   *lockSite(siteId: number): AwaitingStep<void> {
-    const locked = yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${siteId} FOR UPDATE`);
+    const locked = yield* waitFor(this.lockQuery(siteId));
     if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
   }
 
+  private lockQuery(siteId: number) {
+    return this.tx`SELECT id FROM sites WHERE id = ${siteId} FOR UPDATE`;
+  }
+
   /**
-   * One round trip: the busy flag, then the module columns (none when busy;
-   * one row of nulls when the site holds none).
+   * One round trip: the lock and the read are sent together (pipelined). The
+   * server runs them in order, and the read, a statement of its own, takes
+   * its snapshot once the lock is held: it sees what the site's last sync
+   * committed and every task accepted before. The read gives the busy flag,
+   * then the module columns (none when busy; one row of nulls when the site
+   * holds none).
    */
-  *siteModulesUnlessBusy(siteId: number): AwaitingStep<Map<number, StoredModule> | null> {
-    const rows = yield* waitFor(this.tx`
-      SELECT b.busy, ${this.currentColumns}
-      FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b
-        LEFT JOIN site_modules ON site_id = ${siteId} AND NOT b.busy`.values());
-    const [first] = rows as unknown as [boolean, ...StoredModuleRow][];
-    if (!first || first[0]) return null;
+  *lockSiteModules(siteId: number): AwaitingStep<Map<number, StoredModule> | null> {
+    const [locked, read] = yield* waitFor(Promise.all([
+      this.lockQuery(siteId),
+      this.tx`
+        SELECT b.busy, ${this.currentColumns}
+        FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b
+          LEFT JOIN site_modules ON site_id = ${siteId} AND NOT b.busy`.values(),
+    ]));
+    if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
+    const rows = read as unknown as [boolean, ...StoredModuleRow][];
+    const [first] = rows;
+    if (first === undefined || first[0]) return null;
     if (first[1] === null) return new Map();
     return storedModules(rows.map((row) => row.slice(1) as unknown as StoredModuleRow));
   }
 
-  /** One round trip: the change set is inserted in the WITH of the UPDATE (PostgresHistoryStatements.changeSetInsert). */
+  /** One round trip: the plan's writes and the site row's (with the change set) sent together. */
+  *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): AwaitingStep<void> {
+    yield* waitFor(Promise.all([
+      plan.writes.length > 0 ? this.upsertQuery(siteId, plan.writes, ids, now) : null,
+      plan.removals.length > 0 ? this.removeQuery(siteId, plan.removals) : null,
+      this.recordSyncQuery(siteId, record.site, now, record.fingerprint, record.repeat, record.history),
+    ]));
+  }
+
   *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): AwaitingStep<void> {
-    yield* waitFor(this.tx`
+    yield* waitFor(this.recordSyncQuery(siteId, site, now, fingerprint, repeat, history));
+  }
+
+  /** One statement: the change set is inserted in the WITH of the UPDATE (PostgresHistoryStatements.changeSetInsert). */
+  private recordSyncQuery(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory) {
+    return this.tx`
       WITH recorded AS (${this.history.changeSetInsert(siteId, history.changes, site, now, history.taskId)})
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
         ip_address = coalesce(${site.ipAddress}, ip_address), last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
         sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}
-      WHERE id = ${siteId}`);
+      WHERE id = ${siteId}`;
   }
 
   // Task times are the database's clock_timestamp() (`now` unused), but for

@@ -4,14 +4,15 @@
 // yields, so a write algorithm runs whole inside one synchronous BEGIN
 // IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
 import type { Database, SQLQueryBindings } from "bun:sqlite";
-import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule } from "../../inventory";
+import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
 import { encodeEntry } from "../staging";
-import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory } from "../statements";
+import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import type { NowStep } from "../steps";
 import type { SiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
+import { writePlan } from "../write-plan";
 import { BatchStatement } from "./batch";
 import { SqliteHistoryStatements } from "./history";
 
@@ -179,11 +180,15 @@ export class SqliteStatements implements StoreStatements<never> {
   }
 
   /** BEGIN IMMEDIATE has taken the file's write lock already: every sync, of any site, waits for it. */
-  *lockSite(): NowStep<void> {}
-
-  *siteModulesUnlessBusy(siteId: number): NowStep<Map<number, StoredModule> | null> {
+  /** The write transaction (BEGIN IMMEDIATE) already holds every site: nothing to lock. */
+  *lockSiteModules(siteId: number): NowStep<Map<number, StoredModule> | null> {
     if (this.one.unfinishedTask.get(siteId)) return null;
     return yield* this.siteModules(siteId);
+  }
+
+  *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): NowStep<void> {
+    yield* writePlan(this, siteId, plan, ids, now);
+    yield* this.recordSync(siteId, record.site, now, record.fingerprint, record.repeat, record.history);
   }
 
   *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): NowStep<void> {
