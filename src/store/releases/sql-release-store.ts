@@ -7,6 +7,9 @@ import type {
   ExposedSite, HistoryDocument, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
 } from "./types";
 
+/** Catalog ids whose text one release store keeps (catalogText): a few MB. */
+const CATALOG_TEXT_CACHE = 100_000;
+
 /** Rows per multi-row INSERT: few distinct statement texts, far below both dialects' parameter limits. */
 const ROWS_PER_INSERT = 200;
 
@@ -42,6 +45,16 @@ const updateValues = (p: ProjectUpdateRow): unknown[] => [
   JSON.stringify(p.securityUpdates), JSON.stringify(p.alsoAvailable), JSON.stringify(p.links),
 ];
 
+/**
+ * A 53-bit hash (a safe integer: both dialects store it as such) of a row's
+ * columns as written, NUL-joined (no stored text holds NUL), null told from
+ * any string by its own tag. Two different rows share it with a chance of 2^-53.
+ */
+export function valuesHash(columns: readonly unknown[]): number {
+  const text = columns.map((c) => (c === null ? "n" : `s${String(c)}`)).join("\0");
+  return Number(BigInt.asUintN(53, Bun.hash.wyhash(text)));
+}
+
 function chunks<T>(items: T[], size = ROWS_PER_INSERT): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -62,7 +75,25 @@ export function emptyCounts(): StatusCounts {
 }
 
 export class SqlReleaseStore implements ReleaseStore {
+  /**
+   * Catalog text by id. The catalog's rows are never changed or deleted, so
+   * what was read once stays true; bounded by being dropped whole when full.
+   */
+  private readonly moduleNames = new Map<number, string>();
+  private readonly versionTexts = new Map<number, string>();
+
   constructor(private readonly db: SqlExec) {}
+
+  /** The text of each id (`select` reads `id` and `text` of a catalog table), from `cache` or read once for those it lacks. */
+  private async catalogText(cache: Map<number, string>, select: string, ids: readonly number[]): Promise<Map<number, string>> {
+    const missing = [...new Set(ids.filter((id) => !cache.has(id)))];
+    if (missing.length === 0) return cache;
+    if (cache.size + missing.length > CATALOG_TEXT_CACHE) cache.clear();
+    for (const r of await this.db.all<{ id: number | string; text: string }>(`${select} WHERE id IN (${this.db.list("int")})`, [JSON.stringify(missing)])) {
+      cache.set(Number(r.id), r.text);
+    }
+    return cache;
+  }
 
   async saveHistories(documents: HistoryDocument[], now: Date): Promise<string[]> {
     if (documents.length === 0) return [];
@@ -157,42 +188,48 @@ export class SqlReleaseStore implements ReleaseStore {
     // site marked older than its modules, so it is computed again.
     const sites = await this.db.all<{ id: number; core_version: string | null; last_synced_at: DbTime | null }>(
       `SELECT id, core_version, last_synced_at FROM sites WHERE id IN (${this.db.list("int")}) ORDER BY id`, [ids]);
-    const modules = await this.db.all<{ site_id: number; machine_name: string; module_type: ModuleType; version: string | null; project: string | null }>(`
-      SELECT sm.site_id, m.machine_name, sm.module_type, v.version, sm.project
-      FROM site_modules sm JOIN modules m ON m.id = sm.module_id LEFT JOIN module_versions v ON v.id = sm.version_id
-      WHERE sm.site_id IN (${this.db.list("int")}) AND sm.module_type <> 'custom'`, [ids]);
+    // Ids only: names and versions come from the catalog's text, read once per id (catalogText).
+    const modules = await this.db.all<{ site_id: number; module_id: number; module_type: ModuleType; version_id: number | string | null; project: string | null }>(`
+      SELECT site_id, module_id, module_type, version_id, project FROM site_modules
+      WHERE site_id IN (${this.db.list("int")}) AND module_type <> 'custom'`, [ids]);
+    const names = await this.catalogText(this.moduleNames, "SELECT id, machine_name AS text FROM modules", modules.map((m) => Number(m.module_id)));
+    const versions = await this.catalogText(this.versionTexts, "SELECT id, version AS text FROM module_versions",
+      modules.flatMap((m) => (m.version_id === null ? [] : [Number(m.version_id)])));
     const bySite = new Map(sites.map((s) => [Number(s.id), {
       siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), modules: [],
     } as SiteInventory]));
     for (const m of modules) {
-      bySite.get(Number(m.site_id))?.modules.push({ machineName: m.machine_name, moduleType: m.module_type, version: m.version, project: m.project });
+      bySite.get(Number(m.site_id))?.modules.push({
+        machineName: names.get(Number(m.module_id))!, moduleType: m.module_type,
+        version: m.version_id === null ? null : versions.get(Number(m.version_id))!, project: m.project,
+      });
     }
     return [...bySite.values()];
   }
 
   /**
    * Writes only what changed: most computations after a sync find the same
-   * statuses, and reading a batch's rows costs far less than writing them.
-   * Rows of projects a site no longer runs are deleted; the rest upserted, so
-   * two instances computing one site at once both succeed.
+   * statuses. A row is told unchanged by its values_hash alone (reading the
+   * rows' text back, and turning it into JSON to compare, cost more than
+   * judging). Rows of projects a site no longer runs are deleted; the rest
+   * upserted, so two instances computing one site at once both succeed.
    */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
-    const stored = new Map<string, string>();
-    for (const r of await this.db.all<UpdateRowData & { site_id: number }>(
-      `SELECT site_id, ${UPDATE_COLUMNS} FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`,
+    const stored = new Map<string, number | null>();
+    for (const r of await this.db.all<{ site_id: number; project: string; values_hash: number | string | null }>(
+      `SELECT site_id, project, values_hash FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`,
       [JSON.stringify(sites.map((s) => s.siteId))],
     )) {
-      const columns = [r.project, r.installed_version, r.status, r.reason, r.recommended, r.latest_version, r.security_updates, r.also_available, r.links];
-      stored.set(`${Number(r.site_id)} ${r.project}`, JSON.stringify(columns));
+      stored.set(`${Number(r.site_id)} ${r.project}`, r.values_hash === null ? null : Number(r.values_hash));
     }
-    // Rows repeat across sites (one judgement per release): their values are made once each.
-    const values = new Map<ProjectUpdateRow, { columns: unknown[]; text: string }>();
+    // Rows repeat across sites (one judgement per release): their values and hash are made once each.
+    const values = new Map<ProjectUpdateRow, { columns: unknown[]; hash: number }>();
     const valuesOf = (p: ProjectUpdateRow) => {
       let v = values.get(p);
       if (!v) {
         const columns = updateValues(p);
-        values.set(p, v = { columns, text: JSON.stringify(columns) });
+        values.set(p, v = { columns, hash: valuesHash(columns) });
       }
       return v;
     };
@@ -200,7 +237,7 @@ export class SqlReleaseStore implements ReleaseStore {
     for (const s of sites) {
       for (const p of s.projects) {
         const key = `${s.siteId} ${p.project}`;
-        const same = stored.get(key) === valuesOf(p).text;
+        const same = stored.get(key) === valuesOf(p).hash;
         stored.delete(key);
         if (!same) changed.push({ siteId: s.siteId, p });
       }
@@ -214,8 +251,9 @@ export class SqlReleaseStore implements ReleaseStore {
       ...(gone.length > 0
         ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(gone)] }]
         : []),
-      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS})`, 10, changed, ({ siteId, p }) => [siteId, ...valuesOf(p).columns],
-        ` ON CONFLICT (site_id, project) DO UPDATE SET ${UPDATE_COLUMNS.split(", ").slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`),
+      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, changed,
+        ({ siteId, p }) => { const v = valuesOf(p); return [siteId, ...v.columns, v.hash]; },
+        ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}`),
       ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
         " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
     ]);

@@ -263,6 +263,12 @@ export const siteProjectUpdates = sqliteTable("site_project_updates", {
   alsoAvailable: text("also_available").notNull(),
   /** JSON object: drupal.org pages of the project, the recommended release and the security release to install. */
   links: text("links").notNull(),
+  /**
+   * A 53-bit hash of the row's other columns as written: a computation tells
+   * an unchanged row by it, without reading the row's text back. Null (rows
+   * written before it existed) never matches, so such a row is written again.
+   */
+  valuesHash: integer("values_hash"),
 }, (t) => [
   primaryKey({ columns: [t.siteId, t.project] }),
   index("site_project_updates_project_idx").on(t.project),

@@ -1,0 +1,1 @@
+ALTER TABLE `site_project_updates` ADD `values_hash` integer;
