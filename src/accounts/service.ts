@@ -2,7 +2,7 @@
 // bearer authentication reads.
 import { badRequest, unauthorized } from "../errors";
 import { bearerToken, generateToken, hashToken } from "../security/tokens";
-import type { Organization, Role, Store } from "../store/types";
+import type { Organization, Role, Store, UserSiteAccess } from "../store/types";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -41,5 +41,16 @@ export class AccountsService {
     const userId = await this.store.findUserIdByTokenHash(hashToken(bearerToken(authorization, 512)));
     if (userId === null) throw unauthorized("Invalid authentication credentials");
     return userId;
+  }
+
+  /**
+   * authenticate() (401) and, in the same read, the user's access to the site
+   * `siteId` (null: no such site; a `siteId` null names none). For a route
+   * that reads both on every request: one statement (one round trip) instead of two.
+   */
+  async authenticateWithSite(authorization: string | null | undefined, siteId: number | null): Promise<UserSiteAccess> {
+    const found = await this.store.findUserSiteAccess(hashToken(bearerToken(authorization, 512)), siteId);
+    if (found === null) throw unauthorized("Invalid authentication credentials");
+    return found;
   }
 }

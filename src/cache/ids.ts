@@ -25,22 +25,45 @@ export class IdCache {
     this.versions = new LookupCache("version", config.versionCacheTtlSeconds, config.cacheMaxEntries, redis, `${prefix}v:`, clock);
   }
 
-  /** Ids already known for these entries; the store resolves the rest. */
+  /**
+   * Ids already known for these entries; the store resolves the rest. One
+   * pass over the entries, in-process tier first; only its misses go to Redis
+   * (both kinds at once). This runs for every entry of every applied sync:
+   * it builds no array of names or keys, and each version key once.
+   */
   async lookup(entries: readonly SiteModuleState[]): Promise<{ known: KnownIds; report: CacheReport }> {
-    const names = entries.map((e) => e.machineName);
-    const versions: string[] = [];
-    const versioned: SiteModuleState[] = [];
-    for (const e of entries) {
-      if (e.version === null) continue;
-      versions.push(versionKey(e.machineName, e.version));
-      versioned.push(e);
-    }
-    const [m, v] = await Promise.all([this.modules.getMany(names), this.versions.getMany(versions)]);
+    const modules = new Map<string, number>();
     const entryVersions = new Map<SiteModuleState, number>();
-    v.ids.forEach((id, i) => {
-      if (id !== undefined) entryVersions.set(versioned[i]!, id);
-    });
-    return { known: { modules: m.found, versions: v.found, entryVersions }, report: { module: m.counts, version: v.counts } };
+    const missedNames: string[] = [];
+    const missedKeys: string[] = [];
+    const missedEntries: SiteModuleState[] = [];
+    const moduleNow = this.modules.now();
+    const versionNow = this.versions.now();
+    for (const e of entries) {
+      const moduleId = this.modules.cached(e.machineName, moduleNow);
+      if (moduleId === undefined) missedNames.push(e.machineName);
+      else modules.set(e.machineName, moduleId);
+      if (e.version === null) continue;
+      const key = versionKey(e.machineName, e.version);
+      const versionId = this.versions.cached(key, versionNow);
+      if (versionId === undefined) {
+        missedKeys.push(key);
+        missedEntries.push(e);
+      } else entryVersions.set(e, versionId);
+    }
+    // As many hits as distinct keys found (entries name each module once).
+    const report: CacheReport = {
+      module: { memoryHits: modules.size, redisHits: 0, misses: missedNames.length },
+      version: { memoryHits: entryVersions.size, redisHits: 0, misses: missedKeys.length },
+    };
+    if (missedNames.length > 0 || missedKeys.length > 0) {
+      await Promise.all([
+        this.modules.fromRedis(missedNames, report.module, (i, id) => modules.set(missedNames[i]!, id)),
+        this.versions.fromRedis(missedKeys, report.version, (i, id) => entryVersions.set(missedEntries[i]!, id)),
+      ]);
+    }
+    // Version ids go by entry only: a key map would cost a string insert per entry, and resolution never reads it for them.
+    return { known: { modules, versions: new Map(), entryVersions }, report };
   }
 
   /** Ids the store had to read or create: cached once their transaction committed. */

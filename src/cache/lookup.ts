@@ -28,31 +28,30 @@ export class LookupCache {
     this.memory = new LruCache(maxEntries, ttlSeconds * 1000, clock);
   }
 
-  /** The ids known for `keys` (by key, and in `keys`' order), and where each came from. */
-  async getMany(keys: readonly string[]): Promise<{ found: Map<string, number>; ids: (number | undefined)[]; counts: TierCounts }> {
-    const found = new Map<string, number>();
-    const ids = new Array<number | undefined>(keys.length);
-    const missed: string[] = [];
-    const missedAt: number[] = [];
-    const now = this.memory.now();
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const id = this.memory.get(key, now);
-      ids[i] = id;
-      if (id === undefined) {
-        missed.push(key);
-        missedAt.push(i);
-      } else found.set(key, id);
-    }
-    const counts = { memoryHits: found.size, redisHits: 0, misses: missed.length };
-    if (missed.length === 0 || !this.redis?.isUp) return { found, ids, counts };
+  /** The clock the in-process tier's entries expire on: read once per look-up of many keys. */
+  now(): number {
+    return this.memory.now();
+  }
+
+  /** The in-process tier alone: the id cached for `key`, or undefined (`now`: from now()). */
+  cached(key: string, now: number): number | undefined {
+    return this.memory.get(key, now);
+  }
+
+  /**
+   * The second tier, for keys the in-process one missed: each id Redis holds
+   * goes to `found(i, id)` (i: its index in `missed`) and into the in-process
+   * tier, and moves one count from `counts.misses` to `counts.redisHits`.
+   * Without Redis, or when it fails, nothing is found: the database answers.
+   */
+  async fromRedis(missed: readonly string[], counts: TierCounts, found: (i: number, id: number) => void): Promise<void> {
+    if (missed.length === 0 || !this.redis?.isUp) return;
     try {
       const values = await this.redis.run((client) => client.mGet(missed.map((k) => this.prefix + k)));
       values.forEach((value, i) => {
         const id = value === null ? NaN : Number(value);
         if (!Number.isSafeInteger(id)) return;
-        found.set(missed[i]!, id);
-        ids[missedAt[i]!] = id;
+        found(i, id);
         this.memory.set(missed[i]!, id);
         counts.redisHits++;
         counts.misses--;
@@ -60,7 +59,6 @@ export class LookupCache {
     } catch {
       // Redis down or slow: the database answers the misses.
     }
-    return { found, ids, counts };
   }
 
   /** Remembers ids learned from the database, in both tiers. */

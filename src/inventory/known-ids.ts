@@ -11,7 +11,8 @@ export interface KnownIds {
    * The same version ids by the entry they were looked up for, when the
    * caller has them so: resolution then builds no versionKey for a known
    * version (a concatenation and a string hash per entry: a fifth of the
-   * id look-up's CPU). Taken over by the resolution, like `modules`.
+   * id look-up's CPU). Taken over by the resolution, like `modules`. The id
+   * cache gives its version ids this way only (`versions` stays empty).
    */
   entryVersions?: Map<SiteModuleState, number>;
 }

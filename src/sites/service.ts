@@ -1,7 +1,7 @@
 // Site registration, access rules and the read side of a site's inventory.
 import { adminOnly, badRequest, conflict, forbidden, notFound } from "../errors";
 import { generateToken, hashToken } from "../security/tokens";
-import { ConflictError, NotFoundError, type Role, type SiteRecord, type SiteSummary, type Store } from "../store/types";
+import { ConflictError, NotFoundError, type Role, type SiteAccess, type SiteRecord, type SiteSummary, type Store } from "../store/types";
 import { encodeCursor, parseModulePage, parseSitePage } from "./pagination";
 import { parseSiteId } from "./site-id";
 import { withUpdateCounts } from "./update-counts";
@@ -35,6 +35,13 @@ function siteJson(s: SiteSummary, staleness: Staleness) {
   };
 }
 
+/** The site of a member's access (404: no such site; 403: not a member of its organization). */
+export function memberSite(access: SiteAccess | null): SiteRecord {
+  if (!access) throw notFound("Site not found", "site_not_found");
+  if (!access.isMember) throw forbidden("You do not have access to this site's organization", "not_a_member");
+  return access.site;
+}
+
 export class SitesService {
   constructor(private readonly store: Store, private readonly staleness = new Staleness(24)) {}
 
@@ -46,10 +53,9 @@ export class SitesService {
   async requireAccess(rawSiteId: string, userId: number, needs: Role = "member", action = "do this"): Promise<SiteRecord> {
     const siteId = parseSiteId(rawSiteId);
     const access = siteId === null ? null : await this.store.getSiteAccess(siteId, userId);
-    if (!access) throw notFound("Site not found", "site_not_found");
-    if (!access.isMember) throw forbidden("You do not have access to this site's organization", "not_a_member");
-    if (needs === "admin" && access.role !== "admin") throw adminOnly(action);
-    return access.site;
+    const site = memberSite(access);
+    if (needs === "admin" && access!.role !== "admin") throw adminOnly(action);
+    return site;
   }
 
   /** The site, by the raw id of a path, without any user's access (a site token's bearer is checked against it); null if none. */

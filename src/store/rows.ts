@@ -5,7 +5,7 @@
 // schema's columns map to Date on both sides.)
 import type { SyncCounts } from "../inventory";
 import type { TaskRecord, TaskStatus } from "./task-types";
-import type { IdempotencyRecord, Role, SiteAccess } from "./types";
+import type { IdempotencyRecord, Role, SiteAccess, UserSiteAccess } from "./types";
 
 type DbBoolean = boolean | number;
 export type DbTime = number | string | Date;
@@ -38,6 +38,14 @@ export function siteAccessFromRow(r: SiteAccessRow): SiteAccess {
       lastSyncedAt: toDate(r.last_synced_at), createdAt: toDate(r.created_at),
     },
   };
+}
+
+/** An API token's user (null: no live token) with SITE_ACCESS_COLUMNS and the role (id null: no such site). */
+export type UserSiteAccessRow = { user_id: number | null } & { [K in keyof SiteAccessRow]: SiteAccessRow[K] | null };
+
+export function userSiteAccessFromRow(r: UserSiteAccessRow): UserSiteAccess | null {
+  if (r.user_id === null) return null;
+  return { userId: r.user_id, access: r.id === null ? null : siteAccessFromRow(r as SiteAccessRow) };
 }
 
 /** An idempotency_keys row as drizzle reads it (either dialect). */

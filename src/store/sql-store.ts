@@ -10,9 +10,9 @@ import { SqlTaskStore } from "./sql-task-store";
 import type { StoreStatements } from "./statements";
 import type { StepRunner } from "./steps";
 import { applySync } from "./sync";
-import type { ModuleListQuery, Organization, SiteAccess, SiteListQuery, SiteModuleRow, SiteSummary, Store, UserListing } from "./types";
+import type { ModuleListQuery, Organization, SiteAccess, SiteListQuery, SiteModuleRow, SiteSummary, Store, UserListing, UserSiteAccess } from "./types";
 
-type SharedMethods = "tasks" | "queries" | "findUserIdByTokenHash" | "getSiteAccess" | "getSiteSummary" | "listSitesForUser"
+type SharedMethods = "tasks" | "queries" | "findUserIdByTokenHash" | "findUserSiteAccess" | "getSiteAccess" | "getSiteSummary" | "listSitesForUser"
   | "listSites" | "listOrganizations" | "listUsers"
   | "listSiteModules" | "recordRepeatedSync" | "applySync" | "ping";
 
@@ -25,6 +25,10 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
 
   findUserIdByTokenHash(tokenHash: string): Promise<number | null> {
     return this.db.read((s) => s.userIdByToken(tokenHash));
+  }
+
+  findUserSiteAccess(tokenHash: string, siteId: number | null): Promise<UserSiteAccess | null> {
+    return this.db.read((s) => s.userSiteAccess(tokenHash, siteId));
   }
 
   getSiteAccess(siteId: number, userId: number): Promise<SiteAccess | null> {

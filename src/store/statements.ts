@@ -9,7 +9,7 @@ import type { HistoryStatements } from "./history";
 import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
 import type { StagedEntry } from "./task-types";
-import type { SiteAccess } from "./types";
+import type { SiteAccess, UserSiteAccess } from "./types";
 
 /** Reading and writing one site's modules, in bulk. */
 export interface ModuleStatements<Wait> {
@@ -77,6 +77,12 @@ export interface SiteStatements<Wait> {
   /** The user owning a live token with this hash. */
   userIdByToken(tokenHash: string): Step<Wait, number | null>;
   siteAccess(siteId: number, userId: number): Step<Wait, SiteAccess | null>;
+  /**
+   * Both of the above in one statement: the user owning a live token with this
+   * hash (null: none), and that user's access to the site (null: no such
+   * site, or `siteId` null).
+   */
+  userSiteAccess(tokenHash: string, siteId: number | null): Step<Wait, UserSiteAccess | null>;
   /**
    * Records a sync at `now`, in one atomic statement, only if the site still
    * holds exactly the modules of the body with this fingerprint and no

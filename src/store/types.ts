@@ -60,6 +60,12 @@ export interface SiteAccess {
   role: Role | null;
 }
 
+/** An API token's user and, in the same read, that user's access to a site (null: no such site). */
+export interface UserSiteAccess {
+  userId: number;
+  access: SiteAccess | null;
+}
+
 /** The first answer to a POST with an Idempotency-Key; `status` null while it is being worked out. */
 export interface IdempotencyRecord {
   requestHash: string;
@@ -206,6 +212,12 @@ export interface Store {
   revokeApiToken(tokenHash: string): Promise<boolean>;
   /** The user owning a live (unrevoked) token with this hash, or null. */
   findUserIdByTokenHash(tokenHash: string): Promise<number | null>;
+  /**
+   * findUserIdByTokenHash and getSiteAccess in one read (one statement): null
+   * when no live token has this hash; `access` null when there is no such
+   * site (or `siteId` is null).
+   */
+  findUserSiteAccess(tokenHash: string, siteId: number | null): Promise<UserSiteAccess | null>;
   /**
    * Claims (scope, key) for a first request, atomically: null when this call
    * claimed it (new, or its earlier claim had expired), else the live record.

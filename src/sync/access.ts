@@ -23,7 +23,8 @@ import type { RateLimiter } from "../ratelimit/bucket";
 import type { FailedAttempts } from "../ratelimit/failures";
 import { rateLimitHeaders } from "../ratelimit/headers";
 import { bearerToken, isSiteToken, tokenMatches } from "../security/tokens";
-import type { SitesService } from "../sites/service";
+import { memberSite, type SitesService } from "../sites/service";
+import { parseSiteId } from "../sites/site-id";
 import type { SiteRecord } from "../store/types";
 import type { Idempotency, IdempotentClaim } from "../idempotency/service";
 import type { Config } from "../config";
@@ -95,12 +96,16 @@ export function syncAccess(deps: SyncAccessDeps) {
       failures.check(siteFailureKey(site.id));
       return { site, bearer: "site", failureKey: siteFailureKey(site.id) };
     }
-    const userId = await accounts.authenticate(authorization);
+    // The token and the site access in one read; the checks in the promised order: 401, 429, 404, 403.
+    const { userId, access } = await accounts.authenticateWithSite(authorization, parseSiteId(rawSiteId));
     failures.check(userId);
-    const site = await sites.requireAccess(rawSiteId, userId).catch(async (err: unknown) => {
-      if (callerFault(err)) await failures.record(userId).catch(() => {});
+    let site: SiteRecord;
+    try {
+      site = memberSite(access);
+    } catch (err) {
+      await failures.record(userId).catch(() => {});
       throw err;
-    });
+    }
     return { site, bearer: "user", failureKey: userId };
   }
   return new Elysia({ name: "sync.access" }).macro({

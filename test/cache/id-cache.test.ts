@@ -104,8 +104,8 @@ describe("IdCache without Redis", () => {
     const warm = await cache.lookup(entries);
     expect(warm.report).toEqual({ module: tiers(2, 0, 0), version: tiers(2, 0, 0) });
     expect([...warm.known.modules]).toEqual([["views", 11], ["token", 12]]);
-    expect(warm.known.versions.get(versionKey("token", "1.5.0"))).toBe(102);
-    // The same ids by entry, which resolution takes over without building keys again.
+    // Version ids by entry, which resolution takes over without building keys again (none by key).
+    expect(warm.known.versions.size).toBe(0);
     expect(warm.known.entryVersions?.get(entries[0]!)).toBe(101);
     expect(warm.known.entryVersions?.get(entries[1]!)).toBe(102);
   });
@@ -124,6 +124,7 @@ describe("IdCache without Redis", () => {
     const { report, known } = await cache.lookup([state("views", "2.0.0")]);
     expect(report).toEqual({ module: tiers(1, 0, 0), version: tiers(0, 0, 1) });
     expect(known.versions.size).toBe(0);
+    expect(known.entryVersions!.size).toBe(0);
   });
 
   test("entries without a version are not looked up in the version cache", async () => {

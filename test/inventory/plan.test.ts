@@ -56,6 +56,19 @@ test("detailsHash tells apart texts that only a separator or null would confuse"
   expect(hashes.every(Number.isSafeInteger)).toBe(true);
 });
 
+test("detailsHash is the low 53 bits of the wyhash of its text: the values already stored stay true", () => {
+  // The text as detailsHash builds it, and the hash as every stored row was written (BigInt arithmetic).
+  const text = (s: SiteModuleState) => `${s.displayName}\0${s.moduleType}\0${s.description === null ? "n" : `s${s.description}`}\0${s.project === null ? "n" : `s${s.project}`}${s.extensionType === "module" ? "" : `\0k${s.extensionType}`}`;
+  const stored = (s: SiteModuleState) => Number(BigInt.asUintN(53, Bun.hash.wyhash(text(s))));
+  const samples = Array.from({ length: 2000 }, (_, i) => state(`m${i}`, {
+    displayName: `Module ${i} \u00e9\u{1F600}`, moduleType: (["core", "contrib", "custom"] as const)[i % 3], extensionType: (["module", "theme", "profile"] as const)[i % 3],
+    description: i % 5 === 0 ? null : `Description ${i * 7919}`, project: i % 4 === 0 ? null : `p${i}`,
+  }));
+  for (const s of samples) expect(detailsHash(s)).toBe(stored(s));
+  // A pinned value, from before detailsHash read the hash's halves instead of BigInt.asUintN.
+  expect(detailsHash(state("views", { displayName: "Views", moduleType: "core", description: "Create lists." }))).toBe(7769694754890184);
+});
+
 test("partial sync removes nothing; full sync removes the absent, except those kept", () => {
   const cur = current([1, state("a")], [2, state("b")], [3, state("c")]);
   expect(planSync(cur, [state("a")], false, new Set()).removals).toEqual([]);

@@ -7,12 +7,14 @@
 import type postgres from "postgres";
 import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
-import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
+import {
+  SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
+} from "../rows";
 import { encodeEntry } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
-import { NotFoundError, type SiteAccess } from "../types";
+import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
 import { PostgresHistoryStatements } from "./history";
 
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
@@ -39,6 +41,15 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
       SELECT ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ${userId}) AS role
       FROM sites s WHERE s.id = ${siteId}`);
     return row ? siteAccessFromRow(row) : null;
+  }
+
+  /** One round trip for both of the above. */
+  *userSiteAccess(tokenHash: string, siteId: number | null): AwaitingStep<UserSiteAccess | null> {
+    const [row] = yield* waitFor(this.tx<UserSiteAccessRow[]>`
+      SELECT t.user_id, ${this.tx.unsafe(SITE_ACCESS_COLUMNS)}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = t.user_id) AS role
+      FROM api_tokens t LEFT JOIN sites s ON s.id = ${siteId}::integer
+      WHERE t.token_hash = ${tokenHash} AND t.revoked_at IS NULL`);
+    return row ? userSiteAccessFromRow(row) : null;
   }
 
   /** The UPDATE waits for any sync of this site in flight (row lock), then matches or not. */

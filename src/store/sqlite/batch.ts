@@ -15,11 +15,12 @@ function placeholders(rows: number, columns: number): string {
 
 /**
  * A statement shape `sql(values)` taking a variable number of rows.
- * Compiled once per distinct chunk size (full chunks share one; the last,
- * shorter chunk uses bun:sqlite's own statement cache).
+ * Compiled once per distinct chunk size (at most CHUNK_ROWS of them), and
+ * kept by size: a changed re-sync writes a row or two, and going through
+ * bun:sqlite's statement cache rebuilt and hashed the whole SQL text each time.
  */
 export class BatchStatement {
-  private full: Statement | null = null;
+  private readonly bySize: (Statement | undefined)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -28,8 +29,7 @@ export class BatchStatement {
   ) {}
 
   private statement(rows: number): Statement {
-    if (rows === CHUNK_ROWS) return (this.full ??= this.db.prepare(this.sql(placeholders(rows, this.columns))));
-    return this.db.query(this.sql(placeholders(rows, this.columns)));
+    return (this.bySize[rows] ??= this.db.prepare(this.sql(placeholders(rows, this.columns))));
   }
 
   /** Runs the statement over every chunk of `rows`; `prefix` binds before each chunk's rows. */

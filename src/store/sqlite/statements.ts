@@ -6,11 +6,13 @@
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
-import { SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow } from "../rows";
+import {
+  SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
+} from "../rows";
 import { encodeEntry } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import type { NowStep } from "../steps";
-import type { SiteAccess } from "../types";
+import type { SiteAccess, UserSiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
 import { writePlan } from "../write-plan";
 import { BatchStatement } from "./batch";
@@ -33,6 +35,15 @@ export class SqliteStatements implements StoreStatements<never> {
       siteAccess: db.prepare<SiteAccessRow, [number, number]>(
         `SELECT ${SITE_ACCESS_COLUMNS}, (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id AND m.user_id = ?2) AS role
          FROM sites s WHERE s.id = ?1`),
+      // The two above in one statement, for a site that exists (no row otherwise). The user
+      // as scalar subqueries (SQLite runs an uncorrelated one once): any join of api_tokens
+      // with sites (inner, left, CTE) took bun:sqlite 30-45 us, where this takes ~8 and the
+      // two statements 10-13 together (measured).
+      userSiteAccess: db.prepare<UserSiteAccessRow, [string, number]>(
+        `SELECT (SELECT user_id FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL) AS user_id, ${SITE_ACCESS_COLUMNS},
+           (SELECT m.role FROM memberships m WHERE m.organization_id = s.organization_id
+              AND m.user_id = (SELECT user_id FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL)) AS role
+         FROM sites s WHERE s.id = ?2`),
       // (The same bytes carry the same name and drupal_info: only the time changes.)
       recordRepeatedSync: db.prepare<{ sync_repeat: string | null }, [number, number, string]>(
         `UPDATE sites SET last_synced_at = max(coalesce(last_synced_at, 0), ?) WHERE id = ?2 AND sync_fingerprint = ?
@@ -131,6 +142,14 @@ export class SqliteStatements implements StoreStatements<never> {
   *siteAccess(siteId: number, userId: number): NowStep<SiteAccess | null> {
     const row = this.one.siteAccess.get(siteId, userId);
     return row ? siteAccessFromRow(row) : null;
+  }
+
+  /** One statement when the site exists (the common case); the token alone otherwise. */
+  *userSiteAccess(tokenHash: string, siteId: number | null): NowStep<UserSiteAccess | null> {
+    const row = siteId === null ? null : this.one.userSiteAccess.get(tokenHash, siteId);
+    if (row) return userSiteAccessFromRow(row);
+    const userId = this.one.userIdByToken.get(tokenHash)?.user_id;
+    return userId === undefined ? null : { userId, access: null };
   }
 
   *recordRepeatedSync(siteId: number, fingerprint: string, now: Date): NowStep<string | null> {

@@ -1,0 +1,92 @@
+// `bun bench/ab-inprocess.ts <treeA> <treeB> [rounds] [identical|drift|release] [sites]`:
+// the CPU a sync costs through app.handle() (no HTTP server, no wrk), for two
+// source trees in one process, rounds interleaved (A B, B A, …) so that both
+// share the machine's load. Each tree gets its own SQLite file, `sites` sites
+// (200) and their first syncs; a round posts 3 syncs per site, in the drift
+// shape (the first contrib module's version changes), release (every core
+// module moves to the next release once per pass) or identical bodies.
+// Prints each side's median CPU per sync and the per-round B/A ratios.
+//
+// A tree is a directory holding src/ and test/support/ (e.g. the checkout, and
+// `git archive <commit> | tar -x -C /tmp/base` with node_modules linked in).
+// Compare a tree with itself first: the spread of B/A is the noise to beat.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const [treeA, treeB] = [process.argv[2], process.argv[3]].map((t) => resolve(t ?? "."));
+const ROUNDS = Number(process.argv[4] ?? 10);
+const KIND = process.argv[5] ?? "drift";
+const SITES = Number(process.argv[6] ?? 200);
+const SYNCS_PER_SITE = 3;
+
+interface Side { handle(request: Request): Promise<Response>; close(): Promise<void>; next(): Request[]; results: number[] }
+
+async function setup(tree: string): Promise<Side> {
+  const { createApp } = await import(join(tree, "src/app.ts")) as any;
+  const { loadConfig } = await import(join(tree, "src/config.ts")) as any;
+  const { SqliteStore } = await import(join(tree, "src/store/sqlite/store.ts")) as any;
+  const { AccountsService } = await import(join(tree, "src/accounts/service.ts")) as any;
+  const { SitesService } = await import(join(tree, "src/sites/service.ts")) as any;
+  const { payload } = await import(join(tree, "test/support/payload.ts")) as any;
+  const dir = mkdtempSync(join(tmpdir(), "modsync-ab-"));
+  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, "db")}`, LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000000" });
+  const store = SqliteStore.connect(join(dir, "db"));
+  const app = createApp({ config, store });
+  const accounts = new AccountsService(store);
+  const org = await accounts.createOrganization("ab");
+  const user = await accounts.createUser({ email: "ab@bench.test", organizationId: org.id, role: "admin" });
+  const sites: { id: number; url: string; name: string; token: string }[] = [];
+  for (let i = 0; i < SITES; i++) sites.push(await new SitesService(store).create({ organizationId: org.id, url: `https://ab${i}.example`, name: `AB ${i}` }));
+  const p = payload(150);
+  const drifting = p.modules.findIndex((m: { module_type: string }) => m.module_type === "contrib");
+  let n = 0;
+  const body = (s: (typeof sites)[number]) => {
+    n++;
+    const modules = KIND === "identical" ? p.modules
+      : KIND === "release" ? p.modules.map((m: { module_type: string }) => (m.module_type === "core" ? { ...m, version: `11.${Math.floor(n / SITES)}.0` } : m))
+      : p.modules.map((m: object, i: number) => (i === drifting ? { ...m, version: `9.${n}.0` } : m));
+    return JSON.stringify({ site: { url: s.url, name: s.name, token: s.token }, drupal_info: p.drupal_info, modules });
+  };
+  const request = (s: (typeof sites)[number], b: string) => new Request(`http://localhost/api/v1/sites/${s.id}/modules`, {
+    method: "POST", body: b,
+    headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(b)) },
+  });
+  for (const s of sites) {
+    const res = await app.handle(request(s, body(s)));
+    if (res.status !== 200) throw new Error(`first sync: ${res.status} ${await res.text()}`);
+  }
+  const same = sites.map((s) => body(s));
+  return {
+    handle: (r) => app.handle(r),
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s, i) => request(s, KIND === "identical" ? same[i]! : body(s)))).flat(),
+    results: [],
+  };
+}
+
+const sides = [await setup(treeA!), await setup(treeB!)];
+for (let round = 0; round <= ROUNDS; round++) {
+  for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+    const requests = side.next();
+    Bun.gc(true);
+    const before = process.cpuUsage();
+    for (const r of requests) {
+      const res = await side.handle(r);
+      if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+    const used = process.cpuUsage(before);
+    if (round > 0) side.results.push((used.user + used.system) / requests.length); // round 0 warms up
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const [a, b] = sides.map((s) => s.results) as [number[], number[]];
+const ratios = a.map((x, i) => b[i]! / x).sort((x, y) => x - y);
+console.log(`${KIND}, ${SITES} sites, ${ROUNDS} rounds of ${SITES * SYNCS_PER_SITE} syncs per side: CPU µs per sync, A ${median(a).toFixed(0)} (min ${Math.min(...a).toFixed(0)}), `
+  + `B ${median(b).toFixed(0)} (min ${Math.min(...b).toFixed(0)}); B/A per round: median ${median(ratios).toFixed(3)}, range ${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)}`);
+for (const side of sides) await side.close();
+process.exit(0);
