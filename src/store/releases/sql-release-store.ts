@@ -10,6 +10,9 @@ import type {
 /** Catalog ids whose text one release store keeps (catalogText): a few MB. */
 const CATALOG_TEXT_CACHE = 100_000;
 
+/** Sites whose status rows one write transaction holds (replaceSiteUpdates). */
+const SITES_PER_WRITE = 50;
+
 /** Rows per multi-row INSERT: few distinct statement texts, far below both dialects' parameter limits. */
 const ROWS_PER_INSERT = 200;
 
@@ -243,20 +246,26 @@ export class SqlReleaseStore implements ReleaseStore {
       }
     }
     // What is left was stored for projects the sites no longer run.
-    const gone = [...stored.keys()].map((key) => {
+    const gone = [...stored.keys()].map((key): [number, string] => {
       const space = key.indexOf(" ");
       return [Number(key.slice(0, space)), key.slice(space + 1)];
     });
-    await this.db.write([
-      ...(gone.length > 0
-        ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(gone)] }]
-        : []),
-      ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, changed,
-        ({ siteId, p }) => { const v = valuesOf(p); return [siteId, ...v.columns, v.hash]; },
-        ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}`),
-      ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, sites, (s) => [s.siteId, s.syncedAt, now],
-        " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
-    ]);
+    // A transaction per few sites, each site's rows with its mark: syncs, which
+    // wait for the write lock, get it between them instead of after a whole batch.
+    for (const chunk of chunks(sites, SITES_PER_WRITE)) {
+      const inChunk = new Set(chunk.map((s) => s.siteId));
+      const goneHere = gone.filter(([siteId]) => inChunk.has(siteId));
+      await this.db.write([
+        ...(goneHere.length > 0
+          ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(goneHere)] }]
+          : []),
+        ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, changed.filter((c) => inChunk.has(c.siteId)),
+          ({ siteId, p }) => { const v = valuesOf(p); return [siteId, ...v.columns, v.hash]; },
+          ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}`),
+        ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk, (s) => [s.siteId, s.syncedAt, now],
+          " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
+      ]);
+    }
   }
 
   async siteUpdates(siteId: number): Promise<{ computedAt: Date | null; projects: ProjectUpdateRow[] }> {
