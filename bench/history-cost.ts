@@ -3,38 +3,15 @@
 // syncs applied with the history's statement and with it replaced by nothing.
 // Shapes: drift (1 version changed of 150) and release (76 changed).
 // SQLite by default; BENCH_DATABASE_URL=postgres://… for Postgres (an empty database).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { SiteModuleState, SyncCommand } from "../src/inventory";
+import type { SiteModuleState } from "../src/inventory";
 import { PostgresHistoryStatements } from "../src/store/postgres/history";
-import { PostgresStore } from "../src/store/postgres/store";
 import { SqliteHistoryStatements } from "../src/store/sqlite/history";
-import { SqliteStore } from "../src/store/sqlite/store";
-import type { Store } from "../src/store/types";
-import { payload } from "../test/support/payload";
+import { storeWorld } from "./lib/store-world";
 
 const SITES = 200;
 const ROUNDS = Number(process.env.BENCH_HISTORY_ROUNDS ?? 6);
-const pgUrl = process.env.BENCH_DATABASE_URL;
 
-const dir = mkdtempSync(join(tmpdir(), "modsync-history-"));
-const store: Store = pgUrl ? await PostgresStore.connect(pgUrl) : SqliteStore.connect(join(dir, "bench.db"));
-const org = await store.createOrganization("bench");
-const base = payload(150).modules.map((m): SiteModuleState => ({
-  machineName: m.machine_name, displayName: m.display_name, moduleType: m.module_type, extensionType: "module", enabled: m.enabled,
-  version: m.version ?? null, description: m.description ?? null, project: null,
-}));
-const command = (siteId: number, entries: SiteModuleState[]): SyncCommand => ({
-  siteId, siteName: "s", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: "192.0.2.1" },
-  entries, fullSync: true, keep: new Set(), fingerprint: null, repeat: null,
-} as unknown as SyncCommand);
-const sites: number[] = [];
-for (let i = 0; i < SITES; i++) {
-  const site = await store.createSite({ organizationId: org.id, url: `https://h${i}.example`, normalizedUrl: `https://h${i}.example`, name: "s", tokenHash: `h${i}` });
-  sites.push(site.id);
-  await store.applySync(command(site.id, base));
-}
+const { store, dialect, base, sites, command, close } = await storeWorld("history", SITES);
 
 let pass = 0;
 function shape(kind: "drift" | "release"): SiteModuleState[] {
@@ -71,12 +48,11 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 setHistory(true);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`${pgUrl ? "postgres" : "sqlite"}: per sync (µs), median of ${ROUNDS} interleaved rounds of ${SITES} syncs, one after another`);
+console.log(`${dialect}: per sync (µs), median of ${ROUNDS} interleaved rounds of ${SITES} syncs, one after another`);
 for (const [what, table] of [["CPU of this process", results], ["wall time", wall]] as const) {
   for (const [kind, r] of Object.entries(table)) {
     const on = median(r.on), off = median(r.off);
     console.log(`  ${what.padEnd(19)} ${kind.padEnd(8)} with history ${on.toFixed(0)}  without ${off.toFixed(0)}  ratio ${(on / off).toFixed(3)}`);
   }
 }
-await store.close();
-rmSync(dir, { recursive: true, force: true });
+await close();

@@ -4,37 +4,13 @@
 // Postgres database): the background thread's work for each changed site.
 // Prints CPU and wall time per site, and how they split between reading
 // inventories, judging and writing (UpdateStatuses.computeSites).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { SiteModuleState, SyncCommand } from "../src/inventory";
-import { PostgresStore } from "../src/store/postgres/store";
-import { SqliteStore } from "../src/store/sqlite/store";
-import type { Store } from "../src/store/types";
 import { UpdateStatuses } from "../src/updates/statuses";
-import { payload } from "../test/support/payload";
+import { storeWorld } from "./lib/store-world";
 
 const SITES = Number(process.env.BENCH_STATUS_SITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_STATUS_ROUNDS ?? 5);
-const pgUrl = process.env.BENCH_DATABASE_URL;
 
-const dir = mkdtempSync(join(tmpdir(), "modsync-statuses-"));
-const store: Store = pgUrl ? await PostgresStore.connect(pgUrl) : SqliteStore.connect(join(dir, "bench.db"));
-const org = await store.createOrganization("bench");
-const base = payload(150).modules.map((m): SiteModuleState => ({
-  machineName: m.machine_name, displayName: m.display_name, moduleType: m.module_type, extensionType: "module", enabled: m.enabled,
-  version: m.version ?? null, description: m.description ?? null, project: null,
-}));
-const command = (siteId: number, entries: SiteModuleState[]): SyncCommand => ({
-  siteId, siteName: "s", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: "192.0.2.1" },
-  entries, fullSync: true, keep: new Set(), fingerprint: null, repeat: null,
-} as unknown as SyncCommand);
-const sites: number[] = [];
-for (let i = 0; i < SITES; i++) {
-  const site = await store.createSite({ organizationId: org.id, url: `https://h${i}.example`, normalizedUrl: `https://h${i}.example`, name: "s", tokenHash: `h${i}` });
-  sites.push(site.id);
-  await store.applySync(command(site.id, base));
-}
+const { store, dialect, base, sites, command, close } = await storeWorld("statuses", SITES);
 const statuses = new UpdateStatuses(store.releases);
 await statuses.computePending();
 
@@ -66,8 +42,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const total = spent.inventories + spent.replaceSiteUpdates;
-console.log(`${pgUrl ? "postgres" : "sqlite"}: judging ${SITES} sites again after a drift sync each, median of ${ROUNDS} rounds`);
+console.log(`${dialect}: judging ${SITES} sites again after a drift sync each, median of ${ROUNDS} rounds`);
 console.log(`  per site: CPU ${median(cpuPerSite).toFixed(0)} µs, wall ${median(wallPerSite).toFixed(0)} µs`);
 console.log(`  of the wall time over all rounds: inventories ${((spent.inventories / ROUNDS) * 1000 / SITES).toFixed(0)} µs/site, replaceSiteUpdates ${((spent.replaceSiteUpdates / ROUNDS) * 1000 / SITES).toFixed(0)} µs/site, the rest (sitesToCompute, judging) ${(median(wallPerSite) - (total / ROUNDS) * 1000 / SITES).toFixed(0)} µs/site`);
-await store.close();
-rmSync(dir, { recursive: true, force: true });
+await close();
