@@ -51,13 +51,17 @@ export class UpdateStatuses {
       syncedAt: inventory.syncedAt,
       projects: projects.map((p) => judge(p.project, p.version)),
     }));
-    await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
-    // Release data saved while this batch was judged marked its sites to be
-    // computed again, and the write above cleared that mark: set it again.
-    const stampsNow = await this.releases.historyStamps(used);
-    const changed = new Set(used.filter((p) => stampsNow.get(p) !== stampsRead.get(p)));
-    if (changed.size > 0) {
-      await this.releases.invalidateSites(sites.filter((s) => s.projects.some((p) => changed.has(p.project))).map((s) => s.inventory.siteId));
+    try {
+      await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
+    } finally {
+      // Release data saved while this batch was judged marked its sites to be
+      // computed again, and the write above cleared that mark: set it again
+      // (also when the write failed part way: it commits a few sites at a time).
+      const stampsNow = await this.releases.historyStamps(used);
+      const changed = new Set(used.filter((p) => stampsNow.get(p) !== stampsRead.get(p)));
+      if (changed.size > 0) {
+        await this.releases.invalidateSites(sites.filter((s) => s.projects.some((p) => changed.has(p.project))).map((s) => s.inventory.siteId));
+      }
     }
   }
 

@@ -57,3 +57,21 @@ test("a write alone runs outside a transaction; writes of later turns commit apa
   expect(rows()).toEqual([1]);
   db.close();
 });
+
+test("an error that ends the whole transaction fails every write of the batch with that error, and commits none", async () => {
+  const { db, runner, insert, rows } = setup("abort.db");
+  db.exec("CREATE TRIGGER abort_all BEFORE INSERT ON t WHEN NEW.v = 'abort' BEGIN SELECT RAISE(ROLLBACK, 'whole transaction ended'); END");
+  const settled = await Promise.allSettled([
+    runner.write(function* () { insert.run(1, "a"); }),
+    runner.write(function* () { insert.run(2, "abort"); }),
+    runner.write(function* () { insert.run(3, "c"); }),
+  ]);
+  expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected"]);
+  for (const s of settled) expect(String((s as PromiseRejectedResult).reason)).toContain("whole transaction ended");
+  expect(db.inTransaction).toBe(false);
+  expect(rows()).toEqual([]);
+  // The connection works on.
+  await runner.write(function* () { insert.run(4, "d"); });
+  expect(rows()).toEqual([4]);
+  db.close();
+});

@@ -51,4 +51,32 @@ describeEachDialect("release data changing during a computation", (dialect) => {
       await statuses.computePending();
     });
   }
+
+  test("a write that fails part way still leaves the sites whose release data changed meanwhile to be computed again", async () => {
+    const site = await h.freshSite("race-fail");
+    const body = payload(site, [mod("node", { module_type: "core", version: "8.0.0" })],
+      { drupal_info: { core_version: "8.0.0", php_version: "8.3.2", ip_address: "192.0.2.1" } });
+    expect((await h.sync(body, site.id)).status).toBe(200);
+    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+    const statuses = new UpdateStatuses(h.store.releases);
+    await statuses.computePending();
+
+    // New release data lands while the batch is judged; its write then commits (clearing the mark) and fails after.
+    const racing: ReleaseStore = Object.create(h.store.releases);
+    racing.histories = async (projects) => {
+      const read = await h.store.releases.histories(projects);
+      await h.store.releases.saveHistories([{ history: fixture("drupal.sec.8.0.2") }], new Date());
+      return read;
+    };
+    racing.replaceSiteUpdates = async (sites, now) => {
+      await h.store.releases.replaceSiteUpdates(sites, now);
+      throw new Error("a later chunk failed");
+    };
+    await expect(new UpdateStatuses(racing).computeSites([site.id])).rejects.toThrow("a later chunk failed");
+    expect(await h.store.releases.sitesToCompute(site.id - 1, 10)).toContain(site.id);
+    await statuses.computePending();
+    expect(await drupalStatus(site.id)).toBe("not_secure");
+    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+    await statuses.computePending();
+  });
 });

@@ -13,7 +13,10 @@ export class PostgresRunner implements StepRunner<PromiseLike<unknown>, Postgres
 
   transaction<T>(steps: (s: PostgresStatements) => AwaitingStep<T>): Promise<T> {
     // (begin() types its result as if T might hold promises to unwrap; no step returns one.)
-    return this.sql.begin((tx) => runAwaiting(steps(new PostgresStatements(tx)))) as Promise<T>;
+    // READ COMMITTED whatever the server's default: a statement after the
+    // site's row lock (sent with it, or awaited) must see what the lock's
+    // previous holder committed.
+    return this.sql.begin("isolation level read committed", (tx) => runAwaiting(steps(new PostgresStatements(tx)))) as Promise<T>;
   }
 
   /** Each statement on a connection of the pool: a single statement is a transaction of its own. */

@@ -85,13 +85,17 @@ export class SqlReleaseStore implements ReleaseStore {
   private readonly moduleNames = new Map<number, string>();
   private readonly versionTexts = new Map<number, string>();
 
-  constructor(private readonly db: SqlExec) {}
+  /** `catalogTextLimit`: ids whose text each cache keeps. */
+  constructor(private readonly db: SqlExec, private readonly catalogTextLimit = CATALOG_TEXT_CACHE) {}
 
   /** The text of each id (`select` reads `id` and `text` of a catalog table), from `cache` or read once for those it lacks. */
   private async catalogText(cache: Map<number, string>, select: string, ids: readonly number[]): Promise<Map<number, string>> {
-    const missing = [...new Set(ids.filter((id) => !cache.has(id)))];
+    let missing = [...new Set(ids.filter((id) => !cache.has(id)))];
     if (missing.length === 0) return cache;
-    if (cache.size + missing.length > CATALOG_TEXT_CACHE) cache.clear();
+    if (cache.size + missing.length > this.catalogTextLimit) {
+      cache.clear();
+      missing = [...new Set(ids)]; // what was cached is gone too
+    }
     for (const r of await this.db.all<{ id: number | string; text: string }>(`${select} WHERE id IN (${this.db.list("int")})`, [JSON.stringify(missing)])) {
       cache.set(Number(r.id), r.text);
     }

@@ -35,7 +35,7 @@ export class SqliteRunner implements StepRunner<never, SqliteStatements> {
   private readonly releaseSavepoint;
   private readonly rollbackToSavepoint;
 
-  constructor(db: Database, private readonly statements: SqliteStatements, private readonly gate: WriteGate) {
+  constructor(private readonly db: Database, private readonly statements: SqliteStatements, private readonly gate: WriteGate) {
     this.immediate = db.transaction((work: () => unknown) => work()).immediate as <T>(work: () => T) => T;
     this.savepoint = db.prepare("SAVEPOINT modsync_write");
     this.releaseSavepoint = db.prepare("RELEASE modsync_write");
@@ -71,6 +71,8 @@ export class SqliteRunner implements StepRunner<never, SqliteStatements> {
       return this.immediate(() => batch.map((write) => {
         this.savepoint.run();
         const outcome = settle(write.work);
+        // An error that ended the whole transaction (SQLITE_FULL, IOERR…): every write of the batch fails with it.
+        if ("error" in outcome && !this.db.inTransaction) throw outcome.error;
         if ("error" in outcome) this.rollbackToSavepoint.run();
         this.releaseSavepoint.run();
         return outcome;

@@ -1,0 +1,43 @@
+// The inventories update statuses are judged from: read by id and named from
+// a cache of the catalog's text, the same whether the names were cached, not
+// yet, or dropped from a full cache mid-read, on both dialects.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { PostgresExec, SqliteExec } from "../../src/store/releases/exec";
+import { SqlReleaseStore } from "../../src/store/releases/sql-release-store";
+import type { PostgresStore } from "../../src/store/postgres/store";
+import type { SqliteStore } from "../../src/store/sqlite/store";
+import { WriteGate } from "../../src/store/sqlite/write-gate";
+import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { describeEachDialect } from "../support/stores";
+
+describeEachDialect("inventories for update statuses", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => { h = await createHarness(dialect); });
+  afterAll(() => h.close());
+
+  test("names and versions are right from a cache too small to hold them", async () => {
+    const first = await h.freshSite("inv");
+    const second = await h.freshSite("inv");
+    const modules = (n: number) => [
+      mod("node", { module_type: "core", version: `10.${n}.0` }), mod("token", { module_type: "contrib", version: `8.x-1.${n}` }),
+      mod("pathauto", { module_type: "contrib", version: `8.x-1.${n + 1}` }), mod("mine", { module_type: "custom", version: null }),
+    ];
+    for (const [site, n] of [[first, 1], [second, 2]] as const) {
+      expect((await h.sync(payload(site, modules(n), { drupal_info: { core_version: `10.${n}.0`, php_version: "8.3.2", ip_address: "192.0.2.1" } }), site.id)).status).toBe(200);
+    }
+    const exec = dialect === "sqlite" ? new SqliteExec((h.store as SqliteStore).raw, new WriteGate()) : new PostgresExec((h.store as PostgresStore).sql);
+    const tiny = new SqlReleaseStore(exec, 3);
+    const expected = [
+      { siteId: first.id, coreVersion: "10.1.0", names: [["node", "10.1.0"], ["pathauto", "8.x-1.2"], ["token", "8.x-1.1"]] },
+      { siteId: second.id, coreVersion: "10.2.0", names: [["node", "10.2.0"], ["pathauto", "8.x-1.3"], ["token", "8.x-1.2"]] },
+    ];
+    // Each read overflows the cache: what it held is dropped and read again, with the rest.
+    for (const ids of [[first.id], [first.id, second.id], [second.id], [first.id, second.id]]) {
+      const read = await tiny.inventories(ids);
+      expect(read.map((i) => ({
+        siteId: i.siteId, coreVersion: i.coreVersion,
+        names: i.modules.map((m) => [m.machineName, m.version]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      }))).toEqual(expected.filter((e) => ids.includes(e.siteId)));
+    }
+  });
+});
