@@ -9,3 +9,4 @@ export * from "./command";
 export * from "./plan";
 export * from "./version-order";
 export * from "./changes";
+export * from "./hash53";

@@ -2,6 +2,8 @@
 // fields a sync compares. This folder is the inventory domain: plain types
 // and pure functions, importing nothing else of modsync.
 
+import { hash53 } from "./hash53";
+
 export const MODULE_TYPES = ["core", "contrib", "custom"] as const;
 export type ModuleType = (typeof MODULE_TYPES)[number];
 
@@ -45,20 +47,14 @@ export interface EntryIds {
  * row, it lets a sync tell an unchanged row from a changed one without reading
  * the row's text back. Parts are joined by NUL, which no stored text holds (it
  * is refused), and null is told from any string by its own tag. Two different
- * texts share a hash with a chance of 2^-53 (wyhash).
+ * texts share a hash with a chance of 2^-53 (hash53).
  */
 export function detailsHash(state: SiteModuleState): number {
   // A module's kind adds nothing: the hashes stored before extension_type existed stay true.
   const kind = state.extensionType === "module" ? "" : `\0k${state.extensionType}`;
   const text = `${state.displayName}\0${state.moduleType}\0${state.description === null ? "n" : `s${state.description}`}\0${state.project === null ? "n" : `s${state.project}`}${kind}`;
-  // Number(BigInt.asUintN(53, hash)) without a second BigInt: the hash's two 32-bit halves, the
-  // upper one cut to 21 bits (exact in a double, being under 2^53). 150 hashes: ~13-14 us that way, ~8-9 this one.
-  HASH.setBigUint64(0, Bun.hash.wyhash(text), true);
-  return (HASH.getUint32(4, true) & 0x1fffff) * 0x1_0000_0000 + HASH.getUint32(0, true);
+  return hash53(text);
 }
-
-/** detailsHash's scratch space for the 64-bit hash. */
-const HASH = new DataView(new ArrayBuffer(8));
 
 /** Whether the stored row already holds `entry` (whose ids are `ids`). */
 export function sameState(stored: StoredModule, entry: SiteModuleState, ids: EntryIds): boolean {

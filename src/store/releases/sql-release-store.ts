@@ -1,6 +1,6 @@
 // The release store, written once over SqlExec for both dialects.
 import { UPDATE_STATUSES, type ProjectHistory, type UpdateStatus } from "../../releases";
-import type { ModuleType } from "../../inventory";
+import { hash53, type ModuleType } from "../../inventory";
 import { toDate, type DbTime } from "../rows";
 import type { SqlExec, Statement } from "./exec";
 import type {
@@ -51,11 +51,10 @@ const updateValues = (p: ProjectUpdateRow): unknown[] => [
 /**
  * A 53-bit hash (a safe integer: both dialects store it as such) of a row's
  * columns as written, NUL-joined (no stored text holds NUL), null told from
- * any string by its own tag. Two different rows share it with a chance of 2^-53.
+ * any string by its own tag (hash53).
  */
 export function valuesHash(columns: readonly unknown[]): number {
-  const text = columns.map((c) => (c === null ? "n" : `s${String(c)}`)).join("\0");
-  return Number(BigInt.asUintN(53, Bun.hash.wyhash(text)));
+  return hash53(columns.map((c) => (c === null ? "n" : `s${String(c)}`)).join("\0"));
 }
 
 function chunks<T>(items: T[], size = ROWS_PER_INSERT): T[][] {
