@@ -15,7 +15,7 @@ const statuses = new UpdateStatuses(store.releases);
 await statuses.computePending();
 
 // Where a batch's time goes: the store's calls, timed.
-const spent = { inventories: 0, replaceSiteUpdates: 0, other: 0 };
+const spent = { inventories: 0, replaceSiteUpdates: 0 };
 const releases = store.releases as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
 for (const name of ["inventories", "replaceSiteUpdates"] as const) {
   const original = releases[name]!.bind(store.releases);

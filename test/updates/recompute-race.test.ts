@@ -20,13 +20,30 @@ describeEachDialect("release data changing during a computation", (dialect) => {
     return (await h.store.releases.siteUpdates(siteId)).projects.find((p) => p.project === "drupal")?.status;
   }
 
+  /** A fresh site running Drupal 8.0.0, with 8.1.0 the release data's latest. */
+  async function siteOnDrupal8(name: string) {
+    const site = await h.freshSite(name);
+    const body = payload(site, [mod("node", { module_type: "core", version: "8.0.0" })],
+      { drupal_info: { core_version: "8.0.0", php_version: "8.3.2", ip_address: "192.0.2.1" } });
+    expect((await h.sync(body, site.id)).status).toBe(200);
+    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+    return site;
+  }
+
+  /** A release store whose history read lets a security release land just after it read the old data. */
+  function racingSecurityRelease(): ReleaseStore {
+    const racing: ReleaseStore = Object.create(h.store.releases);
+    racing.histories = async (projects) => {
+      const read = await h.store.releases.histories(projects);
+      await h.store.releases.saveHistories([{ history: fixture("drupal.sec.8.0.2") }], new Date());
+      return read;
+    };
+    return racing;
+  }
+
   for (const computedBefore of [true, false]) {
     test(`a site ${computedBefore ? "computed before" : "never computed"} is computed again on the new data`, async () => {
-      const site = await h.freshSite("race");
-      const body = payload(site, [mod("node", { module_type: "core", version: "8.0.0" })],
-        { drupal_info: { core_version: "8.0.0", php_version: "8.3.2", ip_address: "192.0.2.1" } });
-      expect((await h.sync(body, site.id)).status).toBe(200);
-      await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+      const site = await siteOnDrupal8("race");
       const statuses = new UpdateStatuses(h.store.releases);
       if (computedBefore) {
         await statuses.computeSites([site.id]);
@@ -34,13 +51,7 @@ describeEachDialect("release data changing during a computation", (dialect) => {
       }
 
       // The refresher saves a security release just after this batch read the old data.
-      const racing: ReleaseStore = Object.create(h.store.releases);
-      racing.histories = async (projects) => {
-        const read = await h.store.releases.histories(projects);
-        await h.store.releases.saveHistories([{ history: fixture("drupal.sec.8.0.2") }], new Date());
-        return read;
-      };
-      await new UpdateStatuses(racing).computeSites([site.id]);
+      await new UpdateStatuses(racingSecurityRelease()).computeSites([site.id]);
       expect(await drupalStatus(site.id)).toBe("not_current"); // judged on what it read
 
       expect(await h.store.releases.sitesToCompute(site.id - 1, 10)).toContain(site.id);
@@ -53,21 +64,12 @@ describeEachDialect("release data changing during a computation", (dialect) => {
   }
 
   test("a write that fails part way still leaves the sites whose release data changed meanwhile to be computed again", async () => {
-    const site = await h.freshSite("race-fail");
-    const body = payload(site, [mod("node", { module_type: "core", version: "8.0.0" })],
-      { drupal_info: { core_version: "8.0.0", php_version: "8.3.2", ip_address: "192.0.2.1" } });
-    expect((await h.sync(body, site.id)).status).toBe(200);
-    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+    const site = await siteOnDrupal8("race-fail");
     const statuses = new UpdateStatuses(h.store.releases);
     await statuses.computePending();
 
     // New release data lands while the batch is judged; its write then commits (clearing the mark) and fails after.
-    const racing: ReleaseStore = Object.create(h.store.releases);
-    racing.histories = async (projects) => {
-      const read = await h.store.releases.histories(projects);
-      await h.store.releases.saveHistories([{ history: fixture("drupal.sec.8.0.2") }], new Date());
-      return read;
-    };
+    const racing = racingSecurityRelease();
     racing.replaceSiteUpdates = async (sites, now) => {
       await h.store.releases.replaceSiteUpdates(sites, now);
       throw new Error("a later chunk failed");
