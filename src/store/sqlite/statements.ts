@@ -12,7 +12,7 @@ import {
 import { encodeEntry } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import type { NowStep } from "../steps";
-import type { SiteAccess, UserSiteAccess } from "../types";
+import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
 import { writePlan } from "../write-plan";
 import { BatchStatement } from "./batch";
@@ -51,8 +51,10 @@ export class SqliteStatements implements StoreStatements<never> {
          RETURNING sync_repeat`),
       ping: db.prepare("SELECT 1"),
       siteModules: db.prepare<unknown, [number]>(`SELECT ${STORED_MODULE_COLUMNS} FROM site_modules WHERE site_id = ?`),
-      unfinishedTask: db.prepare<{ id: string }, [number]>(
-        "SELECT id FROM tasks WHERE site_id = ? AND status IN ('pending', 'in_progress') LIMIT 1"),
+      // Whether the site exists (it may have been deleted since the request's access check) and is busy.
+      siteState: db.prepare<{ site: number; busy: number }, [number]>(
+        `SELECT EXISTS (SELECT 1 FROM sites WHERE id = ?1) AS site,
+           EXISTS (SELECT 1 FROM tasks WHERE site_id = ?1 AND status IN ('pending', 'in_progress')) AS busy`),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
       recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number]>(
         // A sync without ip_address (cron under drush has none) keeps the one last reported.
@@ -199,9 +201,11 @@ export class SqliteStatements implements StoreStatements<never> {
   }
 
   /** BEGIN IMMEDIATE has taken the file's write lock already: every sync, of any site, waits for it. */
-  /** The write transaction (BEGIN IMMEDIATE) already holds every site: nothing to lock. */
+  /** The write transaction (BEGIN IMMEDIATE) already holds every site: nothing to lock, only whether the site still exists. */
   *lockSiteModules(siteId: number): NowStep<Map<number, StoredModule> | null> {
-    if (this.one.unfinishedTask.get(siteId)) return null;
+    const state = this.one.siteState.get(siteId)!;
+    if (!state.site) throw new NotFoundError(`site ${siteId}`);
+    if (state.busy) return null;
     return yield* this.siteModules(siteId);
   }
 
