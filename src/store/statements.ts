@@ -61,7 +61,10 @@ export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
    * of the site, accepted earlier, are still to apply.
    */
   lockSiteModules(siteId: number): Step<Wait, Map<number, StoredModule> | null>;
-  /** The plan's writes (writePlan), then the site row's (recordSync), in one step. */
+  /**
+   * The plan's writes (writePlan), then the site row's (recordSync), in one
+   * step: a transaction's last (Postgres sends COMMIT with them).
+   */
   writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): Step<Wait, void>;
   /**
    * The envelope and time of the sync on the site row, with the fingerprint

@@ -24,19 +24,29 @@ export function runNow<T>(steps: NowStep<T>): T {
   return next.value;
 }
 
-/** Runs steps that wait: each yielded promise is awaited, its result (or error) handed back to the step. */
-export async function runAwaiting<T>(steps: AwaitingStep<T>): Promise<T> {
+/**
+ * Runs steps that wait: each yielded promise is awaited, its result (or error)
+ * handed back to the step. `sentBefore`, a statement already on its way
+ * (Postgres: BEGIN), is awaited with the first one, or at the end if none
+ * came: its failure fails the steps.
+ */
+export async function runAwaiting<T>(steps: AwaitingStep<T>, sentBefore?: PromiseLike<unknown>): Promise<T> {
   let next = steps.next();
+  let before = sentBefore;
   while (!next.done) {
     let result: unknown;
     try {
-      result = await next.value;
+      if (before === undefined) result = await next.value;
+      else [, result] = await Promise.all([before, next.value]);
+      before = undefined;
     } catch (err) {
+      before = undefined;
       next = steps.throw(err);
       continue;
     }
     next = steps.next(result);
   }
+  if (before !== undefined) await before;
   return next.value;
 }
 

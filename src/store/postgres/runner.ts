@@ -11,12 +11,35 @@ export class PostgresRunner implements StepRunner<PromiseLike<unknown>, Postgres
     this.pooled = new PostgresStatements(sql);
   }
 
-  transaction<T>(steps: (s: PostgresStatements) => AwaitingStep<T>): Promise<T> {
-    // (begin() types its result as if T might hold promises to unwrap; no step returns one.)
-    // READ COMMITTED whatever the server's default: a statement after the
-    // site's row lock (sent with it, or awaited) must see what the lock's
-    // previous holder committed.
-    return this.sql.begin("isolation level read committed", (tx) => runAwaiting(steps(new PostgresStatements(tx)))) as Promise<T>;
+  /**
+   * BEGIN and COMMIT each cost a round trip of their own with sql.begin(),
+   * which awaits BEGIN before the first statement and sends COMMIT after the
+   * last one's answer. Here they travel with the statements next to them
+   * (postgres-js sends what is issued in one tick in one write, and the
+   * server runs it in order): BEGIN goes out first, not awaited, in the same
+   * write as the steps' first statements, and is awaited with them; COMMIT
+   * goes out with the last writes when the steps say which they are
+   * (PostgresStatements.commitWith), else after the steps, as before.
+   * READ COMMITTED whatever the server's default: a statement after the
+   * site's row lock (sent with it, or awaited) must see what the lock's
+   * previous holder committed.
+   */
+  async transaction<T>(steps: (s: PostgresStatements) => AwaitingStep<T>): Promise<T> {
+    const connection = await this.sql.reserve();
+    // execute(): handed to the connection now, ahead of any statement the steps make.
+    const begun = connection`BEGIN ISOLATION LEVEL READ COMMITTED`.execute();
+    const statements = new PostgresStatements(connection, { commit: () => connection`COMMIT`.execute() });
+    try {
+      const result = await runAwaiting(steps(statements), begun);
+      if (!statements.commitSent) await connection`COMMIT`;
+      return result;
+    } catch (err) {
+      // Also after a COMMIT sent with writes that failed: the server had rolled back (and says so, no error).
+      await connection`ROLLBACK`.catch(() => {});
+      throw err;
+    } finally {
+      connection.release();
+    }
   }
 
   /** Each statement on a connection of the pool: a single statement is a transaction of its own. */

@@ -20,14 +20,42 @@ import { PostgresHistoryStatements } from "./history";
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
 const at = (time: Date) => time.toISOString();
 
+/** A transaction's end, for statements that run in one (PostgresRunner.transaction). */
+export interface TransactionEnd {
+  /** Sends COMMIT, after every statement already issued, and returns its answer. */
+  commit(): PromiseLike<unknown>;
+}
+
 export class PostgresStatements implements StoreStatements<PromiseLike<unknown>> {
   private readonly currentColumns;
   readonly history: PostgresHistoryStatements;
+  /** Whether COMMIT has gone out (commitWith): the runner then sends none. */
+  commitSent = false;
 
-  /** `tx`: a transaction's connection, or the pool. */
-  constructor(private readonly tx: postgres.Sql | postgres.TransactionSql) {
+  /** `tx`: a transaction's connection, or the pool; `end`: how that transaction commits. */
+  constructor(private readonly tx: postgres.Sql | postgres.TransactionSql, private readonly end: TransactionEnd | null = null) {
     this.history = new PostgresHistoryStatements(tx);
     this.currentColumns = tx.unsafe(STORED_MODULE_COLUMNS);
+  }
+
+  /**
+   * Sends a step's last statements, in order, with COMMIT right behind them
+   * (one write, one round trip fewer), and waits for them. Should one fail,
+   * the server has rolled the transaction back before the COMMIT, which then
+   * answers as a ROLLBACK; the failure is what this throws. Only for the last
+   * statements of a transaction: anything issued after would run outside it.
+   */
+  private *commitWith(last: readonly (postgres.PendingQuery<postgres.Row[]> | null)[]): AwaitingStep<void> {
+    if (this.end === null || this.commitSent) {
+      yield* waitFor(Promise.all(last));
+      return;
+    }
+    this.commitSent = true;
+    // execute() hands each to the connection now. Awaiting alone would not:
+    // Promise.all reaches a query's then() a microtask later, after a COMMIT
+    // executed at once, which would then go out first.
+    const sent = last.map((query) => query?.execute() ?? null);
+    yield* waitFor(Promise.all([...sent, this.end.commit()]));
   }
 
   *userIdByToken(tokenHash: string): AwaitingStep<number | null> {
@@ -177,13 +205,16 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     return storedModules(rows.map((row) => row.slice(1) as unknown as StoredModuleRow));
   }
 
-  /** One round trip: the plan's writes and the site row's (with the change set) sent together. */
+  /**
+   * One round trip: the plan's writes and the site row's (with the change
+   * set) sent together, and COMMIT with them: a sync's last statements.
+   */
   *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): AwaitingStep<void> {
-    yield* waitFor(Promise.all([
+    yield* this.commitWith([
       plan.writes.length > 0 ? this.upsertQuery(siteId, plan.writes, ids, now) : null,
       plan.removals.length > 0 ? this.removeQuery(siteId, plan.removals) : null,
       this.recordSyncQuery(siteId, record.site, now, record.fingerprint, record.repeat, record.history),
-    ]));
+    ]);
   }
 
   *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): AwaitingStep<void> {
