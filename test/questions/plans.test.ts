@@ -6,8 +6,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { createTestDatabase, type TestDatabase } from "../support/stores";
 import type { SqliteStore } from "../../src/store/sqlite/store";
-import { SqliteStatements } from "../../src/store/sqlite/statements";
-import { STORED_MODULE_COLUMNS } from "../../src/store/current";
 
 let db: TestDatabase;
 let store: SqliteStore;
@@ -54,13 +52,4 @@ test("where a module runs, the usage table, the change feeds, stale counts and t
     expect({ name, scans: plan.filter((line) => BIG.test(line)) }).toEqual({ name, scans: [] });
     expect({ name, indexed: plan.some((line) => /USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|PRIMARY KEY/.test(line)) }).toEqual({ name, indexed: true });
   }
-});
-
-test("a sync reads the site's current modules from one index alone, never row by row from the table", async () => {
-  prepared.length = 0;
-  new SqliteStatements(store.raw);
-  const read = prepared.filter((sql) => sql.startsWith(`SELECT ${STORED_MODULE_COLUMNS} FROM site_modules WHERE site_id = ?`));
-  expect(read).toHaveLength(1);
-  const plan = (store.raw.prepare(`EXPLAIN QUERY PLAN ${read[0]}`).all(1) as { detail: string }[]).map((r) => r.detail);
-  expect(plan).toEqual(["SEARCH site_modules USING COVERING INDEX site_modules_site_state_idx (site_id=?)"]);
 });

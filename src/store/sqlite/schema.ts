@@ -107,13 +107,6 @@ export const siteModules = sqliteTable("site_modules", {
   // a row's creation and removal write it (an update changes neither column); it makes a new
   // site's first sync slower (its 150 entries land in 150 places), not the re-syncs.
   index("site_modules_module_idx").on(t.moduleId, t.siteId),
-  // What every changed sync reads first: the site's modules as the sync compares them
-  // (STORED_MODULE_COLUMNS), from this index alone. Through the primary key each row is
-  // a look-up into the table, wherever the row lies: measured for 150 modules, 47 µs with
-  // a site's rows side by side (as after its first sync), 490 µs once they are scattered
-  // (as modules come and go over months), 25 µs from this index either way. A sync
-  // rewrites the entries of the rows it changes, one leaf page per site.
-  index("site_modules_site_state_idx").on(t.siteId, t.moduleId, t.versionId, t.enabled, t.detailsHash),
   // Only rows still waiting for their details_hash (none once start-up has
   // filled them in): the backfill finds them without a scan, writes pay nothing.
   index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),

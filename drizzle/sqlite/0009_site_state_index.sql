@@ -1,1 +1,0 @@
-CREATE INDEX `site_modules_site_state_idx` ON `site_modules` (`site_id`,`module_id`,`version_id`,`enabled`,`details_hash`);
