@@ -243,6 +243,12 @@ describeEachDialect("questions", (dialect) => {
       expect((await json(get(`/api/v1/sites/${site.id}/changes`))).items).toEqual(before);
       const modules = (await json(get(`/api/v1/sites/${site.id}/modules`))).items;
       expect(modules.map((m: any) => [m.machine_name, m.version])).toEqual([["m_kept", "1.0.0"]]);
+      if (dialect === "postgres") {
+        // Its COMMIT went out with the failed writes (and answered as a ROLLBACK): no connection went back to the pool inside a transaction.
+        const open = await sql<{ n: string }>(h.store, "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'");
+        expect(Number(open[0]!.n)).toBe(0);
+      }
+      expect((await sync(site, [mod("m_kept", { version: "2.0.0" })])).status).toBe(200);
     });
 
     test("the organization feed holds the caller's sites only; another organization's site is 403", async () => {
