@@ -28,6 +28,9 @@ export class PostgresRunner implements StepRunner<PromiseLike<unknown>, Postgres
     const connection = await this.sql.reserve();
     // execute(): handed to the connection now, ahead of any statement the steps make.
     const begun = connection`BEGIN ISOLATION LEVEL READ COMMITTED`.execute();
+    // Its failure reaches the steps (runAwaiting awaits it with their first statements); this only
+    // keeps it from counting as unhandled should the steps throw before waiting for anything.
+    begun.catch(() => {});
     const statements = new PostgresStatements(connection, { commit: () => connection`COMMIT`.execute() });
     try {
       const result = await runAwaiting(steps(statements), begun);
