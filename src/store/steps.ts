@@ -34,19 +34,18 @@ export async function runAwaiting<T>(steps: AwaitingStep<T>, sentBefore?: Promis
   let next = steps.next();
   let before = sentBefore;
   while (!next.done) {
+    const waiting = before === undefined ? next.value : Promise.all([before, next.value]).then(([, result]) => result);
+    before = undefined;
     let result: unknown;
     try {
-      if (before === undefined) result = await next.value;
-      else [, result] = await Promise.all([before, next.value]);
-      before = undefined;
+      result = await waiting;
     } catch (err) {
-      before = undefined;
       next = steps.throw(err);
       continue;
     }
     next = steps.next(result);
   }
-  if (before !== undefined) await before;
+  await before;
   return next.value;
 }
 

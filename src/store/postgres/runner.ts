@@ -31,10 +31,15 @@ export class PostgresRunner implements StepRunner<PromiseLike<unknown>, Postgres
     // Its failure reaches the steps (runAwaiting awaits it with their first statements); this only
     // keeps it from counting as unhandled should the steps throw before waiting for anything.
     begun.catch(() => {});
-    const statements = new PostgresStatements(connection, { commit: () => connection`COMMIT`.execute() });
+    let commitSent = false;
+    const commit = () => {
+      if (commitSent) throw new Error("a transaction's COMMIT was sent twice");
+      commitSent = true;
+      return connection`COMMIT`.execute();
+    };
     try {
-      const result = await runAwaiting(steps(statements), begun);
-      if (!statements.commitSent) await connection`COMMIT`;
+      const result = await runAwaiting(steps(new PostgresStatements(connection, { commit })), begun);
+      if (!commitSent) await commit();
       return result;
     } catch (err) {
       // Also after a COMMIT sent with writes that failed: the server had rolled back (and says so, no error).

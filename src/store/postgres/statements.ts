@@ -22,15 +22,13 @@ const at = (time: Date) => time.toISOString();
 
 /** A transaction's end, for statements that run in one (PostgresRunner.transaction). */
 export interface TransactionEnd {
-  /** Sends COMMIT, after every statement already issued, and returns its answer. */
+  /** Sends COMMIT, after every statement already issued, and returns its answer; once per transaction. */
   commit(): PromiseLike<unknown>;
 }
 
 export class PostgresStatements implements StoreStatements<PromiseLike<unknown>> {
   private readonly currentColumns;
   readonly history: PostgresHistoryStatements;
-  /** Whether COMMIT has gone out (commitWith): the runner then sends none. */
-  commitSent = false;
 
   /** `tx`: a transaction's connection, or the pool; `end`: how that transaction commits. */
   constructor(private readonly tx: postgres.Sql | postgres.TransactionSql, private readonly end: TransactionEnd | null = null) {
@@ -46,11 +44,10 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
    * statements of a transaction: anything issued after would run outside it.
    */
   private *commitWith(last: readonly (postgres.PendingQuery<postgres.Row[]> | null)[]): AwaitingStep<void> {
-    if (this.end === null || this.commitSent) {
+    if (this.end === null) {
       yield* waitFor(Promise.all(last));
       return;
     }
-    this.commitSent = true;
     // execute() hands each to the connection now. Awaiting alone would not:
     // Promise.all reaches a query's then() a microtask later, after a COMMIT
     // executed at once, which would then go out first.

@@ -200,8 +200,11 @@ export class SqliteStatements implements StoreStatements<never> {
     this.many.remove.run(moduleIds.map((id) => [id]), [siteId]);
   }
 
-  /** BEGIN IMMEDIATE has taken the file's write lock already: every sync, of any site, waits for it. */
-  /** The write transaction (BEGIN IMMEDIATE) already holds every site: nothing to lock, only whether the site still exists. */
+  /**
+   * BEGIN IMMEDIATE has taken the file's write lock already, so every site is
+   * held: nothing to lock, only whether the site still exists (it may have
+   * been deleted since the request's access check) and is busy.
+   */
   *lockSiteModules(siteId: number): NowStep<Map<number, StoredModule> | null> {
     const state = this.one.siteState.get(siteId)!;
     if (!state.site) throw new NotFoundError(`site ${siteId}`);
