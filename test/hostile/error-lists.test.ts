@@ -11,7 +11,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { describeEachDialect } from "../support/stores";
-import { allSiteModules, sql, waitFinished } from "../tasks/support";
+import { sql } from "../support/sql";
+import { allSiteModules, waitFinished } from "../tasks/support";
 import { cheaply, emptyEntries, generated, gzipped, hostileServer, moduleList, modulesOpening, post, siteBlock, sizeOf, DRUPAL_INFO, type HostileServer, type Part } from "./support";
 
 const REPORTED = 100;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { hashToken } from "../../src/security/tokens";
 import type { SeededSite } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
-import { sql } from "../tasks/support";
+import { sql } from "../support/sql";
 import { cheaply, hostileServer, moduleList, modulesOpening, post, type HostileServer } from "./support";
 
 const encoder = new TextEncoder();

@@ -14,7 +14,8 @@
 // that get through are stored.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { describeEachDialect } from "../support/stores";
-import { allSiteModules, count } from "../tasks/support";
+import { count } from "../support/sql";
+import { allSiteModules } from "../tasks/support";
 import {
   cheaply, generated, gzipped, hostileServer, moduleEntry, moduleList, modulesOpening, post, siteBlock, sizeOf, DRUPAL_INFO,
   type Body, type HostileServer, type Part,

@@ -12,7 +12,7 @@ import { manualClock, type ManualClock } from "../support/clock";
 import { createHarness, mod, newSite, payload, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
 import { expectError, postSync, send } from "../support/http";
 import { describeEachDialect } from "../support/stores";
-import { sql } from "../tasks/support";
+import { connectionsInTransaction, sql } from "../support/sql";
 
 const json = (res: Response | Promise<Response>): Promise<any> => Promise.resolve(res).then((r) => r.json());
 
@@ -243,11 +243,8 @@ describeEachDialect("questions", (dialect) => {
       expect((await json(get(`/api/v1/sites/${site.id}/changes`))).items).toEqual(before);
       const modules = (await json(get(`/api/v1/sites/${site.id}/modules`))).items;
       expect(modules.map((m: any) => [m.machine_name, m.version])).toEqual([["m_kept", "1.0.0"]]);
-      if (dialect === "postgres") {
-        // Its COMMIT went out with the failed writes (and answered as a ROLLBACK): no connection went back to the pool inside a transaction.
-        const open = await sql<{ n: string }>(h.store, "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'");
-        expect(Number(open[0]!.n)).toBe(0);
-      }
+      // Postgres: its COMMIT went out with the failed writes (and answered as a ROLLBACK); no connection is left inside the transaction.
+      expect(await connectionsInTransaction(h.store)).toBe(0);
       expect((await sync(site, [mod("m_kept", { version: "2.0.0" })])).status).toBe(200);
     });
 

@@ -50,36 +50,35 @@ describeEachDialect("migration to change sets", (dialect) => {
   test("changes recorded one row each read the same as change sets, one set per sync", async () => {
     const t1 = new Date("2026-11-01T10:00:00.000Z");
     const t2 = new Date("2026-11-02T11:30:00.250Z");
-    let store: Store;
-    let cleanup: () => Promise<void>;
-    if (dialect === "sqlite") {
-      const dir = mkdtempSync(join(tmpdir(), "modsync-legacy-"));
-      dirs.push(dir);
-      const path = join(dir, "modsync.db");
-      const db = new Database(path);
-      migrateSqlite(drizzleSqlite({ client: db }), { migrationsFolder: migrationsBeforeChangeSets("sqlite") });
-      db.exec(LEGACY_ROWS.replace("{t1}", String(t1.getTime())).replaceAll("{t2}", String(t2.getTime())));
-      db.close();
-      store = SqliteStore.connect(path);
-      cleanup = () => store.close();
-    } else {
-      const name = `t_legacy_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-      const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-      await admin`CREATE DATABASE ${admin(name)}`;
-      const url = new URL(TEST_POSTGRES_URL);
-      url.pathname = `/${name}`;
-      const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
-      await migratePostgres(drizzlePostgres({ client: sql }), { migrationsFolder: migrationsBeforeChangeSets("postgres") });
-      await sql.unsafe(LEGACY_ROWS.replace("{t1}", `'${t1.toISOString()}'`).replaceAll("{t2}", `'${t2.toISOString()}'`));
-      await sql.end();
-      store = await PostgresStore.connect(url.toString(), { maxConnections: 2 });
-      cleanup = async () => {
-        await store.close();
-        await admin`DROP DATABASE IF EXISTS ${admin(name)} WITH (FORCE)`;
-        await admin.end();
-      };
-    }
+    // Closed last made first, whatever step fails: a database made for the test is always dropped.
+    const closers: (() => unknown)[] = [];
     try {
+      let store: Store;
+      if (dialect === "sqlite") {
+        const dir = mkdtempSync(join(tmpdir(), "modsync-legacy-"));
+        dirs.push(dir);
+        const path = join(dir, "modsync.db");
+        const db = new Database(path);
+        closers.push(() => db.close());
+        migrateSqlite(drizzleSqlite({ client: db }), { migrationsFolder: migrationsBeforeChangeSets("sqlite") });
+        db.exec(LEGACY_ROWS.replace("{t1}", String(t1.getTime())).replaceAll("{t2}", String(t2.getTime())));
+        const opened = store = SqliteStore.connect(path);
+        closers.push(() => opened.close());
+      } else {
+        const name = `t_legacy_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+        const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+        closers.push(() => admin.end());
+        await admin`CREATE DATABASE ${admin(name)}`;
+        closers.push(() => admin`DROP DATABASE IF EXISTS ${admin(name)} WITH (FORCE)`);
+        const url = new URL(TEST_POSTGRES_URL);
+        url.pathname = `/${name}`;
+        const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+        closers.push(() => sql.end());
+        await migratePostgres(drizzlePostgres({ client: sql }), { migrationsFolder: migrationsBeforeChangeSets("postgres") });
+        await sql.unsafe(LEGACY_ROWS.replace("{t1}", `'${t1.toISOString()}'`).replaceAll("{t2}", `'${t2.toISOString()}'`));
+        const opened = store = await PostgresStore.connect(url.toString(), { maxConnections: 2 });
+        closers.push(() => opened.close());
+      }
       const changes = await store.queries.changes({ siteId: 1, limit: 10 });
       expect(changes.map((c) => [c.setId, c.index, c.changedAt.toISOString(), c.taskId, c.kind, c.machineName, c.fromValue, c.toValue, c.moduleCount])).toEqual([
         [1, 0, t1.toISOString(), null, "initial_inventory", null, null, null, 150],
@@ -89,7 +88,7 @@ describeEachDialect("migration to change sets", (dialect) => {
       ]);
       expect(changes.every((c) => c.organizationId === 1 && c.siteId === 1)).toBe(true);
     } finally {
-      await cleanup();
+      for (const close of closers.reverse()) await close();
     }
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { detailsHash } from "../../src/inventory";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
-import { sql } from "../tasks/support";
+import { sql } from "../support/sql";
 
 describeEachDialect("details_hash backfill", (dialect) => {
   let h: Harness;

@@ -52,7 +52,7 @@ test("a write alone runs outside a transaction; writes of later turns commit apa
   const { db, runner, insert, rows } = setup("alone.db");
   const inTransaction: boolean[] = [];
   await runner.write(function* () { inTransaction.push(db.inTransaction); insert.run(1, "a"); });
-  await runner.write(function* () { inTransaction.push(db.inTransaction); insert.run(1, "again"); }).catch(() => {});
+  await expect(runner.write(function* () { inTransaction.push(db.inTransaction); insert.run(1, "again"); })).rejects.toThrow(/UNIQUE/);
   expect(inTransaction).toEqual([false, false]);
   expect(rows()).toEqual([1]);
   db.close();

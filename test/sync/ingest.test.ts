@@ -13,8 +13,9 @@ import { expectError, postSync } from "../support/http";
 import { payload as benchPayload } from "../support/payload";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 import {
-  allSiteModules, cleanupProcesses, count, expectedTuples, seedWorld, startedServer, storedTuples, taskRows, until, type Server,
+  allSiteModules, cleanupProcesses, expectedTuples, seedWorld, startedServer, storedTuples, taskRows, until, type Server,
 } from "../tasks/support";
+import { count } from "../support/sql";
 
 // Bodies past WHOLE_BODY_BYTES are streamed (and staged as they arrive): the limit sits above it.
 const MAX_BODY = 2 * WHOLE_BODY_BYTES;

@@ -15,7 +15,8 @@ import { postSync } from "../support/http";
 import { payload as benchPayload, type ModuleEntry } from "../support/payload";
 import { describeEachDialect } from "../support/stores";
 import { until } from "../support/until";
-import { allSiteModules, comparable, count, expectedTuples, sql, storedTuples, taskRows } from "./support";
+import { count, sql } from "../support/sql";
+import { allSiteModules, comparable, expectedTuples, storedTuples, taskRows } from "./support";
 
 /**
  * `store` as the app sees it, counting the SiteBusyError its calls throw: a

@@ -21,9 +21,10 @@ import { payload as benchPayload, type Payload } from "../support/payload";
 import { deleteKeys } from "../support/redis";
 import { createTestDatabase, describeEachDialect, type Dialect, type TestDatabase } from "../support/stores";
 import {
-  allSiteModules, cleanupProcesses, exitWithin, expectedTuples, getStatus, logLines, seedWorld, sql, startedServer, storedTuples, until,
+  allSiteModules, cleanupProcesses, exitWithin, expectedTuples, getStatus, logLines, seedWorld, startedServer, storedTuples, until,
   waitFinished, type SeededWorld, type Server,
 } from "./support";
+import { sql } from "../support/sql";
 
 afterAll(() => cleanupProcesses());
 

@@ -1,24 +1,12 @@
-// Shared by the background-sync tests: raw SQL on either dialect, a site's
-// stored modules in full, payload → expected rows, and real server processes.
+// Shared by the background-sync tests: a site's stored modules in full,
+// payload → expected rows, and real server processes.
 import { AccountsService } from "../../src/accounts/service";
 import { SitesService } from "../../src/sites/service";
-import type { PostgresStore } from "../../src/store/postgres/store";
-import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { SiteModuleRow, Store } from "../../src/store/types";
 import { newSite, seedAccounts, type SeededSite } from "../support/harness";
+import { count, sql } from "../support/sql";
 import { until } from "../support/until";
 
-
-/** Runs one SQL statement (no parameters: tests inline their own ids) and returns its rows. */
-export async function sql<T = Record<string, unknown>>(store: Store, text: string): Promise<T[]> {
-  if (store.dialect === "sqlite") return (store as SqliteStore).raw.query(text).all() as T[];
-  return (await (store as PostgresStore).sql.unsafe(text)) as unknown as T[];
-}
-
-export async function count(store: Store, text: string): Promise<number> {
-  const [row] = await sql<{ n: number | string }>(store, text);
-  return Number(row!.n);
-}
 
 export interface TaskRows { tasks: number; entries: number }
 

@@ -63,12 +63,13 @@ describeEachDialect("release data changing during a computation", (dialect) => {
     });
   }
 
-  test("a write that fails part way still leaves the sites whose release data changed meanwhile to be computed again", async () => {
+  test("a write that throws after committing still leaves the sites whose release data changed meanwhile to be computed again", async () => {
     const site = await siteOnDrupal8("race-fail");
     const statuses = new UpdateStatuses(h.store.releases);
     await statuses.computePending();
 
-    // New release data lands while the batch is judged; its write then commits (clearing the mark) and fails after.
+    // New release data lands while the batch is judged; its write then commits (clearing the mark) and throws after,
+    // as when a later chunk's transaction fails once the first ones have committed.
     const racing = racingSecurityRelease();
     racing.replaceSiteUpdates = async (sites, now) => {
       await h.store.releases.replaceSiteUpdates(sites, now);
@@ -78,6 +79,7 @@ describeEachDialect("release data changing during a computation", (dialect) => {
     expect(await h.store.releases.sitesToCompute(site.id - 1, 10)).toContain(site.id);
     await statuses.computePending();
     expect(await drupalStatus(site.id)).toBe("not_secure");
+    // Restore the first data for the next case.
     await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
     await statuses.computePending();
   });

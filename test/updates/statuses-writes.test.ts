@@ -6,7 +6,7 @@ import { UpdateStatuses } from "../../src/updates/statuses";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { fixture } from "../support/releases";
 import { describeEachDialect } from "../support/stores";
-import { sql } from "../tasks/support";
+import { sql } from "../support/sql";
 
 describeEachDialect("status rows written by values_hash", (dialect) => {
   let h: Harness;
