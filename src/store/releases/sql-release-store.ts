@@ -95,7 +95,7 @@ export class SqlReleaseStore implements ReleaseStore {
       cache.clear();
       missing = [...new Set(ids)]; // what was cached is gone too
     }
-    for (const r of await this.db.all<{ id: number | string; text: string }>(`${select} WHERE id IN (${this.db.list("int")})`, [JSON.stringify(missing)])) {
+    for (const r of await this.db.all<{ id: number | string; text: string }>(`${select} WHERE ${this.db.inList("id", "int")}`, [JSON.stringify(missing)])) {
       cache.set(Number(r.id), r.text);
     }
     return cache;
@@ -105,7 +105,7 @@ export class SqlReleaseStore implements ReleaseStore {
     if (documents.length === 0) return [];
     const projects = documents.map((d) => d.history.project);
     const stored = new Map((await this.db.all<{ project: string; history: string }>(
-      `SELECT project, history FROM release_projects WHERE project IN (${this.db.list("text")})`, [JSON.stringify(projects)],
+      `SELECT project, history FROM release_projects WHERE ${this.db.inList("project", "text")}`, [JSON.stringify(projects)],
     )).map((r) => [r.project, r.history]));
     const rows = documents.map((d) => ({ ...d, json: JSON.stringify(d.history) }));
     const changed = rows.filter((r) => stored.get(r.history.project) !== r.json).map((r) => r.history.project);
@@ -119,7 +119,7 @@ export class SqlReleaseStore implements ReleaseStore {
       ),
       {
         sql: `UPDATE site_update_marks SET synced_at = NULL WHERE site_id IN
-          (SELECT site_id FROM site_project_updates WHERE project IN (${this.db.list("text")}))`,
+          (SELECT site_id FROM site_project_updates WHERE ${this.db.inList("project", "text")})`,
         params: [JSON.stringify(changed)],
       },
     ]);
@@ -129,7 +129,7 @@ export class SqlReleaseStore implements ReleaseStore {
   async confirmHistories(projects: string[], now: Date): Promise<void> {
     if (projects.length === 0) return;
     await this.db.write([{
-      sql: `UPDATE release_projects SET fetched_at = ? WHERE project IN (${this.db.list("text")})`,
+      sql: `UPDATE release_projects SET fetched_at = ? WHERE ${this.db.inList("project", "text")}`,
       params: [now, JSON.stringify(projects)],
     }]);
   }
@@ -137,7 +137,7 @@ export class SqlReleaseStore implements ReleaseStore {
   async histories(projects: string[]): Promise<Map<string, ProjectHistory>> {
     if (projects.length === 0) return new Map();
     const rows = await this.db.all<{ project: string; history: string }>(
-      `SELECT project, history FROM release_projects WHERE project IN (${this.db.list("text")})`, [JSON.stringify(projects)],
+      `SELECT project, history FROM release_projects WHERE ${this.db.inList("project", "text")}`, [JSON.stringify(projects)],
     );
     return new Map(rows.map((r) => [r.project, JSON.parse(r.history) as ProjectHistory]));
   }
@@ -145,7 +145,7 @@ export class SqlReleaseStore implements ReleaseStore {
   async historyStamps(projects: string[]): Promise<Map<string, string>> {
     if (projects.length === 0) return new Map();
     const rows = await this.db.all<{ project: string; changed_at: DbTime; size: number }>(
-      `SELECT project, changed_at, LENGTH(history) AS size FROM release_projects WHERE project IN (${this.db.list("text")})`,
+      `SELECT project, changed_at, LENGTH(history) AS size FROM release_projects WHERE ${this.db.inList("project", "text")}`,
       [JSON.stringify(projects)],
     );
     // The size too: two changes within one millisecond still differ.
@@ -155,7 +155,7 @@ export class SqlReleaseStore implements ReleaseStore {
   async invalidateSites(siteIds: number[]): Promise<void> {
     if (siteIds.length === 0) return;
     await this.db.write([{
-      sql: `UPDATE site_update_marks SET synced_at = NULL WHERE site_id IN (${this.db.list("int")})`,
+      sql: `UPDATE site_update_marks SET synced_at = NULL WHERE ${this.db.inList("site_id", "int")}`,
       params: [JSON.stringify(siteIds)],
     }]);
   }
@@ -193,11 +193,11 @@ export class SqlReleaseStore implements ReleaseStore {
     // The sites first: a sync that commits between the two reads leaves its
     // site marked older than its modules, so it is computed again.
     const sites = await this.db.all<{ id: number; core_version: string | null; last_synced_at: DbTime | null }>(
-      `SELECT id, core_version, last_synced_at FROM sites WHERE id IN (${this.db.list("int")}) ORDER BY id`, [ids]);
+      `SELECT id, core_version, last_synced_at FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
     // Ids only: names and versions come from the catalog's text, read once per id (catalogText).
     const modules = await this.db.all<{ site_id: number; module_id: number; module_type: ModuleType; version_id: number | string | null; project: string | null }>(`
       SELECT site_id, module_id, module_type, version_id, project FROM site_modules
-      WHERE site_id IN (${this.db.list("int")}) AND module_type <> 'custom'`, [ids]);
+      WHERE ${this.db.inList("site_id", "int")} AND module_type <> 'custom'`, [ids]);
     const names = await this.catalogText(this.moduleNames, "SELECT id, machine_name AS text FROM modules", modules.map((m) => Number(m.module_id)));
     const versions = await this.catalogText(this.versionTexts, "SELECT id, version AS text FROM module_versions",
       modules.flatMap((m) => (m.version_id === null ? [] : [Number(m.version_id)])));
@@ -224,7 +224,7 @@ export class SqlReleaseStore implements ReleaseStore {
     if (sites.length === 0) return;
     const stored = new Map<string, number | null>();
     for (const r of await this.db.all<{ site_id: number; project: string; values_hash: number | string | null }>(
-      `SELECT site_id, project, values_hash FROM site_project_updates WHERE site_id IN (${this.db.list("int")})`,
+      `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")}`,
       [JSON.stringify(sites.map((s) => s.siteId))],
     )) {
       stored.set(`${Number(r.site_id)} ${r.project}`, r.values_hash === null ? null : Number(r.values_hash));
@@ -283,7 +283,7 @@ export class SqlReleaseStore implements ReleaseStore {
     if (siteIds.length === 0) return counts;
     const rows = await this.db.all<{ site_id: number; status: UpdateStatus; n: number }>(`
       SELECT site_id, status, COUNT(*) AS n FROM site_project_updates
-      WHERE site_id IN (${this.db.list("int")}) GROUP BY site_id, status`, [JSON.stringify(siteIds)]);
+      WHERE ${this.db.inList("site_id", "int")} GROUP BY site_id, status`, [JSON.stringify(siteIds)]);
     for (const r of rows) {
       const c = counts.get(Number(r.site_id));
       if (c && r.status in c) c[r.status] = Number(r.n);

@@ -1,0 +1,98 @@
+// The plans of the update statuses' reads on a grown database, on both
+// dialects: each batch of sites is read through an index, never by reading a
+// whole table of every site's rows (site_modules, site_project_updates, sites).
+// On Postgres the planner chooses by size, so the tables hold 1,000 sites of
+// 150 modules each, analyzed, and the batch names a few dozen of them (a
+// `site_id IN (subquery)` of those was a hash join over all of site_modules).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { SqlExec } from "../../src/store/releases/exec";
+import type { Store } from "../../src/store/types";
+import { createTestDatabase, describeEachDialect, type Dialect, type TestDatabase } from "../support/stores";
+import { sql } from "../support/sql";
+
+const SITES = 1000;
+const MODULES = 150;
+/** A batch of sites spread over the table, as the statuses thread reads them. */
+const BATCH = Array.from({ length: 60 }, (_, i) => 7 + i * 16);
+
+async function seed(store: Store, dialect: Dialect): Promise<void> {
+  const series = (n: number, as: string) => (dialect === "postgres"
+    ? `generate_series(1, ${n}) AS ${as}(i)`
+    : `(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${n}) SELECT i FROM n) AS ${as}`);
+  const now = dialect === "postgres" ? "now()" : "1764547200000";
+  for (const statement of [
+    "INSERT INTO organizations (name) VALUES ('Plans')",
+    `INSERT INTO modules (machine_name) SELECT 'module_' || m.i FROM ${series(MODULES, "m")}`,
+    "INSERT INTO module_versions (module_id, version) SELECT id, '1.0.0' FROM modules",
+    `INSERT INTO sites (organization_id, url, normalized_url, name, token_hash, core_version, last_synced_at)
+       SELECT 1, 'https://s' || s.i || '.example', 'https://s' || s.i || '.example', 'site ' || s.i, 'h' || s.i, '10.3.8', ${now} FROM ${series(SITES, "s")}`,
+    `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
+       SELECT s.id, m.id, v.id, ${dialect === "postgres" ? "true" : "1"}, 'Module ' || m.id, CASE WHEN m.id % 5 = 0 THEN 'custom' ELSE 'contrib' END,
+         'What module ' || m.id || ' does, in a sentence or two as modules describe themselves', 'project_' || m.id, m.id, ${now}, ${now}
+       FROM sites s CROSS JOIN modules m JOIN module_versions v ON v.module_id = m.id ORDER BY s.id, m.id`,
+    `INSERT INTO site_project_updates (site_id, project, installed_version, status, reason, security_updates, also_available, links, values_hash)
+       SELECT sm.site_id, sm.project, '1.0.0', 'current', NULL, '[]', '[]', '{}', 1 FROM site_modules sm WHERE sm.module_type <> 'custom'`,
+    `INSERT INTO site_update_marks (site_id, synced_at, computed_at) SELECT id, ${now}, ${now} FROM sites`,
+    "ANALYZE",
+  ]) await sql(store, statement);
+}
+
+describeEachDialect("update statuses: plans on a grown database", (dialect) => {
+  let db: TestDatabase;
+  let store: Store;
+  let exec: SqlExec;
+  const read: { sql: string; params: unknown[] }[] = [];
+
+  beforeAll(async () => {
+    db = createTestDatabase(dialect);
+    store = await db.open();
+    await seed(store, dialect);
+    exec = (store.releases as unknown as { db: SqlExec }).db;
+    const all = exec.all.bind(exec);
+    exec.all = ((text: string, params?: unknown[]) => {
+      read.push({ sql: text, params: params ?? [] });
+      return all(text, params);
+    }) as SqlExec["all"];
+  }, 60_000);
+  afterAll(() => db.destroy());
+
+  /** The plan lines of every statement `run` reads with, by statement. */
+  async function plansOf(run: () => Promise<unknown>): Promise<{ sql: string; plan: string[] }[]> {
+    read.length = 0;
+    await run();
+    const statements = [...read];
+    expect(statements.length).toBeGreaterThan(0);
+    read.length = 0;
+    const plans = [];
+    for (const s of statements) {
+      const rows = await exec.all<Record<string, string>>(`${dialect === "postgres" ? "EXPLAIN" : "EXPLAIN QUERY PLAN"} ${s.sql}`, s.params);
+      plans.push({ sql: s.sql.replace(/\s+/g, " ").slice(0, 90), plan: rows.map((r) => r["QUERY PLAN"] ?? r.detail ?? "") });
+    }
+    read.length = 0;
+    return plans;
+  }
+
+  const WHOLE_TABLE = dialect === "postgres"
+    ? /Seq Scan on (site_modules|site_project_updates|sites)\b/
+    : /^SCAN (site_modules|site_project_updates|sites)\b(?! USING (COVERING )?INDEX)/;
+
+  test("a batch's inventories, stored statuses and counts are read through indexes", async () => {
+    const releases = store.releases;
+    const plans = [
+      ...await plansOf(() => releases.inventories(BATCH)),
+      ...await plansOf(() => releases.statusCounts(BATCH)),
+      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [] })), new Date())),
+    ];
+    expect(plans.filter((p) => p.sql.includes("site_modules")).length).toBeGreaterThan(0);
+    expect(plans.filter((p) => p.sql.includes("site_project_updates")).length).toBeGreaterThan(0);
+    expect(plans.map((p) => ({ sql: p.sql, wholeTable: p.plan.filter((line) => WHOLE_TABLE.test(line.trim())) })))
+      .toEqual(plans.map((p) => ({ sql: p.sql, wholeTable: [] })));
+  }, 60_000);
+
+  test("the inventories read is the batch's own modules", async () => {
+    const inventories = await store.releases.inventories(BATCH);
+    expect(inventories.map((i) => i.siteId)).toEqual(BATCH);
+    // Custom modules are never judged: 120 of the 150 each.
+    expect(inventories.every((i) => i.modules.length === MODULES - MODULES / 5)).toBe(true);
+  });
+});
