@@ -55,10 +55,3 @@ export function detailsHash(state: SiteModuleState): number {
   const text = `${state.displayName}\0${state.moduleType}\0${state.description === null ? "n" : `s${state.description}`}\0${state.project === null ? "n" : `s${state.project}`}${kind}`;
   return hash53(text);
 }
-
-/** Whether the stored row already holds `entry` (whose ids are `ids`). */
-export function sameState(stored: StoredModule, entry: SiteModuleState, ids: EntryIds): boolean {
-  return stored.versionId === ids.versionId(entry)
-    && stored.enabled === entry.enabled
-    && stored.detailsHash === detailsHash(entry);
-}

@@ -2,11 +2,17 @@
 // payload says, decide what to write, what to remove and what to count.
 // store/write-plan.ts executes the plan this returns, in bulk, for both dialects.
 import type { SyncCounts } from "./counts";
-import { sameState, type EntryIds, type SiteModuleState, type StoredModule } from "./module";
+import { detailsHash, type EntryIds, type SiteModuleState, type StoredModule } from "./module";
 
 export interface SyncPlan extends SyncCounts {
-  /** Entries to upsert (created and updated alike). */
+  /** Entries to write (created and updated alike), in payload order. */
   writes: SiteModuleState[];
+  /**
+   * Those of `writes` that the site holds with the same details (detailsHash):
+   * only their version, enabled flag and time need writing, not their text
+   * again. (A release moves 76 modules' versions and changes no description.)
+   */
+  sameDetails: ReadonlySet<SiteModuleState>;
   /** Module ids to delete from the site (full sync only). */
   removals: number[];
 }
@@ -36,6 +42,7 @@ export function planSync(
   keep: ReadonlySet<number>,
 ): SyncPlan {
   const writes: SiteModuleState[] = [];
+  const sameDetails = new Set<SiteModuleState>();
   let created = 0;
   let updated = 0;
   let unchanged = 0;
@@ -44,11 +51,15 @@ export function planSync(
     if (existing === undefined) {
       created++;
       writes.push(entry);
-    } else if (sameState(existing, entry, ids)) {
-      unchanged++;
     } else {
-      updated++;
-      writes.push(entry);
+      const detailsAsStored = existing.detailsHash === detailsHash(entry);
+      if (detailsAsStored && existing.versionId === ids.versionId(entry) && existing.enabled === entry.enabled) {
+        unchanged++;
+      } else {
+        updated++;
+        writes.push(entry);
+        if (detailsAsStored) sameDetails.add(entry);
+      }
     }
   }
 
@@ -63,10 +74,17 @@ export function planSync(
 
   return {
     writes,
+    sameDetails,
     removals,
     modulesCreated: created,
     modulesUpdated: updated,
     modulesUnchanged: unchanged,
     modulesRemoved: removals.length,
   };
+}
+
+/** A plan's writes as the store makes them: whole rows, and the version and enabled flag alone of those with the same details. */
+export function splitWrites(plan: Pick<SyncPlan, "writes" | "sameDetails">): { whole: SiteModuleState[]; stateOnly: SiteModuleState[] } {
+  if (plan.sameDetails.size === 0) return { whole: plan.writes, stateOnly: [] };
+  return { whole: plan.writes.filter((w) => !plan.sameDetails.has(w)), stateOnly: [...plan.sameDetails] };
 }

@@ -27,6 +27,8 @@ export interface ModuleStatements<Wait> {
   versionIds(pairs: readonly (readonly [moduleId: number, version: string])[]): Step<Wait, Iterable<readonly [id: number, moduleId: number, version: string]>>;
   /** Writes the entries as the site's modules, created or updated (with their detailsHash). */
   upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): Step<Wait, void>;
+  /** Writes the version and enabled flag of entries the site holds with the same details (SyncPlan.sameDetails). */
+  updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): Step<Wait, void>;
   removeSiteModules(siteId: number, moduleIds: readonly number[]): Step<Wait, void>;
 }
 

@@ -1,7 +1,8 @@
 // Resolving a sync's catalog ids and writing its plan to a site's modules, for
 // both dialects: ids resolved in bulk (those the caller knows are used as
-// they are), then one bulk upsert of what changed and one bulk removal.
-import type { EntryIds, KnownIds, SiteModuleState, SyncPlan } from "../inventory";
+// they are), then one bulk upsert of what is new or changed in its details, one
+// bulk update of versions and enabled flags, and one bulk removal.
+import { splitWrites, type EntryIds, type KnownIds, type SiteModuleState, type SyncPlan } from "../inventory";
 import { IdResolution } from "./resolve";
 import type { ModuleStatements } from "./statements";
 import type { Step } from "./steps";
@@ -17,6 +18,8 @@ export function* resolveIds<Wait>(s: ModuleStatements<Wait>, entries: readonly S
 }
 
 export function* writePlan<Wait>(s: ModuleStatements<Wait>, siteId: number, plan: SyncPlan, ids: EntryIds, now: Date): Step<Wait, void> {
-  if (plan.writes.length > 0) yield* s.upsertSiteModules(siteId, plan.writes, ids, now);
+  const { whole, stateOnly } = splitWrites(plan);
+  if (whole.length > 0) yield* s.upsertSiteModules(siteId, whole, ids, now);
+  if (stateOnly.length > 0) yield* s.updateSiteModuleStates(siteId, stateOnly, ids, now);
   if (plan.removals.length > 0) yield* s.removeSiteModules(siteId, plan.removals);
 }

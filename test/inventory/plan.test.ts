@@ -1,6 +1,6 @@
 // planSync is pure: what changed, what to remove, the counts.
 import { expect, test } from "bun:test";
-import { detailsHash, leavesExactlyPayload, planSync as plan, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
+import { detailsHash, leavesExactlyPayload, planSync as plan, splitWrites, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
   machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version: "1.0.0", description: null, project: null, ...over,
@@ -24,6 +24,23 @@ test("new modules are created, identical ones unchanged, differing ones updated"
   const plan = planSync(current([1, state("a")], [2, state("b")]), [state("a"), state("b", { version: "2.0.0" }), state("c")], false, new Set());
   expect(plan).toMatchObject({ modulesCreated: 1, modulesUpdated: 1, modulesUnchanged: 1, modulesRemoved: 0, removals: [] });
   expect(plan.writes.map((w) => w.machineName)).toEqual(["b", "c"]);
+});
+
+test("an update that leaves the details as stored writes the state alone; one that changes them writes the whole row", () => {
+  const cur = current([1, state("a", { description: "d" })], [2, state("b", { description: "d" })], [3, state("c")], [4, state("e")]);
+  const plan = planSync(cur, [
+    state("a", { description: "d", version: "2.0.0" }), // a new version: the release case
+    state("b", { description: "d", enabled: false }), // disabled
+    state("c", { description: "now described", version: "2.0.0" }), // details and version
+    state("e"), // unchanged
+    state("f"), // new
+  ], false, new Set());
+  expect(plan).toMatchObject({ modulesCreated: 1, modulesUpdated: 3, modulesUnchanged: 1 });
+  expect(plan.writes.map((w) => w.machineName)).toEqual(["a", "b", "c", "f"]);
+  expect([...plan.sameDetails].map((w) => w.machineName)).toEqual(["a", "b"]);
+  const { whole, stateOnly } = splitWrites(plan);
+  expect(whole.map((w) => w.machineName)).toEqual(["c", "f"]);
+  expect(stateOnly.map((w) => w.machineName)).toEqual(["a", "b"]);
 });
 
 test("null and a value differ; two nulls are equal", () => {

@@ -49,6 +49,22 @@ describeEachDialect("sync API", (dialect) => {
     expect(stored.get("m_module_type")!.moduleType).toBe("custom");
     expect(stored.get("m_description")!.description).toBe("e");
     expect(stored.get("m_project")!.project).toBe("q");
+    // A new version or enabled flag alone leaves the stored text as it was (only those columns are written).
+    expect(stored.get("m_version")).toMatchObject({ version: "1.0.1", enabled: true, displayName: "X", moduleType: "contrib", description: "d", project: "p" });
+    expect(stored.get("m_enabled")).toMatchObject({ version: "1.0.0", enabled: false, displayName: "X", moduleType: "contrib", description: "d", project: "p" });
+  });
+
+  test("a release that moves every module's version, beyond one statement's rows, writes each one", async () => {
+    const site = await freshSite();
+    const names = Array.from({ length: 230 }, (_, i) => `release_${String(i).padStart(3, "0")}`);
+    await h.sync(payload(site, names.map((n) => mod(n, { version: "10.3.7", description: `about ${n}` }))), site.id);
+    const moved = names.map((n, i) => mod(n, { version: "10.3.8", description: `about ${n}`, enabled: i % 50 !== 0 }));
+    const res = await (await h.sync(payload(site, moved), site.id)).json();
+    expect(res).toMatchObject({ modules_processed: 230, modules_updated: 230, modules_unchanged: 0 });
+    const stored = await modules(h, site);
+    expect(stored.map((m) => [m.machineName, m.version, m.enabled, m.description]))
+      .toEqual(names.map((n, i) => [n, "10.3.8", i % 50 !== 0, `about ${n}`]));
+    expect((await (await h.sync(payload(site, moved), site.id)).json()).modules_unchanged).toBe(230);
   });
 
   test("a partial sync never removes; a full sync removes and counts what is absent", async () => {

@@ -5,7 +5,7 @@
 // step is one round trip whatever the batch size. Steps that touch a site's
 // modules run with the site's row lock held (lockSite, ownedTask).
 import type postgres from "postgres";
-import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
+import { detailsHash, REPORTED_ERRORS, splitWrites, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
 import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
@@ -159,6 +159,18 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
         details_hash = excluded.details_hash, updated_at = excluded.updated_at`;
   }
 
+  *updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): AwaitingStep<void> {
+    yield* waitFor(this.updateStatesQuery(siteId, entries, ids, now));
+  }
+
+  private updateStatesQuery(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
+    const rows = entries.map((w) => ({ m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled }));
+    return this.tx`
+      UPDATE site_modules SET version_id = x.v, enabled = x.e, updated_at = ${at(now)}::timestamptz
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean)
+      WHERE site_modules.site_id = ${siteId} AND site_modules.module_id = x.m`;
+  }
+
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): AwaitingStep<void> {
     yield* waitFor(this.removeQuery(siteId, moduleIds));
   }
@@ -207,8 +219,10 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
    * set) sent together, and COMMIT with them: a sync's last statements.
    */
   *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): AwaitingStep<void> {
+    const { whole, stateOnly } = splitWrites(plan);
     yield* this.commitWith([
-      plan.writes.length > 0 ? this.upsertQuery(siteId, plan.writes, ids, now) : null,
+      whole.length > 0 ? this.upsertQuery(siteId, whole, ids, now) : null,
+      stateOnly.length > 0 ? this.updateStatesQuery(siteId, stateOnly, ids, now) : null,
       plan.removals.length > 0 ? this.removeQuery(siteId, plan.removals) : null,
       this.recordSyncQuery(siteId, record.site, now, record.fingerprint, record.repeat, record.history),
     ]);

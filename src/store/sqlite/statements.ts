@@ -130,6 +130,10 @@ export class SqliteStatements implements StoreStatements<never> {
            version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
            module_type = excluded.module_type, extension_type = excluded.extension_type, description = excluded.description,
            project = excluded.project, details_hash = excluded.details_hash, updated_at = excluded.updated_at`),
+      // ?1 and ?2 first, so the rows' plain `?`s number on from 3.
+      updateStates: new BatchStatement(db, 3, (values) =>
+        `UPDATE site_modules SET version_id = v.column2, enabled = v.column3, updated_at = ?2
+         FROM (VALUES ${values}) AS v WHERE site_modules.site_id = ?1 AND site_modules.module_id = v.column1`),
       remove: new BatchStatement(db, 1, (values) =>
         `DELETE FROM site_modules WHERE site_id = ? AND module_id IN (VALUES ${values})`),
       stage: new BatchStatement(db, 5, (values) =>
@@ -194,6 +198,10 @@ export class SqliteStatements implements StoreStatements<never> {
       siteId, ids.moduleId(w.machineName), ids.versionId(w),
       w.enabled ? 1 : 0, w.displayName, w.moduleType, w.extensionType, w.description, w.project, detailsHash(w), ms, ms,
     ]));
+  }
+
+  *updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): NowStep<void> {
+    this.many.updateStates.run(entries.map((w) => [ids.moduleId(w.machineName), ids.versionId(w), w.enabled ? 1 : 0]), [siteId, now.getTime()]);
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): NowStep<void> {
