@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
+import { sql } from "../support/sql";
 import { until } from "../support/until";
 
 const modules = (h: Harness, site = h.world.site) => h.store.listSiteModules(site.id, { limit: 1000 });
@@ -52,6 +53,21 @@ describeEachDialect("sync API", (dialect) => {
     // A new version or enabled flag alone leaves the stored text as it was (only those columns are written).
     expect(stored.get("m_version")).toMatchObject({ version: "1.0.1", enabled: true, displayName: "X", moduleType: "contrib", description: "d", project: "p" });
     expect(stored.get("m_enabled")).toMatchObject({ version: "1.0.0", enabled: false, displayName: "X", moduleType: "contrib", description: "d", project: "p" });
+  });
+
+  test("a new version alone is written alone: the stored text is not written again", async () => {
+    const site = await freshSite();
+    await h.sync(payload(site, [mod("moved", { description: "as reported" }), mod("redescribed", { description: "as reported" })]), site.id);
+    // A mark only a whole-row write would overwrite (details_hash kept: the sync still sees the same details).
+    await sql(h.store, `UPDATE site_modules SET description = 'mark' WHERE site_id = ${site.id}`);
+    const res = await (await h.sync(payload(site, [
+      mod("moved", { description: "as reported", version: "2.0.0" }),
+      mod("redescribed", { description: "described anew", version: "2.0.0" }),
+    ]), site.id)).json();
+    expect(res).toMatchObject({ modules_updated: 2 });
+    const stored = new Map((await modules(h, site)).map((m) => [m.machineName, m]));
+    expect(stored.get("moved")).toMatchObject({ version: "2.0.0", description: "mark" });
+    expect(stored.get("redescribed")).toMatchObject({ version: "2.0.0", description: "described anew" });
   });
 
   test("a release that moves every module's version, beyond one statement's rows, writes each one", async () => {

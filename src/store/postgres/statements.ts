@@ -163,6 +163,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     yield* waitFor(this.updateStatesQuery(siteId, entries, ids, now));
   }
 
+  /** Every row it names was read, under the site's lock, in this transaction: none can be missing. */
   private updateStatesQuery(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
     const rows = entries.map((w) => ({ m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled }));
     return this.tx`
@@ -215,8 +216,9 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   }
 
   /**
-   * One round trip: the plan's writes and the site row's (with the change
-   * set) sent together, and COMMIT with them: a sync's last statements.
+   * One round trip: the plan's writes (as writePlan in ../write-plan.ts makes
+   * them, in its order) and the site row's (with the change set) sent
+   * together, and COMMIT with them: a sync's last statements.
    */
   *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): AwaitingStep<void> {
     const { whole, stateOnly } = splitWrites(plan);

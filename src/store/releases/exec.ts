@@ -11,12 +11,15 @@ export interface Statement {
   params: unknown[];
 }
 
+/** The columns lists are matched against: names pasted into SQL, so a closed set. */
+export type ListColumn = "id" | "site_id" | "project";
+
 export interface SqlExec {
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs the statements in one transaction; returns each one's count of changed rows. */
   write(statements: Statement[]): Promise<number[]>;
   /** `column` is one of the elements of a JSON array parameter (`?`), as integers or text: a predicate. */
-  inList(column: string, type: "int" | "text"): string;
+  inList(column: ListColumn, type: "int" | "text"): string;
   /** A subquery yielding the [integer, text] pairs of a JSON array parameter (`?`), as two columns. */
   pairs(): string;
 }
@@ -38,7 +41,7 @@ export class SqliteExec implements SqlExec {
       statements.map((s) => this.db.query(s.sql).run(...SqliteExec.params(s.params)).changes)).immediate());
   }
 
-  inList(column: string, type: "int" | "text"): string {
+  inList(column: ListColumn, type: "int" | "text"): string {
     return `${column} IN (SELECT CAST(value AS ${type === "int" ? "INTEGER" : "TEXT"}) FROM json_each(?))`;
   }
 
@@ -77,8 +80,9 @@ export class PostgresExec implements SqlExec {
    * of site_modules (150,000 rows, a hash join) to compute 77 sites' statuses,
    * where an index scan reads just their rows.
    */
-  inList(column: string, type: "int" | "text"): string {
-    return `${column} = ANY (ARRAY(SELECT ${type === "int" ? "(jsonb_array_elements_text(?::jsonb))::int" : "jsonb_array_elements_text(?::jsonb)"}))`;
+  inList(column: ListColumn, type: "int" | "text"): string {
+    // bigint: module_versions ids are; an int column compares with them through its index all the same.
+    return `${column} = ANY (ARRAY(SELECT ${type === "int" ? "(jsonb_array_elements_text(?::jsonb))::bigint" : "jsonb_array_elements_text(?::jsonb)"}))`;
   }
 
   pairs(): string {

@@ -93,9 +93,11 @@ export const siteModules = sqliteTable("site_modules", {
   description: text("description"),
   project: text("project"),
   /**
-   * detailsHash() of display_name, module_type, description and project: what
-   * a sync compares instead of reading the text back. Written with them by every
-   * write; rows older than it are filled in at start-up (backfill.ts).
+   * detailsHash() of display_name, module_type, extension_type, description and
+   * project: what a sync compares instead of reading the text back. Every write
+   * of the text writes it too, since a sync that finds it equal writes only the
+   * version and enabled flag (SyncPlan.sameDetails); rows older than it are
+   * filled in at start-up (backfill.ts).
    */
   detailsHash: integer("details_hash"),
   firstSeenAt: ts("first_seen_at").notNull(),

@@ -130,7 +130,8 @@ export class SqliteStatements implements StoreStatements<never> {
            version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
            module_type = excluded.module_type, extension_type = excluded.extension_type, description = excluded.description,
            project = excluded.project, details_hash = excluded.details_hash, updated_at = excluded.updated_at`),
-      // ?1 and ?2 first, so the rows' plain `?`s number on from 3.
+      // `?2` precedes VALUES, so the rows' plain `?`s number from 3; the prefix binds ?1 (site) and ?2 (time).
+      // Every row it names was read in this transaction: none can be missing.
       updateStates: new BatchStatement(db, 3, (values) =>
         `UPDATE site_modules SET version_id = v.column2, enabled = v.column3, updated_at = ?2
          FROM (VALUES ${values}) AS v WHERE site_modules.site_id = ?1 AND site_modules.module_id = v.column1`),
