@@ -1,16 +1,18 @@
-// `bun bench/ab-inprocess.ts <treeA> <treeB> [rounds] [identical|drift|release] [sites]`:
+// `bun bench/ab-inprocess.ts <treeA> <treeB> [rounds] [identical|drift|release] [sites] [in flight]`:
 // the CPU a sync costs through app.handle() (no HTTP server, no wrk), for two
 // source trees in one process, rounds interleaved (A B, B A, …) so that both
 // share the machine's load. Each tree gets its own SQLite file, `sites` sites
 // (200) and their first syncs; a round posts 3 syncs per site, in the drift
 // shape (the first contrib module's version changes), release (every core
 // module moves to the next release once per pass) or identical bodies.
+// `in flight` (1) requests are handled at once, as an HTTP server under load
+// does (distinct sites: a site's syncs still follow each other).
 // Prints each side's median CPU per sync and the per-round B/A ratios.
 //
 // A tree is a directory holding src/ and test/support/ (e.g. the checkout, and
 // `git archive <commit> | tar -x -C /tmp/base` with node_modules linked in).
 // Compare a tree with itself first: the spread of B/A is the noise to beat.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -18,9 +20,15 @@ const [treeA, treeB] = [process.argv[2], process.argv[3]].map((t) => resolve(t ?
 const ROUNDS = Number(process.argv[4] ?? 10);
 const KIND = process.argv[5] ?? "drift";
 const SITES = Number(process.argv[6] ?? 200);
+const IN_FLIGHT = Number(process.argv[7] ?? 1);
 const SYNCS_PER_SITE = 3;
 
-interface Side { handle(request: Request): Promise<Response>; close(): Promise<void>; next(): Request[]; results: number[] }
+interface Side { handle(request: Request): Promise<Response>; close(): Promise<void>; next(): Request[]; results: number[]; main: number[] }
+
+/** The main thread's CPU time so far, in µs (the kernel's per-thread run time, in ns). */
+function mainThreadMicros(): number {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
+}
 
 async function setup(tree: string): Promise<Side> {
   const { createApp } = await import(join(tree, "src/app.ts")) as any;
@@ -65,6 +73,7 @@ async function setup(tree: string): Promise<Side> {
     },
     next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s, i) => request(s, KIND === "identical" ? same[i]! : body(s)))).flat(),
     results: [],
+    main: [],
   };
 }
 
@@ -74,19 +83,30 @@ for (let round = 0; round <= ROUNDS; round++) {
     const requests = side.next();
     Bun.gc(true);
     const before = process.cpuUsage();
-    for (const r of requests) {
-      const res = await side.handle(r);
-      if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    }
+    const mainBefore = mainThreadMicros();
+    let next = 0;
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < requests.length) {
+        const res = await side.handle(requests[next++]!);
+        if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }));
     const used = process.cpuUsage(before);
-    if (round > 0) side.results.push((used.user + used.system) / requests.length); // round 0 warms up
+    const mainUsed = mainThreadMicros() - mainBefore;
+    if (round > 0) { // round 0 warms up
+      side.results.push((used.user + used.system) / requests.length);
+      side.main.push(mainUsed / requests.length);
+    }
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const [a, b] = sides.map((s) => s.results) as [number[], number[]];
 const ratios = a.map((x, i) => b[i]! / x).sort((x, y) => x - y);
-console.log(`${KIND}, ${SITES} sites, ${ROUNDS} rounds of ${SITES * SYNCS_PER_SITE} syncs per side: CPU µs per sync, A ${median(a).toFixed(0)} (min ${Math.min(...a).toFixed(0)}), `
+console.log(`${KIND}, ${SITES} sites, ${IN_FLIGHT} in flight, ${ROUNDS} rounds of ${SITES * SYNCS_PER_SITE} syncs per side: CPU µs per sync, A ${median(a).toFixed(0)} (min ${Math.min(...a).toFixed(0)}), `
   + `B ${median(b).toFixed(0)} (min ${Math.min(...b).toFixed(0)}); B/A per round: median ${median(ratios).toFixed(3)}, range ${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)}`);
+const [mainA, mainB] = sides.map((s) => s.main) as [number[], number[]];
+const mainRatios = mainA.map((x, i) => mainB[i]! / x).sort((x, y) => x - y);
+console.log(`  main thread alone: A ${median(mainA).toFixed(0)}, B ${median(mainB).toFixed(0)} µs per sync; B/A median ${median(mainRatios).toFixed(3)}, range ${mainRatios[0]!.toFixed(2)}-${mainRatios.at(-1)!.toFixed(2)}`);
 for (const side of sides) await side.close();
 process.exit(0);

@@ -1,12 +1,14 @@
-// SQLite's writes arriving in one event-loop turn commit in one transaction,
-// each in a savepoint of its own: one that fails is undone and fails alone,
-// the others commit; a lone write runs as it is (one statement, autocommit).
+// SQLite's writes and transactions arriving in one event-loop turn commit in
+// one transaction, each in a savepoint of its own: one that fails is undone
+// whole and fails alone, the others commit; a lone write runs as it is (one
+// statement, autocommit), a lone transaction in BEGIN IMMEDIATE.
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteRunner } from "../../src/store/sqlite/runner";
+import { SqliteStore } from "../../src/store/sqlite/store";
 import type { SqliteStatements } from "../../src/store/sqlite/statements";
 import { WriteGate } from "../../src/store/sqlite/write-gate";
 
@@ -73,5 +75,93 @@ test("an error that ends the whole transaction fails every write of the batch wi
   // The connection works on.
   await runner.write(function* () { insert.run(4, "d"); });
   expect(rows()).toEqual([4]);
+  db.close();
+});
+
+/** Commits in the WAL so far: frames whose header holds the database's size after commit (non-zero). */
+function commitsInWal(db: Database): number {
+  const wal = readFileSync(`${db.filename}-wal`);
+  const pageSize = wal.readUInt32BE(8);
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) if (wal.readUInt32BE(at + 4) !== 0) commits++;
+  return commits;
+}
+
+test("transactions of one turn commit together with its writes; a failing one is undone whole and rejects alone", async () => {
+  const { db, runner, insert, rows } = setup("transactions.db");
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  await runner.write(function* () { insert.run(0, "first"); });
+  const commitsBefore = commitsInWal(db);
+  const inTransaction: boolean[] = [];
+  const settled = await Promise.allSettled([
+    runner.transaction(function* () { inTransaction.push(db.inTransaction); insert.run(1, "a"); insert.run(2, "b"); return "both"; }),
+    // Two statements written, then a failure: neither stays.
+    runner.transaction(function* () { insert.run(3, "c"); insert.run(4, "d"); throw new Error("after two writes"); }),
+    runner.write(function* () { inTransaction.push(db.inTransaction); insert.run(5, "e"); }),
+    runner.transaction(function* () { insert.run(6, "f"); insert.run(1, "duplicate"); }), // UNIQUE on its second statement
+    runner.transaction(function* () { insert.run(7, "g"); return "seven"; }),
+  ]);
+  expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled"]);
+  expect(settled[0]).toMatchObject({ value: "both" });
+  expect(settled[4]).toMatchObject({ value: "seven" });
+  expect(String((settled[1] as PromiseRejectedResult).reason)).toContain("after two writes");
+  expect(String((settled[3] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+  expect(inTransaction).toEqual([true, true]);
+  expect(rows()).toEqual([0, 1, 2, 5, 7]);
+  // One commit for the whole turn.
+  expect(commitsInWal(db) - commitsBefore).toBe(1);
+  db.close();
+});
+
+test("a transaction alone runs in a transaction of its own: a failure undoes all of its statements", async () => {
+  const { db, runner, insert, rows } = setup("lone-transaction.db");
+  const inTransaction: boolean[] = [];
+  expect(await runner.transaction(function* () { inTransaction.push(db.inTransaction); insert.run(1, "a"); return "one"; })).toBe("one");
+  await expect(runner.transaction(function* () { insert.run(2, "b"); insert.run(3, null); })).rejects.toThrow(/NOT NULL/i);
+  expect(inTransaction).toEqual([true]);
+  expect(db.inTransaction).toBe(false);
+  expect(rows()).toEqual([1]);
+  db.close();
+});
+
+test("a turn with more writes than one batch holds commits them in batches, each write settled once", async () => {
+  const { db, runner, insert, rows } = setup("many.db");
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  const commitsBefore = commitsInWal(db);
+  const values = await Promise.all(Array.from({ length: 150 }, (_, i) => runner.transaction(function* () { insert.run(i, `v${i}`); return i; })));
+  expect(values).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  expect(rows()).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  // 64 at most per commit (MAX_BATCH): 64 + 64 + 22.
+  expect(commitsInWal(db) - commitsBefore).toBe(3);
+  db.close();
+});
+
+/** Files this process holds open that SQLite made for temporary data (statement and savepoint journals): unnamed, O_TMPFILE. */
+function openTempFiles(): string[] {
+  const links = readdirSync("/proc/self/fd").map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return ""; // closed since the listing
+    }
+  });
+  return links.filter((link) => link.endsWith(" (deleted)"));
+}
+
+test("a store's connection keeps a batch's savepoint journals in memory, however many pages they hold", async () => {
+  const db = SqliteStore.open(join(dir, "journal.db"));
+  db.exec("CREATE TABLE t (x INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const fill = db.prepare<never, [number]>("INSERT INTO t (x, v) VALUES (?, printf('%.2000c', 'a'))");
+  for (let i = 0; i < 100; i++) fill.run(i);
+  const runner = new SqliteRunner(db, {} as SqliteStatements, new WriteGate());
+  const rewrite = db.prepare<never, [string]>("UPDATE t SET v = printf('%.2000c', ?)");
+  const seen: string[][] = [];
+  // Each rewrites ~50 pages that existed before its savepoint: ~200 KiB journaled apiece, past SQLite's 64 KiB spill point.
+  await Promise.all(["b", "c", "d"].map((letter) => runner.transaction(function* () {
+    rewrite.run(letter);
+    seen.push(openTempFiles());
+  })));
+  expect(seen).toEqual([[], [], []]);
+  expect(db.query<{ v: string }, []>("SELECT DISTINCT v FROM t").all()).toEqual([{ v: "d".repeat(2000) }]);
   db.close();
 });

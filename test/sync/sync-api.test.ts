@@ -247,6 +247,40 @@ describeEachDialect("sync API", (dialect) => {
     for (const site of sites) expect((await h.store.getSiteSummary(site.id))!.moduleCount).toBe(120);
   });
 
+  test("syncs of several sites at once, one failing at its last write: the others are applied, the failing one leaves nothing", async () => {
+    // On SQLite these share one commit (each in a savepoint); on Postgres each has its own transaction.
+    const sites = await Promise.all(Array.from({ length: 5 }, () => freshSite()));
+    for (const site of sites) expect((await h.sync(payload(site, [mod("kept", { version: "1.0.0" })]), site.id)).status).toBe(200);
+    const failing = sites[2]!;
+    // A real database error on the failing site's row UPDATE, its sync's last statement (after its modules' writes).
+    const explode = dialect === "sqlite"
+      ? [`CREATE TRIGGER explode_one BEFORE UPDATE ON sites WHEN NEW.id = ${failing.id} AND NEW.name = 'explode' BEGIN SELECT RAISE(ABORT, 'boom'); END`]
+      : [`CREATE FUNCTION explode_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.name = 'explode' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`,
+        `CREATE TRIGGER explode_one BEFORE UPDATE ON sites FOR EACH ROW WHEN (NEW.id = ${failing.id}) EXECUTE FUNCTION explode_one()`];
+    for (const statement of explode) await sql(h.store, statement);
+    let statuses: number[];
+    try {
+      const results = await Promise.all(sites.map((site) => {
+        const body = payload(site, [mod("kept", { version: "2.0.0" }), mod("added")]);
+        body.site.name = "explode";
+        return h.sync(body, site.id);
+      }));
+      statuses = results.map((r) => r.status);
+    } finally {
+      await sql(h.store, dialect === "sqlite" ? "DROP TRIGGER explode_one" : "DROP TRIGGER explode_one ON sites");
+      if (dialect === "postgres") await sql(h.store, "DROP FUNCTION explode_one()");
+    }
+    expect(statuses).toEqual([200, 200, 500, 200, 200]);
+    for (const site of sites) {
+      const stored = (await modules(h, site)).map((m) => `${m.machineName}@${m.version}`);
+      expect(stored).toEqual(site === failing ? ["kept@1.0.0"] : ["added@1.0.0", "kept@2.0.0"]);
+      expect((await h.store.getSiteSummary(site.id))!.name).toBe(site === failing ? site.name : "explode");
+    }
+    // The failed sync left no history either: its next identical body is applied, not answered as a repeat.
+    const again = await h.sync(payload(failing, [mod("kept", { version: "2.0.0" }), mod("added")]), failing.id);
+    expect(await again.json()).toMatchObject({ modules_created: 1, modules_updated: 1 });
+  });
+
   test("an identical body takes the one-statement path; a reordered one is compared, with the same counts", async () => {
     const site = await freshSite();
     const body = payload(site, [mod("a"), mod("b"), mod("c")]);

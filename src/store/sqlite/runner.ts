@@ -8,9 +8,18 @@ import type { WriteGate } from "./write-gate";
 
 interface PendingWrite {
   work: () => unknown;
+  /** Steps that must be all or none together (transaction()), not a single statement (write()). */
+  whole: boolean;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
+
+/**
+ * Writes committed together at most. A batch holds the file's write lock
+ * from its first write to its commit: the worker threads' turns wait that
+ * long, and a batch's size is bounded by the requests in flight anyway.
+ */
+const MAX_BATCH = 64;
 
 type Outcome = { value: unknown } | { error: unknown };
 
@@ -42,32 +51,44 @@ export class SqliteRunner implements StepRunner<never, SqliteStatements> {
     this.rollbackToSavepoint = db.prepare("ROLLBACK TO modsync_write");
   }
 
+  /**
+   * Steps in one write transaction of their own, or in a savepoint of the
+   * turn's batch (write()): all or none either way, and committed before
+   * the promise settles.
+   */
   transaction<T>(steps: (s: SqliteStatements) => NowStep<T>): Promise<T> {
-    return this.gate.run(() => this.immediate(() => runNow(steps(this.statements))));
+    return this.enqueue(() => runNow(steps(this.statements)), true);
   }
 
   /**
-   * Writes arriving in one turn of the event loop (the fingerprint UPDATEs of
-   * concurrent identical re-syncs, mostly) commit together: one transaction,
-   * each write in a savepoint of its own, so that each is still all or none
-   * and one that fails is undone alone and fails alone. A commit is most of
-   * a one-row write's cost (its WAL frames); each caller's promise settles
-   * only after the commit.
+   * Writes arriving in one turn of the event loop (the changed syncs and the
+   * fingerprint UPDATEs of concurrent requests) commit together: one
+   * transaction, each write in a savepoint of its own, so that each is still
+   * all or none and one that fails is undone alone and fails alone. A commit
+   * is most of a small write's cost (its WAL frames, and the pages that
+   * every sync touches: the site list's index, the history's last pages),
+   * paid once per batch; each caller's promise settles only after the commit.
    */
   write<T>(steps: (s: SqliteStatements) => NowStep<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work: () => runNow(steps(this.statements)), resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
-    });
+    return this.enqueue(() => runNow(steps(this.statements)), false);
   }
 
   private pending: PendingWrite[] = [];
 
+  private enqueue<T>(work: () => T, whole: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, whole, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
   private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.splice(0, MAX_BATCH);
+    if (this.pending.length > 0) setImmediate(() => this.flush());
     this.gate.run(() => {
-      if (batch.length === 1) return [settle(batch[0]!.work)];
+      const only = batch.length === 1 ? batch[0]! : null;
+      // A lone statement needs no transaction; lone steps get one without a savepoint.
+      if (only) return [settle(only.whole ? () => this.immediate(only.work) : only.work)];
       return this.immediate(() => batch.map((write) => {
         this.savepoint.run();
         const outcome = settle(write.work);
