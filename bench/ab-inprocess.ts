@@ -12,6 +12,9 @@
 // A tree is a directory holding src/ and test/support/ (e.g. the checkout, and
 // `git archive <commit> | tar -x -C /tmp/base` with node_modules linked in).
 // Compare a tree with itself first: the spread of B/A is the noise to beat.
+//
+// AB_POSTGRES=postgres://user@host:port runs both sides on Postgres instead,
+// each in a database of its own made for the run and dropped after it.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,6 +25,18 @@ const KIND = process.argv[5] ?? "drift";
 const SITES = Number(process.argv[6] ?? 200);
 const IN_FLIGHT = Number(process.argv[7] ?? 1);
 const SYNCS_PER_SITE = 3;
+const PG_SERVER = process.env.AB_POSTGRES?.replace(/\/+$/, "") ?? null;
+let sideCount = 0;
+
+async function adminQuery(statement: string): Promise<void> {
+  const { default: postgres } = await import("postgres");
+  const admin = postgres(`${PG_SERVER}/postgres`, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(statement);
+  } finally {
+    await admin.end();
+  }
+}
 
 interface Side { handle(request: Request): Promise<Response>; close(): Promise<void>; next(): Request[]; results: number[]; main: number[] }
 
@@ -34,12 +49,15 @@ async function setup(tree: string): Promise<Side> {
   const { createApp } = await import(join(tree, "src/app.ts")) as any;
   const { loadConfig } = await import(join(tree, "src/config.ts")) as any;
   const { SqliteStore } = await import(join(tree, "src/store/sqlite/store.ts")) as any;
+  const { PostgresStore } = await import(join(tree, "src/store/postgres/store.ts")) as any;
   const { AccountsService } = await import(join(tree, "src/accounts/service.ts")) as any;
   const { SitesService } = await import(join(tree, "src/sites/service.ts")) as any;
   const { payload } = await import(join(tree, "test/support/payload.ts")) as any;
   const dir = mkdtempSync(join(tmpdir(), "modsync-ab-"));
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, "db")}`, LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000000" });
-  const store = SqliteStore.connect(join(dir, "db"));
+  const database = PG_SERVER ? `${PG_SERVER}/modsync_ab_${process.pid}_${sideCount++}` : null;
+  if (database) await adminQuery(`CREATE DATABASE ${database.split("/").at(-1)}`);
+  const config = loadConfig({ DATABASE_URL: database ?? `sqlite:${join(dir, "db")}`, LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000000" });
+  const store = database ? await PostgresStore.connect(database) : SqliteStore.connect(join(dir, "db"));
   const app = createApp({ config, store });
   const accounts = new AccountsService(store);
   const org = await accounts.createOrganization("ab");
@@ -70,6 +88,7 @@ async function setup(tree: string): Promise<Side> {
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+      if (database) await adminQuery(`DROP DATABASE ${database.split("/").at(-1)} WITH (FORCE)`);
     },
     next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s, i) => request(s, KIND === "identical" ? same[i]! : body(s)))).flat(),
     results: [],

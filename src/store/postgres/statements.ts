@@ -200,19 +200,22 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
    * holds none).
    */
   *lockSiteModules(siteId: number): AwaitingStep<Map<number, StoredModule> | null> {
+    // The site's rows come back as one JSON value, not a row each: the driver
+    // decodes every column of every row from text one at a time (about a
+    // tenth of a changed sync's main-thread time), where JSON.parse reads the
+    // whole array natively. details_hash is below 2^53: exact as a JSON number.
     const [locked, read] = yield* waitFor(Promise.all([
       this.lockQuery(siteId),
-      this.tx`
-        SELECT b.busy, ${this.currentColumns}
-        FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b
-          LEFT JOIN site_modules ON site_id = ${siteId} AND NOT b.busy`.values(),
+      this.tx<{ busy: boolean; modules: StoredModuleRow[] | null }[]>`
+        SELECT b.busy, CASE WHEN b.busy THEN NULL ELSE (
+          SELECT json_agg(json_build_array(${this.currentColumns})) FROM site_modules WHERE site_id = ${siteId}) END AS modules
+        FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b`,
     ]));
     if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
-    const rows = read as unknown as [boolean, ...StoredModuleRow][];
-    const [first] = rows;
-    if (first === undefined || first[0]) return null;
-    if (first[1] === null) return new Map();
-    return storedModules(rows.map((row) => row.slice(1) as unknown as StoredModuleRow));
+    // One row always: the EXISTS subquery's.
+    const { busy, modules } = read[0]!;
+    if (busy) return null;
+    return storedModules(modules ?? []);
   }
 
   /**
