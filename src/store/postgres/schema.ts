@@ -75,8 +75,9 @@ export const moduleVersions = pgTable("module_versions", {
   version: text("version").notNull(),
   createdAt: createdAt(),
 }, (t) => [
+  // Every read of a version by its text names its module too: this index serves them all.
+  // (One on the text alone served none, and cost every new version a page: 0009 drops it.)
   uniqueIndex("module_versions_module_version_uq").on(t.moduleId, t.version),
-  index("module_versions_version_idx").on(t.version),
 ]);
 
 export const siteModules = pgTable("site_modules", {

@@ -78,8 +78,9 @@ export const moduleVersions = sqliteTable("module_versions", {
   version: text("version").notNull(),
   createdAt: createdAt(),
 }, (t) => [
+  // Every read of a version by its text names its module too: this index serves them all.
+  // (One on the text alone served none, and cost every new version a page: 0009 drops it.)
   uniqueIndex("module_versions_module_version_uq").on(t.moduleId, t.version),
-  index("module_versions_version_idx").on(t.version),
 ]);
 
 export const siteModules = sqliteTable("site_modules", {

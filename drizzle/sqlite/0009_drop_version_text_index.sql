@@ -1,0 +1,1 @@
+DROP INDEX `module_versions_version_idx`;
