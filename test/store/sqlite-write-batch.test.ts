@@ -136,16 +136,23 @@ test("a turn with more writes than one batch holds commits them in batches, each
   db.close();
 });
 
-/** Files this process holds open that SQLite made for temporary data (statement and savepoint journals): unnamed, O_TMPFILE. */
-function openTempFiles(): string[] {
-  const links = readdirSync("/proc/self/fd").map((fd) => {
+/**
+ * Unnamed files this process holds open, by descriptor: SQLite's temporary
+ * files (statement and savepoint journals) are opened O_TMPFILE, so they
+ * show as "(deleted)". Other tests of this process may hold deleted files
+ * too: compare with what was open before.
+ */
+function openUnnamedFiles(): Map<string, string> {
+  const open = new Map<string, string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
     try {
-      return readlinkSync(`/proc/self/fd/${fd}`);
+      const link = readlinkSync(`/proc/self/fd/${fd}`);
+      if (link.endsWith(" (deleted)")) open.set(fd, link);
     } catch {
-      return ""; // closed since the listing
+      // closed since the listing
     }
-  });
-  return links.filter((link) => link.endsWith(" (deleted)"));
+  }
+  return open;
 }
 
 test("a store's connection keeps a batch's savepoint journals in memory, however many pages they hold", async () => {
@@ -155,11 +162,12 @@ test("a store's connection keeps a batch's savepoint journals in memory, however
   for (let i = 0; i < 100; i++) fill.run(i);
   const runner = new SqliteRunner(db, {} as SqliteStatements, new WriteGate());
   const rewrite = db.prepare<never, [string]>("UPDATE t SET v = printf('%.2000c', ?)");
+  const before = openUnnamedFiles();
   const seen: string[][] = [];
   // Each rewrites ~50 pages that existed before its savepoint: ~200 KiB journaled apiece, past SQLite's 64 KiB spill point.
   await Promise.all(["b", "c", "d"].map((letter) => runner.transaction(function* () {
     rewrite.run(letter);
-    seen.push(openTempFiles());
+    seen.push([...openUnnamedFiles()].filter(([fd, link]) => before.get(fd) !== link).map(([, link]) => link));
   })));
   expect(seen).toEqual([[], [], []]);
   expect(db.query<{ v: string }, []>("SELECT DISTINCT v FROM t").all()).toEqual([{ v: "d".repeat(2000) }]);
