@@ -59,7 +59,11 @@ export function* waitFor<T>(query: PromiseLike<T>): AwaitingStep<T> {
  * dialect's statements (`S`) in one of three ways.
  */
 export interface StepRunner<Wait, S> {
-  /** In one write transaction (SQLite: BEGIN IMMEDIATE, in turn with the process's other writers). */
+  /**
+   * All or none, in a write transaction (SQLite: BEGIN IMMEDIATE, in turn with
+   * the process's other writers, shared with the writes of the same event-loop
+   * turn, each in a savepoint of its own: runner.ts).
+   */
   transaction<T>(steps: (s: S) => Step<Wait, T>): Promise<T>;
   /** Writes that need no transaction of their own: one statement (SQLite: in turn with the other writers). */
   write<T>(steps: (s: S) => Step<Wait, T>): Promise<T>;
