@@ -24,7 +24,7 @@ export class SqlTaskStore<Wait> implements TaskStore {
   }
 
   abortUpload(taskId: string): Promise<void> {
-    return this.db.write((s) => s.deleteUpload(taskId));
+    return this.db.writeAlone((s) => s.deleteUpload(taskId));
   }
 
   async acceptUpload(taskId: string, sync: AcceptedSync): Promise<{ total: number }> {
@@ -61,10 +61,10 @@ export class SqlTaskStore<Wait> implements TaskStore {
   }
 
   purgeTasks(finishedBefore: Date, abandonedBefore: Date): Promise<number> {
-    return this.db.write((s) => s.purge(finishedBefore, abandonedBefore));
+    return this.db.writeAlone((s) => s.purge(finishedBefore, abandonedBefore));
   }
 
   purgeChanges(before: Date): Promise<number> {
-    return this.db.write((s) => s.history.purgeChanges(before));
+    return this.db.writeAlone((s) => s.history.purgeChanges(before));
   }
 }

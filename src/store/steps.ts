@@ -56,7 +56,7 @@ export function* waitFor<T>(query: PromiseLike<T>): AwaitingStep<T> {
 
 /**
  * How the code written once reaches a dialect's database: runs steps over the
- * dialect's statements (`S`) in one of three ways.
+ * dialect's statements (`S`) in one of four ways.
  */
 export interface StepRunner<Wait, S> {
   /**
@@ -67,6 +67,12 @@ export interface StepRunner<Wait, S> {
   transaction<T>(steps: (s: S) => Step<Wait, T>): Promise<T>;
   /** Writes that need no transaction of their own: one statement (SQLite: in turn with the other writers). */
   write<T>(steps: (s: S) => Step<Wait, T>): Promise<T>;
+  /**
+   * Like write(), for deletes that may reach many rows (purges): never
+   * batched with other writes (SQLite: a savepoint would hold a copy of
+   * every page they change, in memory).
+   */
+  writeAlone<T>(steps: (s: S) => Step<Wait, T>): Promise<T>;
   /** Reads, which wait for no writer's turn. */
   read<T>(steps: (s: S) => Step<Wait, T>): Promise<T>;
 }

@@ -23,10 +23,12 @@ describeEachDialect("the version catalog's indexes", (dialect) => {
     expect(names.sort()).toEqual(dialect === "sqlite" ? ["module_versions_module_version_uq"] : ["module_versions_module_version_uq", "module_versions_pkey"]);
   });
 
-  test("a sync's look-up of versions by module and text goes through that index", async () => {
-    const plan = dialect === "sqlite"
-      ? (await sql<{ detail: string }>(store, "EXPLAIN QUERY PLAN SELECT id FROM module_versions WHERE (module_id, version) IN (VALUES (1, 'a'), (2, 'b'))")).map((r) => r.detail).join("\n")
-      : (await sql<{ "QUERY PLAN": string }>(store, "EXPLAIN SELECT mv.id FROM (VALUES (1, 'a'), (2, 'b')) AS x(m, v) JOIN module_versions mv ON mv.module_id = x.m AND mv.version = x.v")).map((r) => r["QUERY PLAN"]).join("\n");
-    expect(plan).toContain("module_versions_module_version_uq");
-  });
+  // SQLite's plan is fixed by its schema; Postgres's would depend on the (empty) table's statistics: the list above guards it.
+  if (dialect === "sqlite") {
+    test("a sync's look-up of versions by module and text goes through that index", async () => {
+      const plan = (await sql<{ detail: string }>(store, "EXPLAIN QUERY PLAN SELECT id FROM module_versions WHERE (module_id, version) IN (VALUES (1, 'a'), (2, 'b'))"))
+        .map((r) => r.detail).join("\n");
+      expect(plan).toContain("module_versions_module_version_uq");
+    });
+  }
 });

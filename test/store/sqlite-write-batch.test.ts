@@ -136,6 +136,28 @@ test("a turn with more writes than one batch holds commits them in batches, each
   db.close();
 });
 
+test("a write that runs alone keeps its place in the turn but is never in the batch", async () => {
+  const { db, runner, insert, rows } = setup("alone-in-turn.db");
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  const commitsBefore = commitsInWal(db);
+  const inTransaction: [string, boolean][] = [];
+  const order: string[] = [];
+  const write = (name: string, x: number) => function* () { order.push(name); inTransaction.push([name, db.inTransaction]); insert.run(x, name); };
+  await Promise.all([
+    runner.transaction(write("a", 1)),
+    runner.write(write("b", 2)),
+    runner.writeAlone(write("purge", 3)),
+    runner.transaction(write("c", 4)),
+    runner.writeAlone(write("purge again", 5)),
+  ]);
+  expect(order).toEqual(["a", "b", "purge", "c", "purge again"]);
+  // a and b share a transaction; each delete-like write is a statement of its own; c, now alone, gets its own.
+  expect(inTransaction).toEqual([["a", true], ["b", true], ["purge", false], ["c", true], ["purge again", false]]);
+  expect(rows()).toEqual([1, 2, 3, 4, 5]);
+  expect(commitsInWal(db) - commitsBefore).toBe(4);
+  db.close();
+});
+
 /**
  * Unnamed files this process holds open, by descriptor: SQLite's temporary
  * files (statement and savepoint journals) are opened O_TMPFILE, so they

@@ -55,6 +55,11 @@ export class PostgresRunner implements StepRunner<PromiseLike<unknown>, Postgres
     return runAwaiting(steps(this.pooled));
   }
 
+  /** Postgres batches no writes: as write(). */
+  writeAlone<T>(steps: (s: PostgresStatements) => AwaitingStep<T>): Promise<T> {
+    return this.write(steps);
+  }
+
   read<T>(steps: (s: PostgresStatements) => AwaitingStep<T>): Promise<T> {
     return runAwaiting(steps(this.pooled));
   }
