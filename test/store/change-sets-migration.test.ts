@@ -59,7 +59,8 @@ describeEachDialect("migration to change sets", (dialect) => {
         dirs.push(dir);
         const path = join(dir, "modsync.db");
         const db = new Database(path);
-        closers.push(() => db.close());
+        // close(true): the migrator's statements would keep the file open until collected.
+        closers.push(() => db.close(true));
         migrateSqlite(drizzleSqlite({ client: db }), { migrationsFolder: migrationsBeforeChangeSets("sqlite") });
         db.exec(LEGACY_ROWS.replace("{t1}", String(t1.getTime())).replaceAll("{t2}", String(t2.getTime())));
         const opened = store = SqliteStore.connect(path);

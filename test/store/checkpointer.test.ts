@@ -98,7 +98,7 @@ test("a thread that cannot checkpoint says so once, not every interval, and once
     expect(warnings).toEqual(["WAL checkpoint failed"]);
     // The database appears: the thread, still trying, says so once.
     mkdirSync(dir);
-    SqliteStore.connect(join(dir, "modsync.db")).raw.close();
+    await SqliteStore.connect(join(dir, "modsync.db")).close();
     await until(() => warnings.length > 1, 5000, "the recovery to be reported");
     expect(warnings).toEqual(["WAL checkpoint failed", "WAL checkpoints work again"]);
   } finally {
