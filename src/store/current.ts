@@ -1,14 +1,16 @@
 // A site's current modules, as the sync compares them: read by both dialects
-// with the same columns, integers only, as value arrays (the cheapest rows
-// both drivers give). Text stays in the database: detailsHash stands for it.
+// with the same columns, integers only, as value arrays (SQLite's cheapest
+// rows; Postgres sends a whole site's as one JSON array of them, a background
+// batch's as rows). Text stays in the database: detailsHash stands for it.
 import type { StoredModule } from "../inventory";
 
 /** The columns, in StoredModuleRow order, of site_modules. */
 export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_hash";
 
 /**
- * SQLite hands `enabled` back as 0/1, Postgres as a boolean; Postgres hands
- * bigint columns (version_id, details_hash) back as strings.
+ * SQLite hands `enabled` back as 0/1, Postgres as a boolean; Postgres rows
+ * hand bigint columns (version_id, details_hash) back as strings, its JSON as
+ * numbers (exact: both stay below 2^53).
  */
 export type StoredModuleRow = [number, number | string | null, number | boolean, number | string];
 

@@ -15,8 +15,6 @@ import type { SiteAccess, UserSiteAccess } from "./types";
 export interface ModuleStatements<Wait> {
   /** What syncs change, recorded in their transaction (history.ts). */
   readonly history: HistoryStatements<Wait>;
-  /** Every module of the site, by module id. */
-  siteModules(siteId: number): Step<Wait, Map<number, StoredModule>>;
   /** The site's modules among these module ids (a background batch compares only those). */
   siteModulesAmong(siteId: number, moduleIds: readonly number[]): Step<Wait, Map<number, StoredModule>>;
   /** Ids of the modules named, created where missing. */

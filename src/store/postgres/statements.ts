@@ -91,11 +91,6 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     yield* waitFor(this.tx`SELECT 1`);
   }
 
-  *siteModules(siteId: number): AwaitingStep<Map<number, StoredModule>> {
-    const rows = yield* waitFor(this.tx`SELECT ${this.currentColumns} FROM site_modules WHERE site_id = ${siteId}`.values());
-    return storedModules(rows as unknown as StoredModuleRow[]);
-  }
-
   *siteModulesAmong(siteId: number, moduleIds: readonly number[]): AwaitingStep<Map<number, StoredModule>> {
     const rows = yield* waitFor(this.tx`
       SELECT ${this.currentColumns} FROM site_modules WHERE site_id = ${siteId}

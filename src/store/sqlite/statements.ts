@@ -167,7 +167,8 @@ export class SqliteStatements implements StoreStatements<never> {
     this.one.ping.get();
   }
 
-  *siteModules(siteId: number): NowStep<Map<number, StoredModule>> {
+  /** Every module of the site, by module id. */
+  private siteModules(siteId: number): Map<number, StoredModule> {
     return storedModules(this.one.siteModules.values(siteId) as StoredModuleRow[]);
   }
 
@@ -218,7 +219,7 @@ export class SqliteStatements implements StoreStatements<never> {
     const state = this.one.siteState.get(siteId)!;
     if (!state.site) throw new NotFoundError(`site ${siteId}`);
     if (state.busy) return null;
-    return yield* this.siteModules(siteId);
+    return this.siteModules(siteId);
   }
 
   *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): NowStep<void> {
