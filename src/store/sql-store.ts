@@ -6,6 +6,7 @@
 import type { KnownIds, SyncCommand, SyncOutcome } from "../inventory";
 import type { InventoryQueries } from "./queries";
 import type { SiteReads } from "./reads";
+import { SiteStates } from "./site-states";
 import { SqlTaskStore } from "./sql-task-store";
 import type { StoreStatements } from "./statements";
 import type { StepRunner } from "./steps";
@@ -18,6 +19,8 @@ type SharedMethods = "tasks" | "queries" | "findUserIdByTokenHash" | "findUserSi
 
 export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
   readonly tasks: SqlTaskStore<Wait>;
+  /** The modules this process's syncs left on each site (only used while no one else has changed them). */
+  private readonly siteStates = new SiteStates();
 
   constructor(private readonly db: StepRunner<Wait, StoreStatements<Wait>>, private readonly reads: SiteReads, readonly queries: InventoryQueries) {
     this.tasks = new SqlTaskStore(db);
@@ -63,9 +66,15 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
     return this.db.write((s) => s.recordRepeatedSync(siteId, fingerprint, new Date()));
   }
 
-  /** One write transaction, serialised per site. */
-  applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    return this.db.transaction((s) => applySync(s, command, known));
+  /**
+   * One write transaction, serialised per site. The modules it leaves are
+   * kept once it has committed: the site's next sync starts from them if no
+   * one has changed them since (site-states.ts).
+   */
+  async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
+    const { counts, learned, state } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
+    this.siteStates.set(command.siteId, state);
+    return { counts, learned };
   }
 
   ping(): Promise<void> {

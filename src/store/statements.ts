@@ -10,6 +10,7 @@ import type { TaskRow } from "./rows";
 import type { Step } from "./steps";
 import type { StagedEntry } from "./task-types";
 import type { SiteAccess, UserSiteAccess } from "./types";
+import type { SiteState } from "./site-states";
 
 /** Reading and writing one site's modules, in bulk. */
 export interface ModuleStatements<Wait> {
@@ -36,12 +37,14 @@ export interface SyncHistory {
   taskId: string | null;
 }
 
-/** What recordSync writes with a sync's time: the envelope, the fingerprint of the body the site now holds exactly (or null), the history. */
+/** What recordSync writes with a sync's time: the envelope, the fingerprint of the body the site now holds exactly (or null), the history, the new modules stamp. */
 export interface SyncRecord {
   site: SiteEnvelope;
   fingerprint: string | null;
   repeat: string | null;
   history: SyncHistory;
+  /** sites.modules_stamp from this sync on (site-states.ts). */
+  stamp: number;
 }
 
 /** What a sync writes on the site row besides its time. */
@@ -57,10 +60,12 @@ export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
   /**
    * Holds the site until commit, so that its syncs apply one at a time
    * (NotFoundError if there is no such site), then reads every module of
-   * the site, by module id: null (and no rows read) while background syncs
-   * of the site, accepted earlier, are still to apply.
+   * the site, by module id, with the site's modules stamp: null (and no rows
+   * read) while background syncs of the site, accepted earlier, are still to
+   * apply. When the site still holds `kept`'s stamp, its modules are `kept`'s
+   * and no rows are read.
    */
-  lockSiteModules(siteId: number): Step<Wait, Map<number, StoredModule> | null>;
+  lockSiteModules(siteId: number, kept: SiteState | undefined): Step<Wait, SiteState | null>;
   /**
    * The plan's writes (writePlan), then the site row's (recordSync), in one
    * step: a transaction's last (Postgres sends COMMIT with them).
@@ -70,9 +75,10 @@ export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
    * The envelope and time of the sync on the site row, with the fingerprint
    * of the body it now holds exactly (or null); first, the sync's changes
    * recorded as history.recordChanges records them, the core and PHP changes
-   * against the row as it was (Postgres: both in one statement).
+   * against the row as it was (Postgres: both in one statement). `stamp`
+   * is the site's new modules stamp (site-states.ts).
    */
-  recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): Step<Wait, void>;
+  recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory, stamp: number): Step<Wait, void>;
 }
 
 /** The statements of a request's way in: who it is, and the one-statement re-sync. */
@@ -116,8 +122,12 @@ export interface TaskStatements<Wait> extends ModuleStatements<Wait>, Pick<SyncS
 
   /** Takes the task if it can run now; the id of its site, or null. */
   claim(taskId: string, owner: string, leaseMs: number, now: Date): Step<Wait, number | null>;
-  /** No body's fingerprint describes the site's modules any more. */
-  forgetFingerprint(siteId: number): Step<Wait, void>;
+  /**
+   * No body's fingerprint describes the site's modules any more, nor does
+   * any process's kept state: a new modules stamp (site-states.ts), before
+   * the task's batches change them (the task keeps the site busy till it ends).
+   */
+  forgetFingerprint(siteId: number, stamp: number): Step<Wait, void>;
   /** The task while `owner` holds it, its site held until commit as a sync holds it; null once the lease is lost. */
   ownedTask(taskId: string, owner: string): Step<Wait, TaskRow | null>;
   /** Up to `limit` valid staged entries after index `after`, in order. */

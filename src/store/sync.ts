@@ -2,6 +2,7 @@
 // per site, compare the payload with the site's modules and write the
 // difference.
 import { leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
+import { newModulesStamp, stateAfter, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
 import type { Step } from "./steps";
 import { SiteBusyError } from "./types";
@@ -9,11 +10,21 @@ import { resolveIds } from "./write-plan";
 
 const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 
-/** `known` saves id lookups. Throws SiteBusyError while background syncs of the site are unfinished. */
-export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, known?: KnownIds): Step<Wait, SyncOutcome> {
+/** What a sync did, and the site's modules it leaves: to be kept (SiteStates) once it has committed. */
+export interface AppliedSync extends SyncOutcome {
+  state: SiteState;
+}
+
+/**
+ * `known` saves id lookups; `kept`, the site's modules as this process's last
+ * sync of it left them, saves reading them while they are still those.
+ * Throws SiteBusyError while background syncs of the site are unfinished.
+ */
+export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, known?: KnownIds, kept?: SiteState): Step<Wait, AppliedSync> {
   // Read after the lock: every task accepted before this sync got the site, and the modules its last sync left.
-  const current = yield* s.lockSiteModules(cmd.siteId);
-  if (!current) throw new SiteBusyError(cmd.siteId);
+  const held = yield* s.lockSiteModules(cmd.siteId, kept);
+  if (!held) throw new SiteBusyError(cmd.siteId);
+  const current = held.modules;
   const now = new Date(); // after the lock: later syncs of this site get later times
   const ids = yield* resolveIds(s, cmd.entries, known);
   // A module the catalog does not hold is on no site: nothing to keep for it.
@@ -21,10 +32,12 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
   const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
   const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
+  const stamp = newModulesStamp();
   yield* s.writeSync(cmd.siteId, plan, ids, now, {
     site, fingerprint: exact ? cmd.fingerprint : null, repeat: exact ? cmd.repeat : null,
     // What it changed: `current` is what the site held before it.
     history: { changes: syncChanges(current, plan, ids), taskId: null },
+    stamp,
   });
-  return { counts: plan, learned: ids.learned };
+  return { counts: plan, learned: ids.learned, state: { stamp, modules: stateAfter(current, plan, ids) } };
 }

@@ -4,6 +4,7 @@
 import { planSync, syncResult, type EntryError } from "../inventory";
 import { completionChanges, recordBatchHistory, recordUnnamedRemovalsHistory } from "./history";
 import type { TaskRow } from "./rows";
+import { newModulesStamp } from "./site-states";
 import { decodeEntry } from "./staging";
 import type { TaskStatements } from "./statements";
 import type { Step } from "./steps";
@@ -17,7 +18,7 @@ export function* claimTask<Wait>(s: TaskStatements<Wait>, taskId: string, owner:
   const siteId = yield* s.claim(taskId, owner, leaseMs, new Date());
   if (siteId === null) return false;
   // This task will change the site's modules: no body fingerprint describes them any more.
-  yield* s.forgetFingerprint(siteId);
+  yield* s.forgetFingerprint(siteId, newModulesStamp());
   return true;
 }
 
@@ -56,7 +57,7 @@ export function* completeTask<Wait>(s: TaskStatements<Wait>, taskId: string, own
   yield* recordUnnamedRemovalsHistory(s, task, now);
   // Everything the payload named stays, skipped entries included; only a failed task never gets here.
   const removed = task.fullSync ? yield* s.removeUnnamed(task.siteId, task.num) : 0;
-  yield* s.recordSync(task.siteId, envelope, now, null, null, completionChanges(task));
+  yield* s.recordSync(task.siteId, envelope, now, null, null, completionChanges(task), newModulesStamp());
   const result = completedResult(task, removed, yield* s.skippedEntries(task.num), now);
   yield* s.markCompleted(taskId, removed, JSON.stringify(result), now);
   return true;

@@ -56,6 +56,16 @@ export const sites = pgTable("sites", {
   syncFingerprint: text("sync_fingerprint"),
   /** What that body's sync reports when repeated: its valid entry count and skipped entries (JSON). */
   syncRepeat: text("sync_repeat"),
+  /**
+   * Changes whenever the site's modules may have changed: a random stamp
+   * (below 2^53), written by every sync's site-row update and by a background
+   * task's claim, in the transaction that changes site_modules or before it
+   * (a claimed task keeps the site busy until it ends). A process that wrote a
+   * stamp knows the modules it left with it (store/site-states.ts): finding
+   * the same stamp, it need not read them again. Every write to site_modules
+   * must come with a new stamp, as with sync_fingerprint.
+   */
+  modulesStamp: bigint("modules_stamp", { mode: "number" }).notNull().default(0),
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl),

@@ -10,6 +10,7 @@ import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../c
 import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
+import type { SiteState } from "../site-states";
 import { encodeEntry } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
@@ -191,26 +192,32 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
    * server runs them in order, and the read, a statement of its own, takes
    * its snapshot once the lock is held: it sees what the site's last sync
    * committed and every task accepted before. The read gives the busy flag,
-   * then the module columns (none when busy; one row of nulls when the site
-   * holds none).
+   * then the modules stamp and the module columns (none when busy or when
+   * the site still holds `kept`'s stamp; one row of nulls when the site holds
+   * none).
    */
-  *lockSiteModules(siteId: number): AwaitingStep<Map<number, StoredModule> | null> {
+  *lockSiteModules(siteId: number, kept: SiteState | undefined): AwaitingStep<SiteState | null> {
     // The site's rows come back as one JSON value, not a row each: the driver
     // decodes every column of every row from text one at a time (about a
     // tenth of a changed sync's main-thread time), where JSON.parse reads the
     // whole array natively. details_hash is below 2^53: exact as a JSON number.
+    // -1 is no stamp: a site never synced holds 0.
     const [locked, read] = yield* waitFor(Promise.all([
       this.lockQuery(siteId),
-      this.tx<{ busy: boolean; modules: StoredModuleRow[] | null }[]>`
-        SELECT b.busy, CASE WHEN b.busy THEN NULL ELSE (
+      this.tx<{ busy: boolean; stamp: string | null; modules: StoredModuleRow[] | null }[]>`
+        SELECT b.busy, s.modules_stamp AS stamp, CASE WHEN b.busy OR s.modules_stamp = ${kept?.stamp ?? -1} THEN NULL ELSE (
           SELECT json_agg(json_build_array(${this.currentColumns})) FROM site_modules WHERE site_id = ${siteId}) END AS modules
-        FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b`,
+        FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b
+          LEFT JOIN sites s ON s.id = ${siteId}`,
     ]));
     if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
-    // One row always: the EXISTS subquery's.
-    const { busy, modules } = read[0]!;
+    // One row always: the EXISTS subquery's (and the site's, locked above).
+    const { busy, stamp, modules } = read[0]!;
     if (busy) return null;
-    return storedModules(modules ?? []);
+    // A bigint column comes back as a string; every stamp is below 2^53.
+    const current = Number(stamp);
+    if (kept?.stamp === current) return kept;
+    return { stamp: current, modules: storedModules(modules ?? []) };
   }
 
   /**
@@ -224,21 +231,21 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
       whole.length > 0 ? this.upsertQuery(siteId, whole, ids, now) : null,
       stateOnly.length > 0 ? this.updateStatesQuery(siteId, stateOnly, ids, now) : null,
       plan.removals.length > 0 ? this.removeQuery(siteId, plan.removals) : null,
-      this.recordSyncQuery(siteId, record.site, now, record.fingerprint, record.repeat, record.history),
+      this.recordSyncQuery(siteId, record.site, now, record.fingerprint, record.repeat, record.history, record.stamp),
     ]);
   }
 
-  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): AwaitingStep<void> {
-    yield* waitFor(this.recordSyncQuery(siteId, site, now, fingerprint, repeat, history));
+  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory, stamp: number): AwaitingStep<void> {
+    yield* waitFor(this.recordSyncQuery(siteId, site, now, fingerprint, repeat, history, stamp));
   }
 
   /** One statement: the change set is inserted in the WITH of the UPDATE (PostgresHistoryStatements.changeSetInsert). */
-  private recordSyncQuery(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory) {
+  private recordSyncQuery(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory, stamp: number) {
     return this.tx`
       WITH recorded AS (${this.history.changeSetInsert(siteId, history.changes, site, now, history.taskId)})
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
         ip_address = coalesce(${site.ipAddress}, ip_address), last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
-        sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}
+        sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}, modules_stamp = ${stamp}
       WHERE id = ${siteId}`;
   }
 
@@ -293,8 +300,8 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     return claimed?.site_id ?? null;
   }
 
-  *forgetFingerprint(siteId: number): AwaitingStep<void> {
-    yield* waitFor(this.tx`UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ${siteId}`);
+  *forgetFingerprint(siteId: number, stamp: number): AwaitingStep<void> {
+    yield* waitFor(this.tx`UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL, modules_stamp = ${stamp} WHERE id = ${siteId}`);
   }
 
   *ownedTask(taskId: string, owner: string): AwaitingStep<TaskRow | null> {

@@ -9,6 +9,7 @@ import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../c
 import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
+import type { SiteState } from "../site-states";
 import { encodeEntry } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import type { NowStep } from "../steps";
@@ -52,14 +53,15 @@ export class SqliteStatements implements StoreStatements<never> {
       ping: db.prepare("SELECT 1"),
       siteModules: db.prepare<unknown, [number]>(`SELECT ${STORED_MODULE_COLUMNS} FROM site_modules WHERE site_id = ?`),
       // Whether the site exists (it may have been deleted since the request's access check) and is busy.
-      siteState: db.prepare<{ site: number; busy: number }, [number]>(
-        `SELECT EXISTS (SELECT 1 FROM sites WHERE id = ?1) AS site,
+      // One row always: stamp null when there is no such site.
+      siteState: db.prepare<{ stamp: number | null; busy: number }, [number]>(
+        `SELECT (SELECT modules_stamp FROM sites WHERE id = ?1) AS stamp,
            EXISTS (SELECT 1 FROM tasks WHERE site_id = ?1 AND status IN ('pending', 'in_progress')) AS busy`),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
-      recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number]>(
+      recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number, number]>(
         // A sync without ip_address (cron under drush has none) keeps the one last reported.
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = coalesce(?, ip_address),
-           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ? WHERE id = ?`),
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ?, modules_stamp = ? WHERE id = ?`),
       claim: db.prepare<{ site_id: number }, [string, number, number, string, number]>(
         `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?,
            site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
@@ -67,7 +69,7 @@ export class SqliteStatements implements StoreStatements<never> {
            AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
                            AND e.status IN ('pending', 'in_progress'))
          RETURNING site_id`),
-      forgetFingerprint: db.prepare<never, [number]>("UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL WHERE id = ?"),
+      forgetFingerprint: db.prepare<never, [number, number]>("UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL, modules_stamp = ? WHERE id = ?"),
       ownedTask: db.prepare<TaskTableRow, [string, string]>("SELECT * FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'in_progress'"),
       stagedAfter: db.prepare<{ idx: number; entry: string }, [number, number, number]>(
         "SELECT idx, entry FROM task_entries WHERE task_num = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?"),
@@ -215,21 +217,22 @@ export class SqliteStatements implements StoreStatements<never> {
    * held: nothing to lock, only whether the site still exists (it may have
    * been deleted since the request's access check) and is busy.
    */
-  *lockSiteModules(siteId: number): NowStep<Map<number, StoredModule> | null> {
-    const state = this.one.siteState.get(siteId)!;
-    if (!state.site) throw new NotFoundError(`site ${siteId}`);
-    if (state.busy) return null;
-    return this.siteModules(siteId);
+  *lockSiteModules(siteId: number, kept: SiteState | undefined): NowStep<SiteState | null> {
+    const { stamp, busy } = this.one.siteState.get(siteId)!;
+    if (stamp === null) throw new NotFoundError(`site ${siteId}`);
+    if (busy) return null;
+    if (kept?.stamp === stamp) return kept;
+    return { stamp, modules: this.siteModules(siteId) };
   }
 
   *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): NowStep<void> {
     yield* writePlan(this, siteId, plan, ids, now);
-    yield* this.recordSync(siteId, record.site, now, record.fingerprint, record.repeat, record.history);
+    yield* this.recordSync(siteId, record.site, now, record.fingerprint, record.repeat, record.history, record.stamp);
   }
 
-  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory): NowStep<void> {
+  *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory, stamp: number): NowStep<void> {
     yield* this.history.recordChanges(siteId, history.changes, site, now, history.taskId);
-    this.one.recordSync.run(site.siteName, site.coreVersion, site.phpVersion, site.ipAddress, now.getTime(), fingerprint, repeat, siteId);
+    this.one.recordSync.run(site.siteName, site.coreVersion, site.phpVersion, site.ipAddress, now.getTime(), fingerprint, repeat, stamp, siteId);
   }
 
   *claim(taskId: string, owner: string, leaseMs: number, now: Date): NowStep<number | null> {
@@ -237,8 +240,8 @@ export class SqliteStatements implements StoreStatements<never> {
     return this.one.claim.get(owner, ms + leaseMs, ms, taskId, ms)?.site_id ?? null;
   }
 
-  *forgetFingerprint(siteId: number): NowStep<void> {
-    this.one.forgetFingerprint.run(siteId);
+  *forgetFingerprint(siteId: number, stamp: number): NowStep<void> {
+    this.one.forgetFingerprint.run(stamp, siteId);
   }
 
   *ownedTask(taskId: string, owner: string): NowStep<TaskRow | null> {

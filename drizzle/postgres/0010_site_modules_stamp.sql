@@ -1,0 +1,1 @@
+ALTER TABLE "sites" ADD COLUMN "modules_stamp" bigint DEFAULT 0 NOT NULL;

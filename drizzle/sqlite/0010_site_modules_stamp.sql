@@ -1,0 +1,1 @@
+ALTER TABLE `sites` ADD `modules_stamp` integer DEFAULT 0 NOT NULL;

@@ -1,0 +1,128 @@
+// A sync starts from the modules this process's last sync of the site left
+// (store/site-states.ts) only while the site row still holds the stamp that
+// sync wrote; anything else that changes the site's modules writes a stamp of
+// its own, and the next sync reads them again. Counts and stored rows stay
+// exact whoever wrote last: another process, a background task cut short.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { SiteModuleState, StoredModule, SyncCommand, SyncPlan } from "../../src/inventory";
+import { newModulesStamp, SiteStates, stateAfter } from "../../src/store/site-states";
+import type { Store } from "../../src/store/types";
+import { sql } from "../support/sql";
+import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
+
+const stored = (moduleId: number, versionId = 1): StoredModule => ({ moduleId, versionId, enabled: true, detailsHash: 7 });
+const modulesOf = (...ids: number[]) => new Map(ids.map((id) => [id, stored(id)]));
+
+describe("SiteStates", () => {
+  test("keeps at most its rows, dropping the sites synced least recently", () => {
+    const states = new SiteStates(5);
+    states.set(1, { stamp: 11, modules: modulesOf(1, 2) });
+    states.set(2, { stamp: 12, modules: modulesOf(1, 2) });
+    states.set(1, { stamp: 13, modules: modulesOf(1, 2) }); // site 1 synced again: now the most recent
+    states.set(3, { stamp: 14, modules: modulesOf(1, 2) });
+    expect(states.get(2)).toBeUndefined();
+    expect(states.get(1)?.stamp).toBe(13);
+    expect(states.get(3)?.stamp).toBe(14);
+    expect(states.size).toBe(4);
+  });
+
+  test("a site holding more than every row allowed is not kept, and no longer holds its earlier state", () => {
+    const states = new SiteStates(3);
+    states.set(1, { stamp: 1, modules: modulesOf(1) });
+    states.set(1, { stamp: 2, modules: modulesOf(1, 2, 3, 4) });
+    expect(states.get(1)).toBeUndefined();
+    expect(states.size).toBe(0);
+  });
+
+  test("stateAfter applies a plan's writes and removals to a copy", () => {
+    const before = modulesOf(1, 2, 3);
+    const entry = { machineName: "two", displayName: "Two", moduleType: "contrib", extensionType: "module", enabled: false, version: "2.0.0", description: null, project: null } satisfies SiteModuleState;
+    const plan = { writes: [entry], removals: [3] } as unknown as SyncPlan;
+    const ids = { moduleId: () => 2, versionId: () => 99 };
+    const after = stateAfter(before, plan, ids);
+    expect([...after.keys()].sort()).toEqual([1, 2]);
+    expect(after.get(2)).toMatchObject({ moduleId: 2, versionId: 99, enabled: false });
+    expect(after.get(2)!.detailsHash).not.toBe(7);
+    expect(before.get(2)).toEqual(stored(2));
+    expect(before.has(3)).toBe(true);
+  });
+
+  test("stamps are integers below 2^53 and never the column's default, 0", () => {
+    for (let i = 0; i < 1000; i++) {
+      const stamp = newModulesStamp();
+      expect(Number.isSafeInteger(stamp) && stamp > 0).toBe(true);
+    }
+  });
+});
+
+describeEachDialect("a sync's kept modules", (dialect) => {
+  let db: TestDatabase;
+  let store: Store;
+  let other: Store;
+  let organizationId: number;
+  let sites = 0;
+  beforeAll(async () => {
+    db = createTestDatabase(dialect);
+    store = await db.open();
+    // Another process on the same database: a store of its own, with kept states of its own.
+    other = await db.open();
+    organizationId = (await store.createOrganization("Kept states")).id;
+  });
+  afterAll(() => db.destroy());
+
+  const entry = (machineName: string, version: string): SiteModuleState => ({
+    machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version, description: null, project: null,
+  });
+  const command = (siteId: number, entries: SiteModuleState[]) => ({
+    siteId, siteName: "Kept", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null },
+    entries, fullSync: true, keep: new Set<string>(), fingerprint: null, repeat: "{}",
+  }) as unknown as SyncCommand;
+  async function freshSite(): Promise<number> {
+    const n = ++sites;
+    return (await store.createSite({ organizationId, url: `https://kept${n}.example`, normalizedUrl: `https://kept${n}.example`, name: "Kept", tokenHash: `kept${n}` })).id;
+  }
+  async function versions(siteId: number): Promise<string[]> {
+    const rows = await sql<{ name: string; version: string }>(store, `SELECT m.machine_name AS name, v.version FROM site_modules sm
+      JOIN modules m ON m.id = sm.module_id JOIN module_versions v ON v.id = sm.version_id WHERE sm.site_id = ${siteId} ORDER BY m.machine_name`);
+    return rows.map((r) => `${r.name}@${r.version}`);
+  }
+  const v1 = [entry("alpha", "1.0.0"), entry("beta", "1.0.0")];
+  const v2 = [entry("alpha", "2.0.0"), entry("beta", "1.0.0")];
+
+  test("are used while the site row holds the stamp their sync wrote, and read again once it does not", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    // A write beneath the store that leaves the stamp as it was goes unseen: the kept modules are used.
+    await sql(store, `UPDATE site_modules SET enabled = ${dialect === "sqlite" ? 0 : "false"} WHERE site_id = ${siteId}`);
+    expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 0, modulesUnchanged: 2 });
+    // A new stamp, and the same sync reads what is stored: both modules disabled, so both updated.
+    await sql(store, `UPDATE sites SET modules_stamp = modules_stamp + 1 WHERE id = ${siteId}`);
+    expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 2, modulesUnchanged: 0 });
+    const enabled = await sql<{ enabled: number | boolean }>(store, `SELECT enabled FROM site_modules WHERE site_id = ${siteId}`);
+    expect(enabled.map((r) => Boolean(r.enabled))).toEqual([true, true]);
+  });
+
+  test("another process's sync of the site is seen by the next sync here", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    expect((await other.applySync(command(siteId, v2))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
+    // Kept here: alpha@1.0.0, as this store's last sync left it. Stored: alpha@2.0.0.
+    expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await versions(siteId)).toEqual(["alpha@1.0.0", "beta@1.0.0"]);
+  });
+
+  test("a background task's batches are seen even when the task never completes", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    const taskId = await store.tasks.beginUpload(siteId);
+    await store.tasks.stageEntries(taskId, [{ index: 0, machineName: "alpha", entry: entry("alpha", "3.0.0") }]);
+    await store.tasks.acceptUpload(taskId, { siteName: "Kept", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: false, errorsTotal: 0 });
+    expect(await store.tasks.claimTask(taskId, "test", 30_000)).toBe(true);
+    expect(await store.tasks.applyTaskBatch(taskId, "test", 100, 30_000)).toMatchObject({ applied: 1 });
+    await store.tasks.failTask(taskId, "test", "cut short");
+    expect(await versions(siteId)).toEqual(["alpha@3.0.0", "beta@1.0.0"]);
+    expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await versions(siteId)).toEqual(["alpha@1.0.0", "beta@1.0.0"]);
+  });
+});
