@@ -13,7 +13,7 @@ import { detailsHash } from "../inventory";
 /** A site's modules by module id, and the stamp written with them. */
 export interface SiteState {
   stamp: number;
-  modules: ReadonlyMap<number, StoredModule>;
+  modules: Map<number, StoredModule>;
 }
 
 /**
@@ -28,38 +28,44 @@ export function newModulesStamp(): number {
   return 1 + Math.floor(Math.random() * (2 ** 53 - 1));
 }
 
-/** The site's modules once `plan` is written: a new map, the one the plan was made from left as it was. */
-export function stateAfter(current: ReadonlyMap<number, StoredModule>, plan: SyncPlan, ids: EntryIds): Map<number, StoredModule> {
-  const next = new Map(current);
+/**
+ * The site's modules once `plan` is written, made from `current` itself once
+ * the sync has committed (copying 150 entries cost more than the read it
+ * spares): nothing else uses it by then, since a site's syncs never overlap
+ * and a sync that started from the same kept state would have found the
+ * stamp this one wrote.
+ */
+export function applyPlan(current: Map<number, StoredModule>, plan: SyncPlan, ids: EntryIds): Map<number, StoredModule> {
   for (const w of plan.writes) {
     const moduleId = ids.moduleId(w.machineName);
-    next.set(moduleId, { moduleId, versionId: ids.versionId(w), enabled: w.enabled, detailsHash: detailsHash(w) });
+    current.set(moduleId, { moduleId, versionId: ids.versionId(w), enabled: w.enabled, detailsHash: detailsHash(w) });
   }
-  for (const moduleId of plan.removals) next.delete(moduleId);
-  return next;
+  for (const moduleId of plan.removals) current.delete(moduleId);
+  return current;
 }
 
 export class SiteStates {
-  /** Least recently used first (Map order: an entry is moved to the end when used). */
-  private readonly bySite = new Map<number, SiteState>();
+  /** Least recently kept first (Map order), each with its row count when kept. */
+  private readonly bySite = new Map<number, { state: SiteState; rows: number }>();
   private rows = 0;
 
   constructor(private readonly maxRows = SITE_STATE_ROWS) {}
 
   get(siteId: number): SiteState | undefined {
-    return this.bySite.get(siteId);
+    return this.bySite.get(siteId)?.state;
   }
 
   /** Keeps the state a committed sync left. */
   set(siteId: number, state: SiteState): void {
     this.delete(siteId);
-    if (state.modules.size > this.maxRows) return;
-    this.bySite.set(siteId, state);
-    this.rows += state.modules.size;
+    const rows = state.modules.size;
+    if (rows > this.maxRows) return;
+    this.bySite.set(siteId, { state, rows });
+    this.rows += rows;
     for (const [oldest, kept] of this.bySite) {
       if (this.rows <= this.maxRows) break;
       this.bySite.delete(oldest);
-      this.rows -= kept.modules.size;
+      this.rows -= kept.rows;
     }
   }
 
@@ -67,7 +73,7 @@ export class SiteStates {
     const kept = this.bySite.get(siteId);
     if (kept === undefined) return;
     this.bySite.delete(siteId);
-    this.rows -= kept.modules.size;
+    this.rows -= kept.rows;
   }
 
   /** Module rows held, all sites together. */

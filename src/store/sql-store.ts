@@ -72,8 +72,8 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    * one has changed them since (site-states.ts).
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const { counts, learned, state } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
-    this.siteStates.set(command.siteId, state);
+    const { counts, learned, leaves } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
+    this.siteStates.set(command.siteId, leaves());
     return { counts, learned };
   }
 

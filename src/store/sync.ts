@@ -2,7 +2,7 @@
 // per site, compare the payload with the site's modules and write the
 // difference.
 import { leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
-import { newModulesStamp, stateAfter, type SiteState } from "./site-states";
+import { applyPlan, newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
 import type { Step } from "./steps";
 import { SiteBusyError } from "./types";
@@ -10,9 +10,9 @@ import { resolveIds } from "./write-plan";
 
 const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 
-/** What a sync did, and the site's modules it leaves: to be kept (SiteStates) once it has committed. */
+/** What a sync did, and the site's modules it leaves: to be made and kept (SiteStates) once it has committed, not before. */
 export interface AppliedSync extends SyncOutcome {
-  state: SiteState;
+  leaves(): SiteState;
 }
 
 /**
@@ -39,5 +39,5 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     history: { changes: syncChanges(current, plan, ids), taskId: null },
     stamp,
   });
-  return { counts: plan, learned: ids.learned, state: { stamp, modules: stateAfter(current, plan, ids) } };
+  return { counts: plan, learned: ids.learned, leaves: () => ({ stamp, modules: applyPlan(current, plan, ids) }) };
 }

@@ -5,7 +5,7 @@
 // exact whoever wrote last: another process, a background task cut short.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SiteModuleState, StoredModule, SyncCommand, SyncPlan } from "../../src/inventory";
-import { newModulesStamp, SiteStates, stateAfter } from "../../src/store/site-states";
+import { applyPlan, newModulesStamp, SiteStates } from "../../src/store/site-states";
 import type { Store } from "../../src/store/types";
 import { sql } from "../support/sql";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
@@ -34,17 +34,27 @@ describe("SiteStates", () => {
     expect(states.size).toBe(0);
   });
 
-  test("stateAfter applies a plan's writes and removals to a copy", () => {
-    const before = modulesOf(1, 2, 3);
+  test("applyPlan applies a plan's writes and removals", () => {
+    const modules = modulesOf(1, 2, 3);
     const entry = { machineName: "two", displayName: "Two", moduleType: "contrib", extensionType: "module", enabled: false, version: "2.0.0", description: null, project: null } satisfies SiteModuleState;
     const plan = { writes: [entry], removals: [3] } as unknown as SyncPlan;
-    const ids = { moduleId: () => 2, versionId: () => 99 };
-    const after = stateAfter(before, plan, ids);
+    const after = applyPlan(modules, plan, { moduleId: () => 2, versionId: () => 99 });
     expect([...after.keys()].sort()).toEqual([1, 2]);
+    expect(after.get(1)).toEqual(stored(1));
     expect(after.get(2)).toMatchObject({ moduleId: 2, versionId: 99, enabled: false });
     expect(after.get(2)!.detailsHash).not.toBe(7);
-    expect(before.get(2)).toEqual(stored(2));
-    expect(before.has(3)).toBe(true);
+  });
+
+  test("counts each site's rows as they were when kept, whatever becomes of its map", () => {
+    const states = new SiteStates(4);
+    const modules = modulesOf(1, 2);
+    states.set(1, { stamp: 1, modules });
+    modules.set(3, stored(3)); // the next sync of site 1 starts from this very map
+    states.set(1, { stamp: 2, modules });
+    expect(states.size).toBe(3);
+    states.set(2, { stamp: 3, modules: modulesOf(1, 2) });
+    expect(states.get(1)).toBeUndefined();
+    expect(states.size).toBe(2);
   });
 
   test("stamps are integers below 2^53 and never the column's default, 0", () => {
