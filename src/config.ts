@@ -65,7 +65,7 @@ export const CONFIG_VARIABLES = {
   FAILED_ATTEMPTS_PER_HOUR: { default: "60", meaning: "Refused syncs (404, 403, 400, 413, 415) per user per hour; beyond it the user's syncs get 429 before any body is read" },
   MODULE_CACHE_TTL_SECONDS: { default: "3600", meaning: "How long machine_name → module id lookups are cached" },
   VERSION_CACHE_TTL_SECONDS: { default: "86400", meaning: "How long (module, version) → version id lookups are cached" },
-  CACHE_MAX_ENTRIES: { default: "100000", meaning: "Entries kept by each in-process lookup cache (LRU); the ids of sites' last syncs, up to 3 × this many" },
+  CACHE_MAX_ENTRIES: { default: "100000", meaning: "Entries kept by each in-process lookup cache (LRU)" },
   SYNC_BACKGROUND_THRESHOLD: { default: "500", meaning: "Syncs whose entries name more modules than this (valid entries, and skipped ones with a valid machine_name) run in the background (202)" },
   SYNC_BATCH_SIZE: { default: "100", meaning: "Module entries per staging write and per applied background batch" },
   SYNC_WORKERS: { default: String(Math.max(1, availableParallelism() - 1)), meaning: "Worker threads applying background syncs (default: cores - 1, at least 1)" },

@@ -68,9 +68,9 @@ export class SyncService {
       fingerprint,
       repeat: JSON.stringify(repeat),
     };
-    const lookup = await this.cache.lookup(modules.entries, site.id);
+    const lookup = await this.cache.lookup(modules.entries);
     const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
-    await this.cache.remember(outcome.learned, { siteId: site.id, entries: modules.entries, known: lookup.known });
+    await this.cache.remember(outcome.learned);
     return this.report(site, command.fullSync, false, outcome.counts, modules.errors, modules.errorsTotal, lookup.report, started);
   }
 
