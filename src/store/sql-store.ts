@@ -73,7 +73,12 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
     const { counts, learned, leaves } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
-    this.siteStates.set(command.siteId, leaves());
+    try {
+      this.siteStates.set(command.siteId, leaves());
+    } catch {
+      // The sync has committed: it succeeded. Its site's next sync reads the modules instead.
+      this.siteStates.delete(command.siteId);
+    }
     return { counts, learned };
   }
 

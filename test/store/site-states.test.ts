@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SiteModuleState, StoredModule, SyncCommand, SyncPlan } from "../../src/inventory";
 import { applyPlan, newModulesStamp, SiteStates } from "../../src/store/site-states";
 import type { Store } from "../../src/store/types";
-import { sql } from "../support/sql";
+import { count, sql } from "../support/sql";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 
 const stored = (moduleId: number, versionId = 1): StoredModule => ({ moduleId, versionId, enabled: true, detailsHash: 7 });
@@ -99,17 +99,66 @@ describeEachDialect("a sync's kept modules", (dialect) => {
   const v1 = [entry("alpha", "1.0.0"), entry("beta", "1.0.0")];
   const v2 = [entry("alpha", "2.0.0"), entry("beta", "1.0.0")];
 
+  const disableAll = `UPDATE site_modules SET enabled = ${dialect === "sqlite" ? 0 : "false"} WHERE site_id = `;
+  async function enabledFlags(siteId: number): Promise<boolean[]> {
+    return (await sql<{ enabled: number | boolean }>(store, `SELECT enabled FROM site_modules WHERE site_id = ${siteId}`)).map((r) => Boolean(r.enabled));
+  }
+
   test("are used while the site row holds the stamp their sync wrote, and read again once it does not", async () => {
     const siteId = await freshSite();
     await store.applySync(command(siteId, v1));
     // A write beneath the store that leaves the stamp as it was goes unseen: the kept modules are used.
-    await sql(store, `UPDATE site_modules SET enabled = ${dialect === "sqlite" ? 0 : "false"} WHERE site_id = ${siteId}`);
+    // (On Postgres every write to site_modules resets the stamp, unless its trigger is off, as here.)
+    if (dialect === "postgres") await sql(store, "ALTER TABLE site_modules DISABLE TRIGGER site_modules_updated");
+    try {
+      await sql(store, `${disableAll}${siteId}`);
+    } finally {
+      if (dialect === "postgres") await sql(store, "ALTER TABLE site_modules ENABLE TRIGGER site_modules_updated");
+    }
     expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 0, modulesUnchanged: 2 });
     // A new stamp, and the same sync reads what is stored: both modules disabled, so both updated.
     await sql(store, `UPDATE sites SET modules_stamp = modules_stamp + 1 WHERE id = ${siteId}`);
     expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 2, modulesUnchanged: 0 });
-    const enabled = await sql<{ enabled: number | boolean }>(store, `SELECT enabled FROM site_modules WHERE site_id = ${siteId}`);
-    expect(enabled.map((r) => Boolean(r.enabled))).toEqual([true, true]);
+    expect(await enabledFlags(siteId)).toEqual([true, true]);
+  });
+
+  if (dialect === "postgres") {
+    test("on Postgres, any statement that changes a site's modules resets its stamp: writers that write none are seen", async () => {
+      // As an instance of an earlier version would, during a rolling upgrade: its writes carry no stamp.
+      const siteId = await freshSite();
+      await store.applySync(command(siteId, v1));
+      await sql(store, `${disableAll}${siteId}`);
+      expect(await count(store, `SELECT modules_stamp AS n FROM sites WHERE id = ${siteId}`)).toBe(0);
+      expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 2, modulesUnchanged: 0 });
+      expect(await enabledFlags(siteId)).toEqual([true, true]);
+      // A sync writes a stamp of its own.
+      expect(await count(store, `SELECT modules_stamp AS n FROM sites WHERE id = ${siteId}`)).toBeGreaterThan(0);
+      await sql(store, `DELETE FROM site_modules WHERE site_id = ${siteId} AND module_id = (SELECT id FROM modules WHERE machine_name = 'beta')`);
+      expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesCreated: 1, modulesUnchanged: 1 });
+    });
+  }
+
+  test("a sync that fails after starting from them leaves them as they were", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    // alpha@2.0.0 in the catalog already: the failed sync's rollback cannot change its id.
+    await store.applySync(command(await freshSite(), v2));
+    // A real database error on the site row's update, the sync's last statement, after its module writes.
+    const explode = dialect === "sqlite"
+      ? [`CREATE TRIGGER explode_kept BEFORE UPDATE ON sites WHEN NEW.id = ${siteId} AND NEW.name = 'explode' BEGIN SELECT RAISE(ABORT, 'boom'); END`]
+      : [`CREATE FUNCTION explode_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.name = 'explode' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`,
+        `CREATE TRIGGER explode_kept BEFORE UPDATE ON sites FOR EACH ROW WHEN (NEW.id = ${siteId}) EXECUTE FUNCTION explode_kept()`];
+    for (const statement of explode) await sql(store, statement);
+    try {
+      await expect(store.applySync({ ...command(siteId, v2), siteName: "explode" })).rejects.toThrow();
+    } finally {
+      await sql(store, dialect === "sqlite" ? "DROP TRIGGER explode_kept" : "DROP TRIGGER explode_kept ON sites");
+      if (dialect === "postgres") await sql(store, "DROP FUNCTION explode_kept()");
+    }
+    expect(await versions(siteId)).toEqual(["alpha@1.0.0", "beta@1.0.0"]);
+    // Had the failed sync's result been kept, this would find alpha at 2.0.0 already and write nothing.
+    expect((await store.applySync(command(siteId, v2))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
   });
 
   test("another process's sync of the site is seen by the next sync here", async () => {

@@ -63,7 +63,8 @@ export const sites = pgTable("sites", {
    * (a claimed task keeps the site busy until it ends). A process that wrote a
    * stamp knows the modules it left with it (store/site-states.ts): finding
    * the same stamp, it need not read them again. Every write to site_modules
-   * must come with a new stamp, as with sync_fingerprint.
+   * must come with a new stamp, as with sync_fingerprint (on Postgres,
+   * triggers on site_modules also set it to 0 on every change: see 0010).
    */
   modulesStamp: bigint("modules_stamp", { mode: "number" }).notNull().default(0),
   createdAt: createdAt(),
