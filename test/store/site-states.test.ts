@@ -161,6 +161,20 @@ describeEachDialect("a sync's kept modules", (dialect) => {
     expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
   });
 
+  test("after syncs of one site at once (one SQLite batch, or queued on the Postgres lock), the next sync counts against what is stored", async () => {
+    const siteId = await freshSite();
+    const bodies = [v1, v2, [entry("alpha", "3.0.0")], v1, [entry("beta", "2.0.0"), entry("gamma", "1.0.0")], v2];
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(bodies.map((b) => store.applySync(command(siteId, b))));
+      const stored = await versions(siteId);
+      const counts = (await store.applySync(command(siteId, v1))).counts;
+      const same = stored.filter((m) => m === "alpha@1.0.0" || m === "beta@1.0.0").length;
+      const named = stored.filter((m) => m.startsWith("alpha@") || m.startsWith("beta@")).length;
+      expect(counts).toMatchObject({ modulesUnchanged: same, modulesUpdated: named - same, modulesCreated: 2 - named, modulesRemoved: stored.length - named });
+      expect(await versions(siteId)).toEqual(["alpha@1.0.0", "beta@1.0.0"]);
+    }
+  });
+
   test("another process's sync of the site is seen by the next sync here", async () => {
     const siteId = await freshSite();
     await store.applySync(command(siteId, v1));
