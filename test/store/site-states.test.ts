@@ -4,7 +4,7 @@
 // its own, and the next sync reads them again. Counts and stored rows stay
 // exact whoever wrote last: another process, a background task cut short.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { SiteModuleState, StoredModule, SyncCommand, SyncPlan } from "../../src/inventory";
+import { detailsHash, type SiteModuleState, type StoredModule, type SyncCommand, type SyncPlan } from "../../src/inventory";
 import { applyPlan, newModulesStamp, SiteStates } from "../../src/store/site-states";
 import type { Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
@@ -37,12 +37,18 @@ describe("SiteStates", () => {
   test("applyPlan applies a plan's writes and removals", () => {
     const modules = modulesOf(1, 2, 3);
     const entry = { machineName: "two", displayName: "Two", moduleType: "contrib", extensionType: "module", enabled: false, version: "2.0.0", description: null, project: null } satisfies SiteModuleState;
-    const plan = { writes: [entry], removals: [3] } as unknown as SyncPlan;
+    const plan = { writes: [entry], sameDetails: new Set(), removals: [3] } as unknown as SyncPlan;
     const after = applyPlan(modules, plan, { moduleId: () => 2, versionId: () => 99 });
     expect([...after.keys()].sort()).toEqual([1, 2]);
     expect(after.get(1)).toEqual(stored(1));
-    expect(after.get(2)).toMatchObject({ moduleId: 2, versionId: 99, enabled: false });
-    expect(after.get(2)!.detailsHash).not.toBe(7);
+    expect(after.get(2)).toMatchObject({ moduleId: 2, versionId: 99, enabled: false, detailsHash: detailsHash(entry) });
+  });
+
+  test("applyPlan keeps the held hash of a write whose details the plan found as stored", () => {
+    const entry = { machineName: "two", displayName: "Two", moduleType: "contrib", extensionType: "module", enabled: true, version: "2.0.0", description: null, project: null } satisfies SiteModuleState;
+    const plan = { writes: [entry], sameDetails: new Set([entry]), removals: [] } as unknown as SyncPlan;
+    const after = applyPlan(modulesOf(1, 2), plan, { moduleId: () => 2, versionId: () => 99 });
+    expect(after.get(2)).toEqual({ moduleId: 2, versionId: 99, enabled: true, detailsHash: 7 });
   });
 
   test("counts each site's rows as they were when kept, whatever becomes of its map", () => {
