@@ -9,8 +9,7 @@
 // from its claim on) writes a stamp of its own; on Postgres, triggers also
 // reset it to 0 on every statement that changes site_modules (migration
 // 0010), so that writers of earlier versions are seen during a rolling upgrade.
-import type { StoredModule, SyncPlan, EntryIds } from "../inventory";
-import { detailsHash } from "../inventory";
+import { detailsHash, type EntryIds, type StoredModule, type SyncPlan } from "../inventory";
 
 /** A site's modules by module id, and the stamp written with them. */
 export interface SiteState {

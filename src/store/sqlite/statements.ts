@@ -215,7 +215,8 @@ export class SqliteStatements implements StoreStatements<never> {
   /**
    * BEGIN IMMEDIATE has taken the file's write lock already, so every site is
    * held: nothing to lock, only whether the site still exists (it may have
-   * been deleted since the request's access check) and is busy.
+   * been deleted since the request's access check) and is busy, and its
+   * modules stamp: `kept`'s modules while it is still theirs, else the rows.
    */
   *lockSiteModules(siteId: number, kept: SiteState | undefined): NowStep<SiteState | null> {
     const { stamp, busy } = this.one.siteState.get(siteId)!;
