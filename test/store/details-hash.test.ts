@@ -5,7 +5,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { detailsHash } from "../../src/inventory";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { describeEachDialect } from "../support/stores";
-import { sql } from "../support/sql";
+import { migrateSchema } from "../../src/store/postgres/migrate";
+import type { PostgresStore } from "../../src/store/postgres/store";
+import { count, sql } from "../support/sql";
+import { until } from "../support/until";
 
 describeEachDialect("details_hash backfill", (dialect) => {
   let h: Harness;
@@ -38,6 +41,32 @@ describeEachDialect("details_hash backfill", (dialect) => {
     expect(await again.json()).toMatchObject({ modules_unchanged: 2, modules_updated: 0, modules_created: 0, modules_removed: 0 });
     await reopened.close();
   });
+
+  if (dialect === "postgres") {
+    test("on Postgres, the backfill waits for a sync that holds a site, and does not deadlock with its writes", async () => {
+      const site = await h.freshSite();
+      expect((await h.sync(payload(site, [mod("lock_a"), mod("lock_b")]), site.id)).status).toBe(200);
+      await sql(h.store, `UPDATE site_modules SET details_hash = NULL WHERE site_id = ${site.id}`);
+      const pool = (h.store as PostgresStore).sql;
+      // A sync, as its transaction goes: the site's row locked, then its modules written.
+      const syncing = await pool.reserve();
+      try {
+        await syncing`BEGIN`;
+        await syncing`SELECT id FROM sites WHERE id = ${site.id} FOR UPDATE`;
+        const backfill = migrateSchema(pool);
+        await until(async () => await count(h.store,
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
+        10_000, "the backfill to wait for the site");
+        // Had the backfill written the modules before locking the site, this would deadlock with it.
+        await syncing`UPDATE site_modules SET enabled = enabled WHERE site_id = ${site.id}`;
+        await syncing`COMMIT`;
+        await backfill;
+      } finally {
+        syncing.release();
+      }
+      expect(await count(h.store, `SELECT count(*) AS n FROM site_modules WHERE site_id = ${site.id} AND details_hash IS NULL`)).toBe(0);
+    });
+  }
 
   test("the hash is the one detailsHash gives the stored text", async () => {
     const site = await h.freshSite();
