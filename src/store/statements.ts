@@ -7,10 +7,10 @@
 import type { AcceptedSync, EntryError, EntryIds, SiteChange, SiteModuleState, StoredModule, SyncCounts, SyncPlan } from "../inventory";
 import type { HistoryStatements } from "./history";
 import type { TaskRow } from "./rows";
+import type { SiteState } from "./site-states";
 import type { Step } from "./steps";
 import type { StagedEntry } from "./task-types";
 import type { SiteAccess, UserSiteAccess } from "./types";
-import type { SiteState } from "./site-states";
 
 /** Reading and writing one site's modules, in bulk. */
 export interface ModuleStatements<Wait> {
