@@ -5,7 +5,7 @@
 // exact whoever wrote last: another process, a background task cut short.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { detailsHash, type SiteModuleState, type StoredModule, type SyncCommand, type SyncPlan } from "../../src/inventory";
-import { applyPlan, newModulesStamp, SiteStates } from "../../src/store/site-states";
+import { applyPlan, newModulesStamp, packModules, SiteStates, unpackModules } from "../../src/store/site-states";
 import type { Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
@@ -51,16 +51,44 @@ describe("SiteStates", () => {
     expect(after.get(2)).toEqual({ moduleId: 2, versionId: 99, enabled: true, detailsHash: 7 });
   });
 
-  test("counts each site's rows as they were when kept, whatever becomes of its map", () => {
-    const states = new SiteStates(4);
+  test("packs rows exactly: disabled, without a version, the largest ids and hash", () => {
+    const rows: StoredModule[] = [
+      { moduleId: 1, versionId: null, enabled: false, detailsHash: 0 },
+      { moduleId: 2 ** 53 - 1, versionId: 2 ** 53 - 1, enabled: true, detailsHash: 2 ** 53 - 1 },
+      { moduleId: 7, versionId: 1, enabled: false, detailsHash: 123_456_789_012_345 },
+      { moduleId: 8, versionId: null, enabled: true, detailsHash: 5 },
+    ];
+    const modules = new Map(rows.map((r) => [r.moduleId, r]));
+    expect(unpackModules(packModules(modules)!)).toEqual(modules);
+  });
+
+  test("gives each caller a map of its own: changing it changes nothing kept", () => {
+    const states = new SiteStates(10);
     const modules = modulesOf(1, 2);
     states.set(1, { stamp: 1, modules });
-    modules.set(3, stored(3)); // the next sync of site 1 starts from this very map
-    states.set(1, { stamp: 2, modules });
-    expect(states.size).toBe(3);
-    states.set(2, { stamp: 3, modules: modulesOf(1, 2) });
+    modules.delete(1);
+    states.get(1)!.modules.set(3, stored(3));
+    expect(states.get(1)).toEqual({ stamp: 1, modules: modulesOf(1, 2) });
+  });
+
+  test("past its rows, drops the least recently synced sites down to 7/8 of them", () => {
+    const states = new SiteStates(16);
+    for (let site = 1; site <= 8; site++) states.set(site, { stamp: site, modules: modulesOf(1, 2) });
+    states.get(1); // reading a site does not make it recent: syncing it does
+    states.set(9, { stamp: 9, modules: modulesOf(1, 2) }); // 18 rows: down to 14
+    expect([1, 2].map((site) => states.get(site))).toEqual([undefined, undefined]);
+    expect(states.get(3)?.stamp).toBe(3);
+    expect(states.size).toBe(14);
+  });
+
+  test("a state whose ids cannot be packed is not kept (ids start at 1)", () => {
+    const states = new SiteStates(10);
+    states.set(1, { stamp: 1, modules: modulesOf(1, 2) });
+    states.set(1, { stamp: 2, modules: new Map([[0, stored(0)]]) });
     expect(states.get(1)).toBeUndefined();
-    expect(states.size).toBe(2);
+    states.set(2, { stamp: 3, modules: new Map([[4, { ...stored(4), versionId: 0 }]]) });
+    expect(states.get(2)).toBeUndefined();
+    expect(states.size).toBe(0);
   });
 
   test("stamps are integers below 2^53 and never the column's default, 0", () => {
