@@ -5,6 +5,9 @@
 // thus costs one Map lookup, not a delete and a re-insert (measured: the
 // cache's reads were 4% of a changed re-sync's CPU, 150 to 300 per sync).
 
+/** A full cache evicts this fraction of its bound at once (one in 64: 1,563 of 100,000 entries). */
+const EVICTED_AT_ONCE = 64;
+
 interface Entry<V> {
   value: V;
   expires: number;
@@ -40,15 +43,24 @@ export class LruCache<V> {
 
   set(key: string, value: V): void {
     // Room is made before the new entry goes in: it is never the one evicted.
-    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) this.evictOne();
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) this.evict(Math.ceil(this.maxEntries / EVICTED_AT_ONCE));
     this.entries.set(key, { value, expires: this.clock() + this.ttlMs, read: false });
   }
 
-  /** Ends after at most one pass: an entry moved to the back is unmarked. */
-  private evictOne(): void {
+  /**
+   * Evicts `count` entries in one walk from the front. A Map's walk steps
+   * over the entries deleted at its front since it last compacted, so one
+   * eviction per new key, each in a walk of its own, cost up to ~45 µs a key
+   * in a full 100,000-entry cache (measured). Ends after at most two passes:
+   * an entry moved to the back is unmarked.
+   */
+  private evict(count: number): void {
     for (const [key, entry] of this.entries) {
       this.entries.delete(key);
-      if (!entry.read) return;
+      if (!entry.read) {
+        if (--count === 0) return;
+        continue;
+      }
       entry.read = false;
       this.entries.set(key, entry);
     }

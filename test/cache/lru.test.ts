@@ -58,6 +58,19 @@ describe("LruCache", () => {
     expect(cache.get("c")).toBe(3);
   });
 
+  test("a full cache makes room for many keys at once: a 64th of its bound, least recently used first", () => {
+    const cache = new LruCache<number>(256, 60_000);
+    for (let i = 0; i < 256; i++) cache.set(`k${i}`, i);
+    cache.get("k0");
+    cache.set("new", -1);
+    // k1-k4 go (4 = 256 / 64); k0 was read, so it moved to the back instead.
+    expect(cache.size).toBe(253);
+    expect(["k0", "k1", "k4", "k5", "new"].map((k) => cache.get(k))).toEqual([0, undefined, undefined, 5, -1]);
+    for (let i = 0; i < 3; i++) cache.set(`more${i}`, i);
+    expect(cache.size).toBe(256);
+    expect(cache.get("k5")).toBe(5);
+  });
+
   test("storing an existing key again also makes it the most recently used", () => {
     const cache = new LruCache<number>(2, 60_000);
     cache.set("a", 1);
