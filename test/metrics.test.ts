@@ -77,6 +77,13 @@ describeEachDialect("GET /metrics", (dialect) => {
     }
   });
 
+  test("reports the process's heap by its sizes, not by V8's heap spaces (whose statistics walk Bun's whole heap)", async () => {
+    const { text } = await scrape(newApp());
+    expect(text).toContain("# TYPE modsync_nodejs_heap_size_used_bytes gauge\n");
+    expect(text).toContain("# TYPE modsync_process_resident_memory_bytes gauge\n");
+    expect(text).not.toContain("nodejs_heap_space_size");
+  });
+
   test("counts requests and their durations by method, route template and status: a 200 sync, a 401 and 404s", async () => {
     const app = newApp();
     const site = await freshSite();

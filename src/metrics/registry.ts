@@ -18,6 +18,9 @@ const LOOKUP_SERIES = CACHES.flatMap((cache) => [
   { cache, tier: "redis", result: "hit" }, { cache, tier: "redis", result: "miss" },
 ]);
 
+/** prom-client's per-heap-space gauges (heapSpacesSizeAndUsed), which V8 has and Bun only imitates. */
+const HEAP_SPACE_GAUGES = ["nodejs_heap_space_size_total_bytes", "nodejs_heap_space_size_used_bytes", "nodejs_heap_space_size_available_bytes"];
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -112,6 +115,11 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "modsync_" });
+    // On Bun, v8.getHeapSpaceStatistics() walks the whole JavaScript heap: a
+    // scrape held the event loop ~35 ms per million objects held (caches,
+    // kept site states), every sync waiting. The heap's total and used sizes
+    // stay (modsync_nodejs_heap_size_*, from process.memoryUsage()).
+    for (const space of HEAP_SPACE_GAUGES) this.registry.removeSingleMetric(`modsync_${space}`);
   }
 
   /** Where the security gauge reads its value (one indexed count per scrape). */
