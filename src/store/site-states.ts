@@ -18,14 +18,18 @@ export interface SiteState {
 }
 
 /**
- * Module rows kept across all sites, packed (below): 24 bytes a row, ~36 MB
- * for 10,000 sites of 150 modules. Past that the least recently synced sites
- * are dropped and read from the database again. Kept as maps of objects, a
- * row took ~120 bytes (measured), so 2,000 such sites filled as much, and
- * every one of those objects was more for each garbage collection to trace
- * (bench/README round 9).
+ * Module rows kept across all sites, packed (below): 24 bytes a row, ~28 with
+ * each site's own objects (measured: 4,186 bytes of heap per site of 150
+ * modules), so ~42 MB for 10,000 such sites, each also counted for its
+ * ROWS_PER_SITE. Past that the least recently synced sites are dropped and
+ * read from the database again. Kept as maps of objects, a row took ~120
+ * bytes, so 2,000 such sites filled as much, and every one of those objects
+ * was more for each garbage collection to trace (bench/README round 9).
  */
-export const SITE_STATE_ROWS = 1_500_000;
+export const SITE_STATE_ROWS = 1_600_000;
+
+/** What a kept site costs besides its rows (its entry, its array, ~190 bytes), counted as rows. */
+export const ROWS_PER_SITE = 8;
 
 /** Slots per packed row: the module id (negative when disabled), the version id (0 for none), the details hash. */
 const SLOTS = 3;
@@ -83,11 +87,11 @@ export function applyPlan(current: Map<number, StoredModule>, plan: SyncPlan, id
 }
 
 export class SiteStates {
-  /** Least recently kept first (Map order), each with the module rows it counts for (a site holding none counts as one). */
+  /** Least recently kept first (Map order), each with the rows it counts for: its modules and rowsPerSite. */
   private readonly bySite = new Map<number, { stamp: number; packed: Float64Array; rows: number }>();
   private rows = 0;
 
-  constructor(private readonly maxRows = SITE_STATE_ROWS) {}
+  constructor(private readonly maxRows = SITE_STATE_ROWS, private readonly rowsPerSite = ROWS_PER_SITE) {}
 
   /** The kept state, its modules unpacked into a map of this caller's own. */
   get(siteId: number): SiteState | undefined {
@@ -98,7 +102,7 @@ export class SiteStates {
   /** Keeps the state a committed sync left, packed (a copy: the map stays the caller's). */
   set(siteId: number, state: SiteState): void {
     this.delete(siteId);
-    const rows = Math.max(1, state.modules.size);
+    const rows = state.modules.size + this.rowsPerSite;
     if (rows > this.maxRows) return;
     const packed = packModules(state.modules);
     if (packed === null) return;
@@ -109,7 +113,8 @@ export class SiteStates {
     // deleted there (each sync deletes and re-adds its site), so dropping one
     // site per sync cost ~10 µs a sync at 10,000 sites.
     for (const oldest of this.bySite.keys()) {
-      if (this.rows <= this.maxRows * 0.875) break;
+      // The site just kept comes last: it stays, alone if it must.
+      if (this.rows <= this.maxRows * 0.875 || oldest === siteId) break;
       this.delete(oldest);
     }
   }
@@ -121,7 +126,7 @@ export class SiteStates {
     this.rows -= kept.rows;
   }
 
-  /** Module rows held, all sites together. */
+  /** Rows held, all sites together, each site's rowsPerSite included. */
   get size(): number {
     return this.rows;
   }

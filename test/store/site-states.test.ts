@@ -15,7 +15,7 @@ const modulesOf = (...ids: number[]) => new Map(ids.map((id) => [id, stored(id)]
 
 describe("SiteStates", () => {
   test("keeps at most its rows, dropping the sites synced least recently", () => {
-    const states = new SiteStates(5);
+    const states = new SiteStates(5, 0);
     states.set(1, { stamp: 11, modules: modulesOf(1, 2) });
     states.set(2, { stamp: 12, modules: modulesOf(1, 2) });
     states.set(1, { stamp: 13, modules: modulesOf(1, 2) }); // site 1 synced again: now the most recent
@@ -27,7 +27,7 @@ describe("SiteStates", () => {
   });
 
   test("a site holding more than every row allowed is not kept, and no longer holds its earlier state", () => {
-    const states = new SiteStates(3);
+    const states = new SiteStates(3, 0);
     states.set(1, { stamp: 1, modules: modulesOf(1) });
     states.set(1, { stamp: 2, modules: modulesOf(1, 2, 3, 4) });
     expect(states.get(1)).toBeUndefined();
@@ -63,7 +63,7 @@ describe("SiteStates", () => {
   });
 
   test("gives each caller a map of its own: changing it changes nothing kept", () => {
-    const states = new SiteStates(10);
+    const states = new SiteStates(10, 0);
     const modules = modulesOf(1, 2);
     states.set(1, { stamp: 1, modules });
     modules.delete(1);
@@ -72,7 +72,7 @@ describe("SiteStates", () => {
   });
 
   test("past its rows, drops the least recently synced sites down to 7/8 of them", () => {
-    const states = new SiteStates(16);
+    const states = new SiteStates(16, 0);
     for (let site = 1; site <= 8; site++) states.set(site, { stamp: site, modules: modulesOf(1, 2) });
     states.get(1); // reading a site does not make it recent: syncing it does
     states.set(9, { stamp: 9, modules: modulesOf(1, 2) }); // 18 rows: down to 14
@@ -81,8 +81,27 @@ describe("SiteStates", () => {
     expect(states.size).toBe(14);
   });
 
+  test("each site counts for its rows and a fixed cost: a site of no module is not free", () => {
+    const states = new SiteStates(20, 8);
+    states.set(1, { stamp: 1, modules: new Map() });
+    states.set(2, { stamp: 2, modules: modulesOf(1, 2) });
+    expect(states.size).toBe(18);
+    states.set(3, { stamp: 3, modules: new Map() }); // 26 rows: down to 17.5
+    expect([1, 2, 3].map((site) => states.get(site)?.stamp)).toEqual([undefined, undefined, 3]);
+    expect(states.size).toBe(8);
+  });
+
+  test("a site holding most of the rows allowed is kept, alone if it must be", () => {
+    const states = new SiteStates(16, 0);
+    states.set(1, { stamp: 1, modules: modulesOf(1, 2) });
+    states.set(2, { stamp: 2, modules: modulesOf(...Array.from({ length: 15 }, (_, i) => i + 1)) });
+    expect(states.get(1)).toBeUndefined();
+    expect(states.get(2)?.modules.size).toBe(15);
+    expect(states.size).toBe(15);
+  });
+
   test("a state whose ids cannot be packed is not kept (ids start at 1)", () => {
-    const states = new SiteStates(10);
+    const states = new SiteStates(10, 0);
     states.set(1, { stamp: 1, modules: modulesOf(1, 2) });
     states.set(1, { stamp: 2, modules: new Map([[0, stored(0)]]) });
     expect(states.get(1)).toBeUndefined();
