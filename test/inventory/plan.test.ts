@@ -73,10 +73,11 @@ test("detailsHash tells apart texts that only a separator or null would confuse"
   expect(hashes.every(Number.isSafeInteger)).toBe(true);
 });
 
+// The text as detailsHash builds it, and the hash as every stored row was written (BigInt arithmetic).
+const detailsText = (s: SiteModuleState) => `${s.displayName}\0${s.moduleType}\0${s.description === null ? "n" : `s${s.description}`}\0${s.project === null ? "n" : `s${s.project}`}${s.extensionType === "module" ? "" : `\0k${s.extensionType}`}`;
+const stored = (s: SiteModuleState) => Number(BigInt.asUintN(53, Bun.hash.wyhash(detailsText(s))));
+
 test("detailsHash is the low 53 bits of the wyhash of its text: the values already stored stay true", () => {
-  // The text as detailsHash builds it, and the hash as every stored row was written (BigInt arithmetic).
-  const text = (s: SiteModuleState) => `${s.displayName}\0${s.moduleType}\0${s.description === null ? "n" : `s${s.description}`}\0${s.project === null ? "n" : `s${s.project}`}${s.extensionType === "module" ? "" : `\0k${s.extensionType}`}`;
-  const stored = (s: SiteModuleState) => Number(BigInt.asUintN(53, Bun.hash.wyhash(text(s))));
   const samples = Array.from({ length: 2000 }, (_, i) => state(`m${i}`, {
     displayName: `Module ${i} \u00e9\u{1F600}`, moduleType: (["core", "contrib", "custom"] as const)[i % 3], extensionType: (["module", "theme", "profile"] as const)[i % 3],
     description: i % 5 === 0 ? null : `Description ${i * 7919}`, project: i % 4 === 0 ? null : `p${i}`,
@@ -84,6 +85,18 @@ test("detailsHash is the low 53 bits of the wyhash of its text: the values alrea
   for (const s of samples) expect(detailsHash(s)).toBe(stored(s));
   // A pinned value, from before detailsHash read the hash's halves instead of BigInt.asUintN.
   expect(detailsHash(state("views", { displayName: "Views", moduleType: "core", description: "Create lists." }))).toBe(7769694754890184);
+});
+
+test("detailsHash of one module name whose details change and change back: each time the hash of the details given", () => {
+  // detailsHash holds the last details hashed per name: any field it failed to compare would return a stale hash.
+  const base = state("memo_probe", { displayName: "Probe", moduleType: "contrib", extensionType: "module", description: "d", project: "p" });
+  const variants: SiteModuleState[] = [
+    base, { ...base, displayName: "Probe 2" }, base, { ...base, moduleType: "custom" }, base, { ...base, extensionType: "theme" }, base,
+    { ...base, description: null }, base, { ...base, description: "d2" }, base, { ...base, project: null }, { ...base, project: "p2" }, base,
+    { ...base, enabled: false, version: "9.9.9" }, // not details: the same hash
+  ];
+  for (const v of variants) expect(detailsHash({ ...v, displayName: `${v.displayName}` })).toBe(stored(v));
+  expect(new Set(variants.map(detailsHash)).size).toBe(8);
 });
 
 test("partial sync removes nothing; full sync removes the absent, except those kept", () => {
