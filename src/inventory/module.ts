@@ -56,9 +56,17 @@ export function detailsHash(state: SiteModuleState): number {
     return held.hash;
   }
   const hash = hashDetails(state);
-  if (lastDetails.size >= DETAILS_HELD) lastDetails.clear();
-  const { displayName, moduleType, description, project, extensionType } = state;
-  lastDetails.set(state.machineName, { displayName, moduleType, description, project, extensionType, hash });
+  const { machineName, displayName, moduleType, description, project, extensionType } = state;
+  // The backfill's rows have no name (""): nothing to remember them by.
+  if (machineName === "") return hash;
+  const chars = machineName.length + displayName.length + (description?.length ?? 0) + (project?.length ?? 0);
+  if (lastDetails.size >= DETAILS_HELD_NAMES || heldChars + chars > DETAILS_HELD_CHARS) {
+    lastDetails.clear();
+    heldChars = 0;
+  }
+  // The entry replaced, if any, stays counted until the next clear: an over-count, which only clears sooner.
+  heldChars += chars;
+  lastDetails.set(machineName, { displayName, moduleType, description, project, extensionType, hash });
   return hash;
 }
 
@@ -70,8 +78,14 @@ export function detailsHash(state: SiteModuleState): number {
  * holds, the hash returned is the one hashDetails gives.
  */
 const lastDetails = new Map<string, Pick<SiteModuleState, "displayName" | "moduleType" | "description" | "project" | "extensionType"> & { hash: number }>();
-/** Module names held at most (then all are dropped): the details of ~20,000 modules, a few MB. */
-const DETAILS_HELD = 20_000;
+/**
+ * Held at most, then all dropped: 20,000 names, or 2,000,000 characters of
+ * text (2-4 MB), since one sync's 4,096-character descriptions could
+ * otherwise pin ~170 MB (measured). A real fleet's catalog fits either way.
+ */
+const DETAILS_HELD_NAMES = 20_000;
+const DETAILS_HELD_CHARS = 2_000_000;
+let heldChars = 0;
 
 function hashDetails(state: SiteModuleState): number {
   // A module's kind adds nothing: the hashes stored before extension_type existed stay true.
