@@ -26,10 +26,10 @@ export interface SiteState {
  * bytes, so 2,000 such sites filled as much, and every one of those objects
  * was more for each garbage collection to trace (bench/README round 9).
  */
-export const SITE_STATE_ROWS = 1_600_000;
+const SITE_STATE_ROWS = 1_600_000;
 
 /** What a kept site costs besides its rows (its entry, its array, ~190 bytes), counted as rows. */
-export const ROWS_PER_SITE = 8;
+const ROWS_PER_SITE = 8;
 
 /** Slots per packed row: the module id (negative when disabled), the version id (0 for none), the details hash. */
 const SLOTS = 3;
