@@ -20,10 +20,13 @@ export interface InstalledProject {
 
 export const CORE_PROJECT = "drupal";
 
-/** The site's projects, by name, each once. */
-export function installedProjects(coreVersion: string | null, modules: Iterable<InstalledModule>): InstalledProject[] {
+/**
+ * The site's projects, each once. `hasCoreModule`: the site holds a
+ * core module that `modules` may leave out (only its presence counts).
+ */
+export function installedProjects(coreVersion: string | null, modules: Iterable<InstalledModule>, hasCoreModule = false): InstalledProject[] {
   const found = new Map<string, InstalledProject>();
-  let hasCore = coreVersion !== null && coreVersion !== "";
+  let hasCore = hasCoreModule || (coreVersion !== null && coreVersion !== "");
   for (const m of modules) {
     if (m.moduleType === "custom") continue;
     if (m.moduleType === "core") {
@@ -39,5 +42,6 @@ export function installedProjects(coreVersion: string | null, modules: Iterable<
     }
   }
   if (hasCore) found.set(CORE_PROJECT, { project: CORE_PROJECT, version: coreVersion });
-  return [...found.values()].sort((a, b) => (a.project < b.project ? -1 : a.project > b.project ? 1 : 0));
+  // In no particular order: statuses are stored by project, and read in its order.
+  return [...found.values()];
 }

@@ -19,16 +19,17 @@ export class UpdateStatuses {
   /** Computes the statuses of these sites again, now. */
   async computeSites(siteIds: number[]): Promise<void> {
     const inventories = await this.releases.inventories(siteIds);
-    const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules) }));
+    const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCoreModule) }));
     const used = [...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))];
     const stampsRead = await this.releases.historyStamps(used);
     const histories = await this.releases.histories(used);
     // Sites run the same releases: each (project, version) is judged once per batch.
-    const judged = new Map<string, ProjectUpdateRow>();
+    // By project, then version (null: none), not by a joined key: no string built per project and site.
+    const judged = new Map<string, Map<string | null, ProjectUpdateRow>>();
     const judge = (project: string, version: string | null): ProjectUpdateRow => {
-      // (Stored text never holds NUL; "" is no version, "=x" the version x.)
-      const key = `${project}\u0000${version === null ? "" : `=${version}`}`;
-      let row = judged.get(key);
+      let ofProject = judged.get(project);
+      if (!ofProject) judged.set(project, ofProject = new Map());
+      let row = ofProject.get(version);
       if (!row) {
         const history = histories.get(project) ?? null;
         const judgement = judgeProject(version, history);
@@ -42,7 +43,7 @@ export class UpdateStatuses {
             securityRelease: releaseLink(history, securityReleaseToInstall(judgement)),
           },
         };
-        judged.set(key, row);
+        ofProject.set(version, row);
       }
       return row;
     };

@@ -1,4 +1,5 @@
-// The inventories update statuses are judged from: read by id and named from
+// The inventories update statuses are judged from (contrib modules, and
+// whether the site holds a core module): read by id and named from
 // a cache of the catalog's text, the same whether the names were cached, not
 // yet, or dropped from a full cache mid-read, on both dialects.
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -18,8 +19,9 @@ describeEachDialect("inventories for update statuses", (dialect) => {
   test("names and versions are right from a cache too small to hold them", async () => {
     const first = await h.freshSite("inv");
     const second = await h.freshSite("inv");
+    // The second site holds no core module.
     const modules = (n: number) => [
-      mod("node", { module_type: "core", version: `10.${n}.0` }), mod("token", { module_type: "contrib", version: `8.x-1.${n}` }),
+      ...(n === 1 ? [mod("node", { module_type: "core", version: `10.${n}.0` })] : []), mod("token", { module_type: "contrib", version: `8.x-1.${n}` }),
       mod("pathauto", { module_type: "contrib", version: `8.x-1.${n + 1}` }), mod("mine", { module_type: "custom", version: null }),
     ];
     for (const [site, n] of [[first, 1], [second, 2]] as const) {
@@ -27,15 +29,16 @@ describeEachDialect("inventories for update statuses", (dialect) => {
     }
     const exec = dialect === "sqlite" ? new SqliteExec((h.store as SqliteStore).raw, new WriteGate()) : new PostgresExec((h.store as PostgresStore).sql);
     const tiny = new SqlReleaseStore(exec, 3);
+    // Contrib modules only: custom ones have no project, core ones count only as present.
     const expected = [
-      { siteId: first.id, coreVersion: "10.1.0", names: [["node", "10.1.0"], ["pathauto", "8.x-1.2"], ["token", "8.x-1.1"]] },
-      { siteId: second.id, coreVersion: "10.2.0", names: [["node", "10.2.0"], ["pathauto", "8.x-1.3"], ["token", "8.x-1.2"]] },
+      { siteId: first.id, coreVersion: "10.1.0", hasCoreModule: true, names: [["pathauto", "8.x-1.2"], ["token", "8.x-1.1"]] },
+      { siteId: second.id, coreVersion: "10.2.0", hasCoreModule: false, names: [["pathauto", "8.x-1.3"], ["token", "8.x-1.2"]] },
     ];
     // Each read overflows the cache: what it held is dropped and read again, with the rest.
     for (const ids of [[first.id], [first.id, second.id], [second.id], [first.id, second.id]]) {
       const read = await tiny.inventories(ids);
       expect(read.map((i) => ({
-        siteId: i.siteId, coreVersion: i.coreVersion,
+        siteId: i.siteId, coreVersion: i.coreVersion, hasCoreModule: i.hasCoreModule,
         names: i.modules.map((m) => [m.machineName, m.version]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       }))).toEqual(expected.filter((e) => ids.includes(e.siteId)));
     }

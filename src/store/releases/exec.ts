@@ -16,6 +16,8 @@ export type ListColumn = "id" | "site_id" | "project";
 
 export interface SqlExec {
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** As all(), each row an array of its columns in order: no object per row. */
+  values<T extends unknown[]>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs the statements in one transaction; returns each one's count of changed rows. */
   write(statements: Statement[]): Promise<number[]>;
   /** `column` is one of the elements of a JSON array parameter (`?`), as integers or text: a predicate. */
@@ -33,6 +35,10 @@ export class SqliteExec implements SqlExec {
 
   async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.db.query(sql).all(...SqliteExec.params(params)) as T[];
+  }
+
+  async values<T extends unknown[]>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.db.query(sql).values(...SqliteExec.params(params)) as T[];
   }
 
   write(statements: Statement[]): Promise<number[]> {
@@ -64,6 +70,10 @@ export class PostgresExec implements SqlExec {
 
   async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.sql.unsafe(PostgresExec.text(sql), PostgresExec.params(params), { prepare: true })) as unknown as T[];
+  }
+
+  async values<T extends unknown[]>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.sql.unsafe(PostgresExec.text(sql), PostgresExec.params(params), { prepare: true }).values()) as unknown as T[];
   }
 
   async write(statements: Statement[]): Promise<number[]> {

@@ -20,6 +20,9 @@ export interface SiteInventory {
   coreVersion: string | null;
   /** The sync these modules are from (sites.last_synced_at when read). */
   syncedAt: Date | null;
+  /** Whether the site holds a core module: core modules are read no further. */
+  hasCoreModule: boolean;
+  /** Its contrib modules: custom ones have no project, core ones are the drupal project. */
   modules: InstalledModule[];
 }
 
