@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { silentLogger, type Logger } from "../../src/log";
 import { openForWorker } from "../../src/store/open";
-import { WalCheckpointer } from "../../src/store/sqlite/checkpointer";
+import { RESTART_AFTER_FRAMES, WalCheckpointer } from "../../src/store/sqlite/checkpointer";
 import { SqliteStore, WAL_LIMIT_PAGES } from "../../src/store/sqlite/store";
 import { until } from "../support/until";
 
@@ -120,5 +120,26 @@ test("nothing to do for a database in memory, which no worker thread can reach e
   const store = SqliteStore.connect(":memory:");
   expect(store.startUpkeep(silentLogger)).toBeNull();
   expect(store.workerAccess()).toBeNull();
+  await store.close();
+});
+
+test("under writes that never pause, the thread has the WAL start over long before the limit", async () => {
+  const store = openStore();
+  const checkpointer = store.startUpkeep(silentLogger, 5)!;
+  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
+  let largest = 0;
+  try {
+    // 2.5 times RESTART_AFTER_FRAMES' worth of pages, through the write gate as
+    // the server's writers do, each write queued as soon as the last one ends.
+    for (let i = 0; i < (RESTART_AFTER_FRAMES * 4096 * 2.5) / 262144; i++) {
+      await store.gate.run(() => insert.run());
+      largest = Math.max(largest, walIndex(store).frames);
+    }
+  } finally {
+    await checkpointer.close();
+  }
+  // Each write adds 64 frames: the WAL starts over within a few writes of the threshold.
+  expect(largest).toBeGreaterThan(0);
+  expect(largest).toBeLessThan(RESTART_AFTER_FRAMES * 1.5);
   await store.close();
 });

@@ -12,12 +12,15 @@ import type { Upkeep } from "../types";
 import type { CheckpointMessage, CheckpointReply } from "./checkpoint-thread";
 
 export const CHECKPOINT_EVERY_MS = 1000;
+/** WAL frames (~4 KiB each) past which the thread has the WAL start over (checkpoint-thread.ts): 32 MiB. */
+export const RESTART_AFTER_FRAMES = 8192;
 
 export class WalCheckpointer implements Upkeep {
   private readonly worker: Worker;
   private closed: (() => void) | null = null;
 
-  constructor(path: string, logger: Logger, everyMs = CHECKPOINT_EVERY_MS) {
+  /** `writeGate`: the buffer of the write gate of the process's writers to `path`, which the thread holds to have the WAL start over. */
+  constructor(path: string, logger: Logger, everyMs = CHECKPOINT_EVERY_MS, writeGate?: SharedArrayBuffer) {
     this.worker = new Worker(new URL("./checkpoint-thread.ts", import.meta.url).href);
     // The thread never keeps the process alive: shutdown closes it, a failed start-up just exits.
     this.worker.unref();
@@ -29,7 +32,7 @@ export class WalCheckpointer implements Upkeep {
       else logger.warn("WAL checkpoint failed", { error: message.error });
     };
     this.worker.onerror = (event) => logger.error("WAL checkpoint thread failed", { error: event.message });
-    this.worker.postMessage({ type: "start", path, everyMs } satisfies CheckpointMessage);
+    this.worker.postMessage({ type: "start", path, everyMs, restartAfterFrames: RESTART_AFTER_FRAMES, writeGate } satisfies CheckpointMessage);
   }
 
   async close(): Promise<void> {

@@ -212,7 +212,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
   startUpkeep(logger: Logger, everyMs = CHECKPOINT_EVERY_MS): Upkeep | null {
     if (this.path === ":memory:") return null;
     this.leaveCheckpointsToOthers();
-    return new WalCheckpointer(this.path, logger, everyMs);
+    return new WalCheckpointer(this.path, logger, everyMs, this.gate.buffer);
   }
 
   async databaseId(): Promise<string> {
