@@ -52,4 +52,35 @@ describeEachDialect("status rows written by values_hash", (dialect) => {
     const drupal = (await h.store.releases.siteUpdates(site.id)).projects.find((p) => p.project === "drupal")!;
     expect(drupal).toMatchObject({ installedVersion: "8.1.0", status: "current" });
   });
+
+  test("a first computation of many sites writes in transactions of a few hundred rows, every row written", async () => {
+    const sites = [];
+    for (let i = 0; i < 30; i++) {
+      const site = await h.freshSite("chunks");
+      const modules = [mod("node", { module_type: "core", version: "10.3.8" }),
+        ...Array.from({ length: 25 }, (_, m) => mod(`chunk_module_${m}`, { module_type: "contrib", version: `8.x-1.${m}` }))];
+      expect((await h.sync(payload(site, modules), site.id)).status).toBe(200);
+      sites.push(site.id);
+    }
+    const exec = (h.store.releases as unknown as { db: { write(statements: { params: unknown[] }[]): Promise<number[]> } }).db;
+    const write = exec.write.bind(exec);
+    const rowsPerWrite: number[] = [];
+    exec.write = async (statements) => {
+      const counts = await write(statements);
+      rowsPerWrite.push(counts.reduce((a, b) => a + b, 0));
+      return counts;
+    };
+    try {
+      await new UpdateStatuses(h.store.releases).computeSites(sites);
+    } finally {
+      exec.write = write;
+    }
+    // 26 projects and a mark per site: 810 rows, at most 400 a transaction (by site count alone, one of 50 sites).
+    expect(rowsPerWrite.length).toBeGreaterThanOrEqual(3);
+    expect(rowsPerWrite.every((n) => n <= 400)).toBe(true);
+    expect(rowsPerWrite.reduce((a, b) => a + b, 0)).toBe(30 * 27);
+    const [stored] = await sql<{ n: number | string }>(h.store,
+      `SELECT COUNT(*) AS n FROM site_project_updates WHERE site_id IN (${sites.join(", ")})`);
+    expect(Number(stored!.n)).toBe(30 * 26);
+  });
 });
