@@ -24,6 +24,10 @@ export type CheckpointReply = { type: "ok" } | { type: "failed"; error: string }
 
 interface CheckpointResult { busy: number; log: number; checkpointed: number }
 
+/** Passes without the gate, at most, before the one with it; and the frames a pass may see added and be the last. */
+const CATCH_UP_PASSES = 4;
+const CAUGHT_UP_FRAMES = 1000;
+
 let path: string | null = null;
 let restartAfterFrames = Infinity;
 let gate: WriteGate | null = null;
@@ -46,10 +50,17 @@ async function checkpoint(): Promise<void> {
   if (running) return;
   running = true;
   try {
-    if (passive().log >= restartAfterFrames && gate) {
-      // Once more without the gate (the frames written during the first pass),
-      // then the rest with it: no writer of this process adds frames meanwhile.
-      passive();
+    let last = passive();
+    if (last.log >= restartAfterFrames && gate) {
+      // Again without the gate while writers add many frames during a pass
+      // (its fsyncs take 10-100 ms here), then the rest with it: no writer of
+      // this process adds frames meanwhile, and what is left to copy is little.
+      for (let pass = 0; pass < CATCH_UP_PASSES; pass++) {
+        const next = passive();
+        const added = next.log - last.log;
+        last = next;
+        if (added >= 0 && added < CAUGHT_UP_FRAMES) break;
+      }
       await gate.run(passive);
     }
     if (failed) reply({ type: "ok" });
