@@ -4,6 +4,7 @@
 // text alone served no read and cost each new version a page (0009 drops it).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Store } from "../../src/store/types";
+import { createHarness, mod, payload, type Harness } from "../support/harness";
 import { sql } from "../support/sql";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 
@@ -31,4 +32,45 @@ describeEachDialect("the version catalog's indexes", (dialect) => {
       expect(plan).toContain("module_versions_module_version_uq");
     });
   }
+});
+
+// Postgres keeps no foreign key from site_modules to the versions (migration
+// 0011: its row locks made release syncs 3-4 times dearer), so a version id
+// pointing nowhere would be stored silently. None must: not even after a sync
+// that inserted new versions was rolled back, when the next sync naming the
+// same versions has to insert them again under other ids.
+describeEachDialect("the versions a site's modules point to", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => { h = await createHarness(dialect); });
+  afterAll(() => h.close());
+
+  test("all exist, after a sync that inserted new versions failed and another inserted them again", async () => {
+    const failing = await h.freshSite("unchecked");
+    const other = await h.freshSite("unchecked");
+    const modules = [mod("unchecked_a", { version: "9.9.1" }), mod("unchecked_b", { version: "9.9.2" })];
+    // A database error on the site row's update, after the sync's version inserts and module writes.
+    const explode = dialect === "sqlite"
+      ? [`CREATE TRIGGER explode_versions BEFORE UPDATE ON sites WHEN NEW.id = ${failing.id} BEGIN SELECT RAISE(ABORT, 'boom'); END`]
+      : [`CREATE FUNCTION explode_versions() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`,
+        `CREATE TRIGGER explode_versions BEFORE UPDATE ON sites FOR EACH ROW WHEN (NEW.id = ${failing.id}) EXECUTE FUNCTION explode_versions()`];
+    for (const statement of explode) await sql(h.store, statement);
+    try {
+      expect((await h.sync(payload(failing, modules), failing.id)).status).toBe(500);
+    } finally {
+      await sql(h.store, dialect === "sqlite" ? "DROP TRIGGER explode_versions" : "DROP TRIGGER explode_versions ON sites");
+      if (dialect === "postgres") await sql(h.store, "DROP FUNCTION explode_versions()");
+    }
+    expect((await h.sync(payload(other, modules), other.id)).status).toBe(200);
+    expect((await h.sync(payload(failing, modules), failing.id)).status).toBe(200);
+    const stored = await sql<{ site_id: number; version: string | null }>(h.store, `
+      SELECT sm.site_id, v.version FROM site_modules sm LEFT JOIN module_versions v ON v.id = sm.version_id
+      WHERE sm.site_id IN (${failing.id}, ${other.id}) ORDER BY sm.site_id, v.version`);
+    expect(stored.map((r) => [Number(r.site_id), r.version])).toEqual([
+      [failing.id, "9.9.1"], [failing.id, "9.9.2"], [other.id, "9.9.1"], [other.id, "9.9.2"],
+    ].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    const [dangling] = await sql<{ n: number | string }>(h.store, `
+      SELECT COUNT(*) AS n FROM site_modules sm WHERE sm.version_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM module_versions v WHERE v.id = sm.version_id)`);
+    expect(Number(dangling!.n)).toBe(0);
+  });
 });
