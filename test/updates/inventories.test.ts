@@ -8,7 +8,9 @@ import { SqlReleaseStore } from "../../src/store/releases/sql-release-store";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import { WriteGate } from "../../src/store/sqlite/write-gate";
+import { UpdateStatuses } from "../../src/updates/statuses";
 import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { sql } from "../support/sql";
 import { describeEachDialect } from "../support/stores";
 
 describeEachDialect("inventories for update statuses", (dialect) => {
@@ -42,5 +44,24 @@ describeEachDialect("inventories for update statuses", (dialect) => {
         names: i.modules.map((m) => [m.machineName, m.version]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       }))).toEqual(expected.filter((e) => ids.includes(e.siteId)));
     }
+  });
+
+  test("a version id the catalog lacks is read as no version, and the site's statuses are computed all the same", async () => {
+    const site = await h.freshSite("inv");
+    const body = payload(site, [mod("node", { module_type: "core", version: "10.3.8" }), mod("token", { module_type: "contrib", version: "8.x-1.9" })]);
+    expect((await h.sync(body, site.id)).status).toBe(200);
+    // Postgres keeps no foreign key to the versions; SQLite's is set aside to make the same row.
+    if (dialect === "sqlite") await sql(h.store, "PRAGMA foreign_keys = OFF");
+    try {
+      await sql(h.store, `UPDATE site_modules SET version_id = 987654321 WHERE site_id = ${site.id}
+        AND module_id = (SELECT id FROM modules WHERE machine_name = 'token')`);
+    } finally {
+      if (dialect === "sqlite") await sql(h.store, "PRAGMA foreign_keys = ON");
+    }
+    const [inventory] = await h.store.releases.inventories([site.id]);
+    expect(inventory!.modules.map((m) => [m.machineName, m.version])).toEqual([["token", null]]);
+    await new UpdateStatuses(h.store.releases).computeSites([site.id]);
+    const projects = (await h.store.releases.siteUpdates(site.id)).projects;
+    expect(projects.map((p) => [p.project, p.installedVersion, p.status])).toEqual([["drupal", "10.3.8", "unknown"], ["token", null, "unknown"]]);
   });
 });

@@ -234,9 +234,12 @@ export class SqlReleaseStore implements ReleaseStore {
       siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), hasCoreModule: Boolean(s.has_core), modules: [],
     } as SiteInventory]));
     for (const [siteId, moduleId, versionId, project] of modules) {
+      // An id the catalog lacks (Postgres keeps no foreign key to the versions)
+      // is judged as no version, not a failure of every round from then on.
+      const machineName = names.get(Number(moduleId));
+      if (machineName === undefined) continue;
       bySite.get(Number(siteId))?.modules.push({
-        machineName: names.get(Number(moduleId))!, moduleType: "contrib",
-        version: versionId === null ? null : versions.get(Number(versionId))!, project,
+        machineName, moduleType: "contrib", version: versionId === null ? null : versions.get(Number(versionId)) ?? null, project,
       });
     }
     return [...bySite.values()];
@@ -272,31 +275,35 @@ export class SqlReleaseStore implements ReleaseStore {
       }
       return v;
     };
-    const changed: { siteId: number; p: ProjectUpdateRow }[] = [];
+    // Per site, the rows to write and the projects it no longer runs.
+    const changedOf = new Map<number, { siteId: number; p: ProjectUpdateRow }[]>();
     for (const s of sites) {
       const rows = stored.get(s.siteId);
+      const changed: { siteId: number; p: ProjectUpdateRow }[] = [];
       for (const p of s.projects) {
         const same = rows !== undefined && rows.get(p.project) === valuesOf(p).hash;
         rows?.delete(p.project);
         if (!same) changed.push({ siteId: s.siteId, p });
       }
+      // In project order, whatever order they were judged in: two instances
+      // computing one site at once lock its rows in the same order (Postgres
+      // would end one of them as a deadlock otherwise).
+      changedOf.set(s.siteId, changed.sort((a, b) => (a.p.project < b.p.project ? -1 : a.p.project > b.p.project ? 1 : 0)));
     }
     // What is left was stored for projects the sites no longer run.
-    const gone: [number, string][] = [];
-    for (const [siteId, rows] of stored) for (const project of rows.keys()) gone.push([siteId, project]);
+    const goneOf = new Map<number, [number, string][]>();
+    for (const [siteId, rows] of stored) goneOf.set(siteId, [...rows.keys()].sort().map((project): [number, string] => [siteId, project]));
     // A transaction per few sites, each site's rows with its mark: syncs, which
     // wait for the write lock, get it between them instead of after a whole batch.
-    const rowsOf = new Map<number, number>();
-    for (const c of changed) rowsOf.set(c.siteId, (rowsOf.get(c.siteId) ?? 0) + 1);
-    for (const [siteId] of gone) rowsOf.set(siteId, (rowsOf.get(siteId) ?? 0) + 1);
-    for (const chunk of writeChunks(sites, (s) => 1 + (rowsOf.get(s.siteId) ?? 0))) {
-      const inChunk = new Set(chunk.map((s) => s.siteId));
-      const goneHere = gone.filter(([siteId]) => inChunk.has(siteId));
+    const bySite = [...sites].sort((a, b) => a.siteId - b.siteId);
+    const rowsOf = (s: SiteUpdates) => 1 + changedOf.get(s.siteId)!.length + (goneOf.get(s.siteId)?.length ?? 0);
+    for (const chunk of writeChunks(bySite, rowsOf)) {
+      const goneHere = chunk.flatMap((s) => goneOf.get(s.siteId) ?? []);
       await this.db.write([
         ...(goneHere.length > 0
           ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(goneHere)] }]
           : []),
-        ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, changed.filter((c) => inChunk.has(c.siteId)),
+        ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, chunk.flatMap((s) => changedOf.get(s.siteId)!),
           ({ siteId, p }) => { const v = valuesOf(p); return [siteId, ...v.columns, v.hash]; },
           ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}`),
         ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk, (s) => [s.siteId, s.syncedAt, now],
