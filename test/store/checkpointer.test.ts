@@ -147,3 +147,26 @@ test("under writes that never pause, the thread has the WAL start over", async (
   expect(startedOver).toBeGreaterThan(0);
   await store.close();
 });
+
+test("closed while it waits for the write gate, the thread takes its turn and hands it on", async () => {
+  const store = openStore();
+  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
+  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
+  // Past RESTART_AFTER_FRAMES: the thread's round ends waiting for the gate.
+  for (let i = 0; i < (RESTART_AFTER_FRAMES * 4096 * 1.1) / 262144; i++) insert.run();
+  const cells = new Int32Array(store.gate.buffer);
+  // A writer of this process holds the gate: its turn served, not yet handed on.
+  const mine = Atomics.add(cells, 0, 1);
+  const checkpointer = new WalCheckpointer(store.path, silentLogger, 5, store.gate.buffer);
+  await until(() => Atomics.load(cells, 0) === mine + 2, 5000, "the thread to queue for the gate");
+  const closing = checkpointer.close();
+  // The writer hands the gate on, to the closing thread's round.
+  Atomics.add(cells, 1, 1);
+  Atomics.notify(cells, 1);
+  await closing;
+  // Its turn was taken and handed on: every turn handed out is served, and the next writer gets the gate.
+  expect(Atomics.load(cells, 1)).toBe(Atomics.load(cells, 0));
+  const next = await Promise.race([store.gate.run(() => "written"), Bun.sleep(5000).then(() => "still waiting")]);
+  expect(next).toBe("written");
+  await store.close();
+});
