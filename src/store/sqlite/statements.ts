@@ -19,6 +19,18 @@ import { writePlan } from "../write-plan";
 import { BatchStatement } from "./batch";
 import { SqliteHistoryStatements } from "./history";
 
+/**
+ * Up to this many state-only row updates (a drift sync's one or two) run as a
+ * single-row UPDATE each; more as one multi-row `UPDATE … FROM (VALUES …)`
+ * per chunk. That form pays a fixed cost (its VALUES materialized, the rows to
+ * update collected before any is written): in the server a one-row update
+ * took ~90 µs of a drift sync's CPU that way, ~20 µs as a plain UPDATE; alone
+ * (bun:sqlite, 300 sites), 1 row 19 µs against 3, 5 rows 25 against 14, 20
+ * rows 39 against 32, 76 rows 103 against 106. A bound, so no sync ever runs
+ * a statement per module of its site.
+ */
+const FEW_STATE_UPDATES = 8;
+
 export class SqliteStatements implements StoreStatements<never> {
   private readonly one;
   private readonly many;
@@ -69,6 +81,9 @@ export class SqliteStatements implements StoreStatements<never> {
            AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
                            AND e.status IN ('pending', 'in_progress'))
          RETURNING site_id`),
+      // A few rows (FEW_STATE_UPDATES) each in a run of this; more in updateStates below.
+      updateState: db.prepare<never, [number, number, number | null, number, number]>(
+        "UPDATE site_modules SET version_id = ?3, enabled = ?4, updated_at = ?2 WHERE site_id = ?1 AND module_id = ?5"),
       forgetFingerprint: db.prepare<never, [number, number]>("UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL, modules_stamp = ? WHERE id = ?"),
       ownedTask: db.prepare<TaskTableRow, [string, string]>("SELECT * FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'in_progress'"),
       stagedAfter: db.prepare<{ idx: number; entry: string }, [number, number, number]>(
@@ -205,7 +220,10 @@ export class SqliteStatements implements StoreStatements<never> {
   }
 
   *updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): NowStep<void> {
-    this.many.updateStates.run(entries.map((w) => [ids.moduleId(w.machineName), ids.versionId(w), w.enabled ? 1 : 0]), [siteId, now.getTime()]);
+    const ms = now.getTime();
+    if (entries.length <= FEW_STATE_UPDATES) {
+      for (const w of entries) this.one.updateState.run(siteId, ms, ids.versionId(w), w.enabled ? 1 : 0, ids.moduleId(w.machineName));
+    } else this.many.updateStates.run(entries.map((w) => [ids.moduleId(w.machineName), ids.versionId(w), w.enabled ? 1 : 0]), [siteId, ms]);
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): NowStep<void> {
