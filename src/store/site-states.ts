@@ -87,8 +87,11 @@ export function applyPlan(current: Map<number, StoredModule>, plan: SyncPlan, id
 }
 
 export class SiteStates {
-  /** Least recently kept first (Map order), each with the rows it counts for: its modules and rowsPerSite. */
-  private readonly bySite = new Map<number, { stamp: number; packed: Float64Array; rows: number }>();
+  /**
+   * Least recently kept first (Map order), each with the rows it counts for
+   * (its modules and rowsPerSite), and the fingerprint its sync stored.
+   */
+  private readonly bySite = new Map<number, { stamp: number; packed: Float64Array; rows: number; fingerprint: string | null }>();
   private rows = 0;
 
   constructor(private readonly maxRows = SITE_STATE_ROWS, private readonly rowsPerSite = ROWS_PER_SITE) {}
@@ -99,14 +102,31 @@ export class SiteStates {
     return kept && { stamp: kept.stamp, modules: unpackModules(kept.packed) };
   }
 
-  /** Keeps the state a committed sync left, packed (a copy: the map stays the caller's). */
-  set(siteId: number, state: SiteState): void {
+  /**
+   * Whether a body of this fingerprint may be a repeat of the site's last
+   * sync: false only when this process's last sync of the site stored
+   * another fingerprint (or none). Then the stored one differs too, unless
+   * another process has since stored this very one: the sync is applied
+   * instead of replayed, to the same answer (the site holds exactly its
+   * entries), only dearer. A changed re-sync thus costs no replay attempt
+   * (on SQLite a write in the turn's batch, on Postgres a round trip).
+   */
+  mayRepeat(siteId: number, fingerprint: string): boolean {
+    const kept = this.bySite.get(siteId);
+    return kept === undefined || kept.fingerprint === fingerprint;
+  }
+
+  /**
+   * Keeps the state a committed sync left, packed (a copy: the map stays the
+   * caller's), with the fingerprint that sync stored (null: none).
+   */
+  set(siteId: number, state: SiteState, fingerprint: string | null = null): void {
     this.delete(siteId);
     const rows = state.modules.size + this.rowsPerSite;
     if (rows > this.maxRows) return;
     const packed = packModules(state.modules);
     if (packed === null) return;
-    this.bySite.set(siteId, { stamp: state.stamp, packed, rows });
+    this.bySite.set(siteId, { stamp: state.stamp, packed, rows, fingerprint });
     this.rows += rows;
     if (this.rows <= this.maxRows) return;
     // Down to 7/8 at once: a Map walked from its start steps over the entries

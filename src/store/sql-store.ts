@@ -63,6 +63,7 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
   }
 
   recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
+    if (!this.siteStates.mayRepeat(siteId, fingerprint)) return Promise.resolve(null);
     return this.db.write((s) => s.recordRepeatedSync(siteId, fingerprint, new Date()));
   }
 
@@ -72,9 +73,9 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    * one has changed them since (site-states.ts).
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const { counts, learned, leaves } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
+    const { counts, learned, leaves, fingerprint } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
     try {
-      this.siteStates.set(command.siteId, leaves());
+      this.siteStates.set(command.siteId, leaves(), fingerprint);
     } catch {
       // The sync has committed: it succeeded. Its site's next sync reads the modules instead.
       this.siteStates.delete(command.siteId);

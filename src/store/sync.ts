@@ -13,6 +13,8 @@ const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 /** What a sync did, and the site's modules it leaves: to be made and kept (SiteStates) once it has committed, not before. */
 export interface AppliedSync extends SyncOutcome {
   leaves(): SiteState;
+  /** The fingerprint the sync stored with the site (null: none, the site holds more than the payload). */
+  fingerprint: string | null;
 }
 
 /**
@@ -32,12 +34,13 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
   const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
   const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
+  const fingerprint = exact ? cmd.fingerprint : null;
   const stamp = newModulesStamp();
   yield* s.writeSync(cmd.siteId, plan, ids, now, {
-    site, fingerprint: exact ? cmd.fingerprint : null, repeat: exact ? cmd.repeat : null,
+    site, fingerprint, repeat: exact ? cmd.repeat : null,
     // What it changed: `current` is what the site held before it.
     history: { changes: syncChanges(current, plan, ids), taskId: null },
     stamp,
   });
-  return { counts: plan, learned: ids.learned, leaves: () => ({ stamp, modules: applyPlan(current, plan, ids) }) };
+  return { counts: plan, learned: ids.learned, fingerprint, leaves: () => ({ stamp, modules: applyPlan(current, plan, ids) }) };
 }

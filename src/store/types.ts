@@ -256,6 +256,8 @@ export interface Store {
    * Records a sync in one statement if the site already holds exactly the
    * modules of the body with this fingerprint (and no background sync of it
    * is unfinished): returns that body's RepeatSummary (JSON), else null.
+   * Null without a statement when this process's last sync of the site
+   * stored another fingerprint: the caller applies the body instead.
    */
   recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null>;
   /**

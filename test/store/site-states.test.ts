@@ -238,6 +238,30 @@ describeEachDialect("a sync's kept modules", (dialect) => {
     expect(await versions(siteId)).toEqual(["alpha@1.0.0", "beta@1.0.0"]);
   });
 
+  // A body whose fingerprint is not the one this store's last sync of the site
+  // stored is not tried as a repeat (no statement), but applied: to the same
+  // counts a replay would give, even when another process stored it since.
+  test("a repeat is tried only for the fingerprint this store's last sync stored, or with nothing kept", async () => {
+    const siteId = await freshSite();
+    const withFingerprint = (entries: SiteModuleState[], fingerprint: string) => ({ ...command(siteId, entries), fingerprint, repeat: `{"modules":2,"errors":[],"errorsTotal":0}` });
+    // Nothing kept here for the site: the stored fingerprint is asked.
+    expect(await store.recordRepeatedSync(siteId, "fp-none")).toBeNull();
+    await store.applySync(withFingerprint(v1, "fp-1"));
+    expect(await store.recordRepeatedSync(siteId, "fp-1")).not.toBeNull();
+    // Another process stores fp-2. This store kept fp-1: fp-2 is not tried...
+    await other.applySync(withFingerprint(v2, "fp-2"));
+    expect(await other.recordRepeatedSync(siteId, "fp-2")).not.toBeNull();
+    expect(await store.recordRepeatedSync(siteId, "fp-2")).toBeNull();
+    // ...but applied, and nothing changes: what a replay would have answered.
+    expect((await store.applySync(withFingerprint(v2, "fp-2"))).counts).toMatchObject({ modulesCreated: 0, modulesUpdated: 0, modulesUnchanged: 2, modulesRemoved: 0 });
+    // Now kept with fp-2 here: tried, and found.
+    expect(await store.recordRepeatedSync(siteId, "fp-2")).not.toBeNull();
+    // A sync that stored no fingerprint (a partial one that leaves more than its entries) keeps none: no repeat is tried.
+    await store.applySync({ ...withFingerprint([entry("alpha", "2.0.0")], "fp-3"), fullSync: false });
+    expect(await store.recordRepeatedSync(siteId, "fp-2")).toBeNull();
+    expect(await store.recordRepeatedSync(siteId, "fp-3")).toBeNull();
+  });
+
   test("a background task's batches are seen even when the task never completes", async () => {
     const siteId = await freshSite();
     await store.applySync(command(siteId, v1));

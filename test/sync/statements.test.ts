@@ -216,7 +216,8 @@ describeEachDialect("database statements per sync request", (dialect) => {
 
   test("the same modules in another order take the same few statements for 150 and 1,500 modules", () => {
     const [small, large] = [get(150).reordered, get(1500).reordered];
-    // the identical-body attempt, then one transaction: lock the site, check for unfinished
+    // (no identical-body attempt: this process's last sync of the site stored another fingerprint)
+    // one transaction: lock the site, check for unfinished
     // background syncs, read the site's modules, record the history (core and PHP versions are
     // compared with the site row in that statement, so it runs whatever changed), update the site row
     expect(small.length).toBeGreaterThan(get(150).identical.length);
@@ -225,6 +226,17 @@ describeEachDialect("database statements per sync request", (dialect) => {
     // nothing changed: no write to the site's modules, no id lookup
     expect(large.filter((sql) => touchesSiteModules(sql) && !/^\s*SELECT/i.test(sql))).toEqual([]);
     expect(large.filter(touchesCatalog)).toEqual([]);
+  });
+
+  // The site's last sync here stored another fingerprint: the body is no repeat, and no statement asks.
+  test("a changed re-sync after this process's own sync of the site makes no attempt at a repeat", () => {
+    // The repeat's conditional UPDATE: it alone answers the stored summary.
+    const asksFingerprint = (sql: string) => /\bRETURNING\s+sync_repeat\b/.test(sql);
+    for (const size of SIZES) {
+      const m = get(size);
+      expect(m.identical.filter(asksFingerprint)).toHaveLength(1);
+      for (const ran of [m.reordered, m.newVersions, m.knownVersions]) expect(ran.filter(asksFingerprint)).toEqual([]);
+    }
   });
 
   test("with a warm cache, no module id is read from the database when every version changes", () => {
