@@ -64,7 +64,10 @@ export function planSync(
   }
 
   const removals: number[] = [];
-  if (fullSync && current.size > 0) {
+  // Entries name distinct modules, so those found (updated + unchanged) are as
+  // many distinct modules of the site: when that is all of them, none is left
+  // to remove, and the common full re-sync builds no set of every module id.
+  if (fullSync && updated + unchanged < current.size) {
     const reported = new Set<number>();
     for (const entry of entries) reported.add(ids.moduleId(entry.machineName));
     for (const moduleId of current.keys()) {

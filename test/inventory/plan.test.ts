@@ -107,6 +107,15 @@ test("partial sync removes nothing; full sync removes the absent, except those k
   expect(full.modulesRemoved).toBe(1);
 });
 
+test("a full sync removes exactly the modules it does not name, however many new ones it brings", () => {
+  const cur = current([1, state("a")], [2, state("b")], [3, state("c")]);
+  // Every held module named (one changed), plus a new one: nothing to remove.
+  expect(planSync(cur, [state("a"), { ...state("b"), version: "2.0.0" }, state("c"), state("d")], true, new Set())).toMatchObject({ removals: [], modulesCreated: 1, modulesUpdated: 1, modulesUnchanged: 2 });
+  // As many entries as held modules, but one of them new: the module not named goes.
+  expect(planSync(cur, [state("a"), state("c"), state("d")], true, new Set()).removals).toEqual([2]);
+  expect(planSync(cur, [state("d"), state("e"), state("f"), state("c")], true, new Set()).removals).toEqual([1, 2]);
+});
+
 test("a full sync of nothing onto nothing does nothing", () => {
   expect(planSync(new Map(), [], true, new Set())).toMatchObject({ writes: [], removals: [], modulesCreated: 0, modulesRemoved: 0 });
 });
