@@ -19,6 +19,14 @@ describeEachDialect("state-only updates of a site's modules", (dialect) => {
       WHERE sm.site_id = ${siteId} ORDER BY m.machine_name`))
       .map((r) => [r.machine_name, r.version, Boolean(r.enabled)]);
 
+  // Postgres: room on each page for a row's new version, so re-syncs update in place of no index entry (migration 0012).
+  if (dialect === "postgres") {
+    test("site_modules fills its pages to 75%, leaving room for heap-only updates", async () => {
+      const [row] = await sql<{ reloptions: string[] | null }>(h.store, "SELECT reloptions FROM pg_class WHERE oid = 'site_modules'::regclass");
+      expect(row!.reloptions).toContain("fillfactor=75");
+    });
+  }
+
   // 1 and 8: one statement a row; 9 and 40: the multi-row form.
   for (const changed of [1, 8, 9, 40]) {
     test(`${changed} changed of 40: exactly those rows change, whichever statements write them`, async () => {
