@@ -28,7 +28,7 @@ export interface SiteState {
  */
 const SITE_STATE_ROWS = 1_600_000;
 
-/** What a kept site costs besides its rows (its entry, its array, ~190 bytes), counted as rows. */
+/** What a kept site costs besides its rows (its entry, its array, its fingerprint: ~230 bytes), counted as rows. */
 const ROWS_PER_SITE = 8;
 
 /** Slots per packed row: the module id (negative when disabled), the version id (0 for none), the details hash. */

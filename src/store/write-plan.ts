@@ -1,7 +1,8 @@
 // Resolving a sync's catalog ids and writing its plan to a site's modules, for
 // both dialects: ids resolved in bulk (those the caller knows are used as
 // they are), then one bulk upsert of what is new or changed in its details, one
-// bulk update of versions and enabled flags, and one bulk removal.
+// bulk update of versions and enabled flags (on SQLite, up to a few rows as one
+// single-row UPDATE each: sqlite/statements.ts), and one bulk removal.
 import { splitWrites, type EntryIds, type KnownIds, type SiteModuleState, type SyncPlan } from "../inventory";
 import { IdResolution } from "./resolve";
 import type { ModuleStatements } from "./statements";

@@ -260,6 +260,10 @@ describeEachDialect("a sync's kept modules", (dialect) => {
     await store.applySync({ ...withFingerprint([entry("alpha", "2.0.0")], "fp-3"), fullSync: false });
     expect(await store.recordRepeatedSync(siteId, "fp-2")).toBeNull();
     expect(await store.recordRepeatedSync(siteId, "fp-3")).toBeNull();
+    // Even once another process has stored a fingerprint that would answer: this store kept none.
+    await other.applySync(withFingerprint(v2, "fp-4"));
+    expect(await other.recordRepeatedSync(siteId, "fp-4")).not.toBeNull();
+    expect(await store.recordRepeatedSync(siteId, "fp-4")).toBeNull();
   });
 
   test("a background task's batches are seen even when the task never completes", async () => {

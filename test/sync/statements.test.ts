@@ -228,6 +228,26 @@ describeEachDialect("database statements per sync request", (dialect) => {
     expect(large.filter(touchesCatalog)).toEqual([]);
   });
 
+  if (dialect === "sqlite") {
+    test("on SQLite, up to 8 changed versions are a single-row UPDATE each, more one multi-row UPDATE", async () => {
+      const site = await freshSite();
+      const first = inventory(150, v1);
+      await count(h.app, site, first, { modules_created: 150 });
+      // The first n modules move to versions of their own (`tag`): versions only, so state-only updates.
+      const bump = (n: number, tag: string) => first.map((m, i) => (i < n ? { ...m, version: `3.${tag}.${i}` } : m));
+      const updates = (ran: string[]) => ran.filter((sql) => /^\s*UPDATE site_modules\b/.test(sql));
+      const one = updates(await count(h.app, site, bump(1, "a"), { modules_updated: 1 }));
+      expect(one).toHaveLength(1);
+      expect(one[0]).not.toContain("FROM (VALUES");
+      const eight = updates(await count(h.app, site, bump(8, "b"), { modules_updated: 8 }));
+      expect(eight).toHaveLength(8);
+      for (const sql of eight) expect(sql).not.toContain("FROM (VALUES");
+      const nine = updates(await count(h.app, site, bump(9, "c"), { modules_updated: 9 }));
+      expect(nine).toHaveLength(1);
+      expect(nine[0]).toContain("FROM (VALUES");
+    });
+  }
+
   // The site's last sync here stored another fingerprint: the body is no repeat, and no statement asks.
   test("a changed re-sync after this process's own sync of the site makes no attempt at a repeat", () => {
     // The repeat's conditional UPDATE: it alone answers the stored summary.

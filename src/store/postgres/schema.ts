@@ -91,6 +91,8 @@ export const moduleVersions = pgTable("module_versions", {
   uniqueIndex("module_versions_module_version_uq").on(t.moduleId, t.version),
 ]);
 
+// Filled to 75% (migration 0012, by hand: drizzle's schema has no table storage parameters),
+// so that a re-sync's updated rows stay on their page as heap-only updates.
 export const siteModules = pgTable("site_modules", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   moduleId: integer("module_id").notNull().references(() => modules.id),
