@@ -4,7 +4,6 @@
 // never to an error. Ids never change once assigned (catalog rows are never
 // deleted), so entries need no invalidation, only expiry.
 import type { RedisConnection } from "../redis/connection";
-import { LruCache } from "./lru";
 
 export interface TierCounts {
   memoryHits: number;
@@ -12,31 +11,24 @@ export interface TierCounts {
   misses: number;
 }
 
-export class LookupCache {
-  private readonly memory: LruCache<number>;
+/**
+ * The in-process tier as this class fills it, by the text of a key after its
+ * Redis prefix. Its owner reads it directly, in whatever form its keys are
+ * cheapest to look up (ids.ts).
+ */
+export interface MemoryTier {
+  hold(key: string, id: number): void;
+}
 
+export class LookupCache {
   constructor(
     readonly name: string,
     private readonly ttlSeconds: number,
-    maxEntries: number,
+    private readonly memory: MemoryTier,
     private readonly redis: RedisConnection | null,
     /** Prefix of every Redis key, e.g. "modsync:<database id>:m:". */
     private readonly prefix: string,
-    /** Unix ms: when the in-process tier's entries expire (tests pass a clock they move). */
-    clock: () => number = Date.now,
-  ) {
-    this.memory = new LruCache(maxEntries, ttlSeconds * 1000, clock);
-  }
-
-  /** The clock the in-process tier's entries expire on: read once per look-up of many keys. */
-  now(): number {
-    return this.memory.now();
-  }
-
-  /** The in-process tier alone: the id cached for `key`, or undefined (`now`: from now()). */
-  cached(key: string, now: number): number | undefined {
-    return this.memory.get(key, now);
-  }
+  ) {}
 
   /**
    * The second tier, for keys the in-process one missed: each id Redis holds
@@ -52,7 +44,7 @@ export class LookupCache {
         const id = value === null ? NaN : Number(value);
         if (!Number.isSafeInteger(id)) return;
         found(i, id);
-        this.memory.set(missed[i]!, id);
+        this.memory.hold(missed[i]!, id);
         counts.redisHits++;
         counts.misses--;
       });
@@ -64,7 +56,7 @@ export class LookupCache {
   /** Remembers ids learned from the database, in both tiers. */
   async setMany(entries: readonly (readonly [string, number])[]): Promise<void> {
     if (entries.length === 0) return;
-    for (const [key, id] of entries) this.memory.set(key, id);
+    for (const [key, id] of entries) this.memory.hold(key, id);
     if (!this.redis?.isUp) return;
     const ttlMs = this.ttlSeconds * 1000;
     try {

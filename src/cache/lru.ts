@@ -7,9 +7,9 @@
 // cache's reads were 4% of a changed re-sync's CPU, 150 to 300 per sync).
 
 /** A full cache evicts this fraction of its bound at once (one in 64: 1,563 of 100,000 entries). */
-const EVICTED_AT_ONCE = 64;
+export const EVICTED_AT_ONCE = 64;
 
-interface Entry<V> {
+export interface Entry<V> {
   value: V;
   expires: number;
   /** Read since it was stored or last moved to the back. */

@@ -46,7 +46,7 @@ export function initialInventory(count: number): SiteChange[] {
 export function moduleChanges(current: ReadonlyMap<number, StoredModule>, plan: SyncPlan, ids: EntryIds): SiteChange[] {
   const changes: SiteChange[] = [];
   for (const after of plan.writes) {
-    const moduleId = ids.moduleId(after.machineName);
+    const moduleId = ids.moduleId(after);
     const to = ids.versionId(after);
     const before = current.get(moduleId);
     if (!before) {

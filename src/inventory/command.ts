@@ -2,7 +2,7 @@
 // or, for a staged background sync, accept it (AcceptedSync).
 import type { SyncCounts } from "./counts";
 import type { EntryError } from "./entry";
-import type { KnownIds } from "./known-ids";
+import type { LearnedIds } from "./known-ids";
 import type { SiteModuleState } from "./module";
 
 export interface DrupalInfo {
@@ -46,5 +46,5 @@ export interface SyncCommand extends Omit<AcceptedSync, "errorsTotal"> {
 export interface SyncOutcome {
   counts: SyncCounts;
   /** Ids the store read or created that were not known: safe to cache once committed. */
-  learned: KnownIds;
+  learned: LearnedIds;
 }

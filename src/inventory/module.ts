@@ -37,7 +37,7 @@ export interface StoredModule {
 
 /** An entry's catalog ids, once resolved. */
 export interface EntryIds {
-  moduleId(machineName: string): number;
+  moduleId(entry: SiteModuleState): number;
   versionId(entry: SiteModuleState): number | null;
 }
 

@@ -47,7 +47,7 @@ export function planSync(
   let updated = 0;
   let unchanged = 0;
   for (const entry of entries) {
-    const existing = current.get(ids.moduleId(entry.machineName));
+    const existing = current.get(ids.moduleId(entry));
     if (existing === undefined) {
       created++;
       writes.push(entry);
@@ -69,7 +69,7 @@ export function planSync(
   // to remove, and the common full re-sync builds no set of every module id.
   if (fullSync && updated + unchanged < current.size) {
     const reported = new Set<number>();
-    for (const entry of entries) reported.add(ids.moduleId(entry.machineName));
+    for (const entry of entries) reported.add(ids.moduleId(entry));
     for (const moduleId of current.keys()) {
       if (!reported.has(moduleId) && !keep.has(moduleId)) removals.push(moduleId);
     }

@@ -2,75 +2,97 @@
 // already knows are used as they are; the adapter fetches (or creates) only
 // the rest, in bulk, and what it fetched is reported back for caching. Every
 // entry's ids are resolved before the diff, which compares ids, not text.
-import { versionKey, type EntryIds, type KnownIds, type SiteModuleState } from "../inventory";
+import { versionKey, type EntryIds, type KnownIds, type LearnedIds, type SiteModuleState } from "../inventory";
 
 export class IdResolution implements EntryIds {
-  /** Module ids by name: the caller's known ones (the map is taken over, not copied), then those read. */
-  private readonly modules: Map<string, number>;
-  /** By entry (identity: no key string is built again for each look-up): the caller's known ones, then those read. */
-  private readonly versions: Map<SiteModuleState, number>;
-  /** Entries whose version id must come from the database, by versionKey. */
-  private readonly missingVersions = new Map<string, SiteModuleState>();
-  readonly learned: KnownIds = { modules: new Map(), versions: new Map() };
+  /** By entry position (0: not resolved yet; catalog ids start at 1): the caller's known ones (taken over, not copied), then those read. */
+  private readonly moduleIds: Float64Array;
+  private readonly versionIds: Float64Array;
+  /** Positions of entries whose version id must come from the database, by module id and version. */
+  private readonly missingVersions = new Map<string, number>();
+  /** Where the last entry asked about was: see position(). */
+  private last = -1;
+  readonly learned: LearnedIds = { modules: new Map(), versions: new Map() };
 
-  /** `known` is the caller's to give away: its maps are used, and added to, as they are. */
-  constructor(private readonly entries: readonly SiteModuleState[], private readonly known?: KnownIds) {
-    this.modules = known?.modules ?? new Map();
-    this.versions = known?.entryVersions ?? new Map();
+  /** `known` (by position in `entries`) is the caller's to give away: its arrays are filled in as they are. */
+  constructor(private readonly entries: readonly SiteModuleState[], known?: KnownIds) {
+    if (known !== undefined && (known.moduleIds.length !== entries.length || known.versionIds.length !== entries.length)) {
+      throw new Error("known ids must be given for each entry, by position");
+    }
+    this.moduleIds = known?.moduleIds ?? new Float64Array(entries.length);
+    this.versionIds = known?.versionIds ?? new Float64Array(entries.length);
   }
 
   /** machine_names whose module id must come from the database. */
   unknownModules(): string[] {
     const unknown: string[] = [];
-    for (const w of this.entries) if (!this.modules.has(w.machineName)) unknown.push(w.machineName);
+    for (let i = 0; i < this.entries.length; i++) if (this.moduleIds[i] === 0) unknown.push(this.entries[i]!.machineName);
     return unknown;
   }
 
   addModules(rows: Iterable<readonly [id: number, machineName: string]>): void {
+    const read = new Map<string, number>();
     for (const [id, name] of rows) {
-      this.modules.set(name, id);
+      read.set(name, id);
       this.learned.modules.set(name, id);
+    }
+    for (let i = 0; i < this.entries.length; i++) {
+      if (this.moduleIds[i] === 0) this.moduleIds[i] = read.get(this.entries[i]!.machineName) ?? 0;
     }
   }
 
   /** (module id, version) pairs whose version id must come from the database. Call after addModules. */
   unknownVersions(): [moduleId: number, version: string][] {
     const unknown: [number, string][] = [];
-    for (const w of this.entries) {
-      if (w.version === null || this.versions.has(w)) continue;
-      const key = versionKey(w.machineName, w.version);
-      const id = this.known?.versions.get(key);
-      if (id !== undefined) {
-        this.versions.set(w, id);
-      } else {
-        this.missingVersions.set(key, w);
-        unknown.push([this.moduleId(w.machineName), w.version]);
-      }
+    for (let i = 0; i < this.entries.length; i++) {
+      const { version } = this.entries[i]!;
+      if (version === null || this.versionIds[i] !== 0) continue;
+      const moduleId = this.moduleIdAt(i);
+      this.missingVersions.set(`${moduleId}\0${version}`, i);
+      unknown.push([moduleId, version]);
     }
     return unknown;
   }
 
   addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
-    const names = new Map<number, string>();
-    for (const w of this.missingVersions.values()) names.set(this.moduleId(w.machineName), w.machineName);
     for (const [id, moduleId, version] of rows) {
-      const key = versionKey(names.get(moduleId)!, version);
-      const entry = this.missingVersions.get(key);
-      if (entry !== undefined) this.versions.set(entry, id);
-      this.learned.versions.set(key, id);
+      const i = this.missingVersions.get(`${moduleId}\0${version}`);
+      if (i === undefined) continue;
+      this.versionIds[i] = id;
+      this.learned.versions.set(versionKey(this.entries[i]!.machineName, version), id);
     }
   }
 
-  moduleId(machineName: string): number {
-    const id = this.modules.get(machineName);
-    if (id === undefined) throw new Error(`module id of ${machineName} was not resolved`);
-    return id;
+  moduleId(entry: SiteModuleState): number {
+    return this.moduleIdAt(this.position(entry));
   }
 
   versionId(entry: SiteModuleState): number | null {
     if (entry.version === null) return null;
-    const id = this.versions.get(entry);
-    if (id === undefined) throw new Error(`version id of ${entry.machineName} ${entry.version} was not resolved`);
+    const id = this.versionIds[this.position(entry)]!;
+    if (id === 0) throw new Error(`version id of ${entry.machineName} ${entry.version} was not resolved`);
     return id;
+  }
+
+  private moduleIdAt(i: number): number {
+    const id = this.moduleIds[i]!;
+    if (id === 0) throw new Error(`module id of ${this.entries[i]!.machineName} was not resolved`);
+    return id;
+  }
+
+  /**
+   * The entry's position. Every caller walks entries (or a plan's writes) in
+   * payload order, asking for an entry's module id, then its version id: the
+   * search starts at the last entry found, so each answer costs a comparison
+   * or two, and no map from entries to ids is built (any order stays right,
+   * only slower).
+   */
+  private position(entry: SiteModuleState): number {
+    const n = this.entries.length;
+    let i = this.last < 0 ? 0 : this.last;
+    for (let tried = 0; tried < n; tried++, i = i + 1 === n ? 0 : i + 1) {
+      if (this.entries[i] === entry) return (this.last = i);
+    }
+    throw new Error(`${entry.machineName} is not an entry of this sync`);
   }
 }

@@ -77,7 +77,7 @@ export function newModulesStamp(): number {
  */
 export function applyPlan(current: Map<number, StoredModule>, plan: SyncPlan, ids: EntryIds): Map<number, StoredModule> {
   for (const w of plan.writes) {
-    const moduleId = ids.moduleId(w.machineName);
+    const moduleId = ids.moduleId(w);
     // A release's 76 writes keep their details: their hash is the one held (the plan compared it), not hashed again.
     const hash = plan.sameDetails.has(w) ? current.get(moduleId)!.detailsHash : detailsHash(w);
     current.set(moduleId, { moduleId, versionId: ids.versionId(w), enabled: w.enabled, detailsHash: hash });

@@ -34,7 +34,7 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     const entries = rows.map((r) => decodeEntry(r.entry));
     const now = new Date();
     const ids = yield* resolveIds(s, entries);
-    const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e.machineName)));
+    const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e)));
     const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
     yield* writePlan(s, task.siteId, plan, ids, now);
     yield* recordBatchHistory(s, task, present, plan, ids, now);

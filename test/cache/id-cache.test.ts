@@ -94,8 +94,8 @@ describe("IdCache without Redis", () => {
     const entries = [state("views", "10.3.8"), state("token", "1.5.0")];
     const cold = await cache.lookup(entries);
     expect(cold.report).toEqual({ module: tiers(0, 0, 2), version: tiers(0, 0, 2) });
-    expect(cold.known.modules.size).toBe(0);
-    expect(cold.known.versions.size).toBe(0);
+    expect([...cold.known.moduleIds]).toEqual([0, 0]);
+    expect([...cold.known.versionIds]).toEqual([0, 0]);
 
     await cache.remember({
       modules: new Map([["views", 11], ["token", 12]]),
@@ -103,19 +103,17 @@ describe("IdCache without Redis", () => {
     });
     const warm = await cache.lookup(entries);
     expect(warm.report).toEqual({ module: tiers(2, 0, 0), version: tiers(2, 0, 0) });
-    expect([...warm.known.modules]).toEqual([["views", 11], ["token", 12]]);
-    // Version ids by entry, which resolution takes over without building keys again (none by key).
-    expect(warm.known.versions.size).toBe(0);
-    expect(warm.known.entryVersions?.get(entries[0]!)).toBe(101);
-    expect(warm.known.entryVersions?.get(entries[1]!)).toBe(102);
+    // By the entries' positions, which resolution takes over as they are.
+    expect([...warm.known.moduleIds]).toEqual([11, 12]);
+    expect([...warm.known.versionIds]).toEqual([101, 102]);
   });
 
-  test("entryVersions holds only the entries whose version id is known, never an entry without a version", async () => {
+  test("versionIds holds a version id only at the positions of entries whose version id is known, never for an entry without a version", async () => {
     const cache = new IdCache(cacheConfig(), null, "modsync:test:");
     await cache.remember({ modules: new Map(), versions: new Map([[versionKey("views", "1.0.0"), 5]]) });
     const entries = [state("custom_a", null), state("views", "1.0.0"), state("token", "2.0.0")];
     const { known } = await cache.lookup(entries);
-    expect([...known.entryVersions!]).toEqual([[entries[1]!, 5]]);
+    expect([...known.versionIds]).toEqual([0, 5, 0]);
   });
 
   test("a version id is keyed by module and version: another version of a cached module is a miss", async () => {
@@ -123,8 +121,8 @@ describe("IdCache without Redis", () => {
     await cache.remember({ modules: new Map([["views", 1]]), versions: new Map([[versionKey("views", "1.0.0"), 5]]) });
     const { report, known } = await cache.lookup([state("views", "2.0.0")]);
     expect(report).toEqual({ module: tiers(1, 0, 0), version: tiers(0, 0, 1) });
-    expect(known.versions.size).toBe(0);
-    expect(known.entryVersions!.size).toBe(0);
+    expect([...known.moduleIds]).toEqual([1]);
+    expect([...known.versionIds]).toEqual([0]);
   });
 
   test("entries without a version are not looked up in the version cache", async () => {
@@ -139,9 +137,9 @@ describe("IdCache without Redis", () => {
     await cache.remember({ modules: new Map(names.map((name, i) => [name, i + 1])), versions: new Map() });
     const { report, known } = await cache.lookup(names.map((name) => state(name)));
     expect(report.module).toEqual(tiers(100, 0, 50));
-    expect(known.modules.has("module_49")).toBe(false);
-    expect(known.modules.get("module_50")).toBe(51);
-    expect(known.modules.get("module_149")).toBe(150);
+    expect(known.moduleIds[49]).toBe(0);
+    expect(known.moduleIds[50]).toBe(51);
+    expect(known.moduleIds[149]).toBe(150);
   });
 
   test("module ids expire after MODULE_CACHE_TTL_SECONDS, version ids after VERSION_CACHE_TTL_SECONDS", async () => {

@@ -9,11 +9,11 @@ const state = (machineName: string, version: string | null, enabled = true, extr
 // Module ids: a=1, b=2, ...; version ids: 100 + a number per distinct version string.
 const versions = new Map<string, number>();
 const ids: EntryIds = {
-  moduleId: (name) => name.charCodeAt(0) - 96,
+  moduleId: (e) => e.machineName.charCodeAt(0) - 96,
   versionId: (e) => (e.version === null ? null : versions.get(e.version) ?? (versions.set(e.version, 100 + versions.size), versions.get(e.version)!)),
 };
-const stored = (...modules: SiteModuleState[]) => new Map<number, StoredModule>(modules.map((m) => [ids.moduleId(m.machineName),
-  { moduleId: ids.moduleId(m.machineName), versionId: ids.versionId(m), enabled: m.enabled, detailsHash: detailsHash(m) }]));
+const stored = (...modules: SiteModuleState[]) => new Map<number, StoredModule>(modules.map((m) => [ids.moduleId(m),
+  { moduleId: ids.moduleId(m), versionId: ids.versionId(m), enabled: m.enabled, detailsHash: detailsHash(m) }]));
 const v = (version: string) => ids.versionId(state("x", version));
 const NONE = new Set<number>();
 

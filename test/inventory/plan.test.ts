@@ -11,7 +11,7 @@ const moduleIds = new Map<string, number>();
 const versionIds = new Map<string, number>();
 const idOf = (ids: Map<string, number>, key: string) => ids.get(key) ?? ids.set(key, 1000 + ids.size).get(key)!;
 const ids: EntryIds = {
-  moduleId: (name) => idOf(moduleIds, name),
+  moduleId: (e) => idOf(moduleIds, e.machineName),
   versionId: (e) => (e.version === null ? null : idOf(versionIds, `${e.machineName}:${e.version}`)),
 };
 const current = (...mods: [number, SiteModuleState][]) => new Map<number, StoredModule>(mods.map(([moduleId, s]) => {

@@ -142,7 +142,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   private upsertQuery(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
     const rows = entries.map((w) => ({
-      m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled,
+      m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled,
       d: w.displayName, t: w.moduleType, k: w.extensionType, s: w.description, p: w.project, h: detailsHash(w),
     }));
     return this.tx`
@@ -161,7 +161,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   /** Every row it names was read, under the site's lock, in this transaction: none can be missing. */
   private updateStatesQuery(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
-    const rows = entries.map((w) => ({ m: ids.moduleId(w.machineName), v: ids.versionId(w), e: w.enabled }));
+    const rows = entries.map((w) => ({ m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled }));
     return this.tx`
       UPDATE site_modules SET version_id = x.v, enabled = x.e, updated_at = ${at(now)}::timestamptz
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean)

@@ -214,7 +214,7 @@ export class SqliteStatements implements StoreStatements<never> {
   *upsertSiteModules(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): NowStep<void> {
     const ms = now.getTime();
     this.many.upsert.run(entries.map((w) => [
-      siteId, ids.moduleId(w.machineName), ids.versionId(w),
+      siteId, ids.moduleId(w), ids.versionId(w),
       w.enabled ? 1 : 0, w.displayName, w.moduleType, w.extensionType, w.description, w.project, detailsHash(w), ms, ms,
     ]));
   }
@@ -222,8 +222,8 @@ export class SqliteStatements implements StoreStatements<never> {
   *updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): NowStep<void> {
     const ms = now.getTime();
     if (entries.length <= FEW_STATE_UPDATES) {
-      for (const w of entries) this.one.updateState.run(siteId, ms, ids.versionId(w), w.enabled ? 1 : 0, ids.moduleId(w.machineName));
-    } else this.many.updateStates.run(entries.map((w) => [ids.moduleId(w.machineName), ids.versionId(w), w.enabled ? 1 : 0]), [siteId, ms]);
+      for (const w of entries) this.one.updateState.run(siteId, ms, ids.versionId(w), w.enabled ? 1 : 0, ids.moduleId(w));
+    } else this.many.updateStates.run(entries.map((w) => [ids.moduleId(w), ids.versionId(w), w.enabled ? 1 : 0]), [siteId, ms]);
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): NowStep<void> {
