@@ -1,17 +1,41 @@
-// The machine_names seen so far in a streamed payload, to find repeats
-// without holding the names: each is kept as two independent 32-bit hashes
-// (8 bytes) in an open-addressing table. Two different names collide only if
-// both hashes agree (about 1 in 2^64 per pair): a million names cost 16 MB
-// instead of the ~150 MB a Set of strings takes.
+// The machine_names seen so far in a payload, to find repeats. A payload's
+// first EXACT_NAMES names are held as they are, in a Set: the common body of
+// a few hundred modules pays one string hash a name. Past that (a streamed
+// payload may name millions), each is kept as two independent 32-bit hashes
+// (8 bytes) in an open-addressing table, without holding the names. Two
+// different names collide there only if both hashes agree (about 1 in 2^64
+// per pair): a million names cost 16 MB instead of the ~150 MB a Set of
+// strings takes.
+
+/** Names held in the Set before the hashed table takes over. */
+const EXACT_NAMES = 4096;
 
 export class NameSet {
-  private capacity = 1 << 8;
+  /** The names so far, while at most EXACT_NAMES; then null, and the table holds them. */
+  private exact: Set<string> | null = new Set();
+  private capacity = 0;
   private size = 0;
-  private keys = new Uint32Array(this.capacity * 2);
-  private used = new Uint8Array(this.capacity);
+  private keys = new Uint32Array(0);
+  private used = new Uint8Array(0);
 
   /** Adds `name`; false when it was already there. */
   add(name: string): boolean {
+    const exact = this.exact;
+    if (exact === null) return this.insertName(name);
+    const before = exact.size;
+    exact.add(name);
+    if (exact.size === before) return false;
+    if (exact.size > EXACT_NAMES) {
+      this.exact = null;
+      this.capacity = 1 << 14; // room for 8,192 before the first growth
+      this.keys = new Uint32Array(this.capacity * 2);
+      this.used = new Uint8Array(this.capacity);
+      for (const held of exact) this.insertName(held);
+    }
+    return true;
+  }
+
+  private insertName(name: string): boolean {
     return this.insert(Bun.hash.crc32(name) >>> 0, Bun.hash.murmur32v3(name, 0x9e3779b9) >>> 0);
   }
 
