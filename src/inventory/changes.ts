@@ -3,7 +3,7 @@
 // site's first) is one "initial_inventory" change with its module count, not
 // one change per module. Core and PHP version changes are compared with the
 // site row by the store, in the statement that records these.
-import type { EntryIds, StoredModule } from "./module";
+import type { EntryIds, HeldModules } from "./module";
 import type { SyncPlan } from "./plan";
 
 export const CHANGE_KINDS = [
@@ -43,7 +43,7 @@ export function initialInventory(count: number): SiteChange[] {
  * disabling, and removals. Changes of display name, description, project or
  * type are not history: they change no answer the history gives.
  */
-export function moduleChanges(current: ReadonlyMap<number, StoredModule>, plan: SyncPlan, ids: EntryIds): SiteChange[] {
+export function moduleChanges(current: HeldModules, plan: SyncPlan, ids: EntryIds): SiteChange[] {
   const changes: SiteChange[] = [];
   for (const after of plan.writes) {
     const moduleId = ids.moduleId(after);
@@ -65,6 +65,6 @@ export function moduleChanges(current: ReadonlyMap<number, StoredModule>, plan: 
 }
 
 /** A synchronous sync's changes: `current` is everything the site held before it. */
-export function syncChanges(current: ReadonlyMap<number, StoredModule>, plan: SyncPlan, ids: EntryIds): SiteChange[] {
+export function syncChanges(current: HeldModules, plan: SyncPlan, ids: EntryIds): SiteChange[] {
   return current.size === 0 ? initialInventory(plan.modulesCreated) : moduleChanges(current, plan, ids);
 }

@@ -35,6 +35,16 @@ export interface StoredModule {
   detailsHash: number;
 }
 
+/**
+ * A site's modules as a sync reads them, by module id: a Map is one; the
+ * store's own form (store/packed-modules.ts) holds them packed, unboxed.
+ */
+export interface HeldModules {
+  readonly size: number;
+  get(moduleId: number): StoredModule | undefined;
+  keys(): Iterable<number>;
+}
+
 /** An entry's catalog ids, once resolved. */
 export interface EntryIds {
   moduleId(entry: SiteModuleState): number;

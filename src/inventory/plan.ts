@@ -2,7 +2,7 @@
 // payload says, decide what to write, what to remove and what to count.
 // store/write-plan.ts executes the plan this returns, in bulk, for both dialects.
 import type { SyncCounts } from "./counts";
-import { detailsHash, type EntryIds, type SiteModuleState, type StoredModule } from "./module";
+import { detailsHash, type EntryIds, type SiteModuleState, type HeldModules } from "./module";
 
 export interface SyncPlan extends SyncCounts {
   /** Entries to write (created and updated alike), in payload order. */
@@ -24,7 +24,7 @@ export interface SyncPlan extends SyncCounts {
  * minus removals plus creations; its size equals the payload's only when the
  * modules left over are precisely the payload's.)
  */
-export function leavesExactlyPayload(current: ReadonlyMap<number, StoredModule>, entries: readonly SiteModuleState[], plan: SyncPlan): boolean {
+export function leavesExactlyPayload(current: HeldModules, entries: readonly SiteModuleState[], plan: SyncPlan): boolean {
   return current.size - plan.modulesRemoved + plan.modulesCreated === entries.length;
 }
 
@@ -35,7 +35,7 @@ export function leavesExactlyPayload(current: ReadonlyMap<number, StoredModule>,
  * full sync must not remove them, since the site did report them.
  */
 export function planSync(
-  current: ReadonlyMap<number, StoredModule>,
+  current: HeldModules,
   entries: readonly SiteModuleState[],
   ids: EntryIds,
   fullSync: boolean,

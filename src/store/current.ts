@@ -2,7 +2,8 @@
 // with the same columns, integers only, as value arrays (SQLite's cheapest
 // rows; Postgres sends a whole site's as one JSON array of them, a background
 // batch's as rows). Text stays in the database: detailsHash stands for it.
-import type { StoredModule } from "../inventory";
+import type { HeldModules, StoredModule } from "../inventory";
+import { fits, PackedModules, SLOTS } from "./packed-modules";
 
 /** The columns, in StoredModuleRow order, of site_modules. */
 export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_hash";
@@ -14,10 +15,28 @@ export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_ha
  */
 export type StoredModuleRow = [number, number | string | null, number | boolean, number | string];
 
+/** The rows as a map of objects: for a background batch's few, and for rows that do not pack. */
 export function storedModules(rows: Iterable<StoredModuleRow>): Map<number, StoredModule> {
   const current = new Map<number, StoredModule>();
   for (const [moduleId, versionId, enabled, detailsHash] of rows) {
     current.set(moduleId, { moduleId, versionId: versionId === null ? null : Number(versionId), enabled: Boolean(enabled), detailsHash: Number(detailsHash) });
   }
   return current;
+}
+
+/**
+ * A site's rows as read from the database, packed; a Map when a row does not
+ * fit (then the sync still runs from it, and its result is not kept).
+ */
+export function heldModules(rows: readonly StoredModuleRow[]): HeldModules {
+  const packed = new Float64Array(rows.length * SLOTS);
+  let at = 0;
+  for (const [moduleId, versionId, enabled, hash] of rows) {
+    const version = versionId === null ? null : Number(versionId);
+    if (!fits(moduleId, version)) return storedModules(rows);
+    packed[at++] = enabled ? moduleId : -moduleId;
+    packed[at++] = version ?? 0;
+    packed[at++] = Number(hash);
+  }
+  return new PackedModules(packed);
 }

@@ -73,9 +73,11 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    * one has changed them since (site-states.ts).
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const { counts, learned, leaves, fingerprint } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
+    const { counts, learned, leaves, stamp, fingerprint } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
     try {
-      this.siteStates.set(command.siteId, leaves(), fingerprint);
+      const packed = leaves();
+      if (packed === null) this.siteStates.delete(command.siteId);
+      else this.siteStates.set(command.siteId, stamp, packed, fingerprint);
     } catch {
       // The sync has committed: it succeeded. Its site's next sync reads the modules instead.
       this.siteStates.delete(command.siteId);

@@ -2,7 +2,8 @@
 // per site, compare the payload with the site's modules and write the
 // difference.
 import { leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
-import { applyPlan, newModulesStamp, type SiteState } from "./site-states";
+import { applyPlan } from "./packed-modules";
+import { newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
 import type { Step } from "./steps";
 import { SiteBusyError } from "./types";
@@ -12,7 +13,10 @@ const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 
 /** What a sync did, and the site's modules it leaves: to be made and kept (SiteStates) once it has committed, not before. */
 export interface AppliedSync extends SyncOutcome {
-  leaves(): SiteState;
+  /** The stamp written with the site's modules. */
+  stamp: number;
+  /** The site's modules, packed, as the sync leaves them (null: not to be kept). */
+  leaves(): Float64Array | null;
   /** The fingerprint the sync stored with the site (null: none, the site holds more than the payload). */
   fingerprint: string | null;
 }
@@ -42,5 +46,5 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     history: { changes: syncChanges(current, plan, ids), taskId: null },
     stamp,
   });
-  return { counts: plan, learned: ids.learned, fingerprint, leaves: () => ({ stamp, modules: applyPlan(current, plan, ids) }) };
+  return { counts: plan, learned: ids.learned, fingerprint, stamp, leaves: () => applyPlan(current, cmd.entries, plan, ids) };
 }

@@ -4,22 +4,22 @@
 // its own, and the next sync reads them again. Counts and stored rows stay
 // exact whoever wrote last: another process, a background task cut short.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { detailsHash, type SiteModuleState, type StoredModule, type SyncCommand, type SyncPlan } from "../../src/inventory";
-import { applyPlan, newModulesStamp, packModules, SiteStates, unpackModules } from "../../src/store/site-states";
+import type { SiteModuleState, SyncCommand } from "../../src/inventory";
+import { newModulesStamp, SiteStates } from "../../src/store/site-states";
 import type { Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
 import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
 
-const stored = (moduleId: number, versionId = 1): StoredModule => ({ moduleId, versionId, enabled: true, detailsHash: 7 });
-const modulesOf = (...ids: number[]) => new Map(ids.map((id) => [id, stored(id)]));
+/** Packed rows (packed-modules.ts) of these module ids, each enabled at version 1. */
+const packedOf = (...ids: number[]) => Float64Array.from(ids.flatMap((id) => [id, 1, 7]));
 
 describe("SiteStates", () => {
   test("keeps at most its rows, dropping the sites synced least recently", () => {
     const states = new SiteStates(5, 0);
-    states.set(1, { stamp: 11, modules: modulesOf(1, 2) });
-    states.set(2, { stamp: 12, modules: modulesOf(1, 2) });
-    states.set(1, { stamp: 13, modules: modulesOf(1, 2) }); // site 1 synced again: now the most recent
-    states.set(3, { stamp: 14, modules: modulesOf(1, 2) });
+    states.set(1, 11, packedOf(1, 2));
+    states.set(2, 12, packedOf(1, 2));
+    states.set(1, 13, packedOf(1, 2)); // site 1 synced again: now the most recent
+    states.set(3, 14, packedOf(1, 2));
     expect(states.get(2)).toBeUndefined();
     expect(states.get(1)?.stamp).toBe(13);
     expect(states.get(3)?.stamp).toBe(14);
@@ -28,54 +28,29 @@ describe("SiteStates", () => {
 
   test("a site holding more than every row allowed is not kept, and no longer holds its earlier state", () => {
     const states = new SiteStates(3, 0);
-    states.set(1, { stamp: 1, modules: modulesOf(1) });
-    states.set(1, { stamp: 2, modules: modulesOf(1, 2, 3, 4) });
+    states.set(1, 1, packedOf(1));
+    states.set(1, 2, packedOf(1, 2, 3, 4));
     expect(states.get(1)).toBeUndefined();
     expect(states.size).toBe(0);
   });
 
-  test("applyPlan applies a plan's writes and removals", () => {
-    const modules = modulesOf(1, 2, 3);
-    const entry = { machineName: "two", displayName: "Two", moduleType: "contrib", extensionType: "module", enabled: false, version: "2.0.0", description: null, project: null } satisfies SiteModuleState;
-    const plan = { writes: [entry], sameDetails: new Set(), removals: [3] } as unknown as SyncPlan;
-    const after = applyPlan(modules, plan, { moduleId: () => 2, versionId: () => 99 });
-    expect([...after.keys()].sort()).toEqual([1, 2]);
-    expect(after.get(1)).toEqual(stored(1));
-    expect(after.get(2)).toMatchObject({ moduleId: 2, versionId: 99, enabled: false, detailsHash: detailsHash(entry) });
-  });
-
-  test("applyPlan keeps the held hash of a write whose details the plan found as stored", () => {
-    const entry = { machineName: "two", displayName: "Two", moduleType: "contrib", extensionType: "module", enabled: true, version: "2.0.0", description: null, project: null } satisfies SiteModuleState;
-    const plan = { writes: [entry], sameDetails: new Set([entry]), removals: [] } as unknown as SyncPlan;
-    const after = applyPlan(modulesOf(1, 2), plan, { moduleId: () => 2, versionId: () => 99 });
-    expect(after.get(2)).toEqual({ moduleId: 2, versionId: 99, enabled: true, detailsHash: 7 });
-  });
-
-  test("packs rows exactly: disabled, without a version, the largest ids and hash", () => {
-    const rows: StoredModule[] = [
-      { moduleId: 1, versionId: null, enabled: false, detailsHash: 0 },
-      { moduleId: 2 ** 53 - 1, versionId: 2 ** 53 - 1, enabled: true, detailsHash: 2 ** 53 - 1 },
-      { moduleId: 7, versionId: 1, enabled: false, detailsHash: 123_456_789_012_345 },
-      { moduleId: 8, versionId: null, enabled: true, detailsHash: 5 },
-    ];
-    const modules = new Map(rows.map((r) => [r.moduleId, r]));
-    expect(unpackModules(packModules(modules)!)).toEqual(modules);
-  });
-
-  test("gives each caller a map of its own: changing it changes nothing kept", () => {
+  test("gives back the modules kept, by module id", () => {
     const states = new SiteStates(10, 0);
-    const modules = modulesOf(1, 2);
-    states.set(1, { stamp: 1, modules });
-    modules.delete(1);
-    states.get(1)!.modules.set(3, stored(3));
-    expect(states.get(1)).toEqual({ stamp: 1, modules: modulesOf(1, 2) });
+    states.set(1, 1, Float64Array.from([4, 9, 7, -5, 0, 8]));
+    const kept = states.get(1)!;
+    expect(kept.stamp).toBe(1);
+    expect(kept.modules.size).toBe(2);
+    expect([...kept.modules.keys()]).toEqual([4, 5]);
+    expect(kept.modules.get(5)).toEqual({ moduleId: 5, versionId: null, enabled: false, detailsHash: 8 });
+    expect(kept.modules.get(4)).toEqual({ moduleId: 4, versionId: 9, enabled: true, detailsHash: 7 });
+    expect(kept.modules.get(6)).toBeUndefined();
   });
 
   test("past its rows, drops the least recently synced sites down to 7/8 of them", () => {
     const states = new SiteStates(16, 0);
-    for (let site = 1; site <= 8; site++) states.set(site, { stamp: site, modules: modulesOf(1, 2) });
+    for (let site = 1; site <= 8; site++) states.set(site, site, packedOf(1, 2));
     states.get(1); // reading a site does not make it recent: syncing it does
-    states.set(9, { stamp: 9, modules: modulesOf(1, 2) }); // 18 rows: down to 14
+    states.set(9, 9, packedOf(1, 2)); // 18 rows: down to 14
     expect([1, 2].map((site) => states.get(site))).toEqual([undefined, undefined]);
     expect(states.get(3)?.stamp).toBe(3);
     expect(states.size).toBe(14);
@@ -83,31 +58,21 @@ describe("SiteStates", () => {
 
   test("each site counts for its rows and a fixed cost: a site of no module is not free", () => {
     const states = new SiteStates(20, 8);
-    states.set(1, { stamp: 1, modules: new Map() });
-    states.set(2, { stamp: 2, modules: modulesOf(1, 2) });
+    states.set(1, 1, packedOf());
+    states.set(2, 2, packedOf(1, 2));
     expect(states.size).toBe(18);
-    states.set(3, { stamp: 3, modules: new Map() }); // 26 rows: down to 17.5
+    states.set(3, 3, packedOf()); // 26 rows: down to 17.5
     expect([1, 2, 3].map((site) => states.get(site)?.stamp)).toEqual([undefined, undefined, 3]);
     expect(states.size).toBe(8);
   });
 
   test("a site holding most of the rows allowed is kept, alone if it must be", () => {
     const states = new SiteStates(16, 0);
-    states.set(1, { stamp: 1, modules: modulesOf(1, 2) });
-    states.set(2, { stamp: 2, modules: modulesOf(...Array.from({ length: 15 }, (_, i) => i + 1)) });
+    states.set(1, 1, packedOf(1, 2));
+    states.set(2, 2, packedOf(...Array.from({ length: 15 }, (_, i) => i + 1)));
     expect(states.get(1)).toBeUndefined();
     expect(states.get(2)?.modules.size).toBe(15);
     expect(states.size).toBe(15);
-  });
-
-  test("a state whose ids cannot be packed is not kept (ids start at 1)", () => {
-    const states = new SiteStates(10, 0);
-    states.set(1, { stamp: 1, modules: modulesOf(1, 2) });
-    states.set(1, { stamp: 2, modules: new Map([[0, stored(0)]]) });
-    expect(states.get(1)).toBeUndefined();
-    states.set(2, { stamp: 3, modules: new Map([[4, { ...stored(4), versionId: 0 }]]) });
-    expect(states.get(2)).toBeUndefined();
-    expect(states.size).toBe(0);
   });
 
   test("stamps are integers below 2^53 and never the column's default, 0", () => {

@@ -6,7 +6,7 @@
 // modules run with the site's row lock held (lockSite, ownedTask).
 import type postgres from "postgres";
 import { detailsHash, REPORTED_ERRORS, splitWrites, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
-import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
+import { heldModules, STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
@@ -219,7 +219,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     // The server's own comparison decides, as it decided whether to send the rows.
     if (same === true) return kept!;
     // A bigint column comes back as a string; every stamp is below 2^53.
-    return { stamp: Number(stamp), modules: storedModules(modules ?? []) };
+    return { stamp: Number(stamp), modules: heldModules(modules ?? []) };
   }
 
   /**

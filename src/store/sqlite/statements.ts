@@ -4,8 +4,8 @@
 // yields, so a write algorithm runs whole inside one synchronous BEGIN
 // IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
 import type { Database, SQLQueryBindings } from "bun:sqlite";
-import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
-import { STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
+import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type HeldModules, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
+import { heldModules, STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
@@ -185,8 +185,8 @@ export class SqliteStatements implements StoreStatements<never> {
   }
 
   /** Every module of the site, by module id. */
-  private siteModules(siteId: number): Map<number, StoredModule> {
-    return storedModules(this.one.siteModules.values(siteId) as StoredModuleRow[]);
+  private siteModules(siteId: number): HeldModules {
+    return heldModules(this.one.siteModules.values(siteId) as StoredModuleRow[]);
   }
 
   *siteModulesAmong(siteId: number, moduleIds: readonly number[]): NowStep<Map<number, StoredModule>> {
