@@ -255,6 +255,22 @@ describe.skipIf(!redisAvailable())("two-tier id cache with Redis", () => {
       expect(await d.stored(siteB)).toEqual(expectedStored(modules));
     });
 
+    test("ids found in memory, in Redis and in the database, interleaved in one payload, each go to their own entry", async () => {
+      const v = (i: number) => ({ version: `${i}.0.0` });
+      const all = [1, 2, 3, 4].map((i) => mod(`mixed_${i}`, v(i)));
+      await d.sync(instance(silentLogger), await d.freshSite(), all);
+      const log = recordingLogger();
+      const second = instance(log);
+      // The second instance learns 2 and 4 (from Redis): in its memory from then on.
+      await d.sync(second, await d.freshSite(), [all[1]!, all[3]!]);
+      // Memory: 2, 4; Redis: 1, 3; neither: 5 (a new module) and 3's new version.
+      const mixed = [all[0]!, all[1]!, mod("mixed_3", v(30)), all[3]!, mod("mixed_5", v(5))];
+      const site = await d.freshSite();
+      await d.sync(second, site, mixed);
+      expect(log.syncs.at(-1)!.cache).toEqual({ module: tiers(2, 2, 1), version: tiers(2, 1, 2) });
+      expect(await d.stored(site)).toEqual(expectedStored(mixed));
+    });
+
     test("Redis holds each id the database assigned, under this database's prefix", async () => {
       await d.sync(instance(silentLogger), await d.freshSite(), [mod("keys_views", { version: "10.3.8" }), mod("keys_token", { version: "1.5.0" })]);
       expect(prefix).toBe(`modsync:${await h.store.databaseId()}:`);

@@ -23,15 +23,20 @@ test("storing a key again replaces its value without growing the cache", () => {
   expect(cache.size).toBe(1);
 });
 
-test("never holds more than its bound, counting every key of every group: the least recently stored go first", () => {
+test("never holds more than its bound, counting every key of every group: the least recently stored groups go first", () => {
   const cache = new PairLruCache<number>(3, 60_000);
   cache.set("a", "1", 1);
   cache.set("b", "1", 2);
-  cache.set("a", "2", 3);
-  cache.set("c", "1", 4);
+  cache.set("c", "1", 3);
+  cache.set("d", "1", 4);
   expect(cache.size).toBe(3);
   expect(cache.get("a", "1")).toBeUndefined();
-  expect([cache.get("b", "1"), cache.get("a", "2"), cache.get("c", "1")]).toEqual([2, 3, 4]);
+  cache.set("c", "2", 5); // b's key was the least recently stored: it goes; c's group is now the most recent
+  expect(cache.get("b", "1")).toBeUndefined();
+  cache.set("e", "1", 6); // d's group is now the least recent
+  expect(cache.size).toBe(3);
+  expect(cache.get("d", "1")).toBeUndefined();
+  expect([cache.get("c", "1"), cache.get("c", "2"), cache.get("e", "1")]).toEqual([3, 5, 6]);
 });
 
 test("a key read since it was stored outlives keys not read, in its own group and in others", () => {
@@ -101,4 +106,16 @@ test("an expired entry is dropped when read, freeing its place; reading does not
   cache.set("a", "1", 3);
   expect(cache.get("a", "1")).toBe(3);
   expect(cache.size).toBe(2);
+});
+
+test("storing a key makes its group the most recently stored: an older group's unread keys go first", () => {
+  const cache = new PairLruCache<number>(4, 60_000);
+  cache.set("a", "1", 1);
+  cache.set("b", "1", 2);
+  cache.set("c", "1", 3);
+  cache.get("a", "1");
+  cache.set("a", "2", 4);
+  cache.set("d", "1", 5);
+  expect(cache.get("b", "1")).toBeUndefined();
+  expect([cache.get("a", "1"), cache.get("a", "2"), cache.get("c", "1"), cache.get("d", "1")]).toEqual([1, 4, 3, 5]);
 });

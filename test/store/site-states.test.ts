@@ -193,6 +193,24 @@ describeEachDialect("a sync's kept modules", (dialect) => {
     }
   });
 
+  test("payloads in another order, partial syncs and a full sync keeping a skipped entry's module count against the kept modules as against the stored ones", async () => {
+    const siteId = await freshSite();
+    const [a1, a2, b1, c1, c2, d1, e1] = [entry("alpha", "1.0.0"), entry("alpha", "2.0.0"), entry("beta", "1.0.0"), entry("gamma", "1.0.0"),
+      entry("gamma", "2.0.0"), entry("delta", "1.0.0"), entry("epsilon", "1.0.0")];
+    const counts = (created: number, updated: number, unchanged: number, removed: number) =>
+      ({ modulesCreated: created, modulesUpdated: updated, modulesUnchanged: unchanged, modulesRemoved: removed });
+    expect((await store.applySync(command(siteId, [a1, b1, c1, d1]))).counts).toMatchObject(counts(4, 0, 0, 0));
+    expect((await store.applySync(command(siteId, [d1, c2, b1, a1]))).counts).toMatchObject(counts(0, 1, 3, 0));
+    expect((await store.applySync({ ...command(siteId, [e1, a2]), fullSync: false })).counts).toMatchObject(counts(1, 1, 0, 0));
+    expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0", "delta@1.0.0", "epsilon@1.0.0", "gamma@2.0.0"]);
+    // delta's entry was skipped: kept; gamma and epsilon go.
+    expect((await store.applySync({ ...command(siteId, [b1, a2]), keep: new Set(["delta"]) })).counts).toMatchObject(counts(0, 0, 2, 2));
+    expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0", "delta@1.0.0"]);
+    expect((await store.applySync(command(siteId, [d1, a2, b1]))).counts).toMatchObject(counts(0, 0, 3, 0));
+    // What this store kept is what is stored: another process, reading the rows, counts the same.
+    expect((await other.applySync(command(siteId, [b1, d1, a2]))).counts).toMatchObject(counts(0, 0, 3, 0));
+  });
+
   test("another process's sync of the site is seen by the next sync here", async () => {
     const siteId = await freshSite();
     await store.applySync(command(siteId, v1));
