@@ -1,8 +1,9 @@
 // One lookup cache in two tiers: a bounded in-process LRU (owned and read by
 // ids.ts, filled by this class) in front of Redis (when configured), so a new
-// instance warms from Redis rather than from the database. Any miss, and any Redis failure, falls through to the database,
-// never to an error. Ids never change once assigned (catalog rows are never
-// deleted), so entries need no invalidation, only expiry.
+// instance warms from Redis rather than from the database. Any miss, and any
+// Redis failure, falls through to the database, never to an error. Ids never
+// change once assigned (catalog rows are never deleted), so entries need no
+// invalidation, only expiry.
 import type { RedisConnection } from "../redis/connection";
 
 export interface TierCounts {
