@@ -29,8 +29,8 @@ export class IdCache {
     const { moduleCacheTtlSeconds, versionCacheTtlSeconds, cacheMaxEntries } = config;
     const moduleIds = (this.moduleIds = new LruCache(cacheMaxEntries, moduleCacheTtlSeconds * 1000, clock));
     const versionIds = (this.versionIds = new PairLruCache(cacheMaxEntries, versionCacheTtlSeconds * 1000, clock));
-    this.modules = new LookupCache("module", moduleCacheTtlSeconds, { hold: (name, id) => moduleIds.set(name, id) }, redis, `${prefix}m:`);
-    this.versions = new LookupCache("version", versionCacheTtlSeconds, {
+    this.modules = new LookupCache(moduleCacheTtlSeconds, { hold: (name, id) => moduleIds.set(name, id) }, redis, `${prefix}m:`);
+    this.versions = new LookupCache(versionCacheTtlSeconds, {
       hold: (key, id) => {
         const [name, version] = splitVersionKey(key);
         versionIds.set(name, version, id);

@@ -23,7 +23,6 @@ export interface MemoryTier {
 
 export class LookupCache {
   constructor(
-    readonly name: string,
     private readonly ttlSeconds: number,
     private readonly memory: MemoryTier,
     private readonly redis: RedisConnection | null,

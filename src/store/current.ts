@@ -3,7 +3,7 @@
 // rows; Postgres sends a whole site's as one JSON array of them, a background
 // batch's as rows). Text stays in the database: detailsHash stands for it.
 import type { HeldModules, StoredModule } from "../inventory";
-import { fits, PackedModules, SLOTS } from "./packed-modules";
+import { fits, PackedModules, packRow, SLOTS } from "./packed-modules";
 
 /** The columns, in StoredModuleRow order, of site_modules. */
 export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_hash";
@@ -34,9 +34,7 @@ export function heldModules(rows: readonly StoredModuleRow[]): HeldModules {
   for (const [moduleId, versionId, enabled, hash] of rows) {
     const version = versionId === null ? null : Number(versionId);
     if (!fits(moduleId, version)) return storedModules(rows);
-    packed[at++] = enabled ? moduleId : -moduleId;
-    packed[at++] = version ?? 0;
-    packed[at++] = Number(hash);
+    at = packRow(packed, at, moduleId, version, Boolean(enabled), Number(hash));
   }
   return new PackedModules(packed);
 }

@@ -31,6 +31,14 @@ export function fits(moduleId: number, versionId: number | null): boolean {
   return moduleId >= 1 && (versionId === null || versionId >= 1);
 }
 
+/** Writes one row (which fits()) into `out` at `at`; returns the next free slot. The one place rows are packed. */
+export function packRow(out: Float64Array, at: number, moduleId: number, versionId: number | null, enabled: boolean, detailsHash: number): number {
+  out[at] = enabled ? moduleId : -moduleId;
+  out[at + 1] = versionId ?? 0;
+  out[at + 2] = detailsHash;
+  return at + SLOTS;
+}
+
 export class PackedModules implements HeldModules {
   /** The row after the last one found: where the next look-up starts. */
   private next = 0;
@@ -45,13 +53,16 @@ export class PackedModules implements HeldModules {
     return this.packed.length / SLOTS;
   }
 
+  moduleIdAt(row: number): number {
+    return Math.abs(this.packed[row * SLOTS]!);
+  }
+
   /** The row holding `moduleId`, or -1. */
   rowOf(moduleId: number): number {
     const n = this.size;
     if (n === 0) return -1;
-    const packed = this.packed;
     const start = this.next < n ? this.next : 0;
-    if (Math.abs(packed[start * SLOTS]!) === moduleId) {
+    if (this.moduleIdAt(start) === moduleId) {
       this.next = start + 1;
       return start;
     }
@@ -61,7 +72,7 @@ export class PackedModules implements HeldModules {
       let tried = 1;
       for (let r = start + 1; tried < n; tried++, r++) {
         if (r === n) r = 0;
-        if (Math.abs(packed[r * SLOTS]!) === moduleId) {
+        if (this.moduleIdAt(r) === moduleId) {
           row = r;
           break;
         }
@@ -69,7 +80,7 @@ export class PackedModules implements HeldModules {
       this.walked += tried;
     } else {
       this.index = new Map();
-      for (let r = 0; r < n; r++) this.index.set(Math.abs(packed[r * SLOTS]!), r);
+      for (let r = 0; r < n; r++) this.index.set(this.moduleIdAt(r), r);
       row = this.index.get(moduleId) ?? -1;
     }
     if (row >= 0) this.next = row + 1;
@@ -82,7 +93,7 @@ export class PackedModules implements HeldModules {
   }
 
   *keys(): IterableIterator<number> {
-    for (let at = 0; at < this.packed.length; at += SLOTS) yield Math.abs(this.packed[at]!);
+    for (let row = 0; row < this.size; row++) yield this.moduleIdAt(row);
   }
 
   private at(row: number): StoredModule {
@@ -131,10 +142,9 @@ export function applyPlan(current: HeldModules, entries: readonly SiteModuleStat
       written++;
       const versionId = ids.versionId(entry);
       if (!fits(moduleId, versionId)) return null;
-      out[at++] = entry.enabled ? moduleId : -moduleId;
-      out[at++] = versionId ?? 0;
       // A release's 76 writes keep their details: their hash is the one held (the plan compared it), not hashed again.
-      out[at++] = row >= 0 && plan.sameDetails.has(entry) ? current.detailsHashAt(row) : detailsHash(entry);
+      const hash = row >= 0 && plan.sameDetails.has(entry) ? current.detailsHashAt(row) : detailsHash(entry);
+      at = packRow(out, at, moduleId, versionId, entry.enabled, hash);
     } else if (row >= 0) {
       at = current.copyRow(row, out, at);
     } else {
@@ -143,9 +153,8 @@ export function applyPlan(current: HeldModules, entries: readonly SiteModuleStat
   }
   if (at < out.length) {
     const removed = new Set(plan.removals);
-    const packed = current.packed;
     for (let row = 0; row < held; row++) {
-      if (named[row] === 0 && !removed.has(Math.abs(packed[row * SLOTS]!))) at = current.copyRow(row, out, at);
+      if (named[row] === 0 && !removed.has(current.moduleIdAt(row))) at = current.copyRow(row, out, at);
     }
   }
   if (at !== out.length || written !== plan.writes.length) throw new Error("the plan does not match the modules it was made from");
