@@ -86,6 +86,11 @@ export function planSync(
   };
 }
 
+/** Whether `plan` rewrites the details of a module the site already holds (not only its version or enabled flag). */
+export function changesHeldDetails(plan: SyncPlan): boolean {
+  return plan.writes.length - plan.sameDetails.size > plan.modulesCreated;
+}
+
 /** A plan's writes as the store makes them: whole rows, and the version and enabled flag alone of those with the same details. */
 export function splitWrites(plan: Pick<SyncPlan, "writes" | "sameDetails">): { whole: SiteModuleState[]; stateOnly: SiteModuleState[] } {
   if (plan.sameDetails.size === 0) return { whole: plan.writes, stateOnly: [] };

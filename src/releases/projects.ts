@@ -21,11 +21,22 @@ export interface InstalledProject {
 export const CORE_PROJECT = "drupal";
 
 /**
+ * Which of two modules of one project says its version: the module named
+ * after the project, if it has a version; else the one with a version, the
+ * first by machine name. Never the order the rows happen to be read in
+ * (Postgres returns a site's rows in no set order).
+ */
+function saysVersionBefore(m: InstalledModule, than: InstalledModule, project: string): boolean {
+  const rank = (x: InstalledModule) => (x.version === null ? 2 : x.machineName === project ? 0 : 1);
+  return rank(m) < rank(than) || (rank(m) === rank(than) && m.machineName < than.machineName);
+}
+
+/**
  * The site's projects, each once. `hasCoreModule`: the site holds a
  * core module that `modules` may leave out (only its presence counts).
  */
 export function installedProjects(coreVersion: string | null, modules: Iterable<InstalledModule>, hasCoreModule = false): InstalledProject[] {
-  const found = new Map<string, InstalledProject>();
+  const found = new Map<string, InstalledModule>();
   let hasCore = hasCoreModule || (coreVersion !== null && coreVersion !== "");
   for (const m of modules) {
     if (m.moduleType === "custom") continue;
@@ -36,12 +47,30 @@ export function installedProjects(coreVersion: string | null, modules: Iterable<
     const project = (m.project ?? m.machineName).trim();
     if (!PROJECT_NAME.test(project)) continue;
     const seen = found.get(project);
-    // Several modules of one project: the module named after the project says its version.
-    if (!seen || (seen.version === null && m.version !== null) || m.machineName === project) {
-      found.set(project, { project, version: m.version });
-    }
+    if (!seen || saysVersionBefore(m, seen, project)) found.set(project, m);
   }
-  if (hasCore) found.set(CORE_PROJECT, { project: CORE_PROJECT, version: coreVersion });
+  const projects: InstalledProject[] = [];
+  for (const [project, m] of found) if (project !== CORE_PROJECT || !hasCore) projects.push({ project, version: m.version });
+  if (hasCore) projects.push({ project: CORE_PROJECT, version: coreVersion });
   // In no particular order: statuses are stored by project, and read in its order.
-  return [...found.values()];
+  return projects;
+}
+
+/**
+ * The projects whose judgement contrib modules added or set to another
+ * version (`changed`, of one site) can change, and `drupal`, which is judged
+ * with every change (the core version is the site row's); null when one of
+ * them is not named after its project or has no version: the project's
+ * version may then come from another of the site's modules
+ * (saysVersionBefore), so the site is judged whole.
+ */
+export function projectsChanged(changed: readonly InstalledModule[]): string[] | null {
+  const projects = new Set([CORE_PROJECT]);
+  for (const m of changed) {
+    const project = (m.project ?? m.machineName).trim();
+    if (!PROJECT_NAME.test(project)) continue;
+    if (m.machineName !== project || m.version === null) return null;
+    projects.add(project);
+  }
+  return [...projects];
 }

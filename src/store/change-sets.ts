@@ -31,6 +31,34 @@ export function changesJson(changes: readonly SiteChange[]): string {
   })));
 }
 
+/**
+ * Adds to `into` the modules a stored change set (its `changes` JSON) added
+ * or set to another version; false when it holds a change that can reach a
+ * project none of them is in (an initial inventory, a removal, a change
+ * recorded as text): the site's update statuses are then judged whole.
+ * Enabled flags and PHP versions judge nothing; the core version is judged
+ * with every site anyway.
+ */
+export function modulesChanged(changes: string, into: Set<number>): boolean {
+  for (const c of JSON.parse(changes) as RecordedChange[]) {
+    switch (c.k) {
+      case "module_added":
+      case "version_changed":
+        if (c.m == null) return false;
+        into.add(c.m);
+        break;
+      case "module_enabled":
+      case "module_disabled":
+      case "php_version_changed":
+      case "core_version_changed":
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 /** A site_change_sets row as read. */
 export interface ChangeSetRow {
   id: number;

@@ -36,7 +36,11 @@ export function* recordUnnamedRemovalsHistory<Wait>(s: { history: HistoryStateme
   if (task.fullSync && !task.siteWasEmpty) yield* s.history.recordUnnamedRemovals(task.siteId, task.num, now, task.id);
 }
 
-/** What a background sync's completion records with the site row (recordSync): the initial inventory of a site it filled. */
+/**
+ * What a background sync's completion records with the site row (recordSync):
+ * the initial inventory of a site it filled. Its batches may have changed
+ * modules' details: counted as if they had (tasks are few).
+ */
 export function completionChanges(task: TaskRow): SyncHistory {
-  return { changes: task.siteWasEmpty ? initialInventory(task.counts.modulesCreated) : [], taskId: task.id };
+  return { changes: task.siteWasEmpty ? initialInventory(task.counts.modulesCreated) : [], taskId: task.id, detailsChanged: true };
 }

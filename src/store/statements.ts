@@ -35,6 +35,8 @@ export interface ModuleStatements<Wait> {
 export interface SyncHistory {
   changes: readonly SiteChange[];
   taskId: string | null;
+  /** Whether the sync changed the details of a module the site held (sites.details_changed_at). */
+  detailsChanged: boolean;
 }
 
 /** What recordSync writes with a sync's time: the envelope, the fingerprint of the body the site now holds exactly (or null), the history, the new modules stamp. */

@@ -1,7 +1,7 @@
 // A synchronous sync, for both dialects: in one write transaction, serialised
 // per site, compare the payload with the site's modules and write the
 // difference.
-import { leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
+import { changesHeldDetails, leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
 import { applyPlan } from "./packed-modules";
 import { newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
@@ -43,7 +43,7 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   yield* s.writeSync(cmd.siteId, plan, ids, now, {
     site, fingerprint, repeat: exact ? cmd.repeat : null,
     // What it changed: `current` is what the site held before it.
-    history: { changes: syncChanges(current, plan, ids), taskId: null },
+    history: { changes: syncChanges(current, plan, ids), taskId: null, detailsChanged: changesHeldDetails(plan) },
     stamp,
   });
   return { counts: plan, learned: ids.learned, fingerprint, stamp, leaves: () => applyPlan(current, cmd.entries, plan, ids) };

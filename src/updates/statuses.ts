@@ -2,8 +2,8 @@
 // release data, a batch of sites at a time: per batch, one read of the sites,
 // one of their modules, one of the release documents they need, and one
 // write transaction (delete, multi-row inserts). Runs off the request path.
-import { installedProjects, judgeProject, securityReleaseToInstall, type ProjectHistory } from "../releases";
-import type { ProjectUpdateRow, ReleaseStore, SiteUpdates } from "../store/releases/types";
+import { installedProjects, judgeProject, projectsChanged, securityReleaseToInstall, type ProjectHistory } from "../releases";
+import type { ProjectUpdateRow, ReleaseStore, SiteInventory, SiteUpdates } from "../store/releases/types";
 
 /** Sites per batch: 10,000 sites are 20 batches. */
 export const SITES_PER_BATCH = 500;
@@ -16,10 +16,33 @@ function releaseLink(history: ProjectHistory | null, version: string | null): st
 export class UpdateStatuses {
   constructor(private readonly releases: ReleaseStore, private readonly clock: () => number = Date.now) {}
 
-  /** Computes the statuses of these sites again, now. */
+  /** Computes the statuses of these sites again, now, every project of each. */
   async computeSites(siteIds: number[]): Promise<void> {
-    const inventories = await this.releases.inventories(siteIds);
-    const sites = inventories.map((inventory) => ({ inventory, projects: installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCoreModule) }));
+    await this.judge(await this.releases.inventories(siteIds), []);
+  }
+
+  /**
+   * Computes the statuses of these sites again, now: of a site judged before
+   * whose syncs since only added contrib modules or set their versions, only
+   * those modules' projects and drupal (a drift sync's one module: its one
+   * project, not the fifty of the site); the others whole.
+   */
+  async computeChanged(siteIds: number[]): Promise<void> {
+    const { whole, partial } = await this.releases.changedInventories(siteIds);
+    const inPart: { inventory: SiteInventory; only: string[] }[] = [];
+    for (const inventory of partial) {
+      const only = projectsChanged(inventory.modules);
+      if (only) inPart.push({ inventory, only });
+      else whole.push(inventory.siteId);
+    }
+    await this.judge(await this.releases.inventories(whole), inPart);
+  }
+
+  /** Judges and stores `whole` sites' every project and `inPart` sites' `only` projects. */
+  private async judge(whole: SiteInventory[], inPart: { inventory: SiteInventory; only: string[] }[]): Promise<void> {
+    const sites = [...whole.map((inventory) => ({ inventory, only: undefined })), ...inPart].map(({ inventory, only }) => ({
+      inventory, only, projects: installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCoreModule),
+    }));
     const used = [...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))];
     const stampsRead = await this.releases.historyStamps(used);
     const histories = await this.releases.histories(used);
@@ -47,10 +70,11 @@ export class UpdateStatuses {
       }
       return row;
     };
-    const updates: SiteUpdates[] = sites.map(({ inventory, projects }) => ({
+    const updates: SiteUpdates[] = sites.map(({ inventory, projects, only }) => ({
       siteId: inventory.siteId,
       syncedAt: inventory.syncedAt,
       projects: projects.map((p) => judge(p.project, p.version)),
+      only,
     }));
     try {
       await this.releases.replaceSiteUpdates(updates, new Date(this.clock()));
@@ -77,7 +101,7 @@ export class UpdateStatuses {
     for (;;) {
       const ids = await this.releases.sitesToCompute(lastId, batchSize);
       if (ids.length === 0) return done;
-      await this.computeSites(ids);
+      await this.computeChanged(ids);
       done += ids.length;
       lastId = ids.at(-1)!;
     }

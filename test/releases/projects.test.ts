@@ -25,3 +25,11 @@ test("contrib modules are their project, once, at the version of the module name
     contrib("token", null), contrib("Bad-Name", "1.0.0"), mine,
   ]))).toEqual([{ project: "token", version: null }, { project: "webform", version: "6.2.1" }]);
 });
+
+test("without a module named after the project that has a version, the first by machine name with one says it, in whatever order rows come", () => {
+  const modules = [contrib("webform", null, "webform"), contrib("webform_ui", "6.2.0", "webform"), contrib("webform_node", "6.2.1", "webform"),
+    contrib("tools_b", "2.0.0", "tools"), contrib("tools_a", "1.0.0", "tools")];
+  const expected = [{ project: "tools", version: "1.0.0" }, { project: "webform", version: "6.2.1" }];
+  expect(byName(installedProjects(null, modules))).toEqual(expected);
+  expect(byName(installedProjects(null, [...modules].reverse()))).toEqual(expected);
+});

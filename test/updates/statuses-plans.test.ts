@@ -33,6 +33,13 @@ async function seed(store: Store, dialect: Dialect): Promise<void> {
     `INSERT INTO site_project_updates (site_id, project, installed_version, status, reason, security_updates, also_available, links, values_hash)
        SELECT sm.site_id, sm.project, '1.0.0', 'current', NULL, '[]', '[]', '{}', 1 FROM site_modules sm WHERE sm.module_type <> 'custom'`,
     `INSERT INTO site_update_marks (site_id, synced_at, computed_at) SELECT id, ${now}, ${now} FROM sites`,
+    // Each site's history: syncs before its mark, and one after it that set module 2's version (a drift),
+    // a year ahead: later than any mark a test here writes (at the time it runs).
+    `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
+       SELECT 1, s.id, ${dialect === "postgres" ? "now() - n.i * interval '1 minute'" : `${now} - n.i * 60000`}, '[{"k":"version_changed","m":3,"f":3,"t":3}]'
+       FROM sites s CROSS JOIN ${series(20, "n")}`,
+    `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
+       SELECT 1, id, ${dialect === "postgres" ? "now() + interval '1 year'" : `${Date.now() + 365 * 86_400_000}`}, '[{"k":"version_changed","m":2,"f":2,"t":2}]' FROM sites`,
     "ANALYZE",
   ]) await sql(store, statement);
 }
@@ -75,8 +82,8 @@ describeEachDialect("update statuses: plans on a grown database", (dialect) => {
   }
 
   const WHOLE_TABLE = dialect === "postgres"
-    ? /Seq Scan on (site_modules|site_project_updates|sites)\b/
-    : /^SCAN (site_modules|site_project_updates|sites)\b(?! USING (COVERING )?INDEX)/;
+    ? /Seq Scan on (site_modules|site_project_updates|sites|site_change_sets|site_update_marks)\b/
+    : /^SCAN (site_modules|site_project_updates|sites|site_change_sets|site_update_marks)\b(?! USING (COVERING )?INDEX)/;
 
   test("a batch's inventories, stored statuses and counts are read through indexes", async () => {
     const releases = store.releases;
@@ -89,6 +96,23 @@ describeEachDialect("update statuses: plans on a grown database", (dialect) => {
     expect(plans.filter((p) => p.sql.includes("site_project_updates")).length).toBeGreaterThan(0);
     expect(plans.map((p) => ({ sql: p.sql, wholeTable: p.plan.filter((line) => WHOLE_TABLE.test(line.trim())) })))
       .toEqual(plans.map((p) => ({ sql: p.sql, wholeTable: [] })));
+  }, 60_000);
+
+  test("a batch judged in part reads its change sets since the marks, its changed rows and their stored statuses through indexes", async () => {
+    const releases = store.releases;
+    const plans = [
+      ...await plansOf(() => releases.changedInventories(BATCH)),
+      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], only: ["drupal", "project_2"] })), new Date())),
+    ];
+    expect(plans.filter((p) => p.sql.includes("site_change_sets")).length).toBe(1);
+    expect(plans.filter((p) => p.sql.includes("FROM site_modules")).length).toBe(1);
+    expect(plans.filter((p) => p.sql.includes("site_project_updates")).length).toBe(1);
+    expect(plans.map((p) => ({ sql: p.sql, wholeTable: p.plan.filter((line) => WHOLE_TABLE.test(line.trim())) })))
+      .toEqual(plans.map((p) => ({ sql: p.sql, wholeTable: [] })));
+    // Module 2 of each site, its one change since its mark: every site judged in part, on that row alone.
+    const { whole, partial } = await releases.changedInventories(BATCH);
+    expect(whole).toEqual([]);
+    expect(partial.map((p) => [p.siteId, p.modules.map((m) => m.machineName)])).toEqual(BATCH.map((id) => [id, ["module_2"]]));
   }, 60_000);
 
   test("the inventories read is the batch's own modules", async () => {

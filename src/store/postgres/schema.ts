@@ -67,6 +67,13 @@ export const sites = pgTable("sites", {
    * triggers on site_modules also set it to 0 on every change: see 0010).
    */
   modulesStamp: bigint("modules_stamp", { mode: "number" }).notNull().default(0),
+  /**
+   * When a sync last changed the details (text, type, project) of a module the
+   * site already held: the update statuses' thread then judges every project
+   * of the site again, where it otherwise judges only those of the modules
+   * its change sets name (statuses.ts). Change sets record no details change.
+   */
+  detailsChangedAt: ts("details_changed_at"),
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl),

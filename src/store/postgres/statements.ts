@@ -247,7 +247,8 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
       WITH recorded AS (${this.history.changeSetInsert(siteId, history.changes, site, now, history.taskId)})
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
         ip_address = coalesce(${site.ipAddress}, ip_address), last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
-        sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}, modules_stamp = ${stamp}
+        sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}, modules_stamp = ${stamp},
+        details_changed_at = coalesce(${history.detailsChanged ? at(now) : null}::timestamptz, details_changed_at)
       WHERE id = ${siteId}`;
   }
 

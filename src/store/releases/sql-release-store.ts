@@ -1,10 +1,11 @@
 // The release store, written once over SqlExec for both dialects.
 import { UPDATE_STATUSES, type ProjectHistory, type UpdateStatus } from "../../releases";
 import { hash53 } from "../../inventory";
+import { modulesChanged } from "../change-sets";
 import { toDate, type DbTime } from "../rows";
 import type { SqlExec, Statement } from "./exec";
 import type {
-  ExposedSite, HistoryDocument, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
+  ChangedSites, ExposedSite, HistoryDocument, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
 } from "./types";
 
 /** Catalog ids whose text one release store keeps (catalogText): a few MB. */
@@ -94,6 +95,20 @@ function inserts<T>(head: string, columns: number, rows: T[], values: (row: T) =
     sql: `${head} VALUES ${chunk.map(() => tuple).join(", ")}${tail}`,
     params: chunk.flatMap(values),
   }));
+}
+
+interface SiteRowData {
+  id: number;
+  core_version: string | null;
+  last_synced_at: DbTime | null;
+  details_changed_at: DbTime | null;
+  has_core: boolean | number;
+  /** site_update_marks.synced_at: null when never judged or marked to be judged again. */
+  mark: DbTime | null;
+}
+
+function inventoryOf(s: SiteRowData): SiteInventory {
+  return { siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), hasCoreModule: Boolean(s.has_core), modules: [] };
 }
 
 export function emptyCounts(): StatusCounts {
@@ -198,14 +213,14 @@ export class SqlReleaseStore implements ReleaseStore {
    * its transaction at its sync time, so a re-sync that changed nothing (most
    * of them) costs the background thread nothing. (EXISTS, not max(): a seek
    * in site_change_sets_site_idx, where max() let SQLite walk the time index.)
-   * A module's project or type
-   * edited alone is no recorded change: it is judged anew at the next change.
+   * A module's details (its project, its type) changed alone make no change
+   * set: the sync that changed them set sites.details_changed_at.
    */
   async sitesToCompute(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db.all<{ id: number }>(`
       SELECT s.id FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
       WHERE s.id > ? AND s.last_synced_at IS NOT NULL
-        AND (u.site_id IS NULL OR u.synced_at IS NULL
+        AND (u.site_id IS NULL OR u.synced_at IS NULL OR s.details_changed_at > u.synced_at
           OR EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = s.id AND c.changed_at > u.synced_at))
       ORDER BY s.id LIMIT ?`, [afterId, limit]);
     return rows.map((r) => Number(r.id));
@@ -216,24 +231,76 @@ export class SqlReleaseStore implements ReleaseStore {
     const ids = JSON.stringify(siteIds);
     // The sites first: a sync that commits between the two reads leaves its
     // site marked older than its modules, so it is computed again.
+    const bySite = new Map((await this.siteRows(ids)).map((s) => [Number(s.id), inventoryOf(s)]));
     // Of core modules only their presence counts (they are the drupal project
-    // at core_version): asked of SQL, so that only contrib rows, a third of a
-    // typical site's, are read out.
-    const sites = await this.db.all<{ id: number; core_version: string | null; last_synced_at: DbTime | null; has_core: boolean | number }>(
-      `SELECT id, core_version, last_synced_at,
-        EXISTS (SELECT 1 FROM site_modules m WHERE m.site_id = sites.id AND m.module_type = 'core') AS has_core
-      FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
-    // Ids only: names and versions come from the catalog's text, read once per id (catalogText).
-    const modules = await this.db.values<[siteId: number | string, moduleId: number | string, versionId: number | string | null, project: string | null]>(`
+    // at core_version): asked of SQL (has_core), so that only contrib rows, a
+    // third of a typical site's, are read out.
+    await this.addContribModules(bySite, `
       SELECT site_id, module_id, version_id, project FROM site_modules
       WHERE ${this.db.inList("site_id", "int")} AND module_type = 'contrib'`, [ids]);
-    const names = await this.catalogText(this.moduleNames, "SELECT id, machine_name AS text FROM modules", modules.map((m) => Number(m[1])));
+    return [...bySite.values()];
+  }
+
+  async changedInventories(siteIds: number[]): Promise<ChangedSites> {
+    const whole: number[] = [];
+    if (siteIds.length === 0) return { whole, partial: [] };
+    // The sites first, as in inventories(): what a sync commits after this read is judged in a later round.
+    const partial = new Map<number, { inventory: SiteInventory; modules: Set<number> }>();
+    for (const s of await this.siteRows(JSON.stringify(siteIds))) {
+      const mark = toDate(s.mark);
+      const detailsChangedAt = toDate(s.details_changed_at);
+      if (mark !== null && (detailsChangedAt === null || detailsChangedAt <= mark)) {
+        partial.set(Number(s.id), { inventory: inventoryOf(s), modules: new Set() });
+      } else whole.push(Number(s.id));
+    }
+    if (partial.size === 0) return { whole, partial: [] };
+    // The marks drive the join: each site's sets since its mark, a range of site_change_sets_site_idx.
+    const sets = await this.db.values<[siteId: number | string, taskId: string | null, changes: string]>(`
+      SELECT c.site_id, c.task_id, c.changes FROM site_update_marks u
+      JOIN site_change_sets c ON c.site_id = u.site_id AND c.changed_at > u.synced_at
+      WHERE ${this.db.inList("u.site_id", "int")}`, [JSON.stringify([...partial.keys()])]);
+    for (const [siteId, taskId, changes] of sets) {
+      const site = partial.get(Number(siteId));
+      // A background sync's batches may have changed details, which no set records.
+      if (site && (taskId !== null || !modulesChanged(changes, site.modules))) {
+        partial.delete(Number(siteId));
+        whole.push(Number(siteId));
+      }
+    }
+    const moduleIds = new Set<number>();
+    for (const { modules } of partial.values()) for (const id of modules) moduleIds.add(id);
+    if (moduleIds.size > 0) {
+      // Every pair of these sites and modules, each a primary-key look-up; only each site's own are kept.
+      await this.addContribModules(new Map([...partial].map(([id, p]) => [id, p.inventory])), `
+        SELECT site_id, module_id, version_id, project FROM site_modules
+        WHERE ${this.db.inList("site_id", "int")} AND ${this.db.inList("module_id", "int")} AND module_type = 'contrib'`,
+      [JSON.stringify([...partial.keys()]), JSON.stringify([...moduleIds])], (siteId, moduleId) => partial.get(siteId)!.modules.has(moduleId));
+    }
+    return { whole: whole.sort((a, b) => a - b), partial: [...partial.values()].map((p) => p.inventory) };
+  }
+
+  /** These sites (a JSON array of ids), with what judging them needs of their row and their mark. */
+  private siteRows(ids: string): Promise<SiteRowData[]> {
+    return this.db.all<SiteRowData>(`
+      SELECT id, core_version, last_synced_at, details_changed_at,
+        EXISTS (SELECT 1 FROM site_modules m WHERE m.site_id = sites.id AND m.module_type = 'core') AS has_core,
+        (SELECT synced_at FROM site_update_marks u WHERE u.site_id = sites.id) AS mark
+      FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
+  }
+
+  /**
+   * Adds the rows `select` reads (site_id, module_id, version_id, project of
+   * contrib rows) to their sites' inventories, those `wanted` says; names and
+   * versions come from the catalog's text, read once per id (catalogText).
+   */
+  private async addContribModules(bySite: ReadonlyMap<number, SiteInventory>, select: string, params: unknown[],
+    wanted?: (siteId: number, moduleId: number) => boolean): Promise<void> {
+    let rows = await this.db.values<[siteId: number | string, moduleId: number | string, versionId: number | string | null, project: string | null]>(select, params);
+    if (wanted) rows = rows.filter(([siteId, moduleId]) => wanted(Number(siteId), Number(moduleId)));
+    const names = await this.catalogText(this.moduleNames, "SELECT id, machine_name AS text FROM modules", rows.map((m) => Number(m[1])));
     const versions = await this.catalogText(this.versionTexts, "SELECT id, version AS text FROM module_versions",
-      modules.flatMap((m) => (m[2] === null ? [] : [Number(m[2])])));
-    const bySite = new Map(sites.map((s) => [Number(s.id), {
-      siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), hasCoreModule: Boolean(s.has_core), modules: [],
-    } as SiteInventory]));
-    for (const [siteId, moduleId, versionId, project] of modules) {
+      rows.flatMap((m) => (m[2] === null ? [] : [Number(m[2])])));
+    for (const [siteId, moduleId, versionId, project] of rows) {
       // An id the catalog lacks (Postgres keeps no foreign key to the versions)
       // is judged as no version, not a failure of every round from then on.
       const machineName = names.get(Number(moduleId));
@@ -242,7 +309,6 @@ export class SqlReleaseStore implements ReleaseStore {
         machineName, moduleType: "contrib", version: versionId === null ? null : versions.get(Number(versionId)) ?? null, project,
       });
     }
-    return [...bySite.values()];
   }
 
   /**
@@ -254,12 +320,22 @@ export class SqlReleaseStore implements ReleaseStore {
    */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
-    // Each site's stored rows by project (read as arrays: no object per row).
+    // Each site's stored rows by project (read as arrays: no object per row):
+    // of a site judged in part, only those of the projects judged.
     const stored = new Map<number, Map<string, number | null>>();
-    for (const [siteId, project, hash] of await this.db.values<[number | string, string, number | string | null]>(
-      `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")}`,
-      [JSON.stringify(sites.map((s) => s.siteId))],
-    )) {
+    const whole = sites.filter((s) => !s.only);
+    const partial = new Map(sites.flatMap((s) => (s.only ? [[s.siteId, new Set(s.only)] as const] : [])));
+    const storedRows = [
+      ...whole.length > 0 ? await this.db.values<[number | string, string, number | string | null]>(
+        `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")}`,
+        [JSON.stringify(whole.map((s) => s.siteId))]) : [],
+      // Every pair of these sites and projects, each a primary-key look-up; only each site's own are kept.
+      ...partial.size > 0 ? (await this.db.values<[number | string, string, number | string | null]>(
+        `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")} AND ${this.db.inList("project", "text")}`,
+        [JSON.stringify([...partial.keys()]), JSON.stringify([...new Set([...partial.values()].flatMap((p) => [...p]))])],
+      )).filter(([siteId, project]) => partial.get(Number(siteId))!.has(project)) : [],
+    ];
+    for (const [siteId, project, hash] of storedRows) {
       const id = Number(siteId);
       let rows = stored.get(id);
       if (!rows) stored.set(id, rows = new Map());
@@ -306,8 +382,12 @@ export class SqlReleaseStore implements ReleaseStore {
         ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, chunk.flatMap((s) => changedOf.get(s.siteId)!),
           ({ siteId, p }) => { const v = valuesOf(p); return [siteId, ...v.columns, v.hash]; },
           ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}`),
-        ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk, (s) => [s.siteId, s.syncedAt, now],
+        ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk.filter((s) => !s.only), (s) => [s.siteId, s.syncedAt, now],
           " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
+        // A mark cleared since it was read (release data saved: invalidateSites) stays cleared: the site is judged whole next.
+        ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk.filter((s) => s.only), (s) => [s.siteId, s.syncedAt, now],
+          ` ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at
+            WHERE site_update_marks.synced_at IS NOT NULL`),
       ]);
     }
   }

@@ -44,6 +44,26 @@ export interface SiteUpdates {
   siteId: number;
   syncedAt: Date | null;
   projects: ProjectUpdateRow[];
+  /**
+   * Only these projects were judged again (ChangedSites.partial): the site's
+   * rows for other projects stay as stored, those of these not in `projects`
+   * are deleted, and its mark moves only if nothing cleared it meanwhile
+   * (release data saved since: the site is then judged whole). Absent: every
+   * project was judged.
+   */
+  only?: readonly string[];
+}
+
+/** Sites to judge again (changedInventories), split by how much of each. */
+export interface ChangedSites {
+  /** Never judged, marked to be judged again, or changed in a way that can reach any of their projects. */
+  whole: number[];
+  /**
+   * Judged before, and since then only contrib modules added or set to another
+   * version (or core and PHP versions, enabled flags): each inventory holds
+   * just those contrib modules.
+   */
+  partial: SiteInventory[];
 }
 
 export interface ExposedSite {
@@ -73,6 +93,14 @@ export interface ReleaseStore {
   /** Sites above `afterId` synced since their statuses were computed (or whose release data changed), lowest id first. */
   sitesToCompute(afterId: number, limit: number): Promise<number[]>;
   inventories(siteIds: number[]): Promise<SiteInventory[]>;
+  /**
+   * These sites split into those to judge whole and those whose change sets
+   * since their mark name only modules added or set to another version
+   * (change-sets.ts modulesChanged), with those modules' contrib rows. A site
+   * whose module details a sync changed (sites.details_changed_at), a module
+   * removed, or a background sync's set goes whole.
+   */
+  changedInventories(siteIds: number[]): Promise<ChangedSites>;
   /** Replaces the statuses of these sites, in one transaction. */
   replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void>;
 

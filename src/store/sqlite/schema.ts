@@ -69,6 +69,13 @@ export const sites = sqliteTable("sites", {
    * must come with a new stamp, as with sync_fingerprint.
    */
   modulesStamp: integer("modules_stamp").notNull().default(0),
+  /**
+   * When a sync last changed the details (text, type, project) of a module the
+   * site already held: the update statuses' thread then judges every project
+   * of the site again, where it otherwise judges only those of the modules
+   * its change sets name (statuses.ts). Change sets record no details change.
+   */
+  detailsChangedAt: ts("details_changed_at"),
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex("sites_org_url_uq").on(t.organizationId, t.normalizedUrl),

@@ -70,10 +70,11 @@ export class SqliteStatements implements StoreStatements<never> {
         `SELECT (SELECT modules_stamp FROM sites WHERE id = ?1) AS stamp,
            EXISTS (SELECT 1 FROM tasks WHERE site_id = ?1 AND status IN ('pending', 'in_progress')) AS busy`),
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
-      recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number, number]>(
+      recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number, number | null, number]>(
         // A sync without ip_address (cron under drush has none) keeps the one last reported.
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = coalesce(?, ip_address),
-           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ?, modules_stamp = ? WHERE id = ?`),
+           last_synced_at = max(coalesce(last_synced_at, 0), ?), sync_fingerprint = ?, sync_repeat = ?, modules_stamp = ?,
+           details_changed_at = coalesce(?, details_changed_at) WHERE id = ?`),
       claim: db.prepare<{ site_id: number }, [string, number, number, string, number]>(
         `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?,
            site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
@@ -251,7 +252,8 @@ export class SqliteStatements implements StoreStatements<never> {
 
   *recordSync(siteId: number, site: SiteEnvelope, now: Date, fingerprint: string | null, repeat: string | null, history: SyncHistory, stamp: number): NowStep<void> {
     yield* this.history.recordChanges(siteId, history.changes, site, now, history.taskId);
-    this.one.recordSync.run(site.siteName, site.coreVersion, site.phpVersion, site.ipAddress, now.getTime(), fingerprint, repeat, stamp, siteId);
+    this.one.recordSync.run(site.siteName, site.coreVersion, site.phpVersion, site.ipAddress, now.getTime(), fingerprint, repeat, stamp,
+      history.detailsChanged ? now.getTime() : null, siteId);
   }
 
   *claim(taskId: string, owner: string, leaseMs: number, now: Date): NowStep<number | null> {

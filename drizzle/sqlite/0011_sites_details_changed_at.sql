@@ -1,0 +1,1 @@
+ALTER TABLE `sites` ADD `details_changed_at` integer;
