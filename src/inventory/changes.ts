@@ -30,6 +30,12 @@ export interface SiteChange {
   fromVersionId: number | null;
   toVersionId: number | null;
   count: number | null;
+  /**
+   * An addition or version change of a core or custom module: no project of
+   * its own for the update statuses to judge again (change-sets.ts
+   * modulesChanged), so they need not look the module up.
+   */
+  notContrib?: true;
 }
 
 /** The one change of a first sync: `count` modules reported. */
@@ -49,11 +55,12 @@ export function moduleChanges(current: HeldModules, plan: SyncPlan, ids: EntryId
     const moduleId = ids.moduleId(after);
     const to = ids.versionId(after);
     const before = current.get(moduleId);
+    const notContrib = after.moduleType === "contrib" ? undefined : true;
     if (!before) {
-      changes.push({ kind: "module_added", moduleId, fromVersionId: null, toVersionId: to, count: null });
+      changes.push({ kind: "module_added", moduleId, fromVersionId: null, toVersionId: to, count: null, notContrib });
       continue;
     }
-    if (before.versionId !== to) changes.push({ kind: "version_changed", moduleId, fromVersionId: before.versionId, toVersionId: to, count: null });
+    if (before.versionId !== to) changes.push({ kind: "version_changed", moduleId, fromVersionId: before.versionId, toVersionId: to, count: null, notContrib });
     if (before.enabled !== after.enabled) {
       changes.push({ kind: after.enabled ? "module_enabled" : "module_disabled", moduleId, fromVersionId: to, toVersionId: to, count: null });
     }

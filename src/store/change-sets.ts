@@ -18,6 +18,8 @@ export interface RecordedChange {
   t?: number | null;
   /** initial_inventory: module count. */
   c?: number | null;
+  /** 1: an addition or version change of a core or custom module (SiteChange.notContrib); absent in sets recorded before it. */
+  nc?: 1;
   /** Module machine name, versions before and after, as text. */
   n?: string | null;
   fv?: string | null;
@@ -28,12 +30,14 @@ export interface RecordedChange {
 export function changesJson(changes: readonly SiteChange[]): string {
   return JSON.stringify(changes.map((c): RecordedChange => ({
     k: c.kind, m: c.moduleId ?? undefined, f: c.fromVersionId ?? undefined, t: c.toVersionId ?? undefined, c: c.count ?? undefined,
+    nc: c.notContrib ? 1 : undefined,
   })));
 }
 
 /**
- * Adds to `into` the modules a stored change set (its `changes` JSON) added
- * or set to another version; false when it holds a change that can reach a
+ * Adds to `into` the contrib modules (or, in sets recorded before `nc`, any
+ * modules) a stored change set (its `changes` JSON) added or set to another
+ * version; false when it holds a change that can reach a
  * project none of them is in (an initial inventory, a removal, a change
  * recorded as text): the site's update statuses are then judged whole.
  * Enabled flags and PHP versions judge nothing; the core version is judged
@@ -45,7 +49,7 @@ export function modulesChanged(changes: string, into: Set<number>): boolean {
       case "module_added":
       case "version_changed":
         if (c.m == null) return false;
-        into.add(c.m);
+        if (c.nc !== 1) into.add(c.m);
         break;
       case "module_enabled":
       case "module_disabled":

@@ -90,6 +90,32 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     expect((await rows(site.id)).map((r) => r.project)).toEqual(["drupal", "token"]);
   });
 
+  test("a core release (core modules' versions and the core version set) is judged in part without looking a module up", async () => {
+    const site = await h.freshSite("in-part-release");
+    const modules = (core: string, token = "8.x-1.10") => [
+      mod("node", { module_type: "core", version: core }), mod("system", { module_type: "core", version: core }),
+      mod("token", { version: token }), mod("site_tweaks", { module_type: "custom", version: core }),
+    ];
+    await sync(site, modules("8.0.0"), "8.0.0");
+    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+    const statuses = new UpdateStatuses(h.store.releases);
+    await statuses.computePending();
+    await sync(site, modules("8.1.0"), "8.1.0");
+    // The core and custom modules' changes say they are no contrib module's (nc), the contrib one's does not.
+    const [set] = await sql<{ changes: string }>(h.store, `SELECT changes FROM site_change_sets WHERE site_id = ${site.id} ORDER BY id DESC LIMIT 1`);
+    const recorded = (JSON.parse(set!.changes) as { k: string; nc?: number }[]).filter((c) => c.k === "version_changed");
+    expect(recorded.map((c) => c.nc ?? 0).sort()).toEqual([1, 1, 1]);
+    const split = await h.store.releases.changedInventories([site.id]);
+    expect(split.partial.map((p) => [p.siteId, p.coreVersion, p.modules])).toEqual([[site.id, "8.1.0", []]]);
+    await statuses.computePending();
+    expect(await versionOf(site.id, "drupal")).toBe("8.1.0");
+
+    // With a contrib version in the same sync, that module is looked up.
+    await sync(site, modules("8.1.0", "8.x-1.11"), "8.1.0");
+    const withContrib = await h.store.releases.changedInventories([site.id]);
+    expect(withContrib.partial.map((p) => p.modules.map((m) => [m.machineName, m.version]))).toEqual([[["token", "8.x-1.11"]]]);
+  });
+
   test("a mark cleared while a site is judged in part stays cleared: the site is judged whole next", async () => {
     const site = await h.freshSite("in-part-race");
     const modules = (token: string) => [mod("node", { module_type: "core", version: "8.0.0" }), mod("token", { version: token })];
