@@ -39,7 +39,8 @@ export function* recordUnnamedRemovalsHistory<Wait>(s: { history: HistoryStateme
 /**
  * What a background sync's completion records with the site row (recordSync):
  * the initial inventory of a site it filled. Its batches may have changed
- * modules' details: counted as if they had (tasks are few).
+ * modules' details (each batch that did said so: markDetailsChanged);
+ * counted as if they had, once more (tasks are few).
  */
 export function completionChanges(task: TaskRow): SyncHistory {
   return { changes: task.siteWasEmpty ? initialInventory(task.counts.modulesCreated) : [], taskId: task.id, detailsChanged: true };

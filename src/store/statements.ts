@@ -130,6 +130,12 @@ export interface TaskStatements<Wait> extends ModuleStatements<Wait>, Pick<SyncS
    * the task's batches change them (the task keeps the site busy till it ends).
    */
   forgetFingerprint(siteId: number, stamp: number): Step<Wait, void>;
+  /**
+   * A batch changed the details of modules the site held, which no change set
+   * records: sites.details_changed_at from `now` (at least 1 ms after the
+   * site's last sync, as change sets: sql-release-store.ts changedInventories).
+   */
+  markDetailsChanged(siteId: number, now: Date): Step<Wait, void>;
   /** The task while `owner` holds it, its site held until commit as a sync holds it; null once the lease is lost. */
   ownedTask(taskId: string, owner: string): Step<Wait, TaskRow | null>;
   /** Up to `limit` valid staged entries after index `after`, in order. */

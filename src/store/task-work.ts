@@ -1,7 +1,7 @@
 // The steps of a background sync that change a site's modules, for both
 // dialects, each one write transaction: claiming the task, applying batches of
 // its staged entries (each with the task's progress), and completing it.
-import { planSync, syncResult, type EntryError } from "../inventory";
+import { changesHeldDetails, planSync, syncResult, type EntryError } from "../inventory";
 import { completionChanges, recordBatchHistory, recordUnnamedRemovalsHistory } from "./history";
 import type { TaskRow } from "./rows";
 import { newModulesStamp } from "./site-states";
@@ -38,6 +38,8 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
     yield* writePlan(s, task.siteId, plan, ids, now);
     yield* recordBatchHistory(s, task, present, plan, ids, now);
+    // Set with the batch: a task that fails later keeps the batches it applied.
+    if (changesHeldDetails(plan)) yield* s.markDetailsChanged(task.siteId, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;
     applied += rows.length;

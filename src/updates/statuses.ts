@@ -1,7 +1,9 @@
 // Computes sites' update statuses from their inventories and the stored
-// release data, a batch of sites at a time: per batch, one read of the sites,
-// one of their modules, one of the release documents they need, and one
-// write transaction (delete, multi-row inserts). Runs off the request path.
+// release data, a batch of sites at a time: per batch, one read of the sites
+// and their change sets, one of their modules (all of a site judged whole,
+// the changed ones of a site judged in part), one of the release documents
+// they need, and write transactions of a few sites each (multi-row
+// statements). Runs off the request path.
 import { installedProjects, judgeProject, projectsChanged, securityReleaseToInstall, type ProjectHistory } from "../releases";
 import type { ProjectUpdateRow, ReleaseStore, SiteInventory, SiteUpdates } from "../store/releases/types";
 

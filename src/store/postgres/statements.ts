@@ -246,9 +246,11 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     return this.tx`
       WITH recorded AS (${this.history.changeSetInsert(siteId, history.changes, site, now, history.taskId)})
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
-        ip_address = coalesce(${site.ipAddress}, ip_address), last_synced_at = GREATEST(last_synced_at, ${at(now)}::timestamptz),
+        ip_address = coalesce(${site.ipAddress}, ip_address),
+        -- At least 1 ms after the site's last sync whatever this clock says, as its change set and details_changed_at (../sqlite/statements.ts).
+        last_synced_at = GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz),
         sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}, modules_stamp = ${stamp},
-        details_changed_at = coalesce(${history.detailsChanged ? at(now) : null}::timestamptz, details_changed_at)
+        details_changed_at = CASE WHEN ${history.detailsChanged}::boolean THEN GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz) ELSE details_changed_at END
       WHERE id = ${siteId}`;
   }
 
@@ -305,6 +307,10 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   *forgetFingerprint(siteId: number, stamp: number): AwaitingStep<void> {
     yield* waitFor(this.tx`UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL, modules_stamp = ${stamp} WHERE id = ${siteId}`);
+  }
+
+  *markDetailsChanged(siteId: number, now: Date): AwaitingStep<void> {
+    yield* waitFor(this.tx`UPDATE sites SET details_changed_at = GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz) WHERE id = ${siteId}`);
   }
 
   *ownedTask(taskId: string, owner: string): AwaitingStep<TaskRow | null> {

@@ -255,6 +255,9 @@ export class SqlReleaseStore implements ReleaseStore {
     }
     if (partial.size === 0) return { whole, partial: [] };
     // The marks drive the join: each site's sets since its mark, a range of site_change_sets_site_idx.
+    // A sync that commits after the mark (the site's last_synced_at) was read has a later
+    // time, whatever its clock says: its site row, sets and details_changed_at are at least
+    // 1 ms after the site's last sync (sqlite/statements.ts recordSync).
     const sets = await this.db.values<[siteId: number | string, taskId: string | null, changes: string]>(`
       SELECT c.site_id, c.task_id, c.changes FROM site_update_marks u
       JOIN site_change_sets c ON c.site_id = u.site_id AND c.changed_at > u.synced_at

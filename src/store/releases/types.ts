@@ -90,7 +90,7 @@ export interface ReleaseStore {
   /** Every project some site uses, with what its stored document came with. */
   projectsInUse(): Promise<RefreshTarget[]>;
 
-  /** Sites above `afterId` synced since their statuses were computed (or whose release data changed), lowest id first. */
+  /** Sites above `afterId` synced with changes (or changed module details) since their statuses were computed, or whose release data changed, lowest id first. */
   sitesToCompute(afterId: number, limit: number): Promise<number[]>;
   inventories(siteIds: number[]): Promise<SiteInventory[]>;
   /**
