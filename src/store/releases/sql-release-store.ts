@@ -270,14 +270,12 @@ export class SqlReleaseStore implements ReleaseStore {
         whole.push(Number(siteId));
       }
     }
-    const moduleIds = new Set<number>();
-    for (const { modules } of partial.values()) for (const id of modules) moduleIds.add(id);
-    if (moduleIds.size > 0) {
-      // Every pair of these sites and modules, each a primary-key look-up; only each site's own are kept.
+    const pairs = [...partial].flatMap(([siteId, p]) => [...p.modules].map((moduleId) => [siteId, moduleId]));
+    if (pairs.length > 0) {
+      // Each site's changed modules, a primary-key look-up each.
       await this.addContribModules(new Map([...partial].map(([id, p]) => [id, p.inventory])), `
-        SELECT site_id, module_id, version_id, project FROM site_modules
-        WHERE ${this.db.inList("site_id", "int")} AND ${this.db.inList("module_id", "int")} AND module_type = 'contrib'`,
-      [JSON.stringify([...partial.keys()]), JSON.stringify([...moduleIds])], (siteId, moduleId) => partial.get(siteId)!.modules.has(moduleId));
+        SELECT sm.site_id, sm.module_id, sm.version_id, sm.project FROM ${this.db.pairTable("int")} AS x
+        JOIN site_modules sm ON sm.site_id = x.a AND sm.module_id = x.b WHERE sm.module_type = 'contrib'`, [JSON.stringify(pairs)]);
     }
     return { whole: whole.sort((a, b) => a - b), partial: [...partial.values()].map((p) => p.inventory) };
   }
@@ -293,13 +291,11 @@ export class SqlReleaseStore implements ReleaseStore {
 
   /**
    * Adds the rows `select` reads (site_id, module_id, version_id, project of
-   * contrib rows) to their sites' inventories, those `wanted` says; names and
-   * versions come from the catalog's text, read once per id (catalogText).
+   * contrib rows) to their sites' inventories; names and versions come from
+   * the catalog's text, read once per id (catalogText).
    */
-  private async addContribModules(bySite: ReadonlyMap<number, SiteInventory>, select: string, params: unknown[],
-    wanted?: (siteId: number, moduleId: number) => boolean): Promise<void> {
-    let rows = await this.db.values<[siteId: number | string, moduleId: number | string, versionId: number | string | null, project: string | null]>(select, params);
-    if (wanted) rows = rows.filter(([siteId, moduleId]) => wanted(Number(siteId), Number(moduleId)));
+  private async addContribModules(bySite: ReadonlyMap<number, SiteInventory>, select: string, params: unknown[]): Promise<void> {
+    const rows = await this.db.values<[siteId: number | string, moduleId: number | string, versionId: number | string | null, project: string | null]>(select, params);
     const names = await this.catalogText(this.moduleNames, "SELECT id, machine_name AS text FROM modules", rows.map((m) => Number(m[1])));
     const versions = await this.catalogText(this.versionTexts, "SELECT id, version AS text FROM module_versions",
       rows.flatMap((m) => (m[2] === null ? [] : [Number(m[2])])));
@@ -332,11 +328,12 @@ export class SqlReleaseStore implements ReleaseStore {
       ...whole.length > 0 ? await this.db.values<[number | string, string, number | string | null]>(
         `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")}`,
         [JSON.stringify(whole.map((s) => s.siteId))]) : [],
-      // Every pair of these sites and projects, each a primary-key look-up; only each site's own are kept.
-      ...partial.size > 0 ? (await this.db.values<[number | string, string, number | string | null]>(
-        `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")} AND ${this.db.inList("project", "text")}`,
-        [JSON.stringify([...partial.keys()]), JSON.stringify([...new Set([...partial.values()].flatMap((p) => [...p]))])],
-      )).filter(([siteId, project]) => partial.get(Number(siteId))!.has(project)) : [],
+      // Each site's projects judged, a primary-key look-up each.
+      ...partial.size > 0 ? await this.db.values<[number | string, string, number | string | null]>(
+        `SELECT u.site_id, u.project, u.values_hash FROM ${this.db.pairTable("text")} AS x
+         JOIN site_project_updates u ON u.site_id = x.a AND u.project = x.b`,
+        [JSON.stringify([...partial].flatMap(([siteId, projects]) => [...projects].map((project) => [siteId, project])))],
+      ) : [],
     ];
     for (const [siteId, project, hash] of storedRows) {
       const id = Number(siteId);
