@@ -35,9 +35,10 @@ export class UpdateStatuses {
     for (const inventory of partial) {
       const only = projectsChanged(inventory.modules);
       if (only) inPart.push({ inventory, only });
-      else whole.push(inventory.siteId);
+      else whole.push(inventory);
     }
-    await this.judge(await this.releases.inventories(whole), inPart);
+    // Their site rows as read above: what a sync commits after that read is judged in a later round.
+    await this.judge(await this.releases.withAllModules(whole), inPart);
   }
 
   /** Judges and stores `whole` sites' every project and `inPart` sites' `only` projects. */

@@ -139,7 +139,7 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     expect(await versionOf(site.id, "token")).toBe("8.x-1.11");
 
     expect(await h.store.releases.sitesToCompute(site.id - 1, 10)).toContain(site.id);
-    expect((await h.store.releases.changedInventories([site.id])).whole).toEqual([site.id]);
+    expect((await h.store.releases.changedInventories([site.id])).whole.map((s) => s.siteId)).toEqual([site.id]);
   });
 
   /** Runs `run` with this process's clock reading `now()` (another instance's clock, a frozen one). */
@@ -196,7 +196,7 @@ describeEachDialect("update statuses judged in part", (dialect) => {
       await syncNow(withPathauto("8.x-1.1"));
       await statuses.computePending();
       await syncNow(withoutPathauto("8.x-1.1")); // a removal: whole
-      expect((await h.store.releases.changedInventories([site.id])).whole).toEqual([site.id]);
+      expect((await h.store.releases.changedInventories([site.id])).whole.map((s) => s.siteId)).toEqual([site.id]);
       await statuses.computePending();
       expect((await rows(site.id)).map((r) => r.project)).toEqual(["drupal", "token"]);
       await syncNow(withoutPathauto("8.x-1.2")); // a drift: in part

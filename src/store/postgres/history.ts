@@ -1,7 +1,6 @@
 // Postgres's history statements (../history.ts): one round trip per sync,
 // which writes its change set (../change-sets.ts) as one row, the module
 // changes as the JSON the sync built, with its core and PHP changes appended.
-// A set's time is at least 1 ms after the site's last sync (see ../sqlite/history.ts).
 import type postgres from "postgres";
 import type { SiteChange } from "../../inventory";
 import { changesJson } from "../change-sets";
@@ -10,6 +9,11 @@ import type { SiteEnvelope } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
 
 const at = (time: Date) => time.toISOString();
+
+/** The time a sync that changes modules is recorded at: `now`, but at least 1 ms after the site's last sync (see ../sqlite/history.ts syncTime). */
+export function syncTime(tx: postgres.Sql | postgres.TransactionSql, now: Date) {
+  return tx`GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz)`;
+}
 
 export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<unknown>> {
   constructor(private readonly tx: postgres.Sql | postgres.TransactionSql) {}
@@ -35,7 +39,7 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
     const json = changesJson(changes);
     return this.tx`
       INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
-      SELECT s.organization_id, s.id, GREATEST(s.last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz), ${taskId}::text,
+      SELECT s.organization_id, s.id, ${syncTime(this.tx, now)}, ${taskId}::text,
         CASE WHEN ${coreChanged} OR ${phpChanged} THEN (${json}::jsonb
           || CASE WHEN ${coreChanged} THEN jsonb_build_array(jsonb_build_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', ${core}::text)) ELSE '[]'::jsonb END
           || CASE WHEN ${phpChanged} THEN jsonb_build_array(jsonb_build_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', ${php}::text)) ELSE '[]'::jsonb END)::text
@@ -46,7 +50,7 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
   *recordUnnamedRemovals(siteId: number, taskNum: number, now: Date, taskId: string): AwaitingStep<void> {
     yield* waitFor(this.tx`
       INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
-      SELECT s.organization_id, s.id, GREATEST(s.last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz), ${taskId}, json_agg(json_build_object('k', 'module_removed', 'm', sm.module_id, 'f', sm.version_id))::text
+      SELECT s.organization_id, s.id, ${syncTime(this.tx, now)}, ${taskId}, json_agg(json_build_object('k', 'module_removed', 'm', sm.module_id, 'f', sm.version_id))::text
       FROM sites s JOIN site_modules sm ON sm.site_id = s.id
       WHERE s.id = ${siteId} AND sm.module_id NOT IN (
         SELECT m2.id FROM task_entries te JOIN modules m2 ON m2.machine_name = te.machine_name WHERE te.task_num = ${taskNum})

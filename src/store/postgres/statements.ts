@@ -16,7 +16,7 @@ import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRec
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
-import { PostgresHistoryStatements } from "./history";
+import { PostgresHistoryStatements, syncTime } from "./history";
 
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
 const at = (time: Date) => time.toISOString();
@@ -247,10 +247,9 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
       WITH recorded AS (${this.history.changeSetInsert(siteId, history.changes, site, now, history.taskId)})
       UPDATE sites SET name = ${site.siteName}, core_version = ${site.coreVersion}, php_version = ${site.phpVersion},
         ip_address = coalesce(${site.ipAddress}, ip_address),
-        -- At least 1 ms after the site's last sync whatever this clock says, as its change set and details_changed_at (../sqlite/statements.ts).
-        last_synced_at = GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz),
+        last_synced_at = ${syncTime(this.tx, now)},
         sync_fingerprint = ${fingerprint}, sync_repeat = ${repeat}, modules_stamp = ${stamp},
-        details_changed_at = CASE WHEN ${history.detailsChanged}::boolean THEN GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz) ELSE details_changed_at END
+        details_changed_at = CASE WHEN ${history.detailsChanged}::boolean THEN ${syncTime(this.tx, now)} ELSE details_changed_at END
       WHERE id = ${siteId}`;
   }
 
@@ -310,7 +309,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   }
 
   *markDetailsChanged(siteId: number, now: Date): AwaitingStep<void> {
-    yield* waitFor(this.tx`UPDATE sites SET details_changed_at = GREATEST(last_synced_at + interval '1 millisecond', ${at(now)}::timestamptz) WHERE id = ${siteId}`);
+    yield* waitFor(this.tx`UPDATE sites SET details_changed_at = ${syncTime(this.tx, now)} WHERE id = ${siteId}`);
   }
 
   *ownedTask(taskId: string, owner: string): AwaitingStep<TaskRow | null> {

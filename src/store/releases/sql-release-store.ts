@@ -228,21 +228,25 @@ export class SqlReleaseStore implements ReleaseStore {
 
   async inventories(siteIds: number[]): Promise<SiteInventory[]> {
     if (siteIds.length === 0) return [];
-    const ids = JSON.stringify(siteIds);
     // The sites first: a sync that commits between the two reads leaves its
     // site marked older than its modules, so it is computed again.
-    const bySite = new Map((await this.siteRows(ids)).map((s) => [Number(s.id), inventoryOf(s)]));
+    return this.withAllModules((await this.siteRows(JSON.stringify(siteIds))).map(inventoryOf));
+  }
+
+  async withAllModules(sites: readonly SiteInventory[]): Promise<SiteInventory[]> {
+    if (sites.length === 0) return [];
+    const bySite = new Map(sites.map((s) => [s.siteId, { ...s, modules: [] }]));
     // Of core modules only their presence counts (they are the drupal project
     // at core_version): asked of SQL (has_core), so that only contrib rows, a
     // third of a typical site's, are read out.
     await this.addContribModules(bySite, `
       SELECT site_id, module_id, version_id, project FROM site_modules
-      WHERE ${this.db.inList("site_id", "int")} AND module_type = 'contrib'`, [ids]);
+      WHERE ${this.db.inList("site_id", "int")} AND module_type = 'contrib'`, [JSON.stringify([...bySite.keys()])]);
     return [...bySite.values()];
   }
 
   async changedInventories(siteIds: number[]): Promise<ChangedSites> {
-    const whole: number[] = [];
+    const whole: SiteInventory[] = [];
     if (siteIds.length === 0) return { whole, partial: [] };
     // The sites first, as in inventories(): what a sync commits after this read is judged in a later round.
     const partial = new Map<number, { inventory: SiteInventory; modules: Set<number> }>();
@@ -251,7 +255,7 @@ export class SqlReleaseStore implements ReleaseStore {
       const detailsChangedAt = toDate(s.details_changed_at);
       if (mark !== null && (detailsChangedAt === null || detailsChangedAt <= mark)) {
         partial.set(Number(s.id), { inventory: inventoryOf(s), modules: new Set() });
-      } else whole.push(Number(s.id));
+      } else whole.push(inventoryOf(s));
     }
     if (partial.size === 0) return { whole, partial: [] };
     // The marks drive the join: each site's sets since its mark, a range of site_change_sets_site_idx.
@@ -267,7 +271,7 @@ export class SqlReleaseStore implements ReleaseStore {
       // A background sync's batches may have changed details, which no set records.
       if (site && (taskId !== null || !modulesChanged(changes, site.modules))) {
         partial.delete(Number(siteId));
-        whole.push(Number(siteId));
+        whole.push(site.inventory);
       }
     }
     const pairs = [...partial].flatMap(([siteId, p]) => [...p.modules].map((moduleId) => [siteId, moduleId]));
@@ -277,7 +281,7 @@ export class SqlReleaseStore implements ReleaseStore {
         SELECT sm.site_id, sm.module_id, sm.version_id, sm.project FROM ${this.db.pairTable("int")} AS x
         JOIN site_modules sm ON sm.site_id = x.a AND sm.module_id = x.b WHERE sm.module_type = 'contrib'`, [JSON.stringify(pairs)]);
     }
-    return { whole: whole.sort((a, b) => a - b), partial: [...partial.values()].map((p) => p.inventory) };
+    return { whole: whole.sort((a, b) => a.siteId - b.siteId), partial: [...partial.values()].map((p) => p.inventory) };
   }
 
   /** These sites (a JSON array of ids), with what judging them needs of their row and their mark. */

@@ -56,8 +56,11 @@ export interface SiteUpdates {
 
 /** Sites to judge again (changedInventories), split by how much of each. */
 export interface ChangedSites {
-  /** Never judged, marked to be judged again, or changed in a way that can reach any of their projects. */
-  whole: number[];
+  /**
+   * Never judged, marked to be judged again, or changed in a way that can
+   * reach any of their projects: their site rows alone (no module yet: withAllModules).
+   */
+  whole: SiteInventory[];
   /**
    * Judged before, and since then only contrib modules added or set to another
    * version (or core and PHP versions, enabled flags): each inventory holds
@@ -93,6 +96,8 @@ export interface ReleaseStore {
   /** Sites above `afterId` synced with changes (or changed module details) since their statuses were computed, or whose release data changed, lowest id first. */
   sitesToCompute(afterId: number, limit: number): Promise<number[]>;
   inventories(siteIds: number[]): Promise<SiteInventory[]>;
+  /** These inventories again, each with every contrib module of its site read now (its site row as it was read). */
+  withAllModules(sites: readonly SiteInventory[]): Promise<SiteInventory[]>;
   /**
    * These sites split into those to judge whole and those whose change sets
    * since their mark name only modules added or set to another version

@@ -1,16 +1,23 @@
 // SQLite's history statements (../history.ts): one statement per sync, which
 // writes its change set (../change-sets.ts) as one row, the module changes as
-// the JSON the sync built, with its core and PHP changes appended. A set's
-// time is at least 1 ms after the site's last sync, whatever the clock says
-// (another instance's may lag behind, or read the same millisecond): the
-// update statuses read a site's sets after the time they last judged it
-// (store/releases/sql-release-store.ts changedInventories).
+// the JSON the sync built, with its core and PHP changes appended.
 import type { Database } from "bun:sqlite";
 import type { SiteChange } from "../../inventory";
 import { changesJson } from "../change-sets";
 import type { HistoryStatements } from "../history";
 import type { SiteEnvelope } from "../statements";
 import type { NowStep } from "../steps";
+
+/**
+ * The time a sync that changes modules is recorded at (its change sets, the
+ * site row's last_synced_at, details_changed_at): `now`, but at least 1 ms
+ * after the site's last sync, whatever the clock says (another instance's may
+ * lag behind, or read the same millisecond). The update statuses read a
+ * site's sets after the time they last judged it
+ * (../releases/sql-release-store.ts changedInventories). An expression over
+ * the sites row in scope; `now` is the parameter that holds the clock's time.
+ */
+export const syncTime = (now: string) => `max(coalesce(last_synced_at, 0) + 1, ${now})`;
 
 type RecordParams = { site: number; now: number; task: string | null; changes: string; modules: number; envelope: number; core: string | null; php: string | null };
 
@@ -28,12 +35,12 @@ export class SqliteHistoryStatements implements HistoryStatements<never> {
       THEN json_insert($changes, '$[#]', json_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', $core)) ELSE $changes END`;
     this.record = db.prepare<never, RecordParams>(
       `INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
-       SELECT s.organization_id, s.id, max($now, coalesce(s.last_synced_at, 0) + 1), $task, CASE WHEN ${phpChanged}
+       SELECT s.organization_id, s.id, ${syncTime("$now")}, $task, CASE WHEN ${phpChanged}
          THEN json_insert(${withCore}, '$[#]', json_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', $php)) ELSE ${withCore} END
        FROM sites s WHERE s.id = $site AND ($modules OR ${coreChanged} OR ${phpChanged})`);
     this.unnamedRemovals = db.prepare<never, [number, number, number, string]>(
       `INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
-       SELECT s.organization_id, s.id, max(?3, coalesce(s.last_synced_at, 0) + 1), ?4, json_group_array(json_object('k', 'module_removed', 'm', sm.module_id, 'f', sm.version_id))
+       SELECT s.organization_id, s.id, ${syncTime("?3")}, ?4, json_group_array(json_object('k', 'module_removed', 'm', sm.module_id, 'f', sm.version_id))
        FROM sites s JOIN site_modules sm ON sm.site_id = s.id
        WHERE s.id = ?1 AND sm.module_id NOT IN (
          SELECT m2.id FROM task_entries te JOIN modules m2 ON m2.machine_name = te.machine_name WHERE te.task_num = ?2)

@@ -17,7 +17,7 @@ import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
 import { writePlan } from "../write-plan";
 import { BatchStatement } from "./batch";
-import { SqliteHistoryStatements } from "./history";
+import { SqliteHistoryStatements, syncTime } from "./history";
 
 /**
  * Up to this many state-only row updates (a drift sync's one or two) run as a
@@ -72,12 +72,11 @@ export class SqliteStatements implements StoreStatements<never> {
       // max(): the time of the last sync never moves backwards, whichever of two racing syncs writes last.
       recordSync: db.prepare<never, [string, string | null, string | null, string | null, number, string | null, string | null, number, number | null, number]>(
         // A sync without ip_address (cron under drush has none) keeps the one last reported.
-        // A sync that changes modules comes at least 1 ms after the site's last one, whatever its
-        // clock says, as its change set (history.ts) and details_changed_at (when it changed held
-        // modules' details, else null: kept; max() is null with a null): ../releases/sql-release-store.ts.
+        // Times: syncTime (history.ts). details_changed_at: the sync's time when it changed held
+        // modules' details, else null: kept (max() is null with a null).
         `UPDATE sites SET name = ?, core_version = ?, php_version = ?, ip_address = coalesce(?, ip_address),
-           last_synced_at = max(coalesce(last_synced_at, 0) + 1, ?), sync_fingerprint = ?, sync_repeat = ?, modules_stamp = ?,
-           details_changed_at = coalesce(max(coalesce(last_synced_at, 0) + 1, ?), details_changed_at) WHERE id = ?`),
+           last_synced_at = ${syncTime("?")}, sync_fingerprint = ?, sync_repeat = ?, modules_stamp = ?,
+           details_changed_at = coalesce(${syncTime("?")}, details_changed_at) WHERE id = ?`),
       claim: db.prepare<{ site_id: number }, [string, number, number, string, number]>(
         `UPDATE tasks SET status = 'in_progress', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?,
            site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
@@ -90,7 +89,7 @@ export class SqliteStatements implements StoreStatements<never> {
         "UPDATE site_modules SET version_id = ?3, enabled = ?4, updated_at = ?2 WHERE site_id = ?1 AND module_id = ?5"),
       forgetFingerprint: db.prepare<never, [number, number]>("UPDATE sites SET sync_fingerprint = NULL, sync_repeat = NULL, modules_stamp = ? WHERE id = ?"),
       markDetailsChanged: db.prepare<never, [number, number]>(
-        "UPDATE sites SET details_changed_at = max(coalesce(last_synced_at, 0) + 1, ?) WHERE id = ?"),
+        `UPDATE sites SET details_changed_at = ${syncTime("?")} WHERE id = ?`),
       ownedTask: db.prepare<TaskTableRow, [string, string]>("SELECT * FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'in_progress'"),
       stagedAfter: db.prepare<{ idx: number; entry: string }, [number, number, number]>(
         "SELECT idx, entry FROM task_entries WHERE task_num = ? AND idx > ? AND entry IS NOT NULL ORDER BY idx LIMIT ?"),
