@@ -52,7 +52,7 @@ describeEachDialect("details_hash backfill", (dialect) => {
       const syncing = await pool.reserve();
       try {
         await syncing`BEGIN`;
-        await syncing`SELECT id FROM sites WHERE id = ${site.id} FOR UPDATE`;
+        await syncing`SELECT id FROM sites WHERE id = ${site.id} FOR NO KEY UPDATE`;
         const backfill = migrateSchema(pool);
         await until(async () => await count(h.store,
           "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,

@@ -48,7 +48,7 @@ const finished = (row: TaskRow) => row.status === "completed" || row.status === 
 async function holdSite(store: PostgresStore, siteId: number): Promise<{ pid: number; release: () => Promise<void> }> {
   const reserved = await store.sql.reserve();
   await reserved`BEGIN`;
-  await reserved`SELECT id FROM sites WHERE id = ${siteId} FOR UPDATE`;
+  await reserved`SELECT id FROM sites WHERE id = ${siteId} FOR NO KEY UPDATE`;
   const [row] = await reserved<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
   const pid = row!.pid;
   return {

@@ -40,7 +40,7 @@ async function fillDetailsHashes(sql: postgres.Sql): Promise<void> {
     const filled = rows.map((row) => ({ s: row.site_id, m: row.module_id, h: hashOfRow(row) }));
     const siteIds = [...new Set(rows.map((row) => Number(row.site_id)))];
     await sql.begin(async (tx) => {
-      await tx`SELECT id FROM sites WHERE id = ANY(${siteIds}::int[]) ORDER BY id FOR UPDATE`;
+      await tx`SELECT id FROM sites WHERE id = ANY(${siteIds}::int[]) ORDER BY id FOR NO KEY UPDATE`;
       await tx`UPDATE site_modules sm SET details_hash = x.h
                FROM json_to_recordset(${JSON.stringify(filled)}::json) AS x(s int, m int, h bigint)
                WHERE sm.site_id = x.s AND sm.module_id = x.m`;

@@ -177,14 +177,22 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
                    AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`;
   }
 
-  /** The row lock serialises syncs of one site across connections and instances. */
+  /**
+   * The row lock serialises syncs of one site across connections and
+   * instances. FOR NO KEY UPDATE (the lock an UPDATE of the row takes, which
+   * conflicts with itself), not FOR UPDATE: FOR UPDATE also blocks the
+   * KEY SHARE lock a foreign-key check takes on the site, so every INSERT of
+   * a row that references the site (its update statuses, written by the
+   * background thread for many sites per transaction) waited for the site's
+   * sync, and the site's next sync for that transaction's commit.
+   */
   *lockSite(siteId: number): AwaitingStep<void> {
     const locked = yield* waitFor(this.lockQuery(siteId));
     if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
   }
 
   private lockQuery(siteId: number) {
-    return this.tx`SELECT id FROM sites WHERE id = ${siteId} FOR UPDATE`;
+    return this.tx`SELECT id FROM sites WHERE id = ${siteId} FOR NO KEY UPDATE`;
   }
 
   /**
@@ -279,7 +287,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     const [task] = yield* waitFor(this.tx<{ site_id: number }[]>`SELECT site_id FROM tasks WHERE id = ${taskId}`);
     if (!task) return 0;
     // The site's row lock orders this acceptance with the site's synchronous syncs.
-    yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR UPDATE`);
+    yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR NO KEY UPDATE`);
     const [counted] = yield* waitFor(this.tx<{ total: number }[]>`
       SELECT count(*)::int AS total FROM task_entries WHERE task_num = (SELECT num FROM tasks WHERE id = ${taskId}) AND entry IS NOT NULL`);
     const total = counted!.total;

@@ -1,0 +1,58 @@
+// What the keys on a site's rows still guarantee now that Postgres's change
+// sets have no key on their organization (migration 0014), and that a sync's
+// lock on its site no longer blocks the key checks of rows that reference it.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { PostgresStore } from "../../src/store/postgres/store";
+import { createHarness, mod, newSite, payload, type Harness } from "../support/harness";
+import { count, sql } from "../support/sql";
+import { describeEachDialect } from "../support/stores";
+
+describeEachDialect("the keys on a site's rows", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => { h = await createHarness(dialect); });
+  afterAll(() => h.close());
+
+  test("deleting an organization deletes its sites' modules and change sets, and no other organization's", async () => {
+    const { world } = h;
+    const kept = await newSite(h.sites, world.otherOrgId, "kept");
+    expect((await h.sync(payload(kept, [mod("kept_a")]), kept.id, world.outsiderToken)).status).toBe(200);
+    const site = await h.freshSite("deleted");
+    expect((await h.sync(payload(site, [mod("gone_a")]), site.id)).status).toBe(200);
+    expect((await h.sync(payload(site, [mod("gone_a", { version: "2.0.0" })]), site.id)).status).toBe(200);
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE organization_id = ${world.orgId}`)).toBeGreaterThanOrEqual(2);
+
+    await sql(h.store, `DELETE FROM organizations WHERE id = ${world.orgId}`);
+
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE organization_id = ${world.orgId}`)).toBe(0);
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_modules WHERE site_id = ${site.id}`)).toBe(0);
+    expect(await count(h.store, `SELECT count(*) AS n FROM sites WHERE organization_id = ${world.orgId}`)).toBe(0);
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${kept.id}`)).toBe(1);
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_modules WHERE site_id = ${kept.id}`)).toBe(1);
+  });
+});
+
+describeEachDialect("a sync on Postgres", (dialect) => {
+  if (dialect !== "postgres") return;
+  let h: Harness;
+  beforeAll(async () => { h = await createHarness(dialect); });
+  afterAll(() => h.close());
+
+  test("runs while another transaction holds a new row that references its site (the update statuses' writes)", async () => {
+    const site = await h.freshSite("key-share");
+    expect((await h.sync(payload(site, [mod("ks_a")]), site.id)).status).toBe(200);
+    const other = await (h.store as PostgresStore).sql.reserve();
+    try {
+      await other`BEGIN`;
+      // Its key check holds a KEY SHARE lock on the site's row until this transaction ends.
+      await other`INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (${site.id}, now(), now())
+                  ON CONFLICT (site_id) DO NOTHING`;
+      // Under FOR UPDATE this waited for the ROLLBACK below (never sent: the test timed out).
+      const res = await h.sync(payload(site, [mod("ks_a", { version: "2.0.0" })]), site.id);
+      expect(res.status).toBe(200);
+      expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(2);
+    } finally {
+      await other`ROLLBACK`;
+      other.release();
+    }
+  });
+});
