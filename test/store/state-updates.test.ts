@@ -1,6 +1,6 @@
 // A re-sync that changes only versions and enabled flags writes them as
-// "state-only" updates: on SQLite, up to a few rows as one single-row UPDATE
-// each, more as multi-row statements (statements.ts, FEW_STATE_UPDATES).
+// "state-only" updates: on both dialects, up to a few rows as one single-row UPDATE
+// each, more as multi-row statements (each dialect's statements.ts, FEW_STATE_UPDATES).
 // Either way every changed row, and only it, holds the new version and flag.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHarness, mod, payload, type Harness, type ModuleInput } from "../support/harness";

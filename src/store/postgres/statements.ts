@@ -18,6 +18,9 @@ import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
 import { PostgresHistoryStatements, syncTime } from "./history";
 
+/** Up to this many state-only row updates run as one UPDATE each (updateStatesQueries). */
+const FEW_STATE_UPDATES = 8;
+
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
 const at = (time: Date) => time.toISOString();
 
@@ -156,16 +159,28 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   }
 
   *updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): AwaitingStep<void> {
-    yield* waitFor(this.updateStatesQuery(siteId, entries, ids, now));
+    yield* waitFor(Promise.all(this.updateStatesQueries(siteId, entries, ids, now)));
   }
 
-  /** Every row it names was read, under the site's lock, in this transaction: none can be missing. */
-  private updateStatesQuery(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
+  /**
+   * Every row they name was read, under the site's lock, in this transaction:
+   * none can be missing. Up to FEW_STATE_UPDATES rows (a drift sync's one or
+   * two) as an UPDATE each by the primary key, sent together; more as one
+   * UPDATE from a JSON list, which Postgres plans as a hash join over all of
+   * the site's rows (its estimate of a JSON list is 100 rows): 150 rows read
+   * and joined to update one, 136 us a drift sync against ~40 (pg_stat_statements).
+   */
+  private updateStatesQueries(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
+    if (entries.length <= FEW_STATE_UPDATES) {
+      return entries.map((w) => this.tx`
+        UPDATE site_modules SET version_id = ${ids.versionId(w)}, enabled = ${w.enabled}, updated_at = ${at(now)}::timestamptz
+        WHERE site_id = ${siteId} AND module_id = ${ids.moduleId(w)}`);
+    }
     const rows = entries.map((w) => ({ m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled }));
-    return this.tx`
+    return [this.tx`
       UPDATE site_modules SET version_id = x.v, enabled = x.e, updated_at = ${at(now)}::timestamptz
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean)
-      WHERE site_modules.site_id = ${siteId} AND site_modules.module_id = x.m`;
+      WHERE site_modules.site_id = ${siteId} AND site_modules.module_id = x.m`];
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): AwaitingStep<void> {
@@ -239,7 +254,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     const { whole, stateOnly } = splitWrites(plan);
     yield* this.commitWith([
       whole.length > 0 ? this.upsertQuery(siteId, whole, ids, now) : null,
-      stateOnly.length > 0 ? this.updateStatesQuery(siteId, stateOnly, ids, now) : null,
+      ...this.updateStatesQueries(siteId, stateOnly, ids, now),
       plan.removals.length > 0 ? this.removeQuery(siteId, plan.removals) : null,
       this.recordSyncQuery(siteId, record.site, now, record.fingerprint, record.repeat, record.history, record.stamp),
     ]);
