@@ -26,6 +26,22 @@ export interface RecordedChange {
   tv?: string | null;
 }
 
+/**
+ * SQL, on either dialect, for the JSON array text `array` (JSON.stringify's, so `[...]` with no
+ * space around) with the object of each `[condition, object]` whose condition
+ * holds appended, as text: parsing it to append would write the whole array
+ * again: SQLite's json_insert ~14 us for a release's 76 changes, against ~5
+ * for this; Postgres's jsonb || ~70 us, against ~1.3.
+ */
+export function appendToJsonArray(array: string, items: readonly (readonly [condition: string, object: string])[]): string {
+  const anyHolds = items.map(([condition]) => condition).join(" OR ");
+  // Each object with a comma before it, inserted before the closing bracket; into "[]", without the first comma.
+  const appended = items.map(([condition, object]) => `CASE WHEN ${condition} THEN ',' || ${object} ELSE '' END`).join(" || ");
+  return `CASE WHEN ${anyHolds} THEN
+    CASE WHEN ${array} = '[]' THEN '[' || substr(${appended}, 2) ELSE substr(${array}, 1, length(${array}) - 1) || ${appended} END || ']'
+    ELSE ${array} END`;
+}
+
 /** The JSON of a sync's module changes as the history statements store it (nulls left out). */
 export function changesJson(changes: readonly SiteChange[]): string {
   return JSON.stringify(changes.map((c): RecordedChange => ({

@@ -171,6 +171,22 @@ describeEachDialect("questions", (dialect) => {
       expect((await json(get(`/api/v1/sites/${site.id}/changes`))).items).toHaveLength(6);
     });
 
+    test("a sync that changes only the PHP or core version records that alone, in order", async () => {
+      const site = await newSite(h.sites, a.orgId, "envelope");
+      const modules = [mod("alpha", { version: "1.0.0" })];
+      const info = (core: string, php: string) => ({ drupal_info: { core_version: core, php_version: php, ip_address: "192.0.2.1" } });
+      await sync(site, modules, info("10.3.8", "8.3.2"));
+      await sync(site, modules, info("10.3.8", "8.4.0"));
+      await sync(site, modules, info("10.4.0", "8.4.1"));
+      const all = (await json(get(`/api/v1/sites/${site.id}/changes`))).items;
+      expect(all.map((c: any) => [c.kind, c.machine_name, c.from, c.to])).toEqual([
+        ["initial_inventory", null, null, null],
+        ["php_version_changed", null, "8.3.2", "8.4.0"],
+        ["core_version_changed", null, "10.3.8", "10.4.0"],
+        ["php_version_changed", null, "8.4.0", "8.4.1"],
+      ]);
+    });
+
     test("since, until and the cursor select and page in time order", async () => {
       const site = await newSite(h.sites, a.orgId, "times");
       await sync(site, [mod("alpha")]);

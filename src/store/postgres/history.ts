@@ -3,7 +3,7 @@
 // changes as the JSON the sync built, with its core and PHP changes appended.
 import type postgres from "postgres";
 import type { SiteChange } from "../../inventory";
-import { changesJson } from "../change-sets";
+import { appendToJsonArray, changesJson } from "../change-sets";
 import type { HistoryStatements } from "../history";
 import type { SiteEnvelope } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
@@ -30,21 +30,23 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
    * every part of a statement sees one snapshot).
    */
   changeSetInsert(siteId: number, changes: readonly SiteChange[], site: SiteEnvelope | null, now: Date, taskId: string | null) {
+    // The site row still holds the previous sync's core and PHP versions: a
+    // change of either is appended to the module changes (appendToJsonArray).
+    // Each parameter bound once, in the LATERAL, where the conditions read it.
+    const changesText = this.tx.unsafe(appendToJsonArray("p.changes", [
+      ["p.core_changed", "json_build_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', p.core)::text"],
+      ["p.php_changed", "json_build_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', p.php)::text"],
+    ]));
     const core = site?.coreVersion ?? null;
     const php = site?.phpVersion ?? null;
     const envelope = site !== null;
-    // The site row still holds the previous sync's core and PHP versions.
-    const coreChanged = this.tx`(${envelope}::boolean AND s.last_synced_at IS NOT NULL AND s.core_version IS DISTINCT FROM ${core}::text)`;
-    const phpChanged = this.tx`(${envelope}::boolean AND s.last_synced_at IS NOT NULL AND s.php_version IS DISTINCT FROM ${php}::text)`;
-    const json = changesJson(changes);
     return this.tx`
       INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
-      SELECT s.organization_id, s.id, ${syncTime(this.tx, now)}, ${taskId}::text,
-        CASE WHEN ${coreChanged} OR ${phpChanged} THEN (${json}::jsonb
-          || CASE WHEN ${coreChanged} THEN jsonb_build_array(jsonb_build_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', ${core}::text)) ELSE '[]'::jsonb END
-          || CASE WHEN ${phpChanged} THEN jsonb_build_array(jsonb_build_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', ${php}::text)) ELSE '[]'::jsonb END)::text
-        ELSE ${json}::text END
-      FROM sites s WHERE s.id = ${siteId} AND (${changes.length > 0}::boolean OR ${coreChanged} OR ${phpChanged})`;
+      SELECT s.organization_id, s.id, ${syncTime(this.tx, now)}, ${taskId}::text, ${changesText}
+      FROM sites s, LATERAL (SELECT ${changesJson(changes)}::text AS changes, ${core}::text AS core, ${php}::text AS php,
+        (${envelope}::boolean AND s.last_synced_at IS NOT NULL AND s.core_version IS DISTINCT FROM ${core}::text) AS core_changed,
+        (${envelope}::boolean AND s.last_synced_at IS NOT NULL AND s.php_version IS DISTINCT FROM ${php}::text) AS php_changed) p
+      WHERE s.id = ${siteId} AND (${changes.length > 0}::boolean OR p.core_changed OR p.php_changed)`;
   }
 
   *recordUnnamedRemovals(siteId: number, taskNum: number, now: Date, taskId: string): AwaitingStep<void> {

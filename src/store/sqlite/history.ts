@@ -3,7 +3,7 @@
 // the JSON the sync built, with its core and PHP changes appended.
 import type { Database } from "bun:sqlite";
 import type { SiteChange } from "../../inventory";
-import { changesJson } from "../change-sets";
+import { appendToJsonArray, changesJson } from "../change-sets";
 import type { HistoryStatements } from "../history";
 import type { SiteEnvelope } from "../statements";
 import type { NowStep } from "../steps";
@@ -28,15 +28,16 @@ export class SqliteHistoryStatements implements HistoryStatements<never> {
 
   constructor(db: Database) {
     // The site row still holds the previous sync's core and PHP versions: a
-    // change of either is appended to the module changes (json_insert '$[#]').
+    // change of either is appended to the module changes (appendToJsonArray).
     const coreChanged = "($envelope AND s.last_synced_at IS NOT NULL AND s.core_version IS NOT $core)";
     const phpChanged = "($envelope AND s.last_synced_at IS NOT NULL AND s.php_version IS NOT $php)";
-    const withCore = `CASE WHEN ${coreChanged}
-      THEN json_insert($changes, '$[#]', json_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', $core)) ELSE $changes END`;
+    const changes = appendToJsonArray("$changes", [
+      [coreChanged, "json_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', $core)"],
+      [phpChanged, "json_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', $php)"],
+    ]);
     this.record = db.prepare<never, RecordParams>(
       `INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
-       SELECT s.organization_id, s.id, ${syncTime("$now")}, $task, CASE WHEN ${phpChanged}
-         THEN json_insert(${withCore}, '$[#]', json_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', $php)) ELSE ${withCore} END
+       SELECT s.organization_id, s.id, ${syncTime("$now")}, $task, ${changes}
        FROM sites s WHERE s.id = $site AND ($modules OR ${coreChanged} OR ${phpChanged})`);
     this.unnamedRemovals = db.prepare<never, [number, number, number, string]>(
       `INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
