@@ -2,8 +2,9 @@
 // sets have no key on their organization (migration 0014), and that a sync's
 // lock on its site no longer blocks the key checks of rows that reference it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type postgres from "postgres";
 import type { PostgresStore } from "../../src/store/postgres/store";
-import { createHarness, mod, newSite, payload, type Harness } from "../support/harness";
+import { createHarness, mod, newSite, payload, type Harness, type SeededSite } from "../support/harness";
 import { count, sql } from "../support/sql";
 import { describeEachDialect } from "../support/stores";
 
@@ -37,22 +38,49 @@ describeEachDialect("a sync on Postgres", (dialect) => {
   beforeAll(async () => { h = await createHarness(dialect); });
   afterAll(() => h.close());
 
-  test("runs while another transaction holds a new row that references its site (the update statuses' writes)", async () => {
-    const site = await h.freshSite("key-share");
-    expect((await h.sync(payload(site, [mod("ks_a")]), site.id)).status).toBe(200);
+  /**
+   * Syncs `site` while another transaction holds what `hold` takes, and
+   * whether the sync finished before that transaction ended. Should it wait
+   * (the failure), that transaction is rolled back after 10 s, which lets the
+   * sync finish: the test then fails on its answer instead of hanging.
+   */
+  async function syncBeside(site: SeededSite, hold: (other: postgres.ReservedSql) => Promise<unknown>): Promise<"synced" | "waited"> {
     const other = await (h.store as PostgresStore).sql.reserve();
     try {
       await other`BEGIN`;
-      // Its key check holds a KEY SHARE lock on the site's row until this transaction ends.
-      await other`INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (${site.id}, now(), now())
-                  ON CONFLICT (site_id) DO NOTHING`;
-      // Under FOR UPDATE this waited for the ROLLBACK below (never sent: the test timed out).
-      const res = await h.sync(payload(site, [mod("ks_a", { version: "2.0.0" })]), site.id);
-      expect(res.status).toBe(200);
-      expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(2);
-    } finally {
+      await hold(other);
+      const synced = h.sync(payload(site, [mod("ks_a", { version: `${Date.now()}` })]), site.id);
+      let timer: Timer | undefined;
+      const first = await Promise.race([
+        synced.then((res) => (res.status === 200 ? "synced" as const : "failed" as const)),
+        new Promise<"waited">((resolve) => { timer = setTimeout(resolve, 10_000, "waited"); }),
+      ]);
+      clearTimeout(timer);
       await other`ROLLBACK`;
+      expect((await synced).status).toBe(200);
+      return first === "failed" ? "waited" : first;
+    } finally {
       other.release();
     }
+  }
+
+  test("runs while another transaction holds a new row that references its site (the update statuses' writes)", async () => {
+    const site = await h.freshSite("key-share");
+    expect((await h.sync(payload(site, [mod("ks_a")]), site.id)).status).toBe(200);
+    // The row's key check holds a KEY SHARE lock on the site's row until that transaction ends:
+    // under FOR UPDATE the sync waited for it.
+    expect(await syncBeside(site, async (other) => {
+      await other`DELETE FROM site_update_marks WHERE site_id = ${site.id}`;
+      await other`INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (${site.id}, now(), now())`;
+    })).toBe("synced");
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(2);
+  });
+
+  test("that records a change takes no lock on its organization's row (migration 0014)", async () => {
+    const site = await h.freshSite("org-lock");
+    expect((await h.sync(payload(site, [mod("ks_a")]), site.id)).status).toBe(200);
+    // With the organization's key on change sets, the set's key check waited for this lock.
+    expect(await syncBeside(site, (other) => other`SELECT id FROM organizations WHERE id = ${h.world.orgId} FOR UPDATE`)).toBe("synced");
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(2);
   });
 });

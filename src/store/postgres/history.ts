@@ -32,7 +32,7 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
   changeSetInsert(siteId: number, changes: readonly SiteChange[], site: SiteEnvelope | null, now: Date, taskId: string | null) {
     // The site row still holds the previous sync's core and PHP versions: a
     // change of either is appended to the module changes (appendToJsonArray).
-    // Each parameter bound once, in the LATERAL, where the conditions read it.
+    // The changes' JSON is bound once, in the LATERAL, and read from there by each branch.
     const changesText = this.tx.unsafe(appendToJsonArray("p.changes", [
       ["p.core_changed", "json_build_object('k', 'core_version_changed', 'fv', s.core_version, 'tv', p.core)::text"],
       ["p.php_changed", "json_build_object('k', 'php_version_changed', 'fv', s.php_version, 'tv', p.php)::text"],

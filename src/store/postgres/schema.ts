@@ -238,10 +238,11 @@ export const taskEntries = pgTable("task_entries", {
  *
  * No foreign key on `organization_id` (migration 0014), unlike SQLite's: its
  * check took a KEY SHARE lock on the organization's row in every changing
- * sync, so the syncs of one organization's sites queued on that one row (a
- * new multixact per sync, ~190 µs of a release sync's statement). The site's
- * key cascades all the same: deleting an organization deletes its sites, and
- * their change sets with them; a site never changes organization.
+ * sync, and with other syncs of the organization's sites holding it, made a
+ * new multixact each time (a median ~190 µs of a release sync's statement).
+ * Its one writer copies the site's organization, which never changes, and
+ * the site's key cascades all the same: deleting an organization deletes its
+ * sites, and their change sets with them.
  */
 export const siteChangeSets = pgTable("site_change_sets", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
