@@ -137,11 +137,11 @@ interface SideSetup {
 }
 
 /** Rows of `table` in a SQLite file another process has open (WAL: this read never blocks it). */
-function sqliteCount(path: string, table: string): number {
+function sqliteCount(path: string, query: string): number {
   const db = new Database(path, { readonly: true });
   try {
     // Finalized before close: a statement left to the GC keeps the file open (see sqliteReleased in lib/modsync.ts).
-    const stmt = db.prepare(`SELECT count(*) AS n FROM ${table}`);
+    const stmt = db.prepare(query);
     try {
       return (stmt.get() as { n: number }).n;
     } finally {
@@ -152,14 +152,53 @@ function sqliteCount(path: string, table: string): number {
   }
 }
 
-/** Counts `table`'s rows in a Postgres database (by URL) or a SQLite file (by path). */
+/** What the count `query` (its column `n`) reads in a Postgres database (by URL) or a SQLite file (by path). */
+function counter(db: { dialect: "postgres"; url: string } | { dialect: "sqlite"; path: string }, query: string): () => Promise<number> {
+  if (db.dialect === "postgres") return () => countRows(db.url, query);
+  return async () => sqliteCount(db.path, query);
+}
+
+/** Counts `table`'s rows. */
 function rowCounter(db: { dialect: "postgres"; url: string } | { dialect: "sqlite"; path: string }, table: string): () => Promise<number> {
-  if (db.dialect === "postgres") return () => countRows(db.url, table);
-  return async () => sqliteCount(db.path, table);
+  if (!/^[a-z_]+$/.test(table)) throw new Error(`bad table name ${table}`);
+  return counter(db, `SELECT count(*) AS n FROM ${table}`);
+}
+
+function located(db: ModsyncDatabase): { dialect: "postgres"; url: string } | { dialect: "sqlite"; path: string } {
+  return db.dialect === "postgres" ? { dialect: "postgres", url: db.url } : { dialect: "sqlite", path: db.url.slice("sqlite:".length) };
 }
 
 function databaseRowCounter(db: ModsyncDatabase, table: string): () => Promise<number> {
-  return rowCounter(db.dialect === "postgres" ? { dialect: "postgres", url: db.url } : { dialect: "sqlite", path: db.url.slice("sqlite:".length) }, table);
+  return rowCounter(located(db), table);
+}
+
+/**
+ * The sites whose update statuses modsync has yet to compute for their last
+ * sync: the condition its statuses thread picks sites by
+ * (src/store/releases/sql-release-store.ts sitesToCompute).
+ */
+const STATUSES_BEHIND = `SELECT count(*) AS n FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
+  WHERE s.last_synced_at IS NOT NULL AND (u.site_id IS NULL OR u.synced_at IS NULL OR s.details_changed_at > u.synced_at
+    OR EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = s.id AND c.changed_at > u.synced_at))`;
+
+/** Longest wait for modsync's statuses to catch up with the warm-up: past it, the bench stops with an error. */
+const CATCH_UP_LIMIT_MS = 600_000;
+
+/**
+ * Waits until modsync's update statuses thread has computed every site's
+ * statuses for the warm-up's first syncs, as a database that grew over time
+ * would have them: otherwise, with 10,000 sites, it computes ~500,000 status
+ * rows during the first round's runs (the floor's and modsync's alike), and
+ * the rounds measure that instead of re-syncs. Returns the seconds waited.
+ */
+async function statusesCaughtUp(db: ModsyncDatabase): Promise<number> {
+  const behind = counter(located(db), STATUSES_BEHIND);
+  const started = performance.now();
+  while ((await behind()) > 0) {
+    if (performance.now() - started > CATCH_UP_LIMIT_MS) throw new Error(`modsync's update statuses still behind the warm-up after ${CATCH_UP_LIMIT_MS / 1000} s`);
+    await Bun.sleep(250);
+  }
+  return (performance.now() - started) / 1000;
 }
 
 /** The run with the most req/s. */
@@ -256,6 +295,7 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, o: ChangeOption
     const floorWarm = await warmUp(floor.server, floor.ids, body);
     const modsyncWarm = await warmUp(modsync.server, modsync.ids, body, modsync.apiToken);
     console.log(`  warm-up (first ${CHANGES.modules}-module sync of every site): ${floor.server.name} ${floorWarm.toFixed(1)} s, ${modsync.server.name} ${modsyncWarm.toFixed(1)} s`);
+    console.log(`  ${modsync.server.name}'s update statuses caught up with the warm-up ${(await statusesCaughtUp(prepared.db)).toFixed(1)} s later`);
     if (lab.modsyncFlagged) {
       // Profiling: the rounds get a process (and so a profile) of their own,
       // without the warm-up's first syncs. It starts with empty caches; the
