@@ -27,11 +27,11 @@ export interface RecordedChange {
 }
 
 /**
- * SQL, on either dialect, for the JSON array text `array` (JSON.stringify's, so `[...]` with no
- * space around) with the object of each `[condition, object]` whose condition
- * holds appended, as text: parsing it to append would write the whole array
- * again: SQLite's json_insert ~14 us for a release's 76 changes, against ~5
- * for this; Postgres's jsonb || ~70 us, against ~1.3.
+ * SQL, on either dialect, for the JSON array text `array` (JSON.stringify's:
+ * `[...]`, nothing around it) with the object of each `[condition, object]`
+ * whose condition holds appended, as text. Parsing the array to append would
+ * write it whole again: for a release's 76 changes SQLite's json_insert took
+ * ~14 µs against ~5 for this, Postgres's jsonb || ~70 µs against ~1.3.
  */
 export function appendToJsonArray(array: string, items: readonly (readonly [condition: string, object: string])[]): string {
   const anyHolds = items.map(([condition]) => condition).join(" OR ");

@@ -16,10 +16,8 @@ import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRec
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
 import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
+import { FEW_STATE_UPDATES } from "../write-plan";
 import { PostgresHistoryStatements, syncTime } from "./history";
-
-/** Up to this many state-only row updates run as one UPDATE each (updateStatesQueries). */
-const FEW_STATE_UPDATES = 8;
 
 /** A time as a timestamptz parameter (drizzle's client sends times as text). */
 const at = (time: Date) => time.toISOString();
@@ -164,11 +162,9 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   /**
    * Every row they name was read, under the site's lock, in this transaction:
-   * none can be missing. Up to FEW_STATE_UPDATES rows (a drift sync's one or
-   * two) as an UPDATE each by the primary key, sent together; more as one
-   * UPDATE from a JSON list, which Postgres plans as a hash join over all of
-   * the site's rows (its estimate of a JSON list is 100 rows): 150 rows read
-   * and joined to update one, 136 us a drift sync against ~40 (pg_stat_statements).
+   * none can be missing. Up to FEW_STATE_UPDATES rows (../write-plan.ts) as
+   * an UPDATE each by the primary key, sent together; more as one UPDATE
+   * from a JSON list.
    */
   private updateStatesQueries(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
     if (entries.length <= FEW_STATE_UPDATES) {

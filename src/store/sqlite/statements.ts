@@ -15,21 +15,9 @@ import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRec
 import type { NowStep } from "../steps";
 import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
 import type { StagedEntry } from "../task-types";
-import { writePlan } from "../write-plan";
+import { FEW_STATE_UPDATES, writePlan } from "../write-plan";
 import { BatchStatement } from "./batch";
 import { SqliteHistoryStatements, syncTime } from "./history";
-
-/**
- * Up to this many state-only row updates (a drift sync's one or two) run as a
- * single-row UPDATE each; more as one multi-row `UPDATE … FROM (VALUES …)`
- * per chunk. That form pays a fixed cost (its VALUES materialized, the rows to
- * update collected before any is written): in the server a one-row update
- * took ~90 µs of a drift sync's CPU that way, ~20 µs as a plain UPDATE; alone
- * (bun:sqlite, 300 sites), 1 row 19 µs against 3, 5 rows 25 against 14, 20
- * rows 39 against 32, 76 rows 103 against 106. A bound, so no sync ever runs
- * a statement per module of its site.
- */
-const FEW_STATE_UPDATES = 8;
 
 export class SqliteStatements implements StoreStatements<never> {
   private readonly one;
