@@ -115,6 +115,16 @@ export function emptyCounts(): StatusCounts {
   return Object.fromEntries(UPDATE_STATUSES.map((s) => [s, 0])) as StatusCounts;
 }
 
+/**
+ * FROM and WHERE of the sites whose statuses are behind their inventory
+ * (sitesToCompute, which says why), on either dialect: `s` the site, `u` its
+ * mark. The bench waits on it too (bench/scenarios/changes.ts).
+ */
+export const SITES_TO_COMPUTE = `FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
+  WHERE s.last_synced_at IS NOT NULL
+    AND (u.site_id IS NULL OR u.synced_at IS NULL OR s.details_changed_at > u.synced_at
+      OR EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = s.id AND c.changed_at > u.synced_at))`;
+
 export class SqlReleaseStore implements ReleaseStore {
   /**
    * Catalog text by id. The catalog's rows are never changed or deleted, so
@@ -218,11 +228,7 @@ export class SqlReleaseStore implements ReleaseStore {
    */
   async sitesToCompute(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db.all<{ id: number }>(`
-      SELECT s.id FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
-      WHERE s.id > ? AND s.last_synced_at IS NOT NULL
-        AND (u.site_id IS NULL OR u.synced_at IS NULL OR s.details_changed_at > u.synced_at
-          OR EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = s.id AND c.changed_at > u.synced_at))
-      ORDER BY s.id LIMIT ?`, [afterId, limit]);
+      SELECT s.id ${SITES_TO_COMPUTE} AND s.id > ? ORDER BY s.id LIMIT ?`, [afterId, limit]);
     return rows.map((r) => Number(r.id));
   }
 
