@@ -58,7 +58,7 @@ export class InventoryQueries {
   }
 
   async moduleSites(q: ModuleSiteQuery): Promise<ModuleSiteRow[]> {
-    const { sites: s, siteModules: sm, moduleVersions: v } = this.t;
+    const { sites: s, siteModuleStates: sm, moduleVersions: v } = this.t;
     return this.db.select({
       siteId: s.id, organizationId: s.organizationId, name: s.name, url: s.url,
       version: v.version, enabled: sm.enabled, lastSyncedAt: s.lastSyncedAt,
@@ -80,7 +80,7 @@ export class InventoryQueries {
    * by name, with how many of their sites run each version.
    */
   async moduleUsage(q: ModuleUsageQuery): Promise<{ names: string[]; usage: ModuleUsageRow[] }> {
-    const { sites: s, siteModules: sm, modules: m, moduleVersions: v } = this.t;
+    const { sites: s, siteModuleStates: sm, modules: m, moduleVersions: v } = this.t;
     // The page of names: the catalog walked in name order (its unique index) from the prefix,
     // keeping the modules some site of theirs runs (site_modules_module_idx).
     const theirs = this.db.select({ one: sm.siteId }).from(sm).innerJoin(s, eq(s.id, sm.siteId))

@@ -50,7 +50,13 @@ export interface ReadTables {
   memberships: Either<"memberships">;
   modules: Either<"modules">;
   moduleVersions: Either<"moduleVersions">;
-  siteModules: Either<"siteModules">;
+  /**
+   * A table on Postgres; on SQLite a view of the same columns (sqlite/schema.ts),
+   * which SqliteStore passes as this type: the reads name its columns alone.
+   */
+  siteModules: (typeof postgres)["siteModules"];
+  /** Reads of module_id, version_id, enabled, details_hash and updated_at alone. */
+  siteModuleStates: Either<"siteModuleStates">;
   siteChangeSets: Either<"siteChangeSets">;
 }
 
@@ -58,7 +64,7 @@ export class SiteReads {
   constructor(private readonly db: ReadDatabase, private readonly t: ReadTables) {}
 
   private summaries() {
-    const { sites: s, siteModules: sm } = this.t;
+    const { sites: s, siteModuleStates: sm } = this.t;
     return this.db.select({
       id: s.id, organizationId: s.organizationId, url: s.url, name: s.name,
       coreVersion: s.coreVersion, phpVersion: s.phpVersion, ipAddress: s.ipAddress,

@@ -11,11 +11,11 @@ import type { Step } from "./steps";
 /**
  * Up to this many state-only row updates (a drift sync's one or two) run as a
  * single-row UPDATE each, on both dialects; more as one multi-row UPDATE.
- * The multi-row forms pay a fixed cost: SQLite's `UPDATE … FROM (VALUES …)`
- * materializes its VALUES and collects the rows before writing any (in the
- * server a one-row update took ~90 µs of a drift sync's CPU that way, ~20 µs
- * as a plain UPDATE; alone, 1 row 19 µs against 3, 5 rows 25 against 14, 20
- * rows 39 against 32, 76 rows 103 against 106); Postgres plans its UPDATE from
+ * The multi-row forms pay a fixed cost: SQLite's (an upsert of a VALUES list,
+ * sqlite/statements.ts) compiles and binds the list, about what a few single
+ * rows cost (9 rows: 18-19 µs either way, on site_module_states); its former
+ * `UPDATE … FROM (VALUES …)` took ~90 µs of a drift sync's CPU for one row in
+ * the server, ~20 µs as a plain UPDATE. Postgres plans its UPDATE from
  * a JSON list as a hash join over all of the site's rows (it estimates the
  * list at 100 rows): 150 rows read and joined to update one, 136 µs a drift
  * sync's statement (pg_stat_statements). A bound, so no sync ever runs a

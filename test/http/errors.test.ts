@@ -25,17 +25,17 @@ test("a database failure mid-request is a clean 500 with a request id, and the a
   const body = payload(h.world.site, [mod("views")]);
   // Break one table underneath the running app: a real failure, not a mock.
   const raw = (h.store as unknown as { raw: import("bun:sqlite").Database }).raw;
-  raw.exec("ALTER TABLE site_modules RENAME TO site_modules_away");
+  raw.exec("ALTER TABLE site_module_states RENAME TO site_module_states_away");
   const res = await h.sync(body);
   const requestId = res.headers.get("x-request-id");
   const text = await res.clone().text();
   expect(await expectError(res, 500)).toEqual({ type: "urn:modsync:problem:internal_error", title: "Internal Server Error", status: 500, code: "internal_error", detail: "Internal server error" });
-  expect(text).not.toContain("site_modules");
+  expect(text).not.toContain("site_module_states");
   expect(logged).toHaveLength(1);
   expect(logged[0]!.fields).toMatchObject({ request_id: requestId, path: `/api/v1/sites/${h.world.site.id}/modules` });
-  expect(String(logged[0]!.fields!.stack)).toContain("site_modules");
+  expect(String(logged[0]!.fields!.stack)).toContain("site_module_states");
 
-  raw.exec("ALTER TABLE site_modules_away RENAME TO site_modules");
+  raw.exec("ALTER TABLE site_module_states_away RENAME TO site_module_states");
   expect((await h.sync(body)).status).toBe(200);
   expect((await h.request("GET", "/health", { token: null })).status).toBe(200);
 }));

@@ -114,8 +114,10 @@ function instrumentPostgres(store: PostgresStore): StatementCounter {
 
 /** Statements that read or write the catalog (module or version ids), as opposed to a site's own rows. */
 // (The history statement names the ids it records by joining the catalog: not a lookup of ids.)
-const touchesCatalog = (sql: string) => /\b(modules|module_versions)\b/.test(sql) && !/\bsite_modules\b/.test(sql) && !/\bsite_change_sets\b/.test(sql);
-const touchesSiteModules = (sql: string) => /\bsite_modules\b/.test(sql);
+// A site's modules: Postgres's table, SQLite's view or either of its two tables (sqlite/schema.ts).
+const SITE_MODULES = /\bsite_(modules|module_states|module_details)\b/;
+const touchesCatalog = (sql: string) => /\b(modules|module_versions)\b/.test(sql) && !SITE_MODULES.test(sql) && !/\bsite_change_sets\b/.test(sql);
+const touchesSiteModules = (sql: string) => SITE_MODULES.test(sql);
 
 const SIZES = [150, 1500] as const;
 type Size = (typeof SIZES)[number];
@@ -229,15 +231,15 @@ describeEachDialect("database statements per sync request", (dialect) => {
   });
 
   {
-    // The multi-row form: SQLite's from a VALUES list, Postgres's from a JSON list.
-    const multiRow = dialect === "sqlite" ? "FROM (VALUES" : "json_to_recordset";
+    // The multi-row form: SQLite's an upsert of a VALUES list, Postgres's an UPDATE from a JSON list.
+    const multiRow = dialect === "sqlite" ? "ON CONFLICT" : "json_to_recordset";
     test("up to 8 changed versions are a single-row UPDATE each, more one multi-row UPDATE", async () => {
       const site = await freshSite();
       const first = inventory(150, v1);
       await count(h.app, site, first, { modules_created: 150 });
       // The first n modules move to versions of their own (`tag`): versions only, so state-only updates.
       const bump = (n: number, tag: string) => first.map((m, i) => (i < n ? { ...m, version: `3.${tag}.${i}` } : m));
-      const updates = (ran: string[]) => ran.filter((sql) => /^\s*UPDATE site_modules\b/.test(sql));
+      const updates = (ran: string[]) => ran.filter((sql) => /^\s*(UPDATE site_modules|UPDATE site_module_states|INSERT INTO site_module_states)\b/.test(sql));
       const one = updates(await count(h.app, site, bump(1, "a"), { modules_updated: 1 }));
       expect(one).toHaveLength(1);
       expect(one[0]).not.toContain(multiRow);

@@ -294,7 +294,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
     // A real failure underneath: this site's module rows can no longer be inserted.
     const trigger = `fail_site_${site.id}`;
     if (dialect === "sqlite") {
-      await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_modules WHEN NEW.site_id = ${site.id} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+      await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_module_states WHEN NEW.site_id = ${site.id} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
     } else {
       await sql(h.store, "CREATE OR REPLACE FUNCTION modsync_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$");
       await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_modules FOR EACH ROW WHEN (NEW.site_id = ${site.id}) EXECUTE FUNCTION modsync_test_fail()`);

@@ -137,6 +137,13 @@ export const siteModules = pgTable("site_modules", {
   index("site_modules_details_hash_missing").on(t.siteId, t.moduleId).where(sql`details_hash IS NULL`),
 ]);
 
+/**
+ * Postgres keeps a site's module states and their text in the one table: a
+ * read of the states alone names it under this name too (SQLite keeps them
+ * apart, and its view would join the text in for nothing: sqlite/schema.ts).
+ */
+export const siteModuleStates = siteModules;
+
 /** Mirrors ../sqlite/schema.ts: the first answer to a POST sent with an Idempotency-Key. */
 export const idempotencyKeys = pgTable("idempotency_keys", {
   scope: text("scope").notNull(),

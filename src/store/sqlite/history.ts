@@ -42,7 +42,7 @@ export class SqliteHistoryStatements implements HistoryStatements<never> {
     this.unnamedRemovals = db.prepare<never, [number, number, number, string]>(
       `INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
        SELECT s.organization_id, s.id, ${syncTime("?3")}, ?4, json_group_array(json_object('k', 'module_removed', 'm', sm.module_id, 'f', sm.version_id))
-       FROM sites s JOIN site_modules sm ON sm.site_id = s.id
+       FROM sites s JOIN site_module_states sm ON sm.site_id = s.id
        WHERE s.id = ?1 AND sm.module_id NOT IN (
          SELECT m2.id FROM task_entries te JOIN modules m2 ON m2.machine_name = te.machine_name WHERE te.task_num = ?2)
        GROUP BY s.id`);

@@ -15,9 +15,9 @@ export function migrateSchema(db: Database): void {
 
 function fillDetailsHashes(db: Database): void {
   const missing = db.prepare<MissingHashRow, []>(MISSING_HASHES_SQL);
-  const set = db.prepare<never, [number, number, number]>("UPDATE site_modules SET details_hash = ? WHERE site_id = ? AND module_id = ?");
+  const set = db.prepare<never, [number, number, number]>("UPDATE site_module_states SET details_hash = ? WHERE site_id = ? AND module_id = ?");
   // Looked for first without the write lock: starters (the CLI, several at once) find nothing and never queue for it.
-  const anyMissing = db.prepare<{ one: number }, []>("SELECT 1 AS one FROM site_modules WHERE details_hash IS NULL LIMIT 1");
+  const anyMissing = db.prepare<{ one: number }, []>("SELECT 1 AS one FROM site_module_states WHERE details_hash IS NULL LIMIT 1");
   if (!anyMissing.get()) return;
   // Each batch its own write transaction: other writers get their turn between batches.
   const batch = db.transaction(() => {

@@ -12,7 +12,7 @@ import {
   type IdempotencyRecord, type IdempotentAnswer, type Organization, type Role, type SiteRecord, type Store, type StoreRole, type Upkeep, type User, type WorkerStoreSpec,
 } from "../types";
 import { InventoryQueries } from "../queries";
-import { SiteReads } from "../reads";
+import { SiteReads, type ReadTables } from "../reads";
 import { SqlStore } from "../sql-store";
 import { SqliteExec } from "../releases/exec";
 import { SqlReleaseStore } from "../releases/sql-release-store";
@@ -25,6 +25,10 @@ import { WriteGate } from "./write-gate";
 import { createPrivately } from "./private-file";
 import { prepareDatabaseFolder } from "./writable";
 import * as schema from "./schema";
+
+// site_modules is a view here (schema.ts): drizzle types it apart from a table,
+// though a read uses it as one (its name and its columns).
+const readTables: ReadTables = { ...schema, siteModules: schema.siteModules as unknown as ReadTables["siteModules"] };
 
 /**
  * WAL size (4 KiB pages, so ~100 MiB) past which a connection checkpoints at
@@ -54,7 +58,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
   private constructor(
     readonly path: string, readonly gate: WriteGate, readonly raw: Database, private readonly orm: BunSQLiteDatabase<typeof schema>,
   ) {
-    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "sqlite"));
+    super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, readTables), new InventoryQueries(orm, readTables, "sqlite"));
     const exec = new SqliteExec(raw, gate);
     this.releases = new SqlReleaseStore(exec);
     this.topModules = new TopModulesStore(exec, "sqlite");

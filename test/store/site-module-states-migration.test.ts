@@ -1,0 +1,95 @@
+// Migration 0012 (SQLite) splits site_modules into site_module_states (what a
+// sync compares and writes, WITHOUT ROWID) and site_module_details (the text),
+// and keeps the name as a view of both: every row stored before reads the
+// same afterwards, and SQL that wrote the old table still writes through it.
+import { Database } from "bun:sqlite";
+import { afterAll, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { hashOfRow } from "../../src/store/backfill";
+import { migrationsFolder } from "../../src/store/migrations";
+import { SqliteStore } from "../../src/store/sqlite/store";
+
+const dirs: string[] = [];
+afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A copy of SQLite's migrations that ends before the split. */
+function migrationsBeforeSplit(): string {
+  const dir = tempDir("modsync-migrations-");
+  cpSync(migrationsFolder("sqlite"), dir, { recursive: true });
+  const journalPath = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
+  const at = journal.entries.findIndex((e) => e.tag === "0012_site_module_states");
+  expect(at).toBeGreaterThan(0);
+  journal.entries = journal.entries.slice(0, at);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  return dir;
+}
+
+// Two sites' rows as the one table held them; the last without details_hash (a row older than the hash).
+const LEGACY_ROWS = `
+  INSERT INTO organizations (name) VALUES ('o');
+  INSERT INTO sites (organization_id, url, normalized_url, name, token_hash) VALUES
+    (1, 'https://a.example', 'https://a.example', 'a', 'h1'), (1, 'https://b.example', 'https://b.example', 'b', 'h2');
+  INSERT INTO modules (machine_name) VALUES ('node'), ('views'), ('webform');
+  INSERT INTO module_versions (module_id, version) VALUES (1, '10.3.8'), (2, '10.3.8'), (3, '6.2.7');
+  INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, extension_type, description, project, details_hash, first_seen_at, updated_at) VALUES
+    (1, 1, 1, 1, 'Node', 'core', 'module', 'Allows content to be submitted.', NULL, 11, 1000, 2000),
+    (1, 3, 3, 0, 'Webform', 'contrib', 'module', NULL, 'webform', 33, 1001, 2001),
+    (2, 2, 2, 1, 'Views', 'core', 'theme', 'Lists.', 'drupal', NULL, 1002, 2002);`;
+
+const ALL_ROWS = "SELECT * FROM site_modules ORDER BY site_id, module_id";
+
+test("rows stored in the one table read the same through the view, in two tables; writes to the view reach them", async () => {
+  const path = join(tempDir("modsync-split-"), "modsync.db");
+  const legacy = new Database(path);
+  migrate(drizzle({ client: legacy }), { migrationsFolder: migrationsBeforeSplit() });
+  legacy.exec(LEGACY_ROWS);
+  const before = legacy.query(ALL_ROWS).all() as Record<string, unknown>[];
+  legacy.close(true);
+  expect(before).toHaveLength(3);
+
+  const store = SqliteStore.connect(path);
+  try {
+    const raw = (store as unknown as { raw: Database }).raw;
+    // The row without a hash got the one a sync would have written (start-up's backfill, through the new table).
+    const missing = before[2]!;
+    const expected = before.map((r) => (r === missing ? { ...r, details_hash: hashOfRow(missing as never) } : r));
+    expect(raw.query(ALL_ROWS).all()).toEqual(expected);
+    expect(raw.query("SELECT count(*) AS n FROM site_module_states").get()).toEqual({ n: 3 });
+    expect(raw.query("SELECT count(*) AS n FROM site_module_details").get()).toEqual({ n: 3 });
+    const ddl = (name: string) => (raw.query("SELECT sql FROM sqlite_master WHERE name = ?").get(name) as { sql: string }).sql;
+    expect(ddl("site_module_states")).toContain("WITHOUT ROWID");
+    expect(ddl("site_module_details")).toContain("WITHOUT ROWID");
+
+    // Ad-hoc SQL written for the one table still works on the view.
+    raw.exec("UPDATE site_modules SET version_id = 2, enabled = 1, description = 'changed' WHERE site_id = 1 AND module_id = 3");
+    expect(raw.query("SELECT version_id, enabled, description FROM site_modules WHERE site_id = 1 AND module_id = 3").get())
+      .toEqual({ version_id: 2, enabled: 1, description: "changed" });
+    expect(() => raw.exec("UPDATE site_modules SET module_id = 2 WHERE site_id = 1 AND module_id = 3")).toThrow(/cannot be changed/);
+    raw.exec(`INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
+      VALUES (2, 3, 3, 1, 'Webform', 'contrib', NULL, 'webform', 33, 3000, 3000)`);
+    expect(raw.query("SELECT extension_type, first_seen_at FROM site_modules WHERE site_id = 2 AND module_id = 3").get())
+      .toEqual({ extension_type: "module", first_seen_at: 3000 });
+    raw.exec("DELETE FROM site_modules WHERE site_id = 1 AND module_id = 1");
+    expect(raw.query("SELECT module_id FROM site_module_details WHERE site_id = 1").all()).toEqual([{ module_id: 3 }]);
+
+    // A removed state row takes its text along; a deleted site takes both.
+    raw.exec("DELETE FROM site_module_states WHERE site_id = 1");
+    expect(raw.query("SELECT count(*) AS n FROM site_module_details WHERE site_id = 1").get()).toEqual({ n: 0 });
+    raw.exec("DELETE FROM sites WHERE id = 2");
+    expect(raw.query("SELECT count(*) AS n FROM site_module_details").get()).toEqual({ n: 0 });
+    expect(raw.query("SELECT count(*) AS n FROM site_module_states").get()).toEqual({ n: 0 });
+  } finally {
+    await store.close();
+  }
+});
