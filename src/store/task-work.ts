@@ -37,9 +37,12 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e)));
     const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
     yield* writePlan(s, task.siteId, plan, ids, now);
-    yield* recordBatchHistory(s, task, present, plan, ids, now);
-    // Set with the batch: a task that fails later keeps the batches it applied.
-    if (changesHeldDetails(plan)) yield* s.markDetailsChanged(task.siteId, now);
+    const recorded = yield* recordBatchHistory(s, task, present, plan, ids, now);
+    // Set with the batch: a task that fails later keeps the batches it applied. Also for a batch
+    // that recorded a change set: the site's last_synced_at moves only with the task's completion,
+    // and the statuses thread looks for change sets only of sites synced since it judged them
+    // (SITES_TO_COMPUTE); it judges a task's site whole either way.
+    if (recorded || changesHeldDetails(plan)) yield* s.markDetailsChanged(task.siteId, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;
     applied += rows.length;

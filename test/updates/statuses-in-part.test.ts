@@ -228,6 +228,24 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     expect(inPart).toEqual(whole);
   });
 
+  test("versions a background sync set are judged even when the task fails after that batch", async () => {
+    const site = await h.freshSite("in-part-task-versions");
+    await sync(site, withPathauto("8.x-1.1"));
+    await new UpdateStatuses(h.store.releases).computePending();
+    expect(await versionOf(site.id, "token")).toBe("8.x-1.1");
+    const background = createApp({ config: testConfig({ backgroundThreshold: 2, batchSize: 100 }), store: h.store, logger: silentLogger });
+    await nextMillisecond();
+    const res = await postSync(background, site.id, { body: payload(site, withPathauto("8.x-1.2"), { ...info("8.0.0"), full_sync: true }), token: h.world.token });
+    expect(res.status).toBe(202);
+    const taskId = ((await res.json()) as { task_id: string }).task_id;
+    expect(await h.store.tasks.claimTask(taskId, "worker", 30_000)).toBe(true);
+    expect(await h.store.tasks.applyTaskBatch(taskId, "worker", 100, 30_000)).toMatchObject({ applied: 3 });
+    await h.store.tasks.failTask(taskId, "worker", "given up");
+    // The site's last sync is still the one before the task: only the batch says it changed.
+    await new UpdateStatuses(h.store.releases).computePending();
+    expect(await versionOf(site.id, "token")).toBe("8.x-1.2");
+  });
+
   // Seeds 1 to 80 of the first form of this test (judged whole after every step) passed on both
   // dialects; seed 10 found the order dependence saysVersionBefore removed.
   for (const seed of [1, 2, 3, 10]) {
