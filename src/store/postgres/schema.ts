@@ -1,4 +1,5 @@
-// Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
+// Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table, but for a
+// site's modules: one table here, two tables and a view of both there.
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { UPDATE_STATUSES } from "../../releases/status";
