@@ -1,6 +1,9 @@
 -- site_modules splits in two (schema.ts): the state a sync compares and writes, narrow and
 -- clustered by site (WITHOUT ROWID, which drizzle-kit does not write: written here by hand), and
--- the text written only when it changes. A view of both keeps the name and every column for reads.
+-- the text written only when it changes. A view of both keeps the name and every column, in the
+-- table's order, for reads and for writes by hand (its triggers, below). Rewriting the rows takes a
+-- few seconds a million rows at the first start-up; the old table's pages stay in the file as free
+-- pages (VACUUM returns them).
 CREATE TABLE `site_module_states` (
 	`site_id` integer NOT NULL,
 	`module_id` integer NOT NULL,
@@ -39,17 +42,22 @@ CREATE INDEX `site_modules_module_idx` ON `site_module_states` (`module_id`,`sit
 CREATE INDEX `site_modules_details_hash_missing` ON `site_module_states` (`site_id`,`module_id`) WHERE details_hash IS NULL;
 --> statement-breakpoint
 CREATE VIEW `site_modules` AS
-  SELECT s.`site_id`, s.`module_id`, s.`version_id`, s.`enabled`, d.`display_name`, d.`module_type`, d.`extension_type`,
-    d.`description`, d.`project`, s.`details_hash`, d.`first_seen_at`, s.`updated_at`
-  FROM `site_module_states` s JOIN `site_module_details` d ON d.`site_id` = s.`site_id` AND d.`module_id` = s.`module_id`;
+  SELECT site_module_states.`site_id`, site_module_states.`module_id`, site_module_states.`version_id`, site_module_states.`enabled`,
+    site_module_details.`display_name`, site_module_details.`module_type`, site_module_details.`description`, site_module_details.`project`,
+    site_module_details.`first_seen_at`, site_module_states.`updated_at`, site_module_states.`details_hash`, site_module_details.`extension_type`
+  FROM `site_module_states` JOIN `site_module_details`
+    ON site_module_details.`site_id` = site_module_states.`site_id` AND site_module_details.`module_id` = site_module_states.`module_id`;
 --> statement-breakpoint
--- Writes to the view (ad-hoc SQL, an operator's fix) go to the two tables. A row's key cannot be changed
--- through it. The store writes the tables directly (sqlite/statements.ts).
+-- Writes to the view (ad-hoc SQL, an operator's fix) go to the two tables, and set the site's
+-- modules_stamp to 0, as Postgres's triggers do (its migration 0010): a server that kept the site's
+-- modules (store/site-states.ts) reads them again. A row's key cannot be changed through it.
+-- The store writes the tables directly (sqlite/statements.ts), with a stamp of its own.
 CREATE TRIGGER `site_modules_insert` INSTEAD OF INSERT ON `site_modules` BEGIN
   INSERT INTO `site_module_states` (`site_id`, `module_id`, `version_id`, `enabled`, `details_hash`, `updated_at`)
     VALUES (NEW.`site_id`, NEW.`module_id`, NEW.`version_id`, NEW.`enabled`, NEW.`details_hash`, NEW.`updated_at`);
   INSERT INTO `site_module_details` (`site_id`, `module_id`, `display_name`, `module_type`, `extension_type`, `description`, `project`, `first_seen_at`)
     VALUES (NEW.`site_id`, NEW.`module_id`, NEW.`display_name`, NEW.`module_type`, coalesce(NEW.`extension_type`, 'module'), NEW.`description`, NEW.`project`, NEW.`first_seen_at`);
+  UPDATE `sites` SET `modules_stamp` = 0 WHERE `id` = NEW.`site_id` AND `modules_stamp` <> 0;
 END;
 --> statement-breakpoint
 CREATE TRIGGER `site_modules_update` INSTEAD OF UPDATE ON `site_modules` BEGIN
@@ -60,8 +68,17 @@ CREATE TRIGGER `site_modules_update` INSTEAD OF UPDATE ON `site_modules` BEGIN
   UPDATE `site_module_details` SET `display_name` = NEW.`display_name`, `module_type` = NEW.`module_type`, `extension_type` = NEW.`extension_type`,
     `description` = NEW.`description`, `project` = NEW.`project`, `first_seen_at` = NEW.`first_seen_at`
     WHERE `site_id` = OLD.`site_id` AND `module_id` = OLD.`module_id`;
+  UPDATE `sites` SET `modules_stamp` = 0 WHERE `id` = OLD.`site_id` AND `modules_stamp` <> 0;
 END;
 --> statement-breakpoint
+-- Both rows by name: the foreign key's cascade does it too, but not with foreign keys off (the sqlite3 shell's default).
 CREATE TRIGGER `site_modules_delete` INSTEAD OF DELETE ON `site_modules` BEGIN
+  DELETE FROM `site_module_details` WHERE `site_id` = OLD.`site_id` AND `module_id` = OLD.`module_id`;
   DELETE FROM `site_module_states` WHERE `site_id` = OLD.`site_id` AND `module_id` = OLD.`module_id`;
+  UPDATE `sites` SET `modules_stamp` = 0 WHERE `id` = OLD.`site_id` AND `modules_stamp` <> 0;
 END;
+--> statement-breakpoint
+-- Every site judged whole once (update statuses): change sets written by an earlier version's
+-- background batches came without details_changed_at, which the statuses pass now relies on for them
+-- (sql-release-store.ts SITES_TO_COMPUTE).
+UPDATE `site_update_marks` SET `synced_at` = NULL;

@@ -23,16 +23,12 @@ export interface HistoryStatements<Wait> {
   purgeChanges(before: Date): Step<Wait, number>;
 }
 
-/**
- * A background batch's module changes; none while the task fills an empty site (its completion records one initial_inventory).
- * Whether it recorded a change set.
- */
+/** A background batch's module changes; none while the task fills an empty site (its completion records one initial_inventory). */
 export function* recordBatchHistory<Wait>(s: { history: HistoryStatements<Wait> }, task: TaskRow, present: ReadonlyMap<number, StoredModule>,
-  plan: SyncPlan, ids: EntryIds, now: Date): Step<Wait, boolean> {
-  if (task.siteWasEmpty) return false;
+  plan: SyncPlan, ids: EntryIds, now: Date): Step<Wait, void> {
+  if (task.siteWasEmpty) return;
   const changes = moduleChanges(present, plan, ids);
   if (changes.length > 0) yield* s.history.recordChanges(task.siteId, changes, null, now, task.id);
-  return changes.length > 0;
 }
 
 /** A background full sync's removals, recorded before removeUnnamed deletes them. */

@@ -1,7 +1,7 @@
 // The steps of a background sync that change a site's modules, for both
 // dialects, each one write transaction: claiming the task, applying batches of
 // its staged entries (each with the task's progress), and completing it.
-import { changesHeldDetails, planSync, syncResult, type EntryError } from "../inventory";
+import { planSync, syncResult, type EntryError } from "../inventory";
 import { completionChanges, recordBatchHistory, recordUnnamedRemovalsHistory } from "./history";
 import type { TaskRow } from "./rows";
 import { newModulesStamp } from "./site-states";
@@ -37,12 +37,13 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e)));
     const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
     yield* writePlan(s, task.siteId, plan, ids, now);
-    const recorded = yield* recordBatchHistory(s, task, present, plan, ids, now);
-    // Set with the batch: a task that fails later keeps the batches it applied. Also for a batch
-    // that recorded a change set: the site's last_synced_at moves only with the task's completion,
-    // and the statuses thread looks for change sets only of sites synced since it judged them
-    // (SITES_TO_COMPUTE); it judges a task's site whole either way.
-    if (recorded || changesHeldDetails(plan)) yield* s.markDetailsChanged(task.siteId, now);
+    yield* recordBatchHistory(s, task, present, plan, ids, now);
+    // Set with every batch that changed the site's modules, so that a task that fails later is
+    // judged for the batches it applied: the site's last_synced_at moves only with the task's
+    // completion, and the statuses thread looks for change sets only of sites synced since it
+    // judged them (SITES_TO_COMPUTE). A batch filling an empty site records no change set at all.
+    // The thread judges a task's site whole either way.
+    if (plan.writes.length > 0 || plan.removals.length > 0) yield* s.markDetailsChanged(task.siteId, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;
     applied += rows.length;

@@ -2,7 +2,8 @@
 // both dialects: ids resolved in bulk (those the caller knows are used as
 // they are), then one bulk upsert of what is new or changed in its details, one
 // bulk update of versions and enabled flags (up to a few rows as one
-// single-row UPDATE each: FEW_STATE_UPDATES), and one bulk removal.
+// single-row UPDATE each: FEW_STATE_UPDATES; on SQLite the bulk form is an
+// upsert of the rows), and one bulk removal.
 import { splitWrites, type EntryIds, type KnownIds, type SiteModuleState, type SyncPlan } from "../inventory";
 import { IdResolution } from "./resolve";
 import type { ModuleStatements } from "./statements";
@@ -10,7 +11,7 @@ import type { Step } from "./steps";
 
 /**
  * Up to this many state-only row updates (a drift sync's one or two) run as a
- * single-row UPDATE each, on both dialects; more as one multi-row UPDATE.
+ * single-row UPDATE each, on both dialects; more as one multi-row statement.
  * The multi-row forms pay a fixed cost: SQLite's (an upsert of a VALUES list,
  * sqlite/statements.ts) compiles and binds the list, about what a few single
  * rows cost (9 rows: 18-19 µs either way, on site_module_states); its former

@@ -34,8 +34,9 @@ describeEachDialect("the version catalog's indexes", (dialect) => {
   }
 });
 
-// Postgres keeps no foreign key from site_modules to the versions (migration
-// 0011: its row locks made release syncs 3-4 times dearer), so a version id
+// Neither dialect keeps a foreign key from a site's modules to the versions
+// (Postgres's migration 0011: its row locks made release syncs 3-4 times
+// dearer; SQLite's 0012: its check cost every updated row a look-up), so a version id
 // pointing nowhere would be stored silently. None must: not even after a sync
 // that inserted new versions was rolled back, when the next sync naming the
 // same versions has to insert them again under other ids. (On SQLite a

@@ -45,7 +45,8 @@ const LEGACY_ROWS = `
   INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, extension_type, description, project, details_hash, first_seen_at, updated_at) VALUES
     (1, 1, 1, 1, 'Node', 'core', 'module', 'Allows content to be submitted.', NULL, 11, 1000, 2000),
     (1, 3, 3, 0, 'Webform', 'contrib', 'module', NULL, 'webform', 33, 1001, 2001),
-    (2, 2, 2, 1, 'Views', 'core', 'theme', 'Lists.', 'drupal', NULL, 1002, 2002);`;
+    (2, 2, 2, 1, 'Views', 'core', 'theme', 'Lists.', 'drupal', NULL, 1002, 2002);
+  INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (1, 5000, 5000);`;
 
 const ALL_ROWS = "SELECT * FROM site_modules ORDER BY site_id, module_id";
 
@@ -82,6 +83,23 @@ test("rows stored in the one table read the same through the view, in two tables
       .toEqual({ extension_type: "module", first_seen_at: 3000 });
     raw.exec("DELETE FROM site_modules WHERE site_id = 1 AND module_id = 1");
     expect(raw.query("SELECT module_id FROM site_module_details WHERE site_id = 1").all()).toEqual([{ module_id: 3 }]);
+    // In the table's column order, positionally; and with foreign keys off (the sqlite3 shell's default) a delete takes both rows.
+    raw.exec("INSERT INTO site_modules VALUES (1, 1, 1, 1, 'Node', 'core', 'Back.', NULL, 4000, 4001, 11, 'theme')");
+    expect(raw.query("SELECT * FROM site_modules WHERE site_id = 1 AND module_id = 1").get()).toEqual({
+      site_id: 1, module_id: 1, version_id: 1, enabled: 1, display_name: "Node", module_type: "core", description: "Back.", project: null,
+      first_seen_at: 4000, updated_at: 4001, details_hash: 11, extension_type: "theme",
+    });
+    raw.exec("PRAGMA foreign_keys = OFF");
+    raw.exec("DELETE FROM site_modules WHERE site_id = 1 AND module_id = 1");
+    raw.exec("PRAGMA foreign_keys = ON");
+    expect(raw.query("SELECT count(*) AS n FROM site_module_details WHERE site_id = 1 AND module_id = 1").get()).toEqual({ n: 0 });
+    // Every write through the view set the site's stamp to 0: a server that kept its modules reads them again.
+    expect(raw.query("SELECT id, modules_stamp FROM sites ORDER BY id").all()).toEqual([{ id: 1, modules_stamp: 0 }, { id: 2, modules_stamp: 0 }]);
+    raw.exec("UPDATE sites SET modules_stamp = 7 WHERE id = 1");
+    raw.exec("UPDATE site_modules SET enabled = 1 WHERE site_id = 1");
+    expect(raw.query("SELECT modules_stamp FROM sites WHERE id = 1").get()).toEqual({ modules_stamp: 0 });
+    // The update statuses judge every site again, whole (marks cleared).
+    expect(raw.query("SELECT site_id, synced_at FROM site_update_marks").all()).toEqual([{ site_id: 1, synced_at: null }]);
 
     // A removed state row takes its text along; a deleted site takes both.
     raw.exec("DELETE FROM site_module_states WHERE site_id = 1");

@@ -92,7 +92,7 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
 
   const WHOLE_TABLE = dialect === "postgres"
     ? /Seq Scan on (site_modules|site_project_updates|sites|site_change_sets|site_update_marks)\b/
-    : /^SCAN (site_modules|site_project_updates|sites|site_change_sets|site_update_marks)\b(?! USING (COVERING )?INDEX)/;
+    : /^SCAN (site_modules|site_module_states|site_module_details|site_project_updates|sites|site_change_sets|site_update_marks)\b(?! USING (COVERING )?INDEX)/;
 
   // Not on statistics older than the rows: a whole batch's read is of every row of its sites,
   // which Postgres plans by site_id's statistics; taken from 3 sites, they make it read the

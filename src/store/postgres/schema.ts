@@ -104,7 +104,7 @@ export const moduleVersions = pgTable("module_versions", {
 export const siteModules = pgTable("site_modules", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   moduleId: integer("module_id").notNull().references(() => modules.id),
-  // No foreign key to module_versions, unlike SQLite (migration 0011): on Postgres its check
+  // No foreign key to module_versions (migration 0011; SQLite's went with its 0012): on Postgres its check
   // takes a KEY SHARE lock on the version row for every row a sync sets, and all the sites
   // moving to a release share those rows, so concurrent syncs built multixacts over them:
   // 76 rows set at 16 in flight cost 4.9-5.7 ms of Postgres CPU a sync with it, 1.3-1.7

@@ -229,7 +229,7 @@ export class SqlReleaseStore implements ReleaseStore {
    *
    * Only a site synced since its mark can have a change set since (the mark is
    * the site's last_synced_at as judged; a sync's change set and its site row
-   * carry the same sync time; a background batch's set comes with
+   * carry the same sync time; a background batch that changed anything sets
    * details_changed_at, task-work.ts): the others are passed over without a
    * look into site_change_sets. At 10,000 sites that look, made for every
    * site a pass walked by, was ~30% of Postgres's CPU in a drift round

@@ -113,8 +113,8 @@ export const moduleVersions = sqliteTable("module_versions", {
 export const siteModuleStates = sqliteTable("site_module_states", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   moduleId: integer("module_id").notNull().references(() => modules.id),
-  // No foreign key to module_versions (as on Postgres, migration 0012): catalog
-  // rows are never deleted, and the check cost every updated row a look-up.
+  // No foreign key to module_versions (as on Postgres since its migration 0011):
+  // catalog rows are never deleted, and the check cost every updated row a look-up.
   versionId: integer("version_id"),
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
   /**
@@ -160,8 +160,9 @@ export const siteModuleDetails = sqliteTable("site_module_details", {
 
 /**
  * A site's modules as one relation, every column of the table it was before
- * migration 0012: what every read names (both dialects share their SQL), and
- * what ad-hoc SQL may still write (INSTEAD OF triggers, migration 0012). The
+ * migration 0012, in its order: what every read names (both dialects share
+ * their SQL), and what SQL written by hand may still write (INSTEAD OF
+ * triggers, which also reset the site's modules_stamp; not an upsert). The
  * store's own writes go to the two tables.
  */
 export const siteModules = sqliteView("site_modules", {

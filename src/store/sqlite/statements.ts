@@ -146,8 +146,10 @@ export class SqliteStatements implements StoreStatements<never> {
          ON CONFLICT (site_id, module_id) DO UPDATE SET
            display_name = excluded.display_name, module_type = excluded.module_type, extension_type = excluded.extension_type,
            description = excluded.description, project = excluded.project`),
-      // Rows that exist, as an upsert: every row it names was read in this transaction (under the
-      // file's write lock), so its insert branch is never taken. On the narrow state table it costs
+      // Rows that exist, as an upsert: every row it names is one the site held by the modules the
+      // sync started from, read under the file's write lock or kept with the stamp the site row
+      // still holds (writes through the site_modules view reset it), so its insert branch is never
+      // taken. On the narrow state table it costs
       // half what `UPDATE … FROM (VALUES …)` does, which materializes the list and collects the
       // rows before writing (76 rows: ~75 against ~145 µs; bench/README round 15).
       updateStates: new BatchStatement(db, 5, (values) =>
