@@ -3,7 +3,7 @@
 // the same afterwards, in the same order, with the same names.
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
@@ -11,11 +11,11 @@ import { migrate as migrateSqlite } from "drizzle-orm/bun-sqlite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { migrationsFolder } from "../../src/store/migrations";
 import { PostgresStore } from "../../src/store/postgres/store";
 import { SqliteStore } from "../../src/store/sqlite/store";
 import type { Store } from "../../src/store/types";
 import { TEST_POSTGRES_URL } from "../support/env";
+import { migrationsBefore } from "../support/migrations";
 import { describeEachDialect } from "../support/stores";
 
 const dirs: string[] = [];
@@ -23,15 +23,8 @@ afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: t
 
 /** A copy of the dialect's migrations that ends before change sets. */
 function migrationsBeforeChangeSets(dialect: "sqlite" | "postgres"): string {
-  const dir = mkdtempSync(join(tmpdir(), "modsync-migrations-"));
+  const dir = migrationsBefore(dialect, "0007_change_sets");
   dirs.push(dir);
-  cpSync(migrationsFolder(dialect), dir, { recursive: true });
-  const journalPath = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
-  const at = journal.entries.findIndex((e) => e.tag === "0007_change_sets");
-  expect(at).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, at);
-  writeFileSync(journalPath, JSON.stringify(journal));
   return dir;
 }
 

@@ -4,14 +4,14 @@
 // same afterwards, and SQL that wrote the old table still writes through it.
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { hashOfRow } from "../../src/store/backfill";
-import { migrationsFolder } from "../../src/store/migrations";
 import { SqliteStore } from "../../src/store/sqlite/store";
+import { migrationsBefore } from "../support/migrations";
 
 const dirs: string[] = [];
 afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
@@ -24,14 +24,8 @@ function tempDir(prefix: string): string {
 
 /** A copy of SQLite's migrations that ends before the split. */
 function migrationsBeforeSplit(): string {
-  const dir = tempDir("modsync-migrations-");
-  cpSync(migrationsFolder("sqlite"), dir, { recursive: true });
-  const journalPath = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
-  const at = journal.entries.findIndex((e) => e.tag === "0012_site_module_states");
-  expect(at).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, at);
-  writeFileSync(journalPath, JSON.stringify(journal));
+  const dir = migrationsBefore("sqlite", "0012_site_module_states");
+  dirs.push(dir);
   return dir;
 }
 

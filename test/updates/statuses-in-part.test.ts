@@ -210,17 +210,23 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     expect(inPart).toEqual(whole);
   });
 
-  test("details a background sync changed are judged even when the task fails after that batch", async () => {
-    const site = await h.freshSite("in-part-task");
-    await sync(site, withPathauto("8.x-1.1"));
-    await new UpdateStatuses(h.store.releases).computePending();
+  /** `modules` as a background sync whose task applies its one batch (of 3), then fails. */
+  async function failedAfterOneBatch(site: SeededSite, modules: ModuleInput[]) {
     const background = createApp({ config: testConfig({ backgroundThreshold: 2, batchSize: 100 }), store: h.store, logger: silentLogger });
-    const res = await postSync(background, site.id, { body: payload(site, withPathauto("8.x-1.1", "ctools"), { ...info("8.0.0"), full_sync: true }), token: h.world.token });
+    await nextMillisecond(); // later than the computation before it
+    const res = await postSync(background, site.id, { body: payload(site, modules, { ...info("8.0.0"), full_sync: true }), token: h.world.token });
     expect(res.status).toBe(202);
     const taskId = ((await res.json()) as { task_id: string }).task_id;
     expect(await h.store.tasks.claimTask(taskId, "worker", 30_000)).toBe(true);
     expect(await h.store.tasks.applyTaskBatch(taskId, "worker", 100, 30_000)).toMatchObject({ applied: 3 });
     await h.store.tasks.failTask(taskId, "worker", "given up");
+  }
+
+  test("details a background sync changed are judged even when the task fails after that batch", async () => {
+    const site = await h.freshSite("in-part-task");
+    await sync(site, withPathauto("8.x-1.1"));
+    await new UpdateStatuses(h.store.releases).computePending();
+    await failedAfterOneBatch(site, withPathauto("8.x-1.1", "ctools"));
     await new UpdateStatuses(h.store.releases).computePending();
     await sync(site, withPathauto("8.x-1.2", "ctools"));
     const { inPart, whole } = await inPartThenWhole(site.id);
@@ -233,14 +239,7 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     await sync(site, withPathauto("8.x-1.1"));
     await new UpdateStatuses(h.store.releases).computePending();
     expect(await versionOf(site.id, "token")).toBe("8.x-1.1");
-    const background = createApp({ config: testConfig({ backgroundThreshold: 2, batchSize: 100 }), store: h.store, logger: silentLogger });
-    await nextMillisecond();
-    const res = await postSync(background, site.id, { body: payload(site, withPathauto("8.x-1.2"), { ...info("8.0.0"), full_sync: true }), token: h.world.token });
-    expect(res.status).toBe(202);
-    const taskId = ((await res.json()) as { task_id: string }).task_id;
-    expect(await h.store.tasks.claimTask(taskId, "worker", 30_000)).toBe(true);
-    expect(await h.store.tasks.applyTaskBatch(taskId, "worker", 100, 30_000)).toMatchObject({ applied: 3 });
-    await h.store.tasks.failTask(taskId, "worker", "given up");
+    await failedAfterOneBatch(site, withPathauto("8.x-1.2"));
     // The site's last sync is still the one before the task: only the batch says it changed.
     await new UpdateStatuses(h.store.releases).computePending();
     expect(await versionOf(site.id, "token")).toBe("8.x-1.2");

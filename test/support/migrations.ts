@@ -1,0 +1,21 @@
+// A copy of a dialect's migrations that ends before a given one: a database
+// migrated with it holds what an earlier version of modsync left, for the
+// tests of what a migration does to such rows.
+import { expect } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { migrationsFolder } from "../../src/store/migrations";
+
+/** The migrations before `tag` (a journal entry's, e.g. "0007_change_sets"), in a new temporary folder: the caller removes it. */
+export function migrationsBefore(dialect: "sqlite" | "postgres", tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "modsync-migrations-"));
+  cpSync(migrationsFolder(dialect), dir, { recursive: true });
+  const journalPath = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
+  const at = journal.entries.findIndex((e) => e.tag === tag);
+  expect(at).toBeGreaterThan(0);
+  journal.entries = journal.entries.slice(0, at);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  return dir;
+}
