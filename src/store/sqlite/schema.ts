@@ -106,9 +106,9 @@ export const moduleVersions = sqliteTable("module_versions", {
  * The state a sync compares, narrow and clustered by site (WITHOUT ROWID,
  * written by hand in migration 0012: drizzle-kit does not know the clause, so
  * a generated rebuild of this table must keep it): a core release rewrites 76
- * rows of a site, which here fill about one page instead of the four-five
- * pages of rows that carried the text (76 rows: update 130 → 60 µs, commit
- * 100 → 35 µs, bench/README round 15).
+ * rows of a site, which here fill about one page instead of the four or five
+ * pages of rows that carried the text (76 rows alone: update 124-146 → 58-72
+ * µs, commit 92-109 → 35-40 µs; bench/README round 15).
  */
 export const siteModuleStates = sqliteTable("site_module_states", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),

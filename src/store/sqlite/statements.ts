@@ -149,9 +149,9 @@ export class SqliteStatements implements StoreStatements<never> {
       // Rows that exist, as an upsert: every row it names is one the site held by the modules the
       // sync started from, read under the file's write lock or kept with the stamp the site row
       // still holds (writes through the site_modules view reset it), so its insert branch is never
-      // taken. On the narrow state table it costs
-      // half what `UPDATE … FROM (VALUES …)` does, which materializes the list and collects the
-      // rows before writing (76 rows: ~75 against ~145 µs; bench/README round 15).
+      // taken. On the narrow state table it costs half what `UPDATE … FROM (VALUES …)` does, which
+      // materializes the list and collects the rows before writing (76 rows alone: 70-87 against
+      // 137-160 µs; bench/README round 15).
       updateStates: new BatchStatement(db, 5, (values) =>
         `INSERT INTO site_module_states (site_id, module_id, version_id, enabled, updated_at) VALUES ${values}
          ON CONFLICT (site_id, module_id) DO UPDATE SET
