@@ -40,7 +40,8 @@ const LEGACY_ROWS = `
     (1, 1, 1, 1, 'Node', 'core', 'module', 'Allows content to be submitted.', NULL, 11, 1000, 2000),
     (1, 3, 3, 0, 'Webform', 'contrib', 'module', NULL, 'webform', 33, 1001, 2001),
     (2, 2, 2, 1, 'Views', 'core', 'theme', 'Lists.', 'drupal', NULL, 1002, 2002);
-  INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (1, 5000, 5000);`;
+  INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (1, 5000, 5000);
+  UPDATE sites SET modules_stamp = 5;`;
 
 const ALL_ROWS = "SELECT * FROM site_modules ORDER BY site_id, module_id";
 
@@ -65,6 +66,8 @@ test("rows stored in the one table read the same through the view, in two tables
     const ddl = (name: string) => (raw.query("SELECT sql FROM sqlite_master WHERE name = ?").get(name) as { sql: string }).sql;
     expect(ddl("site_module_states")).toContain("WITHOUT ROWID");
     expect(ddl("site_module_details")).toContain("WITHOUT ROWID");
+    // The migration leaves the stamps as they were: the writes below are what resets them.
+    expect(raw.query("SELECT id, modules_stamp FROM sites ORDER BY id").all()).toEqual([{ id: 1, modules_stamp: 5 }, { id: 2, modules_stamp: 5 }]);
 
     // Ad-hoc SQL written for the one table still works on the view.
     raw.exec("UPDATE site_modules SET version_id = 2, enabled = 1, description = 'changed' WHERE site_id = 1 AND module_id = 3");
@@ -87,11 +90,18 @@ test("rows stored in the one table read the same through the view, in two tables
     raw.exec("DELETE FROM site_modules WHERE site_id = 1 AND module_id = 1");
     raw.exec("PRAGMA foreign_keys = ON");
     expect(raw.query("SELECT count(*) AS n FROM site_module_details WHERE site_id = 1 AND module_id = 1").get()).toEqual({ n: 0 });
-    // Every write through the view set the site's stamp to 0: a server that kept its modules reads them again.
+    // The writes through the view set their sites' stamps to 0 (an insert for site 2, the rest for
+    // site 1): a server that kept their modules reads them again. Each kind of write, one at a time:
     expect(raw.query("SELECT id, modules_stamp FROM sites ORDER BY id").all()).toEqual([{ id: 1, modules_stamp: 0 }, { id: 2, modules_stamp: 0 }]);
-    raw.exec("UPDATE sites SET modules_stamp = 7 WHERE id = 1");
-    raw.exec("UPDATE site_modules SET enabled = 1 WHERE site_id = 1");
-    expect(raw.query("SELECT modules_stamp FROM sites WHERE id = 1").get()).toEqual({ modules_stamp: 0 });
+    const stampAfter = (write: string) => {
+      raw.exec("UPDATE sites SET modules_stamp = 7 WHERE id = 1");
+      raw.exec(write);
+      return (raw.query("SELECT modules_stamp FROM sites WHERE id = 1").get() as { modules_stamp: number }).modules_stamp;
+    };
+    expect(stampAfter("UPDATE site_modules SET enabled = 1 WHERE site_id = 1")).toBe(0);
+    expect(stampAfter("INSERT INTO site_modules VALUES (1, 2, 2, 1, 'Views', 'core', NULL, NULL, 5000, 5000, 22, 'module')")).toBe(0);
+    expect(stampAfter("DELETE FROM site_modules WHERE site_id = 1 AND module_id = 2")).toBe(0);
+    expect(stampAfter("UPDATE site_module_states SET enabled = 0 WHERE site_id = 1")).toBe(7); // the table beneath: no trigger
     // The update statuses judge every site again, whole (marks cleared).
     expect(raw.query("SELECT site_id, synced_at FROM site_update_marks").all()).toEqual([{ site_id: 1, synced_at: null }]);
 
