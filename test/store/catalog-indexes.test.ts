@@ -36,12 +36,14 @@ describeEachDialect("the version catalog's indexes", (dialect) => {
 
 // Neither dialect keeps a foreign key from a site's modules to the versions
 // (Postgres's migration 0011: its row locks made release syncs 3-4 times
-// dearer; SQLite's 0012: its check cost every updated row a look-up), so a version id
-// pointing nowhere would be stored silently. None must: not even after a sync
-// that inserted new versions was rolled back, when the next sync naming the
-// same versions has to insert them again under other ids. (On SQLite a
-// rolled-back rowid is handed out again, so there a stale id would still
-// point to a row: the test tells most on Postgres, whose sequences move on.)
+// dearer; SQLite's 0012: its check cost every updated row a look-up), nor on
+// Postgres to the modules, or from the versions to the modules (0016: a
+// check per inserted row), so an id pointing nowhere would be stored
+// silently. None must: not even after a sync that inserted new modules and
+// versions was rolled back, when the next sync naming them has to insert
+// them again under other ids. (On SQLite a rolled-back rowid is handed out
+// again, so there a stale id would still point to a row: the test tells most
+// on Postgres, whose sequences move on.)
 describeEachDialect("the versions a site's modules point to", (dialect) => {
   let h: Harness;
   beforeAll(async () => { h = await createHarness(dialect); });
@@ -75,5 +77,15 @@ describeEachDialect("the versions a site's modules point to", (dialect) => {
       SELECT COUNT(*) AS n FROM site_modules sm WHERE sm.version_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM module_versions v WHERE v.id = sm.version_id)`);
     expect(Number(dangling!.n)).toBe(0);
+    // The modules too: the failed sync inserted both, then rolled back.
+    const names = await sql<{ site_id: number; machine_name: string | null }>(h.store, `
+      SELECT sm.site_id, m.machine_name FROM site_modules sm LEFT JOIN modules m ON m.id = sm.module_id
+      WHERE sm.site_id IN (${failing.id}, ${other.id}) ORDER BY sm.site_id, m.machine_name`);
+    expect(names.map((r) => [Number(r.site_id), r.machine_name])).toEqual([
+      [failing.id, "unchecked_a"], [failing.id, "unchecked_b"], [other.id, "unchecked_a"], [other.id, "unchecked_b"],
+    ].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    const [versionsOfNothing] = await sql<{ n: number | string }>(h.store, `
+      SELECT COUNT(*) AS n FROM module_versions v WHERE NOT EXISTS (SELECT 1 FROM modules m WHERE m.id = v.module_id)`);
+    expect(Number(versionsOfNothing!.n)).toBe(0);
   });
 });
