@@ -3,7 +3,11 @@
 // is never lost between taking and finishing it), keeps a heartbeat key
 // alive while it lives, and removes the id when done. A reaper on every
 // instance moves the ids of consumers whose heartbeat lapsed back to pending:
-// a dead worker's task is taken over. While Redis is down, ids go to an
+// a dead worker's task is taken over. The reaper finds the consumers in a set
+// each one joins with its heartbeat, not by a SCAN of the keyspace: Redis also
+// holds every cached module and version id (hundreds of thousands of keys),
+// and a SCAN walks them all, 100 keys a round trip, on every instance every
+// few seconds (bench/README round 16). While Redis is down, ids go to an
 // in-process list, and the database reaper (maintenance.ts) re-enqueues
 // whatever a lost list held.
 import type { Logger } from "../log";
@@ -19,6 +23,10 @@ export class RedisJobQueue implements JobQueue {
   private readonly pendingKey: string;
   private readonly processingKey: string;
   private readonly aliveKey: string;
+  /** The consumers that may hold ids: each adds itself with its heartbeat; the reaper removes the dead. */
+  private readonly consumersKey: string;
+  /** Whether this instance's reaper has looked for processing lists of consumers not in the set. */
+  private scannedOnce = false;
   private blocking: RedisClient | null = null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
@@ -32,6 +40,7 @@ export class RedisJobQueue implements JobQueue {
     this.pendingKey = `${prefix}jobs:pending`;
     this.processingKey = `${prefix}jobs:processing:${consumerId}`;
     this.aliveKey = `${prefix}jobs:alive:${consumerId}`;
+    this.consumersKey = `${prefix}jobs:consumers`;
     this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS), setInterval(() => void this.reap(), REAP_EVERY_MS));
     for (const timer of this.timers) timer.unref?.();
     void this.heartbeat();
@@ -82,7 +91,11 @@ export class RedisJobQueue implements JobQueue {
 
   private async heartbeat(): Promise<void> {
     if (!this.redis.isUp || this.closed) return;
-    await this.redis.run((c) => c.set(this.aliveKey, "1", { expiration: { type: "PX", value: HEARTBEAT_TTL_MS } })).catch(() => {});
+    // Sent together (one round trip): alive, and known to the reapers.
+    await this.redis.run((c) => Promise.all([
+      c.set(this.aliveKey, "1", { expiration: { type: "PX", value: HEARTBEAT_TTL_MS } }),
+      c.sAdd(this.consumersKey, this.consumerId),
+    ])).catch(() => {});
   }
 
   /** Moves the ids held by consumers that stopped beating back to pending. */
@@ -91,12 +104,23 @@ export class RedisJobQueue implements JobQueue {
     let moved = 0;
     try {
       const client = this.redis.client;
-      for await (const keys of client.scanIterator({ MATCH: `${this.prefix}jobs:processing:*`, COUNT: 100 })) {
-        for (const key of keys) {
-          const consumer = key.slice(`${this.prefix}jobs:processing:`.length);
-          if (consumer === this.consumerId || (await client.exists(`${this.prefix}jobs:alive:${consumer}`))) continue;
-          while ((await client.lMove(key, this.pendingKey, "RIGHT", "LEFT")) !== null) moved++;
+      if (!this.scannedOnce) {
+        // Once per instance: the lists of consumers that never joined the set
+        // (an earlier version's, during a rolling upgrade) join it now.
+        const prefix = `${this.prefix}jobs:processing:`;
+        for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+          if (keys.length > 0) await client.sAdd(this.consumersKey, keys.map((key) => key.slice(prefix.length)));
         }
+        this.scannedOnce = true;
+      }
+      for (const consumer of await client.sMembers(this.consumersKey)) {
+        if (consumer === this.consumerId || (await client.exists(`${this.prefix}jobs:alive:${consumer}`))) continue;
+        const key = `${this.prefix}jobs:processing:${consumer}`;
+        while ((await client.lMove(key, this.pendingKey, "RIGHT", "LEFT")) !== null) moved++;
+        // Its list is empty: it leaves the set, unless it came back meanwhile
+        // (a long pause) and took an id again; its next heartbeat would add it too.
+        await client.sRem(this.consumersKey, consumer);
+        if ((await client.exists(`${this.prefix}jobs:alive:${consumer}`)) || (await client.lLen(key)) > 0) await client.sAdd(this.consumersKey, consumer);
       }
       if (moved > 0) this.logger.warn("job list: took over tasks of a consumer that stopped", { tasks: moved });
     } catch {
@@ -115,6 +139,7 @@ export class RedisJobQueue implements JobQueue {
       await this.redis.run(async (c) => {
         while ((await c.lMove(this.processingKey, this.pendingKey, "RIGHT", "LEFT")) !== null);
         await c.del(this.aliveKey);
+        await c.sRem(this.consumersKey, this.consumerId);
       }).catch(() => {});
     }
   }

@@ -1,6 +1,6 @@
 // The job list in Redis: ids move to the taker's processing list, and the ids
 // of a consumer that stopped beating go back to pending for another to take.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { silentLogger } from "../../src/log";
 import type { RedisConnection } from "../../src/redis/connection";
 import { RedisJobQueue } from "../../src/tasks/redis-queue";
@@ -44,9 +44,47 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
     expect(await alive.take(100)).toBeNull(); // nothing pending until reaped
     expect(await alive.reap()).toBe(1);
     expect(await redis.client.exists(`${prefix}jobs:processing:dead`)).toBe(0);
+    // Its list emptied, it left the set of consumers the reapers look at.
+    expect(await redis.client.sIsMember(`${prefix}jobs:consumers`, "dead")).toBe(0);
     expect(await alive.take(500)).toBe("task-2");
     await alive.done("task-2");
     await alive.close();
+    // Its timers stop, so that no heartbeat of its own outlives the test's keys.
+    await dead.close();
+  });
+
+  test("a consumer joins the set the reapers look at with its heartbeat, and leaves it on a clean close", async () => {
+    const member = new RedisJobQueue(redis, prefix, "member", silentLogger);
+    await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "member")) === 1, 5000, "the member's heartbeat");
+    await member.close();
+    expect(await redis.client.sIsMember(`${prefix}jobs:consumers`, "member")).toBe(0);
+  });
+
+  test("the first reap finds the list of a consumer that never joined the set; later reaps look at the set alone", async () => {
+    // An earlier version's consumer, dead, holding an id: a list, no heartbeat, not in the set.
+    await redis.client.lPush(`${prefix}jobs:processing:unlisted`, "task-4");
+    const reaper = new RedisJobQueue(redis, prefix, "reaper", silentLogger);
+    const scans = spyOn(redis.client, "scanIterator");
+    try {
+      expect(await reaper.reap()).toBe(1);
+      expect(scans).toHaveBeenCalledTimes(1);
+      expect(await reaper.take(500)).toBe("task-4");
+      await reaper.done("task-4");
+      // Another consumer dies holding an id: found through the set, with no walk of the keyspace.
+      const late = new RedisJobQueue(redis, prefix, "late", silentLogger);
+      await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "late")) === 1, 5000, "the late consumer's heartbeat");
+      await late.push("task-5");
+      expect(await late.take(500)).toBe("task-5");
+      await redis.client.del(`${prefix}jobs:alive:late`);
+      expect(await reaper.reap()).toBe(1);
+      expect(scans).toHaveBeenCalledTimes(1);
+      expect(await reaper.take(500)).toBe("task-5");
+      await reaper.done("task-5");
+      await late.close();
+    } finally {
+      scans.mockRestore();
+      await reaper.close();
+    }
   });
 
   test("a living consumer's ids are left alone, and a clean close hands its ids back at once", async () => {
