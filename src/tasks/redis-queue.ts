@@ -4,10 +4,11 @@
 // alive while it lives, and removes the id when done. A reaper on every
 // instance moves the ids of consumers whose heartbeat lapsed back to pending:
 // a dead worker's task is taken over. The reaper finds the consumers in a set
-// each one joins with its heartbeat, not by a SCAN of the keyspace: Redis also
-// holds every cached module and version id (hundreds of thousands of keys),
-// and a SCAN walks them all, 100 keys a round trip, on every instance every
-// few seconds (bench/README round 16). While Redis is down, ids go to an
+// each one joins with its heartbeat (before its first take), and walks the
+// keyspace with SCAN only every SCAN_EVERY_REAPS rounds: Redis also holds
+// every cached module and version id (hundreds of thousands of keys), and a
+// SCAN walks them all, which every instance did every 5 s (bench/README
+// round 16). While Redis is down, ids go to an
 // in-process list, and the database reaper (maintenance.ts) re-enqueues
 // whatever a lost list held.
 import type { Logger } from "../log";
@@ -17,6 +18,14 @@ import { MemoryJobQueue, type JobQueue } from "./queue";
 const HEARTBEAT_MS = 5000;
 const HEARTBEAT_TTL_MS = 15_000;
 const REAP_EVERY_MS = 5000;
+/**
+ * Every so many reaps (10 minutes), and at an instance's first, a walk of the
+ * keyspace for processing lists of consumers not in the set: an earlier
+ * version's (a rolling upgrade), or one whose registration was lost (the
+ * reaper took it for dead while it lived). The database reaper re-enqueues
+ * their tasks meanwhile: this only empties their lists sooner.
+ */
+const SCAN_EVERY_REAPS = 120;
 
 export class RedisJobQueue implements JobQueue {
   private readonly local = new MemoryJobQueue();
@@ -25,8 +34,10 @@ export class RedisJobQueue implements JobQueue {
   private readonly aliveKey: string;
   /** The consumers that may hold ids: each adds itself with its heartbeat; the reaper removes the dead. */
   private readonly consumersKey: string;
-  /** Whether this instance's reaper has looked for processing lists of consumers not in the set. */
-  private scannedOnce = false;
+  /** Reaps left before the next walk of the keyspace (SCAN_EVERY_REAPS): 0, the first walks. */
+  private reapsUntilScan = 0;
+  /** The reap running, if any: one at a time (a walk of a large keyspace may outlast the interval). */
+  private reaping: Promise<number> | null = null;
   private blocking: RedisClient | null = null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
@@ -65,7 +76,11 @@ export class RedisJobQueue implements JobQueue {
     if (local !== null) return local;
     if (!this.redis.isUp || this.closed) return this.local.take(waitMs);
     try {
-      this.blocking ??= await this.connectBlocking();
+      if (this.blocking === null) {
+        // In the set before the first id is taken: the constructor's heartbeat is skipped while Redis is not up yet.
+        await this.heartbeat();
+        this.blocking = await this.connectBlocking();
+      }
       // A dedicated connection: BLMOVE holds it for up to waitMs.
       return await this.blocking.blMove(this.pendingKey, this.processingKey, "RIGHT", "LEFT", Math.max(0.1, waitMs / 1000));
     } catch (err) {
@@ -99,20 +114,25 @@ export class RedisJobQueue implements JobQueue {
   }
 
   /** Moves the ids held by consumers that stopped beating back to pending. */
-  async reap(): Promise<number> {
+  reap(): Promise<number> {
+    this.reaping ??= this.reapOnce().finally(() => (this.reaping = null));
+    return this.reaping;
+  }
+
+  private async reapOnce(): Promise<number> {
     if (!this.redis.isUp || this.closed) return 0;
     let moved = 0;
     try {
       const client = this.redis.client;
-      if (!this.scannedOnce) {
-        // Once per instance: the lists of consumers that never joined the set
-        // (an earlier version's, during a rolling upgrade) join it now.
+      if (this.reapsUntilScan === 0) {
+        // The lists of consumers not in the set join it.
         const prefix = `${this.prefix}jobs:processing:`;
         for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
           if (keys.length > 0) await client.sAdd(this.consumersKey, keys.map((key) => key.slice(prefix.length)));
         }
-        this.scannedOnce = true;
+        this.reapsUntilScan = SCAN_EVERY_REAPS;
       }
+      this.reapsUntilScan--;
       for (const consumer of await client.sMembers(this.consumersKey)) {
         if (consumer === this.consumerId || (await client.exists(`${this.prefix}jobs:alive:${consumer}`))) continue;
         const key = `${this.prefix}jobs:processing:${consumer}`;

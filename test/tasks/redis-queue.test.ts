@@ -55,24 +55,39 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
 
   test("a consumer joins the set the reapers look at with its heartbeat, and leaves it on a clean close", async () => {
     const member = new RedisJobQueue(redis, prefix, "member", silentLogger);
-    await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "member")) === 1, 5000, "the member's heartbeat");
+    await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "member")) === 1, 3000, "the member's heartbeat");
     await member.close();
     expect(await redis.client.sIsMember(`${prefix}jobs:consumers`, "member")).toBe(0);
   });
 
-  test("the first reap finds the list of a consumer that never joined the set; later reaps look at the set alone", async () => {
+  test("a consumer is in the set before its first take, even if its first heartbeat did not land", async () => {
+    const taker = new RedisJobQueue(redis, prefix, "taker", silentLogger);
+    await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "taker")) === 1, 3000, "the taker's heartbeat");
+    // As if Redis had not been up at construction: no registration yet.
+    await redis.client.sRem(`${prefix}jobs:consumers`, "taker");
+    await taker.push("task-6");
+    expect(await taker.take(500)).toBe("task-6");
+    expect(await redis.client.sIsMember(`${prefix}jobs:consumers`, "taker")).toBe(1);
+    await taker.done("task-6");
+    await taker.close();
+  });
+
+  test("the first reap finds the list of a consumer that never joined the set; the reaps until the next walk look at the set alone", async () => {
     // An earlier version's consumer, dead, holding an id: a list, no heartbeat, not in the set.
     await redis.client.lPush(`${prefix}jobs:processing:unlisted`, "task-4");
     const reaper = new RedisJobQueue(redis, prefix, "reaper", silentLogger);
     const scans = spyOn(redis.client, "scanIterator");
+    let lateRedis: RedisConnection | undefined;
     try {
       expect(await reaper.reap()).toBe(1);
       expect(scans).toHaveBeenCalledTimes(1);
       expect(await reaper.take(500)).toBe("task-4");
       await reaper.done("task-4");
       // Another consumer dies holding an id: found through the set, with no walk of the keyspace.
-      const late = new RedisJobQueue(redis, prefix, "late", silentLogger);
-      await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "late")) === 1, 5000, "the late consumer's heartbeat");
+      // It has a connection of its own: its own reaps never pass through the spied client.
+      lateRedis = await connectedRedis(TEST_REDIS_URL);
+      const late = new RedisJobQueue(lateRedis, prefix, "late", silentLogger);
+      await until(async () => (await redis.client.sIsMember(`${prefix}jobs:consumers`, "late")) === 1, 3000, "the late consumer's heartbeat");
       await late.push("task-5");
       expect(await late.take(500)).toBe("task-5");
       await redis.client.del(`${prefix}jobs:alive:late`);
@@ -84,6 +99,7 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
     } finally {
       scans.mockRestore();
       await reaper.close();
+      await lateRedis?.close();
     }
   });
 
