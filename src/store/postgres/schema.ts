@@ -88,13 +88,12 @@ export const modules = pgTable("modules", {
   createdAt: createdAt(),
 }, (t) => [uniqueIndex("modules_machine_name_uq").on(t.machineName)]);
 
-// No foreign key from module_versions or site_modules to modules (migration 0016): catalog
-// rows are never deleted, and a sync names only module ids it read or inserted, learned after
-// their commit (test/store/catalog-indexes.test.ts). Postgres checks a key with a query of its
-// own per inserted row: 5.5 µs a row (100,000 rows of a first sync: 0.73-0.79 s against
-// 0.17-0.20 s without), and a new version's check takes a KEY SHARE lock on its module's row,
-// which every site drifting on that module shares: 16 clients inserting versions of one module,
-// 662-755 µs of CPU a transaction with the key against 600-656 without (bench/README round 16).
+// No foreign key from module_versions, site_modules or organization_top_modules to modules
+// (migration 0016): catalog rows are never deleted, and a sync writes only module ids it read
+// or inserted, remembered once their transaction committed (test/store/catalog-indexes.test.ts).
+// Postgres checks a key with a query of its own for every inserted row: 5.5 µs a row, 0.73-0.79
+// s for 100,000 against 0.17-0.20 s without; a 100,000-module first sync took 10.3-11.3 s with
+// them, 8.9-9.4 s without (bench/README round 16). Updates that keep the key are not checked.
 export const moduleVersions = pgTable("module_versions", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
   moduleId: integer("module_id").notNull(),
@@ -353,6 +352,7 @@ export const organizationSummaryRefreshes = pgTable("organization_summary_refres
 /** The ten contrib modules on the most sites of an organization, as of its refresh's computed_at. */
 export const organizationTopModules = pgTable("organization_top_modules", {
   organizationId: integer("organization_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-  moduleId: integer("module_id").notNull().references(() => modules.id),
+  // No foreign key to modules (migration 0016): the refresh copies site_modules' ids, which have none.
+  moduleId: integer("module_id").notNull(),
   sites: integer("sites").notNull(),
 }, (t) => [primaryKey({ columns: [t.organizationId, t.moduleId] })]);

@@ -332,8 +332,9 @@ export class SqlReleaseStore implements ReleaseStore {
     const versions = await this.catalogText(this.versionTexts, "SELECT id, version AS text FROM module_versions",
       rows.flatMap((m) => (m[2] === null ? [] : [Number(m[2])])));
     for (const [siteId, moduleId, versionId, project] of rows) {
-      // An id the catalog lacks (Postgres keeps no foreign key to the versions)
-      // is judged as no version, not a failure of every round from then on.
+      // An id the catalog lacks (Postgres keeps no foreign key to the catalog,
+      // 0011 and 0016) is skipped (a module) or judged as no version, not a
+      // failure of every round from then on.
       const machineName = names.get(Number(moduleId));
       if (machineName === undefined) continue;
       bySite.get(Number(siteId))?.modules.push({
