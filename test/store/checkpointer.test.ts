@@ -132,9 +132,12 @@ test("under writes that never pause, the thread has the WAL start over", async (
   let startedOver = 0;
   let frames = 0;
   try {
-    // 4 times RESTART_AFTER_FRAMES' worth of pages, through the write gate as
-    // the server's writers do, each write queued as soon as the last one ends.
-    for (let i = 0; i < (RESTART_AFTER_FRAMES * 4096 * 4) / 262144; i++) {
+    // Through the write gate as the server's writers do, each write queued as
+    // soon as the last one ends, until the WAL starts over; at most 12 times
+    // RESTART_AFTER_FRAMES' worth of pages. (A fixed 4 times was too few on a
+    // busy machine: a turn of the gate that comes late makes the thread skip
+    // its pass, and the next round tries again.)
+    for (let i = 0; startedOver === 0 && i < (RESTART_AFTER_FRAMES * 4096 * 12) / 262144; i++) {
       await store.gate.run(() => insert.run());
       const now = walIndex(store).frames;
       if (now < frames) startedOver++;
