@@ -67,23 +67,21 @@ describeEachDialect("the versions a site's modules point to", (dialect) => {
     }
     expect((await h.sync(payload(other, modules), other.id)).status).toBe(200);
     expect((await h.sync(payload(failing, modules), failing.id)).status).toBe(200);
-    const stored = await sql<{ site_id: number; version: string | null }>(h.store, `
-      SELECT sm.site_id, v.version FROM site_modules sm LEFT JOIN module_versions v ON v.id = sm.version_id
-      WHERE sm.site_id IN (${failing.id}, ${other.id}) ORDER BY sm.site_id, v.version`);
-    expect(stored.map((r) => [Number(r.site_id), r.version])).toEqual([
-      [failing.id, "9.9.1"], [failing.id, "9.9.2"], [other.id, "9.9.1"], [other.id, "9.9.2"],
-    ].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    // What both sites' rows point to in a catalog table (its `text` column), both sites alike.
+    const pointedTo = async (join: string, text: string, expected: string[]) => {
+      const rows = await sql<{ site_id: number; text: string | null }>(h.store, `
+        SELECT sm.site_id, ${text} AS text FROM site_modules sm ${join}
+        WHERE sm.site_id IN (${failing.id}, ${other.id}) ORDER BY sm.site_id, ${text}`);
+      const sites = [failing.id, other.id].sort((a, b) => a - b);
+      expect(rows.map((r) => [Number(r.site_id), r.text])).toEqual(sites.flatMap((id) => expected.map((t) => [id, t])));
+    };
+    await pointedTo("LEFT JOIN module_versions v ON v.id = sm.version_id", "v.version", ["9.9.1", "9.9.2"]);
     const [dangling] = await sql<{ n: number | string }>(h.store, `
       SELECT COUNT(*) AS n FROM site_modules sm WHERE sm.version_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM module_versions v WHERE v.id = sm.version_id)`);
     expect(Number(dangling!.n)).toBe(0);
     // The modules too: the failed sync inserted both, then rolled back.
-    const names = await sql<{ site_id: number; machine_name: string | null }>(h.store, `
-      SELECT sm.site_id, m.machine_name FROM site_modules sm LEFT JOIN modules m ON m.id = sm.module_id
-      WHERE sm.site_id IN (${failing.id}, ${other.id}) ORDER BY sm.site_id, m.machine_name`);
-    expect(names.map((r) => [Number(r.site_id), r.machine_name])).toEqual([
-      [failing.id, "unchecked_a"], [failing.id, "unchecked_b"], [other.id, "unchecked_a"], [other.id, "unchecked_b"],
-    ].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    await pointedTo("LEFT JOIN modules m ON m.id = sm.module_id", "m.machine_name", ["unchecked_a", "unchecked_b"]);
     const [versionsOfNothing] = await sql<{ n: number | string }>(h.store, `
       SELECT COUNT(*) AS n FROM module_versions v WHERE NOT EXISTS (SELECT 1 FROM modules m WHERE m.id = v.module_id)`);
     expect(Number(versionsOfNothing!.n)).toBe(0);
