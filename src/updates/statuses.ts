@@ -76,7 +76,7 @@ export class UpdateStatuses {
     const updates: SiteUpdates[] = sites.map(({ inventory, projects, only }) => ({
       siteId: inventory.siteId,
       syncedAt: inventory.syncedAt,
-      dueStamp: inventory.dueStamp,
+      syncTimes: inventory.syncTimes,
       projects: projects.map((p) => judge(p.project, p.version)),
       only,
     }));
