@@ -1,20 +1,23 @@
 CREATE TABLE "site_statuses_due" (
-	"site_id" integer PRIMARY KEY NOT NULL
+	"site_id" integer PRIMARY KEY NOT NULL,
+	"stamp" bigint NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "site_statuses_due" ADD CONSTRAINT "site_statuses_due_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 -- What makes a site due for its update statuses (schema.ts siteStatusesDue), as
 -- triggers, so that every writer is seen. Hand-written (drizzle's schema has no
--- triggers). DO NOTHING when the row is there already: no row version written.
+-- triggers). A stamp is random below 2^53: exact in a JS number.
 CREATE FUNCTION site_statuses_due_of_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO site_statuses_due (site_id) VALUES (NEW.site_id) ON CONFLICT (site_id) DO NOTHING;
+  INSERT INTO site_statuses_due (site_id, stamp) VALUES (NEW.site_id, 1 + floor(random() * 9007199254740990)::bigint)
+    ON CONFLICT (site_id) DO UPDATE SET stamp = excluded.stamp;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 CREATE FUNCTION site_statuses_due_of_site() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO site_statuses_due (site_id) VALUES (NEW.id) ON CONFLICT (site_id) DO NOTHING;
+  INSERT INTO site_statuses_due (site_id, stamp) VALUES (NEW.id, 1 + floor(random() * 9007199254740990)::bigint)
+    ON CONFLICT (site_id) DO UPDATE SET stamp = excluded.stamp;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
@@ -35,8 +38,8 @@ CREATE TRIGGER site_update_marks_cleared AFTER INSERT OR UPDATE OF synced_at ON 
 -- The sites due now, by the test the statuses pass made before this table
 -- (every site walked): never judged, mark cleared, details changed, or a
 -- change set since the mark.
-INSERT INTO site_statuses_due (site_id)
-  SELECT s.id FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
+INSERT INTO site_statuses_due (site_id, stamp)
+  SELECT s.id, 1 + floor(random() * 9007199254740990)::bigint FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
   WHERE s.last_synced_at IS NOT NULL
     AND (u.site_id IS NULL OR u.synced_at IS NULL OR s.details_changed_at > u.synced_at
       OR (s.last_synced_at > u.synced_at

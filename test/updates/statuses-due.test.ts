@@ -19,10 +19,9 @@ import { UpdateStatuses } from "../../src/updates/statuses";
 import { TEST_POSTGRES_URL } from "../support/env";
 import { createHarness, mod, payload, type Harness, type SeededSite } from "../support/harness";
 import { migrationsBefore } from "../support/migrations";
-import { fixture } from "../support/releases";
-import { count, sql } from "../support/sql";
+import { sql } from "../support/sql";
 import { describeEachDialect } from "../support/stores";
-import { nextMillisecond, until } from "../support/until";
+import { nextMillisecond } from "../support/until";
 
 const dirs: string[] = [];
 afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
@@ -107,65 +106,18 @@ describeEachDialect("sites due for their update statuses, by their own rows", (d
     expect(await due(site.id)).toBe(false);
   });
 
-  if (dialect === "postgres") test("another instance's pass, which read the site before its last sync, deletes nothing", async () => {
-    const site = await syncedAndJudged("read-before");
+  if (dialect === "postgres") test("a stamp read before the site's row was written again (another instance's pass) deletes nothing", async () => {
+    const site = await syncedAndJudged("stale-stamp");
     await resync(site, "8.x-1.11");
     const [before] = await h.store.releases.inventories([site.id]);
     await resync(site, "8.x-1.12");
     const [after] = await h.store.releases.inventories([site.id]);
-    expect(before!.syncTimes).not.toBeNull();
-    expect(after!.syncTimes).not.toBe(before!.syncTimes);
-    await h.store.releases.replaceSiteUpdates([{ siteId: site.id, syncedAt: before!.syncedAt, projects: [], syncTimes: before!.syncTimes }], new Date());
+    expect(before!.dueStamp).not.toBeNull();
+    expect(after!.dueStamp).not.toBe(before!.dueStamp);
+    await h.store.releases.replaceSiteUpdates([{ siteId: site.id, syncedAt: before!.syncedAt, projects: [], dueStamp: before!.dueStamp }], new Date());
     expect(await due(site.id)).toBe(true);
-    await h.store.releases.replaceSiteUpdates([{ siteId: site.id, syncedAt: after!.syncedAt, projects: [], syncTimes: after!.syncTimes }], new Date());
+    await h.store.releases.replaceSiteUpdates([{ siteId: site.id, syncedAt: after!.syncedAt, projects: [], dueStamp: after!.dueStamp }], new Date());
     expect(await due(site.id)).toBe(false);
-  });
-
-  if (dialect === "postgres") test("a pass waits for a sync under way on the site; what that sync changed keeps the site due", async () => {
-    const site = await syncedAndJudged("under-way");
-    await resync(site, "8.x-1.11");
-    const [read] = await h.store.releases.inventories([site.id]);
-    const pool = (h.store as PostgresStore).sql;
-    // A sync, as its transaction goes: the site's row locked, its change set (the due row is there: none added), its site row.
-    const syncing = await pool.reserve();
-    try {
-      await syncing`BEGIN`;
-      await syncing`SELECT id FROM sites WHERE id = ${site.id} FOR NO KEY UPDATE`;
-      await syncing.unsafe(`INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
-        SELECT organization_id, id, last_synced_at + interval '1 millisecond', '[]' FROM sites WHERE id = ${site.id}`);
-      const storing = h.store.releases.replaceSiteUpdates([{ siteId: site.id, syncedAt: read!.syncedAt, projects: [], syncTimes: read!.syncTimes }], new Date());
-      await until(async () => await count(h.store,
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
-      10_000, "the pass to wait for the site");
-      await syncing`UPDATE sites SET last_synced_at = last_synced_at + interval '1 millisecond' WHERE id = ${site.id}`;
-      await syncing`COMMIT`;
-      await storing;
-    } finally {
-      syncing.release();
-    }
-    expect(await due(site.id)).toBe(true);
-    await new UpdateStatuses(h.store.releases).computePending();
-    expect(await due(site.id)).toBe(false);
-  });
-
-  test("release data saved while a pass judges a site in part leaves it due, to be judged whole", async () => {
-    const site = await syncedAndJudged("cleared-meanwhile");
-    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
-    await new UpdateStatuses(h.store.releases).computePending();
-    await resync(site, "8.x-1.11");
-    const racing: ReleaseStore = Object.create(h.store.releases);
-    racing.changedInventories = async (siteIds) => {
-      const read = await h.store.releases.changedInventories(siteIds);
-      expect(read.partial.map((s) => s.siteId)).toEqual([site.id]);
-      await h.store.releases.saveHistories([{ history: fixture("drupal.sec.8.0.2") }], new Date());
-      return read;
-    };
-    await new UpdateStatuses(racing).computePending();
-    expect(await due(site.id)).toBe(true);
-    await new UpdateStatuses(h.store.releases).computePending();
-    expect(await due(site.id)).toBe(false);
-    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
-    await new UpdateStatuses(h.store.releases).computePending();
   });
 });
 

@@ -102,7 +102,7 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
     const plans = [
       ...await plansOf(() => releases.inventories(BATCH)),
       ...await plansOf(() => releases.statusCounts(BATCH)),
-      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], syncTimes: dialect === "postgres" ? "(,)" : null })), new Date())),
+      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], dueStamp: dialect === "postgres" ? siteId : null })), new Date())),
     ];
     expect(plans.filter((p) => p.sql.includes("site_modules")).length).toBeGreaterThan(0);
     expect(plans.filter((p) => p.sql.includes("site_project_updates")).length).toBeGreaterThan(0);
@@ -114,7 +114,7 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
     const releases = store.releases;
     const plans = [
       ...await plansOf(() => releases.changedInventories(BATCH)),
-      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], only: ["drupal", "project_2"], syncTimes: dialect === "postgres" ? "(,)" : null })), new Date())),
+      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], only: ["drupal", "project_2"], dueStamp: dialect === "postgres" ? siteId : null })), new Date())),
     ];
     expect(plans.filter((p) => p.sql.includes("site_change_sets")).length).toBe(1);
     // (Statements as shown here stop at 90 characters: told apart by their start.)

@@ -332,22 +332,22 @@ export const siteUpdateMarks = pgTable("site_update_marks", {
  * Sites whose update statuses are to be looked at again: the statuses pass
  * reads this, not every site. At 10,000 sites its walk over them (a look into
  * site_change_sets for each site synced since its mark) took 13 ms of
- * Postgres a call, ~170 µs per drift sync (bench/README round 17). Rows are
- * written by triggers (migration 0017), so that every writer is seen, an
- * earlier version's during a rolling upgrade and SQL by hand included: a
- * change set written, details_changed_at set, a site's first last_synced_at,
- * a mark cleared (release data changed). A site already due gets nothing
- * written (ON CONFLICT DO NOTHING): a random stamp rewritten by every change
- * set, tried first, cost a drift sync 50-80 µs of Postgres. So the pass
- * deletes a site's row only while holding its site row (FOR SHARE: a sync
- * holds it from its start to its commit, so none is under way) and only while
- * that row still holds the sync times judged (sql-release-store.ts).
+ * Postgres a call, ~170 µs per drift sync (bench/README round 17); a due row
+ * costs a changed sync ~30 µs. Rows are written by triggers (migration
+ * 0017), so that every writer is seen, an earlier version's during a rolling
+ * upgrade and SQL by hand included: a change set written, details_changed_at
+ * set, a site's first last_synced_at, a mark cleared (release data changed).
+ * Each write draws a new random `stamp`; the pass deletes a row only with the
+ * stamp it read with the site's row, so a row rewritten since (a sync
+ * committed after that read: its upsert holds the row's lock until it
+ * commits) stays, and two instances' passes cannot delete each other's.
  * SQLite has no such table: there the walk runs on the statuses thread, off
- * the thread that serves syncs, where a due row would cost 6-23 µs a change
- * set (INSERT OR IGNORE / OR REPLACE), against ~330 µs a drift sync.
+ * the thread that serves syncs, and a due row would cost that thread instead
+ * (13-23 µs a change set written, against ~330 µs a drift sync).
  */
 export const siteStatusesDue = pgTable("site_statuses_due", {
   siteId: integer("site_id").primaryKey().references(() => sites.id, { onDelete: "cascade" }),
+  stamp: bigint("stamp", { mode: "number" }).notNull(),
 });
 
 /** Named leases on background work shared by every instance (the release refresh): one holder at a time. */

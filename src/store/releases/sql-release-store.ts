@@ -105,14 +105,14 @@ interface SiteRowData {
   has_core: boolean | number;
   /** site_update_marks.synced_at: null when never judged or marked to be judged again. */
   mark: DbTime | null;
-  /** SiteInventory.syncTimes. */
-  sync_times: string | null;
+  /** site_statuses_due.stamp (Postgres): null when the site is not due, and on SQLite. */
+  due: number | string | null;
 }
 
 function inventoryOf(s: SiteRowData): SiteInventory {
   return {
     siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), hasCoreModule: Boolean(s.has_core), modules: [],
-    syncTimes: s.sync_times,
+    dueStamp: s.due === null ? null : Number(s.due),
   };
 }
 
@@ -139,12 +139,6 @@ export const SITES_TO_COMPUTE = {
   postgres: `FROM (SELECT site_id AS id FROM site_statuses_due) d
   WHERE (SELECT s.last_synced_at FROM sites s WHERE s.id = d.id) IS NOT NULL`,
 } as const;
-
-/**
- * Postgres: a site row's sync times as text (microseconds, which a JS Date
- * would drop), compared as read and as held when its due row is deleted.
- */
-const SYNC_TIMES = "ROW(sites.last_synced_at, sites.details_changed_at)::text";
 
 export class SqlReleaseStore implements ReleaseStore {
   /**
@@ -339,7 +333,7 @@ export class SqlReleaseStore implements ReleaseStore {
       SELECT id, core_version, last_synced_at, details_changed_at,
         (SELECT 1 FROM site_modules m WHERE m.site_id = sites.id AND m.module_type = 'core' ORDER BY m.module_id LIMIT 1) IS NOT NULL AS has_core,
         (SELECT synced_at FROM site_update_marks u WHERE u.site_id = sites.id) AS mark,
-        ${this.db.dialect === "postgres" ? SYNC_TIMES : "NULL"} AS sync_times
+        ${this.db.dialect === "postgres" ? "(SELECT stamp FROM site_statuses_due d WHERE d.site_id = sites.id)" : "NULL"} AS due
       FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
   }
 
@@ -424,23 +418,14 @@ export class SqlReleaseStore implements ReleaseStore {
     // What is left was stored for projects the sites no longer run.
     const goneOf = new Map<number, [number, string][]>();
     for (const [siteId, rows] of stored) goneOf.set(siteId, [...rows.keys()].sort().map((project): [number, string] => [siteId, project]));
-    // A transaction per few sites, each site's rows with its mark (and on Postgres its site row's
-    // lock and due row): syncs, which
+    // A transaction per few sites, each site's rows with its mark and due row: syncs, which
     // wait for the write lock, get it between them instead of after a whole batch.
     const bySite = [...sites].sort((a, b) => a.siteId - b.siteId);
-    const rowsOf = (s: SiteUpdates) => 1 + changedOf.get(s.siteId)!.length + (goneOf.get(s.siteId)?.length ?? 0) + (s.syncTimes === null ? 0 : 2);
+    const rowsOf = (s: SiteUpdates) => 1 + changedOf.get(s.siteId)!.length + (goneOf.get(s.siteId)?.length ?? 0) + (s.dueStamp === null ? 0 : 1);
     for (const chunk of writeChunks(bySite, rowsOf)) {
       const goneHere = chunk.flatMap((s) => goneOf.get(s.siteId) ?? []);
-      const judged = chunk.flatMap((s) => (s.syncTimes === null ? [] : [[s.siteId, s.syncTimes]]));
+      const dueHere = chunk.flatMap((s) => (s.dueStamp === null ? [] : [[s.siteId, s.dueStamp]]));
       await this.db.write([
-        // Postgres: the sites' rows first, FOR SHARE, in site order. A sync (or a
-        // background batch's details_changed_at) holds its site's row from its
-        // start to its commit, and its change set finds the site's due row there
-        // and adds none (DO NOTHING): so no such writer may be under way while its
-        // site's due row is deleted, and one that committed before is seen below.
-        ...judged.length > 0
-          ? [{ sql: `SELECT id FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id FOR SHARE`, params: [JSON.stringify(judged.map(([id]) => id))] }]
-          : [],
         ...(goneHere.length > 0
           ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(goneHere)] }]
           : []),
@@ -453,14 +438,12 @@ export class SqlReleaseStore implements ReleaseStore {
         ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk.filter((s) => s.only), (s) => [s.siteId, s.syncedAt, now],
           ` ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at
             WHERE site_update_marks.synced_at IS NOT NULL`),
-        // Last: each site's due row, while its site row still holds what was judged
-        // and its mark was not cleared since (release data saved: judged whole next).
-        ...judged.length > 0 ? [{
-          sql: `DELETE FROM site_statuses_due d USING sites s, ${this.db.pairTable("text")} AS x
-            WHERE d.site_id = s.id AND s.id = x.a AND ${SYNC_TIMES.replaceAll("sites.", "s.")} = x.b
-              AND EXISTS (SELECT 1 FROM site_update_marks u WHERE u.site_id = s.id AND u.synced_at IS NOT NULL)`,
-          params: [JSON.stringify(judged)],
-        }] : [],
+        // Last, after the marks (locked in site order, as a second instance's pass
+        // locks them): each site's due row, if still as it was read with the site.
+        // A sync or a cleared mark since then drew a new stamp: the row stays.
+        ...dueHere.length > 0
+          ? [{ sql: `DELETE FROM site_statuses_due WHERE (site_id, stamp) IN (SELECT a, b FROM ${this.db.pairTable("bigint")} AS x)`, params: [JSON.stringify(dueHere)] }]
+          : [],
       ]);
     }
   }

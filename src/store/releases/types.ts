@@ -25,11 +25,10 @@ export interface SiteInventory {
   /** Its contrib modules: custom ones have no project, core ones are the drupal project. */
   modules: InstalledModule[];
   /**
-   * Postgres: the site row's last_synced_at and details_changed_at as read,
-   * as text (null on SQLite). Storing its statuses deletes the site's row in
-   * site_statuses_due only while the site row still holds these.
+   * The stamp of its row in site_statuses_due, read with its site row (null:
+   * not due): storing its statuses deletes that row only while it holds this stamp.
    */
-  syncTimes: string | null;
+  dueStamp: number | null;
 }
 
 /** drupal.org pages, from the release data. */
@@ -49,8 +48,8 @@ export interface ProjectUpdateRow extends ProjectJudgement {
 export interface SiteUpdates {
   siteId: number;
   syncedAt: Date | null;
-  /** SiteInventory.syncTimes: what this computation judged. */
-  syncTimes: string | null;
+  /** SiteInventory.dueStamp: the due row this computation answers. */
+  dueStamp: number | null;
   projects: ProjectUpdateRow[];
   /**
    * Only these projects were judged again (ChangedSites.partial): the site's
