@@ -174,7 +174,7 @@ function databaseRowCounter(db: ModsyncDatabase, table: string): () => Promise<n
 }
 
 /** The sites whose update statuses modsync has yet to compute for their last sync, by its statuses thread's own condition. */
-const statusesBehind = (dialect: "sqlite" | "postgres") => `SELECT count(*) AS n ${SITES_TO_COMPUTE[dialect]}`;
+const STATUSES_BEHIND = `SELECT count(*) AS n ${SITES_TO_COMPUTE}`;
 
 /** Longest wait for modsync's statuses to catch up with the warm-up: past it, the bench stops with an error. */
 const CATCH_UP_LIMIT_MS = 600_000;
@@ -188,7 +188,7 @@ const CATCH_UP_LIMIT_MS = 600_000;
  * the seconds waited.
  */
 async function statusesCaughtUp(db: ModsyncDatabase): Promise<number> {
-  const behind = counter(located(db), statusesBehind(db.dialect));
+  const behind = counter(located(db), STATUSES_BEHIND);
   const started = performance.now();
   while ((await behind()) > 0) {
     if (performance.now() - started > CATCH_UP_LIMIT_MS) throw new Error(`modsync's update statuses still behind the warm-up after ${CATCH_UP_LIMIT_MS / 1000} s`);

@@ -41,7 +41,7 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     // Set with every batch that changed the site's modules, so that a task that fails later is
     // judged for the batches it applied: the site's last_synced_at moves only with the task's
     // completion, and a batch filling an empty site records no change set at all. Setting it
-    // makes the site due (SITES_TO_COMPUTE; on Postgres through a trigger), and judged whole.
+    // makes the site due (a trigger: SITES_TO_COMPUTE), and judged whole.
     if (plan.writes.length > 0 || plan.removals.length > 0) yield* s.markDetailsChanged(task.siteId, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;

@@ -1,13 +1,15 @@
-// Which sites the update statuses pass finds due, whoever wrote what made them
-// so, and what a pass leaves due when a sync lands while it judges: on both
-// dialects (Postgres reads site_statuses_due, whose rows triggers write,
-// migration 0017; SQLite walks its sites). On Postgres, a pass deletes a
-// site's due row only with the stamp it read with the site, and the
-// migration's first rows are the sites the walk would have found.
+// The sites the update statuses pass looks at come from site_statuses_due,
+// whose rows triggers write (migration sqlite 0013, postgres 0017): every
+// writer of what makes a site due is seen, this version's or not, and a pass
+// deletes a site's row only with the stamp it read with the site. On both
+// dialects, and the migration's first rows from a database of the version before.
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
+import { migrate as migrateSqlite } from "drizzle-orm/bun-sqlite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -57,17 +59,15 @@ describeEachDialect("sites due for their update statuses, by their own rows", (d
     const site = await syncedAndJudged("by-hand");
     const statuses = new UpdateStatuses(h.store.releases);
     const writes = [
-      // A change set and the site's sync time, as a sync that changed a module writes them.
+      // A change set, as a sync that changed a module writes it.
       `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes) SELECT organization_id, id, ${at(60_000)}, '[]' FROM sites WHERE id = ${site.id}`,
-      `UPDATE sites SET last_synced_at = (SELECT max(changed_at) FROM site_change_sets WHERE site_id = ${site.id}) WHERE id = ${site.id}`,
-      // Module details changed (which make no change set), by a sync.
-      `UPDATE sites SET details_changed_at = ${at(120_000)}, last_synced_at = ${at(120_000)} WHERE id = ${site.id}`,
+      // Module details changed, which make no change set.
+      `UPDATE sites SET details_changed_at = ${at(120_000)} WHERE id = ${site.id}`,
       // Release data saved for the site's projects.
       `UPDATE site_update_marks SET synced_at = NULL WHERE site_id = ${site.id}`,
     ];
     for (const write of writes) {
       await sql(h.store, write);
-      if (write.startsWith("INSERT INTO site_change_sets")) continue; // with the next
       expect({ write, due: await due(site.id) }).toEqual({ write, due: true });
       await statuses.computePending();
       expect({ write, due: await due(site.id) }).toEqual({ write, due: false });
@@ -106,7 +106,7 @@ describeEachDialect("sites due for their update statuses, by their own rows", (d
     expect(await due(site.id)).toBe(false);
   });
 
-  if (dialect === "postgres") test("a stamp read before the site's row was written again (another instance's pass) deletes nothing", async () => {
+  test("a stamp read before the site's row was written again (another instance's pass) deletes nothing", async () => {
     const site = await syncedAndJudged("stale-stamp");
     await resync(site, "8.x-1.11");
     const [before] = await h.store.releases.inventories([site.id]);
@@ -137,8 +137,8 @@ const EARLIER_ROWS = `
   INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes) VALUES
     (1, 2, {t50}, '[]'), (1, 3, {t30}, '[]'), (1, 4, {t30}, '[]'), (1, 4, {t10}, '[]'), (1, 7, {t30}, '[]');`;
 
-describeEachDialect("the sites due in a database of the version before", (dialect) => {
-  test("are the sites the walk over every site finds: on Postgres, the migration's first due rows", async () => {
+describeEachDialect("migration to sites due by their own rows", (dialect) => {
+  test("the sites the pass would have found by walking every site are due, and no other", async () => {
     const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
     const rows = (time: (d: Date) => string) => EARLIER_ROWS.replace(/\{t(\d+)\}/g, (_, m: string) => time(minutesAgo(Number(m))));
     // Closed last made first, whatever step fails: a database made for the test is always dropped.
@@ -146,12 +146,16 @@ describeEachDialect("the sites due in a database of the version before", (dialec
     try {
       let store: Store;
       if (dialect === "sqlite") {
-        // No migration: SQLite walks its sites, on these rows as written.
+        const migrations = migrationsBefore("sqlite", "0013_site_statuses_due");
         const dir = mkdtempSync(join(tmpdir(), "modsync-due-"));
-        dirs.push(dir);
-        const opened = store = SqliteStore.connect(join(dir, "modsync.db"));
+        dirs.push(migrations, dir);
+        const path = join(dir, "modsync.db");
+        const db = new Database(path);
+        closers.push(() => db.close(true));
+        migrateSqlite(drizzleSqlite({ client: db }), { migrationsFolder: migrations });
+        db.exec(rows((d) => String(d.getTime())));
+        const opened = store = SqliteStore.connect(path);
         closers.push(() => opened.close());
-        opened.raw.exec(rows((d) => String(d.getTime())));
       } else {
         const migrations = migrationsBefore("postgres", "0017_site_statuses_due");
         dirs.push(migrations);

@@ -330,20 +330,16 @@ export const siteUpdateMarks = pgTable("site_update_marks", {
 
 /**
  * Sites whose update statuses are to be looked at again: the statuses pass
- * reads this, not every site. At 10,000 sites its walk over them (a look into
- * site_change_sets for each site synced since its mark) took 13 ms of
- * Postgres a call, ~170 µs per drift sync (bench/README round 17); a due row
- * costs a changed sync ~30 µs. Rows are written by triggers (migration
+ * reads this, not every site (at 10,000 sites its walk over them was a
+ * Postgres query of ~20 ms a call, about 1.2 ms of Postgres time per drift
+ * sync: bench/README round 15). Rows are written by triggers (migration
  * 0017), so that every writer is seen, an earlier version's during a rolling
  * upgrade and SQL by hand included: a change set written, details_changed_at
  * set, a site's first last_synced_at, a mark cleared (release data changed).
  * Each write draws a new random `stamp`; the pass deletes a row only with the
  * stamp it read with the site's row, so a row rewritten since (a sync
- * committed after that read: its upsert holds the row's lock until it
- * commits) stays, and two instances' passes cannot delete each other's.
- * SQLite has no such table: there the walk runs on the statuses thread, off
- * the thread that serves syncs, and a due row would cost that thread instead
- * (13-23 µs a change set written, against ~330 µs a drift sync).
+ * committed after that read) stays, and two instances' passes cannot delete
+ * each other's.
  */
 export const siteStatusesDue = pgTable("site_statuses_due", {
   siteId: integer("site_id").primaryKey().references(() => sites.id, { onDelete: "cascade" }),

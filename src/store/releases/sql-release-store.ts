@@ -105,7 +105,7 @@ interface SiteRowData {
   has_core: boolean | number;
   /** site_update_marks.synced_at: null when never judged or marked to be judged again. */
   mark: DbTime | null;
-  /** site_statuses_due.stamp (Postgres): null when the site is not due, and on SQLite. */
+  /** site_statuses_due.stamp: null when the site is not due. */
   due: number | string | null;
 }
 
@@ -122,23 +122,14 @@ export function emptyCounts(): StatusCounts {
 
 /**
  * FROM and WHERE of the sites due for their update statuses (sitesToCompute,
- * which says why), `d` the site's row (Postgres: site_statuses_due; SQLite:
- * the site itself), with the site's id as `d.id`. The bench waits on it too
- * (bench/scenarios/changes.ts).
+ * which says why), on either dialect: `d` the site's row in
+ * site_statuses_due. Its site is looked up by a subquery, not joined:
+ * Postgres would hash-join a small table with a scan of every site, and the
+ * pass is to cost what is due, whatever the number of sites. The bench waits
+ * on it too (bench/scenarios/changes.ts).
  */
-export const SITES_TO_COMPUTE = {
-  // Every site walked, `u` its mark: never judged, mark cleared, details
-  // changed or, only for a site synced since its mark, a change set since.
-  sqlite: `FROM sites d LEFT JOIN site_update_marks u ON u.site_id = d.id
-  WHERE d.last_synced_at IS NOT NULL
-    AND (u.site_id IS NULL OR u.synced_at IS NULL OR d.details_changed_at > u.synced_at
-      OR (d.last_synced_at > u.synced_at
-        AND EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = d.id AND c.changed_at > u.synced_at)))`,
-  // The due rows alone. The site is looked up by a subquery, not joined: with
-  // few rows due Postgres would still hash them against a scan of every site.
-  postgres: `FROM (SELECT site_id AS id FROM site_statuses_due) d
-  WHERE (SELECT s.last_synced_at FROM sites s WHERE s.id = d.id) IS NOT NULL`,
-} as const;
+export const SITES_TO_COMPUTE = `FROM site_statuses_due d
+  WHERE (SELECT s.last_synced_at FROM sites s WHERE s.id = d.site_id) IS NOT NULL`;
 
 export class SqlReleaseStore implements ReleaseStore {
   /**
@@ -233,26 +224,21 @@ export class SqlReleaseStore implements ReleaseStore {
   }
 
   /**
-   * Sites never computed, whose release data changed (mark cleared), or whose
-   * inventory changed since: a sync's changes are in site_change_sets, written in
-   * its transaction at its sync time, so a re-sync that changed nothing (most
-   * of them) costs the background thread nothing. A module's details (its
-   * project, its type) changed alone make no change set: the sync that changed
-   * them set sites.details_changed_at, as does a background batch that changed
-   * anything (task-work.ts). A site of a background sync that has not completed
-   * (no last_synced_at yet) waits for it.
+   * Sites due (site_statuses_due, whose triggers say when): never computed,
+   * whose release data changed (mark cleared), whose inventory changed since
+   * (a change set written: a re-sync that changed nothing, most of them,
+   * costs the background thread nothing) or whose module details did (a
+   * sync's details_changed_at). A site of a background sync that has not
+   * completed yet (no last_synced_at) waits for it.
    *
-   * Postgres reads them from site_statuses_due, whose triggers write a row for
-   * each of those events (postgres/schema.ts says why and what it costs).
-   * SQLite walks every site, on the statuses thread: the look into
-   * site_change_sets only for a site synced since its mark (a sync's change set
-   * and its site row carry one sync time, and the mark is the site's
-   * last_synced_at as judged). (EXISTS, not max(): a seek in
-   * site_change_sets_site_idx, where max() let SQLite walk the time index.)
+   * Read from that table, not found by walking every site: at 10,000 sites
+   * the walk, a look into site_change_sets for each site synced since its
+   * mark, took ~20 ms of Postgres a call and ~1.2 ms a drift sync (bench/README
+   * rounds 15, 17), growing with sites that changed nothing.
    */
   async sitesToCompute(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db.values<[siteId: number | string]>(`
-      SELECT d.id ${SITES_TO_COMPUTE[this.db.dialect]} AND d.id > ? ORDER BY d.id LIMIT ?`, [afterId, limit]);
+      SELECT d.site_id ${SITES_TO_COMPUTE} AND d.site_id > ? ORDER BY d.site_id LIMIT ?`, [afterId, limit]);
     return rows.map(([siteId]) => Number(siteId));
   }
 
@@ -333,7 +319,7 @@ export class SqlReleaseStore implements ReleaseStore {
       SELECT id, core_version, last_synced_at, details_changed_at,
         (SELECT 1 FROM site_modules m WHERE m.site_id = sites.id AND m.module_type = 'core' ORDER BY m.module_id LIMIT 1) IS NOT NULL AS has_core,
         (SELECT synced_at FROM site_update_marks u WHERE u.site_id = sites.id) AS mark,
-        ${this.db.dialect === "postgres" ? "(SELECT stamp FROM site_statuses_due d WHERE d.site_id = sites.id)" : "NULL"} AS due
+        (SELECT stamp FROM site_statuses_due d WHERE d.site_id = sites.id) AS due
       FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
   }
 
