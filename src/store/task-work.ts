@@ -40,8 +40,9 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     yield* recordBatchHistory(s, task, present, plan, ids, now);
     // Set with every batch that changed the site's modules, so that a task that fails later is
     // judged for the batches it applied: the site's last_synced_at moves only with the task's
-    // completion, and a batch filling an empty site records no change set at all. Setting it
-    // makes the site due (a trigger: SITES_TO_COMPUTE), and judged whole.
+    // completion, and the statuses thread looks for change sets only of sites synced since it
+    // judged them (SITES_TO_COMPUTE). A batch filling an empty site records no change set at all.
+    // The thread judges a task's site whole either way.
     if (plan.writes.length > 0 || plan.removals.length > 0) yield* s.markDetailsChanged(task.siteId, now);
     cursor = rows.at(-1)!.idx;
     current += rows.length;

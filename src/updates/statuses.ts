@@ -76,7 +76,6 @@ export class UpdateStatuses {
     const updates: SiteUpdates[] = sites.map(({ inventory, projects, only }) => ({
       siteId: inventory.siteId,
       syncedAt: inventory.syncedAt,
-      dueStamp: inventory.dueStamp,
       projects: projects.map((p) => judge(p.project, p.version)),
       only,
     }));

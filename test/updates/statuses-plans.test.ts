@@ -102,7 +102,7 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
     const plans = [
       ...await plansOf(() => releases.inventories(BATCH)),
       ...await plansOf(() => releases.statusCounts(BATCH)),
-      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], dueStamp: siteId })), new Date())),
+      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [] })), new Date())),
     ];
     expect(plans.filter((p) => p.sql.includes("site_modules")).length).toBeGreaterThan(0);
     expect(plans.filter((p) => p.sql.includes("site_project_updates")).length).toBeGreaterThan(0);
@@ -114,7 +114,7 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
     const releases = store.releases;
     const plans = [
       ...await plansOf(() => releases.changedInventories(BATCH)),
-      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], only: ["drupal", "project_2"], dueStamp: siteId })), new Date())),
+      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], only: ["drupal", "project_2"] })), new Date())),
     ];
     expect(plans.filter((p) => p.sql.includes("site_change_sets")).length).toBe(1);
     // (Statements as shown here stop at 90 characters: told apart by their start.)
@@ -126,16 +126,6 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
     const { whole, partial } = await releases.changedInventories(BATCH);
     expect(whole).toEqual([]);
     expect(partial.map((p) => [p.siteId, p.modules.map((m) => m.machineName)])).toEqual(BATCH.map((id) => [id, ["module_2"]]));
-  }, 60_000);
-
-  test("the pass finds the sites due from their own rows, without walking every site", async () => {
-    // The seed's change sets made every site due (a trigger): ten are left due of the 1,000.
-    await sql(store, "DELETE FROM site_statuses_due WHERE site_id % 100 <> 0");
-    if (dialect === "postgres") await sql(store, "ANALYZE site_statuses_due");
-    expect(await store.releases.sitesToCompute(0, 500)).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 100));
-    expect(await store.releases.sitesToCompute(500, 500)).toEqual([600, 700, 800, 900, 1000]);
-    const plans = await plansOf(() => store.releases.sitesToCompute(0, 500));
-    expect(plans.map((p) => p.plan.filter((line) => WHOLE_TABLE.test(line.trim())))).toEqual([[]]);
   }, 60_000);
 
   test("the inventories read is the batch's own modules", async () => {

@@ -328,24 +328,6 @@ export const siteUpdateMarks = pgTable("site_update_marks", {
   computedAt: ts("computed_at").notNull(),
 });
 
-/**
- * Sites whose update statuses are to be looked at again: the statuses pass
- * reads this, not every site (at 10,000 sites its walk over them was a
- * Postgres query of ~20 ms a call, about 1.2 ms of Postgres time per drift
- * sync: bench/README round 15). Rows are written by triggers (migration
- * 0017), so that every writer is seen, an earlier version's during a rolling
- * upgrade and SQL by hand included: a change set written, details_changed_at
- * set, a site's first last_synced_at, a mark cleared (release data changed).
- * Each write draws a new random `stamp`; the pass deletes a row only with the
- * stamp it read with the site's row, so a row rewritten since (a sync
- * committed after that read) stays, and two instances' passes cannot delete
- * each other's.
- */
-export const siteStatusesDue = pgTable("site_statuses_due", {
-  siteId: integer("site_id").primaryKey().references(() => sites.id, { onDelete: "cascade" }),
-  stamp: bigint("stamp", { mode: "number" }).notNull(),
-});
-
 /** Named leases on background work shared by every instance (the release refresh): one holder at a time. */
 export const upkeepLeases = pgTable("upkeep_leases", {
   name: text("name").primaryKey(),

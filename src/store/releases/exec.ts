@@ -29,7 +29,7 @@ export interface SqlExec {
    * parameter (`?`), columns `a` and `b`, to join from: a look-up per pair,
    * where two IN lists would look up every site with every module.
    */
-  pairTable(second: "int" | "bigint" | "text"): string;
+  pairTable(second: "int" | "text"): string;
 }
 
 export class SqliteExec implements SqlExec {
@@ -61,8 +61,8 @@ export class SqliteExec implements SqlExec {
     return "SELECT CAST(value ->> 0 AS INTEGER), CAST(value ->> 1 AS TEXT) FROM json_each(?)";
   }
 
-  pairTable(second: "int" | "bigint" | "text"): string {
-    return `(SELECT CAST(value ->> 0 AS INTEGER) AS a, CAST(value ->> 1 AS ${second === "text" ? "TEXT" : "INTEGER"}) AS b FROM json_each(?))`;
+  pairTable(second: "int" | "text"): string {
+    return `(SELECT CAST(value ->> 0 AS INTEGER) AS a, CAST(value ->> 1 AS ${second === "int" ? "INTEGER" : "TEXT"}) AS b FROM json_each(?))`;
   }
 }
 
@@ -109,7 +109,7 @@ export class PostgresExec implements SqlExec {
     return "SELECT (e ->> 0)::int, e ->> 1 FROM jsonb_array_elements(?::jsonb) AS e";
   }
 
-  pairTable(second: "int" | "bigint" | "text"): string {
-    return `(SELECT (e ->> 0)::int AS a, ${second === "text" ? "e ->> 1" : `(e ->> 1)::${second}`} AS b FROM jsonb_array_elements(?::jsonb) AS e)`;
+  pairTable(second: "int" | "text"): string {
+    return `(SELECT (e ->> 0)::int AS a, ${second === "int" ? "(e ->> 1)::int" : "e ->> 1"} AS b FROM jsonb_array_elements(?::jsonb) AS e)`;
   }
 }

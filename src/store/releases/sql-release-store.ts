@@ -105,15 +105,10 @@ interface SiteRowData {
   has_core: boolean | number;
   /** site_update_marks.synced_at: null when never judged or marked to be judged again. */
   mark: DbTime | null;
-  /** site_statuses_due.stamp: null when the site is not due. */
-  due: number | string | null;
 }
 
 function inventoryOf(s: SiteRowData): SiteInventory {
-  return {
-    siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), hasCoreModule: Boolean(s.has_core), modules: [],
-    dueStamp: s.due === null ? null : Number(s.due),
-  };
+  return { siteId: Number(s.id), coreVersion: s.core_version, syncedAt: toDate(s.last_synced_at), hasCoreModule: Boolean(s.has_core), modules: [] };
 }
 
 export function emptyCounts(): StatusCounts {
@@ -121,15 +116,15 @@ export function emptyCounts(): StatusCounts {
 }
 
 /**
- * FROM and WHERE of the sites due for their update statuses (sitesToCompute,
- * which says why), on either dialect: `d` the site's row in
- * site_statuses_due. Its site is looked up by a subquery, not joined:
- * Postgres would hash-join a small table with a scan of every site, and the
- * pass is to cost what is due, whatever the number of sites. The bench waits
- * on it too (bench/scenarios/changes.ts).
+ * FROM and WHERE of the sites whose statuses are behind their inventory
+ * (sitesToCompute, which says why), on either dialect: `s` the site, `u` its
+ * mark. The bench waits on it too (bench/scenarios/changes.ts).
  */
-export const SITES_TO_COMPUTE = `FROM site_statuses_due d
-  WHERE (SELECT s.last_synced_at FROM sites s WHERE s.id = d.site_id) IS NOT NULL`;
+export const SITES_TO_COMPUTE = `FROM sites s LEFT JOIN site_update_marks u ON u.site_id = s.id
+  WHERE s.last_synced_at IS NOT NULL
+    AND (u.site_id IS NULL OR u.synced_at IS NULL OR s.details_changed_at > u.synced_at
+      OR (s.last_synced_at > u.synced_at
+        AND EXISTS (SELECT 1 FROM site_change_sets c WHERE c.site_id = s.id AND c.changed_at > u.synced_at)))`;
 
 export class SqlReleaseStore implements ReleaseStore {
   /**
@@ -224,22 +219,26 @@ export class SqlReleaseStore implements ReleaseStore {
   }
 
   /**
-   * Sites due (site_statuses_due, whose triggers say when): never computed,
-   * whose release data changed (mark cleared), whose inventory changed since
-   * (a change set written: a re-sync that changed nothing, most of them,
-   * costs the background thread nothing) or whose module details did (a
-   * sync's details_changed_at). A site of a background sync that has not
-   * completed yet (no last_synced_at) waits for it.
+   * Sites never computed, whose release data changed (mark cleared), or whose
+   * inventory changed since: a sync's changes are in site_change_sets, written in
+   * its transaction at its sync time, so a re-sync that changed nothing (most
+   * of them) costs the background thread nothing. (EXISTS, not max(): a seek
+   * in site_change_sets_site_idx, where max() let SQLite walk the time index.)
+   * A module's details (its project, its type) changed alone make no change
+   * set: the sync that changed them set sites.details_changed_at.
    *
-   * Read from that table, not found by walking every site: at 10,000 sites
-   * the walk, a look into site_change_sets for each site synced since its
-   * mark, took ~20 ms of Postgres a call and ~1.2 ms a drift sync (bench/README
-   * rounds 15, 17), growing with sites that changed nothing.
+   * Only a site synced since its mark can have a change set since (the mark is
+   * the site's last_synced_at as judged; a sync's change set and its site row
+   * carry the same sync time; a background batch that changed anything sets
+   * details_changed_at, task-work.ts): the others are passed over without a
+   * look into site_change_sets. At 10,000 sites that look, made for every
+   * site a pass walked by, was ~30% of Postgres's CPU in a drift round
+   * (bench/README round 15).
    */
   async sitesToCompute(afterId: number, limit: number): Promise<number[]> {
-    const rows = await this.db.values<[siteId: number | string]>(`
-      SELECT d.site_id ${SITES_TO_COMPUTE} AND d.site_id > ? ORDER BY d.site_id LIMIT ?`, [afterId, limit]);
-    return rows.map(([siteId]) => Number(siteId));
+    const rows = await this.db.all<{ id: number }>(`
+      SELECT s.id ${SITES_TO_COMPUTE} AND s.id > ? ORDER BY s.id LIMIT ?`, [afterId, limit]);
+    return rows.map((r) => Number(r.id));
   }
 
   async inventories(siteIds: number[]): Promise<SiteInventory[]> {
@@ -318,8 +317,7 @@ export class SqlReleaseStore implements ReleaseStore {
     return this.db.all<SiteRowData>(`
       SELECT id, core_version, last_synced_at, details_changed_at,
         (SELECT 1 FROM site_modules m WHERE m.site_id = sites.id AND m.module_type = 'core' ORDER BY m.module_id LIMIT 1) IS NOT NULL AS has_core,
-        (SELECT synced_at FROM site_update_marks u WHERE u.site_id = sites.id) AS mark,
-        (SELECT stamp FROM site_statuses_due d WHERE d.site_id = sites.id) AS due
+        (SELECT synced_at FROM site_update_marks u WHERE u.site_id = sites.id) AS mark
       FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
   }
 
@@ -404,13 +402,12 @@ export class SqlReleaseStore implements ReleaseStore {
     // What is left was stored for projects the sites no longer run.
     const goneOf = new Map<number, [number, string][]>();
     for (const [siteId, rows] of stored) goneOf.set(siteId, [...rows.keys()].sort().map((project): [number, string] => [siteId, project]));
-    // A transaction per few sites, each site's rows with its mark and due row: syncs, which
+    // A transaction per few sites, each site's rows with its mark: syncs, which
     // wait for the write lock, get it between them instead of after a whole batch.
     const bySite = [...sites].sort((a, b) => a.siteId - b.siteId);
-    const rowsOf = (s: SiteUpdates) => 1 + changedOf.get(s.siteId)!.length + (goneOf.get(s.siteId)?.length ?? 0) + (s.dueStamp === null ? 0 : 1);
+    const rowsOf = (s: SiteUpdates) => 1 + changedOf.get(s.siteId)!.length + (goneOf.get(s.siteId)?.length ?? 0);
     for (const chunk of writeChunks(bySite, rowsOf)) {
       const goneHere = chunk.flatMap((s) => goneOf.get(s.siteId) ?? []);
-      const dueHere = chunk.flatMap((s) => (s.dueStamp === null ? [] : [[s.siteId, s.dueStamp]]));
       await this.db.write([
         ...(goneHere.length > 0
           ? [{ sql: `DELETE FROM site_project_updates WHERE (site_id, project) IN (${this.db.pairs()})`, params: [JSON.stringify(goneHere)] }]
@@ -424,12 +421,6 @@ export class SqlReleaseStore implements ReleaseStore {
         ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk.filter((s) => s.only), (s) => [s.siteId, s.syncedAt, now],
           ` ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at
             WHERE site_update_marks.synced_at IS NOT NULL`),
-        // Last, after the marks (locked in site order, as a second instance's pass
-        // locks them): each site's due row, if still as it was read with the site.
-        // A sync or a cleared mark since then drew a new stamp: the row stays.
-        ...dueHere.length > 0
-          ? [{ sql: `DELETE FROM site_statuses_due WHERE (site_id, stamp) IN (SELECT a, b FROM ${this.db.pairTable("bigint")} AS x)`, params: [JSON.stringify(dueHere)] }]
-          : [],
       ]);
     }
   }

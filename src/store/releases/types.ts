@@ -24,11 +24,6 @@ export interface SiteInventory {
   hasCoreModule: boolean;
   /** Its contrib modules: custom ones have no project, core ones are the drupal project. */
   modules: InstalledModule[];
-  /**
-   * The stamp of its row in site_statuses_due, read with its site row (null:
-   * not due): storing its statuses deletes that row only while it holds this stamp.
-   */
-  dueStamp: number | null;
 }
 
 /** drupal.org pages, from the release data. */
@@ -48,8 +43,6 @@ export interface ProjectUpdateRow extends ProjectJudgement {
 export interface SiteUpdates {
   siteId: number;
   syncedAt: Date | null;
-  /** SiteInventory.dueStamp: the due row this computation answers. */
-  dueStamp: number | null;
   projects: ProjectUpdateRow[];
   /**
    * Only these projects were judged again (ChangedSites.partial): the site's
