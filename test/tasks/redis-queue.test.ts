@@ -38,10 +38,13 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
   });
 
   test("the ids of a consumer whose heartbeat lapsed are taken over by another", async () => {
-    const dead = new RedisJobQueue(redis, prefix, "dead", silentLogger);
+    // A connection of its own, closed when it dies: no heartbeat of its timer lands after that.
+    const deadRedis = await connectedRedis(TEST_REDIS_URL);
+    const dead = new RedisJobQueue(deadRedis, prefix, "dead", silentLogger);
     await dead.push("task-2");
     expect(await dead.take(500)).toBe("task-2");
     // The consumer dies: no clean close, and its heartbeat key expires.
+    await deadRedis.close();
     await redis.client.del(`${prefix}jobs:alive:dead`);
 
     const alive = new RedisJobQueue(redis, prefix, "alive", silentLogger);
@@ -53,7 +56,7 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
     expect(await alive.take(500)).toBe("task-2");
     await alive.done("task-2");
     await alive.close();
-    // Its timers stop, so that no heartbeat of its own outlives the test's keys.
+    // Its timers stop (its blocking connection closes with it).
     await dead.close();
   });
 
@@ -82,6 +85,7 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
     const reaper = new RedisJobQueue(redis, prefix, "reaper", silentLogger);
     const scans = spyOn(redis.client, "scanIterator");
     let lateRedis: RedisConnection | undefined;
+    let late: RedisJobQueue | undefined;
     try {
       expect(await reaper.reap()).toBe(1);
       expect(scans).toHaveBeenCalledTimes(1);
@@ -89,11 +93,14 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
       await reaper.done("task-4");
       // Another consumer dies holding an id: found through the set, with no walk of the keyspace.
       // It has a connection of its own: its own reaps never pass through the spied client.
+      // Its connection closes when it dies: no heartbeat of its timer lands after that.
       lateRedis = await connectedRedis(TEST_REDIS_URL);
-      const late = new RedisJobQueue(lateRedis, prefix, "late", silentLogger);
+      late = new RedisJobQueue(lateRedis, prefix, "late", silentLogger);
       await joined("late");
       await late.push("task-5");
       expect(await late.take(500)).toBe("task-5");
+      await lateRedis.close();
+      lateRedis = undefined;
       await redis.client.del(`${prefix}jobs:alive:late`);
       // Reaped until moved: a round of the reaper's own timer, started before the
       // deletion (a slow machine), answers the call in progress with nothing moved.
@@ -103,10 +110,10 @@ describe.skipIf(!redisAvailable())("job list in Redis", () => {
       expect(scans).toHaveBeenCalledTimes(1);
       expect(await reaper.take(500)).toBe("task-5");
       await reaper.done("task-5");
-      await late.close();
     } finally {
       scans.mockRestore();
       await reaper.close();
+      await late?.close();
       await lateRedis?.close();
     }
   });
