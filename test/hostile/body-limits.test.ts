@@ -7,16 +7,28 @@
 // A real server process: memory is the point. SQLite only: these bodies are
 // refused before anything is stored.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cheaply, emptyEntries, generated, hostileServer, modulesOpening, post, type HostileServer } from "./support";
+import { cheaply, emptyEntries, generated, hostileServer, modulesOpening, post, type Answer, type HostileServer, type Part } from "./support";
 
 const MiB = 1024 * 1024;
 /** What a client could send: far more than the server should ever read. */
 const HUGE = 512 * MiB;
 /**
  * How far past the limit a client may get before the 413 reaches it: what
- * the sockets and the server's read-ahead buffer, never the whole body.
+ * the sockets and the server's read-ahead buffer hold, never the whole body.
+ * The client holds the rest back from HELD_AT on until the answer comes
+ * (generated's `hold`): a server that kept reading instead of answering
+ * gets it all after HOLD_WAIT_MS, and fails the test.
  */
 const SLACK = 32 * MiB;
+const HELD_AT = 16 * MiB;
+
+/** A 512 MB body that holds at HELD_AT until `post` has answered. */
+function sendHeld(parts: Part[], post: (body: AsyncIterable<Uint8Array>) => Promise<Answer>): { answer: Promise<Answer>; sent: () => number } {
+  let answered!: () => void;
+  const until = new Promise<void>((resolve) => (answered = resolve));
+  const { body, sent } = generated(parts, { at: HELD_AT, until });
+  return { answer: post(body).finally(answered), sent };
+}
 
 describe("chunked bodies past the limit [sqlite]", () => {
   let h: HostileServer;
@@ -26,8 +38,13 @@ describe("chunked bodies past the limit [sqlite]", () => {
   afterAll(() => h.close());
 
   test("POST /api/v1/sites, 512 MB chunked: 413 as soon as it passes 64 KiB, the rest never read", async () => {
-    const { body, sent } = generated([`{"organization_id":${h.world.orgId},"url":"https://chunked.example","name":"`, { fill: "n", bytes: HUGE }, `"}`]);
-    const { value: res } = await cheaply(h, "sites route, 512 MB chunked", () => post(h.server, "/api/v1/sites", h.world.token, body));
+    const parts: Part[] = [`{"organization_id":${h.world.orgId},"url":"https://chunked.example","name":"`, { fill: "n", bytes: HUGE }, `"}`];
+    let sent = () => 0;
+    const { value: res } = await cheaply(h, "sites route, 512 MB chunked", () => {
+      const held = sendHeld(parts, (body) => post(h.server, "/api/v1/sites", h.world.token, body));
+      sent = held.sent;
+      return held.answer;
+    });
     expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: expect.objectContaining({ detail: "Request body exceeds 65536 bytes" }) });
     if (process.env.HOSTILE_REPORT === "1") console.log(`[hostile]   client had sent ${(sent() / MiB).toFixed(1)} MiB`);
     expect(sent()).toBeLessThan(SLACK);
@@ -35,9 +52,13 @@ describe("chunked bodies past the limit [sqlite]", () => {
 
   test("the sync route, 512 MB chunked with MAX_BODY_MB=1: 413 as soon as it passes 1 MiB, the rest never read", async () => {
     const site = h.world.sites[0]!;
-    const { body, sent } = generated([modulesOpening(site), ...emptyEntries(Math.floor(HUGE / 3)), "]}"]);
-    const { value: res } = await cheaply(h, "sync route, 512 MB chunked, MAX_BODY_MB=1",
-      () => post(h.server, `/api/v1/sites/${site.id}/modules`, h.world.token, body));
+    const parts: Part[] = [modulesOpening(site), ...emptyEntries(Math.floor(HUGE / 3)), "]}"];
+    let sent = () => 0;
+    const { value: res } = await cheaply(h, "sync route, 512 MB chunked, MAX_BODY_MB=1", () => {
+      const held = sendHeld(parts, (body) => post(h.server, `/api/v1/sites/${site.id}/modules`, h.world.token, body));
+      sent = held.sent;
+      return held.answer;
+    });
     expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: expect.objectContaining({ detail: `Request body exceeds ${MiB} bytes` }) });
     if (process.env.HOSTILE_REPORT === "1") console.log(`[hostile]   client had sent ${(sent() / MiB).toFixed(1)} MiB`);
     expect(sent()).toBeLessThan(SLACK);

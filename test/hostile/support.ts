@@ -249,14 +249,30 @@ export type Part = string | Uint8Array | { fill: string; bytes: number };
 
 const CHUNK = 1024 * 1024;
 
+/** How long a held body (generated's `hold`) waits for its answer before it goes on sending. */
+const HOLD_WAIT_MS = 15_000;
+
 /**
  * A body generated as it is sent, one chunk of at most 1 MiB at a time;
  * `sent()` says how many bytes the server has pulled so far.
+ *
+ * `hold`: once `at` bytes are sent, wait for `until` (the answer), then send
+ * nothing more; the rest follows only if no answer came within HOLD_WAIT_MS.
+ * How far a client gets before an early answer reaches it otherwise depends
+ * on how the machine schedules the two processes (on a loaded machine a
+ * client pushed 40 MiB through loopback before a 413 sent after 1 MiB
+ * arrived): held, the figure says only what the server read before it answered.
  */
-export function generated(parts: Part[]): { body: AsyncIterable<Uint8Array>; sent: () => number } {
+export function generated(parts: Part[], hold?: { at: number; until: Promise<unknown> }): { body: AsyncIterable<Uint8Array>; sent: () => number } {
   let sent = 0;
   async function* body(): AsyncGenerator<Uint8Array> {
+    let held = false;
     for (const chunk of chunks(parts)) {
+      if (hold && !held && sent >= hold.at) {
+        held = true;
+        const answered = await Promise.race([hold.until.then(() => true, () => true), Bun.sleep(HOLD_WAIT_MS).then(() => false)]);
+        if (answered) return;
+      }
       sent += chunk.byteLength;
       yield chunk;
     }
