@@ -30,6 +30,7 @@
 //   only if both databases gained the version rows its bodies name and modsync's /metrics show the
 //   modules updated per sync. Targets (issue 11): drift and release >= 0.8 x their floor, identical
 //   >= 1.0 x, p99 <= 1.5 x the floor's, 10,000 sites within 10% of 1,000.
+import { CONFIG_VARIABLES } from "../src/config";
 import { BENCH_RATE_LIMIT_PER_HOUR, Lab } from "./lib/lab";
 import { CHANGE_SCENARIOS, readOptions } from "./lib/options";
 import { printTable, writeJson, type BenchResults } from "./lib/report";
@@ -84,6 +85,9 @@ async function main(): Promise<number> {
   const source = { commit: gitCommit(lab.repoDir), uncommitted: uncommitted(lab.repoDir) };
   const changes = CHANGE_SCENARIOS.filter((kind) => o.scenarios.has(kind));
   if (o.redisUrl && !o.scenarios.has("resync") && changes.length === 0) console.log("note: BENCH_REDIS applies to the resync, identical, drift and release scenarios only, none of which is selected");
+  // modsync runs with its shipped defaults (Lab.startModsync unsets these): a variable set here changes nothing, and says so.
+  const ignored = Object.keys(CONFIG_VARIABLES).filter((name) => process.env[name] !== undefined);
+  if (ignored.length > 0) console.log(`note: ${ignored.join(", ")} set in this shell: ignored, modsync runs with its defaults (bench/README)`);
 
   const results: BenchResults = {};
   if (o.scenarios.has("resync")) {
