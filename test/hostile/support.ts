@@ -270,7 +270,12 @@ export function generated(parts: Part[], hold?: { at: number; until: Promise<unk
     for (const chunk of chunks(parts)) {
       if (hold && !held && sent >= hold.at) {
         held = true;
-        const answered = await Promise.race([hold.until.then(() => true, () => true), Bun.sleep(HOLD_WAIT_MS).then(() => false)]);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const answered = await Promise.race([
+          hold.until.then(() => true, () => true),
+          new Promise<false>((resolve) => (timer = setTimeout(resolve, HOLD_WAIT_MS, false))),
+        ]);
+        clearTimeout(timer);
         if (answered) return;
       }
       sent += chunk.byteLength;
