@@ -15,3 +15,10 @@ export function decodeEntry(text: string): SiteModuleState {
   const [machineName, displayName, moduleType, enabled, version, description, project, extensionType = "module"] = JSON.parse(text) as Encoded;
   return { machineName, displayName, moduleType, extensionType, enabled, version, description, project };
 }
+
+/** The entries of a staging write that are valid (staged whole): what they add to the task's total. */
+export function validEntries(entries: readonly { entry?: unknown }[]): number {
+  let valid = 0;
+  for (const e of entries) if (e.entry) valid++;
+  return valid;
+}

@@ -11,7 +11,7 @@ import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
 import type { SiteState } from "../site-states";
-import { encodeEntry } from "../staging";
+import { encodeEntry, validEntries } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
 import type { StagedEntry } from "../task-types";
@@ -284,9 +284,11 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     const rows = entries.map((e) => ({
       i: e.index, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
     }));
+    // The valid entries count into the upload's total as they are staged: accepting counts no rows.
     yield* waitFor(this.tx`
+      WITH upload AS (UPDATE tasks SET total = total + ${validEntries(entries)} WHERE id = ${taskId} RETURNING num)
       INSERT INTO task_entries (task_num, idx, machine_name, entry, error)
-      SELECT (SELECT num FROM tasks WHERE id = ${taskId}), i, n, e, r
+      SELECT (SELECT num FROM upload), i, n, e, r
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`);
   }
 
@@ -295,20 +297,18 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   }
 
   *accept(taskId: string, sync: AcceptedSync): AwaitingStep<number> {
-    const [task] = yield* waitFor(this.tx<{ site_id: number }[]>`SELECT site_id FROM tasks WHERE id = ${taskId}`);
+    // total: the valid entries staged, counted as they were (stage).
+    const [task] = yield* waitFor(this.tx<{ site_id: number; total: number }[]>`SELECT site_id, total FROM tasks WHERE id = ${taskId}`);
     if (!task) return 0;
     // The site's row lock orders this acceptance with the site's synchronous syncs.
     yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR NO KEY UPDATE`);
-    const [counted] = yield* waitFor(this.tx<{ total: number }[]>`
-      SELECT count(*)::int AS total FROM task_entries WHERE task_num = (SELECT num FROM tasks WHERE id = ${taskId}) AND entry IS NOT NULL`);
-    const total = counted!.total;
     const info = sync.drupalInfo;
     yield* waitFor(this.tx`
-      UPDATE tasks SET status = 'pending', total = ${total}, errors_total = ${sync.errorsTotal}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
+      UPDATE tasks SET status = 'pending', errors_total = ${sync.errorsTotal}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
         core_version = ${info.coreVersion}, php_version = ${info.phpVersion}, ip_address = ${info.ipAddress},
         seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = ${task.site_id}), updated_at = clock_timestamp()
       WHERE id = ${taskId} AND status = 'receiving'`);
-    return total;
+    return task.total;
   }
 
   *claim(taskId: string, owner: string, leaseMs: number): AwaitingStep<number | null> {

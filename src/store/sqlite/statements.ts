@@ -10,7 +10,7 @@ import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
 import type { SiteState } from "../site-states";
-import { encodeEntry } from "../staging";
+import { encodeEntry, validEntries } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import type { NowStep } from "../steps";
 import { NotFoundError, type SiteAccess, type UserSiteAccess } from "../types";
@@ -94,16 +94,17 @@ export class SqliteStatements implements StoreStatements<never> {
         `UPDATE tasks SET status = 'completed', modules_removed = ?, result = ?, finished_at = ?, updated_at = ?,
            lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`),
       insertUpload: db.prepare<never, [string, number]>("INSERT INTO tasks (id, site_id, seq, status) VALUES (?, ?, 0, 'receiving')"),
-      // The internal key staging rows use.
-      taskNum: db.prepare<{ num: number }, [string]>("SELECT num FROM tasks WHERE id = ?"),
+      // A staging write counts its valid entries into the upload's total and
+      // gets the internal key its rows use: accepting then counts no rows (a
+      // scan of the whole upload, ~15 ms for 100,000 entries).
+      stagedInto: db.prepare<{ num: number }, [number, string]>("UPDATE tasks SET total = total + ? WHERE id = ? RETURNING num"),
       deleteUpload: db.prepare<never, [string]>("DELETE FROM tasks WHERE id = ? AND status = 'receiving'"),
-      countStaged: db.prepare<{ total: number }, [number]>(
-        "SELECT count(*) AS total FROM task_entries WHERE task_num = ? AND entry IS NOT NULL"),
-      accept: db.prepare<never, [number, number, number, string, string, string, string | null, number, string]>(
-        `UPDATE tasks SET status = 'pending', total = ?, errors_total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
+      accept: db.prepare<{ total: number }, [number, number, string, string, string, string | null, number, string]>(
+        `UPDATE tasks SET status = 'pending', errors_total = ?, full_sync = ?, site_name = ?, core_version = ?, php_version = ?, ip_address = ?,
            seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = tasks.site_id),
            updated_at = ?
-         WHERE id = ? AND status = 'receiving'`),
+         WHERE id = ? AND status = 'receiving'
+         RETURNING total`),
       markFailed: db.prepare<never, [string, number, number, string, string]>(
         `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
          WHERE id = ? AND lease_owner = ? AND status = 'in_progress'`),
@@ -304,13 +305,9 @@ export class SqliteStatements implements StoreStatements<never> {
     this.one.insertUpload.run(taskId, siteId);
   }
 
-  /** The internal key staging rows use; -1 (matching nothing) for an unknown task. */
-  private taskNum(taskId: string): number {
-    return this.one.taskNum.get(taskId)?.num ?? -1;
-  }
-
   *stage(taskId: string, entries: readonly StagedEntry[]): NowStep<void> {
-    const num = this.taskNum(taskId);
+    // -1 (matching nothing) for an unknown task.
+    const num = this.one.stagedInto.get(validEntries(entries), taskId)?.num ?? -1;
     const rows = entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
     this.stageAll(rows);
   }
@@ -320,10 +317,8 @@ export class SqliteStatements implements StoreStatements<never> {
   }
 
   *accept(taskId: string, sync: AcceptedSync, now: Date): NowStep<number> {
-    const { total } = this.one.countStaged.get(this.taskNum(taskId))!;
     const info = sync.drupalInfo;
-    this.one.accept.run(total, sync.errorsTotal, sync.fullSync ? 1 : 0, sync.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now.getTime(), taskId);
-    return total;
+    return this.one.accept.get(sync.errorsTotal, sync.fullSync ? 1 : 0, sync.siteName, info.coreVersion, info.phpVersion, info.ipAddress, now.getTime(), taskId)?.total ?? 0;
   }
 
   *markFailed(taskId: string, owner: string, error: string, now: Date): NowStep<void> {
