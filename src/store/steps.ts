@@ -49,6 +49,50 @@ export async function runAwaiting<T>(steps: AwaitingStep<T>, sentBefore?: Promis
   return next.value;
 }
 
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function resume<Wait, T>(step: Step<Wait, T>, settled: Settled): IteratorResult<Wait, T> {
+  return settled.ok ? step.next(settled.value) : step.throw(settled.error);
+}
+
+function* settle<Wait>(wait: Wait): Step<Wait, Settled> {
+  try {
+    return { ok: true, value: yield wait };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * Two steps side by side, each going on as soon as what it waits for has
+ * come; what both wait for at once is waited for together. On Postgres their
+ * statements of one moment then travel in one write, one round trip instead
+ * of two (postgres-js sends what is issued in one tick together), and the
+ * server still runs them in order, `first`'s before `second`'s: the locks
+ * `first` takes are taken before anything `second` does. On SQLite, whose
+ * steps never wait, `first` runs to its end, then `second`. Either one's
+ * error is the whole's, once both have settled what they were waiting for.
+ */
+export function* together<Wait, A, B>(first: Step<Wait, A>, second: Step<Wait, B>): Step<Wait, [A, B]> {
+  let a = first.next();
+  let b = second.next();
+  for (;;) {
+    if (a.done && b.done) return [a.value, b.value];
+    if (a.done) b = resume(second, yield* settle(b.value as Wait));
+    else if (b.done) a = resume(first, yield* settle(a.value));
+    else {
+      // Only a dialect whose waits are promises gets here (a step that never waits is done at once).
+      const both = Promise.all([a.value, b.value].map((wait) => Promise.resolve(wait as PromiseLike<unknown>).then(
+        (value): Settled => ({ ok: true, value }),
+        (error: unknown): Settled => ({ ok: false, error }),
+      )));
+      const [forFirst, forSecond] = (yield both as Wait) as [Settled, Settled];
+      a = resume(first, forFirst);
+      b = resume(second, forSecond);
+    }
+  }
+}
+
 /** Inside an awaiting step: waits for `query` and returns its result, typed. */
 export function* waitFor<T>(query: PromiseLike<T>): AwaitingStep<T> {
   return (yield query) as T;

@@ -5,7 +5,7 @@ import { changesHeldDetails, leavesExactlyPayload, planSync, syncChanges, type K
 import { applyPlan } from "./packed-modules";
 import { newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
-import type { Step } from "./steps";
+import { together, type Step } from "./steps";
 import { SiteBusyError } from "./types";
 import { resolveIds } from "./write-plan";
 
@@ -28,11 +28,12 @@ export interface AppliedSync extends SyncOutcome {
  */
 export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, known?: KnownIds, kept?: SiteState): Step<Wait, AppliedSync> {
   // Read after the lock: every task accepted before this sync got the site, and the modules its last sync left.
-  const held = yield* s.lockSiteModules(cmd.siteId, kept);
+  // The ids the caches lacked are read (or created) with it, in the same round trip on Postgres (together):
+  // they do not depend on the site, and the server still takes the site's lock first.
+  const [held, ids] = yield* together(s.lockSiteModules(cmd.siteId, kept), resolveIds(s, cmd.entries, known));
   if (!held) throw new SiteBusyError(cmd.siteId);
   const current = held.modules;
   const now = new Date(); // after the lock: later syncs of this site get later times
-  const ids = yield* resolveIds(s, cmd.entries, known);
   // A module the catalog does not hold is on no site: nothing to keep for it.
   const keep = cmd.fullSync && cmd.keep.size > 0 ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
