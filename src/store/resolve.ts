@@ -5,7 +5,7 @@
 import { versionKey, type EntryIds, type KnownIds, type LearnedIds, type SiteModuleState } from "../inventory";
 
 export class IdResolution implements EntryIds {
-  /** By entry position (0: not resolved yet; catalog ids start at 1): the caller's known ones (taken over, not copied), then those read. */
+  /** By entry position (0: not resolved yet; catalog ids start at 1): the caller's known ones (copied), then those read. */
   private readonly moduleIds: Float64Array;
   private readonly versionIds: Float64Array;
   /** Positions of entries whose version id must come from the database, by module id and version. */
@@ -14,13 +14,17 @@ export class IdResolution implements EntryIds {
   private last = -1;
   readonly learned: LearnedIds = { modules: new Map(), versions: new Map() };
 
-  /** `known` (by position in `entries`) is the caller's to give away: its arrays are filled in as they are. */
+  /**
+   * `known`: by position in `entries`. Copied, not filled in: ids read inside
+   * a transaction that then fails (a busy site, whose sync is tried again
+   * once its background syncs are done) must not reach the next attempt.
+   */
   constructor(private readonly entries: readonly SiteModuleState[], known?: KnownIds) {
     if (known !== undefined && (known.moduleIds.length !== entries.length || known.versionIds.length !== entries.length)) {
       throw new Error("known ids must be given for each entry, by position");
     }
-    this.moduleIds = known?.moduleIds ?? new Float64Array(entries.length);
-    this.versionIds = known?.versionIds ?? new Float64Array(entries.length);
+    this.moduleIds = known ? known.moduleIds.slice() : new Float64Array(entries.length);
+    this.versionIds = known ? known.versionIds.slice() : new Float64Array(entries.length);
   }
 
   /** machine_names whose module id must come from the database. */

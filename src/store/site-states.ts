@@ -32,6 +32,17 @@ const SITE_STATE_ROWS = 1_600_000;
 /** What a kept site costs besides its rows (its entry, its array, its fingerprint: ~230 bytes), counted as rows. */
 const ROWS_PER_SITE = 8;
 
+/**
+ * A sync that assumed its site still held a kept state (lockSiteModulesAssuming)
+ * found it did not (or the site busy, or gone): nothing was written; the
+ * caller forgets the state and syncs again, reading the site first.
+ */
+export class KeptStateStaleError extends Error {
+  constructor(readonly siteId: number) {
+    super(`site ${siteId} no longer holds the modules this process kept`);
+  }
+}
+
 /** A new stamp: random below 2^53 (exact in a JS number and in both dialects' columns), never 0, the column's default. */
 export function newModulesStamp(): number {
   return 1 + Math.floor(Math.random() * (2 ** 53 - 1));

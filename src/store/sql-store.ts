@@ -6,7 +6,7 @@
 import type { KnownIds, SyncCommand, SyncOutcome } from "../inventory";
 import type { InventoryQueries } from "./queries";
 import type { SiteReads } from "./reads";
-import { SiteStates } from "./site-states";
+import { KeptStateStaleError, SiteStates } from "./site-states";
 import { SqlTaskStore } from "./sql-task-store";
 import type { StoreStatements } from "./statements";
 import type { StepRunner } from "./steps";
@@ -73,7 +73,13 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    * one has changed them since (site-states.ts).
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const { counts, learned, leaves, stamp, fingerprint } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)));
+    const { counts, learned, leaves, stamp, fingerprint } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)))
+      .catch((err: unknown) => {
+        if (!(err instanceof KeptStateStaleError)) throw err;
+        // Another writer changed the site since this process's last sync of it: nothing was written. Read it this time.
+        this.siteStates.delete(command.siteId);
+        return this.db.transaction((s) => applySync(s, command, known, undefined));
+      });
     try {
       const packed = leaves();
       if (packed === null) this.siteStates.delete(command.siteId);

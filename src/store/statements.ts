@@ -69,6 +69,15 @@ export interface SyncStatements<Wait> extends ModuleStatements<Wait> {
    */
   lockSiteModules(siteId: number, kept: SiteState | undefined): Step<Wait, SiteState | null>;
   /**
+   * lockSiteModules for a sync that starts from `kept` and needs nothing else
+   * read before its writes: on Postgres it returns `kept` at once, and the
+   * lock goes out with the sync's writes and COMMIT (one round trip), with a
+   * check run once the lock is held that fails the transaction before any
+   * write, as KeptStateStaleError, unless the site is not busy and still
+   * holds `kept`'s stamp. SQLite holds every site already: lockSiteModules.
+   */
+  lockSiteModulesAssuming(siteId: number, kept: SiteState): Step<Wait, SiteState | null>;
+  /**
    * The plan's writes (writePlan), then the site row's (recordSync), in one
    * step: a transaction's last (Postgres sends COMMIT with them).
    */

@@ -7,7 +7,7 @@ import { newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
 import { together, type Step } from "./steps";
 import { SiteBusyError } from "./types";
-import { resolveIds } from "./write-plan";
+import { knowsEveryId, resolveIds } from "./write-plan";
 
 const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 
@@ -29,11 +29,18 @@ export interface AppliedSync extends SyncOutcome {
 export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, known?: KnownIds, kept?: SiteState): Step<Wait, AppliedSync> {
   // Read after the lock: every task accepted before this sync got the site, and the modules its last sync left.
   // The ids the caches lacked are read (or created) with it, in the same round trip on Postgres (together):
-  // they do not depend on the site, and the server still takes the site's lock first.
-  const [held, ids] = yield* together(s.lockSiteModules(cmd.siteId, kept), resolveIds(s, cmd.entries, known));
+  // they do not depend on the site, and the server still takes the site's lock first. A sync that reads
+  // nothing else may start from the modules this process kept without waiting for the lock at all
+  // (lockSiteModulesAssuming): the lock and its check then travel with the writes.
+  const assume = kept !== undefined && knowsEveryId(cmd.entries, known) && !(cmd.fullSync && cmd.keep.size > 0);
+  const [held, ids] = assume
+    ? [yield* s.lockSiteModulesAssuming(cmd.siteId, kept), yield* resolveIds(s, cmd.entries, known)]
+    : yield* together(s.lockSiteModules(cmd.siteId, kept), resolveIds(s, cmd.entries, known));
   if (!held) throw new SiteBusyError(cmd.siteId);
   const current = held.modules;
-  const now = new Date(); // after the lock: later syncs of this site get later times
+  // After the lock, so that later syncs of this site get later times; or, assumed, after this process's
+  // last sync of the site, which nothing has followed if the assumption holds (else nothing is written).
+  const now = new Date();
   // A module the catalog does not hold is on no site: nothing to keep for it.
   const keep = cmd.fullSync && cmd.keep.size > 0 ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);

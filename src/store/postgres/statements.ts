@@ -10,7 +10,7 @@ import { heldModules, STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow
 import {
   SITE_ACCESS_COLUMNS, siteAccessFromRow, taskFromRow, userSiteAccessFromRow, type SiteAccessRow, type TaskRow, type TaskTableRow, type UserSiteAccessRow,
 } from "../rows";
-import type { SiteState } from "../site-states";
+import { KeptStateStaleError, type SiteState } from "../site-states";
 import { encodeEntry, validEntries } from "../staging";
 import type { BatchProgress, SiteEnvelope, StoreStatements, SyncHistory, SyncRecord } from "../statements";
 import { waitFor, type AwaitingStep } from "../steps";
@@ -31,6 +31,9 @@ export interface TransactionEnd {
 export class PostgresStatements implements StoreStatements<PromiseLike<unknown>> {
   private readonly currentColumns;
   readonly history: PostgresHistoryStatements;
+
+  /** The lock and check sent by lockSiteModulesAssuming, answered with the writes (commitWith). */
+  private assumed: Promise<unknown> | null = null;
 
   /** `tx`: a transaction's connection, or the pool; `end`: how that transaction commits. */
   constructor(private readonly tx: postgres.Sql | postgres.TransactionSql, private readonly end: TransactionEnd | null = null) {
@@ -54,7 +57,11 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     // Promise.all reaches a query's then() a microtask later, after a COMMIT
     // executed at once, which would then go out first.
     const sent = last.map((query) => query?.execute() ?? null);
-    yield* waitFor(Promise.all([...sent, this.end.commit()]));
+    const assumed = this.assumed;
+    this.assumed = null;
+    const answers = yield* waitFor(Promise.allSettled([assumed, ...sent, this.end.commit()]));
+    // In the order sent: a failed check (the first) is why everything after it failed.
+    for (const answer of answers) if (answer.status === "rejected") throw answer.reason;
   }
 
   *userIdByToken(tokenHash: string): AwaitingStep<number | null> {
@@ -200,6 +207,19 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   *lockSite(siteId: number): AwaitingStep<void> {
     const locked = yield* waitFor(this.lockQuery(siteId));
     if (locked.length === 0) throw new NotFoundError(`site ${siteId}`);
+  }
+
+  *lockSiteModulesAssuming(siteId: number, kept: SiteState): AwaitingStep<SiteState | null> {
+    if (this.end === null) throw new Error("lockSiteModulesAssuming outside a transaction");
+    // Handed to the connection now (execute): they go out ahead of the writes, in the same write.
+    const lock = this.lockQuery(siteId).execute();
+    const check = this.tx`SELECT modsync_check_kept_site(${siteId}, ${kept.stamp})`.execute();
+    this.assumed = Promise.all([lock, check]).catch((err: unknown) => {
+      throw (err as { code?: unknown }).code === "MS409" ? new KeptStateStaleError(siteId) : err;
+    });
+    // Awaited by commitWith; should the steps fail before it, their own error is the one thrown.
+    this.assumed.catch(() => {});
+    return kept;
   }
 
   private lockQuery(siteId: number) {

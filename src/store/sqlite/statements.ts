@@ -249,6 +249,10 @@ export class SqliteStatements implements StoreStatements<never> {
     return { stamp, modules: this.siteModules(siteId) };
   }
 
+  *lockSiteModulesAssuming(siteId: number, kept: SiteState): NowStep<SiteState | null> {
+    return yield* this.lockSiteModules(siteId, kept);
+  }
+
   *writeSync(siteId: number, plan: SyncPlan, ids: EntryIds, now: Date, record: SyncRecord): NowStep<void> {
     yield* writePlan(this, siteId, plan, ids, now);
     yield* this.recordSync(siteId, record.site, now, record.fingerprint, record.repeat, record.history, record.stamp);

@@ -1,0 +1,159 @@
+// A sync whose every catalog id is known and whose site this process kept
+// (store/site-states.ts) assumes the site still holds those modules: on
+// Postgres its lock, a check of that, its writes and COMMIT go out together
+// (lockSiteModulesAssuming, migration 0018). Whenever the assumption is wrong
+// (another writer, a busy site, a deleted one) nothing of it is written and
+// the sync is made again the long way: counts, rows and errors are exactly
+// those of a sync that read the site first.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { KnownIds, SiteModuleState, SyncCommand } from "../../src/inventory";
+import { knowsEveryId } from "../../src/store/write-plan";
+import { NotFoundError, SiteBusyError, type Store } from "../../src/store/types";
+import { count, sql } from "../support/sql";
+import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
+
+const entry = (machineName: string, version: string | null): SiteModuleState => ({
+  machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version, description: null, project: null,
+});
+
+test("a sync reads no catalog id only when every module's id and every version's is known", () => {
+  const entries = [entry("a", "1.0.0"), entry("b", null)];
+  const known = (modules: number[], versions: number[]): KnownIds => ({ moduleIds: Float64Array.from(modules), versionIds: Float64Array.from(versions) });
+  expect(knowsEveryId(entries, known([1, 2], [5, 0]))).toBe(true);
+  expect(knowsEveryId(entries, known([1, 0], [5, 0]))).toBe(false);
+  expect(knowsEveryId(entries, known([1, 2], [0, 0]))).toBe(false);
+  expect(knowsEveryId(entries, undefined)).toBe(false);
+});
+
+describeEachDialect("a sync assuming its kept modules", (dialect) => {
+  let db: TestDatabase;
+  let store: Store;
+  let other: Store;
+  let organizationId: number;
+  let sites = 0;
+  beforeAll(async () => {
+    db = createTestDatabase(dialect);
+    store = await db.open();
+    // Another process on the same database.
+    other = await db.open();
+    organizationId = (await store.createOrganization("Assumed")).id;
+    if (dialect === "postgres") {
+      // Each run of the check, counted (the function as migration 0018 has it, plus the counts): in
+      // sequences, which a failed check's rollback does not undo.
+      await sql(store, "CREATE SEQUENCE kept_checks_passed");
+      await sql(store, "CREATE SEQUENCE kept_checks_failed");
+      await sql(store, `CREATE OR REPLACE FUNCTION modsync_check_kept_site(site integer, kept_stamp bigint) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM set_config('modsync.writes_stamps', 'on', true);
+          IF NOT EXISTS (SELECT 1 FROM sites WHERE id = site AND modules_stamp = kept_stamp)
+             OR EXISTS (SELECT 1 FROM tasks WHERE site_id = site AND status IN ('pending', 'in_progress')) THEN
+            PERFORM nextval('kept_checks_failed');
+            RAISE EXCEPTION 'site % is not as this process kept it', site USING ERRCODE = 'MS409';
+          END IF;
+          PERFORM nextval('kept_checks_passed');
+        END $$`);
+    }
+  });
+  afterAll(() => db.destroy());
+
+  const command = (siteId: number, entries: SiteModuleState[]) => ({
+    siteId, siteName: "Assumed", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null },
+    entries, fullSync: true, keep: new Set<string>(), fingerprint: null, repeat: "{}",
+  }) as unknown as SyncCommand;
+
+  async function freshSite(): Promise<number> {
+    const n = ++sites;
+    return (await store.createSite({ organizationId, url: `https://assumed${n}.example`, normalizedUrl: `https://assumed${n}.example`, name: "Assumed", tokenHash: `assumed${n}` })).id;
+  }
+
+  /** The catalog's ids of `entries`, as the id cache would hand them to the store (every one known). */
+  async function known(entries: SiteModuleState[]): Promise<KnownIds> {
+    const ids: KnownIds = { moduleIds: new Float64Array(entries.length), versionIds: new Float64Array(entries.length) };
+    for (const [i, e] of entries.entries()) {
+      const [row] = await sql<{ m: number; v: number | null }>(store, `SELECT m.id AS m, (SELECT v.id FROM module_versions v WHERE v.module_id = m.id AND v.version = '${e.version}') AS v
+        FROM modules m WHERE m.machine_name = '${e.machineName}'`);
+      ids.moduleIds[i] = Number(row!.m);
+      ids.versionIds[i] = e.version === null ? 0 : Number(row!.v);
+    }
+    expect(knowsEveryId(entries, ids)).toBe(true);
+    return ids;
+  }
+
+  async function versions(siteId: number): Promise<string[]> {
+    const rows = await sql<{ name: string; version: string }>(store, `SELECT m.machine_name AS name, v.version FROM site_modules sm
+      JOIN modules m ON m.id = sm.module_id JOIN module_versions v ON v.id = sm.version_id WHERE sm.site_id = ${siteId} ORDER BY m.machine_name`);
+    return rows.map((r) => `${r.name}@${r.version}`);
+  }
+
+  /** How many checks passed and failed so far (Postgres; the tests of a file run one after another). */
+  async function checks(): Promise<{ passed: number; failed: number }> {
+    if (dialect !== "postgres") return { passed: 0, failed: 0 };
+    const value = async (name: string) => count(store, `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM ${name}`);
+    return { passed: await value("kept_checks_passed"), failed: await value("kept_checks_failed") };
+  }
+
+  /** The checks run since `before`: on SQLite, which holds every site already, none. */
+  async function checksSince(before: { passed: number; failed: number }): Promise<{ passed: number; failed: number }> {
+    const now = await checks();
+    return { passed: now.passed - before.passed, failed: now.failed - before.failed };
+  }
+  const pg = (passed: number, failed: number) => (dialect === "postgres" ? { passed, failed } : { passed: 0, failed: 0 });
+
+  const v1 = [entry("alpha", "1.0.0"), entry("beta", "1.0.0")];
+  const v2 = [entry("alpha", "2.0.0"), entry("beta", "1.0.0")];
+  const v3 = [entry("alpha", "3.0.0"), entry("beta", "1.0.0")];
+
+  test("while the site holds them: the sync starts from them, checked once the lock is held", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    await other.applySync(command(await freshSite(), v2)); // alpha@2.0.0 in the catalog
+    const before = await checks();
+    expect((await store.applySync(command(siteId, v2), await known(v2))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
+    expect(await checksSince(before)).toEqual(pg(1, 0));
+  });
+
+  test("after another process's sync of the site: nothing is written on the assumption, and the sync counts against what is stored", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    await other.applySync(command(siteId, v3));
+    const ids = await known(v2);
+    const before = await checks();
+    expect((await store.applySync(command(siteId, v2), ids)).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
+    expect(await checksSince(before)).toEqual(pg(0, 1));
+    // The state kept now is this sync's: the next one assumes it, rightly.
+    const again = await checks();
+    expect((await store.applySync(command(siteId, v1), await known(v1))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(await checksSince(again)).toEqual(pg(1, 0));
+    // One change set per sync that changed something: none from the attempt that failed.
+    expect(await count(store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${siteId}`)).toBe(4);
+  });
+
+  test("a site with a background sync still to apply: busy, and nothing written", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    const taskId = await other.tasks.beginUpload(siteId);
+    await other.tasks.stageEntries(taskId, [{ index: 0, machineName: "alpha", entry: entry("alpha", "3.0.0") }]);
+    await other.tasks.acceptUpload(taskId, { siteName: "Assumed", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: false, errorsTotal: 0 });
+    const ids = await known(v2);
+    const before = await checks();
+    await expect(store.applySync(command(siteId, v2), ids)).rejects.toBeInstanceOf(SiteBusyError);
+    expect(await versions(siteId)).toEqual(["alpha@1.0.0", "beta@1.0.0"]);
+    expect(await checksSince(before)).toEqual(pg(0, 1));
+  });
+
+  test("a site deleted since: not found, and nothing written", async () => {
+    const siteId = await freshSite();
+    await store.applySync(command(siteId, v1));
+    const v2Ids = await known(v2.slice(1)); // beta@1.0.0 only: alpha@2.0.0 may not be in this catalog yet
+    await other.applySync(command(await freshSite(), v2));
+    const ids = await known(v2);
+    expect(ids.moduleIds[1]).toBe(v2Ids.moduleIds[0]!);
+    expect(await other.deleteSite(siteId)).toBe(true);
+    const before = await checks();
+    await expect(store.applySync(command(siteId, v2), ids)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await count(store, `SELECT count(*) AS n FROM site_modules WHERE site_id = ${siteId}`)).toBe(0);
+    expect(await checksSince(before)).toEqual(pg(0, 1));
+  });
+});
