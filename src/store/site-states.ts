@@ -16,6 +16,14 @@ import { PackedModules, SLOTS } from "./packed-modules";
 export interface SiteState {
   stamp: number;
   modules: HeldModules;
+  /**
+   * Kept states only: the sync that left them started from this process's
+   * state before (no other writer came between), a sign that the site's
+   * syncs come to this process. Only then does its next sync assume them
+   * (lockSiteModulesAssuming): with instances behind a balancer a kept state
+   * is often stale, and a wrong assumption costs a round trip for nothing.
+   */
+  confirmed?: boolean;
 }
 
 /**
@@ -53,7 +61,7 @@ export class SiteStates {
    * Least recently kept first (Map order), each with the rows it counts for
    * (its modules and rowsPerSite), and the fingerprint its sync stored.
    */
-  private readonly bySite = new Map<number, { stamp: number; packed: Float64Array; rows: number; fingerprint: string | null }>();
+  private readonly bySite = new Map<number, { stamp: number; packed: Float64Array; rows: number; fingerprint: string | null; confirmed: boolean }>();
   private rows = 0;
 
   constructor(private readonly maxRows = SITE_STATE_ROWS, private readonly rowsPerSite = ROWS_PER_SITE) {}
@@ -61,7 +69,7 @@ export class SiteStates {
   /** The kept state, read in place: a sync never changes it, it leaves a new one (applyPlan). */
   get(siteId: number): SiteState | undefined {
     const kept = this.bySite.get(siteId);
-    return kept && { stamp: kept.stamp, modules: new PackedModules(kept.packed) };
+    return kept && { stamp: kept.stamp, modules: new PackedModules(kept.packed), confirmed: kept.confirmed };
   }
 
   /**
@@ -80,13 +88,14 @@ export class SiteStates {
 
   /**
    * Keeps the modules a committed sync left (applyPlan's array, taken over:
-   * never to be changed), with the fingerprint that sync stored (null: none).
+   * never to be changed), with the fingerprint that sync stored (null: none),
+   * `confirmed` if that sync started from this process's state before (SiteState).
    */
-  set(siteId: number, stamp: number, packed: Float64Array, fingerprint: string | null = null): void {
+  set(siteId: number, stamp: number, packed: Float64Array, fingerprint: string | null = null, confirmed = false): void {
     this.delete(siteId);
     const rows = packed.length / SLOTS + this.rowsPerSite;
     if (rows > this.maxRows) return;
-    this.bySite.set(siteId, { stamp, packed, rows, fingerprint });
+    this.bySite.set(siteId, { stamp, packed, rows, fingerprint, confirmed });
     this.rows += rows;
     if (this.rows <= this.maxRows) return;
     // Down to 7/8 at once: a Map walked from its start steps over the entries

@@ -73,17 +73,18 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    * one has changed them since (site-states.ts).
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const { counts, learned, leaves, stamp, fingerprint } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)))
+    const { counts, learned, leaves, stamp, fingerprint, fromKept } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)))
       .catch((err: unknown) => {
         if (!(err instanceof KeptStateStaleError)) throw err;
-        // Another writer changed the site since this process's last sync of it: nothing was written. Read it this time.
+        // The site was not as kept (another writer since, a background sync to apply first, or gone): nothing
+        // was written. Made again reading the site, which says which.
         this.siteStates.delete(command.siteId);
         return this.db.transaction((s) => applySync(s, command, known, undefined));
       });
     try {
       const packed = leaves();
       if (packed === null) this.siteStates.delete(command.siteId);
-      else this.siteStates.set(command.siteId, stamp, packed, fingerprint);
+      else this.siteStates.set(command.siteId, stamp, packed, fingerprint, fromKept);
     } catch {
       // The sync has committed: it succeeded. Its site's next sync reads the modules instead.
       this.siteStates.delete(command.siteId);

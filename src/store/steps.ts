@@ -74,22 +74,29 @@ function* settle<Wait>(wait: Wait): Step<Wait, Settled> {
  * error is the whole's, once both have settled what they were waiting for.
  */
 export function* together<Wait, A, B>(first: Step<Wait, A>, second: Step<Wait, B>): Step<Wait, [A, B]> {
-  let a = first.next();
-  let b = second.next();
-  for (;;) {
-    if (a.done && b.done) return [a.value, b.value];
-    if (a.done) b = resume(second, yield* settle(b.value as Wait));
-    else if (b.done) a = resume(first, yield* settle(a.value));
-    else {
-      // Only a dialect whose waits are promises gets here (a step that never waits is done at once).
-      const both = Promise.all([a.value, b.value].map((wait) => Promise.resolve(wait as PromiseLike<unknown>).then(
-        (value): Settled => ({ ok: true, value }),
-        (error: unknown): Settled => ({ ok: false, error }),
-      )));
-      const [forFirst, forSecond] = (yield both as Wait) as [Settled, Settled];
-      a = resume(first, forFirst);
-      b = resume(second, forSecond);
+  try {
+    let a = first.next();
+    let b = second.next();
+    for (;;) {
+      if (a.done && b.done) return [a.value, b.value];
+      if (a.done) b = resume(second, yield* settle(b.value as Wait));
+      else if (b.done) a = resume(first, yield* settle(a.value));
+      else {
+        // Only a dialect whose waits are promises gets here (a step that never waits is done at once).
+        const both = Promise.all([a.value, b.value].map((wait) => Promise.resolve(wait as PromiseLike<unknown>).then(
+          (value): Settled => ({ ok: true, value }),
+          (error: unknown): Settled => ({ ok: false, error }),
+        )));
+        const [forFirst, forSecond] = (yield both as Wait) as [Settled, Settled];
+        a = resume(first, forFirst);
+        b = resume(second, forSecond);
+      }
     }
+  } catch (err) {
+    // The step still suspended is ended too, so that its own `finally` runs (a no-op for one already done).
+    first.return(undefined as A);
+    second.return(undefined as B);
+    throw err;
   }
 }
 

@@ -19,6 +19,8 @@ export interface AppliedSync extends SyncOutcome {
   leaves(): Float64Array | null;
   /** The fingerprint the sync stored with the site (null: none, the site holds more than the payload). */
   fingerprint: string | null;
+  /** Whether the sync started from the state this process kept (still the site's: nobody else wrote it since). */
+  fromKept: boolean;
 }
 
 /**
@@ -31,18 +33,22 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   // The ids the caches lacked are read (or created) with it, in the same round trip on Postgres (together):
   // they do not depend on the site, and the server still takes the site's lock first. A sync that reads
   // nothing else may start from the modules this process kept without waiting for the lock at all
-  // (lockSiteModulesAssuming): the lock and its check then travel with the writes.
-  const assume = kept !== undefined && knowsEveryId(cmd.entries, known) && !(cmd.fullSync && cmd.keep.size > 0);
+  // (lockSiteModulesAssuming): the lock and its check then travel with the writes. Only a confirmed
+  // state is assumed (SiteState.confirmed): one this process's syncs of the site keep finding current.
+  const readsKeep = cmd.fullSync && cmd.keep.size > 0;
+  const assume = kept?.confirmed === true && knowsEveryId(cmd.entries, known) && !readsKeep;
   const [held, ids] = assume
     ? [yield* s.lockSiteModulesAssuming(cmd.siteId, kept), yield* resolveIds(s, cmd.entries, known)]
     : yield* together(s.lockSiteModules(cmd.siteId, kept), resolveIds(s, cmd.entries, known));
   if (!held) throw new SiteBusyError(cmd.siteId);
   const current = held.modules;
   // After the lock, so that later syncs of this site get later times; or, assumed, after this process's
-  // last sync of the site, which nothing has followed if the assumption holds (else nothing is written).
+  // last sync of the site, which no write of the site's modules has followed if the assumption holds
+  // (else nothing is written). A repeat answered by another instance may have (it writes no stamp):
+  // the site row's times take the later of the two all the same (syncTime).
   const now = new Date();
   // A module the catalog does not hold is on no site: nothing to keep for it.
-  const keep = cmd.fullSync && cmd.keep.size > 0 ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
+  const keep = readsKeep ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
   const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
   const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
@@ -54,5 +60,5 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     history: { changes: syncChanges(current, plan, ids), taskId: null, detailsChanged: changesHeldDetails(plan) },
     stamp,
   });
-  return { counts: plan, learned: ids.learned, fingerprint, stamp, leaves: () => applyPlan(current, cmd.entries, plan, ids) };
+  return { counts: plan, learned: ids.learned, fingerprint, stamp, fromKept: kept !== undefined && held === kept, leaves: () => applyPlan(current, cmd.entries, plan, ids) };
 }

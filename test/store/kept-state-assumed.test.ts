@@ -38,18 +38,19 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
     other = await db.open();
     organizationId = (await store.createOrganization("Assumed")).id;
     if (dialect === "postgres") {
-      // Each run of the check, counted (the function as migration 0018 has it, plus the counts): in
-      // sequences, which a failed check's rollback does not undo.
+      // Each run of migration 0018's check, counted: it is renamed and called by a wrapper that
+      // counts in sequences (which a failed check's rollback does not undo).
       await sql(store, "CREATE SEQUENCE kept_checks_passed");
       await sql(store, "CREATE SEQUENCE kept_checks_failed");
-      await sql(store, `CREATE OR REPLACE FUNCTION modsync_check_kept_site(site integer, kept_stamp bigint) RETURNS void LANGUAGE plpgsql AS $$
+      await sql(store, "ALTER FUNCTION modsync_check_kept_site(integer, bigint) RENAME TO modsync_check_kept_site_migrated");
+      await sql(store, `CREATE FUNCTION modsync_check_kept_site(site integer, kept_stamp bigint) RETURNS void LANGUAGE plpgsql AS $$
         BEGIN
-          PERFORM set_config('modsync.writes_stamps', 'on', true);
-          IF NOT EXISTS (SELECT 1 FROM sites WHERE id = site AND modules_stamp = kept_stamp)
-             OR EXISTS (SELECT 1 FROM tasks WHERE site_id = site AND status IN ('pending', 'in_progress')) THEN
+          BEGIN
+            PERFORM modsync_check_kept_site_migrated(site, kept_stamp);
+          EXCEPTION WHEN SQLSTATE 'MS409' THEN
             PERFORM nextval('kept_checks_failed');
-            RAISE EXCEPTION 'site % is not as this process kept it', site USING ERRCODE = 'MS409';
-          END IF;
+            RAISE;
+          END;
           PERFORM nextval('kept_checks_passed');
         END $$`);
     }
@@ -103,39 +104,70 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
   const v2 = [entry("alpha", "2.0.0"), entry("beta", "1.0.0")];
   const v3 = [entry("alpha", "3.0.0"), entry("beta", "1.0.0")];
 
-  test("while the site holds them: the sync starts from them, checked once the lock is held", async () => {
+  /** A site synced twice to v1 by `store`: the second sync found the first's state current, so the state is confirmed. */
+  async function confirmedSite(): Promise<number> {
     const siteId = await freshSite();
     await store.applySync(command(siteId, v1));
-    await other.applySync(command(await freshSite(), v2)); // alpha@2.0.0 in the catalog
     const before = await checks();
-    expect((await store.applySync(command(siteId, v2), await known(v2))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    await store.applySync(command(siteId, v1), await known(v1));
+    // The first state is kept unconfirmed: the second sync read it the long way, no check.
+    expect(await checksSince(before)).toEqual(pg(0, 0));
+    return siteId;
+  }
+
+  test("while the site holds them: the sync starts from them, checked once the lock is held", async () => {
+    const siteId = await confirmedSite();
+    await other.applySync(command(await freshSite(), v2)); // alpha@2.0.0 in the catalog
+    const ids = await known(v2);
+    const before = await checks();
+    expect((await store.applySync(command(siteId, v2), ids)).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
     expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
     expect(await checksSince(before)).toEqual(pg(1, 0));
   });
 
-  test("after another process's sync of the site: nothing is written on the assumption, and the sync counts against what is stored", async () => {
-    const siteId = await freshSite();
-    await store.applySync(command(siteId, v1));
+  test("after another process's sync of the site: nothing is written on the assumption, the sync counts against what is stored, and the next one reads again", async () => {
+    const siteId = await confirmedSite();
     await other.applySync(command(siteId, v3));
     const ids = await known(v2);
     const before = await checks();
     expect((await store.applySync(command(siteId, v2), ids)).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
     expect(await versions(siteId)).toEqual(["alpha@2.0.0", "beta@1.0.0"]);
     expect(await checksSince(before)).toEqual(pg(0, 1));
-    // The state kept now is this sync's: the next one assumes it, rightly.
+    // The state left by the sync made again is not confirmed: the next sync reads the long way, and
+    // finding it current, confirms its own; the one after assumes it.
     const again = await checks();
     expect((await store.applySync(command(siteId, v1), await known(v1))).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect((await store.applySync(command(siteId, v2), ids)).counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
     expect(await checksSince(again)).toEqual(pg(1, 0));
     // One change set per sync that changed something: none from the attempt that failed.
-    expect(await count(store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${siteId}`)).toBe(4);
+    expect(await count(store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${siteId}`)).toBe(5);
+  });
+
+  test("two syncs of one site at once, both assuming the same state: the second finds it gone, and counts against the first", async () => {
+    const siteId = await confirmedSite();
+    await other.applySync(command(await freshSite(), v3)); // alpha@3.0.0 in the catalog
+    const [ids2, ids3] = [await known(v2), await known(v3)];
+    const before = await checks();
+    const [first, second] = await Promise.all([store.applySync(command(siteId, v2), ids2), store.applySync(command(siteId, v3), ids3)]);
+    // Whichever got the lock first, each changed alpha from what the other left or from 1.0.0.
+    expect(first.counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    expect(second.counts).toMatchObject({ modulesUpdated: 1, modulesUnchanged: 1 });
+    const [alpha, beta] = await versions(siteId);
+    expect(["alpha@2.0.0", "alpha@3.0.0"]).toContain(alpha!);
+    expect(beta).toBe("beta@1.0.0");
+    // The last change set recorded moved alpha to the version the site holds.
+    const [last] = await sql<{ changes: string }>(store, `SELECT ${dialect === "sqlite" ? "changes" : "changes::text"} AS changes FROM site_change_sets WHERE site_id = ${siteId} ORDER BY changed_at DESC, id DESC LIMIT 1`);
+    const [stored] = await sql<{ v: number }>(store, `SELECT version_id AS v FROM site_modules sm JOIN modules m ON m.id = sm.module_id WHERE sm.site_id = ${siteId} AND m.machine_name = 'alpha'`);
+    expect((JSON.parse(last!.changes) as { t?: number }[]).map((c) => c.t)).toContain(Number(stored!.v));
+    expect(await checksSince(before)).toEqual(pg(1, 1));
   });
 
   test("a site with a background sync still to apply: busy, and nothing written", async () => {
-    const siteId = await freshSite();
-    await store.applySync(command(siteId, v1));
+    const siteId = await confirmedSite();
     const taskId = await other.tasks.beginUpload(siteId);
     await other.tasks.stageEntries(taskId, [{ index: 0, machineName: "alpha", entry: entry("alpha", "3.0.0") }]);
     await other.tasks.acceptUpload(taskId, { siteName: "Assumed", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: false, errorsTotal: 0 });
+    await other.applySync(command(await freshSite(), v2)); // alpha@2.0.0 in the catalog
     const ids = await known(v2);
     const before = await checks();
     await expect(store.applySync(command(siteId, v2), ids)).rejects.toBeInstanceOf(SiteBusyError);
@@ -144,12 +176,9 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
   });
 
   test("a site deleted since: not found, and nothing written", async () => {
-    const siteId = await freshSite();
-    await store.applySync(command(siteId, v1));
-    const v2Ids = await known(v2.slice(1)); // beta@1.0.0 only: alpha@2.0.0 may not be in this catalog yet
-    await other.applySync(command(await freshSite(), v2));
+    const siteId = await confirmedSite();
+    await other.applySync(command(await freshSite(), v2)); // alpha@2.0.0 in the catalog
     const ids = await known(v2);
-    expect(ids.moduleIds[1]).toBe(v2Ids.moduleIds[0]!);
     expect(await other.deleteSite(siteId)).toBe(true);
     const before = await checks();
     await expect(store.applySync(command(siteId, v2), ids)).rejects.toBeInstanceOf(NotFoundError);

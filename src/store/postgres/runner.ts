@@ -42,8 +42,9 @@ export class PostgresRunner implements StepRunner<PromiseLike<unknown>, Postgres
       if (!commitSent) await commit();
       return result;
     } catch (err) {
-      // Also after a COMMIT sent with writes that failed: the server had rolled back (and says so, no error).
-      await connection`ROLLBACK`.catch(() => {});
+      // A COMMIT sent has ended the transaction either way: after writes that failed, the server
+      // answered it as a ROLLBACK (no error). Else the transaction is still open: rolled back here.
+      if (!commitSent) await connection`ROLLBACK`.catch(() => {});
       throw err;
     } finally {
       connection.release();
