@@ -32,6 +32,10 @@ describeEachDialect("a background task's staged rows", (dialect) => {
     expect(await tasks.acceptUpload(id, {
       siteName: site.name, drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: false, errorsTotal: 3,
     })).toEqual({ total: 4 });
+    // Accepted once only: an upload no longer receiving is left as it is, and counts nothing.
+    expect(await tasks.acceptUpload(id, {
+      siteName: "again", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: true, errorsTotal: 0,
+    })).toEqual({ total: 0 });
     expect(await tasks.claimTask(id, "staged", 30_000)).toBe(true);
     while ((await tasks.applyTaskBatch(id, "staged", 2, 30_000))!.applied > 0);
     expect(await tasks.completeTask(id, "staged")).toBe(true);

@@ -317,18 +317,19 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   }
 
   *accept(taskId: string, sync: AcceptedSync): AwaitingStep<number> {
-    // total: the valid entries staged, counted as they were (stage).
-    const [task] = yield* waitFor(this.tx<{ site_id: number; total: number }[]>`SELECT site_id, total FROM tasks WHERE id = ${taskId}`);
+    const [task] = yield* waitFor(this.tx<{ site_id: number }[]>`SELECT site_id FROM tasks WHERE id = ${taskId}`);
     if (!task) return 0;
     // The site's row lock orders this acceptance with the site's synchronous syncs.
     yield* waitFor(this.tx`SELECT id FROM sites WHERE id = ${task.site_id} FOR NO KEY UPDATE`);
     const info = sync.drupalInfo;
-    yield* waitFor(this.tx`
+    // total: the valid entries staged, counted as they were (stage); 0 for an upload no longer receiving, as on SQLite.
+    const [accepted] = yield* waitFor(this.tx<{ total: number }[]>`
       UPDATE tasks SET status = 'pending', errors_total = ${sync.errorsTotal}, full_sync = ${sync.fullSync}, site_name = ${sync.siteName},
         core_version = ${info.coreVersion}, php_version = ${info.phpVersion}, ip_address = ${info.ipAddress},
         seq = (SELECT coalesce(max(seq), 0) + 1 FROM tasks t WHERE t.site_id = ${task.site_id}), updated_at = clock_timestamp()
-      WHERE id = ${taskId} AND status = 'receiving'`);
-    return task.total;
+      WHERE id = ${taskId} AND status = 'receiving'
+      RETURNING total`);
+    return accepted?.total ?? 0;
   }
 
   *claim(taskId: string, owner: string, leaseMs: number): AwaitingStep<number | null> {
