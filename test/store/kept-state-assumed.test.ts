@@ -6,15 +6,14 @@
 // the sync is made again the long way: counts, rows and errors are exactly
 // those of a sync that read the site first.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { KnownIds, SiteModuleState, SyncCommand } from "../../src/inventory";
+import type { KnownIds, SiteModuleState } from "../../src/inventory";
 import { knowsEveryId } from "../../src/store/write-plan";
 import { NotFoundError, SiteBusyError, type Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
-import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
+import { describeEachDialect } from "../support/stores";
+import { fullSync, moduleAt, openTwoProcesses, storedVersions, type TwoProcesses } from "../support/two-processes";
 
-const entry = (machineName: string, version: string | null): SiteModuleState => ({
-  machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version, description: null, project: null,
-});
+const entry = moduleAt;
 
 test("a sync reads no catalog id only when every module's id and every version's is known", () => {
   const entries = [entry("a", "1.0.0"), entry("b", null)];
@@ -26,17 +25,12 @@ test("a sync reads no catalog id only when every module's id and every version's
 });
 
 describeEachDialect("a sync assuming its kept modules", (dialect) => {
-  let db: TestDatabase;
+  let world: TwoProcesses;
   let store: Store;
   let other: Store;
-  let organizationId: number;
-  let sites = 0;
   beforeAll(async () => {
-    db = createTestDatabase(dialect);
-    store = await db.open();
-    // Another process on the same database.
-    other = await db.open();
-    organizationId = (await store.createOrganization("Assumed")).id;
+    world = await openTwoProcesses(dialect, "Assumed");
+    ({ store, other } = world);
     if (dialect === "postgres") {
       // Each run of migration 0018's check, counted: it is renamed and called by a wrapper that
       // counts in sequences (which a failed check's rollback does not undo).
@@ -55,17 +49,10 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
         END $$`);
     }
   });
-  afterAll(() => db.destroy());
+  afterAll(() => world.db.destroy());
 
-  const command = (siteId: number, entries: SiteModuleState[]) => ({
-    siteId, siteName: "Assumed", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null },
-    entries, fullSync: true, keep: new Set<string>(), fingerprint: null, repeat: "{}",
-  }) as unknown as SyncCommand;
-
-  async function freshSite(): Promise<number> {
-    const n = ++sites;
-    return (await store.createSite({ organizationId, url: `https://assumed${n}.example`, normalizedUrl: `https://assumed${n}.example`, name: "Assumed", tokenHash: `assumed${n}` })).id;
-  }
+  const command = fullSync;
+  const freshSite = () => world.freshSite();
 
   /** The catalog's ids of `entries`, as the id cache would hand them to the store (every one known). */
   async function known(entries: SiteModuleState[]): Promise<KnownIds> {
@@ -80,11 +67,7 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
     return ids;
   }
 
-  async function versions(siteId: number): Promise<string[]> {
-    const rows = await sql<{ name: string; version: string }>(store, `SELECT m.machine_name AS name, v.version FROM site_modules sm
-      JOIN modules m ON m.id = sm.module_id JOIN module_versions v ON v.id = sm.version_id WHERE sm.site_id = ${siteId} ORDER BY m.machine_name`);
-    return rows.map((r) => `${r.name}@${r.version}`);
-  }
+  const versions = (siteId: number) => storedVersions(store, siteId);
 
   /** How many checks passed and failed so far (Postgres; the tests of a file run one after another). */
   async function checks(): Promise<{ passed: number; failed: number }> {

@@ -4,11 +4,12 @@
 // its own, and the next sync reads them again. Counts and stored rows stay
 // exact whoever wrote last: another process, a background task cut short.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { SiteModuleState, SyncCommand } from "../../src/inventory";
+import type { SiteModuleState } from "../../src/inventory";
 import { newModulesStamp, SiteStates } from "../../src/store/site-states";
 import type { Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
-import { createTestDatabase, describeEachDialect, type TestDatabase } from "../support/stores";
+import { describeEachDialect } from "../support/stores";
+import { fullSync, moduleAt, openTwoProcesses, storedVersions, type TwoProcesses } from "../support/two-processes";
 
 /** Packed rows (packed-modules.ts) of these module ids, each enabled at version 1. */
 const packedOf = (...ids: number[]) => Float64Array.from(ids.flatMap((id) => [id, 1, 7]));
@@ -84,36 +85,20 @@ describe("SiteStates", () => {
 });
 
 describeEachDialect("a sync's kept modules", (dialect) => {
-  let db: TestDatabase;
+  let world: TwoProcesses;
   let store: Store;
   let other: Store;
-  let organizationId: number;
-  let sites = 0;
   beforeAll(async () => {
-    db = createTestDatabase(dialect);
-    store = await db.open();
     // Another process on the same database: a store of its own, with kept states of its own.
-    other = await db.open();
-    organizationId = (await store.createOrganization("Kept states")).id;
+    world = await openTwoProcesses(dialect, "Kept");
+    ({ store, other } = world);
   });
-  afterAll(() => db.destroy());
+  afterAll(() => world.db.destroy());
 
-  const entry = (machineName: string, version: string): SiteModuleState => ({
-    machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version, description: null, project: null,
-  });
-  const command = (siteId: number, entries: SiteModuleState[]) => ({
-    siteId, siteName: "Kept", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null },
-    entries, fullSync: true, keep: new Set<string>(), fingerprint: null, repeat: "{}",
-  }) as unknown as SyncCommand;
-  async function freshSite(): Promise<number> {
-    const n = ++sites;
-    return (await store.createSite({ organizationId, url: `https://kept${n}.example`, normalizedUrl: `https://kept${n}.example`, name: "Kept", tokenHash: `kept${n}` })).id;
-  }
-  async function versions(siteId: number): Promise<string[]> {
-    const rows = await sql<{ name: string; version: string }>(store, `SELECT m.machine_name AS name, v.version FROM site_modules sm
-      JOIN modules m ON m.id = sm.module_id JOIN module_versions v ON v.id = sm.version_id WHERE sm.site_id = ${siteId} ORDER BY m.machine_name`);
-    return rows.map((r) => `${r.name}@${r.version}`);
-  }
+  const entry = moduleAt;
+  const command = fullSync;
+  const freshSite = () => world.freshSite();
+  const versions = (siteId: number) => storedVersions(store, siteId);
   const v1 = [entry("alpha", "1.0.0"), entry("beta", "1.0.0")];
   const v2 = [entry("alpha", "2.0.0"), entry("beta", "1.0.0")];
 
