@@ -50,18 +50,14 @@ describeEachDialect("the looks of a statuses round", (dialect) => {
     expect(await h.store.releases.sitesToCompute(0, 100)).toEqual([]);
   });
 
-  test("more due than a look holds: the next look starts after the last id of the one before", async () => {
-    const ids = await dueSites(3);
+  // Two looks either way: the second starts after the first's last id (the second site's) and finds the rest, or none.
+  test.each([
+    ["more due than a look holds: the next look starts after the last id of the one before", 3, 2],
+    ["exactly a look's worth due: one more look finds none left", 2, 500],
+  ] as const)("%s", async (_name, due, batchSize) => {
+    const ids = await dueSites(due);
     const { releases, looks } = countingLooks();
-    expect(await new UpdateStatuses(releases).computePending(2, 2)).toBe(3);
-    expect(looks).toEqual([[0, 2], [ids[1]!, 2]]);
-    expect(await h.store.releases.sitesToCompute(0, 100)).toEqual([]);
-  });
-
-  test("exactly a look's worth due: one more look finds none left", async () => {
-    const ids = await dueSites(2);
-    const { releases, looks } = countingLooks();
-    expect(await new UpdateStatuses(releases).computePending(500, 2)).toBe(2);
+    expect(await new UpdateStatuses(releases).computePending(batchSize, 2)).toBe(due);
     expect(looks).toEqual([[0, 2], [ids[1]!, 2]]);
     expect(await h.store.releases.sitesToCompute(0, 100)).toEqual([]);
   });
