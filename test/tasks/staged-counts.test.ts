@@ -49,6 +49,18 @@ describeEachDialect("a background task's staged rows", (dialect) => {
     ]);
   });
 
+  test("a staging write that fails counts nothing: its rows and its count are one write", async () => {
+    const site = await h.freshSite("staged-failing");
+    const tasks = h.store.tasks;
+    const id = await tasks.beginUpload(site.id);
+    await tasks.stageEntries(id, [valid(0, "staged_f")]);
+    // Index 0 is staged already: the whole write fails, its two valid entries with it.
+    await expect(tasks.stageEntries(id, [valid(1, "staged_g"), valid(0, "staged_h")])).rejects.toThrow();
+    expect(await tasks.acceptUpload(id, {
+      siteName: site.name, drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: false, errorsTotal: 0,
+    })).toEqual({ total: 1 });
+  });
+
   test("the errors index holds only rows with an error", async () => {
     const definition = dialect === "sqlite"
       ? (await sql<{ sql: string }>(h.store, "SELECT sql FROM sqlite_master WHERE name = 'task_entries_errors_idx'"))[0]?.sql

@@ -3,7 +3,7 @@
 // chunks for bulk writes (batch.ts). Every step runs at once and never
 // yields, so a write algorithm runs whole inside one synchronous BEGIN
 // IMMEDIATE transaction. Times are Unix milliseconds, booleans 0/1.
-import type { Database, SQLQueryBindings } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { detailsHash, REPORTED_ERRORS, type AcceptedSync, type EntryError, type EntryIds, type HeldModules, type SiteModuleState, type StoredModule, type SyncPlan } from "../../inventory";
 import { heldModules, STORED_MODULE_COLUMNS, storedModules, type StoredModuleRow } from "../current";
 import {
@@ -22,14 +22,19 @@ import { SqliteHistoryStatements, syncTime } from "./history";
 export class SqliteStatements implements StoreStatements<never> {
   private readonly one;
   private readonly many;
-  private readonly stageAll: (rows: SQLQueryBindings[][]) => void;
+  private readonly stageAll: (taskId: string, entries: readonly StagedEntry[]) => void;
   readonly history: SqliteHistoryStatements;
 
   constructor(private readonly db: Database) {
     this.history = new SqliteHistoryStatements(db);
-    // Several chunks, one transaction: all or none (the wrapper made once, as SqliteRunner does).
-    const stageAll = db.transaction((rows: SQLQueryBindings[][]) => this.many.stage.run(rows));
-    this.stageAll = (rows) => stageAll.immediate(rows);
+    // The task's count and several chunks of rows, one transaction (a savepoint inside a batch's):
+    // all or none, committed once (the wrapper made once, as SqliteRunner does).
+    const stageAll = db.transaction((taskId: string, entries: readonly StagedEntry[]) => {
+      // -1 (matching nothing) for an unknown task.
+      const num = this.one.stagedInto.get(validEntries(entries), taskId)?.num ?? -1;
+      this.many.stage.run(entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]));
+    });
+    this.stageAll = (taskId, entries) => stageAll.immediate(taskId, entries);
     this.one = {
       userIdByToken: db.prepare<{ user_id: number }, [string]>(
         "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"),
@@ -310,10 +315,7 @@ export class SqliteStatements implements StoreStatements<never> {
   }
 
   *stage(taskId: string, entries: readonly StagedEntry[]): NowStep<void> {
-    // -1 (matching nothing) for an unknown task.
-    const num = this.one.stagedInto.get(validEntries(entries), taskId)?.num ?? -1;
-    const rows = entries.map((e) => [num, e.index, e.machineName, e.entry ? encodeEntry(e.entry) : null, e.error ? JSON.stringify(e.error) : null]);
-    this.stageAll(rows);
+    this.stageAll(taskId, entries);
   }
 
   *deleteUpload(taskId: string): NowStep<void> {
