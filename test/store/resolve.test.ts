@@ -10,7 +10,8 @@ const state = (machineName: string, version: string | null = "1.0.0"): SiteModul
 
 test("known ids are used as they are; only the others are asked for, then every entry answers its own, in any order", () => {
   const entries = [state("a"), state("b", null), state("c", "2.0.0"), state("d")];
-  const ids = new IdResolution(entries, { moduleIds: Float64Array.from([11, 0, 13, 0]), versionIds: Float64Array.from([101, 0, 0, 104]) });
+  const known = { moduleIds: Float64Array.from([11, 0, 13, 0]), versionIds: Float64Array.from([101, 0, 0, 104]) };
+  const ids = new IdResolution(entries, known);
   expect(ids.unknownModules()).toEqual(["b", "d"]);
   ids.addModules([[12, "b"], [14, "d"]]);
   expect(ids.unknownVersions()).toEqual([[13, "2.0.0"]]);
@@ -21,6 +22,10 @@ test("known ids are used as they are; only the others are asked for, then every 
   for (const order of [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1, 1, 2]]) {
     expect(order.map((i) => [ids.moduleId(entries[i]!), ids.versionId(entries[i]!)])).toEqual(order.map((i) => expected[i]!));
   }
+  // The caller's known ids are copied, not filled in: ids read in a transaction that then fails (a busy
+  // site's sync, tried again once its background syncs are done) must not reach the next attempt.
+  expect([...known.moduleIds]).toEqual([11, 0, 13, 0]);
+  expect([...known.versionIds]).toEqual([101, 0, 0, 104]);
 });
 
 test("an entry of another sync, even an equal one, is not answered for; nor is an id never resolved", () => {
