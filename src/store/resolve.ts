@@ -4,6 +4,21 @@
 // entry's ids are resolved before the diff, which compares ids, not text.
 import { versionKey, type EntryIds, type KnownIds, type LearnedIds, type SiteModuleState } from "../inventory";
 
+/** An entry lacks its module id while it is 0 (catalog ids start at 1). */
+const lacksModuleId = (moduleIds: Float64Array, i: number) => moduleIds[i] === 0;
+/** An entry with a version lacks its version id while it is 0; one without needs none. */
+const lacksVersionId = (entries: readonly SiteModuleState[], versionIds: Float64Array, i: number) =>
+  entries[i]!.version !== null && versionIds[i] === 0;
+
+/** Whether `known` holds every id of `entries`: an IdResolution of them reads nothing. */
+export function knowsEveryId(entries: readonly SiteModuleState[], known: KnownIds | undefined): boolean {
+  if (known === undefined) return false;
+  for (let i = 0; i < entries.length; i++) {
+    if (lacksModuleId(known.moduleIds, i) || lacksVersionId(entries, known.versionIds, i)) return false;
+  }
+  return true;
+}
+
 export class IdResolution implements EntryIds {
   /** By entry position (0: not resolved yet; catalog ids start at 1): the caller's known ones (copied), then those read. */
   private readonly moduleIds: Float64Array;
@@ -30,7 +45,7 @@ export class IdResolution implements EntryIds {
   /** machine_names whose module id must come from the database. */
   unknownModules(): string[] {
     const unknown: string[] = [];
-    for (let i = 0; i < this.entries.length; i++) if (this.moduleIds[i] === 0) unknown.push(this.entries[i]!.machineName);
+    for (let i = 0; i < this.entries.length; i++) if (lacksModuleId(this.moduleIds, i)) unknown.push(this.entries[i]!.machineName);
     return unknown;
   }
 
@@ -41,7 +56,7 @@ export class IdResolution implements EntryIds {
       this.learned.modules.set(name, id);
     }
     for (let i = 0; i < this.entries.length; i++) {
-      if (this.moduleIds[i] === 0) this.moduleIds[i] = read.get(this.entries[i]!.machineName) ?? 0;
+      if (lacksModuleId(this.moduleIds, i)) this.moduleIds[i] = read.get(this.entries[i]!.machineName) ?? 0;
     }
   }
 
@@ -49,8 +64,8 @@ export class IdResolution implements EntryIds {
   unknownVersions(): [moduleId: number, version: string][] {
     const unknown: [number, string][] = [];
     for (let i = 0; i < this.entries.length; i++) {
-      const { version } = this.entries[i]!;
-      if (version === null || this.versionIds[i] !== 0) continue;
+      if (!lacksVersionId(this.entries, this.versionIds, i)) continue;
+      const version = this.entries[i]!.version!;
       const moduleId = this.moduleIdAt(i);
       this.missingVersions.set(`${moduleId}\0${version}`, i);
       unknown.push([moduleId, version]);

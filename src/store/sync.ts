@@ -7,7 +7,8 @@ import { newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
 import { together, type Step } from "./steps";
 import { SiteBusyError } from "./types";
-import { knowsEveryId, resolveIds } from "./write-plan";
+import { knowsEveryId } from "./resolve";
+import { resolveIds } from "./write-plan";
 
 const NOTHING_TO_KEEP: ReadonlySet<number> = new Set();
 

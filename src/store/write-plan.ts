@@ -34,15 +34,6 @@ export function* resolveIds<Wait>(s: ModuleStatements<Wait>, entries: readonly S
   return ids;
 }
 
-/** Whether `known` holds every id of `entries`: resolveIds will read nothing. */
-export function knowsEveryId(entries: readonly SiteModuleState[], known: KnownIds | undefined): boolean {
-  if (known === undefined) return false;
-  for (let i = 0; i < entries.length; i++) {
-    if (known.moduleIds[i] === 0 || (entries[i]!.version !== null && known.versionIds[i] === 0)) return false;
-  }
-  return true;
-}
-
 export function* writePlan<Wait>(s: ModuleStatements<Wait>, siteId: number, plan: SyncPlan, ids: EntryIds, now: Date): Step<Wait, void> {
   const { whole, stateOnly } = splitWrites(plan);
   if (whole.length > 0) yield* s.upsertSiteModules(siteId, whole, ids, now);

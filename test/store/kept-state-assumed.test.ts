@@ -7,7 +7,7 @@
 // those of a sync that read the site first.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KnownIds, SiteModuleState } from "../../src/inventory";
-import { knowsEveryId } from "../../src/store/write-plan";
+import { knowsEveryId } from "../../src/store/resolve";
 import { NotFoundError, SiteBusyError, type Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
 import { describeEachDialect } from "../support/stores";
