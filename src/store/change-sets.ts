@@ -1,10 +1,14 @@
 // The history's storage form, for both dialects: each applied sync that
 // changed anything is one site_change_sets row whose `changes` is a JSON array
-// of RecordedChange, in the order the sync made them. Modules and versions are
+// of its changes, in the order the sync made them. Modules and versions are
 // written by catalog id (the sync has the ids; naming them would cost a join
 // per change inside the sync's transaction) and named when read. Core and PHP
 // changes, and rows from before change sets (migration 0007), carry their
 // values as text instead.
+//
+// A module's change by ids is stored as a tuple (CompactChange), any other as
+// an object (RecordedChange); rows written before the tuples hold objects
+// only. Both are read alike (readChanges).
 import type { ChangeKind, SiteChange } from "../inventory";
 import type { ChangeRow } from "./types";
 
@@ -27,6 +31,41 @@ export interface RecordedChange {
 }
 
 /**
+ * A module's change by ids, as stored: [kind code, module id, version id
+ * before, version id after], with a fifth element 1 for `nc`. A release's 76
+ * version changes take ~1.5 KB so, against ~4.2 KB as objects: under the size
+ * past which Postgres compresses a row's text (~2 KB) and SQLite spills it to
+ * overflow pages (~4 KB), and about half the bytes to build and to parse.
+ */
+type CompactChange = [code: number, m: number, f: number | null, t: number | null, nc?: 1];
+
+/**
+ * The kinds stored as tuples, by code. Stored in rows: a code is never
+ * reused or renumbered; a new kind takes a new code, or stays an object.
+ */
+const KIND_CODES = { module_added: 1, module_removed: 2, version_changed: 3, module_enabled: 4, module_disabled: 5 } as const satisfies Partial<Record<ChangeKind, number>>;
+const KIND_OF_CODE: readonly (ChangeKind | undefined)[] = (() => {
+  const kinds: (ChangeKind | undefined)[] = [];
+  for (const [kind, code] of Object.entries(KIND_CODES)) kinds[code] = kind as ChangeKind;
+  return kinds;
+})();
+
+/** A stored change set's `changes` as objects, whichever form each change was stored in. */
+export function readChanges(changes: string): RecordedChange[] {
+  return (JSON.parse(changes) as (RecordedChange | CompactChange)[]).map((c) => (Array.isArray(c) ? expand(c) : c));
+}
+
+function expand([code, m, f, t, nc]: CompactChange): RecordedChange {
+  // An unknown code (a row of a later version) reads as no kind: the update statuses then judge the site whole.
+  // Nulls left out, as the object form leaves them out.
+  const change: RecordedChange = { k: KIND_OF_CODE[code]!, m };
+  if (f !== null) change.f = f;
+  if (t !== null) change.t = t;
+  if (nc === 1) change.nc = 1;
+  return change;
+}
+
+/**
  * SQL, on either dialect, for the JSON array text `array` (JSON.stringify's:
  * `[...]`, nothing around it) with the object of each `[condition, object]`
  * whose condition holds appended, as text. Parsing the array to append would
@@ -42,12 +81,28 @@ export function appendToJsonArray(array: string, items: readonly (readonly [cond
     ELSE ${array} END`;
 }
 
-/** The JSON of a sync's module changes as the history statements store it (nulls left out). */
+/**
+ * The JSON of a sync's module changes as the history statements store it:
+ * a module's change by ids as a tuple (CompactChange), any other as an object
+ * with its nulls left out. Written by hand: no object per change to build,
+ * and the numbers are integers.
+ */
 export function changesJson(changes: readonly SiteChange[]): string {
-  return JSON.stringify(changes.map((c): RecordedChange => ({
+  let json = "[";
+  for (const c of changes) {
+    if (json.length > 1) json += ",";
+    const code = c.count === null && c.moduleId !== null ? (KIND_CODES as Partial<Record<ChangeKind, number>>)[c.kind] : undefined;
+    json += code === undefined ? JSON.stringify(asObject(c))
+      : `[${code},${c.moduleId},${c.fromVersionId},${c.toVersionId}${c.notContrib ? ",1" : ""}]`;
+  }
+  return json + "]";
+}
+
+function asObject(c: SiteChange): RecordedChange {
+  return {
     k: c.kind, m: c.moduleId ?? undefined, f: c.fromVersionId ?? undefined, t: c.toVersionId ?? undefined, c: c.count ?? undefined,
     nc: c.notContrib ? 1 : undefined,
-  })));
+  };
 }
 
 /**
@@ -60,7 +115,7 @@ export function changesJson(changes: readonly SiteChange[]): string {
  * with every site anyway.
  */
 export function modulesChanged(changes: string, into: Set<number>): boolean {
-  for (const c of JSON.parse(changes) as RecordedChange[]) {
+  for (const c of readChanges(changes)) {
     switch (c.k) {
       case "module_added":
       case "version_changed":
@@ -102,7 +157,7 @@ export interface PickedChange { set: ChangeSetRow; index: number; change: Record
 export function pickChanges(sets: readonly ChangeSetRow[], after: ChangePosition | undefined, limit: number): PickedChange[] {
   const picked: PickedChange[] = [];
   for (const set of sets) {
-    const changes = JSON.parse(set.changes) as RecordedChange[];
+    const changes = readChanges(set.changes);
     const inCursorSet = after !== undefined && set.id === after.setId && set.changedAt.getTime() === after.at.getTime();
     for (let index = inCursorSet ? after.index + 1 : 0; index < changes.length; index++) {
       if (picked.length === limit) return picked;

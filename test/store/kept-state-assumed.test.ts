@@ -7,6 +7,7 @@
 // those of a sync that read the site first.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KnownIds, SiteModuleState } from "../../src/inventory";
+import { readChanges } from "../../src/store/change-sets";
 import { knowsEveryId } from "../../src/store/resolve";
 import { NotFoundError, SiteBusyError, type Store } from "../../src/store/types";
 import { count, sql } from "../support/sql";
@@ -141,7 +142,7 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
     // The last change set recorded moved alpha to the version the site holds.
     const [last] = await sql<{ changes: string }>(store, `SELECT ${dialect === "sqlite" ? "changes" : "changes::text"} AS changes FROM site_change_sets WHERE site_id = ${siteId} ORDER BY changed_at DESC, id DESC LIMIT 1`);
     const [stored] = await sql<{ v: number }>(store, `SELECT version_id AS v FROM site_modules sm JOIN modules m ON m.id = sm.module_id WHERE sm.site_id = ${siteId} AND m.machine_name = 'alpha'`);
-    expect((JSON.parse(last!.changes) as { t?: number }[]).map((c) => c.t)).toContain(Number(stored!.v));
+    expect(readChanges(last!.changes).map((c) => c.t)).toContain(Number(stored!.v));
     expect(await checksSince(before)).toEqual(pg(1, 1));
   });
 

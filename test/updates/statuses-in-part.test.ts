@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { ChangedSites, ReleaseStore } from "../../src/store/releases/types";
 import { createApp } from "../../src/app";
 import { silentLogger } from "../../src/log";
+import { readChanges } from "../../src/store/change-sets";
 import { UpdateStatuses } from "../../src/updates/statuses";
 import { createHarness, mod, payload, testConfig, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
@@ -106,7 +107,7 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     await sync(site, modules("8.1.0"), "8.1.0");
     // The core and custom modules' changes say they are no contrib module's (nc), the contrib one's does not.
     const [set] = await sql<{ changes: string }>(h.store, `SELECT changes FROM site_change_sets WHERE site_id = ${site.id} ORDER BY id DESC LIMIT 1`);
-    const recorded = (JSON.parse(set!.changes) as { k: string; nc?: number }[]).filter((c) => c.k === "version_changed");
+    const recorded = readChanges(set!.changes).filter((c) => c.k === "version_changed");
     expect(recorded.map((c) => c.nc ?? 0).sort()).toEqual([1, 1, 1]);
     const split = await h.store.releases.changedInventories([site.id]);
     expect(split.partial.map((p) => [p.siteId, p.coreVersion, p.modules])).toEqual([[site.id, "8.1.0", []]]);

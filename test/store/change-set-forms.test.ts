@@ -1,0 +1,96 @@
+// A change set stores a module's change by ids as a tuple, any other change as
+// an object; sets written before the tuples hold objects only. Both forms read
+// the same: in the changes feed, and in what the update statuses judge again.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { SiteChange } from "../../src/inventory";
+import { changesJson, modulesChanged, readChanges, type RecordedChange } from "../../src/store/change-sets";
+import { UpdateStatuses } from "../../src/updates/statuses";
+import { createHarness, mod, payload, type Harness } from "../support/harness";
+import { sql } from "../support/sql";
+import { describeEachDialect } from "../support/stores";
+import { nextMillisecond } from "../support/until";
+
+/** Every shape a sync's module changes take (moduleChanges, initialInventory). */
+const CHANGES: SiteChange[] = [
+  { kind: "version_changed", moduleId: 7, fromVersionId: 70, toVersionId: 71, count: null, notContrib: true },
+  { kind: "version_changed", moduleId: 8, fromVersionId: null, toVersionId: 81, count: null },
+  { kind: "module_added", moduleId: 9, fromVersionId: null, toVersionId: 90, count: null },
+  { kind: "module_added", moduleId: 10, fromVersionId: null, toVersionId: null, count: null, notContrib: true },
+  { kind: "module_enabled", moduleId: 11, fromVersionId: 110, toVersionId: 110, count: null },
+  { kind: "module_disabled", moduleId: 12, fromVersionId: 120, toVersionId: 120, count: null },
+  { kind: "module_removed", moduleId: 13, fromVersionId: 130, toVersionId: null, count: null },
+  { kind: "initial_inventory", moduleId: null, fromVersionId: null, toVersionId: null, count: 150 },
+];
+
+/** The object form, as sets were written before the tuples (nulls left out). */
+function objectForm(changes: readonly SiteChange[]): string {
+  return JSON.stringify(changes.map((c): RecordedChange => ({
+    k: c.kind, m: c.moduleId ?? undefined, f: c.fromVersionId ?? undefined, t: c.toVersionId ?? undefined, c: c.count ?? undefined,
+    nc: c.notContrib ? 1 : undefined,
+  })));
+}
+
+test("a module's change by ids is stored as a tuple and reads as the object form did", () => {
+  const stored = changesJson(CHANGES);
+  const items = JSON.parse(stored) as unknown[];
+  expect(items.slice(0, 7).every((c) => Array.isArray(c))).toBe(true);
+  expect(items[7]).toEqual({ k: "initial_inventory", c: 150 });
+  expect(readChanges(stored)).toEqual(JSON.parse(objectForm(CHANGES)));
+  expect(readChanges(objectForm(CHANGES))).toEqual(readChanges(stored));
+  expect(changesJson([])).toBe("[]");
+});
+
+test("the update statuses judge the same modules again from either form", () => {
+  const release = CHANGES.slice(0, 4);
+  for (const form of [changesJson(release), objectForm(release)]) {
+    const modules = new Set<number>();
+    expect(modulesChanged(form, modules)).toBe(true);
+    // Contrib modules only: 7 and 10 are core or custom.
+    expect([...modules].sort((a, b) => a - b)).toEqual([8, 9]);
+  }
+  for (const form of [changesJson(CHANGES), objectForm(CHANGES)]) expect(modulesChanged(form, new Set())).toBe(false);
+});
+
+describeEachDialect("change sets stored in either form", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+  });
+  afterAll(() => h.close());
+
+  test("a set rewritten in the object form reads the same in the feed and in the statuses' split", async () => {
+    const site = await h.freshSite("forms");
+    const info = (core: string) => ({ drupal_info: { core_version: core, php_version: "8.3.2", ip_address: "192.0.2.1" } });
+    const modules = (core: string, token: string) => [
+      mod("node", { module_type: "core", version: core }), mod("system", { module_type: "core", version: core }),
+      mod("token", { version: token }), mod("pathauto", { version: "8.x-1.11", enabled: token !== "8.x-1.11" }),
+    ];
+    expect((await h.sync(payload(site, modules("10.3.0", "8.x-1.10"), { ...info("10.3.0"), full_sync: true }), site.id)).status).toBe(200);
+    // Judged once: the sets after it are what the statuses read to judge it again, in part.
+    await new UpdateStatuses(h.store.releases).computePending();
+    await nextMillisecond();
+    expect((await h.sync(payload(site, modules("10.4.0", "8.x-1.11"), { ...info("10.4.0"), full_sync: true }), site.id)).status).toBe(200);
+
+    const text = dialect === "sqlite" ? "changes" : "changes::text";
+    const [last] = await sql<{ id: number; changes: string }>(h.store, `SELECT id, ${text} AS changes FROM site_change_sets WHERE site_id = ${site.id} ORDER BY id DESC LIMIT 1`);
+    const stored = JSON.parse(last!.changes) as unknown[];
+    // Three version changes and a disabling by ids, then the core version's change as text.
+    expect(stored.map((c) => (Array.isArray(c) ? "tuple" : (c as RecordedChange).k))).toEqual(["tuple", "tuple", "tuple", "tuple", "core_version_changed"]);
+
+    const read = async () => ({
+      feed: (await (await h.request("GET", `/api/v1/sites/${site.id}/changes`)).json() as { items: unknown[] }).items,
+      split: await h.store.releases.changedInventories([site.id]),
+    });
+    const asTuples = await read();
+    const objects = JSON.stringify(readChanges(last!.changes));
+    await sql(h.store, `UPDATE site_change_sets SET changes = '${objects.replaceAll("'", "''")}' WHERE id = ${last!.id}`);
+    const asObjects = await read();
+    expect(asObjects).toEqual(asTuples);
+    expect(asTuples.feed.map((c) => (c as { kind: string }).kind)).toEqual(
+      expect.arrayContaining(["version_changed", "module_disabled", "core_version_changed"]),
+    );
+    // token's version changed (a contrib module): judged in part, for it alone.
+    expect(asTuples.split.whole).toHaveLength(0);
+    expect(asTuples.split.partial.map((p) => p.modules.length)).toEqual([1]);
+  });
+});
