@@ -6,13 +6,14 @@
 // changes, and rows from before change sets (migration 0007), carry their
 // values as text instead.
 //
-// A module's change by ids is stored as a tuple (CompactChange), any other as
-// an object (RecordedChange); rows written before the tuples hold objects
-// only. Both are read alike (readChanges).
+// A sync writes a module's change by ids as a tuple (CompactChange: changesJson),
+// any other change as an object (RecordedChange), as do the removals a
+// background sync records in SQL and every row written before the tuples.
+// Both are read alike (readChanges).
 import type { ChangeKind, SiteChange } from "../inventory";
 import type { ChangeRow } from "./types";
 
-/** One change as stored: ids (`m`, `f`, `t`) or text (`n`, `fv`, `tv`); null and absent are alike. */
+/** One change as read (and as stored, but for tuples): ids (`m`, `f`, `t`) or text (`n`, `fv`, `tv`); null and absent are alike. */
 export interface RecordedChange {
   k: ChangeKind;
   /** Module id. */
@@ -56,7 +57,8 @@ export function readChanges(changes: string): RecordedChange[] {
 }
 
 function expand([code, m, f, t, nc]: CompactChange): RecordedChange {
-  // An unknown code (a row of a later version) reads as no kind: the update statuses then judge the site whole.
+  // Codes are only ever added, by a later version: its rows are not for this one to read (rolling
+  // back past the tuples leaves them unreadable by the feed until purged; the statuses judge such a site whole).
   // Nulls left out, as the object form leaves them out.
   const change: RecordedChange = { k: KIND_OF_CODE[code]!, m };
   if (f !== null) change.f = f;
@@ -66,7 +68,7 @@ function expand([code, m, f, t, nc]: CompactChange): RecordedChange {
 }
 
 /**
- * SQL, on either dialect, for the JSON array text `array` (JSON.stringify's:
+ * SQL, on either dialect, for the JSON array text `array` (changesJson's:
  * `[...]`, nothing around it) with the object of each `[condition, object]`
  * whose condition holds appended, as text. Parsing the array to append would
  * write it whole again: for a release's 76 changes SQLite's json_insert took
@@ -91,12 +93,16 @@ export function changesJson(changes: readonly SiteChange[]): string {
   let json = "[";
   for (const c of changes) {
     if (json.length > 1) json += ",";
-    const code = c.count === null && c.moduleId !== null ? (KIND_CODES as Partial<Record<ChangeKind, number>>)[c.kind] : undefined;
+    const code = c.count === null && c.moduleId !== null && isId(c.moduleId) && isId(c.fromVersionId) && isId(c.toVersionId)
+      ? (KIND_CODES as Partial<Record<ChangeKind, number>>)[c.kind] : undefined;
     json += code === undefined ? JSON.stringify(asObject(c))
       : `[${code},${c.moduleId},${c.fromVersionId},${c.toVersionId}${c.notContrib ? ",1" : ""}]`;
   }
   return json + "]";
 }
+
+/** An id a tuple can hold as it is (null: none); anything else is left to JSON.stringify, in the object form. */
+const isId = (id: number | null) => id === null || Number.isSafeInteger(id);
 
 function asObject(c: SiteChange): RecordedChange {
   return {

@@ -270,7 +270,7 @@ export const siteChangeSets = pgTable("site_change_sets", {
   changedAt: ts("changed_at").notNull(),
   /** The background task that applied the sync; null for a synchronous one. */
   taskId: text("task_id"),
-  /** JSON array of RecordedChange (store/change-sets.ts), in the order the sync made them; never empty. */
+  /** JSON array of the sync's changes (store/change-sets.ts: tuples and objects, read by readChanges), in the order the sync made them; never empty. */
   changes: text("changes").notNull(),
 }, (t) => [
   index("site_change_sets_site_idx").on(t.siteId, t.changedAt, t.id),
