@@ -6,8 +6,9 @@
 // both clients answer again.
 //
 // Two clients, one breaker. node-redis (the stack's client) serves every
-// command but one. The rate-limit script, sent on every sync request, goes
-// through Bun's built-in client (send()): node-redis writes the commands
+// command but the request path's: the rate-limit script, sent on every sync
+// request, and the id cache's reads and writes (cache/lookup.ts) go through
+// Bun's built-in client (send()). For the script: node-redis writes the commands
 // issued in one event-loop turn on a setImmediate, so the script, issued at
 // the end of a turn, went out one turn late; and its socket runs through
 // Node's stream layer. Measured on the re-sync bench (paired runs): a script
