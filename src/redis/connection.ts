@@ -159,7 +159,7 @@ export class RedisConnection {
         if (this.requestPath.connected) this.requestPath.close();
         throw requestPath.reason;
       }
-      if (!this.requestPath.connected) throw new Error("rate-limit connection closed");
+      if (!this.requestPath.connected) throw new Error("request-path connection (rate limit, id cache) closed");
       this.markUp();
     } catch (err) {
       // Still down: /ready keeps the outage's first cause (probes run only
@@ -181,7 +181,7 @@ export class RedisConnection {
    */
   private requestPathClosed(err: Error | undefined): void {
     if (this.closed || this.reopening || !this.up) return;
-    const problem = `rate-limit connection: ${err?.message || "closed"}`;
+    const problem = `request-path connection (rate limit, id cache): ${err?.message || "closed"}`;
     if (Date.now() - this.lastReconnect < this.probeMs) return this.markDown(problem);
     this.lastReconnect = Date.now();
     this.reopening = this.reopen(problem).finally(() => (this.reopening = null));

@@ -370,7 +370,7 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
     await behindProxy([3], 900, async ({ proxy, redis, warnings }) => {
       await withAdmin(TEST_REDIS_URL, (admin) => killRequestPath(redis, admin));
       await until(() => !redis.isUp, 5000, "counted down");
-      expect(redis.status()).toMatch(/^rate-limit connection: .*; reopening timed out$/);
+      expect(redis.status()).toMatch(/^request-path connection \(rate limit, id cache\): .*; reopening timed out$/);
       // Probes (every 100 ms, each given 250 ms) fail meanwhile, the reopened connection still on its way: /ready keeps the first cause.
       // A probe PINGs on node-redis's connection (1), and starts only once the one before it ended: a second PING means a probe failed.
       const pinged = proxy.pings(1);
