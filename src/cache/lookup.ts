@@ -68,7 +68,7 @@ export class LookupCache {
     try {
       // Commands issued together are pipelined by the client: one round trip.
       const ttl = String(ttlMs);
-      await Promise.all(entries.map(([key, id]) => this.redis!.send("SET", [this.prefix + key, String(id), "PX", ttl])));
+      await this.redis.sendAll(entries.map(([key, id]) => ["SET", [this.prefix + key, String(id), "PX", ttl]] as const));
     } catch {
       // Not cached in Redis this time; the next miss reads the database.
     }

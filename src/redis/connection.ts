@@ -94,10 +94,15 @@ export class RedisConnection {
 
   /** One raw command on the request path (see the top of this file), under the same limit and breaker as run(). */
   send(command: string, args: string[]): Promise<unknown> {
+    return this.sendAll([[command, args]]).then(([reply]) => reply);
+  }
+
+  /** Raw commands on the request path, sent together (pipelined: one round trip) under one limit. */
+  sendAll(commands: readonly (readonly [command: string, args: string[]])[]): Promise<unknown[]> {
     return this.guarded(async () => {
       // Bun's client refuses commands while (re)connecting: wait for a reopening in progress.
       if (this.reopening) await this.reopening;
-      return this.requestPath.send(command, args);
+      return Promise.all(commands.map(([command, args]) => this.requestPath.send(command, args)));
     });
   }
 
@@ -172,8 +177,9 @@ export class RedisConnection {
   }
 
   /**
-   * Bun's connection closed while Redis was up. It carries only the
-   * rate-limit script, so it sits idle between syncs, and Redis's idle
+   * Bun's connection closed while Redis was up. It carries only what sync
+   * requests send (the rate-limit script, the id cache's commands), so it
+   * sits idle between syncs, and Redis's idle
    * `timeout` or a proxy may close it: reopen it at once, at most once per
    * probe interval (a server that keeps closing it is an outage, not a blip).
    * Redis is counted down if the connection cannot be reopened within the

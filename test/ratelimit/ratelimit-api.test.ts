@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "redis";
 import { createApp, redisKeyPrefix } from "../../src/app";
+import { versionKey } from "../../src/inventory";
 import { silentLogger, type Logger } from "../../src/log";
 import { MemoryRateLimiter, WINDOW_MS } from "../../src/ratelimit/bucket";
 import { FailedAttempts } from "../../src/ratelimit/failures";
@@ -35,7 +36,7 @@ const statuses = async (app: App, site: SeededSite, times: number) => {
   return out;
 };
 
-/** Closes the rate-limit connection of `redis` from Redis's side: its id is asked through it, so no other client is touched. */
+/** Closes the request-path connection (Bun's client: rate limit, id cache) of `redis` from Redis's side: its id is asked through it, so no other client is touched. */
 async function killRequestPath(redis: RedisConnection, admin: Admin): Promise<number> {
   const id = Number(await redis.send("CLIENT", ["ID"]));
   expect(Number(await admin.sendCommand(["CLIENT", "KILL", "ID", String(id)]))).toBe(1);
@@ -44,12 +45,12 @@ async function killRequestPath(redis: RedisConnection, admin: Admin): Promise<nu
 
 /**
  * Waits for a connection newer than `closedId` that has said HELLO: the
- * rate-limit connection reopened. (Not polled with send(): a command sent
+ * request-path connection reopened. (Not polled with send(): a command sent
  * before the client noticed the close would fail, which is an outage.)
  */
 function reopenedAfter(admin: Admin, closedId: number): Promise<true> {
   return until(async () => [...String(await admin.sendCommand(["CLIENT", "LIST", "TYPE", "normal"])).matchAll(/^id=(\d+) .*cmd=hello/gm)]
-    .some((m) => Number(m[1]) > closedId), 5000, "the rate-limit connection to be reopened");
+    .some((m) => Number(m[1]) > closedId), 5000, "the request-path connection to be reopened");
 }
 
 function expectRefusal(res: Response, body: unknown) {
@@ -314,7 +315,7 @@ describe.skipIf(!redisAvailable())("shared buckets in Redis", () => {
   });
 });
 
-describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on its own", () => {
+describe.skipIf(!redisAvailable())("the request-path connection (Bun's client: rate limit, id cache) on its own", () => {
   /**
    * A RedisConnection (probing every 100 ms) to the shared Redis through a
    * SlowProxy holding back connections `slow` by `delayMs`, up before `work`
@@ -336,13 +337,13 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
     }
   }
 
-  test("the rate-limit connection answering after the time limit at start-up: Redis comes up once it answers", async () => {
+  test("the request-path connection answering after the time limit at start-up: Redis comes up once it answers", async () => {
     await behindProxy([2], 600, async ({ redis }) => {
       expect(await redis.send("PING", [])).toBe("PONG");
     });
   });
 
-  test("a rate-limit connection gone silent without closing (half-open): the probe drops it and Redis is used on a new one", async () => {
+  test("a request-path connection gone silent without closing (half-open): the probe drops it and Redis is used on a new one", async () => {
     await behindProxy([], 0, async ({ proxy, redis }) => {
       expect(proxy.connections).toBe(2);
       proxy.freeze(2);
@@ -354,7 +355,7 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
     });
   });
 
-  test("a command sent while the rate-limit connection is being reopened waits for it: no outage", async () => {
+  test("a command sent while the request-path connection is being reopened waits for it: no outage", async () => {
     // The reopened connection takes 150 ms, within the 250 ms time limit.
     await behindProxy([3], 150, async ({ proxy, redis, warnings }) => {
       await withAdmin(TEST_REDIS_URL, (admin) => killRequestPath(redis, admin));
@@ -382,7 +383,7 @@ describe.skipIf(!redisAvailable())("the rate-limit connection (Bun's client) on 
     });
   });
 
-  test("a rate-limit connection closed again within the probe interval is an outage, not reopened in a loop", async () => {
+  test("a request-path connection closed again within the probe interval is an outage, not reopened in a loop", async () => {
     const warnings: string[] = [];
     const redis = await connectedRedis(TEST_REDIS_URL, { ...silentLogger, warn: (msg) => void warnings.push(msg) }, { probeIntervalMs: 60_000 });
     try {
@@ -449,7 +450,7 @@ describe.skipIf(!redisAvailable() || !ownRedisPossible())("a Redis that dies or 
     const site = await newSite();
     expect(await statuses(app, site, 1)).toEqual([200]);
     await withAdmin(own.url, async (admin) => {
-      // Both of modsync's clients: node-redis, and Bun's client that sends the rate-limit script.
+      // Both of modsync's clients: node-redis, and Bun's client that sends the rate-limit script and the id cache's commands.
       expect(Number(await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]))).toBeGreaterThanOrEqual(2);
       expect(await statuses(app, site, 1)).toEqual([200]);
       await until(() => redis.isUp, 5000, "reconnect after CLIENT KILL");
@@ -461,7 +462,7 @@ describe.skipIf(!redisAvailable() || !ownRedisPossible())("a Redis that dies or 
     });
   });
 
-  test("only the rate-limit connection closed (as Redis's idle timeout or a proxy would): reopened at once, no outage", async () => {
+  test("only the request-path connection closed (as Redis's idle timeout or a proxy would): reopened at once, no outage", async () => {
     // An instance of this test's own: no earlier test's reconnect counts against its once-per-interval reopening.
     const ownWarnings: string[] = [];
     const connection = await connectedRedis(own.url, { ...silentLogger, warn: (msg) => void ownWarnings.push(msg) }, { probeIntervalMs: 100 });
@@ -475,6 +476,10 @@ describe.skipIf(!redisAvailable() || !ownRedisPossible())("a Redis that dies or 
         const before = await bucketOf(admin, site);
         expect(await statuses(instance, site, 1)).toEqual([200]);
         expect(await bucketOf(admin, site)).not.toEqual(before); // spent from the shared bucket
+        // The id cache's commands go the same way: a version no site reported before is looked for, then remembered.
+        const version = `8.x-3.${site.id}`;
+        expect((await sync(instance, site, payload(site, [mod("views", { version })]))).status).toBe(200);
+        expect(Number(await admin.sendCommand(["EXISTS", `${await redisKeyPrefix(h.store)}v:${versionKey("views", version)}`]))).toBe(1);
         expect(ownWarnings).toEqual([]); // no outage
       });
     } finally {
