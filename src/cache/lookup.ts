@@ -6,10 +6,10 @@
 // invalidation, only expiry.
 //
 // Both run on the request path, so both go through Bun's client
-// (RedisConnection.send), as the rate limit does: a round trip cost the
-// serving thread 12-15 µs of CPU there against 52-71 µs through node-redis
-// (20,000 in a row each, bench/README round 21), and a drift sync makes two
-// (its new version's miss, then remembering it).
+// (RedisConnection.send, sendAll), as the rate limit does: a round trip cost
+// the serving thread 12-15 µs of CPU there against 52-71 µs through
+// node-redis (20,000 in a row each, bench/README round 21), and a drift sync
+// makes two of them (its new version's miss, then remembering it).
 import type { RedisConnection } from "../redis/connection";
 
 export interface TierCounts {
