@@ -63,12 +63,14 @@ export function detailsHash(state: SiteModuleState): number {
   const held = lastDetails.get(state.machineName);
   if (held !== undefined && held.displayName === state.displayName && held.moduleType === state.moduleType
     && held.description === state.description && held.project === state.project && held.extensionType === state.extensionType) {
+    missesInARow = 0;
     return held.hash;
   }
   const hash = hashDetails(state);
   const { machineName, displayName, moduleType, description, project, extensionType } = state;
   // The backfill's rows have no name (""): nothing to remember them by.
   if (machineName === "") return hash;
+  if (++missesInARow > DETAILS_MISSES_REMEMBERED && missesInARow % DETAILS_STREAK_SAMPLE !== 0) return hash;
   const chars = machineName.length + displayName.length + (description?.length ?? 0) + (project?.length ?? 0);
   if (lastDetails.size >= DETAILS_HELD_NAMES || heldChars + chars > DETAILS_HELD_CHARS) {
     lastDetails.clear();
@@ -96,6 +98,20 @@ const lastDetails = new Map<string, Pick<SiteModuleState, "displayName" | "modul
 const DETAILS_HELD_NAMES = 20_000;
 const DETAILS_HELD_CHARS = 2_000_000;
 let heldChars = 0;
+/**
+ * Past this many misses in a row, only one miss in DETAILS_STREAK_SAMPLE is
+ * remembered, until a name is found again: a sync of thousands of modules no
+ * other site runs (a large background sync's batches) would otherwise fill
+ * the memory for nothing and drop what the fleet's common modules had put
+ * there. Remembering a miss costs more than hashing it (100,000 distinct
+ * entries: ~13 ms to hash, ~45 ms with the memory; bench/README round 22).
+ * The sample lets a fleet's common modules back in after such a streak, even
+ * into an empty memory. A 150-module site's first sync misses at most 150
+ * times in a row.
+ */
+const DETAILS_MISSES_REMEMBERED = 1_000;
+const DETAILS_STREAK_SAMPLE = 64;
+let missesInARow = 0;
 
 function hashDetails(state: SiteModuleState): number {
   // A module's kind adds nothing: the hashes stored before extension_type existed stay true.

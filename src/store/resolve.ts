@@ -23,8 +23,13 @@ export class IdResolution implements EntryIds {
   /** By entry position (0: not resolved yet; catalog ids start at 1): the caller's known ones (copied), then those read. */
   private readonly moduleIds: Float64Array;
   private readonly versionIds: Float64Array;
-  /** Positions of entries whose version id must come from the database, by module id and version. */
-  private readonly missingVersions = new Map<string, number>();
+  /**
+   * Positions of entries whose version id must come from the database, by
+   * module id: a sync's entries name distinct modules (the validator skips
+   * repeats), so the module id alone finds the entry, with no key string
+   * built per entry (~0.3 µs each, 100,000 in a large background sync).
+   */
+  private readonly missingVersions = new Map<number, number>();
   /** Where the last entry asked about was: see position(). */
   private last = -1;
   readonly learned: LearnedIds = { modules: new Map(), versions: new Map() };
@@ -33,8 +38,10 @@ export class IdResolution implements EntryIds {
    * `known`: by position in `entries`. Copied, not filled in: ids read inside
    * a transaction that then fails (a busy site, whose sync is tried again
    * once its background syncs are done) must not reach the next attempt.
+   * `learns`: whether `learned` is filled (for the caches); a background
+   * batch, which no cache serves, does without.
    */
-  constructor(private readonly entries: readonly SiteModuleState[], known?: KnownIds) {
+  constructor(private readonly entries: readonly SiteModuleState[], known?: KnownIds, private readonly learns = true) {
     if (known !== undefined && (known.moduleIds.length !== entries.length || known.versionIds.length !== entries.length)) {
       throw new Error("known ids must be given for each entry, by position");
     }
@@ -51,10 +58,8 @@ export class IdResolution implements EntryIds {
 
   addModules(rows: Iterable<readonly [id: number, machineName: string]>): void {
     const read = new Map<string, number>();
-    for (const [id, name] of rows) {
-      read.set(name, id);
-      this.learned.modules.set(name, id);
-    }
+    for (const [id, name] of rows) read.set(name, id);
+    if (this.learns) for (const [name, id] of read) this.learned.modules.set(name, id);
     for (let i = 0; i < this.entries.length; i++) {
       if (lacksModuleId(this.moduleIds, i)) this.moduleIds[i] = read.get(this.entries[i]!.machineName) ?? 0;
     }
@@ -67,7 +72,8 @@ export class IdResolution implements EntryIds {
       if (!lacksVersionId(this.entries, this.versionIds, i)) continue;
       const version = this.entries[i]!.version!;
       const moduleId = this.moduleIdAt(i);
-      this.missingVersions.set(`${moduleId}\0${version}`, i);
+      if (this.missingVersions.has(moduleId)) throw new Error(`${this.entries[i]!.machineName} is named twice among the entries`);
+      this.missingVersions.set(moduleId, i);
       unknown.push([moduleId, version]);
     }
     return unknown;
@@ -75,10 +81,10 @@ export class IdResolution implements EntryIds {
 
   addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
     for (const [id, moduleId, version] of rows) {
-      const i = this.missingVersions.get(`${moduleId}\0${version}`);
-      if (i === undefined) continue;
+      const i = this.missingVersions.get(Number(moduleId));
+      if (i === undefined || this.entries[i]!.version !== version) continue;
       this.versionIds[i] = id;
-      this.learned.versions.set(versionKey(this.entries[i]!.machineName, version), id);
+      if (this.learns) this.learned.versions.set(versionKey(this.entries[i]!.machineName, version), id);
     }
   }
 

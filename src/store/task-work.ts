@@ -33,7 +33,8 @@ export function* applyTaskBatch<Wait>(s: TaskStatements<Wait>, taskId: string, o
     if (rows.length === 0) break;
     const entries = rows.map((r) => decodeEntry(r.entry));
     const now = new Date();
-    const ids = yield* resolveIds(s, entries);
+    // No cache serves a background batch: nothing learned to hand over.
+    const ids = yield* resolveIds(s, entries, undefined, false);
     const present = task.siteWasEmpty ? new Map() : yield* s.siteModulesAmong(task.siteId, entries.map((e) => ids.moduleId(e)));
     const plan = planSync(present, entries, ids, false, NOTHING_TO_KEEP);
     yield* writePlan(s, task.siteId, plan, ids, now);

@@ -24,9 +24,12 @@ import type { Step } from "./steps";
  */
 export const FEW_STATE_UPDATES = 8;
 
-/** The ids of every entry: `known` ones as they are, the rest read or created. Its `learned` are those `known` did not hold. */
-export function* resolveIds<Wait>(s: ModuleStatements<Wait>, entries: readonly SiteModuleState[], known?: KnownIds): Step<Wait, IdResolution> {
-  const ids = new IdResolution(entries, known);
+/**
+ * The ids of every entry: `known` ones as they are, the rest read or created.
+ * Its `learned` are those `known` did not hold (left empty unless `learns`).
+ */
+export function* resolveIds<Wait>(s: ModuleStatements<Wait>, entries: readonly SiteModuleState[], known?: KnownIds, learns = true): Step<Wait, IdResolution> {
+  const ids = new IdResolution(entries, known, learns);
   const names = ids.unknownModules();
   if (names.length > 0) ids.addModules(yield* s.moduleIds(names));
   const pairs = ids.unknownVersions();

@@ -99,6 +99,17 @@ test("detailsHash of one module name whose details change and change back: each 
   expect(new Set(variants.map(detailsHash)).size).toBe(8);
 });
 
+test("detailsHash through a long run of names never seen (a large sync), some remembered, some not: always the hash of the details given", () => {
+  // Past a run of misses only a sample is remembered: a name hashed then, remembered or not, must never answer stale.
+  const many = Array.from({ length: 5_000 }, (_, i) => state(`streak_${i}`, { displayName: `Streak ${i}`, description: i % 3 === 0 ? null : `d${i}` }));
+  for (const s of many) expect(detailsHash(s)).toBe(stored(s));
+  for (const s of many) {
+    const changed = { ...s, displayName: `${s.displayName}!` };
+    expect(detailsHash(changed)).toBe(stored(changed));
+    expect(detailsHash(s)).toBe(stored(s));
+  }
+});
+
 test("partial sync removes nothing; full sync removes the absent, except those kept", () => {
   const cur = current([1, state("a")], [2, state("b")], [3, state("c")]);
   expect(planSync(cur, [state("a")], false, new Set()).removals).toEqual([]);

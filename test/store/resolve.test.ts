@@ -39,3 +39,29 @@ test("an entry of another sync, even an equal one, is not answered for; nor is a
 test("known ids must come one per entry", () => {
   expect(() => new IdResolution([state("a")], { moduleIds: new Float64Array(2), versionIds: new Float64Array(2) })).toThrow("by position");
 });
+
+test("a version row is matched to its entry by module id and version: a row of the module's other version answers nothing", () => {
+  const entries = [state("a", "1.0.0"), state("b", "2.0.0")];
+  const ids = new IdResolution(entries);
+  ids.addModules([[1, "a"], [2, "b"]]);
+  expect(ids.unknownVersions()).toEqual([[1, "1.0.0"], [2, "2.0.0"]]);
+  // Rows as the database may send them: in any order, and (from a read by pairs) another version of a module.
+  ids.addVersions([[21, 2, "2.0.0"], [11, 1, "1.0.0"], [19, 1, "0.9.0"]]);
+  expect(entries.map((e) => ids.versionId(e))).toEqual([11, 21]);
+  expect(ids.learned.versions).toEqual(new Map([["b:2.0.0", 21], ["a:1.0.0", 11]]));
+});
+
+test("without learning (a background batch, which no cache serves) the ids resolve the same and nothing is learned", () => {
+  const entries = [state("a", "1.0.0"), state("b", null)];
+  const ids = new IdResolution(entries, undefined, false);
+  ids.addModules([[1, "a"], [2, "b"]]);
+  ids.addVersions(ids.unknownVersions().map(([moduleId, version]) => [10 + moduleId, moduleId, version] as const));
+  expect(entries.map((e) => [ids.moduleId(e), ids.versionId(e)])).toEqual([[1, 11], [2, null]]);
+  expect(ids.learned.modules.size + ids.learned.versions.size).toBe(0);
+});
+
+test("entries naming one module twice (which the validator never lets through) are refused, not resolved to one entry's id", () => {
+  const ids = new IdResolution([state("a", "1.0.0"), state("a", "2.0.0")]);
+  ids.addModules([[1, "a"]]);
+  expect(() => ids.unknownVersions()).toThrow("a is named twice");
+});
