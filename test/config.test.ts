@@ -7,7 +7,7 @@ test("defaults: port 3000 on 0.0.0.0, SQLite in ./data, no Redis", () => {
     port: 3000, host: "0.0.0.0", database: { dialect: "sqlite", path: "./data/modsync.db" },
     redisUrl: null, maxBodyBytes: 500 * 1024 * 1024, logLevel: "info",
     rateLimitPerHour: 4, failedAttemptsPerHour: 60, moduleCacheTtlSeconds: 3600, versionCacheTtlSeconds: 86400, cacheMaxEntries: 100000,
-    backgroundThreshold: 500, batchSize: 100, workers: Math.max(1, availableParallelism() - 1), taskRetentionHours: 24,
+    backgroundThreshold: 500, batchSize: 500, workers: Math.max(1, availableParallelism() - 1), taskRetentionHours: 24,
     idempotencyKeyTtlHours: 24, taskLeaseSeconds: 30, metricsToken: null,
     historyRetentionDays: 90, staleAfterHours: 24,
     releaseHistoryUrl: null, releaseRefreshHours: 6, summaryRefreshSeconds: 300,

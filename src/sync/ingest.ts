@@ -15,6 +15,7 @@ import { compile, parseJson, readBytes } from "../http/body";
 import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
 import type { JobQueue } from "../tasks/queue";
+import { batchesPerCommit } from "../tasks/runner";
 import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
 import { payloadFingerprint } from "./digest";
 import { checkSite, type Bearer, type SyncService } from "./service";
@@ -31,12 +32,6 @@ const siteInfo = compile(SiteInfo);
 /** Bodies up to this size (declared, or found so after reading) are parsed whole; larger ones are streamed. */
 export const WHOLE_BODY_BYTES = 2 * 1024 * 1024;
 const ENCODINGS = new Set(["identity", "gzip", "x-gzip", "deflate"]);
-/**
- * Staging batches written per transaction. Nothing staged counts before the
- * upload is accepted, so grouping them costs no durability; it spares SQLite
- * nine commits in ten, as the workers' BATCHES_PER_COMMIT does.
- */
-const BATCHES_PER_STAGING_WRITE = 10;
 
 /**
  * A whole body holding more objects and arrays than this is split as a
@@ -177,7 +172,9 @@ export class Ingestion {
 
   private intake(site: SiteRecord): Intake {
     const { backgroundThreshold, batchSize } = this.config;
-    return new Intake(this.store.tasks, { siteId: site.id, backgroundThreshold, stageRows: batchSize * BATCHES_PER_STAGING_WRITE });
+    return new Intake(this.store.tasks, { siteId: site.id, backgroundThreshold, // Staged a transaction's worth at a time, as the workers apply them: nothing staged counts before
+    // the upload is accepted, so grouping batches costs no durability and spares SQLite most commits.
+    stageRows: batchSize * batchesPerCommit(batchSize) });
   }
 
   private async accept(intake: Intake, payload: Envelope): Promise<Received> {

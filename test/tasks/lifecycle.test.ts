@@ -13,7 +13,7 @@ import { redisKeyPrefix } from "../../src/app";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { Store } from "../../src/store/types";
-import { BATCHES_PER_COMMIT } from "../../src/tasks/runner";
+import { batchesPerCommit } from "../../src/tasks/runner";
 import { postgresAvailable, redisAvailable, TEST_REDIS_URL } from "../support/env";
 import type { SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
@@ -32,7 +32,7 @@ const BATCH_SIZE = 100;
 const TASK_ENV = { SYNC_BACKGROUND_THRESHOLD: "500", SYNC_BATCH_SIZE: String(BATCH_SIZE), TASK_LEASE_SECONDS: "2" };
 const MODULES = 20_000;
 /** What one of the worker's transactions applies: its batch in hand. */
-const STEP = BATCHES_PER_COMMIT * BATCH_SIZE;
+const STEP = batchesPerCommit(BATCH_SIZE) * BATCH_SIZE;
 
 interface TaskRow { status: string; current: number; total: number; attempts: number; lease_owner: string | null }
 
