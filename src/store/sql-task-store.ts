@@ -20,7 +20,8 @@ export class SqlTaskStore<Wait> implements TaskStore {
   }
 
   stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
-    return this.db.write((s) => s.stage(taskId, entries));
+    // A transaction of its own, whose commit Postgres need not flush (PostgresStatements.stage).
+    return this.db.transaction((s) => s.stage(taskId, entries));
   }
 
   abortUpload(taskId: string): Promise<void> {
