@@ -20,8 +20,7 @@ export class SqlTaskStore<Wait> implements TaskStore {
   }
 
   stageEntries(taskId: string, entries: readonly StagedEntry[]): Promise<void> {
-    // A transaction of its own, whose commit Postgres need not flush (PostgresStatements.stage).
-    return this.db.transaction((s) => s.stage(taskId, entries));
+    return this.db.write((s) => s.stage(taskId, entries));
   }
 
   abortUpload(taskId: string): Promise<void> {

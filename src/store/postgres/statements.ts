@@ -299,26 +299,17 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     yield* waitFor(this.tx`INSERT INTO tasks (id, site_id, seq, status) VALUES (${taskId}, ${siteId}, 0, 'receiving')`);
   }
 
-  /**
-   * One statement: all or none. In a transaction (SqlTaskStore.stageEntries)
-   * its commit does not wait for the WAL to reach the disk: nothing staged
-   * counts before the upload is accepted, and the acceptance's own commit
-   * flushes the WAL up to it, every staging write before it included (the
-   * WAL is one sequence: a crash loses only a tail of it, so an upload never
-   * accepted at most, which the purge removes). An upload of 100,000 modules
-   * makes 100 staging writes: 100 flushes a sync waited for.
-   */
+  /** One statement: all or none. */
   *stage(taskId: string, entries: readonly StagedEntry[]): AwaitingStep<void> {
     const rows = entries.map((e) => ({
       i: e.index, n: e.machineName, e: e.entry ? encodeEntry(e.entry) : null, r: e.error ? JSON.stringify(e.error) : null,
     }));
     // The valid entries count into the upload's total as they are staged: accepting counts no rows.
-    const insert = this.tx`
+    yield* waitFor(this.tx`
       WITH upload AS (UPDATE tasks SET total = total + ${validEntries(entries)} WHERE id = ${taskId} RETURNING num)
       INSERT INTO task_entries (task_num, idx, machine_name, entry, error)
       SELECT (SELECT num FROM upload), i, n, e, r
-      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`;
-    yield* this.commitWith(this.end === null ? [insert] : [this.tx`SET LOCAL synchronous_commit = off`, insert]);
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, n text, e text, r text)`);
   }
 
   *deleteUpload(taskId: string): AwaitingStep<void> {
