@@ -67,7 +67,7 @@ export const CONFIG_VARIABLES = {
   VERSION_CACHE_TTL_SECONDS: { default: "86400", meaning: "How long (module, version) → version id lookups are cached" },
   CACHE_MAX_ENTRIES: { default: "100000", meaning: "Entries kept by each in-process lookup cache (LRU)" },
   SYNC_BACKGROUND_THRESHOLD: { default: "500", meaning: "Syncs whose entries name more modules than this (valid entries, and skipped ones with a valid machine_name) run in the background (202)" },
-  SYNC_BATCH_SIZE: { default: "500", meaning: "Module entries per applied background batch; staging writes and commits take whole batches, about 1,000 entries each" },
+  SYNC_BATCH_SIZE: { default: "500", meaning: "Module entries per applied background batch; staging writes and commits take whole batches, about 1,000 entries each (one batch, if larger)" },
   SYNC_WORKERS: { default: String(Math.max(1, availableParallelism() - 1)), meaning: "Worker threads applying background syncs (default: cores - 1, at least 1)" },
   TASK_RETENTION_HOURS: { default: "24", meaning: "Finished background tasks (and their staged entries) are purged after this" },
   IDEMPOTENCY_KEY_TTL_HOURS: { default: "24", meaning: "How long the first answer to a POST sent with an Idempotency-Key is replayed to its retries" },

@@ -113,6 +113,11 @@ const DETAILS_MISSES_REMEMBERED = 1_000;
 const DETAILS_STREAK_SAMPLE = 64;
 let missesInARow = 0;
 
+/** Names detailsHash holds now (for tests: what it remembers is otherwise invisible). */
+export function detailsHeld(): number {
+  return lastDetails.size;
+}
+
 function hashDetails(state: SiteModuleState): number {
   // A module's kind adds nothing: the hashes stored before extension_type existed stay true.
   const kind = state.extensionType === "module" ? "" : `\0k${state.extensionType}`;

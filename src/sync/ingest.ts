@@ -172,9 +172,9 @@ export class Ingestion {
 
   private intake(site: SiteRecord): Intake {
     const { backgroundThreshold, batchSize } = this.config;
-    return new Intake(this.store.tasks, { siteId: site.id, backgroundThreshold, // Staged a transaction's worth at a time, as the workers apply them: nothing staged counts before
+    // Staged a transaction's worth at a time, as the workers apply them: nothing staged counts before
     // the upload is accepted, so grouping batches costs no durability and spares SQLite most commits.
-    stageRows: batchSize * batchesPerCommit(batchSize) });
+    return new Intake(this.store.tasks, { siteId: site.id, backgroundThreshold, stageRows: batchSize * batchesPerCommit(batchSize) });
   }
 
   private async accept(intake: Intake, payload: Envelope): Promise<Received> {

@@ -1,6 +1,6 @@
 // planSync is pure: what changed, what to remove, the counts.
 import { expect, test } from "bun:test";
-import { detailsHash, leavesExactlyPayload, planSync as plan, splitWrites, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
+import { detailsHash, detailsHeld, leavesExactlyPayload, planSync as plan, splitWrites, type EntryIds, type SiteModuleState, type StoredModule } from "../../src/inventory";
 
 const state = (machineName: string, over: Partial<SiteModuleState> = {}): SiteModuleState => ({
   machineName, displayName: machineName, moduleType: "contrib", extensionType: "module", enabled: true, version: "1.0.0", description: null, project: null, ...over,
@@ -97,6 +97,25 @@ test("detailsHash of one module name whose details change and change back: each 
   ];
   for (const v of variants) expect(detailsHash({ ...v, displayName: `${v.displayName}` })).toBe(stored(v));
   expect(new Set(variants.map(detailsHash)).size).toBe(8);
+});
+
+test("detailsHash stops filling its memory in a long run of names never seen, and fills it again once a name is found", () => {
+  // The memory is the process's (other test files hash too): first a name found, which ends any run of misses.
+  const probe = state("run_reset_probe", { displayName: "Probe" });
+  for (let i = 0; i < 66; i++) expect(detailsHash(probe)).toBe(stored(probe));
+  // A large sync of modules no other site runs: past 1,000 misses in a row, one in 64 is remembered.
+  const large = Array.from({ length: 7_500 }, (_, i) => state(`large_run_${i}`, { displayName: `Large ${i}` }));
+  for (const s of large.slice(0, 1_100)) expect(detailsHash(s)).toBe(stored(s));
+  const before = detailsHeld();
+  for (const s of large.slice(1_100)) expect(detailsHash(s)).toBe(stored(s));
+  expect(detailsHeld() - before).toBeLessThanOrEqual(6_400 / 64 + 1);
+  // A name found again ends the run (the probe is remembered again within 64 misses, then found):
+  // new names are remembered again, each of them (unless one found the memory full: it starts over).
+  for (let i = 0; i < 66; i++) expect(detailsHash(probe)).toBe(stored(probe));
+  const resumed = detailsHeld();
+  for (let i = 0; i < 10; i++) detailsHash(state(`after_the_run_${i}`));
+  const after = detailsHeld();
+  expect(after === resumed + 10 || after <= 10).toBe(true);
 });
 
 test("detailsHash through a long run of names never seen (a large sync), some remembered, some not: always the hash of the details given", () => {
