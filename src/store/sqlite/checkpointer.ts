@@ -4,7 +4,7 @@
 // and on a thread applying a background sync it adds to the sync's time
 // (measured: 100,000 modules applied in 0.84–1.0 s without, 1.16–1.21 s with).
 // So every connection of the process leaves checkpoints to this thread
-// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past WAL_LIMIT_PAGES, ~160 MiB);
+// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past WAL_LIMIT_PAGES, ~100 MiB);
 // SqliteStore.startUpkeep starts it.
 import type { Logger } from "../../log";
 import { closeThread } from "../../threads";
@@ -12,16 +12,8 @@ import type { Upkeep } from "../types";
 import type { CheckpointMessage, CheckpointReply } from "./checkpoint-thread";
 
 export const CHECKPOINT_EVERY_MS = 1000;
-/**
- * WAL frames (~4 KiB each) past which the thread has the WAL start over
- * (checkpoint-thread.ts): 64 MiB. Each start-over's last pass holds the write
- * gate through two fsyncs, the database file's writing every page copied back
- * since the last one: at 10,000 sites under drift load the WAL grows ~45 MiB
- * a second, and with 32 MiB those passes came every ~2 s, each stalling every
- * writer 60-95 ms. Half as often: the drift p99 26-72 ms instead of 70-104
- * (four runs against six; bench/README round 22).
- */
-export const RESTART_AFTER_FRAMES = 16_384;
+/** WAL frames (~4 KiB each) past which the thread has the WAL start over (checkpoint-thread.ts): 32 MiB. */
+export const RESTART_AFTER_FRAMES = 8192;
 
 export class WalCheckpointer implements Upkeep {
   private readonly worker: Worker;

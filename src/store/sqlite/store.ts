@@ -31,14 +31,13 @@ import * as schema from "./schema";
 const readTables: ReadTables = { ...schema, siteModules: schema.siteModules as unknown as ReadTables["siteModules"] };
 
 /**
- * WAL size (4 KiB pages, so ~160 MiB) past which a connection checkpoints at
+ * WAL size (4 KiB pages, so ~100 MiB) past which a connection checkpoints at
  * commit itself, at every commit until the WAL starts over. A 100,000-module
  * sync writes ~65 MiB (staged entries, then the modules): past 40 MiB, the
  * limit before, its last batches each checkpointed (0.12-0.15 s of its
- * 1.4-1.6 s). Well above the checkpoint thread's RESTART_AFTER_FRAMES, with
- * room for what a busy second adds before its round.
+ * 1.4-1.6 s). Changed re-syncs measured the same with either.
  */
-export const WAL_LIMIT_PAGES = 40_000;
+export const WAL_LIMIT_PAGES = 25_000;
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed/.test(err.message);
