@@ -81,7 +81,7 @@ export class IdResolution implements EntryIds {
 
   addVersions(rows: Iterable<readonly [id: number, moduleId: number, version: string]>): void {
     for (const [id, moduleId, version] of rows) {
-      const i = this.missingVersions.get(Number(moduleId));
+      const i = this.missingVersions.get(moduleId);
       if (i === undefined || this.entries[i]!.version !== version) continue;
       this.versionIds[i] = id;
       if (this.learns) this.learned.versions.set(versionKey(this.entries[i]!.machineName, version), id);
