@@ -57,9 +57,9 @@ export class IdResolution implements EntryIds {
   }
 
   addModules(rows: Iterable<readonly [id: number, machineName: string]>): void {
-    const read = new Map<string, number>();
+    // What this sync learned is what it read: one map, unless no cache wants it.
+    const read = this.learns ? this.learned.modules : new Map<string, number>();
     for (const [id, name] of rows) read.set(name, id);
-    if (this.learns) for (const [name, id] of read) this.learned.modules.set(name, id);
     for (let i = 0; i < this.entries.length; i++) {
       if (lacksModuleId(this.moduleIds, i)) this.moduleIds[i] = read.get(this.entries[i]!.machineName) ?? 0;
     }
