@@ -32,6 +32,30 @@ describeEachDialect("the keys on a site's rows", (dialect) => {
   });
 });
 
+// A harness of its own: the test above deletes its harness's organization.
+describeEachDialect("the change sets of a deleted site", (dialect) => {
+  let h: Harness;
+  beforeAll(async () => { h = await createHarness(dialect); });
+  afterAll(() => h.close());
+
+  test("deleting sites deletes their change sets, and no other site's (on Postgres a trigger, migration 0019)", async () => {
+    const [a, b, kept] = [await h.freshSite("del-a"), await h.freshSite("del-b"), await h.freshSite("del-kept")];
+    for (const site of [a, b, kept]) {
+      expect((await h.sync(payload(site, [mod("del_a")]), site.id)).status).toBe(200);
+      expect((await h.sync(payload(site, [mod("del_a", { version: "2.0.0" })]), site.id)).status).toBe(200);
+    }
+    const setsOf = (id: number) => count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${id}`);
+    expect(await setsOf(a.id)).toBe(2);
+
+    expect(await h.store.deleteSite(a.id)).toBe(true);
+    expect(await setsOf(a.id)).toBe(0);
+    // Two sites in one statement.
+    await sql(h.store, `DELETE FROM sites WHERE id IN (${b.id}, ${a.id})`);
+    expect(await setsOf(b.id)).toBe(0);
+    expect(await setsOf(kept.id)).toBe(2);
+  });
+});
+
 describeEachDialect("a sync on Postgres", (dialect) => {
   if (dialect !== "postgres") return;
   let h: Harness;
@@ -74,6 +98,11 @@ describeEachDialect("a sync on Postgres", (dialect) => {
       await other`INSERT INTO site_update_marks (site_id, synced_at, computed_at) VALUES (${site.id}, now(), now())`;
     })).toBe("synced");
     expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(2);
+  });
+
+  test("records its change sets without a key on its site (migration 0019)", async () => {
+    const keys = await count(h.store, `SELECT count(*) AS n FROM pg_constraint WHERE conrelid = 'site_change_sets'::regclass AND contype = 'f'`);
+    expect(keys).toBe(0);
   });
 
   test("that records a change takes no lock on its organization's row (migration 0014)", async () => {
