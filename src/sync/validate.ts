@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import type { Static } from "@sinclair/typebox";
 import { compile, dirtyTextPath, DIRTY_TEXT_MSG, isCleanText, type JsonBody } from "../http/body";
 import { badRequest, type FieldError } from "../errors";
-import { ModuleEntry, SyncEnvelope } from "./model";
+import { ModuleEntry, ModuleEntryChecked, SyncEnvelope } from "./model";
 import { NameSet } from "./name-set";
 import { MAX_VALUE_CHARS, OVERSIZED_ENTRY } from "./stream";
 import { REPORTED_ERRORS, type AcceptedSync, type EntryError, type Judgement, type SiteModuleState } from "../inventory";
@@ -14,6 +14,9 @@ import { REPORTED_ERRORS, type AcceptedSync, type EntryError, type Judgement, ty
 export const VALIDATION_RULES_VERSION = 2;
 
 const envelope = compile(SyncEnvelope);
+/** ModuleEntry's rules, for the check of each entry. */
+const entryCheck = compile(ModuleEntryChecked);
+/** ModuleEntry itself, for the wording of a skipped entry's detail. */
 const entry = compile(ModuleEntry);
 
 export type Envelope = Static<typeof SyncEnvelope>;
@@ -108,7 +111,7 @@ const UNREPORTED_DETAIL = "Skipped (past the errors reported)";
  */
 export function judgeEntry(raw: unknown, index: number, suspectText: boolean, reported: boolean): Judgement {
   const machineName = nameOf(raw);
-  const valid = entry.check(raw);
+  const valid = entryCheck.check(raw);
   // machine_name and project are pattern-checked already; these are free text.
   const dirty = valid && suspectText
     ? dirtyTextPath({ display_name: raw.display_name, version: raw.version, description: raw.description })
