@@ -1,9 +1,10 @@
 -- The check of this key locked the site's row (KEY SHARE, written to the WAL) in every sync that
 -- recorded a change: ~25-50 µs of the sync's transaction, which already holds that row locked.
--- Both inserts into site_change_sets take the site's id from its row (store/postgres/history.ts),
--- so they insert nothing for a site that is gone. The key's cascade is kept as a trigger: deleting
--- a site (also by its organization's cascade) deletes its change sets. Written by hand (drizzle's
--- schema has no triggers).
+-- Every insert into site_change_sets (store/postgres/history.ts) runs after its transaction took
+-- the site's row lock, which a deletion of the site waits for (and once the site is gone, the lock
+-- finds no row and nothing is written); the insert takes the site's id from that row. The key's
+-- cascade is kept as a trigger: deleting sites (also by their organization's cascade) deletes their
+-- change sets. Written by hand (drizzle's schema has no triggers).
 ALTER TABLE "site_change_sets" DROP CONSTRAINT "site_change_sets_site_id_sites_id_fk";
 --> statement-breakpoint
 CREATE FUNCTION modsync_delete_site_change_sets() RETURNS trigger LANGUAGE plpgsql AS $$

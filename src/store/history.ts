@@ -10,6 +10,12 @@ import type { TaskRow } from "./rows";
 import type { SiteEnvelope, SyncHistory } from "./statements";
 import type { Step } from "./steps";
 
+/**
+ * Every method that records runs after its transaction took the site's row
+ * lock (lockSiteModules, or a task's lockSite): on Postgres, change sets have
+ * no key on their site (migration 0019), and that lock is what keeps a change
+ * set from being written for a site being deleted.
+ */
 export interface HistoryStatements<Wait> {
   /**
    * Records `changes` for the site as one change set, in one statement,

@@ -244,8 +244,9 @@ export interface Store {
   rotateSiteToken(siteId: number, tokenHash: string): Promise<boolean>;
   /**
    * Deletes the site and, in the same statement (foreign keys cascade), its
-   * modules, tasks and their staged entries, fingerprint and idempotency keys;
-   * false when there is no such site.
+   * modules, tasks and their staged entries, fingerprint and idempotency keys,
+   * and its change sets (on Postgres a trigger, migration 0019); false when
+   * there is no such site.
    */
   deleteSite(siteId: number): Promise<boolean>;
   getSiteSummary(siteId: number): Promise<SiteSummary | null>;

@@ -1,6 +1,6 @@
 // TypeBox models of the sync route: one source for validating the payload,
 // typing the handler and documenting the route (with the spec's examples).
-import { Kind, OptionalKind, Type } from "@sinclair/typebox";
+import { Kind, OptionalKind, Type, type Static, type TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
 import { EXTENSION_TYPES, MODULE_TYPES } from "../inventory";
 
@@ -41,11 +41,15 @@ export const ModuleEntry = t.Object({
  * `includes` per field per entry); literals compile inline. ModuleEntry stays
  * what is documented (an `enum`) and what errors are worded from.
  */
-export const ModuleEntryChecked = Type.Object(Object.fromEntries(Object.entries(ModuleEntry.properties).map(([key, property]) => {
-  if (property[Kind] !== "UnionEnum") return [key, property];
-  const literals = Type.Union((property as unknown as { enum: string[] }).enum.map((value) => Type.Literal(value)));
-  return [key, property[OptionalKind] === "Optional" ? Type.Optional(literals) : literals];
-}))) as unknown as typeof ModuleEntry; // It accepts exactly what ModuleEntry accepts, so its static type is ModuleEntry's.
+export const ModuleEntryChecked = {
+  // ModuleEntry's own options (required, additionalProperties, …) with the properties replaced.
+  ...ModuleEntry,
+  properties: Object.fromEntries(Object.entries(ModuleEntry.properties).map(([key, property]) => {
+    if (property[Kind] !== "UnionEnum") return [key, property];
+    const literals = Type.Union((property as unknown as { enum: string[] }).enum.map((value) => Type.Literal(value)));
+    return [key, property[OptionalKind] === "Optional" ? Type.Optional(literals) : literals];
+  })),
+} as unknown as TSchema & { static: Static<typeof ModuleEntry> }; // What it accepts is what ModuleEntry accepts.
 
 export const SiteInfo = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: "Must match the registered URL (scheme/host case, default port and trailing slash ignored)" }),

@@ -167,6 +167,7 @@ describeEachDialect("a sync assuming its kept modules", (dialect) => {
     const before = await checks();
     await expect(store.applySync(command(siteId, v2), ids)).rejects.toBeInstanceOf(NotFoundError);
     expect(await count(store, `SELECT count(*) AS n FROM site_modules WHERE site_id = ${siteId}`)).toBe(0);
+    expect(await count(store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${siteId}`)).toBe(0);
     expect(await checksSince(before)).toEqual(pg(0, 1));
   });
 });

@@ -1,5 +1,6 @@
 // What the keys on a site's rows still guarantee now that Postgres's change
-// sets have no key on their organization (migration 0014), and that a sync's
+// sets have no key on their organization (migration 0014) nor on their site
+// (migration 0019: a trigger deletes them with their site), and that a sync's
 // lock on its site no longer blocks the key checks of rows that reference it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type postgres from "postgres";
@@ -7,6 +8,7 @@ import type { PostgresStore } from "../../src/store/postgres/store";
 import { createHarness, mod, newSite, payload, type Harness, type SeededSite } from "../support/harness";
 import { count, sql } from "../support/sql";
 import { describeEachDialect } from "../support/stores";
+import { until } from "../support/until";
 
 describeEachDialect("the keys on a site's rows", (dialect) => {
   let h: Harness;
@@ -39,8 +41,8 @@ describeEachDialect("the change sets of a deleted site", (dialect) => {
   afterAll(() => h.close());
 
   test("deleting sites deletes their change sets, and no other site's (on Postgres a trigger, migration 0019)", async () => {
-    const [a, b, kept] = [await h.freshSite("del-a"), await h.freshSite("del-b"), await h.freshSite("del-kept")];
-    for (const site of [a, b, kept]) {
+    const [a, b, c, kept] = [await h.freshSite("del-a"), await h.freshSite("del-b"), await h.freshSite("del-c"), await h.freshSite("del-kept")];
+    for (const site of [a, b, c, kept]) {
       expect((await h.sync(payload(site, [mod("del_a")]), site.id)).status).toBe(200);
       expect((await h.sync(payload(site, [mod("del_a", { version: "2.0.0" })]), site.id)).status).toBe(200);
     }
@@ -50,8 +52,9 @@ describeEachDialect("the change sets of a deleted site", (dialect) => {
     expect(await h.store.deleteSite(a.id)).toBe(true);
     expect(await setsOf(a.id)).toBe(0);
     // Two sites in one statement.
-    await sql(h.store, `DELETE FROM sites WHERE id IN (${b.id}, ${a.id})`);
+    await sql(h.store, `DELETE FROM sites WHERE id IN (${b.id}, ${c.id})`);
     expect(await setsOf(b.id)).toBe(0);
+    expect(await setsOf(c.id)).toBe(0);
     expect(await setsOf(kept.id)).toBe(2);
   });
 });
@@ -100,9 +103,50 @@ describeEachDialect("a sync on Postgres", (dialect) => {
     expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(2);
   });
 
-  test("records its change sets without a key on its site (migration 0019)", async () => {
+  test("has no foreign key on site_change_sets (migrations 0014, 0019)", async () => {
     const keys = await count(h.store, `SELECT count(*) AS n FROM pg_constraint WHERE conrelid = 'site_change_sets'::regclass AND contype = 'f'`);
     expect(keys).toBe(0);
+  });
+
+  /** Until a statement of the store's pool waits for a lock (the other transaction's). */
+  const someoneWaits = () => until(async () => await count(h.store,
+    "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0, 10_000, "a statement waiting for a lock");
+
+  test("a site deleted while a sync holds its lock: the deletion waits, then takes the sync's change set with it", async () => {
+    const site = await h.freshSite("race-sync-first");
+    expect((await h.sync(payload(site, [mod("rc_a")]), site.id)).status).toBe(200);
+    const other = await (h.store as PostgresStore).sql.reserve();
+    try {
+      // What a sync does: the site's lock, then its change set, taking the id from the row.
+      await other`BEGIN`;
+      await other`SELECT id FROM sites WHERE id = ${site.id} FOR NO KEY UPDATE`;
+      await other`INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes) SELECT organization_id, id, now(), '[]' FROM sites WHERE id = ${site.id}`;
+      const deleted = h.store.deleteSite(site.id);
+      await someoneWaits();
+      await other`COMMIT`;
+      expect(await deleted).toBe(true);
+    } finally {
+      other.release();
+    }
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(0);
+  });
+
+  test("a sync of a site whose deletion is committing: it waits, then finds no site and writes nothing", async () => {
+    const site = await h.freshSite("race-delete-first");
+    expect((await h.sync(payload(site, [mod("rd_a")]), site.id)).status).toBe(200);
+    const other = await (h.store as PostgresStore).sql.reserve();
+    let synced: Promise<Response>;
+    try {
+      await other`BEGIN`;
+      await other`DELETE FROM sites WHERE id = ${site.id}`;
+      synced = h.sync(payload(site, [mod("rd_a", { version: "2.0.0" })]), site.id);
+      await someoneWaits();
+      await other`COMMIT`;
+    } finally {
+      other.release();
+    }
+    expect((await synced).status).toBe(404);
+    expect(await count(h.store, `SELECT count(*) AS n FROM site_change_sets WHERE site_id = ${site.id}`)).toBe(0);
   });
 
   test("that records a change takes no lock on its organization's row (migration 0014)", async () => {

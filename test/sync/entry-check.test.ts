@@ -5,11 +5,11 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ModuleEntry, ModuleEntryChecked } from "../../src/sync/model";
 import { EXTENSION_TYPES, MODULE_TYPES } from "../../src/inventory";
 
-const valid = { machine_name: "views", display_name: "Views", module_type: "core", enabled: true, version: "10.3.8", description: null, project: null };
+const valid = { machine_name: "views", display_name: "Views", module_type: "core", extension_type: "module", enabled: true, version: "10.3.8", description: null, project: null };
 
 /** Entries valid and not: each field missing, each enum's values and near misses, wrong types. */
 function cases(): unknown[] {
-  const out: unknown[] = [valid, null, 1, "views", [], {}];
+  const out: unknown[] = [valid, { ...valid, extra: 1 }, null, 1, "views", [], {}];
   for (const key of Object.keys(valid)) {
     const { [key as keyof typeof valid]: _, ...without } = valid;
     out.push(without);

@@ -263,12 +263,13 @@ export const taskEntries = pgTable("task_entries", {
  *
  * No foreign key on `site_id` either (migration 0019): its check locked the
  * site's row (KEY SHARE, a WAL record) in every changing sync, ~25-50 µs of a
- * sync's transaction, when the sync already holds that row locked and both
- * inserts (store/postgres/history.ts) take the site's id from the row itself,
- * so they insert nothing for a site that is gone. A trigger on `sites`
- * (modsync_delete_site_change_sets) deletes a deleted site's change sets, as
- * the key's cascade did: deleting an organization deletes its sites, and
- * their change sets with them.
+ * sync's transaction, when the sync already holds that row locked. Every
+ * insert (store/postgres/history.ts) runs after its transaction took the
+ * site's row lock, which a deletion of the site waits for, and takes the
+ * site's id from that row: no change set outlives its site. The trigger
+ * `sites_deleted_change_sets` (function modsync_delete_site_change_sets)
+ * deletes deleted sites' change sets, as the key's cascade did: deleting an
+ * organization deletes its sites, and their change sets with them.
  */
 export const siteChangeSets = pgTable("site_change_sets", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
