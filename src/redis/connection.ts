@@ -94,15 +94,19 @@ export class RedisConnection {
 
   /** One raw command on the request path (see the top of this file), under the same limit and breaker as run(). */
   send(command: string, args: string[]): Promise<unknown> {
-    return this.sendAll([[command, args]]).then(([reply]) => reply);
+    return this.onRequestPath((client) => client.send(command, args));
   }
 
   /** Raw commands on the request path, sent together (pipelined: one round trip) under one limit. */
   sendAll(commands: readonly (readonly [command: string, args: string[]])[]): Promise<unknown[]> {
+    return this.onRequestPath((client) => Promise.all(commands.map(([command, args]) => client.send(command, args))));
+  }
+
+  private onRequestPath<T>(work: (client: BunRedisClient) => Promise<T>): Promise<T> {
     return this.guarded(async () => {
       // Bun's client refuses commands while (re)connecting: wait for a reopening in progress.
       if (this.reopening) await this.reopening;
-      return Promise.all(commands.map(([command, args]) => this.requestPath.send(command, args)));
+      return work(this.requestPath);
     });
   }
 

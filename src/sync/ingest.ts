@@ -15,7 +15,7 @@ import { compile, parseJson, readBytes } from "../http/body";
 import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
 import type { JobQueue } from "../tasks/queue";
-import { batchesPerCommit } from "../tasks/runner";
+import { batchesPerCommit } from "../tasks/commit-size";
 import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
 import { payloadFingerprint } from "./digest";
 import { checkSite, type Bearer, type SyncService } from "./service";

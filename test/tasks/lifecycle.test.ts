@@ -13,7 +13,7 @@ import { redisKeyPrefix } from "../../src/app";
 import type { PostgresStore } from "../../src/store/postgres/store";
 import type { SqliteStore } from "../../src/store/sqlite/store";
 import type { Store } from "../../src/store/types";
-import { batchesPerCommit } from "../../src/tasks/runner";
+import { batchesPerCommit } from "../../src/tasks/commit-size";
 import { postgresAvailable, redisAvailable, TEST_REDIS_URL } from "../support/env";
 import type { SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
