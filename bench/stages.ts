@@ -1,0 +1,164 @@
+// `bun bench/stages.ts [drift|release] [rounds]`: where a changed sync's
+// main-thread time goes, stage by stage, in process (SQLite; 200 sites, 16
+// requests in flight through app.handle(), as bench/ab-inprocess.ts drives
+// them). Each stage is a method wrapped with a timer: the body's decoding and
+// JSON.parse, judging the entries, the id caches, each SQL statement by its
+// text, and the write transaction's work and COMMIT. Nested stages count in
+// their parents too (a statement inside `tx work`), so the lines do not add
+// up to the total. The timers cost ~0.1 µs a call: read the lines, not the
+// total, against an unwrapped run of ab-inprocess.ts.
+import { Database } from "bun:sqlite";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureSteadyAllocator } from "./lib/steady-allocator";
+
+await ensureSteadyAllocator();
+
+const KIND = process.argv[2] ?? "drift";
+if (KIND !== "drift" && KIND !== "release") throw new Error("shape: drift or release");
+const ROUNDS = Number(process.argv[3] ?? 20);
+const SITES = 200;
+const IN_FLIGHT = 16;
+const SYNCS_PER_SITE = 3;
+
+/** Milliseconds by stage, from the first measured round on. */
+const spent = new Map<string, number>();
+const add = (stage: string, ms: number) => spent.set(stage, (spent.get(stage) ?? 0) + ms);
+
+function timed<A extends unknown[], R>(stage: string, fn: (...args: A) => R): (...args: A) => R {
+  return function (this: unknown, ...args: A) {
+    const started = performance.now();
+    try {
+      return fn.apply(this, args);
+    } finally {
+      add(stage, performance.now() - started);
+    }
+  };
+}
+
+/** A generator method (a store step, synchronous on SQLite) timed from its first step to its return. */
+function timedSteps(stage: string, fn: (...args: unknown[]) => Generator<unknown, unknown, unknown>) {
+  return function* (this: unknown, ...args: unknown[]) {
+    const started = performance.now();
+    try {
+      return yield* fn.apply(this, args);
+    } finally {
+      add(stage, performance.now() - started);
+    }
+  };
+}
+
+function wrapMethods(proto: Record<string, unknown>, names: string[], label: string, steps = false): void {
+  for (const name of names) {
+    const fn = proto[name];
+    if (typeof fn !== "function") throw new Error(`${label}.${name} is not a method any more: update bench/stages.ts`);
+    proto[name] = steps ? timedSteps(`${label}.${name}`, fn as never) : timed(`${label}.${name}`, fn as never);
+  }
+}
+
+const { Intake } = await import("../src/sync/intake");
+const { IdCache } = await import("../src/cache/ids");
+const { SqliteStatements } = await import("../src/store/sqlite/statements");
+const { SqliteHistoryStatements } = await import("../src/store/sqlite/history");
+const { createApp } = await import("../src/app");
+const { loadConfig } = await import("../src/config");
+const { SqliteStore } = await import("../src/store/sqlite/store");
+const { AccountsService } = await import("../src/accounts/service");
+const { SitesService } = await import("../src/sites/service");
+const { payload } = await import("../test/support/payload");
+
+JSON.parse = timed("JSON.parse", JSON.parse);
+TextDecoder.prototype.decode = timed("TextDecoder.decode", TextDecoder.prototype.decode);
+wrapMethods(Intake.prototype as never, ["add"], "Intake");
+wrapMethods(IdCache.prototype as never, ["lookup", "remember"], "IdCache");
+wrapMethods(SqliteStatements.prototype as never, ["userSiteAccess", "lockSiteModules", "writeSync", "versionIds", "moduleIds"], "statements", true);
+wrapMethods(SqliteHistoryStatements.prototype as never, ["recordChanges"], "history", true);
+// bun:sqlite gives each statement its own run/get/all/values: wrapped as each is prepared.
+for (const method of ["prepare", "query"] as const) {
+  const prepare = Database.prototype[method] as unknown as (this: Database, sql: string, ...rest: unknown[]) => Record<string, unknown>;
+  (Database.prototype as unknown as Record<string, unknown>)[method] = function (this: Database, sql: string, ...rest: unknown[]) {
+    const statement = prepare.call(this, sql, ...rest);
+    const text = sql.replace(/\s+/g, " ").slice(0, 64);
+    for (const call of ["run", "get", "all", "values"]) {
+      const fn = statement[call];
+      if (typeof fn === "function") statement[call] = timed(`sql ${call}: ${text}`, fn.bind(statement) as never);
+    }
+    return statement;
+  };
+}
+
+const mainThreadMicros = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
+
+const dir = mkdtempSync(join(tmpdir(), "modsync-stages-"));
+const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, "db")}`, LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000000" });
+const store = SqliteStore.connect(join(dir, "db"));
+const app = createApp({ config, store });
+// The write transaction (SqliteRunner's BEGIN IMMEDIATE … COMMIT): its work and its COMMIT apart.
+const runner = (store as unknown as { db: { immediate: (work: () => unknown) => unknown } }).db;
+const immediate = runner.immediate;
+runner.immediate = (work) => {
+  let began = 0;
+  let worked = 0;
+  const started = performance.now();
+  const value = immediate(() => {
+    began = performance.now();
+    const out = work();
+    worked = performance.now();
+    return out;
+  });
+  add("transaction: BEGIN", began - started);
+  add("transaction: work", worked - began);
+  add("transaction: COMMIT", performance.now() - worked);
+  return value;
+};
+
+const accounts = new AccountsService(store);
+const org = await accounts.createOrganization("stages");
+const user = await accounts.createUser({ email: "stages@bench.test", organizationId: org.id, role: "admin" });
+const sites: { id: number; url: string; name: string; token: string }[] = [];
+for (let i = 0; i < SITES; i++) sites.push(await new SitesService(store).create({ organizationId: org.id, url: `https://stages${i}.example`, name: `Stages ${i}` }));
+const base = payload(150);
+const drifting = base.modules.findIndex((m) => m.module_type === "contrib");
+let made = 0;
+function body(site: (typeof sites)[number]): string {
+  made++;
+  const modules = KIND === "release"
+    ? base.modules.map((m) => (m.module_type === "core" ? { ...m, version: `11.${Math.floor(made / SITES)}.0` } : m))
+    : base.modules.map((m, i) => (i === drifting ? { ...m, version: `9.${made}.0` } : m));
+  return JSON.stringify({ site: { url: site.url, name: site.name, token: site.token }, drupal_info: base.drupal_info, modules });
+}
+const request = (site: (typeof sites)[number], text: string) => new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
+  method: "POST", body: text,
+  headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) },
+});
+for (const site of sites) await app.handle(request(site, body(site)));
+
+let mainMicros = 0;
+let syncs = 0;
+for (let round = 0; round <= ROUNDS; round++) {
+  const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => request(s, body(s)))).flat();
+  if (round === 1) spent.clear(); // round 0 warms up
+  Bun.gc(true);
+  const before = mainThreadMicros();
+  let next = 0;
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < requests.length) {
+      const res = await app.handle(requests[next++]!);
+      if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  }));
+  if (round > 0) {
+    mainMicros += mainThreadMicros() - before;
+    syncs += requests.length;
+  }
+}
+console.log(`${KIND}, ${SITES} sites, ${IN_FLIGHT} in flight, ${ROUNDS} rounds: main thread ${(mainMicros / syncs).toFixed(0)} µs a sync (with the timers); by stage, µs a sync:`);
+for (const [stage, ms] of [...spent].sort((a, b) => b[1] - a[1])) {
+  const micros = (ms * 1000) / syncs;
+  if (micros >= 0.5) console.log(`  ${micros.toFixed(1).padStart(7)}  ${stage}`);
+}
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
