@@ -16,14 +16,14 @@
 // AB_POSTGRES=postgres://user@host:port runs both sides on Postgres instead,
 // each in a database of its own made for the run and dropped after it.
 //
-// It runs with the allocator's purging off (lib/steady-allocator.ts): with it
+// It runs with the allocator's purging off (src/allocator.ts, as the server does): with it
 // on, page faults from the harness's own bodies were most of the figures.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureSteadyAllocator } from "./lib/steady-allocator";
+import { runWithSteadyAllocator } from "../src/allocator";
 
-await ensureSteadyAllocator();
+runWithSteadyAllocator();
 
 const [treeA, treeB] = [process.argv[2], process.argv[3]].map((t) => resolve(t ?? "."));
 const ROUNDS = Number(process.argv[4] ?? 10);

@@ -11,9 +11,9 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureSteadyAllocator } from "./lib/steady-allocator";
+import { runWithSteadyAllocator } from "../src/allocator";
 
-await ensureSteadyAllocator();
+runWithSteadyAllocator();
 
 const KIND = process.argv[2] ?? "drift";
 if (KIND !== "drift" && KIND !== "release") throw new Error("shape: drift or release");

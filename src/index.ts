@@ -1,6 +1,11 @@
-// Start-up only: validate the configuration before anything else is loaded
-// (a bad value fails in milliseconds, naming the variable), then start.
+// Start-up only: the allocator's setting (allocator.ts: the process may run
+// itself again, in place, first), then the configuration, validated before
+// anything else is loaded (a bad value fails in milliseconds, naming the
+// variable), then start.
+import { runWithSteadyAllocator } from "./allocator";
 import { ConfigError, loadConfig } from "./config";
+
+runWithSteadyAllocator();
 
 let config;
 try {

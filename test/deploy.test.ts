@@ -4,6 +4,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PURGE_DELAY_VARIABLE, SERVER_PURGE_DELAY } from "../src/allocator";
 import { CONFIG_VARIABLES, loadConfig } from "../src/config";
 import { ROOT } from "./support/server-process";
 
@@ -33,4 +34,8 @@ test("Dockerfile: production dependencies without peers (no TypeScript tooling),
   expect(installs).toEqual(["RUN bun install --production --omit=peer --frozen-lockfile --ignore-scripts"]);
   expect(dockerfile).toMatch(/^USER bun$/m);
   expect(dockerfile).toContain("DATABASE_URL=sqlite:/data/modsync.db");
+});
+
+test("Dockerfile: the image sets the allocator's setting the server would otherwise restart itself for", () => {
+  expect(read("Dockerfile")).toMatch(new RegExp(`^\\s*${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}$`, "m"));
 });

@@ -3,6 +3,7 @@
 // is the server's and /proc/<pid>/status describes its memory.
 import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
+import { PURGE_DELAY_VARIABLE } from "../../src/allocator";
 
 export interface Server {
   name: string;
@@ -36,6 +37,9 @@ export async function startServer(opts: {
 }): Promise<Server> {
   const inherited = { ...process.env };
   for (const name of opts.unset ?? []) delete inherited[name];
+  // Each server runs with the allocator settings it ships with: the floor with
+  // Bun's defaults, modsync with those it sets for itself (src/allocator.ts).
+  delete inherited[PURGE_DELAY_VARIABLE];
   const proc = Bun.spawn([process.execPath, ...(opts.bunFlags ?? []), opts.script], {
     cwd: opts.cwd,
     env: { ...inherited, ...opts.env, PORT: String(opts.port) },
