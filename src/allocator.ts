@@ -6,20 +6,35 @@
 // of text, for 150 modules), and under load such buffers are freed by the
 // thousand at a time: 1.7 page faults and 1.3 madvise calls a request, and a
 // threaded process's madvise interrupts every core it runs on. Never purging
-// (MIMALLOC_PURGE_DELAY=-1) took 13-20% off a release re-sync's CPU (bench/README
-// round 24). The price: memory the process once used stays with it, up to its
-// peak (5-15 MiB higher in a 1,000,000-module sync), as with glibc's malloc.
+// (MIMALLOC_PURGE_DELAY=-1) took 13-20% off a release re-sync's CPU under
+// HTTP, and 11-23% off a drift one's in four runs of six (bench/README round
+// 24). The price: memory the process freed is not given back to the OS, so
+// it keeps what its busiest moment needed.
 //
-// mimalloc reads the variable once, as the process starts: a server started
-// without it runs itself again in place (execve: the same pid, arguments and
-// open files), with it. A value the operator set is kept as it is (e.g. a
-// delay in milliseconds, to give memory back at some cost in CPU).
+// mimalloc reads the variable once, as the process starts, from the process's
+// real environment (not from .env files, which Bun reads later): a server
+// started without it runs itself again in place (execve: the same pid,
+// arguments, environment and open files) with it. A value the operator set is
+// kept (e.g. a delay in milliseconds, to give memory back at some cost in
+// CPU); an empty one counts as unset.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readFileSync } from "node:fs";
 
 export const PURGE_DELAY_VARIABLE = "MIMALLOC_PURGE_DELAY";
 /** Never purge. */
 export const SERVER_PURGE_DELAY = "-1";
+
+/** A NUL-separated /proc file's entries, byte for byte. */
+function procEntries(path: string): Buffer[] {
+  const bytes = readFileSync(path);
+  const entries: Buffer[] = [];
+  for (let start = 0; start < bytes.length;) {
+    const end = bytes.indexOf(0, start);
+    entries.push(bytes.subarray(start, end === -1 ? bytes.length : end));
+    start = end === -1 ? bytes.length : end + 1;
+  }
+  return entries;
+}
 
 /** A NUL-terminated copy, for C. */
 const cString = (bytes: Uint8Array | string) => Buffer.concat([Buffer.from(bytes), Buffer.alloc(1)]);
@@ -31,40 +46,32 @@ function pointerArray(strings: Buffer[]): BigUint64Array {
   return pointers;
 }
 
-/** The arguments this process was started with, byte for byte, the runtime's own flags included. */
-function startArguments(): Buffer[] {
-  const cmdline = readFileSync("/proc/self/cmdline");
-  const args: Buffer[] = [];
-  for (let start = 0; start < cmdline.length;) {
-    const end = cmdline.indexOf(0, start);
-    args.push(cmdline.subarray(start, end === -1 ? cmdline.length : end));
-    start = end === -1 ? cmdline.length : end + 1;
-  }
-  return args;
-}
-
 /**
- * Returns at once when the variable is set (by the operator, or for the run
- * this one replaced) or off Linux; otherwise replaces the process with itself,
- * the variable set, and does not return. Where that fails (no /proc, no glibc,
- * execve refused) it says so on stderr and returns: the server then runs with
- * the allocator's defaults.
+ * Returns at once when the process's environment holds the variable (set by
+ * the operator, or for the run this one replaced), off Linux, or under a
+ * debugger (--inspect*: its session would not survive); otherwise replaces
+ * the process with itself, the variable set, and does not return. Where that
+ * fails (no /proc, no glibc, execve refused) it says so on stderr and
+ * returns: the server then runs with the allocator's defaults.
  */
-export function runWithSteadyAllocator(env: Record<string, string | undefined> = process.env): void {
-  if (env[PURGE_DELAY_VARIABLE] || process.platform !== "linux") return;
+export function runWithSteadyAllocator(): void {
+  if (process.platform !== "linux" || process.execArgv.some((flag) => flag.startsWith("--inspect"))) return;
+  const prefix = `${PURGE_DELAY_VARIABLE}=`;
   try {
-    const args = startArguments().map(cString);
-    const variables = Object.entries({ ...env, [PURGE_DELAY_VARIABLE]: SERVER_PURGE_DELAY })
-      .filter((entry): entry is [string, string] => entry[1] !== undefined)
-      .map(([name, value]) => cString(`${name}=${value}`));
+    const environment = procEntries("/proc/self/environ");
+    const isSetting = (entry: Buffer) => entry.toString("latin1").startsWith(prefix);
+    if (environment.some((entry) => isSetting(entry) && entry.length > prefix.length)) return;
+    // The exact arguments and environment the process was started with (the runtime's flags included, no .env).
+    const args = procEntries("/proc/self/cmdline").map(cString);
+    const variables = [...environment.filter((entry) => !isSetting(entry)).map(cString), cString(prefix + SERVER_PURGE_DELAY)];
     const executable = cString("/proc/self/exe");
     const argv = pointerArray(args);
     const envp = pointerArray(variables);
     const libc = dlopen("libc.so.6", { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
     libc.symbols.execve(ptr(executable), ptr(argv), ptr(envp));
     libc.close(); // Only reached when execve failed.
-    console.error(`modsync: could not start again with ${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY} (execve failed); running with the allocator's defaults`);
+    console.error(`modsync: could not start again with ${prefix}${SERVER_PURGE_DELAY} (execve failed); running with the allocator's defaults`);
   } catch (err) {
-    console.error(`modsync: could not start again with ${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY} (${(err as Error).message}); running with the allocator's defaults`);
+    console.error(`modsync: could not start again with ${prefix}${SERVER_PURGE_DELAY} (${(err as Error).message}); running with the allocator's defaults`);
   }
 }

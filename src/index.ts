@@ -1,7 +1,7 @@
-// Start-up only: the allocator's setting (allocator.ts: the process may run
-// itself again, in place, first), then the configuration, validated before
-// anything else is loaded (a bad value fails in milliseconds, naming the
-// variable), then start.
+// Start-up only: the allocator's setting before any other code runs (the
+// imports above it only load modules; allocator.ts may run the process again,
+// in place), then the configuration, validated before anything else is loaded
+// (a bad value fails in milliseconds, naming the variable), then start.
 import { runWithSteadyAllocator } from "./allocator";
 import { ConfigError, loadConfig } from "./config";
 

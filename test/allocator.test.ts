@@ -30,21 +30,50 @@ describe.skipIf(process.platform !== "linux")("the server's allocator setting", 
     expect(environOf(server.proc.pid).get(PURGE_DELAY_VARIABLE)).toBe("250");
   });
 
-  test("the process runs again with its arguments, the runtime's flags and its environment", async () => {
-    const script = join(tempDir(), "child.ts");
+  /** Runs a script that calls runWithSteadyAllocator() and reports what it then runs with, in `dir` (Bun reads its .env). */
+  async function runChild(env: Record<string, string | undefined>, dir = tempDir()) {
+    const script = join(dir, "child.ts");
     writeFileSync(script, [
+      `import { readFileSync } from "node:fs";`,
       `import { runWithSteadyAllocator } from ${JSON.stringify(join(ROOT, "src/allocator.ts"))};`,
       "runWithSteadyAllocator();",
-      "console.log(JSON.stringify({ pid: process.pid, purgeDelay: process.env.MIMALLOC_PURGE_DELAY ?? null, probe: process.env.MODSYNC_PROBE ?? null, execArgv: process.execArgv, args: process.argv.slice(2) }));",
+      "const environ = readFileSync('/proc/self/environ', 'utf8').split('\\0').filter(Boolean);",
+      "console.log(JSON.stringify({ pid: process.pid, environ, dotenv: process.env.MODSYNC_DOTENV ?? null, execArgv: process.execArgv, args: process.argv.slice(2) }));",
     ].join("\n"));
-    const env: Record<string, string | undefined> = { ...inheritedEnv(), MODSYNC_PROBE: "kept" };
-    delete env[PURGE_DELAY_VARIABLE];
-    const proc = Bun.spawn([process.execPath, "--smol", script, "two words", "", "ü"], { env: env as Record<string, string>, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, "--smol", script, "two words", "", "ü"], { cwd: dir, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     expect({ code, err }).toEqual({ code: 0, err: "" });
     // One line: the run before the setting printed nothing, it was replaced.
     const lines = out.trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toEqual({ pid: proc.pid, purgeDelay: SERVER_PURGE_DELAY, probe: "kept", execArgv: ["--smol"], args: ["two words", "", "ü"] });
+    const report = JSON.parse(lines[0]!) as { pid: number; environ: string[]; dotenv: string | null; execArgv: string[]; args: string[] };
+    expect(report.pid).toBe(proc.pid);
+    return { ...report, settings: report.environ.filter((entry) => entry.startsWith(`${PURGE_DELAY_VARIABLE}=`)) };
+  }
+
+  test("the process runs again with its arguments, the runtime's flags and its environment", async () => {
+    const env: Record<string, string | undefined> = { ...inheritedEnv(), MODSYNC_PROBE: "kept" };
+    delete env[PURGE_DELAY_VARIABLE];
+    const child = await runChild(env);
+    expect(child.settings).toEqual([`${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}`]);
+    expect(child.environ).toContain("MODSYNC_PROBE=kept");
+    expect({ execArgv: child.execArgv, args: child.args }).toEqual({ execArgv: ["--smol"], args: ["two words", "", "ü"] });
+  });
+
+  test("what Bun read from a .env file stays out of the environment the process runs again with", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".env"), "MODSYNC_DOTENV=secret\n");
+    const env: Record<string, string | undefined> = { ...inheritedEnv() };
+    delete env[PURGE_DELAY_VARIABLE];
+    delete env.MODSYNC_DOTENV;
+    const child = await runChild(env, dir);
+    expect(child.dotenv).toBe("secret"); // Bun read the file (again)…
+    expect(child.environ.filter((entry) => entry.startsWith("MODSYNC_DOTENV="))).toEqual([]); // …the process was not given it
+    expect(child.settings).toEqual([`${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}`]);
+  });
+
+  test("an empty value counts as unset, and is replaced", async () => {
+    const child = await runChild({ ...inheritedEnv(), [PURGE_DELAY_VARIABLE]: "" });
+    expect(child.settings).toEqual([`${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}`]);
   });
 });

@@ -9,14 +9,14 @@ const SRC = resolve(import.meta.dir, "../../src");
 
 /** Bottom first. The README's "Where things are" table follows this order. */
 const LAYERS: string[][] = [
-  ["inventory", "errors", "config", "log", "within", "threads", "allocator"],
+  ["inventory", "errors", "config", "log", "within", "threads"],
   ["releases"],
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts", "idempotency"],
   ["http"],
   ["metrics", "health", "sites", "tasks", "docs", "updates", "modules", "changes", "organizations"],
   ["sync"],
-  ["context", "app", "start", "index", "cli"],
+  ["context", "app", "start", "index", "cli", "allocator"],
 ];
 const layerOf = new Map(LAYERS.flatMap((units, layer) => units.map((u) => [u, layer] as const)));
 
