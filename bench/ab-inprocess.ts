@@ -18,16 +18,18 @@
 //
 // It runs with the allocator's purging off (src/allocator.ts, as the server does): with it
 // on, page faults from the harness's own bodies were most of the figures.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runWithSteadyAllocator } from "../src/allocator";
+import { bodyMaker, handleAll, mainThreadMicros, syncRequest, type InProcessSite, type Shape } from "./lib/in-process";
 
 runWithSteadyAllocator();
 
 const [treeA, treeB] = [process.argv[2], process.argv[3]].map((t) => resolve(t ?? "."));
 const ROUNDS = Number(process.argv[4] ?? 10);
-const KIND = process.argv[5] ?? "drift";
+const KIND = (process.argv[5] ?? "drift") as Shape;
+if (!["identical", "drift", "release"].includes(KIND)) throw new Error("shape: identical, drift or release");
 const SITES = Number(process.argv[6] ?? 200);
 const IN_FLIGHT = Number(process.argv[7] ?? 1);
 const SYNCS_PER_SITE = 3;
@@ -46,11 +48,6 @@ async function adminQuery(statement: string): Promise<void> {
 
 interface Side { handle(request: Request): Promise<Response>; close(): Promise<void>; next(): Request[]; results: number[]; main: number[] }
 
-/** The main thread's CPU time so far, in µs (the kernel's per-thread run time, in ns). */
-function mainThreadMicros(): number {
-  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
-}
-
 async function setup(tree: string): Promise<Side> {
   const { createApp } = await import(join(tree, "src/app.ts")) as any;
   const { loadConfig } = await import(join(tree, "src/config.ts")) as any;
@@ -68,27 +65,13 @@ async function setup(tree: string): Promise<Side> {
   const accounts = new AccountsService(store);
   const org = await accounts.createOrganization("ab");
   const user = await accounts.createUser({ email: "ab@bench.test", organizationId: org.id, role: "admin" });
-  const sites: { id: number; url: string; name: string; token: string }[] = [];
+  const sites: InProcessSite[] = [];
   for (let i = 0; i < SITES; i++) sites.push(await new SitesService(store).create({ organizationId: org.id, url: `https://ab${i}.example`, name: `AB ${i}` }));
-  const p = payload(150);
-  const drifting = p.modules.findIndex((m: { module_type: string }) => m.module_type === "contrib");
-  let n = 0;
-  const body = (s: (typeof sites)[number]) => {
-    n++;
-    const modules = KIND === "identical" ? p.modules
-      : KIND === "release" ? p.modules.map((m: { module_type: string }) => (m.module_type === "core" ? { ...m, version: `11.${Math.floor(n / SITES)}.0` } : m))
-      : p.modules.map((m: object, i: number) => (i === drifting ? { ...m, version: `9.${n}.0` } : m));
-    return JSON.stringify({ site: { url: s.url, name: s.name, token: s.token }, drupal_info: p.drupal_info, modules });
-  };
-  const request = (s: (typeof sites)[number], b: string) => new Request(`http://localhost/api/v1/sites/${s.id}/modules`, {
-    method: "POST", body: b,
-    headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(b)) },
-  });
+  const body = bodyMaker(KIND, payload(150), SITES);
   for (const s of sites) {
-    const res = await app.handle(request(s, body(s)));
+    const res = await app.handle(syncRequest(s, body(s), user.token));
     if (res.status !== 200) throw new Error(`first sync: ${res.status} ${await res.text()}`);
   }
-  const same = sites.map((s) => body(s));
   return {
     handle: (r) => app.handle(r),
     async close() {
@@ -96,7 +79,7 @@ async function setup(tree: string): Promise<Side> {
       rmSync(dir, { recursive: true, force: true });
       if (database) await adminQuery(`DROP DATABASE ${database.split("/").at(-1)} WITH (FORCE)`);
     },
-    next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s, i) => request(s, KIND === "identical" ? same[i]! : body(s)))).flat(),
+    next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), user.token))).flat(),
     results: [],
     main: [],
   };
@@ -109,14 +92,7 @@ for (let round = 0; round <= ROUNDS; round++) {
     Bun.gc(true);
     const before = process.cpuUsage();
     const mainBefore = mainThreadMicros();
-    let next = 0;
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < requests.length) {
-        const res = await side.handle(requests[next++]!);
-        if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-        await res.arrayBuffer();
-      }
-    }));
+    await handleAll(side.handle, requests, IN_FLIGHT);
     const used = process.cpuUsage(before);
     const mainUsed = mainThreadMicros() - mainBefore;
     if (round > 0) { // round 0 warms up

@@ -8,10 +8,11 @@
 // up to the total. The timers cost ~0.1 µs a call: read the lines, not the
 // total, against an unwrapped run of ab-inprocess.ts.
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runWithSteadyAllocator } from "../src/allocator";
+import { bodyMaker, handleAll, mainThreadMicros, syncRequest, type InProcessSite } from "./lib/in-process";
 
 runWithSteadyAllocator();
 
@@ -88,8 +89,6 @@ for (const method of ["prepare", "query"] as const) {
   };
 }
 
-const mainThreadMicros = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
-
 const dir = mkdtempSync(join(tmpdir(), "modsync-stages-"));
 const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, "db")}`, LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000000" });
 const store = SqliteStore.connect(join(dir, "db"));
@@ -116,39 +115,19 @@ runner.immediate = (work) => {
 const accounts = new AccountsService(store);
 const org = await accounts.createOrganization("stages");
 const user = await accounts.createUser({ email: "stages@bench.test", organizationId: org.id, role: "admin" });
-const sites: { id: number; url: string; name: string; token: string }[] = [];
+const sites: InProcessSite[] = [];
 for (let i = 0; i < SITES; i++) sites.push(await new SitesService(store).create({ organizationId: org.id, url: `https://stages${i}.example`, name: `Stages ${i}` }));
-const base = payload(150);
-const drifting = base.modules.findIndex((m) => m.module_type === "contrib");
-let made = 0;
-function body(site: (typeof sites)[number]): string {
-  made++;
-  const modules = KIND === "release"
-    ? base.modules.map((m) => (m.module_type === "core" ? { ...m, version: `11.${Math.floor(made / SITES)}.0` } : m))
-    : base.modules.map((m, i) => (i === drifting ? { ...m, version: `9.${made}.0` } : m));
-  return JSON.stringify({ site: { url: site.url, name: site.name, token: site.token }, drupal_info: base.drupal_info, modules });
-}
-const request = (site: (typeof sites)[number], text: string) => new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
-  method: "POST", body: text,
-  headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) },
-});
-for (const site of sites) await app.handle(request(site, body(site)));
+const body = bodyMaker(KIND, payload(150), SITES);
+for (const site of sites) await app.handle(syncRequest(site, body(site), user.token));
 
 let mainMicros = 0;
 let syncs = 0;
 for (let round = 0; round <= ROUNDS; round++) {
-  const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => request(s, body(s)))).flat();
+  const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), user.token))).flat();
   if (round === 1) spent.clear(); // round 0 warms up
   Bun.gc(true);
   const before = mainThreadMicros();
-  let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < requests.length) {
-      const res = await app.handle(requests[next++]!);
-      if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    }
-  }));
+  await handleAll((r) => app.handle(r), requests, IN_FLIGHT);
   if (round > 0) {
     mainMicros += mainThreadMicros() - before;
     syncs += requests.length;

@@ -1,0 +1,61 @@
+// What the in-process scripts (ab-inprocess.ts, stages.ts) share: their sync
+// bodies' shapes, the requests that carry them, driving requests through
+// app.handle() with several in flight, and the main thread's CPU clock.
+import { readFileSync } from "node:fs";
+
+export type Shape = "identical" | "drift" | "release";
+
+export interface InProcessSite {
+  id: number;
+  url: string;
+  name: string;
+  token: string;
+}
+
+/** What of test/support/payload.ts's payload the bodies are made from (a tree's own generator, in ab-inprocess.ts). */
+export interface BasePayload {
+  drupal_info: unknown;
+  modules: { module_type: string }[];
+}
+
+/** The main thread's CPU time so far, in µs (the kernel's per-thread run time, in ns). */
+export function mainThreadMicros(): number {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
+}
+
+/**
+ * Makes each call's body for a site: `identical`, the base payload every
+ * time; `drift`, the first contrib module's version new at every call;
+ * `release`, every core module at the next release once per pass over
+ * `siteCount` sites.
+ */
+export function bodyMaker(shape: Shape, base: BasePayload, siteCount: number): (site: InProcessSite) => string {
+  const drifting = base.modules.findIndex((m) => m.module_type === "contrib");
+  let made = 0;
+  return (site) => {
+    made++;
+    const modules = shape === "identical" ? base.modules
+      : shape === "release" ? base.modules.map((m) => (m.module_type === "core" ? { ...m, version: `11.${Math.floor(made / siteCount)}.0` } : m))
+      : base.modules.map((m, i) => (i === drifting ? { ...m, version: `9.${made}.0` } : m));
+    return JSON.stringify({ site: { url: site.url, name: site.name, token: site.token }, drupal_info: base.drupal_info, modules });
+  };
+}
+
+export function syncRequest(site: InProcessSite, body: string, bearer: string): Request {
+  return new Request(`http://localhost/api/v1/sites/${site.id}/modules`, {
+    method: "POST", body,
+    headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
+  });
+}
+
+/** Handles `requests` in order, `inFlight` at a time (as an HTTP server under load does); throws on an answer other than 200. */
+export async function handleAll(handle: (request: Request) => Promise<Response>, requests: Request[], inFlight: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < requests.length) {
+      const res = await handle(requests[next++]!);
+      if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  }));
+}
