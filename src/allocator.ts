@@ -53,18 +53,21 @@ function pointerArray(strings: Buffer[]): BigUint64Array {
  * the process with itself, the variable set, and does not return. Where that
  * fails (no /proc, no glibc, execve refused) it says so on stderr and
  * returns: the server then runs with the allocator's defaults.
+ *
+ * `self`: where the process's environ, cmdline and exe are read (/proc/self;
+ * a test gives a folder of its own to see the failures through).
  */
-export function runWithSteadyAllocator(): void {
+export function runWithSteadyAllocator(self = "/proc/self"): void {
   if (process.platform !== "linux" || process.execArgv.some((flag) => flag.startsWith("--inspect"))) return;
   const prefix = `${PURGE_DELAY_VARIABLE}=`;
   try {
-    const environment = procEntries("/proc/self/environ");
+    const environment = procEntries(`${self}/environ`);
     const isSetting = (entry: Buffer) => entry.toString("latin1").startsWith(prefix);
     if (environment.some((entry) => isSetting(entry) && entry.length > prefix.length)) return;
     // The exact arguments and environment the process was started with (the runtime's flags included, no .env).
-    const args = procEntries("/proc/self/cmdline").map(cString);
+    const args = procEntries(`${self}/cmdline`).map(cString);
     const variables = [...environment.filter((entry) => !isSetting(entry)).map(cString), cString(prefix + SERVER_PURGE_DELAY)];
-    const executable = cString("/proc/self/exe");
+    const executable = cString(`${self}/exe`);
     const argv = pointerArray(args);
     const envp = pointerArray(variables);
     const libc = dlopen("libc.so.6", { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });

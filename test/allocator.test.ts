@@ -30,20 +30,31 @@ describe.skipIf(process.platform !== "linux")("the server's allocator setting", 
     expect(environOf(server.proc.pid).get(PURGE_DELAY_VARIABLE)).toBe("250");
   });
 
-  /** Runs a script that calls runWithSteadyAllocator() and reports what it then runs with, in `dir` (Bun reads its .env). */
-  async function runChild(env: Record<string, string | undefined>, dir = tempDir()) {
+  /** The environment the process was started with, without the setting. */
+  function withoutSetting(): Record<string, string | undefined> {
+    const env: Record<string, string | undefined> = { ...inheritedEnv() };
+    delete env[PURGE_DELAY_VARIABLE];
+    return env;
+  }
+
+  /**
+   * Runs a script that calls runWithSteadyAllocator(`self`) and reports what it then runs with, in `dir` (Bun reads its .env).
+   * `stderr`: what the script must write there (nothing, unless a failure is expected).
+   */
+  async function runChild(env: Record<string, string | undefined>, { dir = tempDir(), self = "/proc/self", stderr = /^$/ } = {}) {
     const script = join(dir, "child.ts");
     writeFileSync(script, [
       `import { readFileSync } from "node:fs";`,
       `import { runWithSteadyAllocator } from ${JSON.stringify(join(ROOT, "src/allocator.ts"))};`,
-      "runWithSteadyAllocator();",
+      `runWithSteadyAllocator(${JSON.stringify(self)});`,
       "const environ = readFileSync('/proc/self/environ', 'utf8').split('\\0').filter(Boolean);",
       "console.log(JSON.stringify({ pid: process.pid, environ, dotenv: process.env.MODSYNC_DOTENV ?? null, execArgv: process.execArgv, args: process.argv.slice(2) }));",
     ].join("\n"));
     const proc = Bun.spawn([process.execPath, "--smol", script, "two words", "", "ü"], { cwd: dir, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    expect({ code, err }).toEqual({ code: 0, err: "" });
-    // One line: the run before the setting printed nothing, it was replaced.
+    expect(code).toBe(0);
+    expect(err).toMatch(stderr);
+    // One line: a run replaced printed nothing.
     const lines = out.trim().split("\n");
     expect(lines).toHaveLength(1);
     const report = JSON.parse(lines[0]!) as { pid: number; environ: string[]; dotenv: string | null; execArgv: string[]; args: string[] };
@@ -52,9 +63,7 @@ describe.skipIf(process.platform !== "linux")("the server's allocator setting", 
   }
 
   test("the process runs again with its arguments, the runtime's flags and its environment", async () => {
-    const env: Record<string, string | undefined> = { ...inheritedEnv(), MODSYNC_PROBE: "kept" };
-    delete env[PURGE_DELAY_VARIABLE];
-    const child = await runChild(env);
+    const child = await runChild({ ...withoutSetting(), MODSYNC_PROBE: "kept" });
     expect(child.settings).toEqual([`${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}`]);
     expect(child.environ).toContain("MODSYNC_PROBE=kept");
     expect({ execArgv: child.execArgv, args: child.args }).toEqual({ execArgv: ["--smol"], args: ["two words", "", "ü"] });
@@ -63,10 +72,9 @@ describe.skipIf(process.platform !== "linux")("the server's allocator setting", 
   test("what Bun read from a .env file stays out of the environment the process runs again with", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".env"), "MODSYNC_DOTENV=secret\n");
-    const env: Record<string, string | undefined> = { ...inheritedEnv() };
-    delete env[PURGE_DELAY_VARIABLE];
+    const env = withoutSetting();
     delete env.MODSYNC_DOTENV;
-    const child = await runChild(env, dir);
+    const child = await runChild(env, { dir });
     expect(child.dotenv).toBe("secret"); // Bun read the file (again)…
     expect(child.environ.filter((entry) => entry.startsWith("MODSYNC_DOTENV="))).toEqual([]); // …the process was not given it
     expect(child.settings).toEqual([`${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}`]);
@@ -75,5 +83,30 @@ describe.skipIf(process.platform !== "linux")("the server's allocator setting", 
   test("an empty value counts as unset, and is replaced", async () => {
     const child = await runChild({ ...inheritedEnv(), [PURGE_DELAY_VARIABLE]: "" });
     expect(child.settings).toEqual([`${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY}`]);
+  });
+
+  /** The one line a failure writes, naming `cause`. */
+  const failure = (cause: string) =>
+    new RegExp(`^modsync: could not start again with ${PURGE_DELAY_VARIABLE}=${SERVER_PURGE_DELAY} \\(.*${cause.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*\\); running with the allocator's defaults\n$`);
+
+  test("where the process cannot be run again, it says so and runs on with the allocator's defaults", async () => {
+    const missing = join(tempDir(), "no-such-folder");
+    const child = await runChild(withoutSetting(), {
+      self: missing,
+      stderr: failure(`${missing}/environ`),
+    });
+    expect(child.settings).toEqual([]);
+  });
+
+  test("where execve itself fails, it says so and runs on with the allocator's defaults", async () => {
+    // Readable environ and cmdline, but no program at `exe`: the real execve is made, and fails.
+    const self = tempDir();
+    writeFileSync(join(self, "environ"), "MODSYNC_PROBE=1\0");
+    writeFileSync(join(self, "cmdline"), `${process.execPath}\0`);
+    const child = await runChild(withoutSetting(), {
+      self,
+      stderr: failure("execve failed"),
+    });
+    expect(child.settings).toEqual([]);
   });
 });
