@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runWithSteadyAllocator } from "../src/allocator";
-import { bodyMaker, handleAll, mainThreadMicros, syncRequest, type InProcessSite, type Shape } from "./lib/in-process";
+import { handleAll, mainThreadMicros, seedSites, syncRequest, type Shape } from "./lib/in-process";
 
 runWithSteadyAllocator();
 
@@ -62,16 +62,9 @@ async function setup(tree: string): Promise<Side> {
   const config = loadConfig({ DATABASE_URL: database ?? `sqlite:${join(dir, "db")}`, LOG_LEVEL: "warn", RATE_LIMIT_PER_HOUR: "100000000" });
   const store = database ? await PostgresStore.connect(database) : SqliteStore.connect(join(dir, "db"));
   const app = createApp({ config, store });
-  const accounts = new AccountsService(store);
-  const org = await accounts.createOrganization("ab");
-  const user = await accounts.createUser({ email: "ab@bench.test", organizationId: org.id, role: "admin" });
-  const sites: InProcessSite[] = [];
-  for (let i = 0; i < SITES; i++) sites.push(await new SitesService(store).create({ organizationId: org.id, url: `https://ab${i}.example`, name: `AB ${i}` }));
-  const body = bodyMaker(KIND, payload(150), SITES);
-  for (const s of sites) {
-    const res = await app.handle(syncRequest(s, body(s), user.token));
-    if (res.status !== 200) throw new Error(`first sync: ${res.status} ${await res.text()}`);
-  }
+  const { token, sites, body } = await seedSites({ accounts: new AccountsService(store), sites: new SitesService(store) }, (r) => app.handle(r), {
+    label: "ab", count: SITES, shape: KIND, base: payload(150),
+  });
   return {
     handle: (r) => app.handle(r),
     async close() {
@@ -79,7 +72,7 @@ async function setup(tree: string): Promise<Side> {
       rmSync(dir, { recursive: true, force: true });
       if (database) await adminQuery(`DROP DATABASE ${database.split("/").at(-1)} WITH (FORCE)`);
     },
-    next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), user.token))).flat(),
+    next: () => Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), token))).flat(),
     results: [],
     main: [],
   };

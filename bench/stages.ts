@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runWithSteadyAllocator } from "../src/allocator";
-import { bodyMaker, handleAll, mainThreadMicros, syncRequest, type InProcessSite } from "./lib/in-process";
+import { handleAll, mainThreadMicros, seedSites, syncRequest } from "./lib/in-process";
 
 runWithSteadyAllocator();
 
@@ -112,18 +112,14 @@ runner.immediate = (work) => {
   return value;
 };
 
-const accounts = new AccountsService(store);
-const org = await accounts.createOrganization("stages");
-const user = await accounts.createUser({ email: "stages@bench.test", organizationId: org.id, role: "admin" });
-const sites: InProcessSite[] = [];
-for (let i = 0; i < SITES; i++) sites.push(await new SitesService(store).create({ organizationId: org.id, url: `https://stages${i}.example`, name: `Stages ${i}` }));
-const body = bodyMaker(KIND, payload(150), SITES);
-for (const site of sites) await app.handle(syncRequest(site, body(site), user.token));
+const { token, sites, body } = await seedSites({ accounts: new AccountsService(store), sites: new SitesService(store) }, (r) => app.handle(r), {
+  label: "stages", count: SITES, shape: KIND, base: payload(150),
+});
 
 let mainMicros = 0;
 let syncs = 0;
 for (let round = 0; round <= ROUNDS; round++) {
-  const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), user.token))).flat();
+  const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), token))).flat();
   if (round === 1) spent.clear(); // round 0 warms up
   Bun.gc(true);
   const before = mainThreadMicros();

@@ -48,6 +48,36 @@ export function syncRequest(site: InProcessSite, body: string, bearer: string): 
   });
 }
 
+/** The services seedSites() uses: a tree's own AccountsService and SitesService (ab-inprocess.ts loads each tree's). */
+export interface SeedServices {
+  accounts: {
+    createOrganization(name: string): Promise<{ id: number }>;
+    createUser(input: { email: string; organizationId: number; role: "admin" }): Promise<{ token: string }>;
+  };
+  sites: { create(input: { organizationId: number; url: string; name: string }): Promise<InProcessSite> };
+}
+
+/**
+ * One organization, its admin (whose API token every request carries) and
+ * `count` sites named after `label`, each with its first sync; `body` makes
+ * each next body of `shape` (bodyMaker).
+ */
+export async function seedSites(services: SeedServices, handle: (request: Request) => Promise<Response>, options: {
+  label: string;
+  count: number;
+  shape: Shape;
+  base: BasePayload;
+}): Promise<{ token: string; sites: InProcessSite[]; body: (site: InProcessSite) => string }> {
+  const { label, count } = options;
+  const org = await services.accounts.createOrganization(label);
+  const { token } = await services.accounts.createUser({ email: `${label}@bench.test`, organizationId: org.id, role: "admin" });
+  const sites: InProcessSite[] = [];
+  for (let i = 0; i < count; i++) sites.push(await services.sites.create({ organizationId: org.id, url: `https://${label}${i}.example`, name: `${label} ${i}` }));
+  const body = bodyMaker(options.shape, options.base, count);
+  await handleAll(handle, sites.map((site) => syncRequest(site, body(site), token)), 1);
+  return { token, sites, body };
+}
+
 /** Handles `requests` in order, `inFlight` at a time (as an HTTP server under load does); throws on an answer other than 200. */
 export async function handleAll(handle: (request: Request) => Promise<Response>, requests: Request[], inFlight: number): Promise<void> {
   let next = 0;
