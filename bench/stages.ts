@@ -1,7 +1,8 @@
 // `bun bench/stages.ts [drift|release] [rounds]`: where a changed sync's
-// main-thread time goes, stage by stage, in process (SQLite; 200 sites, 16
-// requests in flight through app.handle(), as bench/ab-inprocess.ts drives
-// them). Each stage is a method wrapped with a timer: the body's decoding and
+// main-thread time goes, stage by stage, in process (SQLite; 200 sites, or
+// STAGES_SITES; 16 requests in flight through app.handle(), as
+// bench/ab-inprocess.ts drives them). The first line also gives the whole
+// process's CPU a sync (every thread: the checkpoint and update statuses threads'). Each stage is a method wrapped with a timer: the body's decoding and
 // JSON.parse, judging the entries, the id caches, each SQL statement by its
 // text, and the write transaction's work and COMMIT. Nested stages count in
 // their parents too (a statement inside `tx work`), so the lines do not add
@@ -19,7 +20,7 @@ runWithSteadyAllocator();
 const KIND = process.argv[2] ?? "drift";
 if (KIND !== "drift" && KIND !== "release") throw new Error("shape: drift or release");
 const ROUNDS = Number(process.argv[3] ?? 20);
-const SITES = 200;
+const SITES = Number(process.env.STAGES_SITES ?? 200);
 const IN_FLIGHT = 16;
 const SYNCS_PER_SITE = 3;
 
@@ -117,19 +118,23 @@ const { token, sites, body } = await seedSites({ accounts: new AccountsService(s
 });
 
 let mainMicros = 0;
+let processMicros = 0;
 let syncs = 0;
 for (let round = 0; round <= ROUNDS; round++) {
   const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), token))).flat();
   if (round === 1) spent.clear(); // round 0 warms up
   Bun.gc(true);
   const before = mainThreadMicros();
+  const cpuBefore = process.cpuUsage();
   await handleAll((r) => app.handle(r), requests, IN_FLIGHT);
   if (round > 0) {
     mainMicros += mainThreadMicros() - before;
+    const cpu = process.cpuUsage(cpuBefore);
+    processMicros += cpu.user + cpu.system;
     syncs += requests.length;
   }
 }
-console.log(`${KIND}, ${SITES} sites, ${IN_FLIGHT} in flight, ${ROUNDS} rounds: main thread ${(mainMicros / syncs).toFixed(0)} µs a sync (with the timers); by stage, µs a sync:`);
+console.log(`${KIND}, ${SITES} sites, ${IN_FLIGHT} in flight, ${ROUNDS} rounds: main thread ${(mainMicros / syncs).toFixed(0)} µs a sync (with the timers), process ${(processMicros / syncs).toFixed(0)} µs; by stage, µs a sync:`);
 for (const [stage, ms] of [...spent].sort((a, b) => b[1] - a[1])) {
   const micros = (ms * 1000) / syncs;
   if (micros >= 0.5) console.log(`  ${micros.toFixed(1).padStart(7)}  ${stage}`);

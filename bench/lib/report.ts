@@ -132,6 +132,9 @@ function printChangesTable(results: ChangeResult[], meta: BenchMeta): void {
       ["p50 ms", num(f.p50Ms), num(m.p50Ms), num(m.p50Ms / f.p50Ms), "", ""],
       ["p99 ms", num(f.p99Ms), num(m.p99Ms), num(c.p99Ratio), `<= ${TARGETS.changesP99Ratio}`, verdict(c.p99Ratio <= TARGETS.changesP99Ratio)],
       ["cpu/req µs, server process", us(f.cpuUs), us(m.cpuUs), num(m.cpuUs / f.cpuUs), "", "info"],
+      ["cpu/req µs, its main thread", us(f.mainThreadUs), us(m.mainThreadUs), num(m.mainThreadUs / f.mainThreadUs), "", "info"],
+      ["main thread busy, % of a core", num(f.mainThreadBusy * 100, 0), num(m.mainThreadBusy * 100, 0), "", "", "info"],
+      ["cpu/req µs, wrk", us(f.wrkCpuUs), us(m.wrkCpuUs), "", "", "info"],
     ];
     if (f.dbCpuUs !== null || m.dbCpuUs !== null) {
       rows.push(["cpu/req µs, its Postgres backends", us(f.dbCpuUs), us(m.dbCpuUs), f.dbCpuUs && m.dbCpuUs ? num(m.dbCpuUs / f.dbCpuUs) : "", "", "info"]);

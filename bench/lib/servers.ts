@@ -82,7 +82,20 @@ export async function stopServer(server: Server): Promise<void> {
 
 /** CPU seconds (user + system, all threads) the process has used, from /proc/<pid>/stat (100 ticks a second). */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return cpuSecondsIn(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds of the process's main thread alone (its task id is the pid):
+ * the thread that serves HTTP, for a Bun server. Near 1 s a second, it is what
+ * limits the server, whatever the other threads and cores do.
+ */
+export function mainThreadCpuSecondsOf(pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuSecondsIn(statPath: string): number {
+  const stat = readFileSync(statPath, "utf8");
   // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;

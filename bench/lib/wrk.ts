@@ -9,6 +9,8 @@ export interface WrkResult {
   requests: number;
   non2xx: number;
   socketErrors: number;
+  /** wrk's own CPU seconds (user + system): what the load takes of the machine's cores beside the server. */
+  cpuSeconds: number;
 }
 
 // Live wrk processes, so an interrupted run can stop them too.
@@ -31,7 +33,7 @@ function latencyMs(output: string, percentile: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
-export function parseWrk(output: string): WrkResult {
+export function parseWrk(output: string): Omit<WrkResult, "cpuSeconds"> {
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(output);
   const total = /^\s*(\d+) requests in /m.exec(output);
   if (!rps || !total) throw new Error(`cannot parse wrk output:\n${output}`);
@@ -69,5 +71,5 @@ export async function runWrk(opts: {
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
     .finally(() => live.delete(proc));
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${err}${out}`);
-  return parseWrk(out);
+  return { ...parseWrk(out), cpuSeconds: Number(proc.resourceUsage()?.cpuTime.total ?? 0) / 1e6 };
 }

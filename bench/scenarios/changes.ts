@@ -39,7 +39,7 @@ import type { BenchSite, ModsyncDatabase } from "../lib/modsync";
 import { countRows, PgProbe } from "../lib/postgres";
 import { postSync } from "../lib/post";
 import { RedisProbe } from "../lib/redis";
-import { cpuSecondsOf, type Server } from "../lib/servers";
+import { cpuSecondsOf, mainThreadCpuSecondsOf, type Server } from "../lib/servers";
 import { runWrk, type WrkResult } from "../lib/wrk";
 import { timed } from "./resync-work";
 
@@ -51,6 +51,11 @@ export interface ChangeRun extends WrkResult {
   round: number;
   /** CPU time per answered request, µs: the server process (all threads). */
   cpuUs: number;
+  /** The same, its main thread alone (the one serving HTTP), and the share of the run it was busy (1: a whole core). */
+  mainThreadUs: number;
+  mainThreadBusy: number;
+  /** wrk's CPU time per answered request, µs: the load's share of the machine's cores. */
+  wrkCpuUs: number;
   /** Postgres: CPU per request of the backends connected to this server's database, µs; null on SQLite. */
   dbCpuUs: number | null;
   /** modsync with Redis: redis-server's CPU per request, µs (Redis is shared: others may add to it). */
@@ -352,6 +357,7 @@ async function measuredRun(a: {
   const redisCpuBefore = redis ? await redis.cpuSeconds() : null;
   const dbCpuBefore = side.pgDatabase && probes.pg ? await probes.pg.backendCpu(side.pgDatabase) : null;
   const cpuBefore = cpuSecondsOf(pid);
+  const mainBefore = mainThreadCpuSecondsOf(pid);
 
   const env: Record<string, string> = {
     TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads),
@@ -362,6 +368,7 @@ async function measuredRun(a: {
   const r = await runWrk({ base: server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
 
   const cpu = cpuSecondsOf(pid) - cpuBefore;
+  const mainCpu = mainThreadCpuSecondsOf(pid) - mainBefore;
   const dbCpu = dbCpuBefore && side.pgDatabase && probes.pg ? await probes.pg.backendCpuSince(side.pgDatabase, dbCpuBefore) : null;
   const redisCpu = redis && redisCpuBefore !== null ? (await redis.cpuSeconds()) - redisCpuBefore : null;
   const perRequestUs = (s: number) => (s * 1e6) / r.requests;
@@ -370,12 +377,14 @@ async function measuredRun(a: {
   const newVersionRows = (await side.versionRows()) - rowsBefore;
 
   const run: ChangeRun = {
-    ...r, round: a.round, cpuUs: perRequestUs(cpu), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
+    ...r, round: a.round, cpuUs: perRequestUs(cpu), mainThreadUs: perRequestUs(mainCpu), mainThreadBusy: mainCpu / a.seconds,
+    wrkCpuUs: perRequestUs(r.cpuSeconds), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
     redisCpuUs: redisCpu === null ? null : perRequestUs(redisCpu), newVersionRows, counters: null,
   };
-  let cpuText = `cpu/req: server ${run.cpuUs.toFixed(0)} µs`;
+  let cpuText = `cpu/req: server ${run.cpuUs.toFixed(0)} µs (main thread ${run.mainThreadUs.toFixed(0)} µs, busy ${(run.mainThreadBusy * 100).toFixed(0)}%)`;
   if (run.dbCpuUs !== null) cpuText += `, postgres ${run.dbCpuUs.toFixed(0)} µs`;
   if (run.redisCpuUs !== null) cpuText += `, redis-server ${run.redisCpuUs.toFixed(0)} µs`;
+  cpuText += `, wrk ${run.wrkCpuUs.toFixed(0)} µs`;
   console.log(`  round ${a.round} ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpuText})`);
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${server.name} answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests; the figures are not valid`);
