@@ -2,7 +2,8 @@
 // main-thread time goes, stage by stage, in process (SQLite; 200 sites, or
 // STAGES_SITES; 16 requests in flight through app.handle(), as
 // bench/ab-inprocess.ts drives them). The first line also gives the whole
-// process's CPU a sync (every thread: the checkpoint and update statuses threads'). Each stage is a method wrapped with a timer: the body's decoding and
+// process's CPU a sync: every thread's (the collector's and the JIT's too,
+// and background work a round leaves running counts in the next). Each stage is a method wrapped with a timer: the body's decoding and
 // JSON.parse, judging the entries, the id caches, each SQL statement by its
 // text, and the write transaction's work and COMMIT. Nested stages count in
 // their parents too (a statement inside `tx work`), so the lines do not add
@@ -21,6 +22,7 @@ const KIND = process.argv[2] ?? "drift";
 if (KIND !== "drift" && KIND !== "release") throw new Error("shape: drift or release");
 const ROUNDS = Number(process.argv[3] ?? 20);
 const SITES = Number(process.env.STAGES_SITES ?? 200);
+if (!Number.isInteger(SITES) || SITES < 1 || SITES > 100_000) throw new Error(`STAGES_SITES must be a whole number from 1 to 100000, got "${process.env.STAGES_SITES}"`);
 const IN_FLIGHT = 16;
 const SYNCS_PER_SITE = 3;
 

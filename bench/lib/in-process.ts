@@ -1,7 +1,7 @@
 // What the in-process scripts (ab-inprocess.ts, stages.ts) share: their sync
 // bodies' shapes, the requests that carry them, driving requests through
 // app.handle() with several in flight, and the main thread's CPU clock.
-import { readFileSync } from "node:fs";
+import { mainThreadCpuSecondsOf } from "./servers";
 
 export type Shape = "identical" | "drift" | "release";
 
@@ -18,9 +18,9 @@ export interface BasePayload {
   modules: { module_type: string }[];
 }
 
-/** The main thread's CPU time so far, in µs (the kernel's per-thread run time, in ns). */
+/** This process's main thread's CPU time so far, in µs. */
 export function mainThreadMicros(): number {
-  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
+  return mainThreadCpuSecondsOf(process.pid) * 1e6;
 }
 
 /**

@@ -86,12 +86,13 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /**
- * CPU seconds of the process's main thread alone (its task id is the pid):
- * the thread that serves HTTP, for a Bun server. Near 1 s a second, it is what
- * limits the server, whatever the other threads and cores do.
+ * CPU seconds of the process's main thread alone (its task id is the pid;
+ * the kernel's run time of the thread, in ns): the thread that serves HTTP,
+ * for a Bun server. Near 1 s a second, it is what limits the server, whatever
+ * the other threads and cores do.
  */
 export function mainThreadCpuSecondsOf(pid: number): number {
-  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
 }
 
 function cpuSecondsIn(statPath: string): number {

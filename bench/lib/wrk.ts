@@ -9,8 +9,10 @@ export interface WrkResult {
   requests: number;
   non2xx: number;
   socketErrors: number;
-  /** wrk's own CPU seconds (user + system): what the load takes of the machine's cores beside the server. */
-  cpuSeconds: number;
+  /** wrk's own CPU seconds (user + system, its start and Lua set-up included): the load's use of the machine's cores beside the server. */
+  wrkCpuSeconds: number;
+  /** Wall seconds from wrk's start to its exit. */
+  wallSeconds: number;
 }
 
 // Live wrk processes, so an interrupted run can stop them too.
@@ -33,7 +35,7 @@ function latencyMs(output: string, percentile: string): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
-export function parseWrk(output: string): Omit<WrkResult, "cpuSeconds"> {
+export function parseWrk(output: string): Omit<WrkResult, "wrkCpuSeconds" | "wallSeconds"> {
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(output);
   const total = /^\s*(\d+) requests in /m.exec(output);
   if (!rps || !total) throw new Error(`cannot parse wrk output:\n${output}`);
@@ -66,10 +68,15 @@ export async function runWrk(opts: {
     "--timeout", "30s",
     "-s", join(opts.benchDir, opts.script ?? "post.lua"), opts.base,
   ];
+  const started = performance.now();
   const proc = Bun.spawn(args, { env: { ...process.env, ...opts.env }, stdout: "pipe", stderr: "pipe" });
   live.add(proc);
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
     .finally(() => live.delete(proc));
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${err}${out}`);
-  return { ...parseWrk(out), cpuSeconds: Number(proc.resourceUsage()?.cpuTime.total ?? 0) / 1e6 };
+  const wallSeconds = (performance.now() - started) / 1000;
+  const usage = proc.resourceUsage();
+  if (usage === undefined) throw new Error("wrk's resource usage is missing after it exited");
+  // Microseconds: a number or a bigint, by Bun version.
+  return { ...parseWrk(out), wrkCpuSeconds: Number(usage.cpuTime.total) / 1e6, wallSeconds };
 }

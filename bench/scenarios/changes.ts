@@ -51,10 +51,10 @@ export interface ChangeRun extends WrkResult {
   round: number;
   /** CPU time per answered request, µs: the server process (all threads). */
   cpuUs: number;
-  /** The same, its main thread alone (the one serving HTTP), and the share of the run it was busy (1: a whole core). */
+  /** The same, its main thread alone (the one serving HTTP), and the share of wrk's run it was busy (1: a whole core). */
   mainThreadUs: number;
   mainThreadBusy: number;
-  /** wrk's CPU time per answered request, µs: the load's share of the machine's cores. */
+  /** wrk's own CPU time per answered request, µs: what generating the load cost the machine. */
   wrkCpuUs: number;
   /** Postgres: CPU per request of the backends connected to this server's database, µs; null on SQLite. */
   dbCpuUs: number | null;
@@ -377,8 +377,8 @@ async function measuredRun(a: {
   const newVersionRows = (await side.versionRows()) - rowsBefore;
 
   const run: ChangeRun = {
-    ...r, round: a.round, cpuUs: perRequestUs(cpu), mainThreadUs: perRequestUs(mainCpu), mainThreadBusy: mainCpu / a.seconds,
-    wrkCpuUs: perRequestUs(r.cpuSeconds), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
+    ...r, round: a.round, cpuUs: perRequestUs(cpu), mainThreadUs: perRequestUs(mainCpu), mainThreadBusy: mainCpu / r.wallSeconds,
+    wrkCpuUs: perRequestUs(r.wrkCpuSeconds), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
     redisCpuUs: redisCpu === null ? null : perRequestUs(redisCpu), newVersionRows, counters: null,
   };
   let cpuText = `cpu/req: server ${run.cpuUs.toFixed(0)} µs (main thread ${run.mainThreadUs.toFixed(0)} µs, busy ${(run.mainThreadBusy * 100).toFixed(0)}%)`;
