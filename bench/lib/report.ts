@@ -117,6 +117,18 @@ const KIND_TITLE: Record<ChangeResult["kind"], string> = {
   release: "release (each pass moves every core module to a new release)",
 };
 
+/**
+ * modsync ÷ floor within each round (the two run back to back), in round
+ * order: how far the machine's changes between rounds move the best-run
+ * ratio above.
+ */
+function roundRatios(c: ChangeResult): string {
+  return c.modsync.runs.map((m) => {
+    const f = c.floor.runs.find((run) => run.round === m.round);
+    return f ? num(m.requestsPerSec / f.requestsPerSec) : "-";
+  }).join(" ");
+}
+
 /** identical, drift, release: each against the floor of modsync's database, then the grown database against the smallest. */
 function printChangesTable(results: ChangeResult[], meta: BenchMeta): void {
   const first = results[0]!;
@@ -129,6 +141,7 @@ function printChangesTable(results: ChangeResult[], meta: BenchMeta): void {
     const target = c.kind === "identical" ? TARGETS.identicalRatio : TARGETS.changedRatio;
     const rows = [
       ["req/s", num(f.requestsPerSec, 1), num(m.requestsPerSec, 1), num(c.ratio), `>= ${target}`, verdict(c.ratio >= target)],
+      ["req/s ratio round by round", "", "", roundRatios(c), "", "info"],
       ["p50 ms", num(f.p50Ms), num(m.p50Ms), num(m.p50Ms / f.p50Ms), "", ""],
       ["p99 ms", num(f.p99Ms), num(m.p99Ms), num(c.p99Ratio), `<= ${TARGETS.changesP99Ratio}`, verdict(c.p99Ratio <= TARGETS.changesP99Ratio)],
       ["cpu/req µs, server process", us(f.cpuUs), us(m.cpuUs), num(m.cpuUs / f.cpuUs), "", "info"],
