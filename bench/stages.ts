@@ -3,7 +3,8 @@
 // STAGES_SITES; 16 requests in flight through app.handle(), as
 // bench/ab-inprocess.ts drives them). The first line also gives the whole
 // process's CPU a sync: every thread's (the collector's and the JIT's too,
-// and background work a round leaves running counts in the next). Each stage is a method wrapped with a timer: the body's decoding and
+// and background work a round leaves running counts in the next). Each
+// stage is a method wrapped with a timer: the body's decoding and
 // JSON.parse, judging the entries, the id caches, each SQL statement by its
 // text, and the write transaction's work and COMMIT. Nested stages count in
 // their parents too (a statement inside `tx work`), so the lines do not add
