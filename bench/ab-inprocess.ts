@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runWithSteadyAllocator } from "../src/allocator";
-import { handleAll, mainThreadMicros, seedSites, syncRequest, type Shape } from "./lib/in-process";
+import { measuredRound, seedSites, syncRequest, type Shape } from "./lib/in-process";
 
 runWithSteadyAllocator();
 
@@ -82,15 +82,10 @@ const sides = [await setup(treeA!), await setup(treeB!)];
 for (let round = 0; round <= ROUNDS; round++) {
   for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
     const requests = side.next();
-    Bun.gc(true);
-    const before = process.cpuUsage();
-    const mainBefore = mainThreadMicros();
-    await handleAll(side.handle, requests, IN_FLIGHT);
-    const used = process.cpuUsage(before);
-    const mainUsed = mainThreadMicros() - mainBefore;
+    const { mainMicros, processMicros } = await measuredRound(side.handle, requests, IN_FLIGHT);
     if (round > 0) { // round 0 warms up
-      side.results.push((used.user + used.system) / requests.length);
-      side.main.push(mainUsed / requests.length);
+      side.results.push(processMicros / requests.length);
+      side.main.push(mainMicros / requests.length);
     }
   }
 }

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runWithSteadyAllocator } from "../src/allocator";
-import { handleAll, mainThreadMicros, seedSites, syncRequest } from "./lib/in-process";
+import { measuredRound, seedSites, syncRequest } from "./lib/in-process";
 
 runWithSteadyAllocator();
 
@@ -126,14 +126,10 @@ let syncs = 0;
 for (let round = 0; round <= ROUNDS; round++) {
   const requests = Array.from({ length: SYNCS_PER_SITE }, () => sites.map((s) => syncRequest(s, body(s), token))).flat();
   if (round === 1) spent.clear(); // round 0 warms up
-  Bun.gc(true);
-  const before = mainThreadMicros();
-  const cpuBefore = process.cpuUsage();
-  await handleAll((r) => app.handle(r), requests, IN_FLIGHT);
+  const used = await measuredRound((r) => app.handle(r), requests, IN_FLIGHT);
   if (round > 0) {
-    mainMicros += mainThreadMicros() - before;
-    const cpu = process.cpuUsage(cpuBefore);
-    processMicros += cpu.user + cpu.system;
+    mainMicros += used.mainMicros;
+    processMicros += used.processMicros;
     syncs += requests.length;
   }
 }

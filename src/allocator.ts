@@ -60,6 +60,7 @@ function pointerArray(strings: Buffer[]): BigUint64Array {
 export function runWithSteadyAllocator(self = "/proc/self"): void {
   if (process.platform !== "linux" || process.execArgv.some((flag) => flag.startsWith("--inspect"))) return;
   const prefix = `${PURGE_DELAY_VARIABLE}=`;
+  const carryOn = (why: string) => console.error(`modsync: could not start again with ${prefix}${SERVER_PURGE_DELAY} (${why}); running with the allocator's defaults`);
   try {
     const environment = procEntries(`${self}/environ`);
     const isSetting = (entry: Buffer) => entry.toString("latin1").startsWith(prefix);
@@ -73,8 +74,8 @@ export function runWithSteadyAllocator(self = "/proc/self"): void {
     const libc = dlopen("libc.so.6", { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
     libc.symbols.execve(ptr(executable), ptr(argv), ptr(envp));
     libc.close(); // Only reached when execve failed.
-    console.error(`modsync: could not start again with ${prefix}${SERVER_PURGE_DELAY} (execve failed); running with the allocator's defaults`);
+    carryOn("execve failed");
   } catch (err) {
-    console.error(`modsync: could not start again with ${prefix}${SERVER_PURGE_DELAY} (${(err as Error).message}); running with the allocator's defaults`);
+    carryOn((err as Error).message);
   }
 }

@@ -19,8 +19,22 @@ export interface BasePayload {
 }
 
 /** This process's main thread's CPU time so far, in µs. */
-export function mainThreadMicros(): number {
+function mainThreadMicros(): number {
   return mainThreadCpuSecondsOf(process.pid) * 1e6;
+}
+
+/**
+ * One measured round: a full collection first (the last round's garbage is
+ * not this one's), then `requests` through handleAll(); the CPU it took, µs,
+ * of the main thread and of the whole process (every thread).
+ */
+export async function measuredRound(handle: (request: Request) => Promise<Response>, requests: Request[], inFlight: number): Promise<{ mainMicros: number; processMicros: number }> {
+  Bun.gc(true);
+  const processBefore = process.cpuUsage();
+  const mainBefore = mainThreadMicros();
+  await handleAll(handle, requests, inFlight);
+  const used = process.cpuUsage(processBefore);
+  return { mainMicros: mainThreadMicros() - mainBefore, processMicros: used.user + used.system };
 }
 
 /**
