@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { createApp, redisKeyPrefix } from "./app";
 import type { Config } from "./config";
 import { createLogger } from "./log";
-import { RedisConnection } from "./redis/connection";
+import type { RedisConnection } from "./redis/connection";
 import { openStore } from "./store/open";
 import { createJobQueue } from "./tasks/jobs";
 import { TaskMaintenance } from "./tasks/maintenance";
@@ -21,6 +21,8 @@ export async function start(config: Config): Promise<void> {
   const upkeep = store.startUpkeep(logger);
   let redis: RedisConnection | null = null;
   if (config.redisUrl) {
+    // Loaded only when configured: the client library alone is ~20 MiB of a server's memory.
+    const { RedisConnection } = await import("./redis/connection");
     redis = new RedisConnection(config.redisUrl, logger);
     redis.start();
   }
