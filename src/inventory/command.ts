@@ -41,10 +41,20 @@ export interface SyncCommand extends Omit<AcceptedSync, "errorsTotal"> {
   fingerprint: string | null;
   /** Stored with the fingerprint: what a repeat of this body reports (RepeatSummary as JSON). */
   repeat: string;
+  /**
+   * A near repeat (sync/near-repeats.ts): `entries` are only the body's
+   * changed ones; its `untouched` others are byte for byte those of the body
+   * whose fingerprint is `assumes`, and hold as that body left them if the
+   * site still holds exactly that body's modules. Otherwise nothing is
+   * written (NearRepeatStaleError) and the body is applied in full.
+   */
+  partOf?: { untouched: number; assumes: string };
 }
 
 export interface SyncOutcome {
   counts: SyncCounts;
   /** Ids the store read or created that were not known: safe to cache once committed. */
   learned: LearnedIds;
+  /** Whether the site now holds exactly the payload's modules (its fingerprint was stored). */
+  exact: boolean;
 }

@@ -19,13 +19,13 @@ export interface SyncPlan extends SyncCounts {
 
 /**
  * Whether applying `plan` leaves the site holding exactly the payload's
- * entries. It does unless a partial sync, or modules kept because their entry
+ * `entries` (their number). It does unless a partial sync, or modules kept because their entry
  * was skipped, leave other modules in place. (The result is the current set
  * minus removals plus creations; its size equals the payload's only when the
  * modules left over are precisely the payload's.)
  */
-export function leavesExactlyPayload(current: HeldModules, entries: readonly SiteModuleState[], plan: SyncPlan): boolean {
-  return current.size - plan.modulesRemoved + plan.modulesCreated === entries.length;
+export function leavesExactlyPayload(current: HeldModules, entries: number, plan: SyncPlan): boolean {
+  return current.size - plan.modulesRemoved + plan.modulesCreated === entries;
 }
 
 /**

@@ -160,3 +160,27 @@ export function applyPlan(current: HeldModules, entries: readonly SiteModuleStat
   if (at !== out.length || written !== plan.writes.length) throw new Error("the plan does not match the modules it was made from");
   return out;
 }
+
+/**
+ * The site's modules once a near repeat's `plan` is written
+ * (SyncCommand.partOf): its rows in their order, the written ones replaced
+ * where they are. A near repeat names the modules the site holds, in the
+ * same places, so nothing is created or removed, and the order stays the
+ * payload's, as applyPlan leaves it for the whole body (the order a full
+ * sync's removals and history come in).
+ */
+export function applyPlanInPlace(current: HeldModules, plan: SyncPlan, ids: EntryIds): Float64Array | null {
+  if (!(current instanceof PackedModules)) return null;
+  if (plan.modulesCreated !== 0 || plan.modulesRemoved !== 0) throw new Error("a near repeat creates or removes no module");
+  const out = current.packed.slice();
+  for (const entry of plan.writes) {
+    const moduleId = ids.moduleId(entry);
+    const versionId = ids.versionId(entry);
+    if (!fits(moduleId, versionId)) return null;
+    const row = current.rowOf(moduleId);
+    if (row < 0) throw new Error(`${entry.machineName} is not held`);
+    const hash = plan.sameDetails.has(entry) ? current.detailsHashAt(row) : detailsHash(entry);
+    packRow(out, row * SLOTS, moduleId, versionId, entry.enabled, hash);
+  }
+  return out;
+}

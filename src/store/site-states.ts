@@ -24,6 +24,8 @@ export interface SiteState {
    * is often stale, and a wrong assumption costs a round trip for nothing.
    */
   confirmed?: boolean;
+  /** Kept states only: the fingerprint stored by the sync that left them (null: none). */
+  fingerprint?: string | null;
 }
 
 /**
@@ -51,6 +53,17 @@ export class KeptStateStaleError extends Error {
   }
 }
 
+/**
+ * A near repeat (SyncCommand.partOf) found the site not holding exactly the
+ * modules of the body it assumed: nothing was written; the caller applies
+ * the body in full.
+ */
+export class NearRepeatStaleError extends Error {
+  constructor(readonly siteId: number) {
+    super(`site ${siteId} no longer holds exactly its last body's modules`);
+  }
+}
+
 /** A new stamp: random below 2^53 (exact in a JS number and in both dialects' columns), never 0, the column's default. */
 export function newModulesStamp(): number {
   return 1 + Math.floor(Math.random() * (2 ** 53 - 1));
@@ -69,7 +82,7 @@ export class SiteStates {
   /** The kept state, read in place: a sync never changes it, it leaves a new one (applyPlan). */
   get(siteId: number): SiteState | undefined {
     const kept = this.bySite.get(siteId);
-    return kept && { stamp: kept.stamp, modules: new PackedModules(kept.packed), confirmed: kept.confirmed };
+    return kept && { stamp: kept.stamp, modules: new PackedModules(kept.packed), confirmed: kept.confirmed, fingerprint: kept.fingerprint };
   }
 
   /**

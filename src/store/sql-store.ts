@@ -73,7 +73,7 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
    * one has changed them since (site-states.ts).
    */
   async applySync(command: SyncCommand, known?: KnownIds): Promise<SyncOutcome> {
-    const { counts, learned, leaves, stamp, fingerprint, fromKept } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)))
+    const { counts, learned, exact, leaves, stamp, fingerprint, fromKept } = await this.db.transaction((s) => applySync(s, command, known, this.siteStates.get(command.siteId)))
       .catch((err: unknown) => {
         if (!(err instanceof KeptStateStaleError)) throw err;
         // The site was not as kept (another writer since, a background sync to apply first, or gone): nothing
@@ -89,7 +89,7 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
       // The sync has committed: it succeeded. Its site's next sync reads the modules instead.
       this.siteStates.delete(command.siteId);
     }
-    return { counts, learned };
+    return { counts, learned, exact };
   }
 
   ping(): Promise<void> {

@@ -2,8 +2,8 @@
 // per site, compare the payload with the site's modules and write the
 // difference.
 import { changesHeldDetails, leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
-import { applyPlan } from "./packed-modules";
-import { newModulesStamp, type SiteState } from "./site-states";
+import { applyPlan, applyPlanInPlace } from "./packed-modules";
+import { NearRepeatStaleError, newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
 import { together, type Step } from "./steps";
 import { SiteBusyError } from "./types";
@@ -42,6 +42,10 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     ? [yield* s.lockSiteModulesAssuming(cmd.siteId, kept), yield* resolveIds(s, cmd.entries, known)]
     : yield* together(s.lockSiteModules(cmd.siteId, kept), resolveIds(s, cmd.entries, known));
   if (!held) throw new SiteBusyError(cmd.siteId);
+  // A near repeat's untouched entries are as the assumed body left them only if the site holds exactly
+  // that body's modules: the kept state its sync left (not read since: no one wrote the site), with its fingerprint.
+  const near = cmd.partOf;
+  if (near !== undefined && (held !== kept || kept.fingerprint !== near.assumes)) throw new NearRepeatStaleError(cmd.siteId);
   const current = held.modules;
   // After the lock, so that later syncs of this site get later times; or, assumed, after this process's
   // last sync of the site, which no write of the site's modules has followed if the assumption holds
@@ -50,9 +54,12 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   const now = new Date();
   // A module the catalog does not hold is on no site: nothing to keep for it.
   const keep = readsKeep ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
-  const plan = planSync(current, cmd.entries, ids, cmd.fullSync, keep);
+  // A near repeat names the same modules as the body before it, in the same places: nothing to remove,
+  // and its untouched entries are unchanged. (Passed as a full sync, its few entries would remove the rest.)
+  const plan = planSync(current, cmd.entries, ids, cmd.fullSync && near === undefined, keep);
+  if (near !== undefined) plan.modulesUnchanged += near.untouched;
   const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
-  const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries, plan);
+  const exact = cmd.fingerprint !== null && leavesExactlyPayload(current, cmd.entries.length + (near?.untouched ?? 0), plan);
   const fingerprint = exact ? cmd.fingerprint : null;
   const stamp = newModulesStamp();
   yield* s.writeSync(cmd.siteId, plan, ids, now, {
@@ -61,5 +68,8 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     history: { changes: syncChanges(current, plan, ids), taskId: null, detailsChanged: changesHeldDetails(plan) },
     stamp,
   });
-  return { counts: plan, learned: ids.learned, fingerprint, stamp, fromKept: kept !== undefined && held === kept, leaves: () => applyPlan(current, cmd.entries, plan, ids) };
+  return {
+    counts: plan, learned: ids.learned, exact, fingerprint, stamp, fromKept: kept !== undefined && held === kept,
+    leaves: () => (near === undefined ? applyPlan(current, cmd.entries, plan, ids) : applyPlanInPlace(current, plan, ids)),
+  };
 }
