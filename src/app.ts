@@ -32,6 +32,7 @@ import { MemoryJobQueue, type JobQueue } from "./tasks/queue";
 import { TasksService } from "./tasks/service";
 import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
+import { NearRepeats } from "./sync/near-repeats";
 import { Idempotency } from "./idempotency/service";
 import { updatesRoutes } from "./updates";
 import { UpdatesService } from "./updates/service";
@@ -52,17 +53,20 @@ export interface AppDeps {
   clock?: () => number;
   /** The metrics registry; default: a new one (start.ts shares its own with the background work). */
   metrics?: Metrics;
+  /** What is remembered of each site's last body (sync/near-repeats.ts); null: nothing, every body is applied in full. */
+  nearRepeats?: NearRepeats | null;
 }
 
 export function buildContext({
   config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), metrics = new Metrics(), clock = Date.now,
+  nearRepeats = new NearRepeats(),
 }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
   const prefix = shared?.keyPrefix ?? "";
   metrics.watchSecurityExposure(() => store.releases.countSitesNotSecure());
   const cache = new IdCache(config, redis, prefix);
-  const sync = new SyncService(store, cache, metrics, logger);
+  const sync = new SyncService(store, cache, metrics, logger, nearRepeats);
   const staleness = new Staleness(config.staleAfterHours, clock);
   const scope = new OrganizationScope(store);
   metrics.watchStaleSites(() => store.queries.staleCounts(staleness.cutoff()));

@@ -100,6 +100,9 @@ export class Ingestion {
     const fingerprint = payloadFingerprint(bytes, site, bearer);
     const replayed = await this.sync.replay(site, fingerprint);
     if (replayed) return { kind: "synced", response: replayed };
+    const received = { bytes, bearer };
+    const near = await this.sync.applyNear(site, received, fingerprint);
+    if (near) return { kind: "synced", response: near };
     // Split, not parsed in one go: such a body is not a re-sync worth a fingerprint.
     if (moreContainersThan(bytes, WHOLE_BODY_MAX_CONTAINERS)) return this.receiveStream(site, bearer, [bytes], BodyReader.ended());
     const body = parseJson(bytes);
@@ -114,7 +117,7 @@ export class Ingestion {
         if (turn.due()) await turn.give();
       }
       refuseEmptyFullSync(payload, intake);
-      if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, fingerprint) };
+      if (intake.task === null) return { kind: "synced", response: await this.sync.apply(site, payload, intake.modules, fingerprint, received) };
       await intake.finish();
       return await this.accept(intake, payload);
     } catch (err) {

@@ -7,8 +7,19 @@ import { normalizeSiteUrl } from "../sites/url";
 import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
 import { SiteBusyError, type SiteRecord, type Store } from "../store/types";
-import { syncResult, unchangedCounts, type EntryError, type RepeatSummary, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
-import { envelopeOf, type Envelope, type ValidatedModules } from "./validate";
+import { NearRepeatStaleError } from "../store/site-states";
+import { syncResult, unchangedCounts, type EntryError, type KnownIds, type LearnedIds, type RepeatSummary, type SiteModuleState, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
+import { envelopeOf, judgeEntry, type Envelope, type ValidatedModules } from "./validate";
+import { NearRepeats, type NearRepeat } from "./near-repeats";
+
+/** A body as it came, for a sync applied at once to remember (near-repeats.ts). */
+export interface ReceivedBody {
+  bytes: Uint8Array;
+  bearer: Bearer;
+}
+
+/** What a repeat of a body with no skipped entry reports. */
+const repeatOf = (modules: number): string => JSON.stringify({ modules, errors: [], errorsTotal: 0 } satisfies RepeatSummary);
 
 /** How long a sync waits for the site's earlier background syncs before answering 503. */
 const SITE_BUSY_WAIT_MS = 60_000;
@@ -40,6 +51,7 @@ export class SyncService {
     private readonly cache: IdCache,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly nearRepeats: NearRepeats | null,
   ) {}
 
   /**
@@ -56,8 +68,45 @@ export class SyncService {
     return this.report(site, false, true, unchangedCounts(repeat.modules), repeat.errors, repeat.errorsTotal, null, started);
   }
 
-  /** Applies an envelope that passed checkSite() with its validated modules. */
-  async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null): Promise<SyncResult> {
+  /**
+   * A body that differs from the site's last one in a run of entries,
+   * applied from that run alone (near-repeats.ts); null when it is not such
+   * a body, or is but cannot be applied so (the caller applies it in full).
+   * `fingerprint`: the body's.
+   */
+  async applyNear(site: SiteRecord, body: ReceivedBody, fingerprint: string): Promise<SyncResult | null> {
+    const started = performance.now();
+    const near = this.nearRepeats?.match(site.id, site, body.bearer, body.bytes, fingerprint) ?? null;
+    if (near === null) return null;
+    const entries = judgedRun(near);
+    if (entries === null) return null;
+    const lookup = await this.cache.lookup(entries);
+    if (!sameModules(lookup.known, near.moduleIds)) return null;
+    const command: SyncCommand = {
+      ...near.envelope,
+      siteId: site.id,
+      entries,
+      keep: new Set(),
+      fingerprint,
+      repeat: repeatOf(entries.length + near.untouched),
+      partOf: { untouched: near.untouched, assumes: near.assumes },
+    };
+    let outcome;
+    try {
+      outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
+    } catch (err) {
+      if (!(err instanceof NearRepeatStaleError)) throw err;
+      this.nearRepeats!.forget(site.id);
+      return null;
+    }
+    await this.cache.remember(outcome.learned);
+    if (outcome.exact) this.nearRepeats!.applied(site.id, near);
+    else this.nearRepeats!.forget(site.id);
+    return this.report(site, command.fullSync, false, outcome.counts, [], 0, lookup.report, started);
+  }
+
+  /** Applies an envelope that passed checkSite() with its validated modules; `body`, when whole, to remember. */
+  async apply(site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null, body?: ReceivedBody): Promise<SyncResult> {
     const started = performance.now();
     const repeat: RepeatSummary = { modules: modules.entries.length, errors: modules.errors, errorsTotal: modules.errorsTotal };
     const command: SyncCommand = {
@@ -71,6 +120,13 @@ export class SyncService {
     const lookup = await this.cache.lookup(modules.entries);
     const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
     await this.cache.remember(outcome.learned);
+    if (this.nearRepeats !== null) {
+      const moduleIds = outcome.exact && fingerprint !== null && body !== undefined && modules.errorsTotal === 0
+        ? moduleIdsOf(modules.entries, lookup.known, outcome.learned)
+        : null;
+      if (moduleIds === null) this.nearRepeats.forget(site.id);
+      else this.nearRepeats.remember(site.id, site, body!.bearer, body!.bytes, fingerprint!, moduleIds, envelopeOf(payload));
+    }
     return this.report(site, command.fullSync, false, outcome.counts, modules.errors, modules.errorsTotal, lookup.report, started);
   }
 
@@ -104,4 +160,32 @@ export class SyncService {
       }
     }
   }
+}
+
+/** A near repeat's run, judged: its entries, or null if any would be skipped (the body is then applied in full, to report it). */
+function judgedRun(near: NearRepeat): SiteModuleState[] | null {
+  const entries: SiteModuleState[] = [];
+  for (let i = 0; i < near.values.length; i++) {
+    const judged = judgeEntry(near.values[i], near.first + i, near.suspectText, true);
+    if (!judged.entry) return null;
+    entries.push(judged.entry);
+  }
+  return entries;
+}
+
+/** Whether the run's entries name the modules of the entries they replace, in the same places (so none repeats another). */
+function sameModules(known: KnownIds, moduleIds: Uint32Array): boolean {
+  for (let i = 0; i < moduleIds.length; i++) if (known.moduleIds[i] !== moduleIds[i]) return false;
+  return true;
+}
+
+/** Each entry's module id, known before or learned by the sync; null if one is missing. */
+function moduleIdsOf(entries: readonly SiteModuleState[], known: KnownIds, learned: LearnedIds): Float64Array | null {
+  const ids = new Float64Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const id = known.moduleIds[i] || learned.modules.get(entries[i]!.machineName);
+    if (id === undefined || id === 0) return null;
+    ids[i] = id;
+  }
+  return ids;
 }

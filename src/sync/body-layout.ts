@@ -1,0 +1,121 @@
+// Where a sync body's module entries lie, byte by byte: what lets a body that
+// differs from the site's last one in a few entries be applied from those
+// entries alone (near-repeats.ts).
+//
+// The scan works on UTF-8 bytes: every byte JSON's structure uses is ASCII,
+// and no byte of a multi-byte character is below 0x80, so none is mistaken
+// for one. It runs only on bodies JSON.parse has accepted; anything it is not
+// sure of (a top-level key written with an escape, `modules` twice, entries
+// that are not objects) answers null, and the body is simply not remembered.
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
+const OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d;
+const MODULES_KEY = new TextEncoder().encode('"modules"');
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function skipSpace(bytes: Uint8Array, at: number): number {
+  while (isSpace(bytes[at])) at++;
+  return at;
+}
+
+/** The position just past the string whose opening quote is at `at`, or -1. */
+export function stringEnd(bytes: Uint8Array, at: number): number {
+  for (let q = bytes.indexOf(QUOTE, at + 1); q !== -1; q = bytes.indexOf(QUOTE, q + 1)) {
+    let backslashes = 0;
+    while (bytes[q - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+  }
+  return -1;
+}
+
+/** The position just past the object or array opening at `at` (bytes known to be valid JSON), or -1. */
+export function containerEnd(bytes: Uint8Array, at: number): number {
+  let depth = 0;
+  for (let i = at; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) {
+      i = stringEnd(bytes, i) - 1;
+      if (i < 0) return -1;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+    else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** The position just past the value starting at `at` (a scalar ends at the next `,` `}` `]` or space). */
+function valueEnd(bytes: Uint8Array, at: number): number {
+  const c = bytes[at];
+  if (c === QUOTE) return stringEnd(bytes, at);
+  if (c === OPEN_OBJECT || c === OPEN_ARRAY) return containerEnd(bytes, at);
+  let i = at;
+  while (i < bytes.length && !isSpace(bytes[i]) && bytes[i] !== COMMA && bytes[i] !== CLOSE_OBJECT && bytes[i] !== CLOSE_ARRAY) i++;
+  return i > at ? i : -1;
+}
+
+function isModulesKey(bytes: Uint8Array, at: number, end: number): boolean {
+  if (end - at !== MODULES_KEY.length) return false;
+  for (let i = 0; i < MODULES_KEY.length; i++) if (bytes[at + i] !== MODULES_KEY[i]) return false;
+  return true;
+}
+
+/**
+ * The start of each object in a run of `, `-separated objects from `at` up to
+ * `end` (and the end of the last), or null if the run holds anything else.
+ */
+export function objectStarts(bytes: Uint8Array, at: number, end: number): { starts: number[]; lastEnd: number } | null {
+  const starts: number[] = [];
+  let i = skipSpace(bytes, at);
+  for (;;) {
+    if (i >= end || bytes[i] !== OPEN_OBJECT) return null;
+    starts.push(i);
+    const lastEnd = containerEnd(bytes, i);
+    if (lastEnd === -1 || lastEnd > end) return null;
+    i = skipSpace(bytes, lastEnd);
+    if (i >= end) return { starts, lastEnd };
+    if (bytes[i] !== COMMA) return null;
+    i = skipSpace(bytes, i + 1);
+  }
+}
+
+export interface EntriesLayout {
+  /** Where each entry of `modules` starts. */
+  starts: Int32Array;
+  /** Just past the last entry. */
+  end: number;
+}
+
+/**
+ * Where the `count` entries of the top-level `modules` array lie in `bytes`
+ * (a body JSON.parse accepted), or null when unsure or they are not all objects.
+ */
+export function entriesLayout(bytes: Uint8Array, count: number): EntriesLayout | null {
+  if (count === 0) return null;
+  let i = skipSpace(bytes, 0);
+  if (bytes[i] !== OPEN_OBJECT) return null;
+  i = skipSpace(bytes, i + 1);
+  let found: EntriesLayout | null = null;
+  while (bytes[i] === QUOTE) {
+    const keyEnd = stringEnd(bytes, i);
+    if (keyEnd === -1 || bytes.subarray(i, keyEnd).includes(BACKSLASH)) return null;
+    const modules = isModulesKey(bytes, i, keyEnd);
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== COLON) return null;
+    i = skipSpace(bytes, i + 1);
+    const end = valueEnd(bytes, i);
+    if (end === -1) return null;
+    if (modules) {
+      // Twice: JSON.parse kept the last; not worth telling apart.
+      if (found !== null || bytes[i] !== OPEN_ARRAY) return null;
+      const run = objectStarts(bytes, i + 1, end - 1);
+      if (run === null || run.starts.length !== count) return null;
+      found = { starts: Int32Array.from(run.starts), end: run.lastEnd };
+    }
+    i = skipSpace(bytes, end);
+    if (bytes[i] !== COMMA) break;
+    i = skipSpace(bytes, i + 1);
+  }
+  return found;
+}

@@ -1,0 +1,190 @@
+// A near repeat (src/sync/near-repeats.ts) is applied from its changed
+// entries alone; what it answers, stores and records must be what applying
+// the body in full gives. One site syncs through an app that uses near
+// repeats, another through one that never does, the same bodies in turn;
+// after each, the answers, the sites' modules and their change feeds are
+// compared, and which bodies were near repeats is checked too.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createApp, redisKeyPrefix, type App } from "../../src/app";
+import type { SiteModuleRow } from "../../src/store/types";
+import { NearRepeats } from "../../src/sync/near-repeats";
+import { createHarness, mod, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
+import { postSync } from "../support/http";
+import { describeEachDialect } from "../support/stores";
+
+/** Counts the bodies found to be near repeats (whether or not then applied as such). */
+class CountedNearRepeats extends NearRepeats {
+  matched = 0;
+  override match(...args: Parameters<NearRepeats["match"]>) {
+    const found = super.match(...args);
+    if (found !== null) this.matched++;
+    return found;
+  }
+}
+
+type Entry = ModuleInput | string;
+
+const base: ModuleInput[] = Array.from({ length: 40 }, (_, i) => mod(`near_mod_${i}`, {
+  module_type: i < 15 ? "core" : "contrib",
+  version: i < 15 ? "10.3.8" : `8.x-1.${i}`,
+  enabled: i % 7 !== 3,
+  description: i % 5 === 0 ? null : `Description ${i}: «ünïcode» "quoted" \\ back`,
+  project: i < 15 ? "drupal" : `near_mod_${i}`,
+}));
+
+interface BodyOptions { sep?: string; php?: string; fullSync?: boolean }
+
+function bodyText(site: SeededSite, entries: readonly Entry[], { sep = ",", php = "8.3.2", fullSync = true }: BodyOptions = {}): string {
+  const texts = entries.map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
+  const envelope = `"site":${JSON.stringify({ url: site.url, name: "Near", token: site.token })},"drupal_info":{"core_version":"10.3.8","php_version":"${php}","ip_address":"192.0.2.7"}`;
+  return `{${envelope},"modules":[${texts.join(sep)}],"full_sync":${fullSync}}`;
+}
+
+const at = (i: number, change: Partial<ModuleInput>, from: readonly ModuleInput[] = base): ModuleInput[] =>
+  from.map((e, j) => (j === i ? { ...e, ...change } : e));
+
+describeEachDialect("near repeats against full syncs", (dialect) => {
+  let h: Harness;
+  let nearApp: App;
+  let fullApp: App;
+  const near = new CountedNearRepeats();
+  let nearSite: SeededSite;
+  let fullSite: SeededSite;
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    const shared = h.redis ? { redis: h.redis, keyPrefix: await redisKeyPrefix(h.store) } : undefined;
+    nearApp = createApp({ config: h.config, store: h.store, shared, nearRepeats: near });
+    fullApp = createApp({ config: h.config, store: h.store, shared, nearRepeats: null });
+  });
+  afterAll(() => h.close());
+
+  async function answer(app: App, site: SeededSite, text: string, token: string) {
+    const res = await postSync(app, site.id, { token, raw: text, headers: { "content-type": "application/json" } });
+    const body = (await res.json()) as Record<string, unknown>;
+    delete body.site_id;
+    delete body.request_id;
+    return { status: res.status, body };
+  }
+
+  const modulesOf = async (site: SeededSite) =>
+    (await h.store.listSiteModules(site.id, { limit: 1000 })).map(({ firstSeenAt: _f, updatedAt: _u, ...state }: SiteModuleRow) => state);
+
+  async function feedOf(site: SeededSite) {
+    const res = await h.request("GET", `/api/v1/sites/${site.id}/changes?limit=500`);
+    const items = ((await res.json()) as { items: Record<string, unknown>[] }).items;
+    return items.map(({ id: _i, site_id: _s, site_name: _n, changed_at: _c, ...change }) => change);
+  }
+
+  /** The same body (written for each site) to both; the answers, modules and feeds must agree. */
+  async function both(entries: readonly Entry[], options: BodyOptions & { bearer?: "site" } = {}) {
+    const before = near.matched;
+    const token = (site: SeededSite) => (options.bearer === "site" ? site.token : h.world.token);
+    const nearAnswer = await answer(nearApp, nearSite, bodyText(nearSite, entries, options), token(nearSite));
+    const fullAnswer = await answer(fullApp, fullSite, bodyText(fullSite, entries, options), token(fullSite));
+    expect(nearAnswer).toEqual(fullAnswer);
+    expect(await modulesOf(nearSite)).toEqual(await modulesOf(fullSite));
+    expect(await feedOf(nearSite)).toEqual(await feedOf(fullSite));
+    return { ...nearAnswer, near: near.matched > before };
+  }
+
+  test("every kind of change answers, stores and records what a full sync does", async () => {
+    nearSite = await h.freshSite("near");
+    fullSite = await h.freshSite("full");
+    expect(await both(base)).toMatchObject({ status: 200, near: false, body: { modules_created: 40 } });
+
+    // Near repeats: what they are for.
+    let entries = at(20, { version: "8.x-1.99" });
+    expect(await both(entries)).toMatchObject({ status: 200, near: true, body: { modules_updated: 1, modules_unchanged: 39 } });
+    for (const [i, change] of [
+      [0, { version: "10.3.9" }], [39, { version: "8.x-2.0" }], [10, { version: "10.3.10-alpha1" }], [24, { enabled: true }],
+      [8, { display_name: "Renamed «8»" }], [9, { description: 'Now "different" \\ «é»' }], [12, { project: null, description: null }],
+    ] as const) {
+      entries = at(i, change, entries);
+      expect(await both(entries)).toMatchObject({ status: 200, near: true, body: { modules_updated: 1, modules_unchanged: 39 } });
+    }
+    entries = at(30, { version: "8.x-1.300" }, at(5, { version: "10.4.0" }, entries));
+    expect(await both(entries)).toMatchObject({ status: 200, near: true, body: { modules_updated: 2, modules_unchanged: 38 } });
+    // Written differently, equal: a run of one unchanged entry.
+    const spaced: Entry[] = entries.map((e, i) => (i === 11 ? JSON.stringify(e, null, 2) : e));
+    expect(await both(spaced)).toMatchObject({ status: 200, near: true, body: { modules_updated: 0, modules_unchanged: 40 } });
+    // Byte for byte the last: answered as a repeat, not looked at as a near one.
+    expect(await both(spaced)).toMatchObject({ status: 200, near: false, body: { modules_unchanged: 40 } });
+
+    // Not near repeats, applied in full.
+    expect(await both(entries, { php: "8.4.1" })).toMatchObject({ status: 200, near: false });
+    const swapped = [...entries.slice(0, 3), entries[4]!, entries[3]!, ...entries.slice(5)];
+    expect(await both(swapped, { php: "8.4.1" })).toMatchObject({ status: 200, near: true, body: { modules_unchanged: 40 } });
+    expect(await both(swapped.slice(0, 39), { php: "8.4.1" })).toMatchObject({ status: 200, near: false, body: { modules_removed: 1 } });
+    expect(await both(swapped, { php: "8.4.1" })).toMatchObject({ status: 200, near: false, body: { modules_created: 1 } });
+    entries = swapped;
+    const opts = { php: "8.4.1" };
+    // A module replaced by another, then a name repeated: the run names other modules.
+    expect(await both(at(6, { machine_name: "near_new_module" }, entries), opts)).toMatchObject({ status: 200, near: true, body: { modules_created: 1, modules_removed: 1 } });
+    expect(await both(at(6, { machine_name: "near_mod_2" }, entries), opts)).toMatchObject({ status: 200, near: true, body: { errors_total: 1 } });
+    // After a body with a skipped entry, nothing is remembered: the next is applied in full.
+    expect(await both(entries, opts)).toMatchObject({ status: 200, near: false, body: { errors_total: 0 } });
+    entries = at(25, { version: "8.x-1.250" }, entries);
+    expect(await both(entries, opts)).toMatchObject({ status: 200, near: true });
+    // A run with an entry that is skipped, or text that must not be stored: reported as a full sync reports it.
+    expect(await both(at(25, { version: "x".repeat(300) }, entries), opts)).toMatchObject({ status: 200, near: true, body: { errors_total: 1 } });
+    expect(await both(entries, opts)).toMatchObject({ status: 200, near: false });
+    const dirty = entries.map((e, i) => (i === 26 ? JSON.stringify(e).replace('"display_name":"', '"display_name":"\\u0000') : e));
+    expect(await both(dirty, opts)).toMatchObject({ status: 200, near: true, body: { errors_total: 1 } });
+    expect(await both(entries, opts)).toMatchObject({ status: 200, near: false });
+    // Invalid JSON in the run: 400 for both, and the last body is still the one remembered.
+    const broken = entries.map((e, i) => (i === 27 ? JSON.stringify(e).replace('"version":"', '"version":') : e));
+    expect(await both(broken, opts)).toMatchObject({ status: 400, near: false, body: { code: "invalid_json" } });
+    entries = at(28, { version: "8.x-1.280" }, entries);
+    expect(await both(entries, opts)).toMatchObject({ status: 200, near: true });
+    // A partial sync leaves the site holding more than its body: the next is applied in full.
+    const partial = { ...opts, fullSync: false };
+    expect(await both(entries.slice(0, 20), partial)).toMatchObject({ status: 200, near: false, body: { modules_removed: 0 } });
+    expect(await both(at(3, { version: "10.5.0" }, entries.slice(0, 20)), partial)).toMatchObject({ status: 200, near: false });
+    // Once the site holds exactly a partial body's modules, near repeats of it.
+    expect(await both(entries.slice(0, 20), opts)).toMatchObject({ status: 200, near: false, body: { modules_removed: 20 } });
+    expect(await both(entries.slice(0, 20), partial)).toMatchObject({ status: 200, near: false });
+    expect(await both(at(3, { version: "10.5.0" }, entries.slice(0, 20)), partial)).toMatchObject({ status: 200, near: true });
+    // The site's own token as the bearer: checked again in full, once.
+    const siteBearer = at(3, { version: "10.5.1" }, entries.slice(0, 20));
+    expect(await both(siteBearer, { ...partial, bearer: "site" })).toMatchObject({ status: 200, near: false });
+    expect(await both(at(4, { enabled: true }, siteBearer), { ...partial, bearer: "site" })).toMatchObject({ status: 200, near: true });
+  });
+
+  test("a site written by another instance since: the near repeat is applied in full", async () => {
+    const site = await h.freshSite("other-writer");
+    const post = (app: App, entries: readonly Entry[]) =>
+      postSync(app, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
+    const other = await h.db.open();
+    try {
+      const otherApp = createApp({ config: h.config, store: other, nearRepeats: null });
+      expect((await post(nearApp, base)).status).toBe(200);
+      // Another instance syncs the site: its modules are no longer the body nearApp remembers.
+      expect((await post(otherApp, at(1, { enabled: false }))).status).toBe(200);
+      const before = near.matched;
+      const res = await post(nearApp, at(2, { version: "10.9.9" }));
+      expect(near.matched).toBe(before + 1);
+      expect(await res.json()).toMatchObject({ modules_updated: 2, modules_unchanged: 38 });
+      const stored = await h.store.listSiteModules(site.id, { limit: 1000 });
+      expect(stored.find((m) => m.machineName === "near_mod_1")?.enabled).toBe(true);
+      expect(stored.find((m) => m.machineName === "near_mod_2")?.version).toBe("10.9.9");
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("two near repeats of one site at once: each applied whole, one after the other", async () => {
+    const site = await h.freshSite("together");
+    const post = (entries: readonly Entry[]) =>
+      postSync(nearApp, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
+    expect((await post(base)).status).toBe(200);
+    const first = at(16, { version: "8.x-1.161" });
+    const second = at(17, { version: "8.x-1.171" });
+    const answers = await Promise.all([post(first), post(second)]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    const stored = new Map((await h.store.listSiteModules(site.id, { limit: 1000 })).map((m) => [m.machineName, m.version]));
+    // Each is a full sync of its own: whichever came last holds, with nothing of the other.
+    const held = [first, second].filter((entries) => entries.every((e) => stored.get(e.machine_name) === e.version));
+    expect(held).toHaveLength(1);
+  });
+});

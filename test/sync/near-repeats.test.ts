@@ -1,0 +1,125 @@
+// Which bodies are near repeats of a site's last one, and what their changed
+// run is (src/sync/near-repeats.ts). How they are applied, against a full
+// parse, is test/sync/near-repeats-api.test.ts.
+import { describe, expect, test } from "bun:test";
+import { NearRepeats, type Envelope } from "../../src/sync/near-repeats";
+
+const SITE = { tokenHash: "hash", normalizedUrl: "https://x.example" };
+const ENVELOPE: Envelope = { siteName: "X", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: true };
+const encode = (text: string) => new TextEncoder().encode(text);
+
+interface Entry { machine_name: string; version: string; enabled: boolean; display_name: string }
+const base: Entry[] = Array.from({ length: 12 }, (_, i) => ({ machine_name: `m${i}`, version: "1.0.0", enabled: true, display_name: `Module ${i}` }));
+
+function body(entries: readonly (Entry | string)[], { sep = ",", php = "8.3.2" } = {}): Uint8Array {
+  const texts = entries.map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
+  return encode(`{"site":{"url":"https://x.example"},"drupal_info":{"php_version":"${php}"},"modules":[${texts.join(sep)}],"full_sync":true}`);
+}
+
+const withEntry = (at: number, change: Partial<Entry>, from: readonly Entry[] = base) => from.map((e, i) => (i === at ? { ...e, ...change } : e));
+const ids = (n: number) => Float64Array.from({ length: n }, (_, i) => 100 + i);
+
+/** A memory holding `entries` as site 1's last body (module ids 100, 101, …). */
+function remembering(entries: readonly Entry[] = base, bearer = "user"): NearRepeats {
+  const near = new NearRepeats();
+  near.remember(1, SITE, bearer, body(entries), "fp0", ids(entries.length), ENVELOPE);
+  return near;
+}
+
+describe("NearRepeats.match", () => {
+  test("one entry changed: that entry alone, the rest untouched, the envelope and ids as remembered", () => {
+    const next = withEntry(5, { version: "1.0.1" });
+    const found = remembering().match(1, SITE, "user", body(next), "fp1");
+    expect(found).toMatchObject({ values: [next[5]], first: 5, untouched: 11, assumes: "fp0", envelope: ENVELOPE, suspectText: false });
+    expect([...found!.moduleIds]).toEqual([105]);
+  });
+
+  test("the first, the last, and an entry whose length changes (those after it move)", () => {
+    for (const at of [0, 11, 3]) {
+      const next = withEntry(at, { version: at === 3 ? "1.0.10-alpha1" : "2.0.0" });
+      expect(remembering().match(1, SITE, "user", body(next), "fp1")).toMatchObject({ values: [next[at]], first: at, untouched: 11 });
+    }
+  });
+
+  test("several changes: the run from the first to the last of them", () => {
+    const next = withEntry(8, { enabled: false }, withEntry(2, { display_name: "Renamed" }));
+    const found = remembering().match(1, SITE, "user", body(next), "fp1");
+    expect(found).toMatchObject({ values: next.slice(2, 9), first: 2, untouched: 5 });
+    expect([...found!.moduleIds]).toEqual([102, 103, 104, 105, 106, 107, 108]);
+  });
+
+  test("chained: each applied body's layout is the one the next is matched against", () => {
+    const near = remembering();
+    let entries: Entry[] = base;
+    for (const [step, at] of [3, 9, 0, 3, 11].entries()) {
+      entries = withEntry(at, { version: `1.${step}.${"9".repeat(step + 1)}` }, entries);
+      const found = near.match(1, SITE, "user", body(entries), `fp${step + 1}`);
+      expect(found).toMatchObject({ values: [entries[at]], first: at, assumes: `fp${step}` });
+      near.applied(1, found!);
+    }
+  });
+
+  test("an entry written differently but equal, or a separator changed: a run of that one entry", () => {
+    const spaced = base.map((e, i) => (i === 4 ? JSON.stringify(e, null, 1) : e));
+    expect(remembering().match(1, SITE, "user", body(spaced), "fp1")).toMatchObject({ values: [base[4]], first: 4 });
+    const texts = base.map((e) => JSON.stringify(e));
+    const separated = encode(new TextDecoder().decode(body(base)).replace(`${texts[6]},`, `${texts[6]} ,\n `));
+    expect(remembering().match(1, SITE, "user", separated, "fp1")).toMatchObject({ values: [base[6]], first: 6 });
+  });
+
+  test("a run's escapes that may hide NUL or a lone surrogate are flagged", () => {
+    const next = base.map((e, i) => (i === 7 ? JSON.stringify(e).replace("Module 7", "M\\u0000") : e));
+    expect(remembering().match(1, SITE, "user", body(next), "fp1")).toMatchObject({ first: 7, suspectText: true });
+  });
+
+  test("entries moved: a run whose values name other modules than the ids it must have (the service refuses it)", () => {
+    const found = remembering().match(1, SITE, "user", body([...base.slice(0, 3), base[4]!, base[3]!, ...base.slice(5)]), "fp1");
+    expect((found!.values as Entry[]).map((v) => v.machine_name)).toEqual(["m4", "m3"]);
+    expect([...found!.moduleIds]).toEqual([103, 104]);
+  });
+
+  test("not near repeats: the envelope changed, entries added or removed, no change, invalid text", () => {
+    const near = remembering();
+    const none = (bytes: Uint8Array) => expect(near.match(1, SITE, "user", bytes, "fp1")).toBeNull();
+    none(body(base, { php: "8.4.0" }));
+    none(body([...base.slice(0, 6), { ...base[0]!, machine_name: "added" }, ...base.slice(6)]));
+    none(body([...base.slice(0, 6), ...base.slice(7)]));
+    none(body(base.slice(0, 11)));
+    none(body(base));
+    none(body(base, { sep: ", " }).subarray(0, 100));
+    none(body(base.map((e, i) => (i === 5 ? JSON.stringify(e).replace('"version"', '"version') : e))));
+    none(body(base.map((e, i) => (i === 5 ? `${JSON.stringify(e)},{}` : e))));
+    none(body(base.map((e, i) => (i === 5 ? "7" : e))));
+    const bad = body(withEntry(5, { display_name: "Module Ω" }));
+    bad[bad.indexOf(0xa9)] = 0xff; // Ω's second byte: no longer UTF-8
+    none(bad);
+  });
+
+  test("only for the site, the token, URL and kind of bearer it was remembered with", () => {
+    const near = remembering();
+    const next = body(withEntry(5, { version: "1.0.1" }));
+    expect(near.match(2, SITE, "user", next, "fp1")).toBeNull();
+    expect(near.match(1, SITE, "site", next, "fp1")).toBeNull();
+    expect(near.match(1, { ...SITE, tokenHash: "rotated" }, "user", next, "fp1")).toBeNull();
+    expect(near.match(1, { ...SITE, normalizedUrl: "https://y.example" }, "user", next, "fp1")).toBeNull();
+    expect(near.match(1, SITE, "user", next, "fp1")).not.toBeNull();
+    near.forget(1);
+    expect(near.match(1, SITE, "user", next, "fp1")).toBeNull();
+  });
+
+  test("a body that cannot be laid out is not remembered, and forgets the last", () => {
+    const near = remembering();
+    near.remember(1, SITE, "user", encode(`{"modules":[{"a":1}],"modules":[{"b":2}]}`), "fp1", ids(1), ENVELOPE);
+    expect(near.match(1, SITE, "user", body(withEntry(5, { version: "1.0.1" })), "fp2")).toBeNull();
+    expect(near.size).toBe(0);
+  });
+
+  test("memory is bounded: past it, the least recently remembered sites go", () => {
+    const near = new NearRepeats(3 * (12 * 16 + 400));
+    for (let site = 1; site <= 10; site++) near.remember(site, SITE, "user", body(base), `fp${site}`, ids(12), ENVELOPE);
+    expect(near.size).toBeLessThanOrEqual(3 * (12 * 16 + 400));
+    const next = body(withEntry(5, { version: "1.0.1" }));
+    expect(near.match(10, SITE, "user", next, "x")).not.toBeNull();
+    expect(near.match(1, SITE, "user", next, "x")).toBeNull();
+  });
+});
