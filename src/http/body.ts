@@ -40,7 +40,8 @@ export interface JsonBody {
   suspectText: boolean;
 }
 
-const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+/** An escape that may stand for a NUL or half a surrogate pair: JSON text without one holds neither (JsonBody.suspectText). */
+export const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
 /** Text that can be stored anywhere: no NUL (Postgres refuses it), no unpaired surrogate. */
 export function isCleanText(s: string): boolean {

@@ -24,7 +24,8 @@
 // (SyncCommand.partOf); anything else is applied the ordinary way.
 import type { AcceptedSync } from "../inventory";
 import type { SiteRecord } from "../store/types";
-import { entriesLayout, objectStarts } from "./body-layout";
+import { SUSPECT_ESCAPE } from "../http/body";
+import { entriesLayout, firstEntryStart, objectStarts } from "./body-layout";
 
 /**
  * The most memory all sites' layouts take together, about: 40 MiB holds
@@ -39,7 +40,6 @@ const BYTES_PER_SITE = 400;
 /** A site's bodies past this many entries are not remembered (they are rare, and long to walk). */
 const MAX_SITE_ENTRIES = 2_000;
 
-const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const COMMA = 0x2c;
 
@@ -74,9 +74,15 @@ export interface NearRepeat {
   untouched: number;
   /** The fingerprint of the last body, whose modules the site must hold. */
   assumes: string;
-  /** The envelope: the last body's, unchanged. */
+  /** The envelope: the last body's, if unchanged (`envelopeText` null). */
   envelope: Envelope;
-  /** The body's layout, to be remembered once it has been applied. */
+  /**
+   * Null: the text around the entries is the last body's. Else it changed:
+   * that text, which is the body with an empty `modules` array, to be
+   * checked as a whole body's envelope is (the entries are valid JSON in place).
+   */
+  envelopeText: string | null;
+  /** The body's layout, to be remembered once it has been applied (with the new envelope, if it changed). */
   next: RememberedBody;
 }
 
@@ -87,6 +93,15 @@ function checkedAgainst(site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, b
 }
 
 const hashOf = (bytes: Uint8Array, from: number, to: number): bigint => Bun.hash.wyhash(bytes.subarray(from, to), 0n);
+
+/** `bytes` from `from` to `to` as text, or null if they are not UTF-8. */
+function decoded(bytes: Uint8Array, from: number, to: number): string | null {
+  try {
+    return utf8.decode(bytes.subarray(from, to));
+  } catch {
+    return null;
+  }
+}
 
 function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -145,63 +160,92 @@ export class NearRepeats {
     if (last === undefined || last.checkedAgainst !== checkedAgainst(site, bearer)) return null;
     const { starts, end, hashes, length } = last;
     const count = starts.length;
+    // The text after the last entry: as it was (it holds no `modules` key), at the end.
     const shift = bytes.length - length;
-    // The text before the first entry and after the last (the envelope): as it was.
     const tailFrom = end + shift;
-    if (tailFrom < starts[0]! || hashOf(bytes, 0, starts[0]!) !== hashes[0] || hashOf(bytes, tailFrom, bytes.length) !== hashes[count + 1]) return null;
+    if (tailFrom < 0 || hashOf(bytes, tailFrom, bytes.length) !== hashes[count + 1]) return null;
+    // The text before the first entry: as it was, or found again (a release changes drupal_info's core_version).
+    let headEnd = starts[0]!;
+    const sameHead = headEnd <= tailFrom && hashOf(bytes, 0, headEnd) === hashes[0];
+    if (!sameHead) {
+      headEnd = firstEntryStart(bytes);
+      if (headEnd === -1 || headEnd > tailFrom) return null;
+    }
+    const headShift = headEnd - starts[0]!;
     const segmentEnd = (i: number) => (i + 1 < count ? starts[i + 1]! : end);
-    // Entries as they were, from the front (in place) and from the back (shifted).
+    // Entries as they were, from the front (moved as the head did) and from the back (moved as the tail did).
     let first = 0;
-    while (first < count && segmentEnd(first) <= tailFrom && hashOf(bytes, starts[first]!, segmentEnd(first)) === hashes[first + 1]) first++;
-    if (first === count) return null;
-    let last_ = count - 1;
-    while (last_ >= first && starts[last_]! + shift >= starts[first]! && hashOf(bytes, starts[last_]! + shift, segmentEnd(last_) + shift) === hashes[last_ + 1]) last_--;
-    // Entries first..last_ changed: the run spans from where entry `first` starts to where entry
-    // last_ + 1 starts (shifted), less the separator before it; or to the end of the entries.
-    if (last_ < first) return null;
-    const runFrom = starts[first]!;
-    let runTo = last_ + 1 < count ? starts[last_ + 1]! + shift : tailFrom;
-    if (last_ + 1 < count) {
+    while (first < count && segmentEnd(first) + headShift <= tailFrom && hashOf(bytes, starts[first]! + headShift, segmentEnd(first) + headShift) === hashes[first + 1]) first++;
+    let lastChanged = count - 1;
+    while (lastChanged >= first && starts[lastChanged]! + shift >= starts[first]! + headShift && hashOf(bytes, starts[lastChanged]! + shift, segmentEnd(lastChanged) + shift) === hashes[lastChanged + 1]) lastChanged--;
+    let envelopeText: string | null = null;
+    if (!sameHead) {
+      const head = decoded(bytes, 0, headEnd);
+      const tail = decoded(bytes, tailFrom, bytes.length);
+      if (head === null || tail === null) return null;
+      envelopeText = head + tail;
+    } else if (first === count) return null; // the same bytes (the repeat was not this site's, or not checked the same way)
+    if (first === count) {
+      // Only the envelope changed: the entries must run from the head to the tail, as they did.
+      if (end + headShift !== tailFrom) return null;
+      return this.found(last, bytes, fingerprint, envelopeText, { first, values: [], text: "", runStarts: [] }, headShift, shift);
+    }
+    // Entries first..lastChanged changed: the run spans from where entry `first` starts to where entry
+    // lastChanged + 1 starts (moved as the tail did), less the separator before it; or to the tail.
+    if (lastChanged < first) return null;
+    const runFrom = starts[first]! + headShift;
+    let runTo = lastChanged + 1 < count ? starts[lastChanged + 1]! + shift : tailFrom;
+    if (lastChanged + 1 < count) {
       while (runTo > runFrom && isSpace(bytes[runTo - 1])) runTo--;
       if (bytes[runTo - 1] !== COMMA) return null;
       runTo--;
       while (runTo > runFrom && isSpace(bytes[runTo - 1])) runTo--;
     }
     if (runTo <= runFrom) return null;
-    const changed = last_ - first + 1;
-    let text: string;
+    const changed = lastChanged - first + 1;
+    const text = decoded(bytes, runFrom, runTo);
     let values: unknown;
     try {
-      text = utf8.decode(bytes.subarray(runFrom, runTo));
-      values = JSON.parse(`[${text}]`);
+      values = text === null ? null : JSON.parse(`[${text}]`);
     } catch {
       return null;
     }
     if (!Array.isArray(values) || values.length !== changed) return null;
     const run = objectStarts(bytes, runFrom, runTo);
     if (run === null || run.starts.length !== changed || run.lastEnd !== runTo) return null;
+    return this.found(last, bytes, fingerprint, envelopeText, { first, values, text: text!, runStarts: run.starts }, headShift, shift);
+  }
+
+  private found(
+    last: RememberedBody, bytes: Uint8Array, fingerprint: string, envelopeText: string | null,
+    run: { first: number; values: unknown[]; text: string; runStarts: number[] }, headShift: number, shift: number,
+  ): NearRepeat {
+    const { first, values } = run;
     return {
       values,
-      suspectText: SUSPECT_ESCAPE.test(text),
+      suspectText: SUSPECT_ESCAPE.test(run.text),
       first,
-      moduleIds: last.moduleIds.subarray(first, first + changed),
-      untouched: count - changed,
+      moduleIds: last.moduleIds.subarray(first, first + values.length),
+      untouched: last.starts.length - values.length,
       assumes: last.fingerprint,
       envelope: last.envelope,
-      next: this.nextLayout(last, bytes, fingerprint, first, run.starts, shift),
+      envelopeText,
+      next: this.nextLayout(last, bytes, fingerprint, run, headShift, shift),
     };
   }
 
-  /** The layout of `bytes`: the last body's, its changed entries at `runStarts`, those after them shifted. */
-  private nextLayout(last: RememberedBody, bytes: Uint8Array, fingerprint: string, first: number, runStarts: number[], shift: number): RememberedBody {
+  /** The layout of `bytes`: the last body's, its changed entries at `runStarts`, those before them moved as the head did, those after as the tail did. */
+  private nextLayout(last: RememberedBody, bytes: Uint8Array, fingerprint: string, run: { first: number; runStarts: number[] }, headShift: number, shift: number): RememberedBody {
+    const { first, runStarts } = run;
     const count = last.starts.length;
     const after = first + runStarts.length;
     const starts = new Int32Array(count);
-    starts.set(last.starts.subarray(0, first));
+    for (let i = 0; i < first; i++) starts[i] = last.starts[i]! + headShift;
     starts.set(runStarts, first);
     for (let i = after; i < count; i++) starts[i] = last.starts[i]! + shift;
     const end = last.end + shift;
     const hashes = last.hashes.slice();
+    hashes[0] = hashOf(bytes, 0, starts[0]!);
     for (let i = first; i < after; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, i + 1 < count ? starts[i + 1]! : end);
     return { ...last, fingerprint, length: bytes.length, starts, end, hashes };
   }

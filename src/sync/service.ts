@@ -9,7 +9,8 @@ import type { Metrics } from "../metrics/registry";
 import { SiteBusyError, type SiteRecord, type Store } from "../store/types";
 import { NearRepeatStaleError } from "../store/site-states";
 import { syncResult, unchangedCounts, type EntryError, type KnownIds, type LearnedIds, type RepeatSummary, type SiteModuleState, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
-import { envelopeOf, judgeEntry, type Envelope, type ValidatedModules } from "./validate";
+import { envelopeOf, judgeEntry, validateEnvelope, type Envelope, type ValidatedModules } from "./validate";
+import { SUSPECT_ESCAPE } from "../http/body";
 import { NearRepeats, type NearRepeat } from "./near-repeats";
 
 /** A body as it came, for a sync applied at once to remember (near-repeats.ts). */
@@ -78,12 +79,15 @@ export class SyncService {
     const started = performance.now();
     const near = this.nearRepeats?.match(site.id, site, body.bearer, body.bytes, fingerprint) ?? null;
     if (near === null) return null;
+    const envelope = near.envelopeText === null ? near.envelope : checkedEnvelope(near.envelopeText, site, body.bearer);
+    if (envelope === null) return null;
+    near.next.envelope = envelope;
     const entries = judgedRun(near);
     if (entries === null) return null;
     const lookup = await this.cache.lookup(entries);
     if (!sameModules(lookup.known, near.moduleIds)) return null;
     const command: SyncCommand = {
-      ...near.envelope,
+      ...envelope,
       siteId: site.id,
       entries,
       keep: new Set(),
@@ -188,4 +192,19 @@ function moduleIdsOf(entries: readonly SiteModuleState[], known: KnownIds, learn
     ids[i] = id;
   }
   return ids;
+}
+
+/**
+ * A near repeat's changed envelope (the body with its entries left out),
+ * checked as a whole body's is: null if it fails any check (the body is then
+ * applied in full, to answer as that fails).
+ */
+function checkedEnvelope(text: string, site: SiteRecord, bearer: Bearer): ReturnType<typeof envelopeOf> | null {
+  try {
+    const payload = validateEnvelope({ value: JSON.parse(text), suspectText: SUSPECT_ESCAPE.test(text) });
+    checkSite(site, payload.site, bearer);
+    return envelopeOf(payload);
+  } catch {
+    return null;
+  }
 }

@@ -7,6 +7,8 @@
 // top-level object and of the `modules` array, and every value it captures is
 // then parsed by JSON.parse, which checks the rest.
 
+import { SUSPECT_ESCAPE } from "../http/body";
+
 export class PayloadSyntaxError extends Error {}
 
 /** A known top-level field larger than its cap: refused (400) without being held. */
@@ -52,7 +54,6 @@ const QUOTE_CHAR = '"';
 const OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d;
 const WHITESPACE = new Uint8Array(128);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WHITESPACE[c] = 1;
-const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
 export class PayloadSplitter {
   private state = State.BeforeRoot;

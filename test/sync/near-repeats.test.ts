@@ -78,10 +78,29 @@ describe("NearRepeats.match", () => {
     expect([...found!.moduleIds]).toEqual([103, 104]);
   });
 
-  test("not near repeats: the envelope changed, entries added or removed, no change, invalid text", () => {
+  test("the envelope changed: its text to be checked again (the body without entries), and the entries' run, if any", () => {
+    const envelopeOnly = remembering().match(1, SITE, "user", body(base, { php: "8.4.0" }), "fp1");
+    expect(envelopeOnly).toMatchObject({ values: [], untouched: 12, first: 12 });
+    expect(JSON.parse(envelopeOnly!.envelopeText!)).toEqual({ site: { url: "https://x.example" }, drupal_info: { php_version: "8.4.0" }, modules: [], full_sync: true });
+    // A release: a longer envelope, and the first entries changed; those after them move.
+    const near = remembering();
+    let entries = base.map((e, i) => (i < 4 ? { ...e, version: "10.4.10" } : e));
+    const release = near.match(1, SITE, "user", body(entries, { php: "8.4.10" }), "fp1");
+    expect(release).toMatchObject({ values: entries.slice(0, 4), first: 0, untouched: 8 });
+    expect(JSON.parse(release!.envelopeText!).drupal_info).toEqual({ php_version: "8.4.10" });
+    near.applied(1, release!);
+    // Then one entry after them, the envelope as it now is.
+    entries = withEntry(9, { version: "2.0.0" }, entries);
+    expect(near.match(1, SITE, "user", body(entries, { php: "8.4.10" }), "fp2")).toMatchObject({ values: [entries[9]], first: 9, envelopeText: null });
+    expect(near.match(1, SITE, "user", body(entries, { php: "8.4.1" }), "fp2")).toMatchObject({ values: [entries[9]], first: 9 });
+  });
+
+  test("not near repeats: the text after the entries changed, entries added or removed, no change, invalid text", () => {
     const near = remembering();
     const none = (bytes: Uint8Array) => expect(near.match(1, SITE, "user", bytes, "fp1")).toBeNull();
-    none(body(base, { php: "8.4.0" }));
+    none(encode(new TextDecoder().decode(body(base)).replace('"full_sync":true', '"full_sync":false')));
+    // Another `modules` before the entries: not the array remembered.
+    none(encode(new TextDecoder().decode(body(base)).replace('{"site"', '{"modules":[{"a":1}],"site"')));
     none(body([...base.slice(0, 6), { ...base[0]!, machine_name: "added" }, ...base.slice(6)]));
     none(body([...base.slice(0, 6), ...base.slice(7)]));
     none(body(base.slice(0, 11)));
