@@ -43,12 +43,14 @@ export interface SyncCommand extends Omit<AcceptedSync, "errorsTotal"> {
   repeat: string;
   /**
    * A near repeat (sync/near-repeats.ts): `entries` are only the body's
-   * changed ones; its `untouched` others are byte for byte those of the body
-   * whose fingerprint is `assumes`, and hold as that body left them if the
-   * site still holds exactly that body's modules. Otherwise nothing is
-   * written (NearRepeatStaleError) and the body is applied in full.
+   * changed ones, and must name the modules `moduleIds` (those of the
+   * entries they replace, in order); its `untouched` others are byte for
+   * byte those of the body whose fingerprint is `assumes`, and hold as that
+   * body left them if the site still holds exactly that body's modules.
+   * Otherwise nothing is written (NearRepeatStaleError) and the body is
+   * applied in full. Sent with fullSync false: its entries alone remove nothing.
    */
-  partOf?: { untouched: number; assumes: string };
+  partOf?: { untouched: number; assumes: string; moduleIds: Uint32Array };
 }
 
 export interface SyncOutcome {

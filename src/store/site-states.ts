@@ -55,8 +55,8 @@ export class KeptStateStaleError extends Error {
 
 /**
  * A near repeat (SyncCommand.partOf) found the site not holding exactly the
- * modules of the body it assumed: nothing was written; the caller applies
- * the body in full.
+ * modules of the body it assumed, or its entries naming other modules than
+ * those they replace: nothing was written; the caller applies the body in full.
  */
 export class NearRepeatStaleError extends Error {
   constructor(readonly siteId: number) {
@@ -83,6 +83,11 @@ export class SiteStates {
   get(siteId: number): SiteState | undefined {
     const kept = this.bySite.get(siteId);
     return kept && { stamp: kept.stamp, modules: new PackedModules(kept.packed), confirmed: kept.confirmed, fingerprint: kept.fingerprint };
+  }
+
+  /** Whether the kept state of the site is the one left by the sync that stored this fingerprint. */
+  keptWith(siteId: number, fingerprint: string): boolean {
+    return this.bySite.get(siteId)?.fingerprint === fingerprint;
   }
 
   /**

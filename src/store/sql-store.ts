@@ -6,7 +6,7 @@
 import type { KnownIds, SyncCommand, SyncOutcome } from "../inventory";
 import type { InventoryQueries } from "./queries";
 import type { SiteReads } from "./reads";
-import { KeptStateStaleError, SiteStates } from "./site-states";
+import { KeptStateStaleError, NearRepeatStaleError, SiteStates } from "./site-states";
 import { SqlTaskStore } from "./sql-task-store";
 import type { StoreStatements } from "./statements";
 import type { StepRunner } from "./steps";
@@ -62,6 +62,10 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
     return this.reads.siteModules(siteId, query);
   }
 
+  keepsModulesOf(siteId: number, fingerprint: string): boolean {
+    return this.siteStates.keptWith(siteId, fingerprint);
+  }
+
   recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null> {
     if (!this.siteStates.mayRepeat(siteId, fingerprint)) return Promise.resolve(null);
     return this.db.write((s) => s.recordRepeatedSync(siteId, fingerprint, new Date()));
@@ -77,8 +81,10 @@ export abstract class SqlStore<Wait> implements Pick<Store, SharedMethods> {
       .catch((err: unknown) => {
         if (!(err instanceof KeptStateStaleError)) throw err;
         // The site was not as kept (another writer since, a background sync to apply first, or gone): nothing
-        // was written. Made again reading the site, which says which.
+        // was written. Made again reading the site, which says which; a near repeat, which needs the kept
+        // state, is left to the caller to apply in full.
         this.siteStates.delete(command.siteId);
+        if (command.partOf !== undefined) throw new NearRepeatStaleError(command.siteId);
         return this.db.transaction((s) => applySync(s, command, known, undefined));
       });
     try {

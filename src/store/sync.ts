@@ -1,7 +1,7 @@
 // A synchronous sync, for both dialects: in one write transaction, serialised
 // per site, compare the payload with the site's modules and write the
 // difference.
-import { changesHeldDetails, leavesExactlyPayload, planSync, syncChanges, type KnownIds, type SyncCommand, type SyncOutcome } from "../inventory";
+import { changesHeldDetails, leavesExactlyPayload, planSync, syncChanges, type EntryIds, type KnownIds, type SiteModuleState, type SyncCommand, type SyncOutcome } from "../inventory";
 import { applyPlan, applyPlanInPlace } from "./packed-modules";
 import { NearRepeatStaleError, newModulesStamp, type SiteState } from "./site-states";
 import type { SyncStatements } from "./statements";
@@ -43,9 +43,12 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     : yield* together(s.lockSiteModules(cmd.siteId, kept), resolveIds(s, cmd.entries, known));
   if (!held) throw new SiteBusyError(cmd.siteId);
   // A near repeat's untouched entries are as the assumed body left them only if the site holds exactly
-  // that body's modules: the kept state its sync left (not read since: no one wrote the site), with its fingerprint.
+  // that body's modules: the kept state its sync left (not read since: no one wrote the site), with its
+  // fingerprint; and its entries replace the entries of the same modules, so none repeats another.
   const near = cmd.partOf;
-  if (near !== undefined && (held !== kept || kept.fingerprint !== near.assumes)) throw new NearRepeatStaleError(cmd.siteId);
+  if (near !== undefined && (held !== kept || kept.fingerprint !== near.assumes || !sameModules(cmd.entries, ids, near.moduleIds))) {
+    throw new NearRepeatStaleError(cmd.siteId);
+  }
   const current = held.modules;
   // After the lock, so that later syncs of this site get later times; or, assumed, after this process's
   // last sync of the site, which no write of the site's modules has followed if the assumption holds
@@ -55,7 +58,7 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
   // A module the catalog does not hold is on no site: nothing to keep for it.
   const keep = readsKeep ? new Set(yield* s.existingModuleIds([...cmd.keep])) : NOTHING_TO_KEEP;
   // A near repeat names the same modules as the body before it, in the same places: nothing to remove,
-  // and its untouched entries are unchanged. (Passed as a full sync, its few entries would remove the rest.)
+  // and its untouched entries are unchanged. (As a full sync, its few entries would remove the rest.)
   const plan = planSync(current, cmd.entries, ids, cmd.fullSync && near === undefined, keep);
   if (near !== undefined) plan.modulesUnchanged += near.untouched;
   const site = { siteName: cmd.siteName, ...cmd.drupalInfo };
@@ -72,4 +75,11 @@ export function* applySync<Wait>(s: SyncStatements<Wait>, cmd: SyncCommand, know
     counts: plan, learned: ids.learned, exact, fingerprint, stamp, fromKept: kept !== undefined && held === kept,
     leaves: () => (near === undefined ? applyPlan(current, cmd.entries, plan, ids) : applyPlanInPlace(current, plan, ids)),
   };
+}
+
+/** Whether `entries` name, in order, the modules `moduleIds`. */
+function sameModules(entries: readonly SiteModuleState[], ids: EntryIds, moduleIds: Uint32Array): boolean {
+  if (entries.length !== moduleIds.length) return false;
+  for (let i = 0; i < entries.length; i++) if (ids.moduleId(entries[i]!) !== moduleIds[i]) return false;
+  return true;
 }

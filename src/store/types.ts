@@ -262,6 +262,12 @@ export interface Store {
    */
   recordRepeatedSync(siteId: number, fingerprint: string): Promise<string | null>;
   /**
+   * Whether this process keeps the site's modules as the sync that stored
+   * this fingerprint left them: only then may a near repeat of that body
+   * apply (SyncCommand.partOf), which the sync's transaction checks again.
+   */
+  keepsModulesOf(siteId: number, fingerprint: string): boolean;
+  /**
    * Applies a sync atomically, serialised per site. `known` saves id lookups.
    * Throws SiteBusyError while background syncs of the site are unfinished.
    */

@@ -4,9 +4,12 @@
 //
 // The scan works on UTF-8 bytes: every byte JSON's structure uses is ASCII,
 // and no byte of a multi-byte character is below 0x80, so none is mistaken
-// for one. It runs only on bodies JSON.parse has accepted; anything it is not
-// sure of (a top-level key written with an escape, `modules` twice, entries
-// that are not objects) answers null, and the body is simply not remembered.
+// for one. entriesLayout runs on bodies JSON.parse has accepted; anything it
+// is not sure of (a top-level key written with an escape, `modules` twice,
+// entries that are not objects) answers null, and the body is not
+// remembered. firstEntryStart runs on a new body, not parsed: what it finds
+// is trusted only once the text around the entries has been parsed and
+// checked (near-repeats.ts). Neither ever reads past the bytes given.
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
 const OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d;
@@ -35,7 +38,7 @@ export function stringEnd(bytes: Uint8Array, at: number): number {
   return -1;
 }
 
-/** The position just past the object or array opening at `at` (bytes known to be valid JSON), or -1. */
+/** The position just past the object or array opening at `at`, or -1 (on invalid JSON, some position or -1). */
 export function containerEnd(bytes: Uint8Array, at: number): number {
   const n = bytes.length;
   let depth = 0;

@@ -100,11 +100,12 @@ export class Ingestion {
     const fingerprint = payloadFingerprint(bytes, site, bearer);
     const replayed = await this.sync.replay(site, fingerprint);
     if (replayed) return { kind: "synced", response: replayed };
+    // Split, not parsed in one go: such a body is not a re-sync worth a fingerprint (nor a near repeat:
+    // it gets the streamed path's checks, which a near repeat's entries would not).
+    if (moreContainersThan(bytes, WHOLE_BODY_MAX_CONTAINERS)) return this.receiveStream(site, bearer, [bytes], BodyReader.ended());
     const received = { bytes, bearer };
     const near = await this.sync.applyNear(site, received, fingerprint);
     if (near) return { kind: "synced", response: near };
-    // Split, not parsed in one go: such a body is not a re-sync worth a fingerprint.
-    if (moreContainersThan(bytes, WHOLE_BODY_MAX_CONTAINERS)) return this.receiveStream(site, bearer, [bytes], BodyReader.ended());
     const body = parseJson(bytes);
     const payload = validateEnvelope(body);
     checkSite(site, payload.site, bearer);

@@ -1,27 +1,34 @@
 // Near repeats: a body that is, byte for byte, the site's last applied one
-// but for a run of entries (one module updated: the common changed re-sync).
-// Such a body is applied from that run alone: parsed, judged and looked up
-// are its few entries, not the 150 (JSON.parse and judging were ~70 µs of a
-// ~210 µs drift sync's main thread; bench/README round 26).
+// but for a run of entries (one module updated: the common changed re-sync),
+// and perhaps for the text before the entries (a Drupal core release moves
+// core_version as well as the core modules). Such a body is applied from
+// that run alone: parsed, judged and looked up are its few entries, not the
+// 150 (JSON.parse and judging were ~70 µs of a ~210 µs drift sync's main
+// thread; bench/README round 26).
 //
 // Per site, what is remembered of its last body is its layout, not its bytes:
 // where each entry starts, a 64-bit hash of each entry with the separator
-// after it, of the text before the first entry and after the last, and each
-// entry's module id: ~20 bytes an entry. A new body is walked entry by entry
-// from the front and from the back while those hashes agree; what lies
-// between is the changed run, parsed on its own as `[run]`. That it parses
-// as an array of as many values proves the whole body valid JSON with those
-// values in place of the old ones (the run starts where a value is due and
-// ends where one has ended); the text around the entries, and so the
-// envelope, is the old body's, checked already.
+// after it, of the text before the first entry and of the text after the
+// last, and each entry's module id: 16 bytes an entry. A new body is walked
+// entry by entry from the front and from the back while those hashes agree;
+// what lies between is the changed run, parsed on its own as `[run]`. That it
+// parses as an array of as many values proves the whole body valid JSON with
+// those values in place of the old ones (the run starts where a value is due
+// and ends where one has ended). The text after the entries must be as it
+// was (it holds no other `modules` key); the text before them may differ,
+// and is then parsed with it as a body without entries and checked as a
+// whole body's envelope is.
 //
 // A near repeat is used only when it cannot differ from a full parse: the
 // last body had no skipped entry and left the site holding exactly its
 // modules (its fingerprint stored), the run's entries are all valid and name
-// the same modules in the same places, and the site token, URL and kind of
-// bearer the last body was checked against are unchanged. The store checks,
-// in the sync's transaction, that the site still holds that body's modules
-// (SyncCommand.partOf); anything else is applied the ordinary way.
+// the same modules in the same places, the site token, URL and kind of
+// bearer the last body was checked against are unchanged, and a changed
+// envelope passes every check. The store checks, in the sync's transaction,
+// that the site still holds that body's modules and that the run names those
+// modules (SyncCommand.partOf); anything else is applied the ordinary way.
+// The hashes are seeded at random per process: a caller cannot search for
+// two entries that would pass for each other.
 import type { AcceptedSync } from "../inventory";
 import type { SiteRecord } from "../store/types";
 import { SUSPECT_ESCAPE } from "../http/body";
@@ -35,21 +42,22 @@ import { entriesLayout, firstEntryStart, objectStarts } from "./body-layout";
  */
 const MAX_BYTES = 40 * 2 ** 20;
 const BYTES_PER_ENTRY = 16;
-/** The site's own objects and strings besides its entries' arrays. */
-const BYTES_PER_SITE = 400;
+/** A site's own objects and arrays, besides its entries' slots and its strings (counted as they are). */
+const BYTES_PER_SITE = 300;
 /** A site's bodies past this many entries are not remembered (they are rare, and long to walk). */
 const MAX_SITE_ENTRIES = 2_000;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const COMMA = 0x2c;
 
-export type Envelope = Omit<AcceptedSync, "errorsTotal">;
+/** What a sync keeps of a body's envelope (validate.ts envelopeOf). */
+export type KeptEnvelope = Omit<AcceptedSync, "errorsTotal">;
 
 interface RememberedBody {
   /** The body's fingerprint, as stored with the site (digest.ts). */
   fingerprint: string;
-  /** What the body was checked against (the site's token hash and URL, the bearer's kind). */
-  checkedAgainst: string;
+  /** A hash of what the body was checked against (the site's token hash and URL, the bearer's kind). */
+  checkedAgainst: bigint;
   length: number;
   starts: Int32Array;
   /** Just past the last entry. */
@@ -57,7 +65,7 @@ interface RememberedBody {
   /** [0]: the text before the first entry; [1 + i]: entry i with the separator after it; [n + 1]: the text after the last. */
   hashes: BigUint64Array;
   moduleIds: Uint32Array;
-  envelope: Envelope;
+  envelope: KeptEnvelope;
 }
 
 /** A body found to be a near repeat: its changed run, to be judged and applied (SyncService.applyNear). */
@@ -75,7 +83,7 @@ export interface NearRepeat {
   /** The fingerprint of the last body, whose modules the site must hold. */
   assumes: string;
   /** The envelope: the last body's, if unchanged (`envelopeText` null). */
-  envelope: Envelope;
+  envelope: KeptEnvelope;
   /**
    * Null: the text around the entries is the last body's. Else it changed:
    * that text, which is the body with an empty `modules` array, to be
@@ -86,13 +94,21 @@ export interface NearRepeat {
   next: RememberedBody;
 }
 
-const costOf = (body: RememberedBody): number => body.starts.length * BYTES_PER_ENTRY + BYTES_PER_SITE;
-
-function checkedAgainst(site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: string): string {
-  return `${site.tokenHash}\n${site.normalizedUrl}\n${bearer}`;
+/** Its entries' slots, its strings (two bytes a character, at most), its objects. */
+function costOf(body: RememberedBody): number {
+  const { siteName, drupalInfo } = body.envelope;
+  const text = body.fingerprint.length + siteName.length + drupalInfo.coreVersion.length + drupalInfo.phpVersion.length + (drupalInfo.ipAddress?.length ?? 0);
+  return body.starts.length * BYTES_PER_ENTRY + 2 * text + BYTES_PER_SITE;
 }
 
-const hashOf = (bytes: Uint8Array, from: number, to: number): bigint => Bun.hash.wyhash(bytes.subarray(from, to), 0n);
+/** Random per process (see above). */
+const SEED = new BigUint64Array(crypto.getRandomValues(new BigUint64Array(1)))[0]!;
+
+const hashOf = (bytes: Uint8Array, from: number, to: number): bigint => Bun.hash.wyhash(bytes.subarray(from, to), SEED);
+
+function checkedAgainst(site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: string): bigint {
+  return Bun.hash.wyhash(`${site.tokenHash}\n${site.normalizedUrl}\n${bearer}`, SEED);
+}
 
 /** `bytes` from `from` to `to` as text, or null if they are not UTF-8. */
 function decoded(bytes: Uint8Array, from: number, to: number): string | null {
@@ -118,7 +134,7 @@ export class NearRepeats {
    * Remembers a body just applied at once, with no entry skipped, that left
    * the site holding exactly its modules (`moduleIds`: its entries', in order).
    */
-  remember(siteId: number, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: string, bytes: Uint8Array, fingerprint: string, moduleIds: Float64Array, envelope: Envelope): void {
+  remember(siteId: number, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: string, bytes: Uint8Array, fingerprint: string, moduleIds: Float64Array, envelope: KeptEnvelope): void {
     const count = moduleIds.length;
     // Catalog ids are far below 2^32: kept in four bytes each, or not at all.
     const layout = count <= MAX_SITE_ENTRIES && moduleIds.every((id) => id <= 0xffffffff) ? entriesLayout(bytes, count) : null;
@@ -184,7 +200,7 @@ export class NearRepeats {
       const tail = decoded(bytes, tailFrom, bytes.length);
       if (head === null || tail === null) return null;
       envelopeText = head + tail;
-    } else if (first === count) return null; // the same bytes (the repeat was not this site's, or not checked the same way)
+    } else if (first === count) return null; // entries, head and tail as they were: nothing changed, or entries were added at the end
     if (first === count) {
       // Only the envelope changed: the entries must run from the head to the tail, as they did.
       if (end + headShift !== tailFrom) return null;
@@ -246,7 +262,8 @@ export class NearRepeats {
     const end = last.end + shift;
     const hashes = last.hashes.slice();
     hashes[0] = hashOf(bytes, 0, starts[0]!);
-    for (let i = first; i < after; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, i + 1 < count ? starts[i + 1]! : end);
+    // From the entry before the run (its separator may have grown: the run began with spaces) to the run's last.
+    for (let i = Math.max(first - 1, 0); i < after; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, i + 1 < count ? starts[i + 1]! : end);
     return { ...last, fingerprint, length: bytes.length, starts, end, hashes };
   }
 

@@ -11,7 +11,7 @@ import { NearRepeatStaleError } from "../store/site-states";
 import { syncResult, unchangedCounts, type EntryError, type KnownIds, type LearnedIds, type RepeatSummary, type SiteModuleState, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
 import { envelopeOf, judgeEntry, validateEnvelope, type Envelope, type ValidatedModules } from "./validate";
 import { SUSPECT_ESCAPE } from "../http/body";
-import { NearRepeats, type NearRepeat } from "./near-repeats";
+import { NearRepeats, type KeptEnvelope, type NearRepeat } from "./near-repeats";
 
 /** A body as it came, for a sync applied at once to remember (near-repeats.ts). */
 export interface ReceivedBody {
@@ -79,21 +79,30 @@ export class SyncService {
     const started = performance.now();
     const near = this.nearRepeats?.match(site.id, site, body.bearer, body.bytes, fingerprint) ?? null;
     if (near === null) return null;
+    // The store no longer keeps the modules that body left (another writer, or more sites than it keeps):
+    // its transaction would refuse it.
+    if (!this.store.keepsModulesOf(site.id, near.assumes)) {
+      this.nearRepeats!.forget(site.id);
+      return null;
+    }
     const envelope = near.envelopeText === null ? near.envelope : checkedEnvelope(near.envelopeText, site, body.bearer);
     if (envelope === null) return null;
     near.next.envelope = envelope;
     const entries = judgedRun(near);
     if (entries === null) return null;
     const lookup = await this.cache.lookup(entries);
-    if (!sameModules(lookup.known, near.moduleIds)) return null;
+    // Ids the cache lacks are resolved, and all compared, in the sync's transaction.
+    if (namesOtherModules(lookup.known, near.moduleIds)) return null;
     const command: SyncCommand = {
       ...envelope,
+      // Its entries alone must remove nothing (the store also plans a near repeat so).
+      fullSync: false,
       siteId: site.id,
       entries,
       keep: new Set(),
       fingerprint,
       repeat: repeatOf(entries.length + near.untouched),
-      partOf: { untouched: near.untouched, assumes: near.assumes },
+      partOf: { untouched: near.untouched, assumes: near.assumes, moduleIds: near.moduleIds },
     };
     let outcome;
     try {
@@ -106,7 +115,7 @@ export class SyncService {
     await this.cache.remember(outcome.learned);
     if (outcome.exact) this.nearRepeats!.applied(site.id, near);
     else this.nearRepeats!.forget(site.id);
-    return this.report(site, command.fullSync, false, outcome.counts, [], 0, lookup.report, started);
+    return this.report(site, envelope.fullSync, false, outcome.counts, [], 0, lookup.report, started);
   }
 
   /** Applies an envelope that passed checkSite() with its validated modules; `body`, when whole, to remember. */
@@ -177,10 +186,10 @@ function judgedRun(near: NearRepeat): SiteModuleState[] | null {
   return entries;
 }
 
-/** Whether the run's entries name the modules of the entries they replace, in the same places (so none repeats another). */
-function sameModules(known: KnownIds, moduleIds: Uint32Array): boolean {
-  for (let i = 0; i < moduleIds.length; i++) if (known.moduleIds[i] !== moduleIds[i]) return false;
-  return true;
+/** Whether the cache knows a run's entry to name another module than the entry it replaces. */
+function namesOtherModules(known: KnownIds, moduleIds: Uint32Array): boolean {
+  for (let i = 0; i < moduleIds.length; i++) if (known.moduleIds[i] !== 0 && known.moduleIds[i] !== moduleIds[i]) return true;
+  return false;
 }
 
 /** Each entry's module id, known before or learned by the sync; null if one is missing. */
@@ -199,7 +208,7 @@ function moduleIdsOf(entries: readonly SiteModuleState[], known: KnownIds, learn
  * checked as a whole body's is: null if it fails any check (the body is then
  * applied in full, to answer as that fails).
  */
-function checkedEnvelope(text: string, site: SiteRecord, bearer: Bearer): ReturnType<typeof envelopeOf> | null {
+function checkedEnvelope(text: string, site: SiteRecord, bearer: Bearer): KeptEnvelope | null {
   try {
     const payload = validateEnvelope({ value: JSON.parse(text), suspectText: SUSPECT_ESCAPE.test(text) });
     checkSite(site, payload.site, bearer);

@@ -1,7 +1,7 @@
 // Where a body's module entries lie (src/sync/body-layout.ts): exact for any
 // valid JSON, null whenever it cannot be sure which array JSON.parse used.
 import { describe, expect, test } from "bun:test";
-import { entriesLayout, objectStarts } from "../../src/sync/body-layout";
+import { entriesLayout, firstEntryStart, objectStarts } from "../../src/sync/body-layout";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -70,5 +70,27 @@ describe("objectStarts", () => {
     expect(objectStarts(encode(`{"a":1},`), 0, 8)).toBeNull();
     expect(objectStarts(encode(`{"a":1} 2`), 0, 9)).toBeNull();
     expect(objectStarts(encode(`  `), 0, 2)).toBeNull();
+  });
+});
+
+describe("firstEntryStart", () => {
+  const at = (text: string) => firstEntryStart(encode(text));
+  test("where the first entry of the top-level `modules` starts, past fields of every kind", () => {
+    const text = ` { "site": {"url":"\\"]}"}, "n": [1, {"modules":[{}]}], "x": -2e5,\n "modules" : [ \n{"a":1}]}`;
+    expect(at(text)).toBe(text.indexOf(`{"a":1}`));
+    // Only the fields before it are read: what follows may be anything.
+    expect(at(`{"modules":[{"a":1}, garbage`)).toBe(12);
+  });
+
+  test("-1 when unsure, or when that array does not start with an object", () => {
+    expect(at(`{"modul\\u0065s":[{"a":1}]}`)).toBe(-1);
+    expect(at(`{"modules":[]}`)).toBe(-1);
+    expect(at(`{"modules":[1,{"a":1}]}`)).toBe(-1);
+    expect(at(`{"modules":{"a":1}}`)).toBe(-1);
+    expect(at(`{"site":{"url":"u"}}`)).toBe(-1);
+    expect(at(`["modules",[{"a":1}]]`)).toBe(-1);
+    expect(at(`{"site":{"url":"u"} "modules":[{"a":1}]}`)).toBe(-1);
+    expect(at(`{"site":"unterminated`)).toBe(-1);
+    expect(at(``)).toBe(-1);
   });
 });

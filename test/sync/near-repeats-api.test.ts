@@ -10,6 +10,7 @@ import type { SiteModuleRow } from "../../src/store/types";
 import { NearRepeats } from "../../src/sync/near-repeats";
 import { createHarness, mod, type Harness, type ModuleInput, type SeededSite } from "../support/harness";
 import { postSync } from "../support/http";
+import { sql } from "../support/sql";
 import { describeEachDialect } from "../support/stores";
 
 /** Counts the bodies applied as near repeats. */
@@ -72,6 +73,12 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
   const modulesOf = async (site: SeededSite) =>
     (await h.store.listSiteModules(site.id, { limit: 1000 })).map(({ firstSeenAt: _f, updatedAt: _u, ...state }: SiteModuleRow) => state);
 
+  /** The site row's fields a sync writes (its fingerprint differs per site: only whether there is one). */
+  async function siteRowOf(site: SeededSite) {
+    const [row] = await sql<Record<string, unknown>>(h.store, `SELECT name, core_version, php_version, ip_address, sync_fingerprint IS NULL AS no_fingerprint, sync_repeat FROM sites WHERE id = ${site.id}`);
+    return { ...row, no_fingerprint: Boolean(row!.no_fingerprint) };
+  }
+
   async function feedOf(site: SeededSite) {
     const res = await h.request("GET", `/api/v1/sites/${site.id}/changes?limit=500`);
     const items = ((await res.json()) as { items: Record<string, unknown>[] }).items;
@@ -87,6 +94,7 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
     expect(nearAnswer).toEqual(fullAnswer);
     expect(await modulesOf(nearSite)).toEqual(await modulesOf(fullSite));
     expect(await feedOf(nearSite)).toEqual(await feedOf(fullSite));
+    expect(await siteRowOf(nearSite)).toEqual(await siteRowOf(fullSite));
     return { ...nearAnswer, near: near.used > before };
   }
 
@@ -199,11 +207,38 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
     expect((await post(base)).status).toBe(200);
     const first = at(16, { version: "8.x-1.161" });
     const second = at(17, { version: "8.x-1.171" });
+    const before = near.used;
     const answers = await Promise.all([post(first), post(second)]);
     expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    // The first applied is a near repeat; the second, whose body assumed the same last body, is not.
+    expect(near.used).toBe(before + 1);
     const stored = new Map((await h.store.listSiteModules(site.id, { limit: 1000 })).map((m) => [m.machineName, m.version]));
     // Each is a full sync of its own: whichever came last holds, with nothing of the other.
     const held = [first, second].filter((entries) => entries.every((e) => stored.get(e.machine_name) === e.version));
     expect(held).toHaveLength(1);
   });
+
+  test("a site another sync of this process changed since: the near repeat is applied in full", async () => {
+    const site = await h.freshSite("same-store");
+    const post = (app: App, entries: readonly Entry[]) =>
+      postSync(app, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
+    expect((await post(nearApp, base)).status).toBe(200);
+    // Same store (and so the same kept modules), another app: the kept state is now that sync's.
+    expect((await post(fullApp, at(1, { enabled: false }))).status).toBe(200);
+    const before = near.used;
+    const res = await post(nearApp, at(2, { version: "10.9.8" }));
+    expect(near.used).toBe(before);
+    expect(await res.json()).toMatchObject({ modules_updated: 2, modules_unchanged: 38 });
+    const stored = await h.store.listSiteModules(site.id, { limit: 1000 });
+    expect(stored.find((m) => m.machineName === "near_mod_1")?.enabled).toBe(true);
+  });
+
+  test("a body the whole path would split (brackets past its cap) is never taken as a near repeat", async () => {
+    const padded = at(22, { display_name: "Padded", description: "[".repeat(4000) } as Partial<ModuleInput>).map((e, i) =>
+      i === 22 ? JSON.stringify({ ...e, pad: "[".repeat(100_001) }) : e);
+    expect(await both(base)).toMatchObject({ status: 200 });
+    // Streamed, it stores no fingerprint: a near repeat would have (the site rows would differ).
+    expect(await both(padded)).toMatchObject({ status: 200, near: false });
+  });
 });
+

@@ -2,10 +2,10 @@
 // run is (src/sync/near-repeats.ts). How they are applied, against a full
 // parse, is test/sync/near-repeats-api.test.ts.
 import { describe, expect, test } from "bun:test";
-import { NearRepeats, type Envelope } from "../../src/sync/near-repeats";
+import { NearRepeats, type KeptEnvelope } from "../../src/sync/near-repeats";
 
 const SITE = { tokenHash: "hash", normalizedUrl: "https://x.example" };
-const ENVELOPE: Envelope = { siteName: "X", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: true };
+const ENVELOPE: KeptEnvelope = { siteName: "X", drupalInfo: { coreVersion: "10.3.8", phpVersion: "8.3.2", ipAddress: null }, fullSync: true };
 const encode = (text: string) => new TextEncoder().encode(text);
 
 interface Entry { machine_name: string; version: string; enabled: boolean; display_name: string }
