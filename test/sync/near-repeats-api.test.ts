@@ -178,32 +178,39 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
     expect(await both(at(4, { enabled: true }, siteBearer), { ...partial, bearer: "site" })).toMatchObject({ status: 200, near: true });
   });
 
+  const poster = (site: SeededSite) => (app: App, entries: readonly Entry[]) =>
+    postSync(app, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
+
+  /** nearApp syncs the site, `writer` changes it, then nearApp gets a near repeat of its own last body: applied in full. */
+  async function changedMeanwhile(site: SeededSite, writer: App) {
+    const post = poster(site);
+    expect((await post(nearApp, base)).status).toBe(200);
+    expect((await post(writer, at(1, { enabled: false }))).status).toBe(200);
+    const before = near.used;
+    const res = await post(nearApp, at(2, { version: "10.9.9" }));
+    expect(near.used).toBe(before);
+    expect(await res.json()).toMatchObject({ modules_updated: 2, modules_unchanged: 38 });
+    const stored = await h.store.listSiteModules(site.id, { limit: 1000 });
+    expect(stored.find((m) => m.machineName === "near_mod_1")?.enabled).toBe(true);
+    expect(stored.find((m) => m.machineName === "near_mod_2")?.version).toBe("10.9.9");
+  }
+
   test("a site written by another instance since: the near repeat is applied in full", async () => {
-    const site = await h.freshSite("other-writer");
-    const post = (app: App, entries: readonly Entry[]) =>
-      postSync(app, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
     const other = await h.db.open();
     try {
-      const otherApp = createApp({ config: h.config, store: other, nearRepeats: null });
-      expect((await post(nearApp, base)).status).toBe(200);
-      // Another instance syncs the site: its modules are no longer the body nearApp remembers.
-      expect((await post(otherApp, at(1, { enabled: false }))).status).toBe(200);
-      const before = near.used;
-      const res = await post(nearApp, at(2, { version: "10.9.9" }));
-      expect(near.used).toBe(before);
-      expect(await res.json()).toMatchObject({ modules_updated: 2, modules_unchanged: 38 });
-      const stored = await h.store.listSiteModules(site.id, { limit: 1000 });
-      expect(stored.find((m) => m.machineName === "near_mod_1")?.enabled).toBe(true);
-      expect(stored.find((m) => m.machineName === "near_mod_2")?.version).toBe("10.9.9");
+      await changedMeanwhile(await h.freshSite("other-writer"), createApp({ config: h.config, store: other, nearRepeats: null }));
     } finally {
       await other.close();
     }
   });
 
+  test("a site another sync of this process changed since (the same kept modules, now that sync's): applied in full", async () => {
+    await changedMeanwhile(await h.freshSite("same-store"), fullApp);
+  });
+
   test("two near repeats of one site at once: each applied whole, one after the other", async () => {
     const site = await h.freshSite("together");
-    const post = (entries: readonly Entry[]) =>
-      postSync(nearApp, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
+    const post = (entries: readonly Entry[]) => poster(site)(nearApp, entries);
     expect((await post(base)).status).toBe(200);
     const first = at(16, { version: "8.x-1.161" });
     const second = at(17, { version: "8.x-1.171" });
@@ -216,21 +223,6 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
     // Each is a full sync of its own: whichever came last holds, with nothing of the other.
     const held = [first, second].filter((entries) => entries.every((e) => stored.get(e.machine_name) === e.version));
     expect(held).toHaveLength(1);
-  });
-
-  test("a site another sync of this process changed since: the near repeat is applied in full", async () => {
-    const site = await h.freshSite("same-store");
-    const post = (app: App, entries: readonly Entry[]) =>
-      postSync(app, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
-    expect((await post(nearApp, base)).status).toBe(200);
-    // Same store (and so the same kept modules), another app: the kept state is now that sync's.
-    expect((await post(fullApp, at(1, { enabled: false }))).status).toBe(200);
-    const before = near.used;
-    const res = await post(nearApp, at(2, { version: "10.9.8" }));
-    expect(near.used).toBe(before);
-    expect(await res.json()).toMatchObject({ modules_updated: 2, modules_unchanged: 38 });
-    const stored = await h.store.listSiteModules(site.id, { limit: 1000 });
-    expect(stored.find((m) => m.machineName === "near_mod_1")?.enabled).toBe(true);
   });
 
   test("a body the whole path would split (brackets past its cap) is never taken as a near repeat", async () => {
