@@ -102,7 +102,7 @@ function costOf(body: RememberedBody): number {
 }
 
 /** Random per process (see above). */
-const SEED = new BigUint64Array(crypto.getRandomValues(new BigUint64Array(1)))[0]!;
+const SEED = crypto.getRandomValues(new BigUint64Array(1))[0]!;
 
 const hashOf = (bytes: Uint8Array, from: number, to: number): bigint => Bun.hash.wyhash(bytes.subarray(from, to), SEED);
 
