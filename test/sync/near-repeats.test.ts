@@ -142,3 +142,51 @@ describe("NearRepeats.match", () => {
     expect(near.match(1, SITE, "user", next, "x")).toBeNull();
   });
 });
+
+describe("NearRepeats.match against JSON.parse, on bodies broken at random", () => {
+  /** A fixed sequence (mulberry32): the same cases every run. */
+  function random(seed: number) {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const PIECES = ["{", "}", "[", "]", ",", ":", '"', "\\", " ", "\n", "a", "1", "é", '"modules":', '{"machine_name":"x"}', ","];
+
+  test("whatever it takes for a near repeat parses, in full, to the last body with the run in place", () => {
+    const text = new TextDecoder().decode(body(base));
+    const last = JSON.parse(text) as Record<string, unknown> & { modules: unknown[] };
+    const next = random(11);
+    let found = 0;
+    for (let round = 0; round < 3000; round++) {
+      let mutated = text;
+      for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
+        const at = Math.floor(next() * mutated.length);
+        const piece = PIECES[Math.floor(next() * PIECES.length)]!;
+        const kind = next();
+        mutated = kind < 0.4 ? mutated.slice(0, at) + piece + mutated.slice(at) : kind < 0.7 ? mutated.slice(0, at) + mutated.slice(at + 1) : mutated.slice(0, at) + piece + mutated.slice(at + 1);
+      }
+      const near = remembering().match(1, SITE, "user", encode(mutated), "fp1");
+      if (near === null) continue;
+      // A changed envelope is parsed and checked by the caller (SyncService.applyNear), which refuses it unless valid.
+      let envelopeOnly: unknown = null;
+      try {
+        envelopeOnly = near.envelopeText === null ? null : JSON.parse(near.envelopeText);
+      } catch {
+        continue;
+      }
+      found++;
+      const parsed = JSON.parse(mutated) as Record<string, unknown> & { modules: unknown[] };
+      const expected = [...last.modules];
+      expected.splice(near.first, near.values.length, ...near.values);
+      expect(parsed.modules).toEqual(expected);
+      const { modules: _m, ...envelope } = parsed;
+      if (near.envelopeText === null) expect(JSON.parse(text)).toEqual({ ...envelope, modules: last.modules });
+      else expect(envelopeOnly).toEqual({ ...envelope, modules: [] });
+    }
+    // Some of the edits land inside entries' strings, and so make near repeats to check.
+    expect(found).toBeGreaterThan(100);
+  });
+});
