@@ -217,8 +217,9 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
     const before = near.used;
     const answers = await Promise.all([post(first), post(second)]);
     expect(answers.map((r) => r.status)).toEqual([200, 200]);
-    // The first applied is a near repeat; the second, whose body assumed the same last body, is not.
-    expect(near.used).toBe(before + 1);
+    // The first applied is a near repeat. The second is one too if it was read after the first was applied
+    // (of the first's body); if it assumed the same last body as the first, it is applied in full.
+    expect(near.used - before).toBeGreaterThanOrEqual(1);
     const stored = new Map((await h.store.listSiteModules(site.id, { limit: 1000 })).map((m) => [m.machineName, m.version]));
     // Each is a full sync of its own: whichever came last holds, with nothing of the other.
     const held = [first, second].filter((entries) => entries.every((e) => stored.get(e.machine_name) === e.version));
