@@ -229,6 +229,8 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
   test("a body the whole path would split (brackets past its cap) is never taken as a near repeat", async () => {
     const padded = at(22, { display_name: "Padded", description: "[".repeat(4000) } as Partial<ModuleInput>).map((e, i) =>
       i === 22 ? JSON.stringify({ ...e, pad: "[".repeat(100_001) }) : e);
+    nearSite = await h.freshSite("split-near");
+    fullSite = await h.freshSite("split-full");
     expect(await both(base)).toMatchObject({ status: 200 });
     // Streamed, it stores no fingerprint: a near repeat would have (the site rows would differ).
     expect(await both(padded)).toMatchObject({ status: 200, near: false });
