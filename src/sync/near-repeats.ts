@@ -32,7 +32,7 @@
 import type { AcceptedSync } from "../inventory";
 import type { SiteRecord } from "../store/types";
 import { SUSPECT_ESCAPE } from "../http/body";
-import { entriesLayout, firstEntryStart, objectStarts } from "./body-layout";
+import { entriesLayout, firstEntryStart, isSpace, objectStarts } from "./body-layout";
 
 /**
  * The most memory all sites' layouts take together, about: 40 MiB holds
@@ -82,15 +82,16 @@ export interface NearRepeat {
   untouched: number;
   /** The fingerprint of the last body, whose modules the site must hold. */
   assumes: string;
-  /** The envelope: the last body's, if unchanged (`envelopeText` null). */
-  envelope: KeptEnvelope;
   /**
    * Null: the text around the entries is the last body's. Else it changed:
    * that text, which is the body with an empty `modules` array, to be
    * checked as a whole body's envelope is (the entries are valid JSON in place).
    */
   envelopeText: string | null;
-  /** The body's layout, to be remembered once it has been applied (with the new envelope, if it changed). */
+  /**
+   * The body's layout, to be remembered once it has been applied. Its
+   * envelope is the last body's: the caller puts in a changed one once checked.
+   */
   next: RememberedBody;
 }
 
@@ -110,6 +111,9 @@ function checkedAgainst(site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, b
   return Bun.hash.wyhash(`${site.tokenHash}\n${site.normalizedUrl}\n${bearer}`, SEED);
 }
 
+/** Where entry i's segment (the entry and the separator after it) ends: the next entry's start, or `end` for the last. */
+const segmentEnd = (starts: Int32Array, end: number, i: number): number => (i + 1 < starts.length ? starts[i + 1]! : end);
+
 /** `bytes` from `from` to `to` as text, or null if they are not UTF-8. */
 function decoded(bytes: Uint8Array, from: number, to: number): string | null {
   try {
@@ -117,10 +121,6 @@ function decoded(bytes: Uint8Array, from: number, to: number): string | null {
   } catch {
     return null;
   }
-}
-
-function isSpace(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 export class NearRepeats {
@@ -134,10 +134,9 @@ export class NearRepeats {
    * Remembers a body just applied at once, with no entry skipped, that left
    * the site holding exactly its modules (`moduleIds`: its entries', in order).
    */
-  remember(siteId: number, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: string, bytes: Uint8Array, fingerprint: string, moduleIds: Float64Array, envelope: KeptEnvelope): void {
+  remember(siteId: number, site: Pick<SiteRecord, "tokenHash" | "normalizedUrl">, bearer: string, bytes: Uint8Array, fingerprint: string, moduleIds: Uint32Array, envelope: KeptEnvelope): void {
     const count = moduleIds.length;
-    // Catalog ids are far below 2^32: kept in four bytes each, or not at all.
-    const layout = count <= MAX_SITE_ENTRIES && moduleIds.every((id) => id <= 0xffffffff) ? entriesLayout(bytes, count) : null;
+    const layout = count <= MAX_SITE_ENTRIES ? entriesLayout(bytes, count) : null;
     if (layout === null) {
       this.forget(siteId);
       return;
@@ -145,9 +144,9 @@ export class NearRepeats {
     const { starts, end } = layout;
     const hashes = new BigUint64Array(count + 2);
     hashes[0] = hashOf(bytes, 0, starts[0]!);
-    for (let i = 0; i < count; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, i + 1 < count ? starts[i + 1]! : end);
+    for (let i = 0; i < count; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, segmentEnd(starts, end, i));
     hashes[count + 1] = hashOf(bytes, end, bytes.length);
-    this.keep(siteId, { fingerprint, checkedAgainst: checkedAgainst(site, bearer), length: bytes.length, starts, end, hashes, moduleIds: Uint32Array.from(moduleIds), envelope });
+    this.keep(siteId, { fingerprint, checkedAgainst: checkedAgainst(site, bearer), length: bytes.length, starts, end, hashes, moduleIds, envelope });
   }
 
   /** Remembers the layout of a near repeat once it has been applied. */
@@ -188,22 +187,23 @@ export class NearRepeats {
       if (headEnd === -1 || headEnd > tailFrom) return null;
     }
     const headShift = headEnd - starts[0]!;
-    const segmentEnd = (i: number) => (i + 1 < count ? starts[i + 1]! : end);
+    const segmentTo = (i: number) => segmentEnd(starts, end, i);
     // Entries as they were, from the front (moved as the head did) and from the back (moved as the tail did).
     let first = 0;
-    while (first < count && segmentEnd(first) + headShift <= tailFrom && hashOf(bytes, starts[first]! + headShift, segmentEnd(first) + headShift) === hashes[first + 1]) first++;
+    while (first < count && segmentTo(first) + headShift <= tailFrom && hashOf(bytes, starts[first]! + headShift, segmentTo(first) + headShift) === hashes[first + 1]) first++;
     let lastChanged = count - 1;
-    while (lastChanged >= first && starts[lastChanged]! + shift >= starts[first]! + headShift && hashOf(bytes, starts[lastChanged]! + shift, segmentEnd(lastChanged) + shift) === hashes[lastChanged + 1]) lastChanged--;
+    while (lastChanged >= first && starts[lastChanged]! + shift >= starts[first]! + headShift && hashOf(bytes, starts[lastChanged]! + shift, segmentTo(lastChanged) + shift) === hashes[lastChanged + 1]) lastChanged--;
     let envelopeText: string | null = null;
     if (!sameHead) {
       const head = decoded(bytes, 0, headEnd);
       const tail = decoded(bytes, tailFrom, bytes.length);
       if (head === null || tail === null) return null;
       envelopeText = head + tail;
-    } else if (first === count) return null; // entries, head and tail as they were: nothing changed, or entries were added at the end
+    }
     if (first === count) {
-      // Only the envelope changed: the entries must run from the head to the tail, as they did.
-      if (end + headShift !== tailFrom) return null;
+      // Every entry as it was: a near repeat only if the envelope changed and nothing lies between the
+      // entries and the tail (else nothing changed, or entries were added at the end).
+      if (envelopeText === null || end + headShift !== tailFrom) return null;
       return this.found(last, bytes, fingerprint, envelopeText, { first, values: [], text: "", runStarts: [] }, headShift, shift);
     }
     // Entries first..lastChanged changed: the run spans from where entry `first` starts to where entry
@@ -244,7 +244,6 @@ export class NearRepeats {
       moduleIds: last.moduleIds.subarray(first, first + values.length),
       untouched: last.starts.length - values.length,
       assumes: last.fingerprint,
-      envelope: last.envelope,
       envelopeText,
       next: this.nextLayout(last, bytes, fingerprint, run, headShift, shift),
     };
@@ -263,7 +262,7 @@ export class NearRepeats {
     const hashes = last.hashes.slice();
     hashes[0] = hashOf(bytes, 0, starts[0]!);
     // From the entry before the run (its separator may have grown: the run began with spaces) to the run's last.
-    for (let i = Math.max(first - 1, 0); i < after; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, i + 1 < count ? starts[i + 1]! : end);
+    for (let i = Math.max(first - 1, 0); i < after; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, segmentEnd(starts, end, i));
     return { ...last, fingerprint, length: bytes.length, starts, end, hashes };
   }
 

@@ -8,7 +8,7 @@ import type { CacheReport, IdCache } from "../cache/ids";
 import type { Metrics } from "../metrics/registry";
 import { SiteBusyError, type SiteRecord, type Store } from "../store/types";
 import { NearRepeatStaleError } from "../store/site-states";
-import { syncResult, unchangedCounts, type EntryError, type KnownIds, type LearnedIds, type RepeatSummary, type SiteModuleState, type SyncCommand, type SyncCounts, type SyncResult } from "../inventory";
+import { syncResult, unchangedCounts, type EntryError, type KnownIds, type LearnedIds, type RepeatSummary, type SiteModuleState, type SyncCommand, type SyncCounts, type SyncOutcome, type SyncResult } from "../inventory";
 import { envelopeOf, judgeEntry, validateEnvelope, type Envelope, type ValidatedModules } from "./validate";
 import { SUSPECT_ESCAPE } from "../http/body";
 import { NearRepeats, type KeptEnvelope, type NearRepeat } from "./near-repeats";
@@ -85,7 +85,7 @@ export class SyncService {
       this.nearRepeats!.forget(site.id);
       return null;
     }
-    const envelope = near.envelopeText === null ? near.envelope : checkedEnvelope(near.envelopeText, site, body.bearer);
+    const envelope = near.envelopeText === null ? near.next.envelope : checkedEnvelope(near.envelopeText, site, body.bearer);
     if (envelope === null) return null;
     near.next.envelope = envelope;
     const entries = judgedRun(near);
@@ -133,14 +133,23 @@ export class SyncService {
     const lookup = await this.cache.lookup(modules.entries);
     const outcome = await this.whenSiteIsFree(site.id, () => this.store.applySync(command, lookup.known));
     await this.cache.remember(outcome.learned);
-    if (this.nearRepeats !== null) {
-      const moduleIds = outcome.exact && fingerprint !== null && body !== undefined && modules.errorsTotal === 0
-        ? moduleIdsOf(modules.entries, lookup.known, outcome.learned)
-        : null;
-      if (moduleIds === null) this.nearRepeats.forget(site.id);
-      else this.nearRepeats.remember(site.id, site, body!.bearer, body!.bytes, fingerprint!, moduleIds, envelopeOf(payload));
-    }
+    this.rememberLayout(site, payload, modules, fingerprint, body, outcome, lookup.known);
     return this.report(site, command.fullSync, false, outcome.counts, modules.errors, modules.errorsTotal, lookup.report, started);
+  }
+
+  /**
+   * After a sync applied at once: its body's layout, for near repeats of it,
+   * if it was whole, had no skipped entry and left the site holding exactly
+   * its modules; otherwise the site's last layout is forgotten.
+   */
+  private rememberLayout(
+    site: SiteRecord, payload: Envelope, modules: ValidatedModules, fingerprint: string | null, body: ReceivedBody | undefined,
+    outcome: SyncOutcome, known: KnownIds,
+  ): void {
+    if (this.nearRepeats === null) return;
+    const moduleIds = outcome.exact && modules.errorsTotal === 0 && body !== undefined ? moduleIdsOf(modules.entries, known, outcome.learned) : null;
+    if (moduleIds === null || fingerprint === null || body === undefined) this.nearRepeats.forget(site.id);
+    else this.nearRepeats.remember(site.id, site, body.bearer, body.bytes, fingerprint, moduleIds, envelopeOf(payload));
   }
 
   private report(site: SiteRecord, fullSync: boolean, replayed: boolean, counts: SyncCounts, errors: EntryError[], errorsTotal: number, cache: CacheReport | null, started: number): SyncResult {
@@ -192,12 +201,15 @@ function namesOtherModules(known: KnownIds, moduleIds: Uint32Array): boolean {
   return false;
 }
 
-/** Each entry's module id, known before or learned by the sync; null if one is missing. */
-function moduleIdsOf(entries: readonly SiteModuleState[], known: KnownIds, learned: LearnedIds): Float64Array | null {
-  const ids = new Float64Array(entries.length);
+/**
+ * Each entry's module id, known before or learned by the sync, in four bytes
+ * (catalog ids are far below 2^32); null if one is missing or larger.
+ */
+function moduleIdsOf(entries: readonly SiteModuleState[], known: KnownIds, learned: LearnedIds): Uint32Array | null {
+  const ids = new Uint32Array(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const id = known.moduleIds[i] || learned.modules.get(entries[i]!.machineName);
-    if (id === undefined || id === 0) return null;
+    if (id === undefined || id === 0 || id > 0xffffffff) return null;
     ids[i] = id;
   }
   return ids;

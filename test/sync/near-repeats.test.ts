@@ -17,7 +17,7 @@ function body(entries: readonly (Entry | string)[], { sep = ",", php = "8.3.2" }
 }
 
 const withEntry = (at: number, change: Partial<Entry>, from: readonly Entry[] = base) => from.map((e, i) => (i === at ? { ...e, ...change } : e));
-const ids = (n: number) => Float64Array.from({ length: n }, (_, i) => 100 + i);
+const ids = (n: number) => Uint32Array.from({ length: n }, (_, i) => 100 + i);
 
 /** A memory holding `entries` as site 1's last body (module ids 100, 101, …). */
 function remembering(entries: readonly Entry[] = base, bearer = "user"): NearRepeats {
@@ -30,7 +30,8 @@ describe("NearRepeats.match", () => {
   test("one entry changed: that entry alone, the rest untouched, the envelope and ids as remembered", () => {
     const next = withEntry(5, { version: "1.0.1" });
     const found = remembering().match(1, SITE, "user", body(next), "fp1");
-    expect(found).toMatchObject({ values: [next[5]], first: 5, untouched: 11, assumes: "fp0", envelope: ENVELOPE, suspectText: false });
+    expect(found).toMatchObject({ values: [next[5]], first: 5, untouched: 11, assumes: "fp0", envelopeText: null, suspectText: false });
+    expect(found!.next.envelope).toEqual(ENVELOPE);
     expect([...found!.moduleIds]).toEqual([105]);
   });
 
