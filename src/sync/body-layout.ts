@@ -73,19 +73,22 @@ function isModulesKey(bytes: Uint8Array, at: number, end: number): boolean {
 }
 
 /**
- * The start of each object in a run of `, `-separated objects from `at` up to
- * `end` (and the end of the last), or null if the run holds anything else.
+ * Where each object of a run of `, `-separated objects from `at` up to `end`
+ * starts and ends (just past its closing brace), or null if the run holds
+ * anything else.
  */
-export function objectStarts(bytes: Uint8Array, at: number, end: number): { starts: number[]; lastEnd: number } | null {
+export function objectSpans(bytes: Uint8Array, at: number, end: number): { starts: number[]; ends: number[] } | null {
   const starts: number[] = [];
+  const ends: number[] = [];
   let i = skipSpace(bytes, at);
   for (;;) {
     if (i >= end || bytes[i] !== OPEN_OBJECT) return null;
     starts.push(i);
-    const lastEnd = containerEnd(bytes, i);
-    if (lastEnd === -1 || lastEnd > end) return null;
-    i = skipSpace(bytes, lastEnd);
-    if (i >= end) return { starts, lastEnd };
+    const objectEnd = containerEnd(bytes, i);
+    if (objectEnd === -1 || objectEnd > end) return null;
+    ends.push(objectEnd);
+    i = skipSpace(bytes, objectEnd);
+    if (i >= end) return { starts, ends };
     if (bytes[i] !== COMMA) return null;
     i = skipSpace(bytes, i + 1);
   }
@@ -120,9 +123,9 @@ export function entriesLayout(bytes: Uint8Array, count: number): EntriesLayout |
     if (modules) {
       // Twice: JSON.parse kept the last; not worth telling apart.
       if (found !== null || bytes[i] !== OPEN_ARRAY) return null;
-      const run = objectStarts(bytes, i + 1, end - 1);
+      const run = objectSpans(bytes, i + 1, end - 1);
       if (run === null || run.starts.length !== count) return null;
-      found = { starts: Int32Array.from(run.starts), end: run.lastEnd };
+      found = { starts: Int32Array.from(run.starts), end: run.ends[count - 1]! };
     }
     i = skipSpace(bytes, end);
     if (bytes[i] !== COMMA) break;

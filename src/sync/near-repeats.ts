@@ -11,10 +11,13 @@
 // after it, of the text before the first entry and of the text after the
 // last, and each entry's module id: 16 bytes an entry. A new body is walked
 // entry by entry from the front and from the back while those hashes agree;
-// what lies between is the changed run, parsed on its own as `[run]`. That it
-// parses as an array of as many values proves the whole body valid JSON with
-// those values in place of the old ones (the run starts where a value is due
-// and ends where one has ended). The text after the entries must be as it
+// what lies between is the changed run, its entries found by their braces
+// and each parsed on its own. That each parses, and that only `,` and spaces
+// lie between them, proves the whole body valid JSON with those values in
+// place of the old ones (the run starts where a value is due and ends where
+// one has ended). An entry's segment (the entry and the separator after it)
+// met before, byte for byte, is not parsed again: entries many sites send
+// alike (a core release's) are parsed once (parsed-entries.ts). The text after the entries must be as it
 // was (it holds no other `modules` key); the text before them may differ,
 // and is then parsed with it as a body without entries and checked as a
 // whole body's envelope is.
@@ -32,7 +35,8 @@
 import type { AcceptedSync } from "../inventory";
 import type { SiteRecord } from "../store/types";
 import { SUSPECT_ESCAPE } from "../http/body";
-import { entriesLayout, firstEntryStart, isSpace, objectStarts } from "./body-layout";
+import { entriesLayout, firstEntryStart, isSpace, objectSpans } from "./body-layout";
+import { ParsedEntries, type ParsedEntry } from "./parsed-entries";
 
 /**
  * The most memory all sites' layouts take together, about: 40 MiB holds
@@ -70,7 +74,7 @@ interface RememberedBody {
 
 /** A body found to be a near repeat: its changed run, to be judged and applied (SyncService.applyNear). */
 export interface NearRepeat {
-  /** The run's values, in order, as JSON.parse gave them. */
+  /** The run's values, in order, as JSON.parse gave them (shared with other near repeats of the same text: not to be changed). */
   values: unknown[];
   /** Whether the run's text may hold NUL or unpaired surrogates (see http/body.ts). */
   suspectText: boolean;
@@ -93,6 +97,17 @@ export interface NearRepeat {
    * envelope is the last body's: the caller puts in a changed one once checked.
    */
   next: RememberedBody;
+}
+
+/** A near repeat's changed entries, as match() found them. */
+interface ChangedRun {
+  first: number;
+  values: unknown[];
+  suspectText: boolean;
+  /** Where each starts in the body. */
+  runStarts: number[];
+  /** The hash of each one's segment (the entry and the separator after it), as the layout keeps it. */
+  runHashes: BigUint64Array;
 }
 
 /** Its entries' slots, its strings (two bytes a character, at most), its objects. */
@@ -127,6 +142,8 @@ export class NearRepeats {
   /** Least recently remembered first (Map order). */
   private readonly bySite = new Map<number, RememberedBody>();
   private bytes = 0;
+  /** The changed runs' entries, parsed, by their segment's hash: shared by all sites. */
+  private readonly entries = new ParsedEntries();
 
   constructor(private readonly maxBytes = MAX_BYTES) {}
 
@@ -204,7 +221,7 @@ export class NearRepeats {
       // Every entry as it was: a near repeat only if the envelope changed and nothing lies between the
       // entries and the tail (else nothing changed, or entries were added at the end).
       if (envelopeText === null || end + headShift !== tailFrom) return null;
-      return this.found(last, bytes, fingerprint, envelopeText, { first, values: [], text: "", runStarts: [] }, headShift, shift);
+      return this.found(last, bytes, fingerprint, envelopeText, { first, values: [], suspectText: false, runStarts: [], runHashes: new BigUint64Array(0) }, headShift, shift);
     }
     // Entries first..lastChanged changed: the run spans from where entry `first` starts to where entry
     // lastChanged + 1 starts (moved as the tail did), less the separator before it; or to the tail.
@@ -219,27 +236,50 @@ export class NearRepeats {
     }
     if (runTo <= runFrom) return null;
     const changed = lastChanged - first + 1;
-    const text = decoded(bytes, runFrom, runTo);
-    let values: unknown;
+    const run = objectSpans(bytes, runFrom, runTo);
+    if (run === null || run.starts.length !== changed || run.ends[changed - 1] !== runTo) return null;
+    // Each entry's segment (the entry and the separator after it, as the layout hashes it) reaches the next
+    // entry's start: within the run, the next one found; past it, the first entry after the run, moved as the tail did.
+    const runEnd = lastChanged + 1 < count ? starts[lastChanged + 1]! + shift : tailFrom;
+    const runHashes = new BigUint64Array(changed);
+    const values: unknown[] = new Array(changed);
+    let suspectText = false;
+    for (let i = 0; i < changed; i++) {
+      const from = run.starts[i]!;
+      const hash = hashOf(bytes, from, i + 1 < changed ? run.starts[i + 1]! : runEnd);
+      const entry = this.entries.get(hash) ?? this.parsedEntry(bytes, from, run.ends[i]!, hash);
+      if (entry === null) return null;
+      runHashes[i] = hash;
+      values[i] = entry.value;
+      suspectText ||= entry.suspectText;
+    }
+    return this.found(last, bytes, fingerprint, envelopeText, { first, values, suspectText, runStarts: run.starts, runHashes }, headShift, shift);
+  }
+
+  /**
+   * The entry from `from` to `to` (an object, as objectSpans found it), parsed, and remembered by the
+   * hash of its segment; null if it is not UTF-8 or not JSON. That the segment's text was parsed once
+   * proves it valid wherever it is met again, byte for byte: the separator in it is checked (match()).
+   */
+  private parsedEntry(bytes: Uint8Array, from: number, to: number, hash: bigint): ParsedEntry | null {
+    const text = decoded(bytes, from, to);
+    if (text === null) return null;
+    let value: unknown;
     try {
-      values = text === null ? null : JSON.parse(`[${text}]`);
+      value = JSON.parse(text);
     } catch {
       return null;
     }
-    if (!Array.isArray(values) || values.length !== changed) return null;
-    const run = objectStarts(bytes, runFrom, runTo);
-    if (run === null || run.starts.length !== changed || run.lastEnd !== runTo) return null;
-    return this.found(last, bytes, fingerprint, envelopeText, { first, values, text: text!, runStarts: run.starts }, headShift, shift);
+    const entry = { value, suspectText: SUSPECT_ESCAPE.test(text) };
+    this.entries.remember(hash, entry, 2 * text.length);
+    return entry;
   }
 
-  private found(
-    last: RememberedBody, bytes: Uint8Array, fingerprint: string, envelopeText: string | null,
-    run: { first: number; values: unknown[]; text: string; runStarts: number[] }, headShift: number, shift: number,
-  ): NearRepeat {
+  private found(last: RememberedBody, bytes: Uint8Array, fingerprint: string, envelopeText: string | null, run: ChangedRun, headShift: number, shift: number): NearRepeat {
     const { first, values } = run;
     return {
       values,
-      suspectText: SUSPECT_ESCAPE.test(run.text),
+      suspectText: run.suspectText,
       first,
       moduleIds: last.moduleIds.subarray(first, first + values.length),
       untouched: last.starts.length - values.length,
@@ -250,7 +290,7 @@ export class NearRepeats {
   }
 
   /** The layout of `bytes`: the last body's, its changed entries at `runStarts`, those before them moved as the head did, those after as the tail did. */
-  private nextLayout(last: RememberedBody, bytes: Uint8Array, fingerprint: string, run: { first: number; runStarts: number[] }, headShift: number, shift: number): RememberedBody {
+  private nextLayout(last: RememberedBody, bytes: Uint8Array, fingerprint: string, run: ChangedRun, headShift: number, shift: number): RememberedBody {
     const { first, runStarts } = run;
     const count = last.starts.length;
     const after = first + runStarts.length;
@@ -261,8 +301,9 @@ export class NearRepeats {
     const end = last.end + shift;
     const hashes = last.hashes.slice();
     hashes[0] = hashOf(bytes, 0, starts[0]!);
-    // From the entry before the run (its separator may have grown: the run began with spaces) to the run's last.
-    for (let i = Math.max(first - 1, 0); i < after; i++) hashes[i + 1] = hashOf(bytes, starts[i]!, segmentEnd(starts, end, i));
+    // The entry before the run: its separator may have grown (the run began with spaces).
+    if (first > 0) hashes[first] = hashOf(bytes, starts[first - 1]!, starts[first]!);
+    hashes.set(run.runHashes, first + 1);
     return { ...last, fingerprint, length: bytes.length, starts, end, hashes };
   }
 

@@ -184,13 +184,25 @@ export class SyncService {
   }
 }
 
+/**
+ * Valid entries as judged, by the value NearRepeats parsed them to: it gives
+ * one value per distinct entry text, and judging depends on nothing else (a
+ * valid entry's judgement holds no position), so each is judged once.
+ */
+const judgedEntries = new WeakMap<object, SiteModuleState>();
+
 /** A near repeat's run, judged: its entries, or null if any would be skipped (the body is then applied in full, to report it). */
 function judgedRun(near: NearRepeat): SiteModuleState[] | null {
   const entries: SiteModuleState[] = [];
   for (let i = 0; i < near.values.length; i++) {
-    const judged = judgeEntry(near.values[i], near.first + i, near.suspectText, true);
-    if (!judged.entry) return null;
-    entries.push(judged.entry);
+    const value = near.values[i];
+    let entry = typeof value === "object" && value !== null ? judgedEntries.get(value) : undefined;
+    if (entry === undefined) {
+      entry = judgeEntry(value, near.first + i, near.suspectText, true).entry;
+      if (entry === undefined) return null;
+      judgedEntries.set(value as object, entry);
+    }
+    entries.push(entry);
   }
   return entries;
 }

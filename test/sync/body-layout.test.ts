@@ -1,7 +1,7 @@
 // Where a body's module entries lie (src/sync/body-layout.ts): exact for any
 // valid JSON, null whenever it cannot be sure which array JSON.parse used.
 import { describe, expect, test } from "bun:test";
-import { entriesLayout, firstEntryStart, objectStarts } from "../../src/sync/body-layout";
+import { entriesLayout, firstEntryStart, objectSpans } from "../../src/sync/body-layout";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -62,14 +62,14 @@ describe("entriesLayout", () => {
   });
 });
 
-describe("objectStarts", () => {
+describe("objectSpans", () => {
   test("a run of objects and separators, and nothing else", () => {
     const text = `{"a":"}"} , {"b":[{}]}`;
-    const run = objectStarts(encode(text), 0, text.length);
-    expect(run).toEqual({ starts: [0, 12], lastEnd: text.length });
-    expect(objectStarts(encode(`{"a":1},`), 0, 8)).toBeNull();
-    expect(objectStarts(encode(`{"a":1} 2`), 0, 9)).toBeNull();
-    expect(objectStarts(encode(`  `), 0, 2)).toBeNull();
+    const run = objectSpans(encode(text), 0, text.length);
+    expect(run).toEqual({ starts: [0, 12], ends: [9, text.length] });
+    expect(objectSpans(encode(`{"a":1},`), 0, 8)).toBeNull();
+    expect(objectSpans(encode(`{"a":1} 2`), 0, 9)).toBeNull();
+    expect(objectSpans(encode(`  `), 0, 2)).toBeNull();
   });
 });
 

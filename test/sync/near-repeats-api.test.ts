@@ -178,6 +178,20 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
     expect(await both(at(4, { enabled: true }, siteBearer), { ...partial, bearer: "site" })).toMatchObject({ status: 200, near: true });
   });
 
+  test("entries other sites sent alike (a release), parsed once: each site stores and records what a full sync does", async () => {
+    const release = base.map((e, i) => (i < 15 ? { ...e, version: "10.7.0" } : e));
+    const skipped = at(20, { version: "y".repeat(300) }, release);
+    // The first pair's near repeats parse these entries; the second's meet the same text again.
+    for (const pair of ["first", "second"]) {
+      nearSite = await h.freshSite(`alike-near-${pair}`);
+      fullSite = await h.freshSite(`alike-full-${pair}`);
+      expect(await both(base)).toMatchObject({ status: 200, near: false });
+      expect(await both(release, { core: "10.7.0" })).toMatchObject({ status: 200, near: true, body: { modules_updated: 15, modules_unchanged: 25 } });
+      // An entry that parses but is skipped: reported as a full sync reports it, however often it is met.
+      expect(await both(skipped, { core: "10.7.0" })).toMatchObject({ status: 200, near: false, body: { errors_total: 1 } });
+    }
+  });
+
   const poster = (site: SeededSite) => (app: App, entries: readonly Entry[]) =>
     postSync(app, site.id, { token: h.world.token, raw: bodyText(site, entries), headers: { "content-type": "application/json" } });
 

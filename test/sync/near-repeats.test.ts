@@ -73,6 +73,21 @@ describe("NearRepeats.match", () => {
     expect(remembering().match(1, SITE, "user", body(next), "fp1")).toMatchObject({ first: 7, suspectText: true });
   });
 
+  test("an entry's segment met before, byte for byte, in any site's body: the value parsed then; another separator, parsed anew", () => {
+    const near = remembering();
+    near.remember(2, SITE, "user", body(base), "fp0", ids(12), ENVELOPE);
+    const next = withEntry(5, { version: "1.0.1" });
+    const first = near.match(1, SITE, "user", body(next), "fp1")!;
+    const again = near.match(2, SITE, "user", body(next), "fp1")!;
+    expect(again.values[0]).toBe(first.values[0]);
+    expect(again.next.hashes).toEqual(first.next.hashes);
+    const texts = next.map((e) => JSON.stringify(e));
+    const spaced = encode(new TextDecoder().decode(body(next)).replace(`${texts[5]},`, `${texts[5]} ,`));
+    const other = near.match(2, SITE, "user", spaced, "fp2")!;
+    expect(other.values[0]).not.toBe(first.values[0]);
+    expect(other.values).toEqual([next[5]]);
+  });
+
   test("entries moved: a run whose values name other modules than the ids it must have (the service refuses it)", () => {
     const found = remembering().match(1, SITE, "user", body([...base.slice(0, 3), base[4]!, base[3]!, ...base.slice(5)]), "fp1");
     expect((found!.values as Entry[]).map((v) => v.machine_name)).toEqual(["m4", "m3"]);
@@ -156,38 +171,57 @@ describe("NearRepeats.match against JSON.parse, on bodies broken at random", () 
   }
   const PIECES = ["{", "}", "[", "]", ",", ":", '"', "\\", " ", "\n", "a", "1", "é", '"modules":', '{"machine_name":"x"}', ","];
 
-  test("whatever it takes for a near repeat parses, in full, to the last body with the run in place", () => {
+  type Edit = { at: number; piece: string; kind: number };
+  const apply = (text: string, { at, piece, kind }: Edit) =>
+    kind < 0.4 ? text.slice(0, at) + piece + text.slice(at) : kind < 0.7 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + piece + text.slice(at + 1);
+
+  // With one memory for all rounds, each round's edits are drawn from a few made up front: the
+  // entries they break meet again in later rounds, beside other edits, and are not parsed again.
+  test.each([["its own memory", false], ["one memory for all rounds", true]])("whatever it takes for a near repeat parses, in full, to the last body with the run in place (%s)", (_, shared) => {
     const text = new TextDecoder().decode(body(base));
     const last = JSON.parse(text) as Record<string, unknown> & { modules: unknown[] };
-    const next = random(11);
+    const next = random(shared ? 12 : 11);
+    const edit = (length: number): Edit => ({ at: Math.floor(next() * length), piece: PIECES[Math.floor(next() * PIECES.length)]!, kind: next() });
+    const pool = Array.from({ length: 40 }, () => edit(text.length));
+    const memory = new NearRepeats();
+    const seenValues = new Set<unknown>();
     let found = 0;
+    let metAgain = 0;
     for (let round = 0; round < 3000; round++) {
       let mutated = text;
-      for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
-        const at = Math.floor(next() * mutated.length);
-        const piece = PIECES[Math.floor(next() * PIECES.length)]!;
-        const kind = next();
-        mutated = kind < 0.4 ? mutated.slice(0, at) + piece + mutated.slice(at) : kind < 0.7 ? mutated.slice(0, at) + mutated.slice(at + 1) : mutated.slice(0, at) + piece + mutated.slice(at + 1);
+      const edits = 1 + Math.floor(next() * 3);
+      if (shared) {
+        // Distinct edits of the pool, from the end of the text back: each lands where it was made.
+        const picked = [...new Set(Array.from({ length: edits }, () => pool[Math.floor(next() * pool.length)]!))];
+        for (const e of picked.sort((a, b) => b.at - a.at)) mutated = apply(mutated, e);
+      } else for (let n = 0; n < edits; n++) mutated = apply(mutated, edit(mutated.length));
+      const near = shared ? memory : new NearRepeats();
+      near.remember(1, SITE, "user", body(base), "fp0", ids(base.length), ENVELOPE);
+      const nearRepeat = near.match(1, SITE, "user", encode(mutated), "fp1");
+      if (nearRepeat === null) continue;
+      for (const value of nearRepeat.values) {
+        if (seenValues.has(value)) metAgain++;
+        seenValues.add(value);
       }
-      const near = remembering().match(1, SITE, "user", encode(mutated), "fp1");
-      if (near === null) continue;
       // A changed envelope is parsed and checked by the caller (SyncService.applyNear), which refuses it unless valid.
       let envelopeOnly: unknown = null;
       try {
-        envelopeOnly = near.envelopeText === null ? null : JSON.parse(near.envelopeText);
+        envelopeOnly = nearRepeat.envelopeText === null ? null : JSON.parse(nearRepeat.envelopeText);
       } catch {
         continue;
       }
       found++;
       const parsed = JSON.parse(mutated) as Record<string, unknown> & { modules: unknown[] };
       const expected = [...last.modules];
-      expected.splice(near.first, near.values.length, ...near.values);
+      expected.splice(nearRepeat.first, nearRepeat.values.length, ...nearRepeat.values);
       expect(parsed.modules).toEqual(expected);
       const { modules: _m, ...envelope } = parsed;
-      if (near.envelopeText === null) expect(JSON.parse(text)).toEqual({ ...envelope, modules: last.modules });
+      if (nearRepeat.envelopeText === null) expect(JSON.parse(text)).toEqual({ ...envelope, modules: last.modules });
       else expect(envelopeOnly).toEqual({ ...envelope, modules: [] });
     }
     // Some of the edits land inside entries' strings, and so make near repeats to check.
-    expect(found).toBeGreaterThan(100);
+    expect(found).toBeGreaterThan(shared ? 30 : 100);
+    if (shared) expect(metAgain).toBeGreaterThan(100);
+    else expect(metAgain).toBe(0);
   });
 });
