@@ -35,8 +35,8 @@ export class BatchStatement {
   /** Runs the statement over every chunk of `rows`; `prefix` binds before each chunk's rows. */
   run(rows: readonly SQLQueryBindings[][], prefix: SQLQueryBindings[] = []): void {
     for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-      const chunk = rows.slice(i, i + CHUNK_ROWS);
-      this.statement(chunk.length).run(...prefix, ...chunk.flat());
+      const count = Math.min(CHUNK_ROWS, rows.length - i);
+      this.statement(count).run(bindings(rows, i, count, prefix));
     }
   }
 
@@ -44,10 +44,23 @@ export class BatchStatement {
   values<R extends unknown[]>(rows: readonly SQLQueryBindings[][], prefix: SQLQueryBindings[] = []): R[] {
     const out: R[] = [];
     for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-      const chunk = rows.slice(i, i + CHUNK_ROWS);
-      for (const row of this.statement(chunk.length).values(...prefix, ...chunk.flat())) out.push(row as R);
+      const count = Math.min(CHUNK_ROWS, rows.length - i);
+      for (const row of this.statement(count).values(bindings(rows, i, count, prefix))) out.push(row as R);
     }
     return out;
   }
+}
 
+/**
+ * One chunk's parameters in one array, given to bun:sqlite as its single
+ * argument (an array binds its elements): no spread of hundreds of
+ * arguments, and no copy of the chunk to flatten it.
+ */
+function bindings(rows: readonly SQLQueryBindings[][], from: number, count: number, prefix: readonly SQLQueryBindings[]): SQLQueryBindings[] {
+  const out = prefix.slice();
+  for (let r = from; r < from + count; r++) {
+    const row = rows[r]!;
+    for (let c = 0; c < row.length; c++) out.push(row[c]!);
+  }
+  return out;
 }
