@@ -15,10 +15,12 @@
 // and each parsed on its own. That each parses, and that only `,` and spaces
 // lie between them, proves the whole body valid JSON with those values in
 // place of the old ones (the run starts where a value is due and ends where
-// one has ended). An entry's segment (the entry and the separator after it)
-// met before, byte for byte, is not parsed again: entries many sites send
-// alike (a core release's) are parsed once (parsed-entries.ts). The text after the entries must be as it
-// was (it holds no other `modules` key); the text before them may differ,
+// one has ended). The separators are checked in every body; an entry whose
+// segment (the entry and the separator after it) was met before, byte for
+// byte, in any site's body, is not parsed again: the entries many sites send
+// alike (a core release's) are parsed once (parsed-entries.ts). The text
+// after the entries must be as it was (it holds no other `modules` key); the
+// text before them may differ,
 // and is then parsed with it as a body without entries and checked as a
 // whole body's envelope is.
 //
@@ -258,8 +260,9 @@ export class NearRepeats {
 
   /**
    * The entry from `from` to `to` (an object, as objectSpans found it), parsed, and remembered by the
-   * hash of its segment; null if it is not UTF-8 or not JSON. That the segment's text was parsed once
-   * proves it valid wherever it is met again, byte for byte: the separator in it is checked (match()).
+   * hash of its segment; null if it is not UTF-8 or not JSON. The same segment bytes met again hold
+   * the same entry bytes (its braces end it within the segment), which parse to the same value; the
+   * separators of each body are checked by match() whether its entries were met before or not.
    */
   private parsedEntry(bytes: Uint8Array, from: number, to: number, hash: bigint): ParsedEntry | null {
     const text = decoded(bytes, from, to);
@@ -302,7 +305,7 @@ export class NearRepeats {
     const hashes = last.hashes.slice();
     hashes[0] = hashOf(bytes, 0, starts[0]!);
     // The entry before the run: its separator may have grown (the run began with spaces).
-    if (first > 0) hashes[first] = hashOf(bytes, starts[first - 1]!, starts[first]!);
+    if (first > 0) hashes[first] = hashOf(bytes, starts[first - 1]!, segmentEnd(starts, end, first - 1));
     hashes.set(run.runHashes, first + 1);
     return { ...last, fingerprint, length: bytes.length, starts, end, hashes };
   }

@@ -1,4 +1,5 @@
-// Module entries as parsed, by the hash of their text (near-repeats.ts): the
+// Module entries as parsed, by the hash of their segment (the entry and the
+// separator after it, as near-repeats.ts lays a body out): the
 // entries many sites send byte for byte alike (a Drupal core release's 76
 // core modules, a contrib module's new version) are parsed once per process,
 // not once per site. JSON.parse and judging were ~40 µs of a release sync's
@@ -10,9 +11,19 @@ export interface ParsedEntry {
   readonly suspectText: boolean;
 }
 
-/** Entries held at most, and their text's size (two bytes a character): about 10 MiB with their values. */
+/**
+ * Entries held at most, and their text's size (two bytes a character), which
+ * stands for their values' (the text itself is not kept): a 150-module body's
+ * entries average ~170 characters, so ~12,000 of them fill it.
+ */
 const MAX_ENTRIES = 20_000;
 const MAX_TEXT_BYTES = 4 * 2 ** 20;
+/**
+ * An entry's text past this size (two bytes a character) is not held: a real
+ * entry is a few hundred characters, and one near the body's limit would
+ * empty the memory for everyone at each sync that sends it.
+ */
+const MAX_ENTRY_TEXT_BYTES = 32 * 1024;
 
 /**
  * Bounded: when full it starts over (a clear costs nothing, and the entries
@@ -22,14 +33,18 @@ export class ParsedEntries {
   private readonly byHash = new Map<bigint, ParsedEntry>();
   private textBytes = 0;
 
-  constructor(private readonly maxEntries = MAX_ENTRIES, private readonly maxTextBytes = MAX_TEXT_BYTES) {}
+  constructor(
+    private readonly maxEntries = MAX_ENTRIES,
+    private readonly maxTextBytes = MAX_TEXT_BYTES,
+    private readonly maxEntryTextBytes = MAX_ENTRY_TEXT_BYTES,
+  ) {}
 
   get(hash: bigint): ParsedEntry | undefined {
     return this.byHash.get(hash);
   }
 
   remember(hash: bigint, entry: ParsedEntry, textBytes: number): void {
-    if (textBytes > this.maxTextBytes) return;
+    if (textBytes > this.maxEntryTextBytes || textBytes > this.maxTextBytes) return;
     if (this.byHash.size >= this.maxEntries || this.textBytes + textBytes > this.maxTextBytes) {
       this.byHash.clear();
       this.textBytes = 0;

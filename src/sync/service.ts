@@ -186,8 +186,10 @@ export class SyncService {
 
 /**
  * Valid entries as judged, by the value NearRepeats parsed them to: it gives
- * one value per distinct entry text, and judging depends on nothing else (a
- * valid entry's judgement holds no position), so each is judged once.
+ * one value per distinct entry segment, and a valid judgement depends on
+ * nothing else. It holds no position, and `suspectText` cannot change it:
+ * text that would fail that check needs an escape in the entry's own text,
+ * whose flag is always part of the run's. Only valid judgements are kept.
  */
 const judgedEntries = new WeakMap<object, SiteModuleState>();
 

@@ -181,6 +181,7 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
   test("entries other sites sent alike (a release), parsed once: each site stores and records what a full sync does", async () => {
     const release = base.map((e, i) => (i < 15 ? { ...e, version: "10.7.0" } : e));
     const skipped = at(20, { version: "y".repeat(300) }, release);
+    const dirty = release.map((e, i) => (i === 21 ? JSON.stringify(e).replace('"display_name":"', '"display_name":"\\u0000') : e));
     // The first pair's near repeats parse these entries; the second's meet the same text again.
     for (const pair of ["first", "second"]) {
       nearSite = await h.freshSite(`alike-near-${pair}`);
@@ -189,6 +190,8 @@ describeEachDialect("near repeats against full syncs", (dialect) => {
       expect(await both(release, { core: "10.7.0" })).toMatchObject({ status: 200, near: true, body: { modules_updated: 15, modules_unchanged: 25 } });
       // An entry that parses but is skipped: reported as a full sync reports it, however often it is met.
       expect(await both(skipped, { core: "10.7.0" })).toMatchObject({ status: 200, near: false, body: { errors_total: 1 } });
+      expect(await both(release, { core: "10.7.0" })).toMatchObject({ status: 200, near: false, body: { modules_unchanged: 40 } });
+      expect(await both(dirty, { core: "10.7.0" })).toMatchObject({ status: 200, near: false, body: { errors_total: 1 } });
     }
   });
 

@@ -19,6 +19,19 @@ function body(entries: readonly (Entry | string)[], { sep = ",", php = "8.3.2" }
 const withEntry = (at: number, change: Partial<Entry>, from: readonly Entry[] = base) => from.map((e, i) => (i === at ? { ...e, ...change } : e));
 const ids = (n: number) => Uint32Array.from({ length: n }, (_, i) => 100 + i);
 
+/** What a memory keeps of site 1's last body: where its entries start and end, and their hashes. */
+function layoutOf(near: NearRepeats) {
+  const kept = (near as unknown as { bySite: Map<number, { starts: Int32Array; end: number; hashes: BigUint64Array; length: number }> }).bySite.get(1)!;
+  return { starts: [...kept.starts], end: kept.end, hashes: [...kept.hashes], length: kept.length };
+}
+
+/** The layout a memory keeps of `bytes` remembered as a whole body. */
+function freshLayout(bytes: Uint8Array, count: number) {
+  const near = new NearRepeats();
+  near.remember(1, SITE, "user", bytes, "fp", ids(count), ENVELOPE);
+  return layoutOf(near);
+}
+
 /** A memory holding `entries` as site 1's last body (module ids 100, 101, …). */
 function remembering(entries: readonly Entry[] = base, bearer = "user"): NearRepeats {
   const near = new NearRepeats();
@@ -86,6 +99,39 @@ describe("NearRepeats.match", () => {
     const other = near.match(2, SITE, "user", spaced, "fp2")!;
     expect(other.values[0]).not.toBe(first.values[0]);
     expect(other.values).toEqual([next[5]]);
+  });
+
+  test("the same entry at the end of one body and within another: each segment as it is, parsed apart", () => {
+    const near = remembering();
+    near.remember(2, SITE, "user", body(base), "fp0", ids(12), ENVELOPE);
+    const last = near.match(1, SITE, "user", body(withEntry(11, { version: "3.0.0" })), "fp1")!;
+    // Site 2's body holds that entry's text within the array: followed by a separator, another segment.
+    const moved = base.map((e, i) => (i === 4 ? { ...base[11]!, version: "3.0.0", machine_name: "m4" } : e));
+    const within = near.match(2, SITE, "user", body(moved), "fp1")!;
+    expect(within.values).toEqual([moved[4]]);
+    expect(within.values[0]).not.toBe(last.values[0]);
+  });
+
+  test("the layout kept after a near repeat is the one the body itself would get, whatever changed", () => {
+    const cases: [Entry[], { php?: string; sep?: string }][] = [
+      [withEntry(5, { version: "1.0.10" }), {}],
+      [withEntry(0, { version: "2" }), { php: "8.4.10" }],
+      [withEntry(11, { enabled: false }), {}],
+      [base, { php: "8.4.0" }],
+      [withEntry(7, { display_name: "Renamed" }, withEntry(2, { version: "1.1" })), {}],
+    ];
+    for (const [entries, options] of cases) {
+      const near = remembering();
+      const bytes = body(entries, options);
+      const found = near.match(1, SITE, "user", bytes, "fp1")!;
+      near.applied(1, found);
+      expect(layoutOf(near)).toEqual(freshLayout(bytes, 12));
+    }
+    // The envelope alone changed, then one entry: a run of that entry alone.
+    const near = remembering();
+    near.applied(1, near.match(1, SITE, "user", body(base, { php: "8.4.0" }), "fp1")!);
+    const next = withEntry(11, { version: "1.0.1" });
+    expect(near.match(1, SITE, "user", body(next, { php: "8.4.0" }), "fp2")).toMatchObject({ values: [next[11]], first: 11 });
   });
 
   test("entries moved: a run whose values name other modules than the ids it must have (the service refuses it)", () => {
@@ -211,6 +257,9 @@ describe("NearRepeats.match against JSON.parse, on bodies broken at random", () 
         continue;
       }
       found++;
+      // The layout kept for the next body is the one this body would get remembered whole.
+      near.applied(1, nearRepeat);
+      expect(layoutOf(near)).toEqual(freshLayout(encode(mutated), base.length));
       const parsed = JSON.parse(mutated) as Record<string, unknown> & { modules: unknown[] };
       const expected = [...last.modules];
       expected.splice(nearRepeat.first, nearRepeat.values.length, ...nearRepeat.values);
