@@ -57,10 +57,15 @@ export class BatchStatement {
  * arguments, and no copy of the chunk to flatten it.
  */
 function bindings(rows: readonly SQLQueryBindings[][], from: number, count: number, prefix: readonly SQLQueryBindings[]): SQLQueryBindings[] {
-  const out = prefix.slice();
+  let size = prefix.length;
+  for (let r = from; r < from + count; r++) size += rows[r]!.length;
+  // Made at its size (as flat() made it): a 1,000,000-module upload binds 10,000 such chunks.
+  const out = new Array<SQLQueryBindings>(size);
+  let at = 0;
+  for (; at < prefix.length; at++) out[at] = prefix[at]!;
   for (let r = from; r < from + count; r++) {
     const row = rows[r]!;
-    for (let c = 0; c < row.length; c++) out.push(row[c]!);
+    for (let c = 0; c < row.length; c++) out[at++] = row[c]!;
   }
   return out;
 }
