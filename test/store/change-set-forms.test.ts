@@ -42,6 +42,26 @@ test("a module's change by ids is stored as a tuple and reads as the object form
   expect(changesJson(odd)).toBe(objectForm(odd));
 });
 
+test("a change set of tuples written again, among others, reads as it was: each text is its own set's", () => {
+  // Sets that differ in one number each (kind, module, either version, null, nc), written in turns:
+  // more of them than the last sets held, so that some are met again and some were forgotten.
+  const tuples = CHANGES.slice(0, 7);
+  const variants: SiteChange[][] = [tuples, tuples.slice(0, 6), [...tuples.slice(0, 6), { ...tuples[6]!, kind: "module_enabled" }]];
+  for (const [field, value] of [["kind", "module_added"], ["moduleId", 99], ["fromVersionId", 71], ["fromVersionId", null], ["toVersionId", 72], ["notContrib", undefined]] as const) {
+    variants.push([{ ...tuples[0]!, [field]: value }, ...tuples.slice(1)]);
+  }
+  for (const [field, value] of [["moduleId", 98], ["fromVersionId", 131], ["toVersionId", 132], ["notContrib", true]] as const) {
+    variants.push([...tuples.slice(0, 6), { ...tuples[6]!, [field]: value }]);
+  }
+  for (let n = 0; n < 20; n++) variants.push(tuples.map((c) => ({ ...c, toVersionId: c.toVersionId === null ? null : c.toVersionId + n + 1 })));
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < variants.length; i++) {
+      const changes = variants[round === 1 ? variants.length - 1 - i : i]!;
+      expect(readChanges(changesJson(changes))).toStrictEqual(JSON.parse(objectForm(changes)));
+    }
+  }
+});
+
 test("the update statuses judge the same modules again from either form", () => {
   const release = CHANGES.slice(0, 4);
   for (const form of [changesJson(release), objectForm(release)]) {
