@@ -102,14 +102,16 @@ describe("NearRepeats.match", () => {
   });
 
   test("the same entry at the end of one body and within another: each segment as it is, parsed apart", () => {
+    // Site 2 lists m11 fifth: the same entry text, followed there by a separator.
+    const reordered = base.map((e, i) => (i === 4 ? base[11]! : i === 11 ? base[4]! : e));
     const near = remembering();
-    near.remember(2, SITE, "user", body(base), "fp0", ids(12), ENVELOPE);
-    const last = near.match(1, SITE, "user", body(withEntry(11, { version: "3.0.0" })), "fp1")!;
-    // Site 2's body holds that entry's text within the array: followed by a separator, another segment.
-    const moved = base.map((e, i) => (i === 4 ? { ...base[11]!, version: "3.0.0", machine_name: "m4" } : e));
-    const within = near.match(2, SITE, "user", body(moved), "fp1")!;
-    expect(within.values).toEqual([moved[4]]);
-    expect(within.values[0]).not.toBe(last.values[0]);
+    near.remember(2, SITE, "user", body(reordered), "fp0", ids(12), ENVELOPE);
+    const atEnd = near.match(1, SITE, "user", body(withEntry(11, { version: "3.0.0" })), "fp1")!;
+    const within = near.match(2, SITE, "user", body(withEntry(4, { version: "3.0.0" }, reordered)), "fp1")!;
+    expect(within).toMatchObject({ first: 4, values: atEnd.values });
+    expect(within.values[0]).not.toBe(atEnd.values[0]);
+    // Met again where each was: the value parsed then.
+    expect(near.match(2, SITE, "user", body(withEntry(4, { version: "3.0.0" }, reordered)), "fp1")!.values[0]).toBe(within.values[0]);
   });
 
   test("the layout kept after a near repeat is the one the body itself would get, whatever changed", () => {
