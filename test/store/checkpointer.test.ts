@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from "../../src/log";
 import { openForWorker } from "../../src/store/open";
 import { RESTART_AFTER_FRAMES, WalCheckpointer } from "../../src/store/sqlite/checkpointer";
 import { SqliteStore, WAL_LIMIT_PAGES } from "../../src/store/sqlite/store";
+import { WAL_FILE_LIMIT_BYTES } from "../../src/store/sqlite/wal-file";
 import { until } from "../support/until";
 
 const dirs: string[] = [];
@@ -148,6 +149,30 @@ test("under writes that never pause, the thread has the WAL start over", async (
   }
   // Without the thread's pass under the gate, no write ever finds the WAL wholly copied back.
   expect(startedOver).toBeGreaterThan(0);
+  await store.close();
+});
+
+test("the thread starts the WAL over itself, and cuts its file back, with no write of the process after it", async () => {
+  const store = openStore();
+  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
+  store.raw.exec("PRAGMA user_version = 7");
+  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
+  // Past RESTART_AFTER_FRAMES and past the file's limit, then no write at all.
+  const writes = Math.ceil((WAL_FILE_LIMIT_BYTES * 1.1) / 262144);
+  for (let i = 0; i < writes; i++) insert.run();
+  expect(walIndex(store).frames).toBeGreaterThan(RESTART_AFTER_FRAMES);
+  expect(statSync(`${store.path}-wal`).size).toBeGreaterThan(WAL_FILE_LIMIT_BYTES);
+  const checkpointer = new WalCheckpointer(store.path, silentLogger, 5, store.gate.buffer);
+  try {
+    // Left to the next write, as before, the WAL would keep its frames (and the file its size) until one came.
+    await until(() => walIndex(store).frames < 10, 5000, "the thread to start the WAL over");
+  } finally {
+    await checkpointer.close();
+  }
+  expect(statSync(`${store.path}-wal`).size).toBeLessThanOrEqual(WAL_FILE_LIMIT_BYTES);
+  // Its write changed nothing.
+  expect(store.raw.query("PRAGMA user_version").get()).toEqual({ user_version: 7 });
+  expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: writes });
   await store.close();
 });
 

@@ -9,11 +9,22 @@
 // itself, holding the write gate: measured under a 10,000-site drift load,
 // commits of 160-530 ms, every writer of the process waiting behind them.
 // So once the WAL holds restartAfterFrames, the thread catches up without the
-// write gate until a pass finds few frames added, then copies back the rest
-// holding it (its writers wait, typically 10-20 ms): the next write of this
-// process starts the WAL over, unless a reader still holds an older snapshot
-// (the next round tries again; writers of other processes are not gated).
+// write gate until a pass finds few frames added, syncs the database file,
+// then copies back the rest holding it (its writers wait, typically 10-25 ms,
+// mostly fsyncs), and, still holding it, starts the WAL over itself with a
+// write that changes nothing (startOver), unless a reader still holds an
+// older snapshot (the next round tries again; writers of other processes are
+// not gated).
+//
+// Why the thread writes: the write that starts the WAL over writes its header
+// and fsyncs it, and its commit cuts the file back to WAL_FILE_LIMIT_BYTES.
+// Left to the serving thread's next commit, those stalled every request for
+// 60-145 ms a time (10,000-site release load, sampled from /proc: the serving
+// thread in fsync of the WAL; bench/README round 28). Here they take 0.3-14 ms
+// (the cut), and no request's thread waits on a system call.
 import { Database } from "bun:sqlite";
+import { closeSync, fdatasyncSync, openSync } from "node:fs";
+import { WAL_FILE_LIMIT_BYTES } from "./wal-file";
 import { WriteGate } from "./write-gate";
 
 declare const self: Worker;
@@ -36,17 +47,60 @@ let path: string | null = null;
 let restartAfterFrames = Infinity;
 let gate: WriteGate | null = null;
 let db: Database | null = null;
+let databaseFile: number | null = null;
 let timer: ReturnType<typeof setInterval> | null = null;
 let round: Promise<void> | null = null;
 let closed = false;
 let failed = false;
 const reply = (message: CheckpointReply) => self.postMessage(message);
 
+function connection(): Database {
+  if (!db) {
+    db = new Database(path!, { strict: true, create: false });
+    // As the process's other connections: the WAL's commits are not synced one
+    // by one, and the file is cut back when this connection starts it over.
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
+  }
+  return db;
+}
+
 function passive(): CheckpointResult {
   // A round that waited for the gate past the thread's close does nothing.
   if (closed) return { busy: 0, log: -1, checkpointed: -1 };
-  db ??= new Database(path!, { strict: true, create: false });
-  return db.query("PRAGMA wal_checkpoint(PASSIVE)").get() as CheckpointResult;
+  return connection().query("PRAGMA wal_checkpoint(PASSIVE)").get() as CheckpointResult;
+}
+
+/** fdatasync of the database file, on a descriptor of the thread's own. */
+function syncDatabaseFile(): void {
+  if (closed) return;
+  databaseFile ??= openSync(path!, "r");
+  fdatasyncSync(databaseFile);
+}
+
+/**
+ * Starts the WAL over, holding the write gate with the WAL wholly copied back:
+ * a write transaction that sets user_version to its own value (SQLite writes
+ * the page all the same). Its first frame goes to the WAL's start unless a
+ * reader still holds an older snapshot, in which case it is one frame more.
+ * Another process writing (busy) leaves it to the next round.
+ */
+function startOver(): void {
+  const conn = connection();
+  try {
+    conn.exec("BEGIN IMMEDIATE");
+  } catch (err) {
+    if ((err as { code?: string }).code === "SQLITE_BUSY") return;
+    throw err;
+  }
+  try {
+    const { user_version } = conn.query("PRAGMA user_version").get() as { user_version: number };
+    conn.exec(`PRAGMA user_version = ${user_version}`);
+    conn.exec("COMMIT");
+  } catch (err) {
+    conn.exec("ROLLBACK");
+    throw err;
+  }
 }
 
 /** One round: a checkpoint and, past restartAfterFrames, the pass with the gate. */
@@ -63,9 +117,19 @@ async function checkpoint(): Promise<void> {
     if (next.log < restartAfterFrames) return;
     if (added < CAUGHT_UP_FRAMES) break;
   }
+  // A pass that leaves frames behind writes their pages to the database file
+  // without syncing it (only the pass that copies the last frame syncs it), so
+  // the pass under the gate would sync every page the passes before it copied:
+  // 40-100 ms with the writers waiting. Synced here, twice around one more
+  // pass, what is left under the gate is the last few milliseconds' pages.
+  syncDatabaseFile();
+  passive();
+  syncDatabaseFile();
   const asked = performance.now();
   await gate.run(() => {
-    if (performance.now() - asked <= GATE_WAIT_MS) passive();
+    if (performance.now() - asked > GATE_WAIT_MS) return;
+    const pass = passive();
+    if (pass.busy === 0 && pass.log > 0 && pass.checkpointed === pass.log) startOver();
   });
 }
 
@@ -101,6 +165,8 @@ self.onmessage = async (event: MessageEvent<CheckpointMessage>) => {
     await round;
     db?.close();
     db = null;
+    if (databaseFile !== null) closeSync(databaseFile);
+    databaseFile = null;
     reply({ type: "closed" });
   }
 };

@@ -18,6 +18,7 @@ import { SqliteExec } from "../releases/exec";
 import { SqlReleaseStore } from "../releases/sql-release-store";
 import { TopModulesStore } from "../top-modules";
 import { CHECKPOINT_EVERY_MS, WalCheckpointer } from "./checkpointer";
+import { WAL_FILE_LIMIT_BYTES } from "./wal-file";
 import { migrateSchema } from "./migrate";
 import { SqliteStatements } from "./statements";
 import { SqliteRunner } from "./runner";
@@ -95,9 +96,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
     // page each write first touches, and on disk that file took two system
     // calls per page once past 64 KiB, as many as the commit's own WAL frames.
     db.exec("PRAGMA temp_store = MEMORY");
-    // Once checkpointed, the WAL restarts from its start, but its file keeps the
-    // size of the largest sync it ever held; beyond this it is cut back.
-    db.exec("PRAGMA journal_size_limit = 67108864");
+    db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
     return db;
   }
 
