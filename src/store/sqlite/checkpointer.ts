@@ -4,7 +4,7 @@
 // and on a thread applying a background sync it adds to the sync's time
 // (measured: 100,000 modules applied in 0.84–1.0 s without, 1.16–1.21 s with).
 // So every connection of the process leaves checkpoints to this thread
-// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past WAL_LIMIT_PAGES, ~100 MiB);
+// (SqliteStore.leaveCheckpointsToOthers: automatic ones only past WAL_LIMIT_PAGES, ~117 MiB);
 // SqliteStore.startUpkeep starts it.
 import type { Logger } from "../../log";
 import { closeThread } from "../../threads";

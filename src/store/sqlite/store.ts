@@ -32,13 +32,16 @@ import * as schema from "./schema";
 const readTables: ReadTables = { ...schema, siteModules: schema.siteModules as unknown as ReadTables["siteModules"] };
 
 /**
- * WAL size (4 KiB pages, so ~100 MiB) past which a connection checkpoints at
- * commit itself, at every commit until the WAL starts over. A 100,000-module
- * sync writes ~65 MiB (staged entries, then the modules): past 40 MiB, the
- * limit before, its last batches each checkpointed (0.12-0.15 s of its
- * 1.4-1.6 s). Changed re-syncs measured the same with either.
+ * WAL size (4 KiB pages, so ~117 MiB) past which a connection checkpoints at
+ * commit itself, at every commit until the WAL starts over: the backstop for
+ * a checkpoint thread that cannot start it over. A 100,000-module sync writes
+ * ~65 MiB (staged entries, then the modules): past 40 MiB, the limit before,
+ * its last batches each checkpointed (0.12-0.15 s of its 1.4-1.6 s). Under a
+ * 10,000-site release load the thread started the WAL over at up to ~25,000
+ * frames (the limit before this one), so the serving connection at times
+ * checkpointed inline, its fsyncs stalling every request.
  */
-export const WAL_LIMIT_PAGES = 25_000;
+export const WAL_LIMIT_PAGES = 30_000;
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed/.test(err.message);
