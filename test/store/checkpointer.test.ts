@@ -1,6 +1,7 @@
 // The WAL checkpoint thread: with automatic checkpoints left to it (a
 // connection checkpoints by itself only past WAL_LIMIT_PAGES), it is what
 // keeps the WAL from growing with every write.
+import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -173,6 +174,38 @@ test("the thread starts the WAL over itself, and cuts its file back, with no wri
   // Its write changed nothing.
   expect(store.raw.query("PRAGMA user_version").get()).toEqual({ user_version: 7 });
   expect(store.raw.query("SELECT count(*) AS n FROM filler").get()).toEqual({ n: writes });
+  await store.close();
+});
+
+test("a write of another process in the way: the thread starts the WAL over at a later round, reporting nothing", async () => {
+  const store = openStore();
+  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
+  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
+  for (let i = 0; i < (RESTART_AFTER_FRAMES * 4096 * 1.1) / 262144; i++) insert.run();
+  // Another process's writer (not gated) holds the write lock, having written nothing yet.
+  const other = new Database(store.path);
+  other.exec("BEGIN IMMEDIATE");
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (msg) => void warnings.push(msg) };
+  const checkpointer = new WalCheckpointer(store.path, logger, 5, store.gate.buffer);
+  try {
+    // Copied back in full, yet not started over: the thread's write found the lock taken.
+    await until(() => {
+      const wal = walIndex(store);
+      return wal.copiedBack === wal.frames;
+    }, 5000, "the WAL to be copied back");
+    // Two more passes under the gate (a turn each), each of which tried the write.
+    const cells = new Int32Array(store.gate.buffer);
+    const turns = Atomics.load(cells, 0);
+    await until(() => Atomics.load(cells, 1) >= turns + 2, 5000, "two more passes under the gate");
+    expect(walIndex(store).frames).toBeGreaterThan(RESTART_AFTER_FRAMES);
+    other.exec("COMMIT");
+    await until(() => walIndex(store).frames < 10, 5000, "the thread to start the WAL over");
+  } finally {
+    await checkpointer.close();
+    other.close();
+  }
+  expect(warnings).toEqual([]);
   await store.close();
 });
 
