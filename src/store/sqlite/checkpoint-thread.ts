@@ -20,8 +20,8 @@
 // and fsyncs it, and its commit cuts the file back to WAL_FILE_LIMIT_BYTES.
 // Left to the serving thread's next commit, those stalled every request for
 // 60-145 ms a time (10,000-site release load, sampled from /proc: the serving
-// thread in fsync of the WAL; bench/README round 28). Here they take 0.3-14 ms
-// (the cut), and no request's thread waits on a system call.
+// thread in fsync of the WAL; bench/README round 28). Here they take 0.6-2.2
+// ms, and no request's thread waits on a system call.
 import { Database } from "bun:sqlite";
 import { closeSync, fdatasyncSync, openSync } from "node:fs";
 import { WAL_FILE_LIMIT_BYTES } from "./wal-file";
