@@ -166,7 +166,7 @@ test("the thread starts the WAL over itself, and cuts its file back, with no wri
   const checkpointer = new WalCheckpointer(store.path, silentLogger, 5, store.gate.buffer);
   try {
     // Left to the next write, as before, the WAL would keep its frames (and the file its size) until one came.
-    await until(() => walIndex(store).frames < 10, 5000, "the thread to start the WAL over");
+    await until(() => walIndex(store).frames < 10, 20_000, "the thread to start the WAL over");
   } finally {
     await checkpointer.close();
   }
@@ -193,14 +193,14 @@ test("a write of another process in the way: the thread starts the WAL over at a
     await until(() => {
       const wal = walIndex(store);
       return wal.copiedBack === wal.frames;
-    }, 5000, "the WAL to be copied back");
+    }, 20_000, "the WAL to be copied back");
     // Two more passes under the gate (a turn each), each of which tried the write.
     const cells = new Int32Array(store.gate.buffer);
     const turns = Atomics.load(cells, 0);
     await until(() => Atomics.load(cells, 1) >= turns + 2, 5000, "two more passes under the gate");
     expect(walIndex(store).frames).toBeGreaterThan(RESTART_AFTER_FRAMES);
     other.exec("COMMIT");
-    await until(() => walIndex(store).frames < 10, 5000, "the thread to start the WAL over");
+    await until(() => walIndex(store).frames < 10, 20_000, "the thread to start the WAL over");
   } finally {
     await checkpointer.close();
     other.close();

@@ -23,7 +23,7 @@
 // thread in fsync of the WAL; bench/README round 28). Here they take 0.6-2.2
 // ms, and no request's thread waits on a system call.
 import { Database } from "bun:sqlite";
-import { closeSync, fdatasyncSync, openSync } from "node:fs";
+import { fdatasyncSync, openSync } from "node:fs";
 import { WAL_FILE_LIMIT_BYTES } from "./wal-file";
 import { WriteGate } from "./write-gate";
 
@@ -55,13 +55,18 @@ let failed = false;
 const reply = (message: CheckpointReply) => self.postMessage(message);
 
 function connection(): Database {
-  if (!db) {
-    db = new Database(path!, { strict: true, create: false });
+  if (db) return db;
+  const opened = new Database(path!, { strict: true, create: false });
+  try {
     // As the process's other connections: the WAL's commits are not synced one
     // by one, and the file is cut back when this connection starts it over.
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
+    opened.exec("PRAGMA synchronous = NORMAL");
+    opened.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
+  } catch (err) {
+    opened.close();
+    throw err;
   }
+  db = opened;
   return db;
 }
 
@@ -71,18 +76,30 @@ function passive(): CheckpointResult {
   return connection().query("PRAGMA wal_checkpoint(PASSIVE)").get() as CheckpointResult;
 }
 
-/** fdatasync of the database file, on a descriptor of the thread's own. */
+/**
+ * fdatasync of the database file, on a descriptor of the thread's own, opened
+ * once and never closed: SQLite's locks on the file are POSIX locks, which
+ * belong to the process, and closing any descriptor of the file drops them
+ * all, the connections' shared lock included (another process closing its
+ * last connection could then delete the WAL under this one's). SQLite itself
+ * defers such closes; this descriptor is one per thread, closed at exit.
+ */
 function syncDatabaseFile(): void {
   if (closed) return;
   databaseFile ??= openSync(path!, "r");
   fdatasyncSync(databaseFile);
 }
 
+/** SQLITE_BUSY, or one of its extended codes (SQLITE_BUSY_SNAPSHOT, _RECOVERY, _TIMEOUT). */
+function isBusy(err: unknown): boolean {
+  return ((err as { errno?: number }).errno ?? 0) % 256 === 5;
+}
+
 /**
  * Starts the WAL over, holding the write gate with the WAL wholly copied back:
  * a write transaction that sets user_version to its own value (SQLite writes
  * the page all the same). Its first frame goes to the WAL's start unless a
- * reader still holds an older snapshot, in which case it is one frame more.
+ * reader is still reading from the WAL, in which case it is one frame more.
  * Another process writing (busy) leaves it to the next round.
  */
 function startOver(): void {
@@ -90,7 +107,7 @@ function startOver(): void {
   try {
     conn.exec("BEGIN IMMEDIATE");
   } catch (err) {
-    if ((err as { code?: string }).code === "SQLITE_BUSY") return;
+    if (isBusy(err)) return;
     throw err;
   }
   try {
@@ -98,7 +115,12 @@ function startOver(): void {
     conn.exec(`PRAGMA user_version = ${user_version}`);
     conn.exec("COMMIT");
   } catch (err) {
-    conn.exec("ROLLBACK");
+    // A failed COMMIT may have rolled back already; the first error is the one reported.
+    try {
+      if (conn.inTransaction) conn.exec("ROLLBACK");
+    } catch {
+      // Reported through err.
+    }
     throw err;
   }
 }
@@ -165,8 +187,7 @@ self.onmessage = async (event: MessageEvent<CheckpointMessage>) => {
     await round;
     db?.close();
     db = null;
-    if (databaseFile !== null) closeSync(databaseFile);
-    databaseFile = null;
+    // databaseFile stays open (syncDatabaseFile).
     reply({ type: "closed" });
   }
 };

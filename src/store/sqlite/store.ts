@@ -201,11 +201,11 @@ export class SqliteStore extends SqlStore<never> implements Store {
    * Leaves WAL checkpoints to the checkpoint thread (checkpointer.ts), as
    * every connection of the process does, but for one case: SQLite restarts
    * the WAL only at a write that finds it wholly copied back, which under
-   * writes that never pause the thread brings about by a pass holding the
-   * write gate (checkpoint-thread.ts). Should that fall behind (a reader's
-   * old snapshot, another process's writes), past WAL_LIMIT_PAGES this
-   * connection checkpoints at commit itself, and the WAL restarts from its
-   * start at its next write.
+   * writes that never pause the thread brings about itself, copying it back
+   * and writing while it holds the write gate (checkpoint-thread.ts). Should
+   * that fall behind (a reader still on the WAL, another process's writes),
+   * past WAL_LIMIT_PAGES this connection checkpoints at commit itself, and
+   * the WAL restarts from its start at its next write.
    */
   leaveCheckpointsToOthers(): void {
     this.raw.exec(`PRAGMA wal_autocheckpoint = ${WAL_LIMIT_PAGES}`);
