@@ -62,6 +62,18 @@ async function write(store: SqliteStore, mb: number, waitForCheckpoints = false)
   return statSync(`${store.path}-wal`).size;
 }
 
+/**
+ * Writes about `bytes` in 256 KiB transactions, the connection's own
+ * checkpoints off (only a thread can copy the WAL back). Returns the writes.
+ */
+function writeUncheckpointed(store: SqliteStore, bytes: number): number {
+  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
+  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
+  const writes = Math.ceil(bytes / 262144);
+  for (let i = 0; i < writes; i++) insert.run();
+  return writes;
+}
+
 const LIMIT_BYTES = WAL_LIMIT_PAGES * 4096;
 const LIMIT_MIB = Math.ceil(LIMIT_BYTES / 2 ** 20);
 
@@ -155,12 +167,9 @@ test("under writes that never pause, the thread has the WAL start over", async (
 
 test("the thread starts the WAL over itself, and cuts its file back, with no write of the process after it", async () => {
   const store = openStore();
-  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
   store.raw.exec("PRAGMA user_version = 7");
-  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
   // Past RESTART_AFTER_FRAMES and past the file's limit, then no write at all.
-  const writes = Math.ceil((WAL_FILE_LIMIT_BYTES * 1.1) / 262144);
-  for (let i = 0; i < writes; i++) insert.run();
+  const writes = writeUncheckpointed(store, WAL_FILE_LIMIT_BYTES * 1.1);
   expect(walIndex(store).frames).toBeGreaterThan(RESTART_AFTER_FRAMES);
   expect(statSync(`${store.path}-wal`).size).toBeGreaterThan(WAL_FILE_LIMIT_BYTES);
   const checkpointer = new WalCheckpointer(store.path, silentLogger, 5, store.gate.buffer);
@@ -179,9 +188,7 @@ test("the thread starts the WAL over itself, and cuts its file back, with no wri
 
 test("a write of another process in the way: the thread starts the WAL over at a later round, reporting nothing", async () => {
   const store = openStore();
-  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
-  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
-  for (let i = 0; i < (RESTART_AFTER_FRAMES * 4096 * 1.1) / 262144; i++) insert.run();
+  writeUncheckpointed(store, RESTART_AFTER_FRAMES * 4096 * 1.1);
   // Another process's writer (not gated) holds the write lock, having written nothing yet.
   const other = new Database(store.path);
   other.exec("BEGIN IMMEDIATE");
@@ -211,10 +218,8 @@ test("a write of another process in the way: the thread starts the WAL over at a
 
 test("closed while it waits for the write gate, the thread takes its turn and hands it on", async () => {
   const store = openStore();
-  store.raw.exec("PRAGMA wal_autocheckpoint = 0");
-  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
   // Past RESTART_AFTER_FRAMES: the thread's round ends waiting for the gate.
-  for (let i = 0; i < (RESTART_AFTER_FRAMES * 4096 * 1.1) / 262144; i++) insert.run();
+  writeUncheckpointed(store, RESTART_AFTER_FRAMES * 4096 * 1.1);
   const cells = new Int32Array(store.gate.buffer);
   // A writer of this process holds the gate: its turn served, not yet handed on.
   const mine = Atomics.add(cells, 0, 1);
