@@ -12,8 +12,8 @@
 // write gate until a pass finds few frames added, syncs the database file,
 // then copies back the rest holding it (its writers wait, typically 10-25 ms,
 // mostly fsyncs), and, still holding it, starts the WAL over itself with a
-// write that changes nothing (startOver), unless a reader still holds an
-// older snapshot (the next round tries again; writers of other processes are
+// write that changes nothing (startOver), unless a reader is still reading
+// from the WAL (the next round tries again; writers of other processes are
 // not gated).
 //
 // Why the thread writes: the write that starts the WAL over writes its header
