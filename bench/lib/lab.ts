@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { PURGE_DELAY_VARIABLE, SERVER_PURGE_DELAY } from "../../src/allocator";
 import { CONFIG_VARIABLES, type LogLevel } from "../../src/config";
 import { createFixtures, freshDatabase, type Fixtures, type ModsyncDatabase } from "./modsync";
 import { freePort, startServer, stopServer, type Server } from "./servers";
@@ -112,6 +113,11 @@ export class Lab {
         RATE_LIMIT_PER_HOUR: String(BENCH_RATE_LIMIT_PER_HOUR),
         // Always set: a REDIS_URL in the caller's shell must not switch Redis on for the run without it.
         REDIS_URL: redisUrl ?? "",
+        // Under a profiler, the allocator's setting is given rather than taken by
+        // running itself again (src/allocator.ts): the profiler's sampling signal
+        // (SIGPWR) can reach the process across that execve, before the new image
+        // handles it, and kill it at start-up. The same setting either way.
+        ...(this.modsyncFlagged ? { [PURGE_DELAY_VARIABLE]: SERVER_PURGE_DELAY } : {}),
       },
     }));
   }
