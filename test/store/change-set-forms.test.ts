@@ -62,6 +62,65 @@ test("a change set of tuples written again, among others, reads as it was: each 
   }
 });
 
+/** A Drupal core release's changes: `n` modules in a row, each to the next of its versions, created in the same order. */
+function releaseRun(n: number, first = { m: 40, f: 400, t: 900 }): SiteChange[] {
+  return Array.from({ length: n }, (_, i): SiteChange => ({
+    kind: "version_changed", moduleId: first.m + i, fromVersionId: first.f + i, toVersionId: first.t + i, count: null, notContrib: true,
+  }));
+}
+
+test("changes whose ids step alike are stored as one run, and read as each change's own tuple would", () => {
+  const release = releaseRun(76);
+  const stored = changesJson(release);
+  expect(JSON.parse(stored)).toEqual([[-3, 40, 400, 900, 76, 1]]);
+  expect(readChanges(stored)).toStrictEqual(JSON.parse(objectForm(release)));
+
+  // Each way a run ends: a module, a version before or after that does not step, a null where the
+  // run had an id, another kind, another nc; and an object between runs. Null version ids that stay null run on.
+  const added = (m: number, t: number | null): SiteChange => ({ kind: "module_added", moduleId: m, fromVersionId: null, toVersionId: t, count: null });
+  const mixed: SiteChange[] = [
+    ...releaseRun(3),
+    { ...releaseRun(1, { m: 43, f: 404, t: 903 })[0]! }, // from does not step
+    { ...releaseRun(1, { m: 44, f: 405, t: 905 })[0]! }, // after does not step
+    { ...releaseRun(1, { m: 45, f: 406, t: 906 })[0]!, notContrib: undefined },
+    { ...releaseRun(1, { m: 46, f: 407, t: 907 })[0]!, kind: "module_enabled" },
+    { ...releaseRun(1, { m: 47, f: 408, t: 908 })[0]!, kind: "module_enabled" },
+    { ...releaseRun(1, { m: 48, f: 0, t: 909 })[0]!, kind: "module_enabled", fromVersionId: null },
+    added(49, 910), added(50, 911), added(51, null), added(52, null), added(54, null),
+    { kind: "initial_inventory", moduleId: null, fromVersionId: null, toVersionId: null, count: 3 },
+    added(55, 912), added(56, 913),
+  ];
+  const items = JSON.parse(changesJson(mixed)) as unknown[];
+  expect(items).toEqual([
+    [-3, 40, 400, 900, 3, 1], [3, 43, 404, 903, 1], [3, 44, 405, 905, 1], [3, 45, 406, 906], [-4, 46, 407, 907, 2, 1], [4, 48, null, 909, 1],
+    [-1, 49, null, 910, 2], [-1, 51, null, null, 2], [1, 54, null, null], { k: "initial_inventory", c: 3 }, [-1, 55, null, 912, 2],
+  ]);
+  expect(readChanges(changesJson(mixed))).toStrictEqual(JSON.parse(objectForm(mixed)));
+});
+
+test("any sequence of changes reads back as written, runs or not (fixed seed)", () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const kinds = ["version_changed", "module_added", "module_removed", "module_enabled", "module_disabled"] as const;
+  for (let set = 0; set < 300; set++) {
+    const changes: SiteChange[] = [];
+    let m = 1 + Math.floor(random() * 50);
+    let f: number | null = 100;
+    let t: number | null = 500;
+    for (let i = Math.floor(random() * 30); i > 0; i--) {
+      // Mostly the next ids, sometimes a jump, a null, another kind or nc: runs of every length and every break.
+      m += random() < 0.8 ? 1 : 2;
+      f = random() < 0.1 ? null : (f ?? 100) + (random() < 0.85 ? 1 : 3);
+      t = random() < 0.1 ? null : (t ?? 500) + (random() < 0.85 ? 1 : 3);
+      const kind = random() < 0.9 ? "version_changed" : kinds[Math.floor(random() * kinds.length)]!;
+      changes.push(random() < 0.03
+        ? { kind: "initial_inventory", moduleId: null, fromVersionId: null, toVersionId: null, count: i }
+        : { kind, moduleId: m, fromVersionId: f, toVersionId: t, count: null, notContrib: random() < 0.9 ? true : undefined });
+    }
+    expect(readChanges(changesJson(changes))).toStrictEqual(JSON.parse(objectForm(changes)));
+  }
+});
+
 test("the update statuses judge the same modules again from either form", () => {
   const release = CHANGES.slice(0, 4);
   for (const form of [changesJson(release), objectForm(release)]) {
@@ -71,6 +130,12 @@ test("the update statuses judge the same modules again from either form", () => 
     expect([...modules].sort((a, b) => a - b)).toEqual([8, 9]);
   }
   for (const form of [changesJson(CHANGES), objectForm(CHANGES)]) expect(modulesChanged(form, new Set())).toBe(false);
+  // A run of contrib modules' changes: each of its modules.
+  const contrib = releaseRun(3).map((c) => ({ ...c, notContrib: undefined }));
+  const modules = new Set<number>();
+  expect(JSON.parse(changesJson(contrib))).toHaveLength(1);
+  expect(modulesChanged(changesJson(contrib), modules)).toBe(true);
+  expect([...modules]).toEqual([40, 41, 42]);
 });
 
 describeEachDialect("change sets stored in either form", (dialect) => {
@@ -96,8 +161,11 @@ describeEachDialect("change sets stored in either form", (dialect) => {
     const text = dialect === "sqlite" ? "changes" : "changes::text";
     const [last] = await sql<{ id: number; changes: string }>(h.store, `SELECT id, ${text} AS changes FROM site_change_sets WHERE site_id = ${site.id} ORDER BY id DESC LIMIT 1`);
     const stored = JSON.parse(last!.changes) as unknown[];
-    // Three version changes and a disabling by ids, then the core version's change as text.
-    expect(stored.map((c) => (Array.isArray(c) ? "tuple" : (c as RecordedChange).k))).toEqual(["tuple", "tuple", "tuple", "tuple", "core_version_changed"]);
+    // Three version changes and a disabling by ids (node's and system's one run where their ids follow each
+    // other, as SQLite's do), then the core version's change as text.
+    expect(stored.slice(0, -1).every((c) => Array.isArray(c))).toBe(true);
+    expect((stored.at(-1) as RecordedChange).k).toBe("core_version_changed");
+    expect(readChanges(last!.changes).map((c) => c.k)).toEqual(["version_changed", "version_changed", "version_changed", "module_disabled", "core_version_changed"]);
 
     const read = async () => ({
       feed: (await (await h.request("GET", `/api/v1/sites/${site.id}/changes`)).json() as { items: unknown[] }).items,
