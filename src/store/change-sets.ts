@@ -43,14 +43,16 @@ type CompactChange = [code: number, m: number, f: number | null, t: number | nul
 
 /**
  * `n` (2 or more) changes of one kind and `nc` as one tuple, under the kind's
- * code negated: the first change's ids, each next change's module id
- * and non-null version ids one more than the change before it. A Drupal core
- * release's changes are such a run: the first site to report each of those
- * modules, and then each release, created their catalog rows in one statement,
- * in the order Drupal lists them, which is every site's order. Its 76 changes
- * take 23 bytes so, against ~1.5 KB as tuples: the change set's row no longer
- * fills most of a page (a release sync's WAL frames, 1,000 sites in process:
- * 2.85 → 2.26, of which the change sets' rows 0.67 → 0.08; bench/README round 29).
+ * code negated: the first change's ids, each next change's module id and
+ * non-null version ids one more than the change before it (a null one stays
+ * null). On SQLite a Drupal core release's changes are such a run: the first
+ * site to report those modules, and then each release, created their catalog
+ * rows in one statement in the order of its payload, which lists them as
+ * every site's does (on Postgres in the order of their names, so a run only
+ * where that is the payload's). Its 76 changes take a few dozen bytes so,
+ * against ~1.5 KB as tuples: the change set's row no longer fills most of a
+ * page (a release sync's WAL frames, 1,000 sites in process: 2.85 → 2.26, of
+ * which the change sets' rows 0.67 → 0.08; bench/README round 29).
  */
 type RunChange = [negatedCode: number, m: number, f: number | null, t: number | null, n: number, nc?: 1];
 
