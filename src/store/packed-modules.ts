@@ -139,11 +139,12 @@ export function applyPlan(current: HeldModules, entries: readonly SiteModuleStat
     if (row >= 0) named[row] = 1;
     // Writes are a subsequence of the entries, in their order.
     if (plan.writes[written] === entry) {
+      const sameDetails = plan.sameDetails[written]!;
       written++;
       const versionId = ids.versionId(entry);
       if (!fits(moduleId, versionId)) return null;
       // A release's 76 writes keep their details: their hash is the one held (the plan compared it), not hashed again.
-      const hash = row >= 0 && plan.sameDetails.has(entry) ? current.detailsHashAt(row) : detailsHash(entry);
+      const hash = row >= 0 && sameDetails ? current.detailsHashAt(row) : detailsHash(entry);
       at = packRow(out, at, moduleId, versionId, entry.enabled, hash);
     } else if (row >= 0) {
       at = current.copyRow(row, out, at);
@@ -173,13 +174,14 @@ export function applyPlanInPlace(current: HeldModules, plan: SyncPlan, ids: Entr
   if (!(current instanceof PackedModules)) return null;
   if (plan.modulesCreated !== 0 || plan.modulesRemoved !== 0) throw new Error("a near repeat creates or removes no module");
   const out = current.packed.slice();
-  for (const entry of plan.writes) {
+  for (let i = 0; i < plan.writes.length; i++) {
+    const entry = plan.writes[i]!;
     const moduleId = ids.moduleId(entry);
     const versionId = ids.versionId(entry);
     if (!fits(moduleId, versionId)) return null;
     const row = current.rowOf(moduleId);
     if (row < 0) throw new Error(`${entry.machineName} is not held`);
-    const hash = plan.sameDetails.has(entry) ? current.detailsHashAt(row) : detailsHash(entry);
+    const hash = plan.sameDetails[i] ? current.detailsHashAt(row) : detailsHash(entry);
     packRow(out, row * SLOTS, moduleId, versionId, entry.enabled, hash);
   }
   return out;

@@ -82,7 +82,7 @@ describe("applyPlan", () => {
     const current = packedOf(state("m1", "1.0.0", true, "old"), state("m2"));
     const entries = [state("m1", "2.0.0", true, "new"), state("m2", "2.0.0")];
     const plan = planSync(current, entries, ids, true, new Set());
-    expect(plan.sameDetails.size).toBe(1);
+    expect(plan.sameDetails).toEqual([false, true]);
     const after = new PackedModules(applyPlan(current, entries, plan, ids)!);
     expect(after.get(1)?.detailsHash).toBe(detailsHash(entries[0]!));
     expect(after.get(2)?.detailsHash).toBe(current.get(2)!.detailsHash);
