@@ -171,7 +171,10 @@ function tupleCode(c: SiteChange): number | undefined {
     ? (KIND_CODES as Partial<Record<ChangeKind, number>>)[c.kind] : undefined;
 }
 
-/** Each change's tuple as numbers, five a change (null ids as -1: ids are positive), or null if one is not a tuple. */
+/** A null version id among tupleNumbers: no id (a safe integer, tupleCode) is it, -1 included. */
+const NO_ID = Number.NEGATIVE_INFINITY;
+
+/** Each change's tuple as numbers, five a change (null ids as NO_ID), or null if one is not a tuple. */
 function tupleNumbers(changes: readonly SiteChange[]): Float64Array | null {
   const numbers = new Float64Array(changes.length * 5);
   for (let i = 0, at = 0; i < changes.length; i++) {
@@ -180,8 +183,8 @@ function tupleNumbers(changes: readonly SiteChange[]): Float64Array | null {
     if (code === undefined) return null;
     numbers[at++] = code;
     numbers[at++] = c.moduleId!;
-    numbers[at++] = c.fromVersionId ?? -1;
-    numbers[at++] = c.toVersionId ?? -1;
+    numbers[at++] = c.fromVersionId ?? NO_ID;
+    numbers[at++] = c.toVersionId ?? NO_ID;
     numbers[at++] = c.notContrib ? 1 : 0;
   }
   return numbers;

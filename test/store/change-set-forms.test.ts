@@ -96,6 +96,10 @@ test("changes whose ids step alike are stored as one run, and read as each chang
     [-1, 49, null, 910, 2], [-1, 51, null, null, 2], [1, 54, null, null], { k: "initial_inventory", c: 3 }, [-1, 55, null, 912, 2],
   ]);
   expect(readChanges(changesJson(mixed))).toStrictEqual(JSON.parse(objectForm(mixed)));
+  // A null version id is told from any id as a recent set, -1 included (ids are never negative, but a tuple may hold one).
+  const withId: SiteChange[] = [{ ...added(60, 5), fromVersionId: -1 }];
+  const withNull: SiteChange[] = [added(60, 5)];
+  for (const set of [withId, withNull, withId, withNull]) expect(readChanges(changesJson(set))).toStrictEqual(JSON.parse(objectForm(set)));
 });
 
 test("any sequence of changes reads back as written, runs or not (fixed seed)", () => {
