@@ -16,8 +16,6 @@ export interface SyncPlan extends SyncCounts {
    * (bench/README round 29).
    */
   sameDetails: readonly boolean[];
-  /** How many of `sameDetails` hold. */
-  sameDetailsCount: number;
   /** Module ids to delete from the site (full sync only). */
   removals: number[];
 }
@@ -48,7 +46,6 @@ export function planSync(
 ): SyncPlan {
   const writes: SiteModuleState[] = [];
   const sameDetails: boolean[] = [];
-  let sameDetailsCount = 0;
   let created = 0;
   let updated = 0;
   let unchanged = 0;
@@ -66,7 +63,6 @@ export function planSync(
         updated++;
         writes.push(entry);
         sameDetails.push(detailsAsStored);
-        if (detailsAsStored) sameDetailsCount++;
       }
     }
   }
@@ -86,7 +82,6 @@ export function planSync(
   return {
     writes,
     sameDetails,
-    sameDetailsCount,
     removals,
     modulesCreated: created,
     modulesUpdated: updated,
@@ -97,12 +92,14 @@ export function planSync(
 
 /** Whether `plan` rewrites the details of a module the site already holds (not only its version or enabled flag). */
 export function changesHeldDetails(plan: SyncPlan): boolean {
-  return plan.writes.length - plan.sameDetailsCount > plan.modulesCreated;
+  let sameDetails = 0;
+  for (const same of plan.sameDetails) if (same) sameDetails++;
+  return plan.writes.length - sameDetails > plan.modulesCreated;
 }
 
 /** A plan's writes as the store makes them: whole rows, and the version and enabled flag alone of those with the same details. */
-export function splitWrites(plan: Pick<SyncPlan, "writes" | "sameDetails" | "sameDetailsCount">): { whole: SiteModuleState[]; stateOnly: SiteModuleState[] } {
-  if (plan.sameDetailsCount === 0) return { whole: plan.writes, stateOnly: [] };
+export function splitWrites(plan: Pick<SyncPlan, "writes" | "sameDetails">): { whole: SiteModuleState[]; stateOnly: SiteModuleState[] } {
+  if (!plan.sameDetails.includes(true)) return { whole: plan.writes, stateOnly: [] };
   const whole: SiteModuleState[] = [];
   const stateOnly: SiteModuleState[] = [];
   for (let i = 0; i < plan.writes.length; i++) (plan.sameDetails[i] ? stateOnly : whole).push(plan.writes[i]!);

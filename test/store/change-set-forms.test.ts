@@ -62,12 +62,13 @@ test("a change set of tuples written again, among others, reads as it was: each 
   }
 });
 
+/** A core module's version change, by ids (other fields as given). */
+const coreChange = (m: number, f: number | null, t: number | null, other: Partial<SiteChange> = {}): SiteChange => ({
+  kind: "version_changed", moduleId: m, fromVersionId: f, toVersionId: t, count: null, notContrib: true, ...other,
+});
+
 /** A Drupal core release's changes: `n` modules in a row, each to the next of its versions, created in the same order. */
-function releaseRun(n: number, first = { m: 40, f: 400, t: 900 }): SiteChange[] {
-  return Array.from({ length: n }, (_, i): SiteChange => ({
-    kind: "version_changed", moduleId: first.m + i, fromVersionId: first.f + i, toVersionId: first.t + i, count: null, notContrib: true,
-  }));
-}
+const releaseRun = (n: number): SiteChange[] => Array.from({ length: n }, (_, i) => coreChange(40 + i, 400 + i, 900 + i));
 
 test("changes whose ids step alike are stored as one run, and read as each change's own tuple would", () => {
   const release = releaseRun(76);
@@ -80,12 +81,12 @@ test("changes whose ids step alike are stored as one run, and read as each chang
   const added = (m: number, t: number | null): SiteChange => ({ kind: "module_added", moduleId: m, fromVersionId: null, toVersionId: t, count: null });
   const mixed: SiteChange[] = [
     ...releaseRun(3),
-    { ...releaseRun(1, { m: 43, f: 404, t: 903 })[0]! }, // from does not step
-    { ...releaseRun(1, { m: 44, f: 405, t: 905 })[0]! }, // after does not step
-    { ...releaseRun(1, { m: 45, f: 406, t: 906 })[0]!, notContrib: undefined },
-    { ...releaseRun(1, { m: 46, f: 407, t: 907 })[0]!, kind: "module_enabled" },
-    { ...releaseRun(1, { m: 47, f: 408, t: 908 })[0]!, kind: "module_enabled" },
-    { ...releaseRun(1, { m: 48, f: 0, t: 909 })[0]!, kind: "module_enabled", fromVersionId: null },
+    coreChange(43, 404, 903), // from does not step
+    coreChange(44, 405, 905), // after does not step
+    coreChange(45, 406, 906, { notContrib: undefined }),
+    coreChange(46, 407, 907, { kind: "module_enabled" }),
+    coreChange(47, 408, 908, { kind: "module_enabled" }),
+    coreChange(48, null, 909, { kind: "module_enabled" }),
     added(49, 910), added(50, 911), added(51, null), added(52, null), added(54, null),
     { kind: "initial_inventory", moduleId: null, fromVersionId: null, toVersionId: null, count: 3 },
     added(55, 912), added(56, 913),
