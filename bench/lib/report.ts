@@ -17,12 +17,12 @@ export const TARGETS = {
   redisResyncRatio: 0.7,
   /** BENCH_REDIS: modsync+redis req/s ÷ modsync (no Redis) req/s, at least. */
   redisVsModsyncRatio: 0.9,
-  /** modsync seconds ÷ floor seconds, at most. */
-  largeRatio: 1.5,
-  /** huge: modsync seconds ÷ floor seconds, at most. */
-  hugeRatio: 1.5,
-  /** huge: modsync's peak RSS (VmHWM), MiB, at most. */
-  hugePeakMiB: 300,
+  /** modsync seconds ÷ floor seconds, at most (issue 11; 1.5 before it). */
+  largeRatio: 1.2,
+  /** huge: modsync seconds ÷ floor seconds, at most (issue 11; 1.5 before it). */
+  hugeRatio: 1.2,
+  /** huge: modsync's peak RSS (VmHWM), MiB, at most (issue 11; 300 before it). */
+  hugePeakMiB: 256,
   /** identical re-syncs (changes.ts): modsync req/s ÷ its floor's, at least. */
   identicalRatio: 1.0,
   /** drift and release: modsync req/s ÷ its floor's, at least. */

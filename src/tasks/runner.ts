@@ -5,6 +5,7 @@
 // database's own message goes to the log, not to the client).
 import type { Logger } from "../log";
 import type { TaskStore } from "../store/task-types";
+import { APPLIED_ENTRIES_PER_COLLECTION, CollectionPacer } from "../collection-pacer";
 import { batchesPerCommit } from "./commit-size";
 
 export const MAX_ATTEMPTS = 3;
@@ -36,6 +37,7 @@ export class TaskRunner {
     const { owner, batchSize, leaseMs, logger } = this.options;
     if (!(await this.tasks.claimTask(taskId, owner, leaseMs))) return "skipped";
     let progress = { current: 0, total: 0 };
+    const collections = new CollectionPacer(APPLIED_ENTRIES_PER_COLLECTION);
     for (;;) {
       if (this.stopping) {
         await this.tasks.releaseTask(taskId, owner);
@@ -46,6 +48,7 @@ export class TaskRunner {
       if (batch === null) return "lost"; // the lease lapsed and another worker took the task
       progress = batch;
       if (batch.applied === 0) break;
+      collections.done(batch.applied);
       // Let the thread's other events run: on SQLite a transaction completes
       // without I/O waits, and a "stop" message would otherwise never arrive.
       await new Promise((resolve) => setImmediate(resolve));
