@@ -1,38 +1,52 @@
 // Full collections paced by work done, for the two long jobs that make
-// garbage fastest: a streamed upload (sync/ingest.ts) and a background task's
-// apply (tasks/runner.ts).
+// garbage fastest: a streamed upload (sync/ingest.ts; bodies past 2 MiB,
+// counted in decompressed bytes, the JSON that is parsed) and a background
+// task's apply (tasks/runner.ts).
 //
 // The server never gives freed memory back to the OS (allocator.ts), so its
 // resident set is what its busiest moment held, garbage included. Left to its
 // own pacing, the collector let a 1,000,000-module upload (206 MiB) hold
 // 60-95 MiB of heap and 30-50 MiB of strings' buffers, dead nearly all of it:
-// peak RSS 233-278 MiB over nine rounds, past the 256 MiB target in four
-// (bench/README round 30). Collections every 16 MiB of body left the upload's
-// own peak at 186-235 MiB over twelve rounds; every 8 MiB, at 188-199 over
-// four, for ~12 ms a collection on the serving thread (~0.3 s of a ~2.5 s
-// upload; other requests wait that long each time). The apply's collections
-// (~7-11 ms each on its worker) matter less: it added 2-30 MiB to the peak with
-// or without them. An eden collection (edenGC) every 8 or 16 MiB did not help
-// (235-284 MiB); Bun.gc(true), which adds the allocator's clean-up, did no
-// better than fullGC and took ~4 ms more a call.
+// peak RSS 233-267 MiB over nine rounds, past the 256 MiB target in three. With
+// fullGC every 8 MiB of body and every 50,000 applied entries: 194-206 MiB
+// over three rounds; starting only past 32 MiB and 200,000 entries, 201-207
+// over three (bench/README round 30 has every variant tried). A collection
+// takes ~12 ms on the serving thread (other requests wait that long; ~22 of
+// them in that upload) and ~7 ms on a worker. An eden collection (edenGC) did
+// not help; Bun.gc(true), which adds the allocator's clean-up, did no better
+// than fullGC and took ~4 ms more a call.
 import { fullGC } from "bun:jsc";
 
-/** Body bytes streamed between two collections (sync/ingest.ts). */
-export const UPLOAD_BYTES_PER_COLLECTION = 8 * 1024 * 1024;
-/** Entries applied by a background task between two collections (tasks/runner.ts). */
-export const APPLIED_ENTRIES_PER_COLLECTION = 50_000;
+export interface Pacing {
+  /** Work done before the first collection: a job smaller than this never pays for one. */
+  from: number;
+  /** Work done between two collections after that. */
+  every: number;
+}
+
+/**
+ * A streamed upload, in body bytes: from 32 MiB on, every 8 MiB. A body under
+ * 32 MiB (a 100,000-module one is ~20 MiB, peak ~150 MiB) is left to the
+ * collector's own pacing: its two collections cost it ~30 ms.
+ */
+export const UPLOAD_PACING: Pacing = { from: 32 * 1024 * 1024, every: 8 * 1024 * 1024 };
+/** A background task's apply, in entries: from 200,000 on, every 50,000. */
+export const APPLY_PACING: Pacing = { from: 200_000, every: 50_000 };
 
 export class CollectionPacer {
-  private since = 0;
+  private total = 0;
+  private next: number;
 
   /** `collect`: a full, synchronous collection by default; tests count calls instead. */
-  constructor(private readonly every: number, private readonly collect: () => void = () => void fullGC()) {}
+  constructor(private readonly pacing: Pacing, private readonly collect: () => void = () => void fullGC()) {
+    this.next = pacing.from;
+  }
 
-  /** Counts `amount` of work done; collects once `every` has been done since the last collection. */
+  /** Counts `amount` of work done; collects once the work reaches the next mark, then sets the one after. */
   done(amount: number): void {
-    this.since += amount;
-    if (this.since < this.every) return;
-    this.since = 0;
+    this.total += amount;
+    if (this.total < this.next) return;
+    this.next = this.total + this.pacing.every;
     this.collect();
   }
 }

@@ -1,41 +1,40 @@
 import { describe, expect, test } from "bun:test";
-import { APPLIED_ENTRIES_PER_COLLECTION, CollectionPacer, UPLOAD_BYTES_PER_COLLECTION } from "../src/collection-pacer";
+import { CollectionPacer, type Pacing } from "../src/collection-pacer";
 
-function counted(every: number) {
+function counted(pacing: Pacing) {
   let collections = 0;
-  const pacer = new CollectionPacer(every, () => collections++);
+  const pacer = new CollectionPacer(pacing, () => collections++);
   return { pacer, collections: () => collections };
 }
 
 describe("CollectionPacer", () => {
-  test("collects once each time the work since the last collection reaches its interval", () => {
-    const { pacer, collections } = counted(100);
-    pacer.done(99);
+  test("collects first once `from` has been done, then each time `every` more has", () => {
+    const { pacer, collections } = counted({ from: 300, every: 100 });
+    pacer.done(299);
     expect(collections()).toBe(0);
     pacer.done(1);
     expect(collections()).toBe(1);
-    // The count starts over: 99 more is not yet another interval.
+    // The next mark is `every` past where the last collection ran.
     pacer.done(99);
     expect(collections()).toBe(1);
     pacer.done(1);
     expect(collections()).toBe(2);
   });
 
-  test("a single amount past the interval collects once, not once per interval it spans", () => {
-    const { pacer, collections } = counted(100);
-    pacer.done(1_000);
-    expect(collections()).toBe(1);
-    pacer.done(50);
-    expect(collections()).toBe(1);
+  test("a job smaller than `from` never collects", () => {
+    const { pacer, collections } = counted({ from: 1_000, every: 10 });
+    for (let i = 0; i < 99; i++) pacer.done(10);
+    expect(collections()).toBe(0);
   });
 
-  test("an upload's and a background apply's intervals: 8 MiB of body, 50,000 entries", () => {
-    expect(UPLOAD_BYTES_PER_COLLECTION).toBe(8 * 2 ** 20);
-    expect(APPLIED_ENTRIES_PER_COLLECTION).toBe(50_000);
-    // 206 MiB of body (the bench's 1,000,000 modules) in 64 KiB chunks: 25 collections.
-    const { pacer, collections } = counted(UPLOAD_BYTES_PER_COLLECTION);
-    for (let read = 0; read < 206 * 2 ** 20; read += 64 * 1024) pacer.done(64 * 1024);
-    expect(collections()).toBe(25);
+  test("a single amount past the mark collects once, not once per interval it spans", () => {
+    const { pacer, collections } = counted({ from: 100, every: 100 });
+    pacer.done(1_000);
+    expect(collections()).toBe(1);
+    pacer.done(99);
+    expect(collections()).toBe(1);
+    pacer.done(1);
+    expect(collections()).toBe(2);
   });
 
   test("by default it runs a real collection", async () => {
@@ -44,7 +43,7 @@ describe("CollectionPacer", () => {
     const refs = (() => Array.from({ length: 100 }, (_, i) => new WeakRef({ i, big: new Array(1000).fill(i) })))();
     // A WeakRef's target lives at least until the job that made it ends (the language's rule).
     await new Promise((resolve) => setImmediate(resolve));
-    new CollectionPacer(1).done(1);
+    new CollectionPacer({ from: 1, every: 1 }).done(1);
     expect(refs.filter((ref) => ref.deref() !== undefined).length).toBeLessThan(10);
   });
 });

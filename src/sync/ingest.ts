@@ -16,7 +16,7 @@ import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
 import type { JobQueue } from "../tasks/queue";
 import { batchesPerCommit } from "../tasks/commit-size";
-import { CollectionPacer, UPLOAD_BYTES_PER_COLLECTION } from "../collection-pacer";
+import { CollectionPacer, UPLOAD_PACING } from "../collection-pacer";
 import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
 import { payloadFingerprint } from "./digest";
 import { checkSite, type Bearer, type SyncService } from "./service";
@@ -134,7 +134,7 @@ export class Ingestion {
     const fields: Record<string, unknown> = Object.create(null);
     const intake = this.intake(site);
     const turn = new Turn();
-    const collections = new CollectionPacer(UPLOAD_BYTES_PER_COLLECTION);
+    const collections = new CollectionPacer(UPLOAD_PACING);
     const splitter = new PayloadSplitter({
       field: (name, value) => {
         fields[name] = value;
@@ -155,7 +155,7 @@ export class Ingestion {
       for (const chunk of head) await splitter.push(chunk);
       for (let chunk = await body.next(); chunk !== null; chunk = await body.next()) {
         await splitter.push(chunk);
-        collections.done(chunk.byteLength);
+        collections.done(chunk.byteLength); // decompressed bytes: the JSON parsed
         if (turn.late()) await turn.give();
       }
       splitter.end();

@@ -5,7 +5,7 @@
 // database's own message goes to the log, not to the client).
 import type { Logger } from "../log";
 import type { TaskStore } from "../store/task-types";
-import { APPLIED_ENTRIES_PER_COLLECTION, CollectionPacer } from "../collection-pacer";
+import { APPLY_PACING, CollectionPacer } from "../collection-pacer";
 import { batchesPerCommit } from "./commit-size";
 
 export const MAX_ATTEMPTS = 3;
@@ -37,7 +37,7 @@ export class TaskRunner {
     const { owner, batchSize, leaseMs, logger } = this.options;
     if (!(await this.tasks.claimTask(taskId, owner, leaseMs))) return "skipped";
     let progress = { current: 0, total: 0 };
-    const collections = new CollectionPacer(APPLIED_ENTRIES_PER_COLLECTION);
+    const collections = new CollectionPacer(APPLY_PACING);
     for (;;) {
       if (this.stopping) {
         await this.tasks.releaseTask(taskId, owner);

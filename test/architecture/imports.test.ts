@@ -9,7 +9,7 @@ const SRC = resolve(import.meta.dir, "../../src");
 
 /** Bottom first. The README's "Where things are" table follows this order. */
 const LAYERS: string[][] = [
-  ["inventory", "errors", "config", "log", "within", "threads"],
+  ["inventory", "errors", "config", "log", "within", "threads", "collection-pacer"],
   ["releases"],
   ["security", "redis", "store"],
   ["cache", "ratelimit", "accounts", "idempotency"],
