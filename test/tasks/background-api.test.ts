@@ -235,6 +235,20 @@ describeEachDialect("background syncs through the API", (dialect) => {
     expect(await stored(site)).toEqual(expectedTuples(body.modules));
   });
 
+  test("a background apply collects garbage by the entries it applied: once at the pacing's first mark, never short of it", async () => {
+    for (const [from, expected] of [[600, 1], [601, 0]] as const) {
+      const site = await freshSite();
+      const taskId = await accepted(await post(site, big(600, site)), 600);
+      let collections = 0;
+      const paced = new TaskRunner(h.store.tasks, {
+        owner: "test-paced", batchSize: 100, leaseMs: 30_000, logger: silentLogger,
+        collections: { pacing: { from, every: 1_000_000 }, collect: () => void collections++ },
+      });
+      expect(await paced.run(taskId)).toBe("completed");
+      expect({ from, collections }).toEqual({ from, collections: expected });
+    }
+  });
+
   test("a task taken over after its lease lapsed continues after the last committed batch, counting every module once", async () => {
     const site = await freshSite();
     const body = big(650, site);
