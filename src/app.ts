@@ -33,6 +33,7 @@ import { TasksService } from "./tasks/service";
 import { Ingestion } from "./sync/ingest";
 import { SyncService } from "./sync/service";
 import { NearRepeats } from "./sync/near-repeats";
+import type { PacingOverride } from "./collection-pacer";
 import { Idempotency } from "./idempotency/service";
 import { updatesRoutes } from "./updates";
 import { UpdatesService } from "./updates/service";
@@ -55,11 +56,13 @@ export interface AppDeps {
   metrics?: Metrics;
   /** What is remembered of each site's last body (sync/near-repeats.ts); null: nothing, every body is applied in full. */
   nearRepeats?: NearRepeats | null;
+  /** Collections during streamed uploads: a test's pacing and count instead of UPLOAD_PACING's full collections. */
+  uploadCollections?: PacingOverride;
 }
 
 export function buildContext({
   config, store, logger = createLogger(config.logLevel), shared, limiter, failures, queue = new MemoryJobQueue(), metrics = new Metrics(), clock = Date.now,
-  nearRepeats = new NearRepeats(),
+  nearRepeats = new NearRepeats(), uploadCollections,
 }: AppDeps): AppContext {
   const accounts = new AccountsService(store);
   const redis = shared?.redis ?? null;
@@ -83,7 +86,7 @@ export function buildContext({
     organizations: new OrganizationsService(store, scope, staleness, clock),
     tasks: new TasksService(store, accounts),
     updates: new UpdatesService(store),
-    ingestion: new Ingestion(store, sync, queue, config),
+    ingestion: new Ingestion(store, sync, queue, config, uploadCollections),
     queue,
     idempotency: new Idempotency(store, config.idempotencyKeyTtlHours * 3_600_000),
     auth: bearerAuth(accounts),

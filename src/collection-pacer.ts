@@ -35,6 +35,12 @@ export const UPLOAD_PACING: Readonly<Pacing> = { from: 32 * 1024 * 1024, every: 
 /** A background task's apply, in entries: from 200,000 on, every 50,000. */
 export const APPLY_PACING: Readonly<Pacing> = { from: 200_000, every: 50_000 };
 
+/** What a test gives instead of a job's own pacing and a real collection (RunnerOptions, AppDeps). */
+export interface PacingOverride {
+  pacing: Readonly<Pacing>;
+  collect: () => void;
+}
+
 export class CollectionPacer {
   private total = 0;
   private next: number;
@@ -42,6 +48,11 @@ export class CollectionPacer {
   /** `collect`: a full, synchronous collection by default; tests count calls instead. */
   constructor(private readonly pacing: Readonly<Pacing>, private readonly collect: () => void = () => void fullGC()) {
     this.next = pacing.from;
+  }
+
+  /** A job's pacer: `pacing` with full collections, unless a test overrides both. */
+  static for(pacing: Readonly<Pacing>, override?: PacingOverride): CollectionPacer {
+    return override ? new CollectionPacer(override.pacing, override.collect) : new CollectionPacer(pacing);
   }
 
   /** Counts `amount` of work done; collects once the work reaches the next mark, then sets the one after. */

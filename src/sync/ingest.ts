@@ -16,7 +16,7 @@ import type { SyncResult } from "../inventory";
 import type { SiteRecord, Store } from "../store/types";
 import type { JobQueue } from "../tasks/queue";
 import { batchesPerCommit } from "../tasks/commit-size";
-import { CollectionPacer, UPLOAD_PACING } from "../collection-pacer";
+import { CollectionPacer, UPLOAD_PACING, type PacingOverride } from "../collection-pacer";
 import { BodyReader, concat, type ChunkReader } from "../http/body-reader";
 import { payloadFingerprint } from "./digest";
 import { checkSite, type Bearer, type SyncService } from "./service";
@@ -74,6 +74,8 @@ export class Ingestion {
     private readonly sync: SyncService,
     private readonly queue: JobQueue,
     private readonly config: Pick<Config, "maxBodyBytes" | "backgroundThreshold" | "batchSize">,
+    /** Collections during a streamed upload (collection-pacer.ts): UPLOAD_PACING and full collections unless a test gives its own. */
+    private readonly collections?: PacingOverride,
   ) {}
 
   async receive(site: SiteRecord, request: Request, bearer: Bearer): Promise<Received> {
@@ -134,7 +136,7 @@ export class Ingestion {
     const fields: Record<string, unknown> = Object.create(null);
     const intake = this.intake(site);
     const turn = new Turn();
-    const collections = new CollectionPacer(UPLOAD_PACING);
+    const collections = CollectionPacer.for(UPLOAD_PACING, this.collections);
     const splitter = new PayloadSplitter({
       field: (name, value) => {
         fields[name] = value;

@@ -5,7 +5,7 @@
 // database's own message goes to the log, not to the client).
 import type { Logger } from "../log";
 import type { TaskStore } from "../store/task-types";
-import { APPLY_PACING, CollectionPacer, type Pacing } from "../collection-pacer";
+import { APPLY_PACING, CollectionPacer, type PacingOverride } from "../collection-pacer";
 import { batchesPerCommit } from "./commit-size";
 
 export const MAX_ATTEMPTS = 3;
@@ -20,8 +20,8 @@ export interface RunnerOptions {
   logger: Logger;
   /** Waits between attempts; tests pass a shorter one. */
   backoffMs?: readonly number[];
-  /** Collections during a task's apply (collection-pacer.ts): APPLY_PACING and a full collection unless given (tests count them). */
-  collections?: { pacing: Readonly<Pacing>; collect: () => void };
+  /** Collections during a task's apply (collection-pacer.ts): APPLY_PACING and full collections unless a test gives its own. */
+  collections?: PacingOverride;
 }
 
 export class TaskRunner {
@@ -39,8 +39,7 @@ export class TaskRunner {
     const { owner, batchSize, leaseMs, logger } = this.options;
     if (!(await this.tasks.claimTask(taskId, owner, leaseMs))) return "skipped";
     let progress = { current: 0, total: 0 };
-    const paced = this.options.collections;
-    const collections = paced ? new CollectionPacer(paced.pacing, paced.collect) : new CollectionPacer(APPLY_PACING);
+    const collections = CollectionPacer.for(APPLY_PACING, this.options.collections);
     for (;;) {
       if (this.stopping) {
         await this.tasks.releaseTask(taskId, owner);

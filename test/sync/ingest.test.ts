@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { deflateSync } from "node:zlib";
+import { createApp } from "../../src/app";
 import { silentLogger } from "../../src/log";
 import type { Store } from "../../src/store/types";
 import { TaskRunner } from "../../src/tasks/runner";
@@ -86,6 +87,24 @@ describeEachDialect("sync uploads", (dialect) => {
     const res = await post(small, Bun.gzipSync(bytesOf(smallBody)), { "content-encoding": "GZip" });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ modules_created: 40, errors: [] });
+  });
+
+  test("a streamed upload collects garbage by the decompressed bytes it read: once past its pacing's first mark, never short of it", async () => {
+    const body = (site: SeededSite) => big(15_000, site);
+    const plain = bytesOf(body(await freshSite())).byteLength;
+    const packed = Bun.gzipSync(bytesOf(body(await freshSite()))).byteLength;
+    // ~3.0 MiB of JSON in ~140 KB of gzip: past the first 2 MiB (read whole, not counted), ~1 MiB is streamed.
+    expect(plain - WHOLE_BODY_BYTES).toBeGreaterThan(4 * packed);
+    // A mark past every compressed byte is reached only when decompressed bytes are counted; one past every plain byte, never.
+    for (const [from, expected] of [[packed + 1, 1], [plain, 0]] as const) {
+      let collections = 0;
+      const app = createApp({ config: h.config, store: h.store, logger: silentLogger, uploadCollections: { pacing: { from, every: 1 << 30 }, collect: () => void collections++ } });
+      const site = await freshSite();
+      const gz = Bun.gzipSync(bytesOf(body(site)));
+      const res = await postSync(app, site.id, { token: h.world.token, raw: gz, headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+      await completes(res, 15_000);
+      expect({ from, collections }).toEqual({ from, collections: expected });
+    }
   });
 
   test("x-gzip and deflate (zlib) bodies are accepted too, also streamed in pieces", async () => {
