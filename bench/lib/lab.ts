@@ -46,8 +46,8 @@ export class Lab {
   dialect: "sqlite" | "postgres" = "sqlite";
   private readonly running = new Set<Server>();
   private readonly databases: ModsyncDatabase[] = [];
-  // Ports are picked once and reused: at most one floor and one modsync run at a time.
-  private readonly ports = { floor: freePort(), modsync: freePort() };
+  // Every server gets a port of its own (freePort at its start): the changed
+  // re-sync scenarios keep one floor and one modsync per site count up at once.
 
   constructor(benchDir: string, private readonly options: LabOptions) {
     this.benchDir = benchDir;
@@ -67,7 +67,7 @@ export class Lab {
   /** The floor on its own file-backed database (WAL, like modsync's), so neither enjoys :memory:. */
   async startFloor(label: string): Promise<Server> {
     return this.track(await startServer({
-      name: "floor", script: join(this.benchDir, "floor-server.ts"), port: this.ports.floor, cwd: this.repoDir,
+      name: "floor", script: join(this.benchDir, "floor-server.ts"), port: freePort(), cwd: this.repoDir,
       env: { FLOOR_DB: this.floorDbPath(label) },
     }));
   }
@@ -82,7 +82,7 @@ export class Lab {
     const db = await freshDatabase(this.tmpDir, this.options.pgUrl, `floor_${label}`);
     this.databases.push(db);
     const server = this.track(await startServer({
-      name: "floor-pg", script: join(this.benchDir, "floor-server-pg.ts"), port: this.ports.floor, cwd: this.repoDir,
+      name: "floor-pg", script: join(this.benchDir, "floor-server-pg.ts"), port: freePort(), cwd: this.repoDir,
       // It loads postgres-js from PROJECT_DIR/node_modules.
       env: { FLOOR_PG: db.url, PROJECT_DIR: this.repoDir },
     }));
@@ -97,7 +97,7 @@ export class Lab {
   /** modsync on `db`; with `redisUrl`, its rate limiter and lookup caches use that Redis. */
   async startModsync(db: ModsyncDatabase, redisUrl: string | null = null): Promise<Server> {
     return this.track(await startServer({
-      name: redisUrl ? "modsync+redis" : "modsync", script: join(this.repoDir, "src/index.ts"), port: this.ports.modsync, cwd: this.repoDir,
+      name: redisUrl ? "modsync+redis" : "modsync", script: join(this.repoDir, "src/index.ts"), port: freePort(), cwd: this.repoDir,
       bunFlags: this.options.modsyncBunFlags,
       // /ready, not /health: it answers 200 only once the database and, when
       // configured, Redis answer, so no measured request falls back to in-process state.

@@ -239,98 +239,149 @@ async function warmUp(server: Server, ids: number[], body: (k: number) => string
 export interface ChangeOptions {
   seconds: number;
   rounds: number;
-  sites: number;
   /** With BENCH_DATABASE_URL: modsync on Postgres, against the Postgres floor. */
   pgUrl: string | undefined;
   /** With BENCH_REDIS: modsync's REDIS_URL. */
   redisUrl: string | null;
 }
 
-export async function changeScenario(lab: Lab, kind: ChangeKind, o: ChangeOptions): Promise<ChangeResult> {
-  const label = `${kind}_${o.sites}`;
+/** One scenario at one site count, set up: both servers started, every site's first sync posted. */
+interface ChangeStage {
+  kind: ChangeKind;
+  sites: number;
+  templateFile: string;
+  changed: number;
+  database: ModsyncDatabase["dialect"];
+  floor: SideSetup;
+  modsync: SideSetup;
+  floorWarm: number;
+  modsyncWarm: number;
+  setupSeconds: number;
+  runs: { floor: ChangeRun[]; modsync: ChangeRun[] };
+}
+
+/** What a stage holds that must be let go: its servers, its databases. */
+interface Held { started: Server[]; dbs: ModsyncDatabase[] }
+
+async function setUpStage(lab: Lab, kind: ChangeKind, sitesCount: number, o: ChangeOptions, held: Held): Promise<ChangeStage> {
+  const label = `${kind}_${sitesCount}`;
   const p = payload(CHANGES.modules);
   const tmpl = template(kind, p);
   const templateFile = join(lab.tmpDir, `${label}-template.json`);
   writeFileSync(templateFile, tmpl);
-  const changed = changedPerRequest(kind, p);
 
+  const prepared = await lab.prepare(label, sitesCount);
+  held.dbs.push(prepared.db);
+  const sites: BenchSite[] = prepared.fixtures.sites;
+  console.log(`  ${sitesCount} sites registered in modsync in ${prepared.setupSeconds.toFixed(1)} s`);
+
+  let floor: SideSetup;
+  const floorSites = sites.map((s, k) => ({ id: k + 1, url: s.url, token: s.token }));
+  const floorSitesFile = join(lab.tmpDir, `${label}-floor-sites.txt`);
+  writeSitesFile(floorSitesFile, floorSites);
+  if (o.pgUrl) {
+    const { server, db } = await lab.startFloorPg(label);
+    held.started.push(server);
+    held.dbs.push(db);
+    floor = { server, ids: floorSites.map((s) => s.id), sitesFile: floorSitesFile, apiToken: undefined, pgDatabase: databaseName(db), versionRows: databaseRowCounter(db, "versions") };
+  } else {
+    const server = await lab.startFloor(label);
+    held.started.push(server);
+    floor = { server, ids: floorSites.map((s) => s.id), sitesFile: floorSitesFile, apiToken: undefined, pgDatabase: null,
+      versionRows: rowCounter({ dialect: "sqlite", path: lab.floorDbPath(label) }, "versions") };
+  }
+
+  const modsyncSitesFile = join(lab.tmpDir, `${label}-modsync-sites.txt`);
+  writeSitesFile(modsyncSitesFile, sites);
+  let modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
+  held.started.push(modsyncServer);
+  const modsync: SideSetup = {
+    server: modsyncServer, ids: sites.map((s) => s.id), sitesFile: modsyncSitesFile, apiToken: prepared.fixtures.apiToken,
+    pgDatabase: databaseName(prepared.db), versionRows: databaseRowCounter(prepared.db, "module_versions"),
+  };
+
+  const body = (k: number) => pass0Body(tmpl, p, sites[k]!);
+  const floorWarm = await warmUp(floor.server, floor.ids, body);
+  const modsyncWarm = await warmUp(modsync.server, modsync.ids, body, modsync.apiToken);
+  console.log(`  warm-up (first ${CHANGES.modules}-module sync of every site): ${floor.server.name} ${floorWarm.toFixed(1)} s, ${modsync.server.name} ${modsyncWarm.toFixed(1)} s`);
+  console.log(`  ${modsync.server.name}'s update statuses caught up with the warm-up ${(await statusesCaughtUp(prepared.db)).toFixed(1)} s later`);
+  if (lab.modsyncFlagged) {
+    // Profiling: the rounds get a process (and so a profile) of their own,
+    // without the warm-up's first syncs. It starts with empty caches; the
+    // sites share their modules, so its first syncs fill them.
+    await lab.stop(modsyncServer);
+    modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
+    held.started.push(modsyncServer);
+    modsync.server = modsyncServer;
+    console.log("  BENCH_MODSYNC_BUN_FLAGS: the rounds run in a second modsync process, so its profile holds no warm-up");
+  }
+  return {
+    kind, sites: sitesCount, templateFile, changed: changedPerRequest(kind, p), database: prepared.db.dialect,
+    floor, modsync, floorWarm, modsyncWarm, setupSeconds: prepared.setupSeconds, runs: { floor: [], modsync: [] },
+  };
+}
+
+function resultOf(stage: ChangeStage, redis: boolean): ChangeResult {
+  const floor = { best: fastest(stage.runs.floor), runs: stage.runs.floor, warmUpSeconds: stage.floorWarm };
+  const modsync = { best: fastest(stage.runs.modsync), runs: stage.runs.modsync, warmUpSeconds: stage.modsyncWarm };
+  return {
+    kind: stage.kind, sites: stage.sites, database: stage.database, redis, changedPerRequest: stage.changed,
+    floor, modsync,
+    ratio: modsync.best.requestsPerSec / floor.best.requestsPerSec,
+    p99Ratio: modsync.best.p99Ms / floor.best.p99Ms,
+    setupSeconds: stage.setupSeconds,
+  };
+}
+
+/**
+ * The order of a round's runs: every (site count, server) pair once, in
+ * ascending site counts, floor first, in odd rounds, and exactly reversed in
+ * even ones. So each server's runs at two site counts are minutes apart at
+ * most, and a machine that slows steadily through a pair of rounds weighs on
+ * both site counts alike: the grown database's ratio is read round by round
+ * (bench/README, "The grown database").
+ */
+export function roundOrder(siteCounts: number[], round: number): { sites: number; server: "floor" | "modsync" }[] {
+  const order = [...siteCounts].sort((a, b) => a - b).flatMap((sites) => [{ sites, server: "floor" as const }, { sites, server: "modsync" as const }]);
+  return round % 2 === 1 ? order : order.reverse();
+}
+
+/**
+ * One scenario at every site count of `siteCounts`: each set up in turn
+ * (fresh databases, sites registered, servers started, first syncs), then
+ * `o.rounds` rounds that run every server at every site count, interleaved
+ * by roundOrder. Every server stays up until the last round.
+ */
+export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: number[], o: ChangeOptions): Promise<ChangeResult[]> {
   const probes: { pg: PgProbe | null; redis: RedisProbe | null } = { pg: null, redis: null };
-  const started: Server[] = [];
-  const dbs: ModsyncDatabase[] = [];
+  const held: Held = { started: [], dbs: [] };
   try {
     // Connect first: an unreachable Redis should stop the bench before minutes of set-up.
     if (o.redisUrl) probes.redis = await RedisProbe.connect(o.redisUrl);
     if (o.pgUrl) probes.pg = PgProbe.connect(o.pgUrl);
 
-    const prepared = await lab.prepare(label, o.sites);
-    dbs.push(prepared.db);
-    const sites: BenchSite[] = prepared.fixtures.sites;
-    console.log(`  ${o.sites} sites registered in modsync in ${prepared.setupSeconds.toFixed(1)} s`);
-
-    let floor: SideSetup;
-    const floorSites = sites.map((s, k) => ({ id: k + 1, url: s.url, token: s.token }));
-    const floorSitesFile = join(lab.tmpDir, `${label}-floor-sites.txt`);
-    writeSitesFile(floorSitesFile, floorSites);
-    if (o.pgUrl) {
-      const { server, db } = await lab.startFloorPg(label);
-      started.push(server);
-      dbs.push(db);
-      floor = { server, ids: floorSites.map((s) => s.id), sitesFile: floorSitesFile, apiToken: undefined, pgDatabase: databaseName(db), versionRows: databaseRowCounter(db, "versions") };
-    } else {
-      const server = await lab.startFloor(label);
-      started.push(server);
-      floor = { server, ids: floorSites.map((s) => s.id), sitesFile: floorSitesFile, apiToken: undefined, pgDatabase: null,
-        versionRows: rowCounter({ dialect: "sqlite", path: lab.floorDbPath(label) }, "versions") };
+    const stages = new Map<number, ChangeStage>();
+    for (const sites of siteCounts) {
+      console.log(`  set-up at ${sites.toLocaleString("en-US")} sites`);
+      stages.set(sites, await setUpStage(lab, kind, sites, o, held));
     }
-
-    const modsyncSitesFile = join(lab.tmpDir, `${label}-modsync-sites.txt`);
-    writeSitesFile(modsyncSitesFile, sites);
-    let modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
-    started.push(modsyncServer);
-    const modsync: SideSetup = {
-      server: modsyncServer, ids: sites.map((s) => s.id), sitesFile: modsyncSitesFile, apiToken: prepared.fixtures.apiToken,
-      pgDatabase: databaseName(prepared.db), versionRows: databaseRowCounter(prepared.db, "module_versions"),
-    };
-
-    const body = (k: number) => pass0Body(tmpl, p, sites[k]!);
-    const floorWarm = await warmUp(floor.server, floor.ids, body);
-    const modsyncWarm = await warmUp(modsync.server, modsync.ids, body, modsync.apiToken);
-    console.log(`  warm-up (first ${CHANGES.modules}-module sync of every site): ${floor.server.name} ${floorWarm.toFixed(1)} s, ${modsync.server.name} ${modsyncWarm.toFixed(1)} s`);
-    console.log(`  ${modsync.server.name}'s update statuses caught up with the warm-up ${(await statusesCaughtUp(prepared.db)).toFixed(1)} s later`);
-    if (lab.modsyncFlagged) {
-      // Profiling: the rounds get a process (and so a profile) of their own,
-      // without the warm-up's first syncs. It starts with empty caches; the
-      // sites share their modules, so its first syncs fill them.
-      await lab.stop(modsyncServer);
-      modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
-      started.push(modsyncServer);
-      modsync.server = modsyncServer;
-      console.log("  BENCH_MODSYNC_BUN_FLAGS: the rounds run in a second modsync process, so its profile holds no warm-up");
-    }
-
-    const runs: { floor: ChangeRun[]; modsync: ChangeRun[] } = { floor: [], modsync: [] };
     for (let round = 1; round <= o.rounds; round++) {
-      const order = round % 2 === 1 ? (["floor", "modsync"] as const) : (["modsync", "floor"] as const);
-      for (const which of order) {
-        const side = which === "floor" ? floor : modsync;
-        runs[which].push(await measuredRun({ lab, kind, side, isModsync: which === "modsync", round, seconds: o.seconds, templateFile, changed, sites: o.sites, probes }));
+      for (const { sites, server } of roundOrder(siteCounts, round)) {
+        const stage = stages.get(sites)!;
+        const side = server === "floor" ? stage.floor : stage.modsync;
+        stage.runs[server].push(await measuredRun({
+          lab, kind, side, isModsync: server === "modsync", round, seconds: o.seconds,
+          templateFile: stage.templateFile, changed: stage.changed, sites, probes,
+        }));
       }
     }
-    const floorSide = { best: fastest(runs.floor), runs: runs.floor, warmUpSeconds: floorWarm };
-    const modsyncSide = { best: fastest(runs.modsync), runs: runs.modsync, warmUpSeconds: modsyncWarm };
-    return {
-      kind, sites: o.sites, database: prepared.db.dialect, redis: o.redisUrl !== null, changedPerRequest: changed,
-      floor: floorSide, modsync: modsyncSide,
-      ratio: modsyncSide.best.requestsPerSec / floorSide.best.requestsPerSec,
-      p99Ratio: modsyncSide.best.p99Ms / floorSide.best.p99Ms,
-      setupSeconds: prepared.setupSeconds,
-    };
+    return siteCounts.map((sites) => resultOf(stages.get(sites)!, o.redisUrl !== null));
   } finally {
-    for (const server of started) await lab.stop(server);
+    for (const server of held.started) await lab.stop(server);
     await probes.pg?.close();
     await probes.redis?.close();
     // Done with them: a 10,000-site database is large, and each holds a connection.
-    for (const db of dbs) await lab.dropDatabase(db).catch((err: unknown) => console.error(`could not drop a bench database: ${String(err)}`));
+    for (const db of held.dbs) await lab.dropDatabase(db).catch((err: unknown) => console.error(`could not drop a bench database: ${String(err)}`));
   }
 }
 
@@ -385,7 +436,7 @@ async function measuredRun(a: {
   if (run.dbCpuUs !== null) cpuText += `, postgres ${run.dbCpuUs.toFixed(0)} µs`;
   if (run.redisCpuUs !== null) cpuText += `, redis-server ${run.redisCpuUs.toFixed(0)} µs`;
   cpuText += `, wrk ${run.wrkCpuUs.toFixed(0)} µs`;
-  console.log(`  round ${a.round} ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpuText})`);
+  console.log(`  round ${a.round} ${String(a.sites).padStart(6)} sites ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpuText})`);
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${server.name} answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests; the figures are not valid`);
   }
