@@ -6,7 +6,8 @@
 --                   @URL@ @TOKEN@  the site's url and token (from SITES_FILE)
 --                   @DRIFT@        drift: the one module whose version changes
 --                   @CORE@         release: every core module's version (and core_version)
---   SITES_FILE=f  one site a line: "<id> <url> <token>"
+--   SITES_FILE=f  one site a line: "<id> <url> <token> <tail>", tail a number 0-255
+--                 (see TAILS below)
 --   MODE=m        identical | drift | release (only sets what @DRIFT@/@CORE@ become)
 --   THREADS=n     wrk's -t: thread k of n posts only to sites k, k+n, k+2n… of the
 --                 list, so no two threads ever sync the same site, and a thread's
@@ -22,6 +23,21 @@
 --              release, whose version rows all sites of the pass share
 -- The warm-up (the first sync of every site, posted by the bench) fills the
 -- placeholders with the payload's own versions: pass 0.
+--
+-- Every body ends with four whitespace characters after its JSON, the same
+-- four for a site every time (its tail number's base-4 digits, lowest first,
+-- as TAILS: space, \n, \t, \r); scenarios/changes.ts adds the same to the
+-- warm-up's bodies. Why: LuaJIT interns every string, and hashes a long one
+-- from a few bytes only (its first, last, middle and quarter-way four). Bodies
+-- that differ elsewhere (a site's url and token near the start, a version in
+-- the middle) share a hash; past 32 strings in one chain LuaJIT hashes every
+-- new string there in full. With 10,000 sites that happened for most requests:
+-- against a server that answers at once, wrk's CPU a request was 55 µs at
+-- 10,000 sites and 29 at 1,000, CPU taken from the servers it measures, so the
+-- grown database's figures measured wrk. The last four bytes now differ between
+-- sites. For the same reason the whole request is made by one concatenation
+-- (wrk.format would make the body, then the request around it: two such
+-- strings). JSON allows whitespace after the value; both servers parse it.
 
 local threads_made = 0
 function setup(thread)
@@ -34,13 +50,31 @@ local function slurp(path)
   local s = f:read("*a"); f:close(); return s
 end
 
-local mode, run, threads, hdrs
+local mode, run, threads
 -- pieces: the template's literal text and placeholder names, alternating
 -- (pieces[1] literal, pieces[2] name, pieces[3] literal, …); out: the same
 -- slots, the names' slots refilled per request.
-local pieces, out, names = {}, {}, {}
-local share = {}
+local pieces, names = {}, {}
+-- req: the request's parts for table.concat: its head, then the body's pieces, then the site's tail.
+local req, head = {}, nil
+local fill = {}
+-- This thread's sites, kept as few objects: ids and offsets in arrays of
+-- numbers, every url and token in one string (urls_tokens), each site's tail
+-- as one of the 256 strings of TAIL. One table or string per site made
+-- LuaJIT's collector, which visits every live object each cycle, the largest
+-- part of wrk's CPU at 10,000 sites.
+local ids, url_from, token_from, token_to, tail_codes = {}, {}, {}, {}, {}
+local urls_tokens = ""
+local sites = 0
 local i = 0
+
+local WHITESPACE = { " ", "\n", "\t", "\r" }
+local TAIL = {}
+for code = 0, 255 do
+  local t = {}
+  for d = 0, 3 do t[d + 1] = WHITESPACE[math.floor(code / 4 ^ d) % 4 + 1] end
+  TAIL[code] = table.concat(t)
+end
 
 function init(args)
   mode = assert(os.getenv("MODE"), "set MODE")
@@ -60,30 +94,52 @@ function init(args)
     at = e + 1
   end
   pieces[#pieces + 1] = template:sub(at)
-  for k, v in ipairs(pieces) do out[k] = v end
 
   local sites_file = assert(os.getenv("SITES_FILE"), "set SITES_FILE")
-  local k = 0
+  local k, parts, length = 0, {}, 0
   for line in io.lines(sites_file) do
-    local id, url, token = line:match("^(%d+) (%S+) (%S+)$")
+    local id, url, token, tail = line:match("^(%d+) (%S+) (%S+) (%d+)$")
     if id then
       k = k + 1
-      if (k - 1) % threads == tid - 1 then share[#share + 1] = { id = id, url = url, token = token } end
+      if (k - 1) % threads == tid - 1 then
+        sites = sites + 1
+        ids[sites] = tonumber(id)
+        url_from[sites] = length + 1
+        token_from[sites] = length + #url + 1
+        token_to[sites] = length + #url + #token
+        tail_codes[sites] = tonumber(tail)
+        assert(TAIL[tail_codes[sites]], "tail must be 0-255: " .. line)
+        parts[#parts + 1] = url
+        parts[#parts + 1] = token
+        length = length + #url + #token
+      end
     end
   end
-  assert(#share > 0, "no sites for thread " .. tid)
+  assert(sites > 0, "no sites for thread " .. tid)
+  urls_tokens = table.concat(parts)
 
-  hdrs = { ["Content-Type"] = "application/json" }
+  -- wrk sets the Host header before it calls init.
+  head = "Host: " .. wrk.headers["Host"] .. "\r\nContent-Type: application/json\r\n"
   local tok = os.getenv("TOKEN")
-  if tok then hdrs["Authorization"] = "Bearer " .. tok end
+  if tok then head = head .. "Authorization: Bearer " .. tok .. "\r\n" end
 end
 
 request = function()
   i = i + 1
-  local site = share[(i - 1) % #share + 1]
-  local fill = { URL = site.url, TOKEN = site.token }
+  local site = (i - 1) % sites + 1
+  fill.URL = urls_tokens:sub(url_from[site], token_from[site] - 1)
+  fill.TOKEN = urls_tokens:sub(token_from[site], token_to[site])
   if mode == "drift" then fill.DRIFT = "1." .. tid .. "." .. i .. "-r" .. run end
-  if mode == "release" then fill.CORE = "11." .. run .. "." .. (math.floor((i - 1) / #share) + 1) end
-  for slot, name in pairs(names) do out[slot] = assert(fill[name], "no value for @" .. name .. "@") end
-  return wrk.format("POST", "/api/v1/sites/" .. site.id .. "/modules", hdrs, table.concat(out))
+  if mode == "release" then fill.CORE = "11." .. run .. "." .. (math.floor((i - 1) / sites) + 1) end
+  local tail = TAIL[tail_codes[site]]
+  local length = #tail
+  for slot = 1, #pieces do
+    local piece = pieces[slot]
+    if names[slot] then piece = assert(fill[piece], "no value for @" .. piece .. "@") end
+    req[slot + 1] = piece
+    length = length + #piece
+  end
+  req[#pieces + 2] = tail
+  req[1] = "POST /api/v1/sites/" .. ids[site] .. "/modules HTTP/1.1\r\n" .. head .. "Content-Length: " .. length .. "\r\n\r\n"
+  return table.concat(req)
 end

@@ -1,7 +1,7 @@
 // Starting, probing and stopping the servers under test. Each server is
 // spawned as the bun binary itself (no shell in between), so the pid we hold
 // is the server's and /proc/<pid>/status describes its memory.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { PURGE_DELAY_VARIABLE } from "../../src/allocator";
 
@@ -93,6 +93,42 @@ export function cpuSecondsOf(pid: number): number {
  */
 export function mainThreadCpuSecondsOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+}
+
+/**
+ * CPU seconds of each of the process's threads by group (kernel run time from
+ * each task's schedstat): "main" (the thread that serves HTTP), "worker 1",
+ * "worker 2", … (JavaScript Workers, in the order they were started: the
+ * lowest task id first), "jit" (JavaScriptCore's compiler threads), "gc" (its
+ * collector's helpers) and "other". For a reading of where a server's CPU
+ * beside its serving thread goes; the groups come from the threads' names.
+ */
+export function threadCpuSecondsOf(pid: number): Map<string, number> {
+  const groups = new Map<string, number>();
+  const add = (group: string, seconds: number) => groups.set(group, (groups.get(group) ?? 0) + seconds);
+  let tids: number[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
+  } catch {
+    return groups;
+  }
+  let workers = 0;
+  for (const tid of tids) {
+    let name: string;
+    let seconds: number;
+    try {
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      seconds = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    if (tid === pid) add("main", seconds);
+    else if (name === "Worker") add(`worker ${++workers}`, seconds);
+    else if (name === "JITWorker" || name === "JSCWarmUp") add("jit", seconds);
+    else if (name === "HeapHelper" || name.endsWith("ollector Thread")) add("gc", seconds);
+    else add("other", seconds);
+  }
+  return groups;
 }
 
 function cpuSecondsIn(statPath: string): number {

@@ -39,7 +39,7 @@ import type { BenchSite, ModsyncDatabase } from "../lib/modsync";
 import { countRows, PgProbe } from "../lib/postgres";
 import { postSync } from "../lib/post";
 import { RedisProbe } from "../lib/redis";
-import { cpuSecondsOf, mainThreadCpuSecondsOf, type Server } from "../lib/servers";
+import { cpuSecondsOf, mainThreadCpuSecondsOf, threadCpuSecondsOf, type Server } from "../lib/servers";
 import { runWrk, type WrkResult } from "../lib/wrk";
 import { timed } from "./resync-work";
 
@@ -54,6 +54,8 @@ export interface ChangeRun extends WrkResult {
   /** The same, its main thread alone (the one serving HTTP), and the share of wrk's run it was busy (1: a whole core). */
   mainThreadUs: number;
   mainThreadBusy: number;
+  /** The same for each group of the server's threads (threadCpuSecondsOf's groups). */
+  threadsUs: Record<string, number>;
   /** wrk's own CPU time per answered request, µs: what generating the load cost the machine. */
   wrkCpuUs: number;
   /** Postgres: CPU per request of the backends connected to this server's database, µs; null on SQLite. */
@@ -117,11 +119,22 @@ function template(kind: ChangeKind, p: Payload): string {
   return JSON.stringify(t);
 }
 
-/** `template` with its placeholders filled: the site's url and token, and pass 0's versions (the payload's own). */
-function pass0Body(tmpl: string, p: Payload, site: { url: string; token: string }): string {
+/**
+ * The four whitespace characters that end every body of the site at
+ * position `k` of the sites file (0-based): its tail number k mod 256 in
+ * base 4, lowest digit first, each digit one of space, \n, \t, \r. The same
+ * as changes.lua's tail_of (which says why bodies have one).
+ */
+function bodyTail(k: number): string {
+  const code = k % 256;
+  return [0, 1, 2, 3].map((d) => " \n\t\r"[Math.floor(code / 4 ** d) % 4]!).join("");
+}
+
+/** `template` with its placeholders filled: the site's url and token, pass 0's versions (the payload's own), then the site's tail. */
+function pass0Body(tmpl: string, p: Payload, site: { url: string; token: string }, k: number): string {
   const drifting = p.modules.find((m) => m.machine_name === driftModule(p))!;
   const fills: Record<string, string> = { URL: site.url, TOKEN: site.token, DRIFT: drifting.version, CORE: p.drupal_info.core_version };
-  return tmpl.replace(/@([A-Z]+)@/g, (_, name: string) => fills[name]!);
+  return tmpl.replace(/@([A-Z]+)@/g, (_, name: string) => fills[name]!) + bodyTail(k);
 }
 
 /** Module versions one request of `kind` changes. */
@@ -211,12 +224,12 @@ function databaseName(db: ModsyncDatabase): string | null {
   return db.dialect === "postgres" ? new URL(db.url).pathname.slice(1) : null;
 }
 
-/** "id url token" lines for changes.lua; url and token go into JSON strings as they are. */
+/** "id url token tail" lines for changes.lua (tail: the line's bodyTail number); url and token go into JSON strings as they are. */
 function writeSitesFile(path: string, lines: { id: number; url: string; token: string }[]): void {
   for (const l of lines) {
     if (!/^[^\s"\\]+$/.test(l.url) || !/^[^\s"\\]+$/.test(l.token)) throw new Error(`site ${l.id}: url or token unfit for a JSON template`);
   }
-  writeFileSync(path, lines.map((l) => `${l.id} ${l.url} ${l.token}`).join("\n") + "\n");
+  writeFileSync(path, lines.map((l, k) => `${l.id} ${l.url} ${l.token} ${k % 256}`).join("\n") + "\n");
 }
 
 /** Every site's first sync, `concurrency` at a time; anything but 200 stops the bench. */
@@ -300,7 +313,7 @@ async function setUpStage(lab: Lab, kind: ChangeKind, sitesCount: number, o: Cha
     pgDatabase: databaseName(prepared.db), versionRows: databaseRowCounter(prepared.db, "module_versions"),
   };
 
-  const body = (k: number) => pass0Body(tmpl, p, sites[k]!);
+  const body = (k: number) => pass0Body(tmpl, p, sites[k]!, k);
   const floorWarm = await warmUp(floor.server, floor.ids, body);
   const modsyncWarm = await warmUp(modsync.server, modsync.ids, body, modsync.apiToken);
   console.log(`  warm-up (first ${CHANGES.modules}-module sync of every site): ${floor.server.name} ${floorWarm.toFixed(1)} s, ${modsync.server.name} ${modsyncWarm.toFixed(1)} s`);
@@ -409,6 +422,7 @@ async function measuredRun(a: {
   const dbCpuBefore = side.pgDatabase && probes.pg ? await probes.pg.backendCpu(side.pgDatabase) : null;
   const cpuBefore = cpuSecondsOf(pid);
   const mainBefore = mainThreadCpuSecondsOf(pid);
+  const threadsBefore = threadCpuSecondsOf(pid);
 
   const env: Record<string, string> = {
     TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads),
@@ -420,6 +434,7 @@ async function measuredRun(a: {
 
   const cpu = cpuSecondsOf(pid) - cpuBefore;
   const mainCpu = mainThreadCpuSecondsOf(pid) - mainBefore;
+  const threadsCpu = [...threadCpuSecondsOf(pid)].map(([group, seconds]) => [group, seconds - (threadsBefore.get(group) ?? 0)] as const);
   const dbCpu = dbCpuBefore && side.pgDatabase && probes.pg ? await probes.pg.backendCpuSince(side.pgDatabase, dbCpuBefore) : null;
   const redisCpu = redis && redisCpuBefore !== null ? (await redis.cpuSeconds()) - redisCpuBefore : null;
   const perRequestUs = (s: number) => (s * 1e6) / r.requests;
@@ -429,6 +444,7 @@ async function measuredRun(a: {
 
   const run: ChangeRun = {
     ...r, round: a.round, cpuUs: perRequestUs(cpu), mainThreadUs: perRequestUs(mainCpu), mainThreadBusy: mainCpu / r.wallSeconds,
+    threadsUs: Object.fromEntries(threadsCpu.map(([group, seconds]) => [group, perRequestUs(seconds)])),
     wrkCpuUs: perRequestUs(r.wrkCpuSeconds), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
     redisCpuUs: redisCpu === null ? null : perRequestUs(redisCpu), newVersionRows, counters: null,
   };
@@ -436,6 +452,9 @@ async function measuredRun(a: {
   if (run.dbCpuUs !== null) cpuText += `, postgres ${run.dbCpuUs.toFixed(0)} µs`;
   if (run.redisCpuUs !== null) cpuText += `, redis-server ${run.redisCpuUs.toFixed(0)} µs`;
   cpuText += `, wrk ${run.wrkCpuUs.toFixed(0)} µs`;
+  const rank = (group: string) => (group.startsWith("worker") ? 0 : ["jit", "gc", "other"].indexOf(group) + 1);
+  const others = Object.entries(run.threadsUs).filter(([group]) => group !== "main").sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  if (others.length > 0) cpuText += `; other threads: ${others.map(([group, us]) => `${group} ${us.toFixed(0)}`).join(", ")} µs`;
   console.log(`  round ${a.round} ${String(a.sites).padStart(6)} sites ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpuText})`);
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${server.name} answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests; the figures are not valid`);
