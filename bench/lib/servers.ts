@@ -95,22 +95,25 @@ export function mainThreadCpuSecondsOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
 }
 
+/** One thread of a process: its group (threadCpuSecondsOf) and the CPU seconds it has used. */
+export interface ThreadCpu { group: string; seconds: number }
+
 /**
- * CPU seconds of each of the process's threads by group (kernel run time from
- * each task's schedstat): "main" (the thread that serves HTTP), "worker 1",
- * "worker 2", … (JavaScript Workers, in the order they were started: the
- * lowest task id first), "jit" (JavaScriptCore's compiler threads), "gc" (its
- * collector's helpers) and "other". For a reading of where a server's CPU
- * beside its serving thread goes; the groups come from the threads' names.
+ * CPU seconds of each of the process's threads, by task id, with its group
+ * (kernel run time from each task's schedstat): "main" (the thread that
+ * serves HTTP), "worker 1", "worker 2", … (JavaScript Workers, in the order
+ * they were started: the lowest task id first), "jit" (JavaScriptCore's
+ * compiler threads), "gc" (its collector's helpers) and "other". For a
+ * reading of where a server's CPU beside its serving thread goes; the groups
+ * come from the threads' names.
  */
-export function threadCpuSecondsOf(pid: number): Map<string, number> {
-  const groups = new Map<string, number>();
-  const add = (group: string, seconds: number) => groups.set(group, (groups.get(group) ?? 0) + seconds);
+export function threadCpuSecondsOf(pid: number): Map<number, ThreadCpu> {
+  const threads = new Map<number, ThreadCpu>();
   let tids: number[];
   try {
     tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
   } catch {
-    return groups;
+    return threads;
   }
   let workers = 0;
   for (const tid of tids) {
@@ -122,11 +125,27 @@ export function threadCpuSecondsOf(pid: number): Map<string, number> {
     } catch {
       continue; // the thread ended between the listing and the read
     }
-    if (tid === pid) add("main", seconds);
-    else if (name === "Worker") add(`worker ${++workers}`, seconds);
-    else if (name === "JITWorker" || name === "JSCWarmUp") add("jit", seconds);
-    else if (name === "HeapHelper" || name.endsWith("ollector Thread")) add("gc", seconds);
-    else add("other", seconds);
+    let group = "other";
+    if (tid === pid) group = "main";
+    else if (name === "Worker") group = `worker ${++workers}`;
+    else if (name === "JITWorker" || name === "JSCWarmUp") group = "jit";
+    else if (name === "HeapHelper" || name.endsWith("ollector Thread")) group = "gc";
+    threads.set(tid, { group, seconds });
+  }
+  return threads;
+}
+
+/**
+ * CPU seconds each group of threads used between two readings of
+ * threadCpuSecondsOf: a thread in both counts its difference, a thread
+ * started since counts whole; one that ended in between is lost (the
+ * runtime's compiler threads come and go), so a group's figure is a floor.
+ */
+export function threadCpuSince(before: Map<number, ThreadCpu>, after: Map<number, ThreadCpu>): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const [tid, now] of after) {
+    const then = before.get(tid);
+    groups.set(now.group, (groups.get(now.group) ?? 0) + now.seconds - (then?.seconds ?? 0));
   }
   return groups;
 }

@@ -39,7 +39,7 @@ import type { BenchSite, ModsyncDatabase } from "../lib/modsync";
 import { countRows, PgProbe } from "../lib/postgres";
 import { postSync } from "../lib/post";
 import { RedisProbe } from "../lib/redis";
-import { cpuSecondsOf, mainThreadCpuSecondsOf, threadCpuSecondsOf, type Server } from "../lib/servers";
+import { cpuSecondsOf, mainThreadCpuSecondsOf, threadCpuSecondsOf, threadCpuSince, type Server } from "../lib/servers";
 import { runWrk, type WrkResult } from "../lib/wrk";
 import { timed } from "./resync-work";
 
@@ -434,7 +434,7 @@ async function measuredRun(a: {
 
   const cpu = cpuSecondsOf(pid) - cpuBefore;
   const mainCpu = mainThreadCpuSecondsOf(pid) - mainBefore;
-  const threadsCpu = [...threadCpuSecondsOf(pid)].map(([group, seconds]) => [group, seconds - (threadsBefore.get(group) ?? 0)] as const);
+  const threadsCpu = [...threadCpuSince(threadsBefore, threadCpuSecondsOf(pid))];
   const dbCpu = dbCpuBefore && side.pgDatabase && probes.pg ? await probes.pg.backendCpuSince(side.pgDatabase, dbCpuBefore) : null;
   const redisCpu = redis && redisCpuBefore !== null ? (await redis.cpuSeconds()) - redisCpuBefore : null;
   const perRequestUs = (s: number) => (s * 1e6) / r.requests;

@@ -282,6 +282,25 @@ describeEachDialect("sync API", (dialect) => {
     expect(await again.json()).toMatchObject({ modules_created: 1, modules_updated: 1, modules_unchanged: 0 });
   });
 
+  test("a body that ends in whitespace after its JSON syncs, and sent again byte for byte is answered as a repeat", async () => {
+    // Clients that end their output with a newline send this; bench/changes.lua ends every body with four such bytes.
+    const site = await freshSite();
+    const raw = `${JSON.stringify(payload(site, [mod("a"), mod("b")]))} \n\t\r`;
+    const post = () => h.request("POST", `/api/v1/sites/${site.id}/modules`, { raw, headers: { "content-type": "application/json" } });
+    const repeats = async () => {
+      const text = await (await h.request("GET", "/metrics", { token: null })).text();
+      return Number(/modsync_syncs_total\{mode="partial",path="unchanged"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const first = await post();
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ modules_created: 2, errors_total: 0 });
+    const before = await repeats();
+    const again = await post();
+    expect(await again.json()).toMatchObject({ modules_created: 0, modules_unchanged: 2 });
+    expect(await repeats()).toBe(before + 1);
+    expect((await modules(h, site)).map((m) => m.machineName)).toEqual(["a", "b"]);
+  });
+
   test("an identical body takes the one-statement path; a reordered one is compared, with the same counts", async () => {
     const site = await freshSite();
     const body = payload(site, [mod("a"), mod("b"), mod("c")]);
