@@ -7,7 +7,7 @@
 --                   @DRIFT@        drift: the one module whose version changes
 --                   @CORE@         release: every core module's version (and core_version)
 --   SITES_FILE=f  one site a line: "<id> <url> <token> <tail>", tail a number 0-255
---                 (see TAILS below)
+--                 (see TAIL below)
 --   MODE=m        identical | drift | release (only sets what @DRIFT@/@CORE@ become)
 --   THREADS=n     wrk's -t: thread k of n posts only to sites k, k+n, k+2n… of the
 --                 list, so no two threads ever sync the same site, and a thread's
@@ -15,8 +15,9 @@
 --   RUN=r         a number no earlier run against this database used: it is part of
 --                 every new version, so no run repeats an earlier run's versions
 --   TOKEN=t       optional API bearer token
--- Thread k's i-th request (i = 1, 2, …) goes to its ((i-1) mod share + 1)-th site,
--- in pass p = floor((i-1) / share) + 1. What changes, per request:
+-- Thread k's i-th request (i = 1, 2, …) goes to its ((i-1) mod sites + 1)-th site
+-- (sites: how many it has), in pass p = floor((i-1) / sites) + 1. What changes,
+-- per request:
 --   identical  nothing: each site's body is the same bytes every time
 --   drift      @DRIFT@ = "1.<k>.<i>-r<r>": one module at a version no site had
 --   release    @CORE@  = "11.<r>.<p>": every core module moves to the pass's
@@ -26,7 +27,7 @@
 --
 -- Every body ends with four whitespace characters after its JSON, the same
 -- four for a site every time (its tail number's base-4 digits, lowest first,
--- as TAILS: space, \n, \t, \r); scenarios/changes.ts adds the same to the
+-- as TAIL: space, \n, \t, \r); scenarios/changes.ts adds the same to the
 -- warm-up's bodies. Why: LuaJIT interns every string, and hashes a long one
 -- from a few bytes only (its first, last, middle and quarter-way four). Bodies
 -- that differ elsewhere (a site's url and token near the start, a version in
@@ -34,10 +35,11 @@
 -- new string there in full. With 10,000 sites that happened for most requests:
 -- against a server that answers at once, wrk's CPU a request was 55 µs at
 -- 10,000 sites and 29 at 1,000, CPU taken from the servers it measures, so the
--- grown database's figures measured wrk. The last four bytes now differ between
--- sites. For the same reason the whole request is made by one concatenation
--- (wrk.format would make the body, then the request around it: two such
--- strings). JSON allows whitespace after the value; both servers parse it.
+-- grown database's figures measured wrk. A thread's sites now take the 256
+-- tails in turn (scenarios/changes.ts, tailCode), so the last four bytes
+-- differ between most of them. For the same reason the whole request is made
+-- by one concatenation (wrk.format would make the body, then the request
+-- around it: two such strings). JSON allows whitespace after the value; both servers parse it.
 
 local threads_made = 0
 function setup(thread)
@@ -52,8 +54,8 @@ end
 
 local mode, run, threads
 -- pieces: the template's literal text and placeholder names, alternating
--- (pieces[1] literal, pieces[2] name, pieces[3] literal, …); out: the same
--- slots, the names' slots refilled per request.
+-- (pieces[1] literal, pieces[2] name, pieces[3] literal, …); names: the
+-- names' slots.
 local pieces, names = {}, {}
 -- req: the request's parts for table.concat: its head, then the body's pieces, then the site's tail.
 local req, head = {}, nil

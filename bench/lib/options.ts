@@ -53,7 +53,7 @@ function redisUrl(): string | null {
   return chosen;
 }
 
-/** BENCH_SITES: "1000" or a list such as "1000,10000" (each a run of the changed re-sync scenarios). */
+/** BENCH_SITES: "1000" or a list such as "1000,10000" (the changed re-sync scenarios run at each, their runs interleaved in each round). */
 function siteCounts(): number[] {
   const raw = process.env.BENCH_SITES?.trim() || "1000";
   const counts = raw.split(",").map((s) => s.trim());

@@ -105,7 +105,9 @@ export interface ThreadCpu { group: string; seconds: number }
  * they were started: the lowest task id first), "jit" (JavaScriptCore's
  * compiler threads), "gc" (its collector's helpers) and "other". For a
  * reading of where a server's CPU beside its serving thread goes; the groups
- * come from the threads' names.
+ * come from the threads' names. Near a Worker's start its thread is still
+ * named "bun" ("other"), and a Worker that ended shifts the numbers of those
+ * after it: read the groups of a server that has been up a while.
  */
 export function threadCpuSecondsOf(pid: number): Map<number, ThreadCpu> {
   const threads = new Map<number, ThreadCpu>();

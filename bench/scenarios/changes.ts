@@ -15,10 +15,12 @@
 // server. With BENCH_REDIS, modsync runs with REDIS_URL (there is no third
 // server here: compare with a run without it).
 //
-// Per scenario and site count: fresh databases for both, N sites registered
-// in modsync, both servers started, every site's first sync posted (pass 0:
-// the payload's own versions), then BENCH_ROUNDS rounds of one wrk run per
-// server, the order reversed every round; the best run of each counts.
+// Per scenario, each site count of BENCH_SITES set up in turn: fresh
+// databases for both, N sites registered in modsync, both servers started,
+// every site's first sync posted (pass 0: the payload's own versions). Then
+// BENCH_ROUNDS rounds, each one wrk run per (site count, server) pair in
+// roundOrder's order, reversed every round; the best run of each server at
+// each site count counts. Every server stays up until the last round.
 //
 // A run counts only if the work really happened: no non-2xx and no socket
 // errors; modsync's own counters (GET /metrics) say every sync was applied
@@ -56,6 +58,8 @@ export interface ChangeRun extends WrkResult {
   mainThreadBusy: number;
   /** The same for each group of the server's threads (threadCpuSecondsOf's groups). */
   threadsUs: Record<string, number>;
+  /** The scenario's other servers' CPU over the run (up, not measured: their background threads), per answered request, µs. */
+  idleServersUs: number;
   /** wrk's own CPU time per answered request, µs: what generating the load cost the machine. */
   wrkCpuUs: number;
   /** Postgres: CPU per request of the backends connected to this server's database, µs; null on SQLite. */
@@ -120,13 +124,20 @@ function template(kind: ChangeKind, p: Payload): string {
 }
 
 /**
- * The four whitespace characters that end every body of the site at
- * position `k` of the sites file (0-based): its tail number k mod 256 in
- * base 4, lowest digit first, each digit one of space, \n, \t, \r. The same
- * as changes.lua's tail_of (which says why bodies have one).
+ * The tail number of the site at line `k` of a sites file (0-based): its
+ * place among its wrk thread's sites (thread k mod threads), mod 256, so that
+ * each thread's sites use all 256 tails in turn.
  */
-function bodyTail(k: number): string {
-  const code = k % 256;
+function tailCode(k: number): number {
+  return Math.floor(k / CHANGES.threads) % 256;
+}
+
+/**
+ * The four whitespace characters that end every body of a site with tail
+ * number `code`: its base-4 digits, lowest first, each one of space, \n,
+ * \t, \r. The same as changes.lua's TAIL (which says why bodies have one).
+ */
+function bodyTail(code: number): string {
   return [0, 1, 2, 3].map((d) => " \n\t\r"[Math.floor(code / 4 ** d) % 4]!).join("");
 }
 
@@ -134,7 +145,7 @@ function bodyTail(k: number): string {
 function pass0Body(tmpl: string, p: Payload, site: { url: string; token: string }, k: number): string {
   const drifting = p.modules.find((m) => m.machine_name === driftModule(p))!;
   const fills: Record<string, string> = { URL: site.url, TOKEN: site.token, DRIFT: drifting.version, CORE: p.drupal_info.core_version };
-  return tmpl.replace(/@([A-Z]+)@/g, (_, name: string) => fills[name]!) + bodyTail(k);
+  return tmpl.replace(/@([A-Z]+)@/g, (_, name: string) => fills[name]!) + bodyTail(tailCode(k));
 }
 
 /** Module versions one request of `kind` changes. */
@@ -224,12 +235,12 @@ function databaseName(db: ModsyncDatabase): string | null {
   return db.dialect === "postgres" ? new URL(db.url).pathname.slice(1) : null;
 }
 
-/** "id url token tail" lines for changes.lua (tail: the line's bodyTail number); url and token go into JSON strings as they are. */
+/** "id url token tail" lines for changes.lua (tail: the line's tailCode); url and token go into JSON strings as they are. */
 function writeSitesFile(path: string, lines: { id: number; url: string; token: string }[]): void {
   for (const l of lines) {
     if (!/^[^\s"\\]+$/.test(l.url) || !/^[^\s"\\]+$/.test(l.token)) throw new Error(`site ${l.id}: url or token unfit for a JSON template`);
   }
-  writeFileSync(path, lines.map((l, k) => `${l.id} ${l.url} ${l.token} ${k % 256}`).join("\n") + "\n");
+  writeFileSync(path, lines.map((l, k) => `${l.id} ${l.url} ${l.token} ${tailCode(k)}`).join("\n") + "\n");
 }
 
 /** Every site's first sync, `concurrency` at a time; anything but 200 stops the bench. */
@@ -382,8 +393,9 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
       for (const { sites, server } of roundOrder(siteCounts, round)) {
         const stage = stages.get(sites)!;
         const side = server === "floor" ? stage.floor : stage.modsync;
+        const idle = held.started.filter((s) => s !== side.server && s.proc.exitCode === null && s.proc.signalCode === null);
         stage.runs[server].push(await measuredRun({
-          lab, kind, side, isModsync: server === "modsync", round, seconds: o.seconds,
+          lab, kind, side, idle, isModsync: server === "modsync", round, seconds: o.seconds,
           templateFile: stage.templateFile, changed: stage.changed, sites, probes,
         }));
       }
@@ -402,6 +414,8 @@ async function measuredRun(a: {
   lab: Lab;
   kind: ChangeKind;
   side: SideSetup;
+  /** The scenario's other servers, up but not measured in this run: their own threads still use CPU. */
+  idle: Server[];
   isModsync: boolean;
   round: number;
   seconds: number;
@@ -423,6 +437,8 @@ async function measuredRun(a: {
   const cpuBefore = cpuSecondsOf(pid);
   const mainBefore = mainThreadCpuSecondsOf(pid);
   const threadsBefore = threadCpuSecondsOf(pid);
+  const idleCpu = () => a.idle.reduce((sum, s) => sum + cpuSecondsOf(s.proc.pid), 0);
+  const idleBefore = idleCpu();
 
   const env: Record<string, string> = {
     TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads),
@@ -435,6 +451,7 @@ async function measuredRun(a: {
   const cpu = cpuSecondsOf(pid) - cpuBefore;
   const mainCpu = mainThreadCpuSecondsOf(pid) - mainBefore;
   const threadsCpu = [...threadCpuSince(threadsBefore, threadCpuSecondsOf(pid))];
+  const idleSeconds = idleCpu() - idleBefore;
   const dbCpu = dbCpuBefore && side.pgDatabase && probes.pg ? await probes.pg.backendCpuSince(side.pgDatabase, dbCpuBefore) : null;
   const redisCpu = redis && redisCpuBefore !== null ? (await redis.cpuSeconds()) - redisCpuBefore : null;
   const perRequestUs = (s: number) => (s * 1e6) / r.requests;
@@ -445,6 +462,7 @@ async function measuredRun(a: {
   const run: ChangeRun = {
     ...r, round: a.round, cpuUs: perRequestUs(cpu), mainThreadUs: perRequestUs(mainCpu), mainThreadBusy: mainCpu / r.wallSeconds,
     threadsUs: Object.fromEntries(threadsCpu.map(([group, seconds]) => [group, perRequestUs(seconds)])),
+    idleServersUs: perRequestUs(idleSeconds),
     wrkCpuUs: perRequestUs(r.wrkCpuSeconds), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
     redisCpuUs: redisCpu === null ? null : perRequestUs(redisCpu), newVersionRows, counters: null,
   };
@@ -453,8 +471,9 @@ async function measuredRun(a: {
   if (run.redisCpuUs !== null) cpuText += `, redis-server ${run.redisCpuUs.toFixed(0)} µs`;
   cpuText += `, wrk ${run.wrkCpuUs.toFixed(0)} µs`;
   const rank = (group: string) => (group.startsWith("worker") ? 0 : ["jit", "gc", "other"].indexOf(group) + 1);
-  const others = Object.entries(run.threadsUs).filter(([group]) => group !== "main").sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  const others = Object.entries(run.threadsUs).filter(([group]) => group !== "main").sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b, undefined, { numeric: true }));
   if (others.length > 0) cpuText += `; other threads: ${others.map(([group, us]) => `${group} ${us.toFixed(0)}`).join(", ")} µs`;
+  if (a.idle.length > 0) cpuText += `; idle servers ${run.idleServersUs.toFixed(0)} µs`;
   console.log(`  round ${a.round} ${String(a.sites).padStart(6)} sites ${server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.non2xx} non-2xx; ${cpuText})`);
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${server.name} answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests; the figures are not valid`);
