@@ -94,6 +94,24 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     expect((await rows(site.id)).map((r) => r.project)).toEqual(["drupal", "token"]);
   });
 
+  test("a site judged in part writes the row that changed and leaves the one judged the same as it is", async () => {
+    const site = await h.freshSite("in-part-same");
+    const modules = (token: string) => [mod("node", { module_type: "core", version: "8.0.0" }), mod("token", { version: token })];
+    await sync(site, modules("8.x-1.10"));
+    await h.store.releases.saveHistories([{ history: fixture("drupal.8.1.0") }], new Date());
+    const { store, seen } = counting(h.store.releases);
+    const statuses = new UpdateStatuses(store);
+    await statuses.computePending();
+    // Changed behind the computation's back, its hash kept: a write of drupal's row would put its reason back.
+    await sql(h.store, `UPDATE site_project_updates SET reason = 'untouched' WHERE site_id = ${site.id} AND project = 'drupal'`);
+    await sync(site, modules("8.x-1.11"));
+    const partialBefore = seen.partial;
+    await statuses.computePending();
+    expect(seen.partial).toBe(partialBefore + 1);
+    expect(await versionOf(site.id, "token")).toBe("8.x-1.11");
+    expect((await rows(site.id)).find((r) => r.project === "drupal")).toMatchObject({ installed_version: "8.0.0", reason: "untouched" });
+  });
+
   test("a core release (core modules' versions and the core version set) is judged in part without looking a module up", async () => {
     const site = await h.freshSite("in-part-release");
     const modules = (core: string, token = "8.x-1.10") => [

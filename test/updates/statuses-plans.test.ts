@@ -6,6 +6,7 @@
 // `site_id IN (subquery)` of those was a hash join over all of site_modules).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { SqlExec } from "../../src/store/releases/exec";
+import type { ProjectUpdateRow } from "../../src/store/releases/types";
 import type { Store } from "../../src/store/types";
 import { createTestDatabase, describeEachDialect, type Dialect, type TestDatabase } from "../support/stores";
 import { sql } from "../support/sql";
@@ -58,6 +59,7 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
   let store: Store;
   let exec: SqlExec;
   const read: { sql: string; params: unknown[] }[] = [];
+  const written: { sql: string; params: unknown[] }[] = [];
 
   beforeAll(async () => {
     db = createTestDatabase(dialect);
@@ -71,14 +73,20 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
         return original(text, params);
       }) as never;
     }
+    const write = exec.write.bind(exec);
+    exec.write = (statements) => {
+      written.push(...statements.map((st) => ({ sql: st.sql, params: st.params ?? [] })));
+      return write(statements);
+    };
   }, 60_000);
   afterAll(() => db.destroy());
 
-  /** The plan lines of every statement `run` reads with, by statement. */
-  async function plansOf(run: () => Promise<unknown>): Promise<{ sql: string; plan: string[] }[]> {
+  /** The plan lines of every statement `run` reads with (or, `of` "writes", writes with), by statement. */
+  async function plansOf(run: () => Promise<unknown>, of: "reads" | "writes" = "reads"): Promise<{ sql: string; plan: string[] }[]> {
     read.length = 0;
+    written.length = 0;
     await run();
-    const statements = [...read];
+    const statements = [...of === "reads" ? read : written];
     expect(statements.length).toBeGreaterThan(0);
     read.length = 0;
     const plans = [];
@@ -110,18 +118,25 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
       .toEqual(plans.map((p) => ({ sql: p.sql, wholeTable: [] })));
   }, 60_000);
 
-  test("a batch judged in part reads its change sets since the marks, its changed rows and their stored statuses through indexes", async () => {
+  test("a batch judged in part reads its change sets since the marks and its changed rows, and writes its statuses, through indexes", async () => {
     const releases = store.releases;
-    const plans = [
-      ...await plansOf(() => releases.changedInventories(BATCH)),
-      ...await plansOf(() => releases.replaceSiteUpdates(BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [], only: ["drupal", "project_2"] })), new Date())),
-    ];
-    expect(plans.filter((p) => p.sql.includes("site_change_sets")).length).toBe(1);
+    const reads = await plansOf(() => releases.changedInventories(BATCH));
+    expect(reads.filter((p) => p.sql.includes("site_change_sets")).length).toBe(1);
     // (Statements as shown here stop at 90 characters: told apart by their start.)
-    expect(plans.filter((p) => p.sql.includes("SELECT sm.site_id")).length).toBe(1);
-    expect(plans.filter((p) => p.sql.includes("SELECT u.site_id, u.project, u.values_hash")).length).toBe(1);
+    expect(reads.filter((p) => p.sql.includes("SELECT sm.site_id")).length).toBe(1);
+    // Its statuses are written without a read of the stored ones: each judged project upserted
+    // (drupal's row, the same), each of `only` it no longer runs deleted (project_2's).
+    const judged: ProjectUpdateRow = { project: "drupal", installedVersion: "10.3.8", status: "current", reason: null, recommended: null, latestVersion: null,
+      securityUpdates: [], alsoAvailable: [], links: { project: null, recommended: null, securityRelease: null } };
+    const writes = await plansOf(() => releases.replaceSiteUpdates(
+      BATCH.map((siteId) => ({ siteId, syncedAt: new Date(), projects: [judged], only: ["drupal", "project_2"] })), new Date()), "writes");
+    expect(read).toEqual([]);
+    expect(writes.filter((p) => p.sql.startsWith("DELETE FROM site_project_updates")).length).toBeGreaterThan(0);
+    expect(writes.filter((p) => p.sql.startsWith("INSERT INTO site_project_updates")).length).toBeGreaterThan(0);
+    const plans = [...reads, ...writes];
     expect(plans.map((p) => ({ sql: p.sql, wholeTable: p.plan.filter((line) => WHOLE_TABLE.test(line.trim())) })))
       .toEqual(plans.map((p) => ({ sql: p.sql, wholeTable: [] })));
+    expect(await sql(store, `SELECT site_id FROM site_project_updates WHERE project = 'project_2' AND site_id IN (${BATCH.join(", ")})`)).toEqual([]);
     // Module 2 of each site, its one change since its mark: every site judged in part, on that row alone.
     const { whole, partial } = await releases.changedInventories(BATCH);
     expect(whole).toEqual([]);

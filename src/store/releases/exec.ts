@@ -25,11 +25,11 @@ export interface SqlExec {
   /** A subquery yielding the [integer, text] pairs of a JSON array parameter (`?`), as two columns. */
   pairs(): string;
   /**
-   * A derived table of the [integer, `second`] pairs of a JSON array
+   * A derived table of the [integer, integer] pairs of a JSON array
    * parameter (`?`), columns `a` and `b`, to join from: a look-up per pair,
    * where two IN lists would look up every site with every module.
    */
-  pairTable(second: "int" | "text"): string;
+  pairTable(): string;
 }
 
 export class SqliteExec implements SqlExec {
@@ -61,8 +61,8 @@ export class SqliteExec implements SqlExec {
     return "SELECT CAST(value ->> 0 AS INTEGER), CAST(value ->> 1 AS TEXT) FROM json_each(?)";
   }
 
-  pairTable(second: "int" | "text"): string {
-    return `(SELECT CAST(value ->> 0 AS INTEGER) AS a, CAST(value ->> 1 AS ${second === "int" ? "INTEGER" : "TEXT"}) AS b FROM json_each(?))`;
+  pairTable(): string {
+    return "(SELECT CAST(value ->> 0 AS INTEGER) AS a, CAST(value ->> 1 AS INTEGER) AS b FROM json_each(?))";
   }
 }
 
@@ -109,7 +109,7 @@ export class PostgresExec implements SqlExec {
     return "SELECT (e ->> 0)::int, e ->> 1 FROM jsonb_array_elements(?::jsonb) AS e";
   }
 
-  pairTable(second: "int" | "text"): string {
-    return `(SELECT (e ->> 0)::int AS a, ${second === "int" ? "(e ->> 1)::int" : "e ->> 1"} AS b FROM jsonb_array_elements(?::jsonb) AS e)`;
+  pairTable(): string {
+    return "(SELECT (e ->> 0)::int AS a, (e ->> 1)::int AS b FROM jsonb_array_elements(?::jsonb) AS e)";
   }
 }

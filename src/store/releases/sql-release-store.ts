@@ -293,7 +293,7 @@ export class SqlReleaseStore implements ReleaseStore {
     if (pairs.length > 0) {
       // Each site's changed modules, a primary-key look-up each.
       await this.addContribModules(new Map([...partial].map(([id, p]) => [id, p.inventory])), `
-        SELECT sm.site_id, sm.module_id, sm.version_id, sm.project FROM ${this.db.pairTable("int")} AS x
+        SELECT sm.site_id, sm.module_id, sm.version_id, sm.project FROM ${this.db.pairTable()} AS x
         JOIN site_modules sm ON sm.site_id = x.a AND sm.module_id = x.b WHERE sm.module_type = 'contrib'`, [JSON.stringify(pairs)]);
     }
     return { whole: whole.sort((a, b) => a.siteId - b.siteId), partial: [...partial.values()].map((p) => p.inventory) };
@@ -347,32 +347,30 @@ export class SqlReleaseStore implements ReleaseStore {
    * Writes only what changed: most computations after a sync find the same
    * statuses. A row is told unchanged by its values_hash alone (reading the
    * rows' text back, and turning it into JSON to compare, cost more than
-   * judging). Rows of projects a site no longer runs are deleted; the rest
-   * upserted, so two instances computing one site at once both succeed.
+   * judging). Of a site judged whole, its stored hashes are read first: only
+   * changed rows are written, and rows of projects it no longer runs deleted.
+   * Of a site judged in part (`only`: a drift sync's project and drupal),
+   * nothing is read: each project judged is upserted, its row left as it is
+   * where the hash is the same (no page written), and each project of `only`
+   * it no longer runs deleted (a read of those few rows by key cost as much
+   * as their upsert; bench/README round 32). Upserts, so two instances
+   * computing one site at once both succeed.
    */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
-    // Each site's stored rows by project (read as arrays: no object per row):
-    // of a site judged in part, only those of the projects judged.
+    // Each site judged whole: its stored rows by project (read as arrays: no object per row).
     const stored = new Map<number, Map<string, number | null>>();
     const whole = sites.filter((s) => !s.only);
-    const partial = new Map(sites.flatMap((s) => (s.only ? [[s.siteId, new Set(s.only)] as const] : [])));
-    const storedRows = [
-      ...whole.length > 0 ? await this.db.values<[number | string, string, number | string | null]>(
+    if (whole.length > 0) {
+      const rows = await this.db.values<[number | string, string, number | string | null]>(
         `SELECT site_id, project, values_hash FROM site_project_updates WHERE ${this.db.inList("site_id", "int")}`,
-        [JSON.stringify(whole.map((s) => s.siteId))]) : [],
-      // Each site's projects judged, a primary-key look-up each.
-      ...partial.size > 0 ? await this.db.values<[number | string, string, number | string | null]>(
-        `SELECT u.site_id, u.project, u.values_hash FROM ${this.db.pairTable("text")} AS x
-         JOIN site_project_updates u ON u.site_id = x.a AND u.project = x.b`,
-        [JSON.stringify([...partial].flatMap(([siteId, projects]) => [...projects].map((project) => [siteId, project])))],
-      ) : [],
-    ];
-    for (const [siteId, project, hash] of storedRows) {
-      const id = Number(siteId);
-      let rows = stored.get(id);
-      if (!rows) stored.set(id, rows = new Map());
-      rows.set(project, hash === null ? null : Number(hash));
+        [JSON.stringify(whole.map((s) => s.siteId))]);
+      for (const [siteId, project, hash] of rows) {
+        const id = Number(siteId);
+        let ofSite = stored.get(id);
+        if (!ofSite) stored.set(id, ofSite = new Map());
+        ofSite.set(project, hash === null ? null : Number(hash));
+      }
     }
     // Rows repeat across sites (one judgement per release): their values and hash are made once each.
     const values = new Map<ProjectUpdateRow, { columns: unknown[]; hash: number }>();
@@ -386,10 +384,12 @@ export class SqlReleaseStore implements ReleaseStore {
     };
     // Per site, the rows to write and the projects it no longer runs.
     const changedOf = new Map<number, { siteId: number; p: ProjectUpdateRow }[]>();
+    const goneOf = new Map<number, [number, string][]>();
     for (const s of sites) {
       const rows = stored.get(s.siteId);
       const changed: { siteId: number; p: ProjectUpdateRow }[] = [];
       for (const p of s.projects) {
+        // A site judged in part has no rows read: each of its rows is written, the upsert's hash test deciding.
         const same = rows !== undefined && rows.get(p.project) === valuesOf(p).hash;
         rows?.delete(p.project);
         if (!same) changed.push({ siteId: s.siteId, p });
@@ -398,10 +398,10 @@ export class SqlReleaseStore implements ReleaseStore {
       // computing one site at once lock its rows in the same order (Postgres
       // would end one of them as a deadlock otherwise).
       changedOf.set(s.siteId, changed.sort((a, b) => (a.p.project < b.p.project ? -1 : a.p.project > b.p.project ? 1 : 0)));
+      // What is left was stored for projects the site no longer runs.
+      const gone = s.only ? s.only.filter((project) => !s.projects.some((p) => p.project === project)) : [...rows?.keys() ?? []];
+      if (gone.length > 0) goneOf.set(s.siteId, gone.sort().map((project): [number, string] => [s.siteId, project]));
     }
-    // What is left was stored for projects the sites no longer run.
-    const goneOf = new Map<number, [number, string][]>();
-    for (const [siteId, rows] of stored) goneOf.set(siteId, [...rows.keys()].sort().map((project): [number, string] => [siteId, project]));
     // A transaction per few sites, each site's rows with its mark: syncs, which
     // wait for the write lock, get it between them instead of after a whole batch.
     const bySite = [...sites].sort((a, b) => a.siteId - b.siteId);
@@ -414,7 +414,8 @@ export class SqlReleaseStore implements ReleaseStore {
           : []),
         ...inserts(`INSERT INTO site_project_updates (site_id, ${UPDATE_COLUMNS}, values_hash)`, 11, chunk.flatMap((s) => changedOf.get(s.siteId)!),
           ({ siteId, p }) => { const v = valuesOf(p); return [siteId, ...v.columns, v.hash]; },
-          ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}`),
+          ` ON CONFLICT (site_id, project) DO UPDATE SET ${[...UPDATE_COLUMNS.split(", ").slice(1), "values_hash"].map((c) => `${c} = excluded.${c}`).join(", ")}
+            WHERE site_project_updates.values_hash IS DISTINCT FROM excluded.values_hash`),
         ...inserts("INSERT INTO site_update_marks (site_id, synced_at, computed_at)", 3, chunk.filter((s) => !s.only), (s) => [s.siteId, s.syncedAt, now],
           " ON CONFLICT (site_id) DO UPDATE SET synced_at = excluded.synced_at, computed_at = excluded.computed_at"),
         // A mark cleared since it was read (release data saved: invalidateSites) stays cleared: the site is judged whole next.
