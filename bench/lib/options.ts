@@ -5,6 +5,8 @@ export interface BenchOptions {
   scenarios: Set<string>;
   seconds: number;
   rounds: number;
+  /** identical, drift, release: seconds of each server's unmeasured run before round 1 (0: none). */
+  warmSeconds: number;
   largeRounds: number;
   hugeRounds: number;
   /** identical, drift, release: how many sites each run registers, warms and posts to (one pass of the scenarios per count). */
@@ -28,6 +30,13 @@ function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   if (!/^[1-9]\d*$/.test(raw)) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function wholeNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^(0|[1-9]\d*)$/.test(raw)) throw new Error(`${name} must be a whole number (0 or more), got "${raw}"`);
   return Number(raw);
 }
 
@@ -83,6 +92,7 @@ export function readOptions(): BenchOptions {
     scenarios: scenarios(),
     seconds: positiveInt("BENCH_DURATION", 10),
     rounds: positiveInt("BENCH_ROUNDS", 3),
+    warmSeconds: wholeNumber("BENCH_WARM_RUN", 5),
     largeRounds: positiveInt("BENCH_LARGE_ROUNDS", 3),
     hugeRounds: positiveInt("BENCH_HUGE_ROUNDS", 1),
     siteCounts: siteCounts(),

@@ -44,6 +44,8 @@ export interface BenchResults {
 export interface BenchMeta {
   seconds: number;
   rounds: number;
+  /** Seconds of each server's unmeasured run before round 1 of identical, drift and release. */
+  warmSeconds: number;
   largeRounds: number;
   hugeRounds: number;
   dialect: string;
@@ -264,6 +266,7 @@ export function writeJson(r: BenchResults, meta: BenchMeta, benchDir: string): s
     redisUrl: meta.redisUrl,
     wrkSeconds: meta.seconds,
     rounds: meta.rounds,
+    warmRunSeconds: meta.warmSeconds,
     largeRounds: meta.largeRounds,
     hugeRounds: meta.hugeRounds,
     sites: meta.siteCounts,

@@ -95,6 +95,18 @@ export function mainThreadCpuSecondsOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
 }
 
+/**
+ * Read system calls (read, pread64, …) the process's main thread has made
+ * (Linux /proc task io): on SQLite, the pages its connection's cache lacked,
+ * which include all it had after another connection's commit (WAL mode
+ * starts a connection's cache over when the database changed under it).
+ */
+export function mainThreadReadCallsOf(pid: number): number {
+  const m = /^syscr:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${pid}/io`, "utf8"));
+  if (!m) throw new Error(`syscr missing from /proc/${pid}/task/${pid}/io`);
+  return Number(m[1]);
+}
+
 /** One thread of a process: its group (threadCpuSecondsOf) and the CPU seconds it has used. */
 export interface ThreadCpu { group: string; seconds: number }
 

@@ -41,7 +41,7 @@ import type { BenchSite, ModsyncDatabase } from "../lib/modsync";
 import { countRows, PgProbe } from "../lib/postgres";
 import { postSync } from "../lib/post";
 import { RedisProbe } from "../lib/redis";
-import { cpuSecondsOf, mainThreadCpuSecondsOf, threadCpuSecondsOf, threadCpuSince, type Server } from "../lib/servers";
+import { cpuSecondsOf, mainThreadCpuSecondsOf, mainThreadReadCallsOf, threadCpuSecondsOf, threadCpuSince, type Server } from "../lib/servers";
 import { runWrk, type WrkResult } from "../lib/wrk";
 import { timed } from "./resync-work";
 
@@ -56,6 +56,8 @@ export interface ChangeRun extends WrkResult {
   /** The same, its main thread alone (the one serving HTTP), and the share of wrk's run it was busy (1: a whole core). */
   mainThreadUs: number;
   mainThreadBusy: number;
+  /** Read system calls of the main thread per answered request (mainThreadReadCallsOf). */
+  mainThreadReads: number;
   /** The same for each group of the server's threads (threadCpuSecondsOf's groups). */
   threadsUs: Record<string, number>;
   /** The scenario's other servers' CPU over the run (up, not measured: their background threads), per answered request, µs. */
@@ -263,6 +265,8 @@ async function warmUp(server: Server, ids: number[], body: (k: number) => string
 export interface ChangeOptions {
   seconds: number;
   rounds: number;
+  /** Seconds of each server's warm run before round 1 (warmRun); 0: none. */
+  warmSeconds: number;
   /** With BENCH_DATABASE_URL: modsync on Postgres, against the Postgres floor. */
   pgUrl: string | undefined;
   /** With BENCH_REDIS: modsync's REDIS_URL. */
@@ -389,6 +393,12 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
       console.log(`  set-up at ${sites.toLocaleString("en-US")} sites`);
       stages.set(sites, await setUpStage(lab, kind, sites, o, held));
     }
+    if (o.warmSeconds > 0) {
+      for (const { sites, server } of roundOrder(siteCounts, 1)) {
+        const stage = stages.get(sites)!;
+        await warmRun(server === "floor" ? stage.floor : stage.modsync, { lab, kind, sites, seconds: o.warmSeconds, templateFile: stage.templateFile });
+      }
+    }
     for (let round = 1; round <= o.rounds; round++) {
       for (const { sites, server } of roundOrder(siteCounts, round)) {
         const stage = stages.get(sites)!;
@@ -407,6 +417,24 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
     await probes.redis?.close();
     // Done with them: a 10,000-site database is large, and each holds a connection.
     for (const db of held.dbs) await lab.dropDatabase(db).catch((err: unknown) => console.error(`could not drop a bench database: ${String(err)}`));
+  }
+}
+
+/**
+ * A run of the scenario that is not measured (RUN=0, versions no round uses),
+ * before round 1: each server's runtime compiles the changed path's code as
+ * it first runs it (the first syncs warm another path), which took the JIT's
+ * threads up to ~70 µs of CPU a request in the first measured round (round 32
+ * of bench/README). A server that has been up a while has paid it; so has
+ * each server here once the rounds start. Anything but 2xx stops the bench.
+ */
+async function warmRun(side: SideSetup, a: { lab: Lab; kind: ChangeKind; sites: number; seconds: number; templateFile: string }): Promise<void> {
+  const env: Record<string, string> = { TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads), RUN: "0" };
+  if (side.apiToken) env.TOKEN = side.apiToken;
+  const r = await runWrk({ base: side.server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
+  console.log(`  warm run ${String(a.sites).padStart(6)} sites ${side.server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s (not counted)`);
+  if (r.non2xx > 0 || r.socketErrors > 0) {
+    throw new Error(`${side.server.name}: its warm run answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests`);
   }
 }
 
@@ -436,6 +464,7 @@ async function measuredRun(a: {
   const dbCpuBefore = side.pgDatabase && probes.pg ? await probes.pg.backendCpu(side.pgDatabase) : null;
   const cpuBefore = cpuSecondsOf(pid);
   const mainBefore = mainThreadCpuSecondsOf(pid);
+  const readsBefore = mainThreadReadCallsOf(pid);
   const threadsBefore = threadCpuSecondsOf(pid);
   const idleCpu = () => a.idle.reduce((sum, s) => sum + cpuSecondsOf(s.proc.pid), 0);
   const idleBefore = idleCpu();
@@ -450,6 +479,7 @@ async function measuredRun(a: {
 
   const cpu = cpuSecondsOf(pid) - cpuBefore;
   const mainCpu = mainThreadCpuSecondsOf(pid) - mainBefore;
+  const mainReads = mainThreadReadCallsOf(pid) - readsBefore;
   const threadsCpu = [...threadCpuSince(threadsBefore, threadCpuSecondsOf(pid))];
   const idleSeconds = idleCpu() - idleBefore;
   const dbCpu = dbCpuBefore && side.pgDatabase && probes.pg ? await probes.pg.backendCpuSince(side.pgDatabase, dbCpuBefore) : null;
@@ -461,12 +491,13 @@ async function measuredRun(a: {
 
   const run: ChangeRun = {
     ...r, round: a.round, cpuUs: perRequestUs(cpu), mainThreadUs: perRequestUs(mainCpu), mainThreadBusy: mainCpu / r.wallSeconds,
+    mainThreadReads: mainReads / r.requests,
     threadsUs: Object.fromEntries(threadsCpu.map(([group, seconds]) => [group, perRequestUs(seconds)])),
     idleServersUs: perRequestUs(idleSeconds),
     wrkCpuUs: perRequestUs(r.wrkCpuSeconds), dbCpuUs: dbCpu === null ? null : perRequestUs(dbCpu),
     redisCpuUs: redisCpu === null ? null : perRequestUs(redisCpu), newVersionRows, counters: null,
   };
-  let cpuText = `cpu/req: server ${run.cpuUs.toFixed(0)} µs (main thread ${run.mainThreadUs.toFixed(0)} µs, busy ${(run.mainThreadBusy * 100).toFixed(0)}%)`;
+  let cpuText = `cpu/req: server ${run.cpuUs.toFixed(0)} µs (main thread ${run.mainThreadUs.toFixed(0)} µs, busy ${(run.mainThreadBusy * 100).toFixed(0)}%, ${run.mainThreadReads.toFixed(1)} reads)`;
   if (run.dbCpuUs !== null) cpuText += `, postgres ${run.dbCpuUs.toFixed(0)} µs`;
   if (run.redisCpuUs !== null) cpuText += `, redis-server ${run.redisCpuUs.toFixed(0)} µs`;
   cpuText += `, wrk ${run.wrkCpuUs.toFixed(0)} µs`;
