@@ -282,6 +282,8 @@ interface ChangeStage {
   database: ModsyncDatabase["dialect"];
   floor: SideSetup;
   modsync: SideSetup;
+  /** modsync's database. */
+  db: ModsyncDatabase;
   floorWarm: number;
   modsyncWarm: number;
   setupSeconds: number;
@@ -334,18 +336,18 @@ async function setUpStage(lab: Lab, kind: ChangeKind, sitesCount: number, o: Cha
   console.log(`  warm-up (first ${CHANGES.modules}-module sync of every site): ${floor.server.name} ${floorWarm.toFixed(1)} s, ${modsync.server.name} ${modsyncWarm.toFixed(1)} s`);
   console.log(`  ${modsync.server.name}'s update statuses caught up with the warm-up ${(await statusesCaughtUp(prepared.db)).toFixed(1)} s later`);
   if (lab.modsyncFlagged) {
-    // Profiling: the rounds get a process (and so a profile) of their own,
-    // without the warm-up's first syncs. It starts with empty caches; the
+    // Profiling: the warm run and the rounds get a process (and so a profile)
+    // of their own, without the warm-up's first syncs. It starts with empty caches; the
     // sites share their modules, so its first syncs fill them.
     await lab.stop(modsyncServer);
     modsyncServer = await lab.startModsync(prepared.db, o.redisUrl);
     held.started.push(modsyncServer);
     modsync.server = modsyncServer;
-    console.log("  BENCH_MODSYNC_BUN_FLAGS: the rounds run in a second modsync process, so its profile holds no warm-up");
+    console.log("  BENCH_MODSYNC_BUN_FLAGS: the warm run and the rounds run in a second modsync process, so its profile holds no first syncs");
   }
   return {
     kind, sites: sitesCount, templateFile, changed: changedPerRequest(kind, p), database: prepared.db.dialect,
-    floor, modsync, floorWarm, modsyncWarm, setupSeconds: prepared.setupSeconds, runs: { floor: [], modsync: [] },
+    floor, modsync, db: prepared.db, floorWarm, modsyncWarm, setupSeconds: prepared.setupSeconds, runs: { floor: [], modsync: [] },
   };
 }
 
@@ -397,6 +399,10 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
       for (const { sites, server } of roundOrder(siteCounts, 1)) {
         const stage = stages.get(sites)!;
         await warmRun(server === "floor" ? stage.floor : stage.modsync, { lab, kind, sites, seconds: o.warmSeconds, templateFile: stage.templateFile });
+      }
+      // As after the first syncs: round 1 does not share the machine with the warm runs' statuses.
+      for (const stage of stages.values()) {
+        console.log(`  ${stage.modsync.server.name} at ${stage.sites.toLocaleString("en-US")} sites: update statuses caught up with the warm run ${(await statusesCaughtUp(stage.db)).toFixed(1)} s later`);
       }
     }
     for (let round = 1; round <= o.rounds; round++) {

@@ -349,12 +349,13 @@ export class SqlReleaseStore implements ReleaseStore {
    * rows' text back, and turning it into JSON to compare, cost more than
    * judging). Of a site judged whole, its stored hashes are read first: only
    * changed rows are written, and rows of projects it no longer runs deleted.
-   * Of a site judged in part (`only`: a drift sync's project and drupal),
-   * nothing is read: each project judged is upserted, its row left as it is
-   * where the hash is the same (no page written), and each project of `only`
-   * it no longer runs deleted (a read of those few rows by key cost as much
-   * as their upsert; bench/README round 32). Upserts, so two instances
-   * computing one site at once both succeed.
+   * Of a site judged in part (`only`: the projects of the contrib modules
+   * its syncs changed, and drupal), nothing is read: each project judged is
+   * upserted, its row left as it is where the hash is the same (on SQLite no
+   * page written; on Postgres the row is still locked, in project order as
+   * below), and each project of `only` it no longer runs deleted. Reading
+   * those few rows by key first cost more than it saved (bench/README round
+   * 32). Upserts, so two instances computing one site at once both succeed.
    */
   async replaceSiteUpdates(sites: SiteUpdates[], now: Date): Promise<void> {
     if (sites.length === 0) return;
