@@ -430,7 +430,7 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
  * A run of the scenario that is not measured (RUN=0, versions no round uses),
  * before round 1: each server's runtime compiles the changed path's code as
  * it first runs it (the first syncs warm another path), which took the JIT's
- * threads up to ~70 µs of CPU a request in the first measured round (round 32
+ * threads up to 72 µs of CPU a request in the first measured round (round 32
  * of bench/README). A server that has been up a while has paid it; so has
  * each server here once the rounds start. Anything but 2xx stops the bench.
  */
