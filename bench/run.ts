@@ -6,6 +6,7 @@
 //   BENCH_DURATION      seconds per wrk run (default 10)
 //   BENCH_ROUNDS        wrk rounds in resync, identical, drift and release (default 3)
 //   BENCH_WARM_RUN      seconds of each server's unmeasured run before round 1 in identical, drift and release (default 5; 0: none)
+//   BENCH_REWARM        seconds of each server's unmeasured run right before each measured one there (default 3; 0: none)
 //   BENCH_LARGE_ROUNDS  fresh-process rounds of the 100k sync (default 3)
 //   BENCH_HUGE_ROUNDS   fresh-process rounds of the 1M sync (default 1)
 //   BENCH_SITES         sites of identical/drift/release, or a list (default 1000; 1000,10000 adds the grown database,
@@ -114,13 +115,13 @@ async function main(): Promise<number> {
     const counts = o.siteCounts.map((n) => n.toLocaleString("en-US")).join(" and ");
     for (const kind of changes) {
       console.log(`\n[${kind}] 150-module re-syncs over ${counts} sites, modsync on ${on}, wrk -t2 -c32 -d${o.seconds}s, ${o.rounds} round(s)${o.siteCounts.length > 1 ? ", the site counts' runs interleaved" : ""}`);
-      list.push(...await changeScenario(lab, kind, o.siteCounts, { seconds: o.seconds, rounds: o.rounds, warmSeconds: o.warmSeconds, pgUrl: o.pgUrl, redisUrl: o.redisUrl }));
+      list.push(...await changeScenario(lab, kind, o.siteCounts, { seconds: o.seconds, rounds: o.rounds, warmSeconds: o.warmSeconds, rewarmSeconds: o.rewarmSeconds, pgUrl: o.pgUrl, redisUrl: o.redisUrl }));
     }
     results.changes = list;
   }
 
   const meta = {
-    seconds: o.seconds, rounds: o.rounds, warmSeconds: o.warmSeconds, largeRounds: o.largeRounds, hugeRounds: o.hugeRounds, dialect: lab.dialect, ...source,
+    seconds: o.seconds, rounds: o.rounds, warmSeconds: o.warmSeconds, rewarmSeconds: o.rewarmSeconds, largeRounds: o.largeRounds, hugeRounds: o.hugeRounds, dialect: lab.dialect, ...source,
     logLevel: o.logLevel, rateLimitPerHour: BENCH_RATE_LIMIT_PER_HOUR, redisUrl: o.redisUrl,
     siteCounts: o.siteCounts, modsyncBunFlags: o.modsyncBunFlags,
   };

@@ -7,6 +7,8 @@ export interface BenchOptions {
   rounds: number;
   /** identical, drift, release: seconds of each server's unmeasured run before round 1 (0: none). */
   warmSeconds: number;
+  /** identical, drift, release: seconds of each server's unmeasured run right before each measured one (0: none). */
+  rewarmSeconds: number;
   largeRounds: number;
   hugeRounds: number;
   /** identical, drift, release: how many sites each run registers, warms and posts to (one pass of the scenarios per count). */
@@ -93,6 +95,7 @@ export function readOptions(): BenchOptions {
     seconds: positiveInt("BENCH_DURATION", 10),
     rounds: positiveInt("BENCH_ROUNDS", 3),
     warmSeconds: wholeNumber("BENCH_WARM_RUN", 5),
+    rewarmSeconds: wholeNumber("BENCH_REWARM", 3),
     largeRounds: positiveInt("BENCH_LARGE_ROUNDS", 3),
     hugeRounds: positiveInt("BENCH_HUGE_ROUNDS", 1),
     siteCounts: siteCounts(),

@@ -46,6 +46,8 @@ export interface BenchMeta {
   rounds: number;
   /** Seconds of each server's unmeasured run before round 1 of identical, drift and release. */
   warmSeconds: number;
+  /** Seconds of each server's unmeasured run right before each measured one there. */
+  rewarmSeconds: number;
   largeRounds: number;
   hugeRounds: number;
   dialect: string;
@@ -267,6 +269,7 @@ export function writeJson(r: BenchResults, meta: BenchMeta, benchDir: string): s
     wrkSeconds: meta.seconds,
     rounds: meta.rounds,
     warmRunSeconds: meta.warmSeconds,
+    rewarmSeconds: meta.rewarmSeconds,
     largeRounds: meta.largeRounds,
     hugeRounds: meta.hugeRounds,
     sites: meta.siteCounts,

@@ -267,6 +267,8 @@ export interface ChangeOptions {
   rounds: number;
   /** Seconds of each server's warm run before round 1 (warmRun); 0: none. */
   warmSeconds: number;
+  /** Seconds of each server's unmeasured run right before each of its measured runs; 0: none. */
+  rewarmSeconds: number;
   /** With BENCH_DATABASE_URL: modsync on Postgres, against the Postgres floor. */
   pgUrl: string | undefined;
   /** With BENCH_REDIS: modsync's REDIS_URL. */
@@ -410,6 +412,17 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
         const stage = stages.get(sites)!;
         const side = server === "floor" ? stage.floor : stage.modsync;
         const idle = held.started.filter((s) => s !== side.server && s.proc.exitCode === null && s.proc.signalCode === null);
+        if (o.rewarmSeconds > 0) {
+          // After sitting idle while the other servers ran, a server's runtime compiled in a burst as
+          // its run started: 35-58 compilations in the first 5 s of a run against 1-6 a second in a
+          // run straight after one of its own, most of them hot functions reaching the top tier,
+          // some compiled again (JavaScriptCore lets optimized code go in idle collections; bench/
+          // README round 32). Under steady load that is behind it; so each run comes right after a
+          // few seconds that are not counted, versions of their own (RUN 1000 + the round), and a
+          // moment for their last requests to land.
+          await warmRun(side, { lab, kind, sites, seconds: o.rewarmSeconds, templateFile: stage.templateFile, run: 1000 + round, quiet: true });
+          await Bun.sleep(300);
+        }
         stage.runs[server].push(await measuredRun({
           lab, kind, side, idle, isModsync: server === "modsync", round, seconds: o.seconds,
           templateFile: stage.templateFile, changed: stage.changed, sites, probes,
@@ -434,11 +447,11 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
  * of bench/README). A server that has been up a while has paid it; so has
  * each server here once the rounds start. Anything but 2xx stops the bench.
  */
-async function warmRun(side: SideSetup, a: { lab: Lab; kind: ChangeKind; sites: number; seconds: number; templateFile: string }): Promise<void> {
-  const env: Record<string, string> = { TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads), RUN: "0" };
+async function warmRun(side: SideSetup, a: { lab: Lab; kind: ChangeKind; sites: number; seconds: number; templateFile: string; run?: number; quiet?: boolean }): Promise<void> {
+  const env: Record<string, string> = { TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads), RUN: String(a.run ?? 0) };
   if (side.apiToken) env.TOKEN = side.apiToken;
   const r = await runWrk({ base: side.server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
-  console.log(`  warm run ${String(a.sites).padStart(6)} sites ${side.server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s (not counted)`);
+  if (!a.quiet) console.log(`  warm run ${String(a.sites).padStart(6)} sites ${side.server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s (not counted)`);
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${side.server.name}: its warm run answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests`);
   }
