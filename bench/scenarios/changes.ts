@@ -400,7 +400,7 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
     if (o.warmSeconds > 0) {
       for (const { sites, server } of roundOrder(siteCounts, 1)) {
         const stage = stages.get(sites)!;
-        await warmRun(server === "floor" ? stage.floor : stage.modsync, { lab, kind, sites, seconds: o.warmSeconds, templateFile: stage.templateFile });
+        await warmRun(server === "floor" ? stage.floor : stage.modsync, { lab, kind, sites, seconds: o.warmSeconds, templateFile: stage.templateFile, run: 0, quiet: false });
       }
       // As after the first syncs: round 1 does not share the machine with the warm runs' statuses.
       for (const stage of stages.values()) {
@@ -440,17 +440,27 @@ export async function changeScenario(lab: Lab, kind: ChangeKind, siteCounts: num
 }
 
 /**
- * A run of the scenario that is not measured (RUN=0, versions no round uses),
- * before round 1: each server's runtime compiles the changed path's code as
- * it first runs it (the first syncs warm another path), which took the JIT's
- * threads up to 72 µs of CPU a request in the first measured round (round 32
- * of bench/README). A server that has been up a while has paid it; so has
- * each server here once the rounds start. Anything but 2xx stops the bench.
+ * One wrk run of changes.lua against a side, `run` its RUN: a number no other
+ * run against that side's database uses, so that no run repeats another's
+ * versions (the rounds use their number, the warm runs 0 and 1000 + the round).
  */
-async function warmRun(side: SideSetup, a: { lab: Lab; kind: ChangeKind; sites: number; seconds: number; templateFile: string; run?: number; quiet?: boolean }): Promise<void> {
-  const env: Record<string, string> = { TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads), RUN: String(a.run ?? 0) };
+function scenarioWrk(side: SideSetup, a: { lab: Lab; kind: ChangeKind; seconds: number; templateFile: string; run: number }): Promise<WrkResult> {
+  const env: Record<string, string> = { TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads), RUN: String(a.run) };
   if (side.apiToken) env.TOKEN = side.apiToken;
-  const r = await runWrk({ base: side.server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
+  return runWrk({ base: side.server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
+}
+
+/**
+ * A run of the scenario that is not measured: before round 1 (RUN 0, quiet
+ * false), each server's runtime compiles the changed path's code as it first
+ * runs it (the first syncs warm another path), which took the JIT's threads
+ * up to 72 µs of CPU a request in the first measured round; before each
+ * measured run (RUN 1000 + the round, quiet), what a server compiles after
+ * sitting idle (round 32 of bench/README). A server that has been up under
+ * load has paid both. Anything but 2xx stops the bench.
+ */
+async function warmRun(side: SideSetup, a: { lab: Lab; kind: ChangeKind; sites: number; seconds: number; templateFile: string; run: number; quiet: boolean }): Promise<void> {
+  const r = await scenarioWrk(side, a);
   if (!a.quiet) console.log(`  warm run ${String(a.sites).padStart(6)} sites ${side.server.name.padEnd(13)} ${r.requestsPerSec.toFixed(1).padStart(9)} req/s (not counted)`);
   if (r.non2xx > 0 || r.socketErrors > 0) {
     throw new Error(`${side.server.name}: its warm run answered ${r.non2xx} non-2xx responses and had ${r.socketErrors} socket errors out of ${r.requests} requests`);
@@ -488,13 +498,7 @@ async function measuredRun(a: {
   const idleCpu = () => a.idle.reduce((sum, s) => sum + cpuSecondsOf(s.proc.pid), 0);
   const idleBefore = idleCpu();
 
-  const env: Record<string, string> = {
-    TEMPLATE: a.templateFile, SITES_FILE: side.sitesFile, MODE: a.kind, THREADS: String(CHANGES.threads),
-    // The round: each server's database sees every round once, so no run repeats an earlier one's versions.
-    RUN: String(a.round),
-  };
-  if (side.apiToken) env.TOKEN = side.apiToken;
-  const r = await runWrk({ base: server.base, seconds: a.seconds, connections: CHANGES.connections, threads: CHANGES.threads, env, benchDir: a.lab.benchDir, script: "changes.lua" });
+  const r = await scenarioWrk(side, { lab: a.lab, kind: a.kind, seconds: a.seconds, templateFile: a.templateFile, run: a.round });
 
   const cpu = cpuSecondsOf(pid) - cpuBefore;
   const mainCpu = mainThreadCpuSecondsOf(pid) - mainBefore;
