@@ -5,10 +5,15 @@
 // not once per site. JSON.parse and judging were ~40 µs of a release sync's
 // main thread in process (bench/README round 27).
 
-/** An entry's text as parsed: its value (never changed by its users), and whether that text may hold NUL or unpaired surrogates (http/body.ts). */
+/**
+ * An entry's text as parsed: its value (never changed by its users), whether
+ * that text may hold NUL or unpaired surrogates (http/body.ts), and its length
+ * in bytes within its segment (the separator follows).
+ */
 export interface ParsedEntry {
   readonly value: unknown;
   readonly suspectText: boolean;
+  readonly length: number;
 }
 
 /**

@@ -114,6 +114,34 @@ describe("NearRepeats.match", () => {
     expect(near.match(2, SITE, "user", body(withEntry(4, { version: "3.0.0" }, reordered)), "fp1")!.values[0]).toBe(within.values[0]);
   });
 
+  test("a release: a run of entries met before in another site's body, each as long as the one it replaces or all grown alike", () => {
+    for (const version of ["1.0.1", "1.0.10", "1.1"]) {
+      const near = remembering();
+      near.remember(2, SITE, "user", body(base), "fp0", ids(12), ENVELOPE);
+      const released = base.map((e, i) => (i >= 2 && i <= 9 ? { ...e, version } : e));
+      const bytes = body(released);
+      const first = near.match(2, SITE, "user", bytes, "fp1")!;
+      const again = near.match(1, SITE, "user", bytes, "fp1")!;
+      expect(again).toMatchObject({ first: 2, values: released.slice(2, 10), untouched: 4 });
+      again.values.forEach((value, i) => expect(value).toBe(first.values[i]));
+      near.applied(1, again);
+      expect(layoutOf(near)).toEqual(freshLayout(bytes, 12));
+    }
+  });
+
+  test("an entry met before as the last of a body, glued to the next one where a separator is due: not a near repeat", () => {
+    // Site 2 sends X, m5 one byte longer, as its last entry: X's segment is X alone.
+    const x = { ...base[5]!, version: "1.0.10" };
+    const near = remembering();
+    near.remember(2, SITE, "user", body(base), "fp0", ids(12), ENVELOPE);
+    expect(near.match(2, SITE, "user", body(withEntry(11, x)), "fp1")).toMatchObject({ first: 11, values: [x] });
+    // Site 1 sends X where m5 was (its segment, with its comma, as long as X), glued to a changed m6.
+    const texts = base.map((e) => JSON.stringify(e));
+    const glued = `{"site":{"url":"https://x.example"},"drupal_info":{"php_version":"8.3.2"},"modules":[${texts.slice(0, 5).join(",")},${JSON.stringify(x)}${JSON.stringify({ ...base[6]!, version: "1.0.2" })},${texts.slice(7).join(",")}],"full_sync":true}`;
+    expect(() => JSON.parse(glued)).toThrow();
+    expect(near.match(1, SITE, "user", encode(glued), "fp1")).toBeNull();
+  });
+
   test("the layout kept after a near repeat is the one the body itself would get, whatever changed", () => {
     const cases: [Entry[], { php?: string; sep?: string }][] = [
       [withEntry(5, { version: "1.0.10" }), {}],

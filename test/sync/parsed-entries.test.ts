@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { ParsedEntries } from "../../src/sync/parsed-entries";
 
-const entry = (n: number) => ({ value: { n }, suspectText: false });
+const entry = (n: number) => ({ value: { n }, suspectText: false, length: 7 });
 
 test("past its number of entries it starts over, the new one kept", () => {
   const parsed = new ParsedEntries(3, 1_000);
