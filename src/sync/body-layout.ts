@@ -95,26 +95,16 @@ export function objectSpans(bytes: Uint8Array, at: number, end: number): { start
 }
 
 /**
- * Where the object after the one ending at `at` starts: past spaces, one `,`
- * and spaces, before `end`; -1 if anything else lies there.
+ * Just past the separator between two entries that starts at `at`: spaces,
+ * one `,`, spaces, before `end`; -1 without the comma.
  */
-export function nextObjectStart(bytes: Uint8Array, at: number, end: number): number {
+export function separatorEnd(bytes: Uint8Array, at: number, end: number): number {
   let i = at;
   while (i < end && isSpace(bytes[i])) i++;
   if (i >= end || bytes[i] !== COMMA) return -1;
   i++;
   while (i < end && isSpace(bytes[i])) i++;
-  return i < end && bytes[i] === OPEN_OBJECT ? i : -1;
-}
-
-/** Whether the bytes from `at` up to `end` are spaces, one `,` and spaces: what separates two entries. */
-export function isEntrySeparator(bytes: Uint8Array, at: number, end: number): boolean {
-  let i = at;
-  while (i < end && isSpace(bytes[i])) i++;
-  if (i >= end || bytes[i] !== COMMA) return false;
-  i++;
-  while (i < end && isSpace(bytes[i])) i++;
-  return i === end;
+  return i;
 }
 
 export interface EntriesLayout {

@@ -38,7 +38,7 @@
 import type { AcceptedSync } from "../inventory";
 import type { SiteRecord } from "../store/types";
 import { SUSPECT_ESCAPE } from "../http/body";
-import { containerEnd, entriesLayout, firstEntryStart, isEntrySeparator, isSpace, nextObjectStart } from "./body-layout";
+import { containerEnd, entriesLayout, firstEntryStart, isSpace, separatorEnd } from "./body-layout";
 import { ParsedEntries, type ParsedEntry } from "./parsed-entries";
 
 /**
@@ -241,13 +241,14 @@ export class NearRepeats {
     // Each entry's segment (the entry and the separator after it, as the layout hashes it) reaches the next
     // entry's start: within the run, the next one found; past it, the first entry after the run, moved as the tail did.
     const runEnd = lastChanged + 1 < count ? starts[lastChanged + 1]! + shift : tailFrom;
-    const run = this.changedRun(last, bytes, first, lastChanged - first + 1, runFrom, runTo, runEnd);
+    const run = this.changedRun(last, bytes, first, lastChanged - first + 1, runFrom, runTo, runEnd, lastChanged + 1 < count);
     return run === null ? null : this.found(last, bytes, fingerprint, envelopeText, run, headShift, shift);
   }
 
   /**
    * The `changed` entries from runFrom (past spaces) to runTo, each one's
-   * segment reaching the next one's start (the last one's, runEnd): found,
+   * segment reaching the next one's start (the last one's, runEnd: past a
+   * separator if `entryFollows`, else runTo itself): found,
    * hashed, and parsed or met before; null unless they are exactly `changed`
    * objects with only separators between them. A segment is first guessed:
    * as long as the one it replaces, plus what the entry before it grew by (a
@@ -258,14 +259,12 @@ export class NearRepeats {
    * run was ~15 µs of its sync's ~300 on the serving thread (bench/README
    * round 33).
    */
-  private changedRun(last: RememberedBody, bytes: Uint8Array, first: number, changed: number, runFrom: number, runTo: number, runEnd: number): ChangedRun | null {
+  private changedRun(last: RememberedBody, bytes: Uint8Array, first: number, changed: number, runFrom: number, runTo: number, runEnd: number, entryFollows: boolean): ChangedRun | null {
     const { starts, end } = last;
     const runStarts: number[] = new Array(changed);
     const runHashes = new BigUint64Array(changed);
     const values: unknown[] = new Array(changed);
     let suspectText = false;
-    // Whether the last entry's segment holds a separator (an entry follows the run) or nothing (the text after the entries does).
-    const separatedAtEnd = runEnd !== runTo;
     let at = runFrom;
     while (at < runTo && isSpace(bytes[at])) at++;
     let grown = 0;
@@ -281,9 +280,10 @@ export class NearRepeats {
       if (guess > at && (lastOfRun || (guess < runTo && bytes[guess] === OPEN_OBJECT))) {
         guessHash = hashOf(bytes, at, guess);
         entry = this.entries.get(guessHash);
+        // The entry's separator, where it ends: none before the text after the entries.
         const entryEnd = entry === undefined ? -1 : at + entry.length;
         if (entry !== undefined && entryEnd <= guess
-          && (lastOfRun && !separatedAtEnd ? entryEnd === guess : isEntrySeparator(bytes, entryEnd, guess))) to = guess;
+          && (lastOfRun && !entryFollows ? entryEnd === guess : separatorEnd(bytes, entryEnd, guess) === guess)) to = guess;
       }
       let hash = guessHash;
       if (to === -1) {
@@ -293,8 +293,8 @@ export class NearRepeats {
           if (objectEnd !== runTo) return null;
           to = runEnd;
         } else {
-          to = nextObjectStart(bytes, objectEnd, runTo);
-          if (to === -1) return null;
+          to = separatorEnd(bytes, objectEnd, runTo);
+          if (to === -1 || to >= runTo || bytes[to] !== OPEN_OBJECT) return null;
         }
         if (to !== guess || hash === null) hash = hashOf(bytes, at, to);
         entry = this.entries.get(hash) ?? this.parsedEntry(bytes, at, objectEnd, hash);
@@ -314,7 +314,7 @@ export class NearRepeats {
    * The entry from `from` to `to` (an object, as changedRun found it), parsed, and remembered by the
    * hash of its segment; null if it is not UTF-8 or not JSON. The same segment bytes met again hold
    * the same entry bytes (its braces end it within the segment), which parse to the same value; the
-   * separators of each body are checked by match() whether its entries were met before or not.
+   * separators of each body are checked by changedRun() whether its entries were met before or not.
    */
   private parsedEntry(bytes: Uint8Array, from: number, to: number, hash: bigint): ParsedEntry | null {
     const text = decoded(bytes, from, to);

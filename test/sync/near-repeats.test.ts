@@ -1,7 +1,8 @@
 // Which bodies are near repeats of a site's last one, and what their changed
 // run is (src/sync/near-repeats.ts). How they are applied, against a full
 // parse, is test/sync/near-repeats-api.test.ts.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
+import * as layout from "../../src/sync/body-layout";
 import { NearRepeats, type KeptEnvelope } from "../../src/sync/near-repeats";
 
 const SITE = { tokenHash: "hash", normalizedUrl: "https://x.example" };
@@ -121,7 +122,11 @@ describe("NearRepeats.match", () => {
       const released = base.map((e, i) => (i >= 2 && i <= 9 ? { ...e, version } : e));
       const bytes = body(released);
       const first = near.match(2, SITE, "user", bytes, "fp1")!;
+      // Met again: each entry where its segment was guessed, but the first when the versions' length changed.
+      const walked = spyOn(layout, "containerEnd");
       const again = near.match(1, SITE, "user", bytes, "fp1")!;
+      expect(walked.mock.calls.length).toBe(version.length === 5 ? 0 : 1);
+      walked.mockRestore();
       expect(again).toMatchObject({ first: 2, values: released.slice(2, 10), untouched: 4 });
       again.values.forEach((value, i) => expect(value).toBe(first.values[i]));
       near.applied(1, again);
@@ -140,6 +145,20 @@ describe("NearRepeats.match", () => {
     const glued = `{"site":{"url":"https://x.example"},"drupal_info":{"php_version":"8.3.2"},"modules":[${texts.slice(0, 5).join(",")},${JSON.stringify(x)}${JSON.stringify({ ...base[6]!, version: "1.0.2" })},${texts.slice(7).join(",")}],"full_sync":true}`;
     expect(() => JSON.parse(glued)).toThrow();
     expect(near.match(1, SITE, "user", encode(glued), "fp1")).toBeNull();
+  });
+
+  test("an entry met before with its separator, last before the text after the entries: a trailing comma, not a near repeat", () => {
+    // Site 2 lists m11 fifth and sends m11' there: its segment is m11' and a comma.
+    const reordered = base.map((e, i) => (i === 4 ? base[11]! : i === 11 ? base[4]! : e));
+    const changed = { ...base[11]!, version: "3.0.0" };
+    const near = remembering();
+    near.remember(2, SITE, "user", body(reordered), "fp0", ids(12), ENVELOPE);
+    expect(near.match(2, SITE, "user", body(withEntry(4, changed, reordered)), "fp1")).toMatchObject({ first: 4, values: [changed] });
+    // Site 1 sends m11' last, followed by that comma.
+    const texts = base.map((e) => JSON.stringify(e));
+    const trailing = `{"site":{"url":"https://x.example"},"drupal_info":{"php_version":"8.3.2"},"modules":[${texts.slice(0, 11).join(",")},${JSON.stringify(changed)},],"full_sync":true}`;
+    expect(() => JSON.parse(trailing)).toThrow();
+    expect(near.match(1, SITE, "user", encode(trailing), "fp1")).toBeNull();
   });
 
   test("the layout kept after a near repeat is the one the body itself would get, whatever changed", () => {
