@@ -280,10 +280,12 @@ export class NearRepeats {
       if (guess > at && (lastOfRun || (guess < runTo && bytes[guess] === OPEN_OBJECT))) {
         guessHash = hashOf(bytes, at, guess);
         entry = this.entries.get(guessHash);
-        // The entry's separator, where it ends: none before the text after the entries.
-        const entryEnd = entry === undefined ? -1 : at + entry.length;
-        if (entry !== undefined && entryEnd <= guess
-          && (lastOfRun && !entryFollows ? entryEnd === guess : separatorEnd(bytes, entryEnd, guess) === guess)) to = guess;
+        // The entry's separator, where it ends: none before the text after the entries (an entry
+        // longer than the guess fails both tests: separatorEnd finds no comma before `guess`).
+        if (entry !== undefined) {
+          const entryEnd = at + entry.length;
+          if (lastOfRun && !entryFollows ? entryEnd === guess : separatorEnd(bytes, entryEnd, guess) === guess) to = guess;
+        }
       }
       let hash = guessHash;
       if (to === -1) {
