@@ -147,18 +147,22 @@ test("under writes that never pause, the thread has the WAL start over", async (
   const store = openStore();
   // Only the thread can have it start over: the connection never checkpoints by itself here.
   store.raw.exec("PRAGMA wal_autocheckpoint = 0");
+  // The same 16 rows written again and again: every write adds its pages to the WAL as a new
+  // one would, but the database file stays ~4 MiB. (Rows added each time grew it by ~128 MiB a
+  // second, and the thread's passes and syncs of it fell behind on a busy machine.)
+  const ROWS = 16;
+  for (let row = 0; row < ROWS; row++) store.raw.exec("INSERT INTO filler VALUES (randomblob(262144))");
+  const rewrite = store.raw.prepare("UPDATE filler SET data = randomblob(262144) WHERE rowid = ?");
   const checkpointer = new WalCheckpointer(store.path, silentLogger, 5, store.gate.buffer);
-  const insert = store.raw.prepare("INSERT INTO filler VALUES (randomblob(262144))");
   let startedOver = 0;
   let frames = 0;
   try {
-    // Through the write gate as the server's writers do, each write queued as
-    // soon as the last one ends, until the WAL starts over; at most 12 times
-    // RESTART_AFTER_FRAMES' worth of pages. (A fixed 4 times was too few on a
-    // busy machine: a turn of the gate that comes late makes the thread skip
-    // its pass, and the next round tries again.)
-    for (let i = 0; startedOver === 0 && i < (RESTART_AFTER_FRAMES * 4096 * 12) / 262144; i++) {
-      await store.gate.run(() => insert.run());
+    // Through the write gate as the server's writers do, each write queued as soon as the last
+    // one ends, until the WAL starts over. The thread may skip its pass when a turn of the gate
+    // comes late (a busy machine); the next round tries again: waited for, up to 30 s.
+    const deadline = performance.now() + 30_000;
+    for (let i = 0; startedOver === 0 && performance.now() < deadline; i++) {
+      await store.gate.run(() => rewrite.run(1 + (i % ROWS)));
       const now = walIndex(store).frames;
       if (now < frames) startedOver++;
       frames = now;
