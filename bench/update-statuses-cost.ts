@@ -9,7 +9,7 @@
 // does not show.
 import { UpdateStatuses } from "../src/updates/statuses";
 import { PgProbe } from "./lib/postgres";
-import { cpuSecondsOf } from "./lib/servers";
+import { mainThreadCpuSecondsOf } from "./lib/servers";
 import { storeWorld } from "./lib/store-world";
 
 const SITES = Number(process.env.BENCH_STATUS_SITES ?? 1000);
@@ -23,11 +23,16 @@ await statuses.computePending();
 const pgUrl = process.env.BENCH_DATABASE_URL;
 const probe = pgUrl ? PgProbe.connect(pgUrl) : null;
 const database = pgUrl ? decodeURIComponent(new URL(pgUrl).pathname.slice(1)) : "";
-/** The backends' pids as a round starts: read per call from /proc, with no query of Postgres's own in between. */
+/**
+ * The backends' pids as a round starts, read around each call from /proc with
+ * no query of Postgres's own in between. A backend is one thread: its run
+ * time in ns (schedstat), where /proc/<pid>/stat counts 10 ms ticks, coarser
+ * than many a call.
+ */
 let backends: number[] = [];
 const backendSeconds = () => backends.reduce((sum, pid) => {
   try {
-    return sum + cpuSecondsOf(pid);
+    return sum + mainThreadCpuSecondsOf(pid);
   } catch {
     return sum; // ended since
   }
