@@ -15,20 +15,16 @@ import { storeWorld } from "./lib/store-world";
 const SITES = Number(process.env.BENCH_STATUS_SITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_STATUS_ROUNDS ?? 5);
 
+// Postgres (on this machine: its backends are read in /proc): the world's own database, used by the store and the probe alone.
+const pgUrl = process.env.BENCH_DATABASE_URL;
+const database = pgUrl ? decodeURIComponent(new URL(pgUrl).pathname.slice(1)) : "";
+if (pgUrl && database === "") throw new Error("BENCH_DATABASE_URL must name its database (postgres://…/<database>): its backends are found by it, and it is filled with sites");
 const { store, dialect, base, sites, command, close } = await storeWorld("statuses", SITES);
 const statuses = new UpdateStatuses(store.releases);
 await statuses.computePending();
 
-// Postgres: the store's backends (the world's own database: no other client uses it).
-const pgUrl = process.env.BENCH_DATABASE_URL;
 const probe = pgUrl ? PgProbe.connect(pgUrl) : null;
-const database = pgUrl ? decodeURIComponent(new URL(pgUrl).pathname.slice(1)) : "";
-/**
- * The backends' pids as a round starts, read around each call from /proc with
- * no query of Postgres's own in between. A backend is one thread: its run
- * time in ns (schedstat), where /proc/<pid>/stat counts 10 ms ticks, coarser
- * than many a call.
- */
+/** The backends' pids as a round starts: read around each call from /proc, with no query of Postgres's own in between. */
 let backends: number[] = [];
 const backendSeconds = () => backends.reduce((sum, pid) => {
   try {
@@ -39,18 +35,25 @@ const backendSeconds = () => backends.reduce((sum, pid) => {
 }, 0);
 
 // Where a batch's time goes: the store's calls, timed (and on Postgres, its backends' CPU in them).
-const spent = { changedInventories: 0, inventories: 0, withAllModules: 0, replaceSiteUpdates: 0 };
-const serverSpent = { changedInventories: 0, inventories: 0, withAllModules: 0, replaceSiteUpdates: 0 };
+// A call made inside another one timed here (inventories → withAllModules) counts in the outer one alone.
+const CALLS = ["sitesToCompute", "changedInventories", "inventories", "withAllModules", "historyStamps", "histories", "replaceSiteUpdates", "invalidateSites"] as const;
+type Call = (typeof CALLS)[number];
+const spent = Object.fromEntries(CALLS.map((name) => [name, 0])) as Record<Call, number>;
+const serverSpent = { ...spent };
+let depth = 0;
 const releases = store.releases as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-for (const name of ["changedInventories", "inventories", "withAllModules", "replaceSiteUpdates"] as const) {
+for (const name of CALLS) {
   if (!releases[name]) continue; // changedInventories, withAllModules: not in code before them (an A/B)
   const original = releases[name]!.bind(store.releases);
   releases[name] = async (...args: unknown[]) => {
+    if (depth > 0) return original(...args);
+    depth++;
     const t0 = performance.now();
     const server0 = probe ? backendSeconds() : 0;
     try {
       return await original(...args);
     } finally {
+      depth--;
       spent[name] += performance.now() - t0;
       if (probe) serverSpent[name] += (backendSeconds() - server0) * 1000;
     }
@@ -78,14 +81,16 @@ for (let r = 0; r < ROUNDS; r++) {
   wallPerSite.push((wall * 1000) / SITES);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const total = spent.changedInventories + spent.inventories + spent.withAllModules + spent.replaceSiteUpdates;
-const perSite = (ms: number) => ((ms / ROUNDS) * 1000 / SITES).toFixed(0);
-console.log(`${dialect}: judging ${SITES} sites again after a drift sync each, median of ${ROUNDS} rounds`);
-console.log(`  per site: CPU ${median(cpuPerSite).toFixed(0)} µs, wall ${median(wallPerSite).toFixed(0)} µs`);
-console.log(`  of the wall time over all rounds, µs/site: changedInventories ${perSite(spent.changedInventories)}, inventories ${perSite(spent.inventories)}, withAllModules ${perSite(spent.withAllModules)}, replaceSiteUpdates ${perSite(spent.replaceSiteUpdates)}, the rest (sitesToCompute, judging) ${(median(wallPerSite) - (total / ROUNDS) * 1000 / SITES).toFixed(0)}`);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Milliseconds summed over all rounds → µs a site a round. */
+const perSite = (ms: number) => (ms / ROUNDS) * 1000 / SITES;
+const byCall = (ms: Record<Call, number>) => CALLS.map((name) => `${name} ${perSite(ms[name]).toFixed(0)}`).join(", ");
+const timed = CALLS.reduce((sum, name) => sum + spent[name], 0);
+console.log(`${dialect}: judging ${SITES} sites again after a drift sync each, ${ROUNDS} rounds`);
+console.log(`  per site: CPU ${median(cpuPerSite).toFixed(0)} µs, wall ${median(wallPerSite).toFixed(0)} µs (medians)`);
+console.log(`  wall time, µs a site over all rounds: ${byCall(spent)}; the rest (judging) ${(mean(wallPerSite) - perSite(timed)).toFixed(0)}`);
 if (probe) {
-  const byCall = (Object.keys(serverSpent) as (keyof typeof serverSpent)[]).map((name) => `${name} ${perSite(serverSpent[name])}`).join(", ");
-  console.log(`  Postgres's backends, CPU per site: ${median(serverPerSite).toFixed(0)} µs (median); over all rounds, µs/site: ${byCall}`);
+  console.log(`  Postgres's backends, CPU µs a site over all rounds: ${mean(serverPerSite).toFixed(0)} in all; ${byCall(serverSpent)}`);
   await probe.close();
 }
 await close();

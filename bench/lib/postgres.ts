@@ -2,7 +2,7 @@
 // backends spend for one database, and a count in a database. Postgres runs
 // on the same machine (its backends are processes we can read in /proc).
 import postgres from "postgres";
-import { cpuSecondsOf } from "./servers";
+import { mainThreadCpuSecondsOf } from "./servers";
 
 type Sql = ReturnType<typeof postgres>;
 
@@ -14,13 +14,18 @@ export class PgProbe {
     return new PgProbe(postgres(url, { max: 1, onnotice: () => {}, idle_timeout: 0 }));
   }
 
-  /** CPU seconds so far of each backend connected to `database` (client backends only), by pid. */
+  /**
+   * CPU seconds so far of each backend connected to `database` (client
+   * backends only), by pid. A backend is a process of one thread: its run
+   * time in ns (schedstat), where /proc/<pid>/stat counts 10 ms ticks. Read
+   * from this machine's /proc: Postgres must run here.
+   */
   async backendCpu(database: string): Promise<Map<number, number>> {
     const rows = await this.sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND backend_type = 'client backend'`;
     const cpu = new Map<number, number>();
     for (const { pid } of rows) {
       try {
-        cpu.set(pid, cpuSecondsOf(pid));
+        cpu.set(pid, mainThreadCpuSecondsOf(pid));
       } catch {
         // The backend ended between the query and the read.
       }
