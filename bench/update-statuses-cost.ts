@@ -35,7 +35,8 @@ const backendSeconds = () => backends.reduce((sum, pid) => {
 }, 0);
 
 // Where a batch's time goes: the store's calls, timed (and on Postgres, its backends' CPU in them).
-// A call made inside another one timed here (inventories → withAllModules) counts in the outer one alone.
+// computePending makes its calls one at a time: a call made inside another one timed here
+// (inventories → withAllModules) counts in the outer one alone.
 const CALLS = ["sitesToCompute", "changedInventories", "inventories", "withAllModules", "historyStamps", "histories", "replaceSiteUpdates", "invalidateSites"] as const;
 type Call = (typeof CALLS)[number];
 const spent = Object.fromEntries(CALLS.map((name) => [name, 0])) as Record<Call, number>;
