@@ -10,6 +10,7 @@
 import { UpdateStatuses } from "../src/updates/statuses";
 import { PgProbe } from "./lib/postgres";
 import { mainThreadCpuSecondsOf } from "./lib/servers";
+import { mean, median } from "./lib/stats";
 import { storeWorld } from "./lib/store-world";
 
 const SITES = Number(process.env.BENCH_STATUS_SITES ?? 1000);
@@ -81,8 +82,6 @@ for (let r = 0; r < ROUNDS; r++) {
   cpuPerSite.push((cpu.user + cpu.system) / SITES);
   wallPerSite.push((wall * 1000) / SITES);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Milliseconds summed over all rounds → µs a site a round. */
 const perSite = (ms: number) => (ms / ROUNDS) * 1000 / SITES;
 const byCall = (ms: Record<Call, number>) => CALLS.map((name) => `${name} ${perSite(ms[name]).toFixed(0)}`).join(", ");

@@ -8,6 +8,7 @@ import type { LargeResult } from "../scenarios/large";
 import type { OneSyncSide } from "../scenarios/one-sync";
 import type { ResyncResult } from "../scenarios/resync-work";
 import { CHANGES } from "../scenarios/changes";
+import { mean, median } from "./stats";
 import { num, printGrid, verdict, type RowGroup } from "./table";
 
 export const TARGETS = {
@@ -65,8 +66,6 @@ export interface BenchMeta {
   /** BENCH_MODSYNC_BUN_FLAGS. */
   modsyncBunFlags: string[];
 }
-
-const mean = (xs: number[] | undefined) => (xs && xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 export function printTable(r: BenchResults, meta: BenchMeta): void {
   const groups: RowGroup[] = [];
@@ -171,13 +170,6 @@ function printChangesTable(results: ChangeResult[], meta: BenchMeta): void {
       console.log(`  note: ${meta.rounds} round(s): the machine's drift within a round cancels only over pairs of rounds; use BENCH_ROUNDS=4 or another even number of at least 4 before reading the verdicts`);
     }
   }
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Per round: `figure` of the run at the most sites ÷ the same round's at the fewest. */
