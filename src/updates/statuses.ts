@@ -54,7 +54,7 @@ export class UpdateStatuses {
   /** Judges and stores `whole` sites' every project and `inPart` sites' `only` projects. */
   private async judge(whole: SiteInventory[], inPart: { inventory: SiteInventory; only: string[] }[]): Promise<void> {
     const sites = [...whole.map((inventory) => ({ inventory, only: undefined })), ...inPart].map(({ inventory, only }) => ({
-      inventory, only, projects: installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCoreModule),
+      inventory, only, projects: installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCore),
     }));
     const used = [...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))];
     const stampsRead = await this.releases.historyStamps(used);

@@ -32,17 +32,37 @@ describeEachDialect("inventories for update statuses", (dialect) => {
     const exec = dialect === "sqlite" ? new SqliteExec((h.store as SqliteStore).raw, new WriteGate()) : new PostgresExec((h.store as PostgresStore).sql);
     const tiny = new SqlReleaseStore(exec, 3);
     // Contrib modules only: custom ones have no project, core ones count only as present.
+    // Both run Drupal core: each reports a core version.
     const expected = [
-      { siteId: first.id, coreVersion: "10.1.0", hasCoreModule: true, names: [["pathauto", "8.x-1.2"], ["token", "8.x-1.1"]] },
-      { siteId: second.id, coreVersion: "10.2.0", hasCoreModule: false, names: [["pathauto", "8.x-1.3"], ["token", "8.x-1.2"]] },
+      { siteId: first.id, coreVersion: "10.1.0", hasCore: true, names: [["pathauto", "8.x-1.2"], ["token", "8.x-1.1"]] },
+      { siteId: second.id, coreVersion: "10.2.0", hasCore: true, names: [["pathauto", "8.x-1.3"], ["token", "8.x-1.2"]] },
     ];
     // Each read overflows the cache: what it held is dropped and read again, with the rest.
     for (const ids of [[first.id], [first.id, second.id], [second.id], [first.id, second.id]]) {
       const read = await tiny.inventories(ids);
       expect(read.map((i) => ({
-        siteId: i.siteId, coreVersion: i.coreVersion, hasCoreModule: i.hasCoreModule,
+        siteId: i.siteId, coreVersion: i.coreVersion, hasCore: i.hasCore,
         names: i.modules.map((m) => [m.machineName, m.version]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       }))).toEqual(expected.filter((e) => ids.includes(e.siteId)));
+    }
+  });
+
+  test("a site that reports no core version runs Drupal core only if it holds a core module, and is judged so", async () => {
+    // Every sync sends a core version; a row written by hand may hold none.
+    const withCore = await h.freshSite("inv");
+    const withoutCore = await h.freshSite("inv");
+    for (const [site, core] of [[withCore, true], [withoutCore, false]] as const) {
+      const modules = [...(core ? [mod("node", { module_type: "core", version: "10.3.8" })] : []), mod("token", { module_type: "contrib", version: "8.x-1.9" })];
+      expect((await h.sync(payload(site, modules), site.id)).status).toBe(200);
+    }
+    await sql(h.store, `UPDATE sites SET core_version = NULL WHERE id IN (${withCore.id}, ${withoutCore.id})`);
+    const read = await h.store.releases.inventories([withCore.id, withoutCore.id]);
+    expect(read.map((i) => [i.siteId, i.coreVersion, i.hasCore])).toEqual([[withCore.id, null, true], [withoutCore.id, null, false]]);
+    await new UpdateStatuses(h.store.releases).computeSites([withCore.id, withoutCore.id]);
+    // drupal, at no known version, for the site with a core module only.
+    const judged: [typeof withCore, (string | null)[][]][] = [[withCore, [["drupal", null], ["token", "8.x-1.9"]]], [withoutCore, [["token", "8.x-1.9"]]]];
+    for (const [site, projects] of judged) {
+      expect((await h.store.releases.siteUpdates(site.id)).projects.map((p) => [p.project, p.installedVersion])).toEqual(projects);
     }
   });
 

@@ -20,8 +20,12 @@ export interface SiteInventory {
   coreVersion: string | null;
   /** The sync these modules are from (sites.last_synced_at when read). */
   syncedAt: Date | null;
-  /** Whether the site holds a core module: core modules are read no further. */
-  hasCoreModule: boolean;
+  /**
+   * Whether the site runs Drupal core (the drupal project): it reports a core
+   * version, or else holds a core module (looked up only then). Core modules
+   * are read no further.
+   */
+  hasCore: boolean;
   /** Its contrib modules: custom ones have no project, core ones are the drupal project. */
   modules: InstalledModule[];
 }
