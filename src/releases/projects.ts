@@ -58,14 +58,14 @@ export function installedProjects(coreVersion: string | null, modules: Iterable<
 
 /**
  * The projects whose judgement contrib modules added or set to another
- * version (`changed`, of one site) can change, and `drupal`, which is judged
- * with every change (the core version is the site row's); null when one of
- * them is not named after its project or has no version: the project's
- * version may then come from another of the site's modules
- * (saysVersionBefore), so the site is judged whole.
+ * version (`changed`, of one site) can change, and `drupal` when `core`
+ * says its judgement can have changed too (the core version is the site
+ * row's); null when one of them is not named after its project or has no
+ * version: the project's version may then come from another of the site's
+ * modules (saysVersionBefore), so the site is judged whole.
  */
-export function projectsChanged(changed: readonly InstalledModule[]): string[] | null {
-  const projects = new Set([CORE_PROJECT]);
+export function projectsChanged(changed: readonly InstalledModule[], core: boolean): string[] | null {
+  const projects = new Set<string>(core ? [CORE_PROJECT] : []);
   for (const m of changed) {
     const project = (m.project ?? m.machineName).trim();
     if (!PROJECT_NAME.test(project)) continue;

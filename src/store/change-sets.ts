@@ -234,32 +234,48 @@ function asObject(c: SiteChange): RecordedChange {
 }
 
 /**
+ * How far a change set reaches into a site's update statuses, judged in
+ * part (modulesChanged): its contrib modules' projects alone, or drupal's
+ * too.
+ */
+export type ChangeReach = "contrib" | "core";
+
+/**
  * Adds to `into` the contrib modules (or, in sets recorded before `nc`, any
  * modules) a stored change set (its `changes` JSON) added or set to another
- * version; false when it holds a change that can reach a
- * project none of them is in (an initial inventory, a removal, a change
- * recorded as text): the site's update statuses are then judged whole.
- * Enabled flags and PHP versions judge nothing; the core version is judged
- * with every site anyway.
+ * version; null when it holds a change that can reach a project none of
+ * them is in (an initial inventory, a removal, a change recorded as text):
+ * the site's update statuses are then judged whole. "core" when drupal's
+ * judgement can change too: the core version changed, or a module that is
+ * not contrib was added (a core module: the site may run Drupal core only
+ * now). Enabled flags, PHP versions and other modules' versions judge
+ * nothing.
  */
-export function modulesChanged(changes: string, into: Set<number>): boolean {
+export function modulesChanged(changes: string, into: Set<number>): ChangeReach | null {
+  let reach: ChangeReach = "contrib";
   for (const c of readChanges(changes)) {
     switch (c.k) {
       case "module_added":
+        if (c.m == null) return null;
+        if (c.nc === 1) reach = "core";
+        else into.add(c.m);
+        break;
       case "version_changed":
-        if (c.m == null) return false;
+        if (c.m == null) return null;
         if (c.nc !== 1) into.add(c.m);
+        break;
+      case "core_version_changed":
+        reach = "core";
         break;
       case "module_enabled":
       case "module_disabled":
       case "php_version_changed":
-      case "core_version_changed":
         break;
       default:
-        return false;
+        return null;
     }
   }
-  return true;
+  return reach;
 }
 
 /** A site_change_sets row as read. */

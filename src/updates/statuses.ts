@@ -36,14 +36,15 @@ export class UpdateStatuses {
   /**
    * Computes the statuses of these sites again, now: of a site judged before
    * whose syncs since only added contrib modules or set their versions, only
-   * those modules' projects and drupal (a drift sync's one module: its one
-   * project, not the fifty of the site); the others whole.
+   * those modules' projects (a drift sync's one module: its one project, not
+   * the fifty of the site), and drupal if the core version changed or a core
+   * module may have been added; the others whole.
    */
   async computeChanged(siteIds: number[]): Promise<void> {
     const { whole, partial } = await this.releases.changedInventories(siteIds);
     const inPart: { inventory: SiteInventory; only: string[] }[] = [];
     for (const inventory of partial) {
-      const only = projectsChanged(inventory.modules);
+      const only = projectsChanged(inventory.modules, inventory.judgesCore);
       if (only) inPart.push({ inventory, only });
       else whole.push(inventory);
     }
@@ -53,9 +54,12 @@ export class UpdateStatuses {
 
   /** Judges and stores `whole` sites' every project and `inPart` sites' `only` projects. */
   private async judge(whole: SiteInventory[], inPart: { inventory: SiteInventory; only: string[] }[]): Promise<void> {
-    const sites = [...whole.map((inventory) => ({ inventory, only: undefined })), ...inPart].map(({ inventory, only }) => ({
-      inventory, only, projects: installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCore),
-    }));
+    const sites = [...whole.map((inventory) => ({ inventory, only: undefined })), ...inPart].map(({ inventory, only }) => {
+      const projects = installedProjects(inventory.coreVersion, inventory.modules, inventory.hasCore);
+      // In part: an inventory of the changed modules alone, and drupal, whose row is
+      // written again only if `only` names it (its judgement can have changed).
+      return { inventory, only, projects: only ? projects.filter((p) => only.includes(p.project)) : projects };
+    });
     const used = [...new Set(sites.flatMap((s) => s.projects.map((p) => p.project)))];
     const stampsRead = await this.releases.historyStamps(used);
     const histories = await this.releases.histories(used);

@@ -130,16 +130,23 @@ test("the update statuses judge the same modules again from either form", () => 
   const release = CHANGES.slice(0, 4);
   for (const form of [changesJson(release), objectForm(release)]) {
     const modules = new Set<number>();
-    expect(modulesChanged(form, modules)).toBe(true);
+    // 10, not contrib, was added: it may be a core module, which drupal's judgement counts.
+    expect(modulesChanged(form, modules)).toBe("core");
     // Contrib modules only: 7 and 10 are core or custom.
     expect([...modules].sort((a, b) => a - b)).toEqual([8, 9]);
   }
-  for (const form of [changesJson(CHANGES), objectForm(CHANGES)]) expect(modulesChanged(form, new Set())).toBe(false);
+  // A core or custom module's version judges nothing of drupal (the core version does).
+  for (const form of [changesJson(CHANGES.slice(0, 3)), objectForm(CHANGES.slice(0, 3))]) expect(modulesChanged(form, new Set())).toBe("contrib");
+  for (const form of [changesJson(CHANGES), objectForm(CHANGES)]) expect(modulesChanged(form, new Set())).toBeNull();
+  // The core version, as the sync appends it; the PHP version judges nothing.
+  const core = (kind: string) => JSON.stringify([{ k: kind, fv: "10.1.0", tv: "10.2.0" }]);
+  expect(modulesChanged(core("core_version_changed"), new Set())).toBe("core");
+  expect(modulesChanged(core("php_version_changed"), new Set())).toBe("contrib");
   // A run of contrib modules' changes: each of its modules.
   const contrib = releaseRun(3).map((c) => ({ ...c, notContrib: undefined }));
   const modules = new Set<number>();
   expect(JSON.parse(changesJson(contrib))).toHaveLength(1);
-  expect(modulesChanged(changesJson(contrib), modules)).toBe(true);
+  expect(modulesChanged(changesJson(contrib), modules)).toBe("contrib");
   expect([...modules]).toEqual([40, 41, 42]);
 });
 

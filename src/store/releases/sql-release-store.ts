@@ -5,7 +5,7 @@ import { modulesChanged } from "../change-sets";
 import { toDate, type DbTime } from "../rows";
 import type { SqlExec, Statement } from "./exec";
 import type {
-  ChangedSites, ExposedSite, HistoryDocument, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
+  ChangedSites, ExposedSite, HistoryDocument, PartialInventory, ProjectUpdateRow, RefreshTarget, ReleaseStore, SiteInventory, SiteUpdates, StatusCounts,
 } from "./types";
 
 /** Catalog ids whose text one release store keeps (catalogText): a few MB. */
@@ -264,12 +264,12 @@ export class SqlReleaseStore implements ReleaseStore {
     const whole: SiteInventory[] = [];
     if (siteIds.length === 0) return { whole, partial: [] };
     // The sites first, as in inventories(): what a sync commits after this read is judged in a later round.
-    const partial = new Map<number, { inventory: SiteInventory; modules: Set<number> }>();
+    const partial = new Map<number, { inventory: PartialInventory; modules: Set<number> }>();
     for (const s of await this.siteRows(JSON.stringify(siteIds))) {
       const mark = toDate(s.mark);
       const detailsChangedAt = toDate(s.details_changed_at);
       if (mark !== null && (detailsChangedAt === null || detailsChangedAt <= mark)) {
-        partial.set(Number(s.id), { inventory: inventoryOf(s), modules: new Set() });
+        partial.set(Number(s.id), { inventory: { ...inventoryOf(s), judgesCore: false }, modules: new Set() });
       } else whole.push(inventoryOf(s));
     }
     if (partial.size === 0) return { whole, partial: [] };
@@ -283,11 +283,13 @@ export class SqlReleaseStore implements ReleaseStore {
       WHERE ${this.db.inList("u.site_id", "int")}`, [JSON.stringify([...partial.keys()])]);
     for (const [siteId, taskId, changes] of sets) {
       const site = partial.get(Number(siteId));
+      if (!site) continue;
       // A background sync's batches may have changed details, which no set records.
-      if (site && (taskId !== null || !modulesChanged(changes, site.modules))) {
+      const reach = taskId === null ? modulesChanged(changes, site.modules) : null;
+      if (reach === null) {
         partial.delete(Number(siteId));
         whole.push(site.inventory);
-      }
+      } else if (reach === "core") site.inventory.judgesCore = true;
     }
     const pairs = [...partial].flatMap(([siteId, p]) => [...p.modules].map((moduleId) => [siteId, moduleId]));
     if (pairs.length > 0) {

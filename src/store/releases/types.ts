@@ -67,10 +67,20 @@ export interface ChangedSites {
   whole: SiteInventory[];
   /**
    * Judged before, and since then only contrib modules added or set to another
-   * version (or core and PHP versions, enabled flags): each inventory holds
-   * just those contrib modules.
+   * version (or core and PHP versions, enabled flags, other modules added or
+   * set): each inventory holds just those contrib modules.
    */
-  partial: SiteInventory[];
+  partial: PartialInventory[];
+}
+
+/** A site to judge in part (ChangedSites.partial). */
+export interface PartialInventory extends SiteInventory {
+  /**
+   * Whether drupal's judgement can have changed too: the core version
+   * changed, or a module that is not contrib was added (change-sets.ts
+   * modulesChanged, "core").
+   */
+  judgesCore: boolean;
 }
 
 export interface ExposedSite {
