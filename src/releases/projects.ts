@@ -32,12 +32,13 @@ function saysVersionBefore(m: InstalledModule, than: InstalledModule, project: s
 }
 
 /**
- * The site's projects, each once. `hasCoreModule`: the site holds a
- * core module that `modules` may leave out (only its presence counts).
+ * The site's projects, each once. `runsCore`: the site runs Drupal core,
+ * as a core module that `modules` may leave out says (only its presence
+ * counts); a core version says so too.
  */
-export function installedProjects(coreVersion: string | null, modules: Iterable<InstalledModule>, hasCoreModule = false): InstalledProject[] {
+export function installedProjects(coreVersion: string | null, modules: Iterable<InstalledModule>, runsCore = false): InstalledProject[] {
   const found = new Map<string, InstalledModule>();
-  let hasCore = hasCoreModule || (coreVersion !== null && coreVersion !== "");
+  let hasCore = runsCore || (coreVersion !== null && coreVersion !== "");
   for (const m of modules) {
     if (m.moduleType === "custom") continue;
     if (m.moduleType === "core") {

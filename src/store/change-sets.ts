@@ -257,6 +257,7 @@ export function modulesChanged(changes: string, into: Set<number>): ChangeReach 
     switch (c.k) {
       case "module_added":
         if (c.m == null) return null;
+        // nc does not tell a core module from a custom one: either may be core.
         if (c.nc === 1) reach = "core";
         else into.add(c.m);
         break;

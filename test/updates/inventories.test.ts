@@ -1,5 +1,5 @@
 // The inventories update statuses are judged from (contrib modules, and
-// whether the site holds a core module): read by id and named from
+// whether the site runs Drupal core): read by id and named from
 // a cache of the catalog's text, the same whether the names were cached, not
 // yet, or dropped from a full cache mid-read, on both dialects.
 import { afterAll, beforeAll, expect, test } from "bun:test";

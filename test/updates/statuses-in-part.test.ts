@@ -1,5 +1,6 @@
 // A site judged before whose syncs since only added contrib modules or set
-// their versions has only those modules' projects (and drupal) judged again;
+// their versions has only those modules' projects judged again (and drupal
+// when the core version changed);
 // anything else judges it whole. Either way the stored statuses are the ones
 // a whole judgement gives: checked over random runs of syncs, on both dialects.
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -110,6 +111,42 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     expect(seen.partial).toBe(partialBefore + 1);
     expect(await versionOf(site.id, "token")).toBe("8.x-1.11");
     expect((await rows(site.id)).find((r) => r.project === "drupal")).toMatchObject({ installed_version: "8.0.0", reason: "untouched" });
+  });
+
+  test("in part, drupal is judged again only when the core version changed; a PHP version alone judges nothing and moves the mark", async () => {
+    const site = await h.freshSite("in-part-drupal");
+    const modules = (token: string) => [mod("node", { module_type: "core", version: "8.0.0" }), mod("token", { version: token })];
+    await sync(site, modules("8.x-1.10"));
+    // What each judgement in part writes, as replaceSiteUpdates is handed it.
+    const written: { only: readonly string[] | undefined; projects: string[] }[] = [];
+    const store: ReleaseStore = Object.create(h.store.releases);
+    store.replaceSiteUpdates = async (sites, now) => {
+      for (const s of sites) if (s.siteId === site.id) written.push({ only: s.only, projects: s.projects.map((p) => p.project) });
+      return h.store.releases.replaceSiteUpdates(sites, now);
+    };
+    const statuses = new UpdateStatuses(store);
+    await statuses.computePending();
+    written.length = 0;
+
+    await sync(site, modules("8.x-1.11"));
+    expect((await h.store.releases.changedInventories([site.id])).partial.map((p) => p.judgesCore)).toEqual([false]);
+    await statuses.computePending();
+    await sync(site, modules("8.x-1.11"), "8.1.0");
+    expect((await h.store.releases.changedInventories([site.id])).partial.map((p) => p.judgesCore)).toEqual([true]);
+    await statuses.computePending();
+    // The PHP version alone: nothing to judge, the mark moves all the same (the site is no longer due).
+    await nextMillisecond();
+    const php = payload(site, modules("8.x-1.11"), { drupal_info: { core_version: "8.1.0", php_version: "8.4.0", ip_address: "192.0.2.1" }, full_sync: true });
+    expect((await h.sync(php, site.id)).status).toBe(200);
+    await statuses.computePending();
+    expect(written).toEqual([
+      { only: ["token"], projects: ["token"] },
+      { only: ["drupal"], projects: ["drupal"] },
+      { only: [], projects: [] },
+    ]);
+    expect(await versionOf(site.id, "drupal")).toBe("8.1.0");
+    expect(await versionOf(site.id, "token")).toBe("8.x-1.11");
+    expect(await h.store.releases.sitesToCompute(site.id - 1, 10)).not.toContain(site.id);
   });
 
   test("a core release (core modules' versions and the core version set) is judged in part without looking a module up", async () => {

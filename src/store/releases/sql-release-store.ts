@@ -360,7 +360,8 @@ export class SqlReleaseStore implements ReleaseStore {
    * judging). Of a site judged whole, its stored hashes are read first: only
    * changed rows are written, and rows of projects it no longer runs deleted.
    * Of a site judged in part (`only`: the projects of the contrib modules
-   * its syncs changed, and drupal), nothing is read: each project judged is
+   * its syncs changed, and drupal when its judgement can have changed:
+   * PartialInventory.judgesCore), nothing is read: each project judged is
    * upserted, its row left as it is where the hash is the same (on SQLite no
    * page written; on Postgres the row is still locked, in project order as
    * below), and each project of `only` it no longer runs deleted. Reading
