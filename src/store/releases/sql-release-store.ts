@@ -308,7 +308,7 @@ export class SqlReleaseStore implements ReleaseStore {
    * only a site without one (a row written by hand) is looked up. CASE
    * evaluates only the branch it takes: at 10,000 sites that look, a walk
    * into the site's rows of site_modules, read ~1 page a site from outside
-   * Postgres's buffers and took ~70 µs of a drift sync's backend time
+   * Postgres's buffers: ~70 µs of statement time a drift request
    * (bench/README round 35). The look is the site's first core row, a scalar
    * subquery: Postgres may run an EXISTS once for all sites as a hashed
    * subplan, and did when its statistics still counted few rows (a database
