@@ -138,6 +138,7 @@ describeEachDialect("update statuses judged in part", (dialect) => {
     await nextMillisecond();
     const php = payload(site, modules("8.x-1.11"), { drupal_info: { core_version: "8.1.0", php_version: "8.4.0", ip_address: "192.0.2.1" }, full_sync: true });
     expect((await h.sync(php, site.id)).status).toBe(200);
+    expect(await h.store.releases.sitesToCompute(site.id - 1, 10)).toContain(site.id);
     await statuses.computePending();
     expect(written).toEqual([
       { only: ["token"], projects: ["token"] },
