@@ -5,7 +5,7 @@
 import type { HeldModules, StoredModule } from "../inventory";
 import { fits, PackedModules, packRow, SLOTS } from "./packed-modules";
 
-/** The columns, in StoredModuleRow order, of site_modules (SQLite: all of them in site_module_states). */
+/** The columns, in StoredModuleRow order, of site_module_states (both dialects), all a sync compares. */
 export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_hash";
 
 /**

@@ -51,10 +51,11 @@ export interface ReadTables {
   modules: Either<"modules">;
   moduleVersions: Either<"moduleVersions">;
   /**
-   * A table on Postgres; on SQLite a view of the same columns (sqlite/schema.ts),
-   * which SqliteStore passes as this type: the reads name its columns alone.
+   * A view of the same columns on either dialect (the schemas' siteModules),
+   * which each store passes as a table of Postgres's columns: drizzle types a
+   * view apart from a table, though a read uses it as one (its name and columns).
    */
-  siteModules: (typeof postgres)["siteModules"];
+  siteModules: Table & (typeof postgres)["siteModules"];
   /** Reads of module_id, version_id, enabled, details_hash and updated_at alone. */
   siteModuleStates: Either<"siteModuleStates">;
   siteChangeSets: Either<"siteChangeSets">;

@@ -111,13 +111,13 @@ describeEachDialect("a sync's kept modules", (dialect) => {
     const siteId = await freshSite();
     await store.applySync(command(siteId, v1));
     // A write beneath the store that leaves the stamp as it was goes unseen: the kept modules are used.
-    // (Every write to site_modules resets the stamp: on Postgres unless its trigger is off, as here;
-    // on SQLite, where it is a view, unless the table beneath is written.)
-    if (dialect === "postgres") await sql(store, "ALTER TABLE site_modules DISABLE TRIGGER site_modules_updated");
+    // (Every write through the view site_modules resets the stamp; on Postgres, so does one to the
+    // table beneath unless its trigger is off, as here; SQLite's table has none.)
+    if (dialect === "postgres") await sql(store, "ALTER TABLE site_module_states DISABLE TRIGGER site_module_states_updated");
     try {
-      await sql(store, dialect === "sqlite" ? `UPDATE site_module_states SET enabled = 0 WHERE site_id = ${siteId}` : `${disableAll}${siteId}`);
+      await sql(store, `UPDATE site_module_states SET enabled = ${dialect === "sqlite" ? 0 : "false"} WHERE site_id = ${siteId}`);
     } finally {
-      if (dialect === "postgres") await sql(store, "ALTER TABLE site_modules ENABLE TRIGGER site_modules_updated");
+      if (dialect === "postgres") await sql(store, "ALTER TABLE site_module_states ENABLE TRIGGER site_module_states_updated");
     }
     expect((await store.applySync(command(siteId, v1))).counts).toMatchObject({ modulesUpdated: 0, modulesUnchanged: 2 });
     // A new stamp, and the same sync reads what is stored: both modules disabled, so both updated.

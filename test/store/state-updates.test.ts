@@ -21,8 +21,8 @@ describeEachDialect("state-only updates of a site's modules", (dialect) => {
 
   // Postgres: room on each page for a row's new version, so re-syncs update in place of no index entry (migration 0012).
   if (dialect === "postgres") {
-    test("site_modules fills its pages to 75%, leaving room for heap-only updates", async () => {
-      const [row] = await sql<{ reloptions: string[] | null }>(h.store, "SELECT reloptions FROM pg_class WHERE oid = 'site_modules'::regclass");
+    test("site_module_states fills its pages to 75%, leaving room for heap-only updates", async () => {
+      const [row] = await sql<{ reloptions: string[] | null }>(h.store, "SELECT reloptions FROM pg_class WHERE oid = 'site_module_states'::regclass");
       expect(row!.reloptions).toContain("fillfactor=75");
     });
   }

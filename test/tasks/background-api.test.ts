@@ -311,7 +311,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
       await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_module_states WHEN NEW.site_id = ${site.id} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
     } else {
       await sql(h.store, "CREATE OR REPLACE FUNCTION modsync_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$");
-      await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_modules FOR EACH ROW WHEN (NEW.site_id = ${site.id}) EXECUTE FUNCTION modsync_test_fail()`);
+      await sql(h.store, `CREATE TRIGGER ${trigger} BEFORE INSERT ON site_module_states FOR EACH ROW WHEN (NEW.site_id = ${site.id}) EXECUTE FUNCTION modsync_test_fail()`);
     }
     const attempts: string[] = [];
     const failures: Record<string, unknown>[] = [];
@@ -327,7 +327,7 @@ describeEachDialect("background syncs through the API", (dialect) => {
       await leaseLapsed(taskId); // the first worker's
       expect(await failing.run(taskId)).toBe("failed");
     } finally {
-      await sql(h.store, dialect === "sqlite" ? `DROP TRIGGER ${trigger}` : `DROP TRIGGER ${trigger} ON site_modules`);
+      await sql(h.store, dialect === "sqlite" ? `DROP TRIGGER ${trigger}` : `DROP TRIGGER ${trigger} ON site_module_states`);
     }
     // Two retries, then the failure.
     expect(attempts).toEqual(["background sync batch failed; retrying", "background sync batch failed; retrying", "background sync failed"]);

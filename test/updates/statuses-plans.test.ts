@@ -17,7 +17,7 @@ const MODULES = 150;
 const BATCH = Array.from({ length: 60 }, (_, i) => 7 + i * 16);
 
 /**
- * `staleStatistics` (Postgres): site_modules analyzed when it held 3 sites'
+ * `staleStatistics` (Postgres): site_modules' tables analyzed when they held 3 sites'
  * rows, then grown to all of them with autovacuum off, as a database that
  * grew faster than its statistics were refreshed.
  */
@@ -38,7 +38,8 @@ async function seed(store: Store, dialect: Dialect, staleStatistics = false): Pr
     `INSERT INTO sites (organization_id, url, normalized_url, name, token_hash, core_version, last_synced_at)
        SELECT 1, 'https://s' || s.i || '.example', 'https://s' || s.i || '.example', 'site ' || s.i, 'h' || s.i, '10.3.8', ${now} FROM ${series(SITES, "s")}`,
     ...(staleStatistics
-      ? [siteModules("s.id <= 3"), "ALTER TABLE site_modules SET (autovacuum_enabled = false)", "ANALYZE site_modules", siteModules("s.id > 3")]
+      ? [siteModules("s.id <= 3"), ...["site_module_states", "site_module_details"].flatMap((table) => [`ALTER TABLE ${table} SET (autovacuum_enabled = false)`, `ANALYZE ${table}`]),
+         siteModules("s.id > 3")]
       : [siteModules("true")]),
     `INSERT INTO site_project_updates (site_id, project, installed_version, status, reason, security_updates, also_available, links, values_hash)
        SELECT sm.site_id, sm.project, '1.0.0', 'current', NULL, '[]', '[]', '{}', 1 FROM site_modules sm WHERE sm.module_type <> 'custom'`,

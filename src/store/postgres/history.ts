@@ -53,7 +53,7 @@ export class PostgresHistoryStatements implements HistoryStatements<PromiseLike<
     yield* waitFor(this.tx`
       INSERT INTO site_change_sets (organization_id, site_id, changed_at, task_id, changes)
       SELECT s.organization_id, s.id, ${syncTime(this.tx, now)}, ${taskId}, json_agg(json_build_object('k', 'module_removed', 'm', sm.module_id, 'f', sm.version_id))::text
-      FROM sites s JOIN site_modules sm ON sm.site_id = s.id
+      FROM sites s JOIN site_module_states sm ON sm.site_id = s.id
       WHERE s.id = ${siteId} AND sm.module_id NOT IN (
         SELECT m2.id FROM task_entries te JOIN modules m2 ON m2.machine_name = te.machine_name WHERE te.task_num = ${taskNum})
       GROUP BY s.id, s.organization_id`);

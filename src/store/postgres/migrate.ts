@@ -28,7 +28,7 @@ export async function migrateSchema(sql: postgres.Sql): Promise<void> {
 
 /**
  * Each batch in a transaction that locks its sites first, in id order, as a
- * sync locks its site before its modules: the triggers on site_modules (0010)
+ * sync locks its site before its modules: the triggers on site_module_states (0020)
  * update the sites' rows, and taken the other way round, the locks
  * deadlocked with syncs running meanwhile (another instance's, in a rolling
  * upgrade).
@@ -41,7 +41,7 @@ async function fillDetailsHashes(sql: postgres.Sql): Promise<void> {
     const siteIds = [...new Set(rows.map((row) => Number(row.site_id)))];
     await sql.begin(async (tx) => {
       await tx`SELECT id FROM sites WHERE id = ANY(${siteIds}::int[]) ORDER BY id FOR NO KEY UPDATE`;
-      await tx`UPDATE site_modules sm SET details_hash = x.h
+      await tx`UPDATE site_module_states sm SET details_hash = x.h
                FROM json_to_recordset(${JSON.stringify(filled)}::json) AS x(s int, m int, h bigint)
                WHERE sm.site_id = x.s AND sm.module_id = x.m`;
     });

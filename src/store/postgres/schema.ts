@@ -1,7 +1,6 @@
-// Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table, but for a
-// site's modules: one table here, two tables and a view of both there.
+// Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, foreignKey, index, integer, pgTable, pgView, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -65,7 +64,7 @@ export const sites = pgTable("sites", {
    * stamp knows the modules it left with it (store/site-states.ts): finding
    * the same stamp, it need not read them again. Every write to site_modules
    * must come with a new stamp, as with sync_fingerprint (on Postgres,
-   * triggers on site_modules also set it to 0 on every change: see 0010).
+   * triggers on its two tables also set it to 0 on every change: see 0010 and 0020).
    */
   modulesStamp: bigint("modules_stamp", { mode: "number" }).notNull().default(0),
   /**
@@ -105,9 +104,16 @@ export const moduleVersions = pgTable("module_versions", {
   uniqueIndex("module_versions_module_version_uq").on(t.moduleId, t.version),
 ]);
 
-// Filled to 75% (migration 0012, by hand: drizzle's schema has no table storage parameters),
-// so that a re-sync's updated rows stay on their page as heap-only updates.
-export const siteModules = pgTable("site_modules", {
+/**
+ * A site's modules, in two tables joined by the view `site_modules` (below), as
+ * on SQLite. The state a sync compares and writes, narrow: a core release
+ * rewrites 76 rows of a site, which here fill about two pages instead of the
+ * five or six of rows that carried the text; at 10,000 sites those pages were
+ * read from outside Postgres's buffers (bench/README round 36). Filled to 75%
+ * (migration 0020, by hand: drizzle's schema has no table storage parameters),
+ * so that a re-sync's updated rows stay on their page as heap-only updates.
+ */
+export const siteModuleStates = pgTable("site_module_states", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
   // No foreign key to modules (migration 0016): see module_versions above.
   moduleId: integer("module_id").notNull(),
@@ -118,20 +124,15 @@ export const siteModules = pgTable("site_modules", {
   // without. Catalog rows are never deleted, and a sync sets only ids it read or inserted.
   versionId: bigint("version_id", { mode: "number" }),
   enabled: boolean("enabled").notNull(),
-  displayName: text("display_name").notNull(),
-  moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
-  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
-  description: text("description"),
-  project: text("project"),
   /**
-   * detailsHash() of display_name, module_type, extension_type, description and
-   * project: what a sync compares instead of reading the text back. Every write
-   * of the text writes it too, since a sync that finds it equal writes only the
-   * version and enabled flag (SyncPlan.sameDetails); rows older than it are
-   * filled in at start-up (backfill.ts).
+   * detailsHash() of the row's site_module_details (display_name, module_type,
+   * extension_type, description, project): what a sync compares instead of
+   * reading the text back. Every write of the text writes it too, since a sync
+   * that finds it equal writes only the version and enabled flag
+   * (SyncPlan.sameDetails); rows older than it are filled in at start-up
+   * (backfill.ts).
    */
   detailsHash: bigint("details_hash", { mode: "number" }),
-  firstSeenAt: ts("first_seen_at").notNull(),
   updatedAt: ts("updated_at").notNull(),
 }, (t) => [
   // The primary key is the site association index: every sync starts from a site.
@@ -146,11 +147,46 @@ export const siteModules = pgTable("site_modules", {
 ]);
 
 /**
- * Postgres keeps a site's module states and their text in the one table: a
- * read of the states alone names it under this name too (SQLite keeps them
- * apart, and its view would join the text in for nothing: sqlite/schema.ts).
+ * What a site reports of each module besides its state: written with a row's
+ * creation and when it changes (rarely), never by a version update. Deleted
+ * with its state row (the foreign key's cascade).
  */
-export const siteModuleStates = siteModules;
+export const siteModuleDetails = pgTable("site_module_details", {
+  siteId: integer("site_id").notNull(),
+  moduleId: integer("module_id").notNull(),
+  displayName: text("display_name").notNull(),
+  moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull().default("module"),
+  description: text("description"),
+  project: text("project"),
+  firstSeenAt: ts("first_seen_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.siteId, t.moduleId] }),
+  foreignKey({ columns: [t.siteId, t.moduleId], foreignColumns: [siteModuleStates.siteId, siteModuleStates.moduleId] }).onDelete("cascade"),
+]);
+
+/**
+ * A site's modules as one relation, every column of the table it was before
+ * migration 0020, in its order: what every read names (both dialects share
+ * their SQL), and what SQL written by hand may still write (INSTEAD OF
+ * triggers; not an upsert). The details are LEFT JOINed, to a key: Postgres
+ * leaves the join out of a read that names no column of theirs. The store's
+ * own writes go to the two tables.
+ */
+export const siteModules = pgView("site_modules", {
+  siteId: integer("site_id").notNull(),
+  moduleId: integer("module_id").notNull(),
+  versionId: bigint("version_id", { mode: "number" }),
+  enabled: boolean("enabled").notNull(),
+  displayName: text("display_name").notNull(),
+  moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),
+  extensionType: text("extension_type", { enum: ["module", "theme", "profile"] }).notNull(),
+  description: text("description"),
+  project: text("project"),
+  detailsHash: bigint("details_hash", { mode: "number" }),
+  firstSeenAt: ts("first_seen_at").notNull(),
+  updatedAt: ts("updated_at").notNull(),
+}).existing();
 
 /** Mirrors ../sqlite/schema.ts: the first answer to a POST sent with an Idempotency-Key. */
 export const idempotencyKeys = pgTable("idempotency_keys", {

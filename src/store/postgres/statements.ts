@@ -102,7 +102,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   *siteModulesAmong(siteId: number, moduleIds: readonly number[]): AwaitingStep<Map<number, StoredModule>> {
     const rows = yield* waitFor(this.tx`
-      SELECT ${this.currentColumns} FROM site_modules WHERE site_id = ${siteId}
+      SELECT ${this.currentColumns} FROM site_module_states WHERE site_id = ${siteId}
         AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`.values());
     return storedModules(rows as unknown as StoredModuleRow[]);
   }
@@ -153,14 +153,20 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
       m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled,
       d: w.displayName, t: w.moduleType, k: w.extensionType, s: w.description, p: w.project, h: detailsHash(w),
     }));
+    // One statement for both tables: the details' foreign key is checked at
+    // its end, once the states' rows are in. A row's first_seen_at stays.
     return this.tx`
-      INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, extension_type, description, project, details_hash, first_seen_at, updated_at)
-      SELECT ${siteId}, m, v, e, d, t, k, s, p, h, ${at(now)}::timestamptz, ${at(now)}::timestamptz
-      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, k text, s text, p text, h bigint)
+      WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, k text, s text, p text, h bigint)),
+      states AS (
+        INSERT INTO site_module_states (site_id, module_id, version_id, enabled, details_hash, updated_at)
+        SELECT ${siteId}, m, v, e, h, ${at(now)}::timestamptz FROM x
+        ON CONFLICT (site_id, module_id) DO UPDATE SET
+          version_id = excluded.version_id, enabled = excluded.enabled, details_hash = excluded.details_hash, updated_at = excluded.updated_at)
+      INSERT INTO site_module_details (site_id, module_id, display_name, module_type, extension_type, description, project, first_seen_at)
+      SELECT ${siteId}, m, d, t, k, s, p, ${at(now)}::timestamptz FROM x
       ON CONFLICT (site_id, module_id) DO UPDATE SET
-        version_id = excluded.version_id, enabled = excluded.enabled, display_name = excluded.display_name,
-        module_type = excluded.module_type, extension_type = excluded.extension_type, description = excluded.description, project = excluded.project,
-        details_hash = excluded.details_hash, updated_at = excluded.updated_at`;
+        display_name = excluded.display_name, module_type = excluded.module_type, extension_type = excluded.extension_type,
+        description = excluded.description, project = excluded.project`;
   }
 
   *updateSiteModuleStates(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date): AwaitingStep<void> {
@@ -176,22 +182,23 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
   private updateStatesQueries(siteId: number, entries: readonly SiteModuleState[], ids: EntryIds, now: Date) {
     if (entries.length <= FEW_STATE_UPDATES) {
       return entries.map((w) => this.tx`
-        UPDATE site_modules SET version_id = ${ids.versionId(w)}, enabled = ${w.enabled}, updated_at = ${at(now)}::timestamptz
+        UPDATE site_module_states SET version_id = ${ids.versionId(w)}, enabled = ${w.enabled}, updated_at = ${at(now)}::timestamptz
         WHERE site_id = ${siteId} AND module_id = ${ids.moduleId(w)}`);
     }
     const rows = entries.map((w) => ({ m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled }));
     return [this.tx`
-      UPDATE site_modules SET version_id = x.v, enabled = x.e, updated_at = ${at(now)}::timestamptz
+      UPDATE site_module_states sm SET version_id = x.v, enabled = x.e, updated_at = ${at(now)}::timestamptz
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean)
-      WHERE site_modules.site_id = ${siteId} AND site_modules.module_id = x.m`];
+      WHERE sm.site_id = ${siteId} AND sm.module_id = x.m`];
   }
 
   *removeSiteModules(siteId: number, moduleIds: readonly number[]): AwaitingStep<void> {
     yield* waitFor(this.removeQuery(siteId, moduleIds));
   }
 
+  /** The details go with the states (the foreign key's cascade). */
   private removeQuery(siteId: number, moduleIds: readonly number[]) {
-    return this.tx`DELETE FROM site_modules WHERE site_id = ${siteId}
+    return this.tx`DELETE FROM site_module_states WHERE site_id = ${siteId}
                    AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`;
   }
 
@@ -242,12 +249,12 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     // whole array natively. details_hash is below 2^53: exact as a JSON number.
     // -1 is no stamp: a site never synced holds 0. writes_stamps: this
     // transaction writes the site's new stamp itself (recordSync), so the
-    // triggers on site_modules (migration 0010) need not reset it.
+    // triggers on the site's module tables (migrations 0010, 0020) need not reset it.
     const [locked, read] = yield* waitFor(Promise.all([
       this.lockQuery(siteId),
       this.tx<{ busy: boolean; stamp: string | null; same: boolean | null; modules: StoredModuleRow[] | null }[]>`
         SELECT set_config('modsync.writes_stamps', 'on', true) AS writes_stamps, b.busy, s.modules_stamp AS stamp, s.modules_stamp = ${kept?.stamp ?? -1} AS same, CASE WHEN b.busy OR s.modules_stamp = ${kept?.stamp ?? -1} THEN NULL ELSE (
-          SELECT json_agg(json_build_array(${this.currentColumns})) FROM site_modules WHERE site_id = ${siteId}) END AS modules
+          SELECT json_agg(json_build_array(${this.currentColumns})) FROM site_module_states WHERE site_id = ${siteId}) END AS modules
         FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE site_id = ${siteId} AND status IN ('pending', 'in_progress')) AS busy) b
           LEFT JOIN sites s ON s.id = ${siteId}`,
     ]));
@@ -336,7 +343,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     const [claimed] = yield* waitFor(this.tx<{ site_id: number }[]>`
       UPDATE tasks SET status = 'in_progress', lease_owner = ${owner},
         lease_expires_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1, updated_at = clock_timestamp(),
-        site_was_empty = NOT EXISTS (SELECT 1 FROM site_modules sm WHERE sm.site_id = tasks.site_id)
+        site_was_empty = NOT EXISTS (SELECT 1 FROM site_module_states sm WHERE sm.site_id = tasks.site_id)
       WHERE id = ${taskId} AND (status = 'pending' OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
         AND NOT EXISTS (SELECT 1 FROM tasks e WHERE e.site_id = tasks.site_id AND e.seq < tasks.seq
                         AND e.status IN ('pending', 'in_progress'))
@@ -378,7 +385,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
 
   *removeUnnamed(siteId: number, taskNum: number): AwaitingStep<number> {
     const result = yield* waitFor(this.tx`
-      DELETE FROM site_modules WHERE site_id = ${siteId} AND module_id NOT IN (
+      DELETE FROM site_module_states WHERE site_id = ${siteId} AND module_id NOT IN (
         SELECT m.id FROM task_entries te JOIN modules m ON m.machine_name = te.machine_name WHERE te.task_num = ${taskNum})`);
     return result.count;
   }

@@ -10,7 +10,7 @@ import {
   type IdempotencyRecord, type IdempotentAnswer, type Organization, type Role, type SiteRecord, type Store, type StoreRole, type User, type WorkerStoreSpec,
 } from "../types";
 import { InventoryQueries } from "../queries";
-import { SiteReads } from "../reads";
+import { SiteReads, type ReadTables } from "../reads";
 import { SqlStore } from "../sql-store";
 import { PostgresExec } from "../releases/exec";
 import { SqlReleaseStore } from "../releases/sql-release-store";
@@ -27,6 +27,9 @@ function pgCode(err: unknown): string | undefined {
   return undefined;
 }
 
+// site_modules is a view (schema.ts): passed as ReadTables types it (../reads.ts).
+const readTables: ReadTables = { ...schema, siteModules: schema.siteModules as ReadTables["siteModules"] };
+
 export interface PostgresOptions {
   maxConnections?: number;
   role?: StoreRole;
@@ -38,7 +41,7 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
   readonly topModules: TopModulesStore;
 
   private constructor(readonly sql: postgres.Sql, private readonly url: string, private readonly orm: PostgresJsDatabase<typeof schema>) {
-    super(new PostgresRunner(sql), new SiteReads(orm, schema), new InventoryQueries(orm, schema, "postgres"));
+    super(new PostgresRunner(sql), new SiteReads(orm, readTables), new InventoryQueries(orm, readTables, "postgres"));
     const exec = new PostgresExec(sql);
     this.releases = new SqlReleaseStore(exec);
     this.topModules = new TopModulesStore(exec, "postgres");

@@ -1,7 +1,6 @@
 // SQLite schema (drizzle). Timestamps are Unix milliseconds in INTEGER columns,
 // booleans 0/1; drizzle reads them as Date and boolean, as on Postgres.
-// Mirrors ../postgres/schema.ts table for table, but for a site's modules:
-// two tables and a view of both here (site_module_states, below), one table there.
+// Mirrors ../postgres/schema.ts table for table.
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, sqliteView, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { UPDATE_STATUSES } from "../../releases/status";

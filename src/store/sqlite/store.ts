@@ -27,8 +27,7 @@ import { createPrivately } from "./private-file";
 import { prepareDatabaseFolder } from "./writable";
 import * as schema from "./schema";
 
-// site_modules is a view here (schema.ts): drizzle types it apart from a table,
-// though a read uses it as one (its name and its columns).
+// site_modules is a view (schema.ts): passed as ReadTables types it (../reads.ts).
 const readTables: ReadTables = { ...schema, siteModules: schema.siteModules as unknown as ReadTables["siteModules"] };
 
 /**
