@@ -45,11 +45,12 @@ test("Postgres: rows stored in the one table read the same through the view, in 
     url.pathname = `/${name}`;
     const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
     closers.push(() => sql.end());
+    const rows = async (query: string): Promise<Record<string, unknown>[]> => [...await sql.unsafe(query)];
     const before = migrationsBefore("postgres", "0020_site_module_states");
     dirs.push(before);
     await migrate(drizzle({ client: sql }), { migrationsFolder: before });
     await sql.unsafe(LEGACY_ROWS);
-    const legacy = await sql.unsafe<Record<string, unknown>[]>(ALL_ROWS);
+    const legacy = await rows(ALL_ROWS);
     expect(legacy).toHaveLength(3);
 
     const store = await PostgresStore.connect(url.toString(), { maxConnections: 2 });
@@ -58,7 +59,7 @@ test("Postgres: rows stored in the one table read the same through the view, in 
     // The row without a hash got the one a sync would have written (start-up's backfill, through the new table).
     const missing = legacy[2]!;
     const expected = legacy.map((r) => (r === missing ? { ...r, details_hash: String(hashOfRow(missing as never)) } : r));
-    expect(await sql.unsafe(ALL_ROWS)).toEqual(expected);
+    expect(await rows(ALL_ROWS)).toEqual(expected);
     const count = async (from: string) => Number((await sql.unsafe<{ n: string }[]>(`SELECT count(*) AS n FROM ${from}`))[0]!.n);
     expect(await count("site_module_states")).toBe(3);
     expect(await count("site_module_details")).toBe(3);
@@ -77,18 +78,18 @@ test("Postgres: rows stored in the one table read the same through the view, in 
 
     // Ad-hoc SQL written for the one table still works on the view.
     await sql.unsafe("UPDATE site_modules SET version_id = 2, enabled = true, description = 'changed' WHERE site_id = 1 AND module_id = 3");
-    expect(await sql.unsafe("SELECT version_id, enabled, description FROM site_modules WHERE site_id = 1 AND module_id = 3"))
+    expect(await rows("SELECT version_id, enabled, description FROM site_modules WHERE site_id = 1 AND module_id = 3"))
       .toEqual([{ version_id: "2", enabled: true, description: "changed" }]);
     await expect(sql.unsafe("UPDATE site_modules SET module_id = 2 WHERE site_id = 1 AND module_id = 3")).rejects.toThrow(/cannot be changed/);
     await sql.unsafe(`INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, description, project, details_hash, first_seen_at, updated_at)
       VALUES (2, 3, 3, true, 'Webform', 'contrib', NULL, 'webform', 33, '2026-11-02T00:00:00Z', '2026-11-02T00:00:00Z')`);
-    expect(await sql.unsafe("SELECT extension_type, first_seen_at = '2026-11-02T00:00:00Z' AS first_seen FROM site_modules WHERE site_id = 2 AND module_id = 3"))
+    expect(await rows("SELECT extension_type, first_seen_at = '2026-11-02T00:00:00Z' AS first_seen FROM site_modules WHERE site_id = 2 AND module_id = 3"))
       .toEqual([{ extension_type: "module", first_seen: true }]);
     await sql.unsafe("DELETE FROM site_modules WHERE site_id = 1 AND module_id = 1");
-    expect(await sql.unsafe("SELECT module_id FROM site_module_details WHERE site_id = 1")).toEqual([{ module_id: 3 }]);
+    expect(await rows("SELECT module_id FROM site_module_details WHERE site_id = 1")).toEqual([{ module_id: 3 }]);
     // In the table's column order, positionally.
     await sql.unsafe("INSERT INTO site_modules VALUES (1, 1, 1, true, 'Node', 'core', 'Back.', NULL, '2026-11-03T00:00:00Z', '2026-11-03T00:00:01Z', 11, 'theme')");
-    expect(await sql.unsafe(`SELECT *, first_seen_at = '2026-11-03T00:00:00Z' AS first_seen, updated_at = '2026-11-03T00:00:01Z' AS updated
+    expect(await rows(`SELECT *, first_seen_at = '2026-11-03T00:00:00Z' AS first_seen, updated_at = '2026-11-03T00:00:01Z' AS updated
       FROM site_modules WHERE site_id = 1 AND module_id = 1`)).toEqual([expect.objectContaining({
       site_id: 1, module_id: 1, version_id: "1", enabled: true, display_name: "Node", module_type: "core", description: "Back.", project: null,
       first_seen: true, updated: true, details_hash: "11", extension_type: "theme",

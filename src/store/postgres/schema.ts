@@ -1,6 +1,6 @@
 // Postgres schema (drizzle). Mirrors ../sqlite/schema.ts table for table.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, foreignKey, index, integer, pgTable, pgView, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgTable, pgView, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { UPDATE_STATUSES } from "../../releases/status";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -149,7 +149,8 @@ export const siteModuleStates = pgTable("site_module_states", {
 /**
  * What a site reports of each module besides its state: written with a row's
  * creation and when it changes (rarely), never by a version update. Deleted
- * with its state row (the foreign key's cascade).
+ * with its state row by a trigger on site_module_states (migration 0020), not
+ * a foreign key's cascade: its check cost every inserted row a query.
  */
 export const siteModuleDetails = pgTable("site_module_details", {
   siteId: integer("site_id").notNull(),
@@ -162,7 +163,6 @@ export const siteModuleDetails = pgTable("site_module_details", {
   firstSeenAt: ts("first_seen_at").notNull(),
 }, (t) => [
   primaryKey({ columns: [t.siteId, t.moduleId] }),
-  foreignKey({ columns: [t.siteId, t.moduleId], foreignColumns: [siteModuleStates.siteId, siteModuleStates.moduleId] }).onDelete("cascade"),
 ]);
 
 /**

@@ -153,8 +153,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
       m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled,
       d: w.displayName, t: w.moduleType, k: w.extensionType, s: w.description, p: w.project, h: detailsHash(w),
     }));
-    // One statement for both tables: the details' foreign key is checked at
-    // its end, once the states' rows are in. A row's first_seen_at stays.
+    // One statement for both tables: all or none. A row's first_seen_at stays.
     return this.tx`
       WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, k text, s text, p text, h bigint)),
       states AS (
@@ -196,7 +195,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     yield* waitFor(this.removeQuery(siteId, moduleIds));
   }
 
-  /** The details go with the states (the foreign key's cascade). */
+  /** The details go with the states (a trigger: migration 0020). */
   private removeQuery(siteId: number, moduleIds: readonly number[]) {
     return this.tx`DELETE FROM site_module_states WHERE site_id = ${siteId}
                    AND module_id IN (SELECT value::int FROM json_array_elements_text(${JSON.stringify(moduleIds)}::json))`;
