@@ -45,10 +45,12 @@ export class TopModulesStore {
 
   /** Counts the organization's contrib modules (the heavy read) and replaces its top `limit`, all in one transaction. */
   async refresh(organizationId: number, signature: string, limit: number, now: Date): Promise<void> {
+    // The details alone hold the module's type, and a row for every module a
+    // site runs (written with its state): the view would join the states in for nothing.
     const top = await this.db.all<{ module_id: number; sites: number | string }>(
-      `SELECT sm.module_id, count(*) AS sites FROM sites s JOIN site_modules sm ON sm.site_id = s.id
-        WHERE s.organization_id = ? AND sm.module_type = 'contrib'
-        GROUP BY sm.module_id ORDER BY count(*) DESC, sm.module_id LIMIT ?`, [organizationId, limit]);
+      `SELECT d.module_id, count(*) AS sites FROM sites s JOIN site_module_details d ON d.site_id = s.id
+        WHERE s.organization_id = ? AND d.module_type = 'contrib'
+        GROUP BY d.module_id ORDER BY count(*) DESC, d.module_id LIMIT ?`, [organizationId, limit]);
     const statements: Statement[] = [
       { sql: "DELETE FROM organization_top_modules WHERE organization_id = ?", params: [organizationId] },
       ...top.map((t) => ({

@@ -12,7 +12,7 @@ export interface Statement {
 }
 
 /** The columns lists are matched against: names pasted into SQL, so a closed set. */
-export type ListColumn = "id" | "site_id" | "u.site_id" | "module_id" | "project";
+export type ListColumn = "id" | "site_id" | "u.site_id" | "d.site_id" | "module_id" | "project";
 
 export interface SqlExec {
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;

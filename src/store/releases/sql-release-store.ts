@@ -253,10 +253,16 @@ export class SqlReleaseStore implements ReleaseStore {
     const bySite = new Map(sites.map((s) => [s.siteId, { ...s, modules: [] }]));
     // Of core modules only their presence counts (they are the drupal project
     // at core_version): asked of SQL (has_core), so that only contrib rows, a
-    // third of a typical site's, are read out.
+    // third of a typical site's, are read out. The details by name, with the
+    // list: through the view site_modules the list held only for the states
+    // (its site_id), and Postgres read every contrib row of the details to
+    // join them (5 s a batch of 500 sites at 10,000 sites; bench/README round
+    // 36). Each row's version is a look-up by the states' key, whatever the
+    // statistics say (a join was planned as a scan of every site's states).
     await this.addContribModules(bySite, `
-      SELECT site_id, module_id, version_id, project FROM site_modules
-      WHERE ${this.db.inList("site_id", "int")} AND module_type = 'contrib'`, [JSON.stringify([...bySite.keys()])]);
+      SELECT d.site_id, d.module_id,
+        (SELECT sm.version_id FROM site_module_states sm WHERE sm.site_id = d.site_id AND sm.module_id = d.module_id) AS version_id, d.project
+      FROM site_module_details d WHERE ${this.db.inList("d.site_id", "int")} AND d.module_type = 'contrib'`, [JSON.stringify([...bySite.keys()])]);
     return [...bySite.values()];
   }
 
@@ -293,10 +299,11 @@ export class SqlReleaseStore implements ReleaseStore {
     }
     const pairs = [...partial].flatMap(([siteId, p]) => [...p.modules].map((moduleId) => [siteId, moduleId]));
     if (pairs.length > 0) {
-      // Each site's changed modules, a primary-key look-up each.
+      // Each site's changed modules, a primary-key look-up each in both tables.
       await this.addContribModules(new Map([...partial].map(([id, p]) => [id, p.inventory])), `
-        SELECT sm.site_id, sm.module_id, sm.version_id, sm.project FROM ${this.db.pairTable()} AS x
-        JOIN site_modules sm ON sm.site_id = x.a AND sm.module_id = x.b WHERE sm.module_type = 'contrib'`, [JSON.stringify(pairs)]);
+        SELECT sm.site_id, sm.module_id, sm.version_id, d.project FROM ${this.db.pairTable()} AS x
+        JOIN site_module_details d ON d.site_id = x.a AND d.module_id = x.b
+        JOIN site_module_states sm ON sm.site_id = x.a AND sm.module_id = x.b WHERE d.module_type = 'contrib'`, [JSON.stringify(pairs)]);
     }
     return { whole: whole.sort((a, b) => a.siteId - b.siteId), partial: [...partial.values()].map((p) => p.inventory) };
   }
@@ -307,12 +314,12 @@ export class SqlReleaseStore implements ReleaseStore {
    * core version says (every sync sends one) without a look at its modules;
    * only a site without one (a row written by hand) is looked up. CASE
    * evaluates only the branch it takes: at 10,000 sites that look, a walk
-   * into the site's rows of site_modules, read ~1 page a site from outside
+   * into the site's rows (then of site_modules), read ~1 page a site from outside
    * Postgres's buffers: ~70 µs of statement time a drift request
    * (bench/README round 35). The look is the site's first core row, a scalar
    * subquery: Postgres may run an EXISTS once for all sites as a hashed
    * subplan, and did when its statistics still counted few rows (a database
-   * grown since its last ANALYZE): every site's rows of site_modules read
+   * grown since its last ANALYZE): every site's module rows read
    * (150,000 rows at 1,000 sites, 25-85 ms) for a batch of 150 sites. The
    * ORDER BY is what makes the plan walk the primary key from the site's
    * first row (a LIMIT alone was planned as a table scan on those statistics):
@@ -325,7 +332,7 @@ export class SqlReleaseStore implements ReleaseStore {
     return this.db.all<SiteRowData>(`
       SELECT id, core_version, last_synced_at, details_changed_at,
         CASE WHEN core_version <> '' THEN TRUE
-          ELSE (SELECT 1 FROM site_modules m WHERE m.site_id = sites.id AND m.module_type = 'core' ORDER BY m.module_id LIMIT 1) IS NOT NULL
+          ELSE (SELECT 1 FROM site_module_details m WHERE m.site_id = sites.id AND m.module_type = 'core' ORDER BY m.module_id LIMIT 1) IS NOT NULL
         END AS has_core,
         (SELECT synced_at FROM site_update_marks u WHERE u.site_id = sites.id) AS mark
       FROM sites WHERE ${this.db.inList("id", "int")} ORDER BY id`, [ids]);
