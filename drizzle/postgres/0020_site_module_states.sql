@@ -1,9 +1,11 @@
 -- site_modules splits in two (schema.ts), as SQLite's did in its 0012: the state a sync compares and
--- writes, narrow (about 70 bytes a row, against about 230 with the text), and the text, written only
+-- writes, narrow (about 65 bytes a row, against about 170 with the text), and the text, written only
 -- when it changes. A core release rewrites 76 rows of a site: on the one table they spread over five or
 -- six pages, which at 10,000 sites Postgres read from outside its buffers (bench/README round 36). A view
 -- of both keeps the name and every column, in the table's order, for reads and for writes by hand (its
--- triggers, below). Copying the rows takes a few seconds a million rows at the first start-up.
+-- triggers, below). Copying the rows takes a few seconds a million rows at the first start-up. An
+-- instance of an earlier version cannot upsert the view (INSERT ... ON CONFLICT): its syncs that add
+-- modules fail, rolled back, until it is replaced (README).
 CREATE TABLE "site_module_states" (
 	"site_id" integer NOT NULL,
 	"module_id" integer NOT NULL,
