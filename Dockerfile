@@ -11,6 +11,10 @@ COPY package.json package-lock.json ./
 # project's installer); bun reads it, and --frozen-lockfile fails the build
 # rather than resolve anything it does not pin.
 RUN bun install --production --omit=peer --frozen-lockfile --ignore-scripts
+# What package.json's postinstall does after npm's installs: postgres-js's connection
+# queues, which grew by an entry a query in a busy pool (scripts/fix-postgres-queue.mjs).
+COPY scripts/fix-postgres-queue.mjs scripts/
+RUN bun scripts/fix-postgres-queue.mjs
 
 # The docs UI's one script (/swagger/assets/api-reference.js), from the
 # @scalar/api-reference version package.json pins: a dev dependency, as its
