@@ -59,10 +59,13 @@ async function seed(store: Store, orgId: number, moduleNames: string[]) {
     SELECT ${org.id}, 'https://s' || ${i} || '.example', 'https://s' || ${i} || '.example', 'site ' || ${i}, 'h' || ${i},
       CASE WHEN ${i} % 3 = 0 THEN '10.3.8' ELSE '10.2.12' END, '8.3.2', CASE WHEN ${i} % 50 = 0 THEN NULL ELSE ${hourAgo} END
     FROM ${series}`);
-  await exec(store, `INSERT INTO site_modules (site_id, module_id, version_id, enabled, display_name, module_type, first_seen_at, updated_at)
-    SELECT s.id, m.id, v.id, true, m.machine_name, CASE WHEN m.id % 2 = 0 THEN 'contrib' ELSE 'core' END, ${now}, ${now}
+  // The two tables beneath the view site_modules: the view's triggers would write them a row at a time.
+  await exec(store, `INSERT INTO site_module_states (site_id, module_id, version_id, enabled, updated_at)
+    SELECT s.id, m.id, v.id, true, ${now}
     FROM sites s JOIN modules m ON true JOIN module_versions v ON v.module_id = m.id
       AND v.version = CASE (s.id + m.id) % 3 WHEN 0 THEN '8.x-1.9' WHEN 1 THEN '8.x-1.10' ELSE '2.0.0' END`);
+  await exec(store, `INSERT INTO site_module_details (site_id, module_id, display_name, module_type, first_seen_at)
+    SELECT s.id, m.id, m.machine_name, CASE WHEN m.id % 2 = 0 THEN 'contrib' ELSE 'core' END, ${now} FROM sites s JOIN modules m ON true`);
   // Two change sets per site (three changes): its first sync, then a version change and a module disabled.
   await exec(store, `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
     SELECT s.organization_id, s.id, ${hourAgo}, c.changes

@@ -16,7 +16,7 @@
 // file it does not know, so that a version bump is looked at, not patched
 // blindly. test/store/postgres-queue.test.ts checks the installed queue.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -73,6 +73,8 @@ if (!existsSync(dir)) {
   console.log("fix-postgres-queue: no node_modules/postgres, nothing to do");
   process.exit(0);
 }
+// Every copy checked before any is written: an unknown one leaves all as they were.
+const todo = [];
 for (const [path, kind] of [["src/queue.js", "esm"], ["cf/src/queue.js", "esm"], ["cjs/src/queue.js", "cjs"]]) {
   const file = join(dir, path);
   if (!existsSync(file)) continue;
@@ -83,6 +85,12 @@ for (const [path, kind] of [["src/queue.js", "esm"], ["cf/src/queue.js", "esm"],
     console.error(`fix-postgres-queue: node_modules/postgres/${path} is not the file this fix knows (sha256 ${hash}): see scripts/fix-postgres-queue.mjs`);
     process.exit(1);
   }
-  writeFileSync(file, FIXED[kind]);
+  todo.push([file, FIXED[kind]]);
+}
+// A new file renamed over the old, not the old one written: an installer that hard-links its
+// cache into node_modules (Bun's default on Linux) would otherwise change the cached copy too.
+for (const [file, text] of todo) {
+  writeFileSync(`${file}.fixing`, text);
+  renameSync(`${file}.fixing`, file);
 }
 console.log("fix-postgres-queue: postgres's connection queues fixed");

@@ -4,8 +4,8 @@
 -- six pages, which at 10,000 sites Postgres read from outside its buffers (bench/README round 36). A view
 -- of both keeps the name and every column, in the table's order, for reads and for writes by hand (its
 -- triggers, below). Copying the rows takes a few seconds a million rows at the first start-up. An
--- instance of an earlier version cannot upsert the view (INSERT ... ON CONFLICT): its syncs that add
--- modules fail, rolled back, until it is replaced (README).
+-- instance of an earlier version cannot upsert the view (INSERT ... ON CONFLICT): its syncs that write
+-- a module's text (a new module, a changed description) fail, rolled back, until it is replaced (README).
 CREATE TABLE "site_module_states" (
 	"site_id" integer NOT NULL,
 	"module_id" integer NOT NULL,
@@ -45,7 +45,9 @@ CREATE INDEX "site_modules_module_idx" ON "site_module_states" USING btree ("mod
 CREATE INDEX "site_modules_details_hash_missing" ON "site_module_states" USING btree ("site_id","module_id") WHERE details_hash IS NULL;
 --> statement-breakpoint
 -- LEFT JOIN to the details' primary key: a read that names none of their columns does not join them
--- (Postgres removes the join). Every state row has its details (the store writes both at once).
+-- (Postgres removes the join). Every state row has its details: the store writes both in one statement,
+-- the view's triggers both, and the trigger below deletes them together (SQL written to one table
+-- alone can break the pair: README says to write the view).
 CREATE VIEW "site_modules" AS
   SELECT s."site_id", s."module_id", s."version_id", s."enabled",
     d."display_name", d."module_type", d."description", d."project",

@@ -7,8 +7,9 @@
 // still holds that stamp, read in the sync's own transaction. Anything else
 // that changes the site's modules (another process's sync, a background task
 // from its claim on) writes a stamp of its own; on Postgres, triggers also
-// reset it to 0 on every statement that changes site_modules (migration
-// 0010), so that writers of earlier versions are seen during a rolling upgrade.
+// reset it to 0 on every statement that changes a site's module states or
+// their text (migrations 0010 and 0020), so that writers of earlier versions,
+// and SQL by hand, are seen.
 import type { HeldModules } from "../inventory";
 import { PackedModules, SLOTS } from "./packed-modules";
 
