@@ -10,12 +10,10 @@ import { drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
 import { migrate as migrateSqlite } from "drizzle-orm/bun-sqlite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
 import { PostgresStore } from "../../src/store/postgres/store";
 import { SqliteStore } from "../../src/store/sqlite/store";
 import type { Store } from "../../src/store/types";
-import { TEST_POSTGRES_URL } from "../support/env";
-import { migrationsBefore } from "../support/migrations";
+import { migrationsBefore, scratchPostgres } from "../support/migrations";
 import { describeEachDialect } from "../support/stores";
 
 const dirs: string[] = [];
@@ -59,18 +57,10 @@ describeEachDialect("migration to change sets", (dialect) => {
         const opened = store = SqliteStore.connect(path);
         closers.push(() => opened.close());
       } else {
-        const name = `t_legacy_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-        const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-        closers.push(() => admin.end());
-        await admin`CREATE DATABASE ${admin(name)}`;
-        closers.push(() => admin`DROP DATABASE IF EXISTS ${admin(name)} WITH (FORCE)`);
-        const url = new URL(TEST_POSTGRES_URL);
-        url.pathname = `/${name}`;
-        const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
-        closers.push(() => sql.end());
+        const { url, sql } = await scratchPostgres("t_legacy", closers);
         await migratePostgres(drizzlePostgres({ client: sql }), { migrationsFolder: migrationsBeforeChangeSets("postgres") });
         await sql.unsafe(LEGACY_ROWS.replace("{t1}", `'${t1.toISOString()}'`).replaceAll("{t2}", `'${t2.toISOString()}'`));
-        const opened = store = await PostgresStore.connect(url.toString(), { maxConnections: 2 });
+        const opened = store = await PostgresStore.connect(url, { maxConnections: 2 });
         closers.push(() => opened.close());
       }
       const changes = await store.queries.changes({ siteId: 1, limit: 10 });

@@ -8,11 +8,9 @@ import { afterAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
 import { hashOfRow } from "../../src/store/backfill";
 import { PostgresStore } from "../../src/store/postgres/store";
-import { TEST_POSTGRES_URL } from "../support/env";
-import { migrationsBefore } from "../support/migrations";
+import { migrationsBefore, scratchPostgres } from "../support/migrations";
 
 const dirs: string[] = [];
 afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
@@ -36,15 +34,7 @@ test("Postgres: rows stored in the one table read the same through the view, in 
   // Closed last made first, whatever step fails: the database made for the test is always dropped.
   const closers: (() => unknown)[] = [];
   try {
-    const name = `t_split_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-    closers.push(() => admin.end());
-    await admin`CREATE DATABASE ${admin(name)}`;
-    closers.push(() => admin`DROP DATABASE IF EXISTS ${admin(name)} WITH (FORCE)`);
-    const url = new URL(TEST_POSTGRES_URL);
-    url.pathname = `/${name}`;
-    const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
-    closers.push(() => sql.end());
+    const { url, sql } = await scratchPostgres("t_split", closers);
     const rows = async (query: string): Promise<Record<string, unknown>[]> => [...await sql.unsafe(query)];
     const before = migrationsBefore("postgres", "0020_site_module_states");
     dirs.push(before);
@@ -53,7 +43,7 @@ test("Postgres: rows stored in the one table read the same through the view, in 
     const legacy = await rows(ALL_ROWS);
     expect(legacy).toHaveLength(3);
 
-    const store = await PostgresStore.connect(url.toString(), { maxConnections: 2 });
+    const store = await PostgresStore.connect(url, { maxConnections: 2 });
     closers.push(() => store.close());
 
     // The row without a hash got the one a sync would have written (start-up's backfill, through the new table).
