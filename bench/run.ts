@@ -5,7 +5,7 @@
 //                       the others are opt-in)
 //   BENCH_DURATION      seconds per wrk run (default 10)
 //   BENCH_ROUNDS        wrk rounds in resync, identical, drift and release (default 3)
-//   BENCH_WARM_RUN      seconds of each server's unmeasured run before round 1 in identical, drift and release (default 5; 0: none)
+//   BENCH_WARM_RUN      seconds of each server's unmeasured run before round 1 in identical, drift and release (default 5; 0: none; longer when it does not re-sync every site)
 //   BENCH_REWARM        seconds of each server's unmeasured run right before each measured one there (default 3; 0: none)
 //   BENCH_LARGE_ROUNDS  fresh-process rounds of the 100k sync (default 3)
 //   BENCH_HUGE_ROUNDS   fresh-process rounds of the 1M sync (default 1)
