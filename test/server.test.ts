@@ -3,8 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import postgres from "postgres";
-import { postgresAvailable, TEST_POSTGRES_URL } from "./support/env";
+import { postgresAvailable } from "./support/env";
+import { scratchPostgres } from "./support/migrations";
 import { cleanupProcesses, exitWithin, logLines, ROOT, startedServer, startServer, tempDir, type Server } from "./support/server-process";
 
 afterAll(cleanupProcesses);
@@ -110,15 +110,13 @@ describe("a SQLite folder the server's user cannot write (a bind-mounted /data o
 
 describe.skipIf(!postgresAvailable())("server processes on Postgres", () => {
   test("two servers started together on one empty database both become ready, and migrate it exactly once", async () => {
-    const name = `t_srv_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    const url = new URL(TEST_POSTGRES_URL);
-    url.pathname = `/${name}`;
-    const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-    await admin`CREATE DATABASE ${admin(name)}`;
+    // Closed last made first, whatever step fails: the database made for the test is always dropped.
+    const closers: (() => unknown)[] = [];
     const servers: Server[] = [];
     try {
+      const { url, sql: db } = await scratchPostgres("t_srv", closers);
       // Started together; each is waited for until it logs that it listens, on its own port.
-      const starting = [startedServer({ DATABASE_URL: url.toString() }), startedServer({ DATABASE_URL: url.toString() })];
+      const starting = [startedServer({ DATABASE_URL: url }), startedServer({ DATABASE_URL: url })];
       for (const started of await Promise.allSettled(starting)) if (started.status === "fulfilled") servers.push(started.value);
       await Promise.all(starting);
       expect(new Set(servers.map((s) => s.port)).size).toBe(2);
@@ -129,24 +127,18 @@ describe.skipIf(!postgresAvailable())("server processes on Postgres", () => {
       }
 
       const journal = JSON.parse(readFileSync(join(ROOT, "drizzle/postgres/meta/_journal.json"), "utf8")) as { entries: unknown[] };
-      const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
-      try {
-        const rows = await db`SELECT hash FROM drizzle.__drizzle_migrations`;
-        expect(rows.length).toBe(journal.entries.length);
-        expect(new Set(rows.map((r) => r.hash)).size).toBe(rows.length);
-        const [tables] = await db`SELECT count(*)::int AS count FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'sites'`;
-        expect(tables?.count).toBe(1);
-      } finally {
-        await db.end();
-      }
+      const rows = await db`SELECT hash FROM drizzle.__drizzle_migrations`;
+      expect(rows.length).toBe(journal.entries.length);
+      expect(new Set(rows.map((r) => r.hash)).size).toBe(rows.length);
+      const [tables] = await db`SELECT count(*)::int AS count FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'sites'`;
+      expect(tables?.count).toBe(1);
 
       for (const s of servers) s.proc.kill("SIGTERM");
       expect(await Promise.all(servers.map((s) => exitWithin(s.proc, 10_000)))).toEqual([0, 0]);
     } finally {
       for (const s of servers) s.proc.kill("SIGKILL");
       await Promise.all(servers.map((s) => s.proc.exited));
-      await admin`DROP DATABASE IF EXISTS ${admin(name)} WITH (FORCE)`;
-      await admin.end();
+      for (const close of closers.reverse()) await close();
     }
   }, 60_000);
 });
