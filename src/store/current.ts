@@ -10,8 +10,8 @@ export const STORED_MODULE_COLUMNS = "module_id, version_id, enabled, details_ha
 
 /**
  * SQLite hands `enabled` back as 0/1, Postgres as a boolean; Postgres rows
- * hand bigint columns (details_hash; version_id before migration 0021) back
- * as strings, its JSON as numbers (exact: both stay below 2^53).
+ * hand bigint columns (version_id, details_hash) back as strings, its JSON as
+ * numbers (exact: both stay below 2^53).
  */
 export type StoredModuleRow = [number, number | string | null, number | boolean, number | string];
 

@@ -94,9 +94,7 @@ export const modules = pgTable("modules", {
 // s for 100,000 against 0.17-0.20 s without; a 100,000-module first sync took 10.3-11.3 s with
 // them, 8.9-9.4 s without (bench/README round 16). Updates that keep the key are not checked.
 export const moduleVersions = pgTable("module_versions", {
-  // Stored as integer in site_module_states (migration 0021): ids stop at integer's maximum here,
-  // where they are made, rather than past it in a site's row.
-  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity({ maxValue: 2147483647 }),
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
   moduleId: integer("module_id").notNull(),
   version: text("version").notNull(),
   createdAt: createdAt(),
@@ -111,13 +109,9 @@ export const moduleVersions = pgTable("module_versions", {
  * on SQLite. The state a sync compares and writes, narrow: a core release
  * rewrites 76 rows of a site, which here fill about two pages instead of the
  * five or six of rows that carried the text; at 10,000 sites those pages were
- * read from outside Postgres's buffers (bench/README round 36). 60 bytes a
- * row with version_id an integer (migration 0021; 68 as a bigint). Filled to
- * 60% (0021, by hand: drizzle's schema has no table storage parameters), so
- * that a release's new versions of a site's 76 core rows, which sit together,
- * fit on their page beside the old, as heap-only updates with no new index
- * entries: 91% of a site's first re-sync's updates in a probe, against 60% at
- * 75% (bench/README round 38).
+ * read from outside Postgres's buffers (bench/README round 36). Filled to 75%
+ * (migration 0020, by hand: drizzle's schema has no table storage parameters),
+ * so that a re-sync's updated rows stay on their page as heap-only updates.
  */
 export const siteModuleStates = pgTable("site_module_states", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
@@ -128,7 +122,7 @@ export const siteModuleStates = pgTable("site_module_states", {
   // moving to a release share those rows, so concurrent syncs built multixacts over them:
   // 76 rows set at 16 in flight cost 4.9-5.7 ms of Postgres CPU a sync with it, 1.3-1.7
   // without. Catalog rows are never deleted, and a sync sets only ids it read or inserted.
-  versionId: integer("version_id"),
+  versionId: bigint("version_id", { mode: "number" }),
   enabled: boolean("enabled").notNull(),
   /**
    * detailsHash() of the row's site_module_details (display_name, module_type,
@@ -182,7 +176,7 @@ export const siteModuleDetails = pgTable("site_module_details", {
 export const siteModules = pgView("site_modules", {
   siteId: integer("site_id").notNull(),
   moduleId: integer("module_id").notNull(),
-  versionId: integer("version_id"),
+  versionId: bigint("version_id", { mode: "number" }),
   enabled: boolean("enabled").notNull(),
   displayName: text("display_name").notNull(),
   moduleType: text("module_type", { enum: ["core", "contrib", "custom"] }).notNull(),

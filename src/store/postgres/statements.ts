@@ -155,7 +155,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     }));
     // One statement for both tables: all or none. A row's first_seen_at stays.
     return this.tx`
-      WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v int, e boolean, d text, t text, k text, s text, p text, h bigint)),
+      WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean, d text, t text, k text, s text, p text, h bigint)),
       states AS (
         INSERT INTO site_module_states (site_id, module_id, version_id, enabled, details_hash, updated_at)
         SELECT ${siteId}, m, v, e, h, ${at(now)}::timestamptz FROM x
@@ -187,7 +187,7 @@ export class PostgresStatements implements StoreStatements<PromiseLike<unknown>>
     const rows = entries.map((w) => ({ m: ids.moduleId(w), v: ids.versionId(w), e: w.enabled }));
     return [this.tx`
       UPDATE site_module_states sm SET version_id = x.v, enabled = x.e, updated_at = ${at(now)}::timestamptz
-      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v int, e boolean)
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(m int, v bigint, e boolean)
       WHERE sm.site_id = ${siteId} AND sm.module_id = x.m`];
   }
 
