@@ -109,9 +109,11 @@ export const moduleVersions = pgTable("module_versions", {
  * on SQLite. The state a sync compares and writes, narrow: a core release
  * rewrites 76 rows of a site, which here fill about two pages instead of the
  * five or six of rows that carried the text; at 10,000 sites those pages were
- * read from outside Postgres's buffers (bench/README round 36). Filled to 75%
- * (migration 0020, by hand: drizzle's schema has no table storage parameters),
- * so that a re-sync's updated rows stay on their page as heap-only updates.
+ * read from outside Postgres's buffers (bench/README round 36). Filled to 60%
+ * (migration 0021; 75% in 0020; by hand: drizzle's schema has no table storage
+ * parameters), so that a release's new versions of a site's 76 core rows,
+ * which sit together, fit on their page beside the old: heap-only updates,
+ * with no new index entries (bench/README round 38).
  */
 export const siteModuleStates = pgTable("site_module_states", {
   siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
