@@ -1,17 +1,20 @@
 // `bun bench/state-layouts.ts [sites] [passes]`: what a release re-sync costs
 // Postgres in site_module_states laid out five ways (version_id bigint or
 // integer; pages filled to 75, 60 or 50%), counted, not timed, so that the
-// machine's unevenness drops out: per site, the buffers the UPDATE touched
-// and read from outside Postgres's buffers, its WAL (each pass starts after a
+// machine's unevenness drops out: per site, the buffers the UPDATE found in
+// Postgres's buffers and those it read from outside them, its WAL (each pass starts after a
 // CHECKPOINT, so each page's first write carries its full image, as the first
 // after every checkpoint does), the share of heap-only updates, and the pages
 // of the heap and its indexes afterwards. Each table has modsync's columns
 // and indexes and the bench's rows: 150 a site, written in key order, the 76
 // core ones first, as a first sync writes them; each pass moves those 76 to a
 // new version, one site a transaction, inside Postgres (a procedure), so that
-// no client round trip is counted. Needs BENCH_DATABASE_URL (or the local
-// Postgres); makes and drops the database `bench_state_layouts`. bench/README
-// round 38 has its figures.
+// no client round trip is counted. Autovacuum is off for the tables, so that
+// no vacuum's pages or WAL fall into a pass's counts, and each pass starts
+// from what the one before left. Needs Postgres 15 or later
+// (pg_stat_force_next_flush) and a role that may CHECKPOINT: BENCH_DATABASE_URL,
+// or the local Postgres. Makes and drops the database `bench_state_layouts`.
+// bench/README round 38 has its figures.
 import postgres from "postgres";
 
 const SITES = Number(process.argv[2] ?? 10_000);
@@ -26,7 +29,7 @@ const LAYOUTS = [
 const DB = "bench_state_layouts";
 const base = new URL(process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
 const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
-await admin.unsafe(`DROP DATABASE IF EXISTS ${DB}`);
+await admin.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 await admin.unsafe(`CREATE DATABASE ${DB}`);
 const url = new URL(base);
 url.pathname = `/${DB}`;
@@ -43,7 +46,7 @@ try {
     END $$`);
   for (const l of LAYOUTS) {
     await sql.unsafe(`CREATE TABLE ${l.name} (site_id int NOT NULL, module_id int NOT NULL, version_id ${l.versionType}, enabled boolean NOT NULL,
-      details_hash bigint, updated_at timestamptz NOT NULL, PRIMARY KEY (site_id, module_id)) WITH (fillfactor = ${l.fillfactor})`);
+      details_hash bigint, updated_at timestamptz NOT NULL, PRIMARY KEY (site_id, module_id)) WITH (fillfactor = ${l.fillfactor}, autovacuum_enabled = off)`);
     await sql.unsafe(`CREATE INDEX ${l.name}_module ON ${l.name} (module_id, site_id)`);
     await sql.unsafe(`CREATE INDEX ${l.name}_hash_missing ON ${l.name} (site_id, module_id) WHERE details_hash IS NULL`);
     await sql.unsafe(`INSERT INTO ${l.name} SELECT s, m, m * 10, m % 3 <> 0, (s::bigint * 7919 + m) * 104729, now()
@@ -74,7 +77,7 @@ try {
       const after = await counters(l.name);
       const [wal] = await sql.unsafe<{ bytes: string }[]>(`SELECT pg_wal_lsn_diff('${after.lsn}', '${before.lsn}') AS bytes`);
       const d = (k: "upd" | "hot" | "read" | "hit") => Number(after[k]) - Number(before[k]);
-      console.log(`  pass ${pass} ${l.name.padEnd(10)} buffers ${(d("hit") / SITES).toFixed(0).padStart(4)} touched, ${(d("read") / SITES).toFixed(2)} read;`
+      console.log(`  pass ${pass} ${l.name.padEnd(10)} buffers ${(d("hit") / SITES).toFixed(0).padStart(4)} found, ${(d("read") / SITES).toFixed(2)} read;`
         + ` WAL ${(Number(wal!.bytes) / SITES).toFixed(0).padStart(6)} B; heap-only ${(d("upd") ? (100 * d("hot")) / d("upd") : 0).toFixed(1).padStart(5)}%; ${await pages(l.name)}`);
     }
   }

@@ -1,12 +1,13 @@
 -- Room on each page of site_module_states for a release: a core release rewrites a site's 76
 -- core rows, which sit together (a first sync writes a site's rows in its body's order, core
--- first). At 75% (0020) their new versions did not fit on the page beside the old, so 40% of a
--- site's first re-sync's updates went to other pages, each with a new entry in both indexes;
--- at 60% nine in ten stay (heap-only). In a probe of 10,000 sites × 150 rows, the first
--- re-sync after the first sync touched 226 buffers a site against 406 and wrote 23 KB of WAL
--- against 30; after three releases both indexes were 10,299 pages against 12,777, the heap
--- 22,341 against 20,628, and a release 163 buffers and 18.8 KB against 199 and 20.5
--- (bench/state-layouts.ts; bench/README round 38).
--- Only new pages are filled to 60%: this takes no lock that holds syncs back and rewrites
--- nothing. A site's rows on pages filled before move, as its updates find no room, to new ones.
+-- first). At 75% (0020) only three in five of their new versions fit on the page beside the
+-- old; the others went to other pages, each with new entries in the table's indexes. At 60%
+-- nine in ten stay (heap-only). In a probe of 10,000 sites × 150 rows, the first re-sync after
+-- the first sync found 226 buffers a site against 406 and wrote 23 KB of WAL against 30; after
+-- three releases the indexes were 10,299 pages against 12,777, the heap 22,341 against 20,628,
+-- and a release 163 buffers and 18.8 KB against 199 and 20.5 (bench/state-layouts.ts;
+-- bench/README round 38).
+-- Only new pages are filled to 60%: nothing is rewritten. Its lock (SHARE UPDATE EXCLUSIVE)
+-- holds back no sync and no read; it waits for a VACUUM or ANALYZE of the table under way.
+-- Rows on pages filled before move to other pages as their updates find no room.
 ALTER TABLE "site_module_states" SET (fillfactor = 60);
