@@ -2,9 +2,9 @@
 // Postgres in site_module_states laid out five ways (version_id bigint or
 // integer; pages filled to 75, 60 or 50%), counted, not timed, so that the
 // machine's unevenness drops out: per site, the buffers the UPDATE found in
-// Postgres's buffers and those it read from outside them, its WAL (each pass starts after a
-// CHECKPOINT, so each page's first write carries its full image, as the first
-// after every checkpoint does), the share of heap-only updates, and the pages
+// Postgres's buffers and those it read from outside them, its WAL (each pass
+// starts after a CHECKPOINT, so each page's first write carries its full
+// image, as the first after every checkpoint does), the share of heap-only updates, and the pages
 // of the heap and its indexes afterwards. Each table has modsync's columns
 // and indexes and the bench's rows: 150 a site, written in key order, the 76
 // core ones first, as a first sync writes them; each pass moves those 76 to a
@@ -13,9 +13,11 @@
 // no vacuum's pages or WAL fall into a pass's counts, and each pass starts
 // from what the one before left. Needs Postgres 15 or later
 // (pg_stat_force_next_flush) and a role that may CHECKPOINT: BENCH_DATABASE_URL,
-// or the local Postgres. Makes and drops the database `bench_state_layouts`.
-// bench/README round 38 has its figures.
+// or the local Postgres. Makes and drops the database
+// `modsync_bench_state_layouts` (freshDatabase). bench/README round 38 has its
+// figures.
 import postgres from "postgres";
+import { freshDatabase } from "./lib/modsync";
 
 const SITES = Number(process.argv[2] ?? 10_000);
 const PASSES = Number(process.argv[3] ?? 3);
@@ -26,14 +28,9 @@ const LAYOUTS = [
   { name: "int_60", versionType: "integer", fillfactor: 60 },
   { name: "int_50", versionType: "integer", fillfactor: 50 },
 ] as const;
-const DB = "bench_state_layouts";
-const base = new URL(process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
-const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
-await admin.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-await admin.unsafe(`CREATE DATABASE ${DB}`);
-const url = new URL(base);
-url.pathname = `/${DB}`;
-const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+// No SQLite file is made: the temporary folder is never used.
+const db = await freshDatabase("", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres", "state_layouts");
+const sql = postgres(db.url, { max: 1, onnotice: () => {} });
 
 try {
   await sql.unsafe(`
@@ -83,6 +80,5 @@ try {
   }
 } finally {
   await sql.end();
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.end();
+  await db.drop();
 }

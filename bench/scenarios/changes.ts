@@ -466,8 +466,9 @@ function scenarioWrk(side: SideSetup, a: { lab: Lab; kind: ChangeKind; seconds: 
  * run ahead of the other), a second one (RUN 1000, which no round uses) runs
  * that long at the first one's rate, up to WARM_PASS_LIMIT_S. A site's first
  * re-sync after its first sync costs more than the ones after it (on
- * Postgres, the first UPDATE of freshly inserted rows finds its pages full:
- * 60% of those updates were HOT, against 94-100% after; round 37); at 1,000
+ * Postgres, the first UPDATE of freshly inserted rows finds their pages
+ * fuller than later ones do: 60% of those updates were HOT with pages filled
+ * to 75%, against 94-100% after, round 37; 89% at 60%, round 38); at 1,000
  * sites the warm run had always paid that, at 10,000 on Postgres round 1
  * paid it instead.
  */
