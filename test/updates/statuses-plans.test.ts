@@ -44,6 +44,8 @@ async function seed(store: Store, dialect: Dialect, staleStatistics = false): Pr
     `INSERT INTO site_project_updates (site_id, project, installed_version, status, reason, security_updates, also_available, links, values_hash)
        SELECT sm.site_id, sm.project, '1.0.0', 'current', NULL, '[]', '[]', '{}', 1 FROM site_modules sm WHERE sm.module_type <> 'custom'`,
     `INSERT INTO site_update_marks (site_id, synced_at, computed_at) SELECT id, ${now}, ${now} FROM sites`,
+    // Never analyzed, as in a database whose autovacuum is off (every sync adds a set: the table only grows).
+    ...(staleStatistics ? ["ALTER TABLE site_change_sets SET (autovacuum_enabled = false)"] : []),
     // Each site's history: syncs before its mark, and one after it that set module 2's version (a drift),
     // a year ahead: later than any mark a test here writes (at the time it runs).
     `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
@@ -51,7 +53,7 @@ async function seed(store: Store, dialect: Dialect, staleStatistics = false): Pr
        FROM sites s CROSS JOIN ${series(20, "n")}`,
     `INSERT INTO site_change_sets (organization_id, site_id, changed_at, changes)
        SELECT 1, id, ${dialect === "postgres" ? "now() + interval '1 year'" : `${Date.now() + 365 * 86_400_000}`}, '[{"k":"version_changed","m":2,"f":2,"t":2}]' FROM sites`,
-    staleStatistics ? "ANALYZE sites, modules, module_versions, site_project_updates, site_update_marks, site_change_sets" : "ANALYZE",
+    staleStatistics ? "ANALYZE sites, modules, module_versions, site_project_updates, site_update_marks" : "ANALYZE",
   ]) await sql(store, statement);
 }
 
@@ -122,7 +124,8 @@ function plansSuite(dialect: Dialect, staleStatistics: boolean): void {
   test("a batch judged in part reads its change sets since the marks and its changed rows, and writes its statuses, through indexes", async () => {
     const releases = store.releases;
     const reads = await plansOf(() => releases.changedInventories(BATCH));
-    expect(reads.filter((p) => p.sql.includes("site_change_sets")).length).toBe(1);
+    // The change sets since the marks (read from the marks: site_change_sets is named past what is shown).
+    expect(reads.filter((p) => p.sql.includes("c.changes FROM site_update_marks u")).length).toBe(1);
     // (Statements as shown here stop at 90 characters: told apart by their start.)
     expect(reads.filter((p) => p.sql.includes("SELECT sm.site_id")).length).toBe(1);
     // Its statuses are written without a read of the stored ones: each judged project upserted

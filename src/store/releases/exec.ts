@@ -15,6 +15,8 @@ export interface Statement {
 export type ListColumn = "id" | "site_id" | "u.site_id" | "d.site_id" | "module_id" | "project";
 
 export interface SqlExec {
+  /** For the few statements whose best form differs by dialect. */
+  readonly dialect: "sqlite" | "postgres";
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /** As all(), each row an array of its columns in order: no object per row. */
   values<T extends unknown[]>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -33,6 +35,8 @@ export interface SqlExec {
 }
 
 export class SqliteExec implements SqlExec {
+  readonly dialect = "sqlite";
+
   constructor(private readonly db: Database, private readonly gate: WriteGate) {}
 
   private static params(params: unknown[]) {
@@ -67,6 +71,8 @@ export class SqliteExec implements SqlExec {
 }
 
 export class PostgresExec implements SqlExec {
+  readonly dialect = "postgres";
+
   constructor(private readonly sql: postgres.Sql) {}
 
   private static text(sql: string): string {
