@@ -27,12 +27,12 @@ const MS = {
 } as const;
 
 export class TopModulesStore {
-  constructor(private readonly db: SqlExec, private readonly dialect: "sqlite" | "postgres") {}
+  constructor(private readonly db: SqlExec) {}
 
   /** Organizations whose sites changed since their last refresh (or never refreshed), with their current signature. */
   async due(): Promise<{ organizationId: number; signature: string }[]> {
     const [now, stored] = await Promise.all([
-      this.db.all<SignatureRow>(`SELECT organization_id, count(*) AS sites, sum(${MS[this.dialect]("last_synced_at")}) AS synced, sum(id) AS ids
+      this.db.all<SignatureRow>(`SELECT organization_id, count(*) AS sites, sum(${MS[this.db.dialect]("last_synced_at")}) AS synced, sum(id) AS ids
         FROM sites GROUP BY organization_id`),
       this.db.all<{ organization_id: number; signature: string }>("SELECT organization_id, signature FROM organization_summary_refreshes"),
     ]);
@@ -68,7 +68,7 @@ export class TopModulesStore {
 
   async read(organizationId: number): Promise<TopModules> {
     const rows = await this.db.all<{ computed_at: number | string; machine_name: string | null; sites: number | string | null }>(
-      `SELECT ${MS[this.dialect]("r.computed_at")} AS computed_at, m.machine_name, t.sites FROM organization_summary_refreshes r
+      `SELECT ${MS[this.db.dialect]("r.computed_at")} AS computed_at, m.machine_name, t.sites FROM organization_summary_refreshes r
         LEFT JOIN organization_top_modules t ON t.organization_id = r.organization_id
         LEFT JOIN modules m ON m.id = t.module_id
         WHERE r.organization_id = ? ORDER BY t.sites DESC, t.module_id`, [organizationId]);

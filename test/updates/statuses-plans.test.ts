@@ -19,7 +19,8 @@ const BATCH = Array.from({ length: 60 }, (_, i) => 7 + i * 16);
 /**
  * `staleStatistics` (Postgres): site_modules' tables analyzed when they held 3 sites'
  * rows, then grown to all of them with autovacuum off, as a database that
- * grew faster than its statistics were refreshed.
+ * grew faster than its statistics were refreshed; site_change_sets never
+ * analyzed at all.
  */
 async function seed(store: Store, dialect: Dialect, staleStatistics = false): Promise<void> {
   const series = (n: number, as: string) => (dialect === "postgres"

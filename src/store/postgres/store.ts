@@ -44,7 +44,7 @@ export class PostgresStore extends SqlStore<PromiseLike<unknown>> implements Sto
     super(new PostgresRunner(sql), new SiteReads(orm, readTables), new InventoryQueries(orm, readTables, "postgres"));
     const exec = new PostgresExec(sql);
     this.releases = new SqlReleaseStore(exec);
-    this.topModules = new TopModulesStore(exec, "postgres");
+    this.topModules = new TopModulesStore(exec);
   }
 
   /** Connects, and brings the schema up to date unless it connects for a worker thread. */

@@ -128,14 +128,15 @@ export const SITES_TO_COMPUTE = `FROM sites s LEFT JOIN site_update_marks u ON u
 
 /**
  * Joined to a site's mark `u`: its change sets `c` since the mark. On Postgres
- * a look-up in site_change_sets_site_idx per mark whatever the statistics say:
- * as a plain join, on a table never analyzed (autovacuum off) that grew to
- * 57,000 sets at 10,000 sites, it was planned as a parallel scan of every
- * site's sets, hashed: 4,700 pages read and 26 ms a batch of 500 sites,
- * against 5 ms (bench/README round 39), and more as the history grows. The
- * ORDER BY is what keeps the subquery from being merged back into a join (it
- * also gives a site's sets in the order its syncs made them). SQLite, which
- * has no LATERAL, plans the join as a look-up per mark.
+ * a look-up of each mark's range of site_change_sets_site_idx, so that the
+ * plan can no longer be a scan of every site's sets: as a plain join, on a
+ * table never analyzed (autovacuum off) that had grown to 57,200 sets in a
+ * 10,000-site bench run, it was planned as a parallel scan of them all,
+ * hashed: 4,700 pages read and 26 ms a batch of 500 sites, against 255 and
+ * 5 ms (bench/README round 39), and more as the history grows. The ORDER BY
+ * is what keeps the subquery from being merged back into a join (no caller
+ * relies on the order). SQLite, which has no LATERAL, plans the join as a
+ * look-up per mark.
  */
 const SETS_SINCE_MARK = {
   postgres: `CROSS JOIN LATERAL (SELECT c.task_id, c.changes FROM site_change_sets c

@@ -64,7 +64,7 @@ export class SqliteStore extends SqlStore<never> implements Store {
     super(new SqliteRunner(raw, new SqliteStatements(raw), gate), new SiteReads(orm, readTables), new InventoryQueries(orm, readTables, "sqlite"));
     const exec = new SqliteExec(raw, gate);
     this.releases = new SqlReleaseStore(exec);
-    this.topModules = new TopModulesStore(exec, "sqlite");
+    this.topModules = new TopModulesStore(exec);
   }
 
   /**
