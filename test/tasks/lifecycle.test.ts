@@ -2,11 +2,12 @@
 // processes: a server killed mid-task (SIGKILL), one stopped gracefully
 // mid-task (SIGTERM), and two instances sharing a Postgres database and Redis.
 //
-// To stop a server while its worker surely has a batch in hand: on Postgres
-// the test holds the site's row, once some batches have committed, until the
-// worker waits on it; on SQLite a trigger slows each batch down so the task
-// takes seconds, and the test acts while a write transaction is open that
-// began after the progress it read (see taskStuckMidway).
+// To stop a server while its worker has a batch in hand: on Postgres the test
+// holds the site's row, once some batches have committed, until the worker
+// waits on it (surely in hand); on SQLite a trigger slows each batch down so
+// the task takes seconds, and the test acts while a write transaction is open
+// that began after the progress it read (see taskStuckMidway): usually the
+// worker's batch, though another thread of the server may hold it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "redis";
 import { redisKeyPrefix } from "../../src/app";
@@ -82,7 +83,9 @@ function writeLockTaken(store: SqliteStore): boolean {
  * batches have committed, others not, and the worker has its next batch in
  * hand: on Postgres, once the worker waits on the site's row, which this
  * holds until `release`; on SQLite, while a write transaction is open that
- * began after the progress read (read again after, unchanged). A worker
+ * began after the progress read (read again after, unchanged), most often
+ * the worker's (the update statuses and checkpoint threads write too, so the
+ * callers' SQLite checks allow the worker to have been between batches). A worker
  * chaining SQLite write transactions would starve a lock request of the
  * test's, so on SQLite nothing is held and the caller acts at once.
  */
